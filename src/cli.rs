@@ -1,0 +1,180 @@
+//! Command-line arguments (clap derive). `run` is the default subcommand.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+use std::str::FromStr;
+
+use clap::{Args, Parser, Subcommand};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "anigan-runner",
+    version,
+    about = "Batch runner for GAN experiments on anime faces: trains every variant of a \
+             hyperparameter grid, watches for collapse and rolls back automatically.",
+    after_help = "Examples:\n  \
+        anigan-runner experiments/quickstart.toml\n  \
+        anigan-runner experiments/sweep.toml --dry-run\n  \
+        anigan-runner run experiments/smoke.toml --set train.lr_d=1e-4 --device cpu\n  \
+        anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
+        anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Train every variant of an experiment file (the word `run` may be left out).
+    Run(RunArgs),
+    /// Run the collapse detector over a recorded training log and list every episode.
+    Replay(ReplayArgs),
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner experiments/sweep.toml --dry-run\n  \
+    anigan-runner experiments/smoke.toml --set train.lr_d=1e-4 --set train.p0=0.99\n  \
+    anigan-runner experiments/sweep.toml --variant 3 --variant 007-3fa9c2d1 --device cuda:1\n\n\
+    Settings are layered: built-in defaults < the file < environment variables\n\
+    ANIGAN_<SECTION>__<KEY> (e.g. ANIGAN_TRAIN__LR_D=1e-4) < --set.\n\
+    Re-running the same command resumes unfinished variants and skips finished ones.")]
+pub struct RunArgs {
+    /// The experiment file (TOML); see experiments/README.md for every key.
+    #[arg(value_name = "EXPERIMENT.toml")]
+    pub experiment: PathBuf,
+
+    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable; wins over file and environment).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Print the variants (index, id, grid values) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Directory that receives results/<experiment>/...
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+
+    /// Where to train: auto (CUDA when present), cpu, cuda or cuda:N.
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: DeviceChoice,
+
+    /// Train only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
+    #[arg(long = "variant", value_name = "SEL")]
+    pub variants: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner replay ../shared/seed-data/logs/dcgan-560-960.log\n  \
+    anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv --json\n  \
+    anigan-runner replay train.log --set rollback.patience=10 --set rollback.eps=0.05\n\n\
+    Formats: the original training script's stdout (blocks ending in `epoch:N/M`; a restart\n\
+    starts a new segment) or this runner's metrics.csv (a new attempt starts a new segment).\n\
+    Replay never rolls back: after an episode ends, detection goes on.")]
+pub struct ReplayArgs {
+    /// The log: the original script's stdout or a metrics.csv.
+    pub log: PathBuf,
+
+    /// The log's format; auto tells them apart by the CSV header.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub format: LogFormatArg,
+
+    /// Print a JSON array of {kind, onset_epoch, detected_epoch, end_epoch} instead of a table.
+    #[arg(long)]
+    pub json: bool,
+
+    /// Override a detector setting, e.g. `rollback.patience=10` (repeatable).
+    #[arg(long = "set", value_name = "rollback.KEY=VALUE")]
+    pub sets: Vec<String>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormatArg {
+    Auto,
+    /// The original training script's stdout.
+    Seed,
+    /// This runner's metrics.csv.
+    Csv,
+}
+
+/// The `--device` choice, before CUDA is probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| format!("{s:?} is not a device: use auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+/// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works.
+pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
+    const TOP_LEVEL: &[&str] = &["help", "-h", "--help", "-V", "--version"];
+    let first = args.get(1).and_then(|a| a.to_str()).map(String::from);
+    let is_subcommand = |a: &str| {
+        use clap::CommandFactory;
+        Cli::command().get_subcommands().any(|c| c.get_name() == a)
+    };
+    if let Some(first) = first
+        && !TOP_LEVEL.contains(&first.as_str())
+        && !is_subcommand(&first)
+    {
+        args.insert(1, "run".into());
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Cli {
+        let args = args.iter().map(OsString::from).collect();
+        Cli::try_parse_from(with_default_subcommand(args)).unwrap()
+    }
+
+    #[test]
+    fn run_is_optional() {
+        let Command::Run(a) = parse(&["x", "e.toml", "--dry-run"]).command else {
+            panic!("not run")
+        };
+        assert_eq!(a.experiment, PathBuf::from("e.toml"));
+        assert!(a.dry_run);
+        let Command::Run(b) = parse(&["x", "run", "e.toml", "--set", "a.b=1"]).command else {
+            panic!("not run")
+        };
+        assert_eq!(b.sets, ["a.b=1"]);
+        assert!(matches!(parse(&["x", "replay", "l.log"]).command, Command::Replay(_)));
+    }
+
+    #[test]
+    fn devices() {
+        assert_eq!("cuda:2".parse(), Ok(DeviceChoice::Cuda(2)));
+        assert_eq!("cpu".parse(), Ok(DeviceChoice::Cpu));
+        assert!("gpu".parse::<DeviceChoice>().is_err());
+    }
+
+    #[test]
+    fn help_is_complete() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,16 @@
+//! One module per subcommand; `dispatch` routes a parsed command line to it.
+
+mod replay;
+mod run;
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command};
+use crate::exit::Exit;
+
+pub fn dispatch(cli: Cli) -> Result<Exit> {
+    match cli.command {
+        Command::Run(args) => run::run(&args),
+        Command::Replay(args) => replay::replay(&args),
+    }
+}

@@ -1,0 +1,80 @@
+//! `anigan-runner [run] EXPERIMENT.toml`: resolve the variants, then train them (or list them).
+
+use anyhow::Result;
+
+use crate::cli::RunArgs;
+use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::exit::Exit;
+
+pub fn run(args: &RunArgs) -> Result<Exit> {
+    let overrides = Overrides {
+        env: std::env::vars().collect(),
+        sets: args.sets.clone(),
+    };
+    let experiment = config::resolve(&args.experiment, &overrides)?;
+    let selected = select(&experiment, &args.variants)?;
+    if args.dry_run {
+        print!("{}", plan(&experiment, &selected));
+        return Ok(Exit::Success);
+    }
+    anyhow::bail!("training lands with the training engine")
+}
+
+/// The variants named by `--variant` (index or id), or all of them.
+fn select<'a>(experiment: &'a Experiment, selectors: &[String]) -> Result<Vec<&'a Variant>> {
+    if selectors.is_empty() {
+        return Ok(experiment.variants.iter().collect());
+    }
+    let mut chosen: Vec<&Variant> = Vec::new();
+    let mut problems = Vec::new();
+    for sel in selectors {
+        let found = experiment
+            .variants
+            .iter()
+            .find(|v| v.id == *sel || sel.parse::<usize>().is_ok_and(|i| i == v.index));
+        match found {
+            Some(v) if !chosen.iter().any(|c| c.index == v.index) => chosen.push(v),
+            Some(_) => {}
+            None => problems.push(format!(
+                "--variant {sel} matches no variant of {} (indexes 0..={}; --dry-run lists the ids)",
+                experiment.file.display(),
+                experiment.variants.len() - 1
+            )),
+        }
+    }
+    if problems.is_empty() {
+        chosen.sort_by_key(|v| v.index);
+        Ok(chosen)
+    } else {
+        Err(ConfigErrors(problems).into())
+    }
+}
+
+/// One line per variant (index, id, grid values) and the total.
+fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
+    let mut out = format!(
+        "experiment {} ({}): {} variant{}",
+        experiment.name,
+        experiment.file.display(),
+        experiment.variants.len(),
+        if experiment.variants.len() == 1 { "" } else { "s" },
+    );
+    if !experiment.grid_keys.is_empty() {
+        out += &format!(", grid over {}", experiment.grid_keys.join(" x "));
+    }
+    out += "\n";
+    for v in selected {
+        let values: Vec<String> = v
+            .grid_values
+            .iter()
+            .map(|(k, val)| format!("{k}={val}"))
+            .collect();
+        out += &format!("{:>5}  {}  {}\n", v.index, v.id, values.join(" "));
+    }
+    out += &format!(
+        "{} of {} variants selected; nothing written (dry run)\n",
+        selected.len(),
+        experiment.variants.len()
+    );
+    out
+}

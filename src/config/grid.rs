@@ -1,0 +1,199 @@
+//! `[grid]`: axes whose cartesian product gives the variants (first key varies slowest),
+//! followed by the explicit `[[grid.include]]` variants, in file order.
+
+use super::layers::leaves;
+
+/// One variant's grid values: (dotted key, value, where in the file it was written).
+pub type Point = Vec<(String, toml::Value, String)>;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Grid {
+    /// `"train.lr_d" = [1e-4, 2e-4]` entries, in file order.
+    pub axes: Vec<(String, Vec<toml::Value>)>,
+    /// `[[grid.include]]` tables, each one variant's values.
+    pub include: Vec<Vec<(String, toml::Value)>>,
+}
+
+impl Grid {
+    /// Reads the `[grid]` table; every shape problem is returned, not just the first.
+    pub fn parse(table: &toml::Table) -> Result<Grid, Vec<String>> {
+        let mut grid = Grid::default();
+        let mut problems = Vec::new();
+        for (key, value) in table {
+            if key == "include" {
+                match value {
+                    toml::Value::Array(items) => {
+                        for (i, item) in items.iter().enumerate() {
+                            match item {
+                                toml::Value::Table(t) => grid.include.push(leaves(t, "")),
+                                _ => problems.push(format!(
+                                    "[grid] include[{i}] must be a table of settings, like [[grid.include]]"
+                                )),
+                            }
+                        }
+                    }
+                    _ => problems.push(
+                        "[grid] include must be an array of tables: write [[grid.include]] sections"
+                            .to_string(),
+                    ),
+                }
+                continue;
+            }
+            let entries = match value {
+                toml::Value::Table(t) => leaves(t, key),
+                other => vec![(key.clone(), other.clone())],
+            };
+            for (path, value) in entries {
+                match value {
+                    toml::Value::Array(values) if values.is_empty() => problems.push(format!(
+                        "[grid] {path} is an empty list: give at least one value or remove the key"
+                    )),
+                    toml::Value::Array(values) => grid.axes.push((path, values)),
+                    other => problems.push(format!(
+                        "[grid] {path} must be a list of values, e.g. [{other}]"
+                    )),
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(grid)
+        } else {
+            Err(problems)
+        }
+    }
+
+    /// Every key the grid sets.
+    pub fn keys(&self) -> Vec<&str> {
+        let mut keys: Vec<&str> = self.axes.iter().map(|(k, _)| k.as_str()).collect();
+        for point in &self.include {
+            for (k, _) in point {
+                if !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+        }
+        keys
+    }
+
+    /// The variants' grid values: the cartesian product (first axis slowest), then the includes.
+    /// An empty grid gives one variant with no values.
+    pub fn points(&self) -> Vec<Point> {
+        let mut points: Vec<Point> = vec![Vec::new()];
+        for (key, values) in &self.axes {
+            points = points
+                .into_iter()
+                .flat_map(|point| {
+                    values.iter().enumerate().map(move |(i, v)| {
+                        let mut p = point.clone();
+                        p.push((key.clone(), v.clone(), format!("[grid] {key}[{i}]")));
+                        p
+                    })
+                })
+                .collect();
+        }
+        if self.axes.is_empty() && !self.include.is_empty() {
+            points.clear();
+        }
+        for (n, include) in self.include.iter().enumerate() {
+            points.push(
+                include
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone(), format!("[[grid.include]] #{}", n + 1)))
+                    .collect(),
+            );
+        }
+        points
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grid(text: &str) -> Grid {
+        Grid::parse(&text.parse::<toml::Table>().unwrap()).unwrap()
+    }
+
+    fn rendered(grid: &Grid) -> Vec<String> {
+        grid.points()
+            .iter()
+            .map(|p| {
+                p.iter()
+                    .map(|(k, v, _)| format!("{k}={v}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn product_order_first_key_slowest() {
+        let g = grid(
+            r#"
+            "train.lr_d" = [1, 2]
+            "train.p0" = [0.9, 0.99, 0.999]
+            "#,
+        );
+        assert_eq!(
+            rendered(&g),
+            [
+                "train.lr_d=1 train.p0=0.9",
+                "train.lr_d=1 train.p0=0.99",
+                "train.lr_d=1 train.p0=0.999",
+                "train.lr_d=2 train.p0=0.9",
+                "train.lr_d=2 train.p0=0.99",
+                "train.lr_d=2 train.p0=0.999",
+            ]
+        );
+    }
+
+    #[test]
+    fn dotted_and_quoted_keys_are_the_same() {
+        assert_eq!(
+            grid("train.lr_d = [1, 2]").axes,
+            grid("\"train.lr_d\" = [1, 2]").axes
+        );
+    }
+
+    #[test]
+    fn includes_follow_the_product() {
+        let g = grid(
+            r#"
+            "train.lr_d" = [1, 2]
+            [[include]]
+            "train.lr_d" = 5
+            "model.d_width" = 8
+            "#,
+        );
+        assert_eq!(
+            rendered(&g),
+            [
+                "train.lr_d=1",
+                "train.lr_d=2",
+                "train.lr_d=5 model.d_width=8"
+            ]
+        );
+    }
+
+    #[test]
+    fn only_includes() {
+        let g = grid("[[include]]\n\"train.p0\" = 0.9\n[[include]]\n\"train.p0\" = 0.5");
+        assert_eq!(rendered(&g), ["train.p0=0.9", "train.p0=0.5"]);
+    }
+
+    #[test]
+    fn empty_grid_is_one_variant() {
+        assert_eq!(grid("").points(), vec![Vec::new()]);
+    }
+
+    #[test]
+    fn shape_problems_are_all_reported() {
+        let table = "\"train.lr_d\" = []\n\"train.p0\" = 0.9"
+            .parse::<toml::Table>()
+            .unwrap();
+        let problems = Grid::parse(&table).unwrap_err();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("empty list"));
+        assert!(problems[1].contains("must be a list"));
+    }
+}

@@ -1,0 +1,100 @@
+//! The set of known keys (read off the defaults) and "did you mean" suggestions for unknown ones.
+
+use std::sync::OnceLock;
+
+use super::layers::leaves;
+use super::schema::Config;
+
+/// Every settable dotted key with its default value, in schema order.
+pub fn known() -> &'static [(String, toml::Value)] {
+    static KNOWN: OnceLock<Vec<(String, toml::Value)>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        let toml::Value::Table(table) =
+            toml::Value::try_from(Config::default()).expect("defaults serialize")
+        else {
+            unreachable!("Config serializes to a table")
+        };
+        leaves(&table, "")
+    })
+}
+
+pub fn is_known(key: &str) -> bool {
+    known().iter().any(|(k, _)| k == key)
+}
+
+/// Names other tools use for our keys.
+const ALIASES: &[(&str, &str)] = &[
+    ("learning_rate", "lr_d"),
+    ("lr", "lr_d"),
+    ("batch", "batch_size"),
+    ("batchsize", "batch_size"),
+    ("noise", "label_noise"),
+    ("threshold", "p0"),
+    ("early_stop", "p0"),
+    ("nz", "z_dim"),
+    ("latent_dim", "z_dim"),
+    ("ngf", "g_width"),
+    ("ndf", "d_width"),
+    ("size", "image_size"),
+    ("n_epochs", "epochs"),
+    ("num_epochs", "epochs"),
+];
+
+/// The known key most likely meant by `unknown`, if any is close.
+pub fn suggest(unknown: &str) -> Option<String> {
+    let (section, leaf) = unknown.rsplit_once('.').unwrap_or(("", unknown));
+    let leaf = ALIASES
+        .iter()
+        .find(|(alias, _)| *alias == leaf)
+        .map_or(leaf, |(_, real)| real);
+    let keys = || known().iter().map(|(k, _)| k.as_str());
+    // Alias or misplaced key: the same leaf in this section, else in any section.
+    let same_leaf = |k: &&str| k.rsplit_once('.').map(|(_, l)| l) == Some(leaf);
+    if let Some(k) = keys().filter(same_leaf).find(|k| k.starts_with(section)) {
+        return Some(k.to_string());
+    }
+    if let Some(k) = keys().find(same_leaf) {
+        return Some(k.to_string());
+    }
+    let candidate = format!("{section}.{leaf}");
+    keys()
+        .map(|k| (strsim::jaro_winkler(&candidate, k), k))
+        .filter(|(score, _)| *score > 0.85)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, k)| k.to_string())
+}
+
+/// Is `key` a section (a prefix of known keys) rather than a key?
+pub fn is_section(key: &str) -> bool {
+    let prefix = format!("{key}.");
+    known().iter().any(|(k, _)| k.starts_with(&prefix))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_keys_come_from_the_schema() {
+        for key in ["train.lr_d", "train.betas", "experiment.epochs", "data.image_size"] {
+            assert!(is_known(key), "{key}");
+        }
+        assert!(!is_known("train"));
+        assert!(is_section("train"));
+    }
+
+    #[test]
+    fn suggestions() {
+        let cases = [
+            ("train.learning_rate", Some("train.lr_d"), "alias"),
+            ("train.lr_dd", Some("train.lr_d"), "typo"),
+            ("train.image_size", Some("data.image_size"), "wrong section"),
+            ("train.bach_size", Some("train.batch_size"), "typo"),
+            ("model.ndf", Some("model.d_width"), "pytorch example name"),
+            ("zzz.qqq", None, "nothing close"),
+        ];
+        for (unknown, expected, reason) in cases {
+            assert_eq!(suggest(unknown).as_deref(), expected, "{reason}");
+        }
+    }
+}

@@ -1,0 +1,197 @@
+//! Where settings come from: the file, `ANIGAN_<SECTION>__<KEY>` variables and `--set`, as
+//! flat (dotted key, value, origin) settings, layered over the defaults with figment.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::Serialized;
+
+use super::schema::Config;
+
+/// Environment variables with this prefix (and a `__` between section and key) set keys.
+pub const ENV_PREFIX: &str = "ANIGAN_";
+
+/// Where one setting was written, for error messages.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Origin {
+    File(PathBuf),
+    Grid { file: PathBuf, what: String },
+    Env(String),
+    Set(String),
+}
+
+impl fmt::Display for Origin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Origin::File(path) => write!(f, "in {}", path.display()),
+            Origin::Grid { file, what } => write!(f, "in {} {what}", file.display()),
+            Origin::Env(var) => write!(f, "in environment variable {var}"),
+            Origin::Set(arg) => write!(f, "in --set {arg}"),
+        }
+    }
+}
+
+/// One setting: a dotted key path and its value.
+#[derive(Debug, Clone)]
+pub struct Setting {
+    pub key: String,
+    pub value: toml::Value,
+    pub origin: Origin,
+}
+
+/// Flattens nested tables into dotted leaves; arrays are leaves (e.g. `train.betas`).
+pub fn leaves(table: &toml::Table, prefix: &str) -> Vec<(String, toml::Value)> {
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) if !inner.is_empty() => out.extend(leaves(inner, &path)),
+            _ => out.push((path, value.clone())),
+        }
+    }
+    out
+}
+
+/// Settings from the file's table (without `[grid]`).
+pub fn from_file(table: &toml::Table, file: &Path) -> Vec<Setting> {
+    leaves(table, "")
+        .into_iter()
+        .map(|(key, value)| Setting {
+            key,
+            value,
+            origin: Origin::File(file.to_path_buf()),
+        })
+        .collect()
+}
+
+/// Settings from `ANIGAN_SECTION__KEY=value` variables (`__` separates path segments).
+pub fn from_env(vars: &[(String, String)]) -> Vec<Setting> {
+    vars.iter()
+        .filter_map(|(name, raw)| {
+            let path = name.strip_prefix(ENV_PREFIX)?;
+            path.contains("__").then(|| Setting {
+                key: path.to_ascii_lowercase().replace("__", "."),
+                value: parse_value(raw),
+                origin: Origin::Env(name.clone()),
+            })
+        })
+        .collect()
+}
+
+/// Settings from `--set KEY=VALUE` arguments, and a problem for each argument of another shape.
+pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
+    let mut settings = Vec::new();
+    let mut problems = Vec::new();
+    for arg in args {
+        match arg.split_once('=') {
+            Some((key, raw)) if !key.trim().is_empty() => settings.push(Setting {
+                key: key.trim().to_string(),
+                value: parse_value(raw.trim()),
+                origin: Origin::Set(arg.clone()),
+            }),
+            _ => problems.push(format!(
+                "--set {arg:?} is not KEY=VALUE; write e.g. --set train.lr_d=1e-4"
+            )),
+        }
+    }
+    (settings, problems)
+}
+
+/// A value as TOML would read it (`1e-4`, `true`, `[0.5, 0.9]`, `"x"`); anything else is a string,
+/// so `--set model.arch=dcgan` needs no quotes.
+pub fn parse_value(raw: &str) -> toml::Value {
+    format!("v = {raw}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_string()))
+}
+
+/// Defaults with `settings` merged in order (later wins).
+pub fn figment(settings: &[Setting]) -> Figment {
+    settings.iter().fold(
+        Figment::from(Serialized::defaults(Config::default())),
+        |fig, s| fig.merge((s.key.as_str(), &s.value)),
+    )
+}
+
+/// The typed config of defaults overlaid with `settings`, or figment's reason it does not fit.
+pub fn extract(settings: &[Setting]) -> Result<Config, String> {
+    figment(settings)
+        .extract::<Config>()
+        .map_err(|e| describe(&e.kind))
+}
+
+fn describe(kind: &figment::error::Kind) -> String {
+    use figment::error::Kind;
+    match kind {
+        Kind::UnknownVariant(found, expected) => format!(
+            "unknown value {found:?}; expected one of {}",
+            expected
+                .iter()
+                .map(|e| format!("{e:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_parse_like_toml_and_fall_back_to_strings() {
+        assert_eq!(parse_value("1e-4"), toml::Value::Float(1e-4));
+        assert_eq!(parse_value("3"), toml::Value::Integer(3));
+        assert_eq!(parse_value("true"), toml::Value::Boolean(true));
+        assert_eq!(parse_value("dcgan"), toml::Value::String("dcgan".into()));
+        assert_eq!(parse_value("\"a b\""), toml::Value::String("a b".into()));
+        assert!(matches!(parse_value("[0.5, 0.9]"), toml::Value::Array(_)));
+    }
+
+    #[test]
+    fn env_vars_map_to_dotted_keys() {
+        let vars = vec![
+            ("ANIGAN_TRAIN__LR_D".to_string(), "1e-4".to_string()),
+            ("ANIGAN_UNRELATED".to_string(), "x".to_string()),
+            ("PATH".to_string(), "/bin".to_string()),
+        ];
+        let settings = from_env(&vars);
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].key, "train.lr_d");
+        assert_eq!(settings[0].value, toml::Value::Float(1e-4));
+    }
+
+    #[test]
+    fn later_layers_win() {
+        let file = Setting {
+            key: "train.lr_d".into(),
+            value: toml::Value::Float(1e-3),
+            origin: Origin::File("x.toml".into()),
+        };
+        let set = Setting {
+            key: "train.lr_d".into(),
+            value: toml::Value::Float(5e-5),
+            origin: Origin::Set("train.lr_d=5e-5".into()),
+        };
+        assert_eq!(extract(&[file.clone(), set]).unwrap().train.lr_d, 5e-5);
+        assert_eq!(extract(&[file]).unwrap().train.lr_d, 1e-3);
+    }
+
+    #[test]
+    fn integers_are_accepted_for_floats() {
+        let s = Setting {
+            key: "train.p0".into(),
+            value: toml::Value::Integer(1),
+            origin: Origin::Set("train.p0=1".into()),
+        };
+        assert_eq!(extract(&[s]).unwrap().train.p0, 1.0);
+    }
+}

@@ -1,0 +1,206 @@
+//! The experiment file's settings: every section, key and default (what serde reads).
+
+use serde::{Deserialize, Serialize};
+
+use crate::health::RollbackConfig;
+
+/// All settings of one variant, before validation. `[grid]` lives apart (see `grid.rs`).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    pub experiment: ExperimentSection,
+    pub data: DataSection,
+    pub model: ModelSection,
+    pub train: TrainSection,
+    pub checkpoint: CheckpointSection,
+    pub rollback: RollbackConfig,
+    pub eval: EvalSection,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExperimentSection {
+    /// Directory name under the results directory; empty = the experiment file's stem.
+    pub name: String,
+    /// Seeds every random stream of training (weights, shuffling, noise).
+    pub seed: u64,
+    /// Epochs to train; raising it extends finished runs (not part of the variant id).
+    pub epochs: u32,
+    /// Free text shown in the report (not part of the variant id).
+    pub description: String,
+}
+
+impl Default for ExperimentSection {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            seed: 0,
+            epochs: 25,
+            description: String::new(),
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DataSource {
+    /// Procedural anime faces, generated on first use and cached under data/.
+    Synthetic,
+    /// The original dataset's layout: tags.txt, filtered.txt, selected/<k>.jpg.
+    Seed,
+    /// Any folder tree of PNG/JPEG images.
+    Folder,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct DataSection {
+    pub source: DataSource,
+    /// Dataset folder; empty = data/synthetic/<generated name> for `synthetic`, required otherwise.
+    pub path: String,
+    /// Optional tag file for `folder` sources; empty = unlabelled.
+    pub tags_file: String,
+    /// Images to generate for `synthetic`.
+    pub synthetic_count: u32,
+    /// Side of the square training images in pixels: a power of two in 16..=256.
+    pub image_size: u32,
+    /// Train on a seeded random subset of this many images; 0 = all.
+    pub limit: u32,
+    /// Real images held out of training for evaluation.
+    pub holdout: u32,
+    /// Largest share of unreadable images tolerated (they are skipped with a warning).
+    pub max_bad_fraction: f64,
+    /// Seeds dataset generation and the limit/holdout subsets (apart from experiment.seed,
+    /// so that a new training seed reuses the same data).
+    pub seed: u64,
+}
+
+impl Default for DataSection {
+    fn default() -> Self {
+        Self {
+            source: DataSource::Synthetic,
+            path: String::new(),
+            tags_file: String::new(),
+            synthetic_count: 18_000,
+            image_size: 64,
+            limit: 0,
+            holdout: 500,
+            max_bad_fraction: 0.01,
+            seed: 0,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Arch {
+    /// Unconditional DCGAN (Radford et al. 2015).
+    Dcgan,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct ModelSection {
+    pub arch: Arch,
+    /// Length of G's noise vector.
+    pub z_dim: u32,
+    /// G's channel width unit (its widest layer has g_width * image_size / 8 channels).
+    pub g_width: u32,
+    /// D's channel width unit (its first layer has d_width channels).
+    pub d_width: u32,
+}
+
+impl Default for ModelSection {
+    fn default() -> Self {
+        Self {
+            arch: Arch::Dcgan,
+            z_dim: 100,
+            g_width: 64,
+            d_width: 64,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Schedule {
+    /// The original's scheme: a D phase over the data, then a G phase, each stopping at p0.
+    Phased,
+    /// The usual per-batch D step then G step; p0 may still skip a side's update.
+    Alternating,
+}
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Loss {
+    /// Binary cross-entropy on D's logits.
+    Bce,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainSection {
+    pub schedule: Schedule,
+    pub lr_g: f64,
+    pub lr_d: f64,
+    /// Adam's (beta1, beta2).
+    pub betas: [f64; 2],
+    pub batch_size: u32,
+    /// Early-stop threshold: a phase stops once its side's accuracy reaches p0.
+    pub p0: f64,
+    /// D's targets are 1 - U(0, noise) for real and U(0, noise) for fake.
+    pub label_noise: f64,
+    pub loss: Loss,
+    /// D updates per batch in the alternating schedule, passes per D phase in the phased one.
+    pub d_steps: u32,
+    /// G updates per batch in the alternating schedule, multiplier of the G phase length in the phased one.
+    pub g_steps: u32,
+    /// CPU threads for libtorch; 0 = the cores available to this variant.
+    pub threads: u32,
+}
+
+impl Default for TrainSection {
+    fn default() -> Self {
+        Self {
+            schedule: Schedule::Phased,
+            lr_g: 2e-4,
+            lr_d: 2e-4,
+            betas: [0.5, 0.999],
+            batch_size: 128,
+            p0: 0.999,
+            label_noise: 0.1,
+            loss: Loss::Bce,
+            d_steps: 1,
+            g_steps: 1,
+            threads: 0,
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct CheckpointSection {
+    /// Save a checkpoint every this many epochs (and always at the last epoch).
+    pub every: u32,
+    /// Checkpoints kept on disk; older ones are deleted unless a rollback may still need them.
+    pub keep: u32,
+}
+
+impl Default for CheckpointSection {
+    fn default() -> Self {
+        Self { every: 5, keep: 4 }
+    }
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct EvalSection {
+    /// Write an 8x8 grid from a fixed noise vector every this many epochs.
+    pub sample_every: u32,
+}
+
+impl Default for EvalSection {
+    fn default() -> Self {
+        Self { sample_every: 1 }
+    }
+}

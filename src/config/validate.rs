@@ -1,0 +1,150 @@
+//! Range checks on a typed config; each problem names its key and the allowed range.
+
+use super::schema::Config;
+
+/// One broken rule: `key` and what it must be, e.g. ("train.p0", "must be in (0, 1]").
+#[derive(Debug, Clone, PartialEq)]
+pub struct Broken {
+    pub key: String,
+    pub expected: String,
+}
+
+/// Every rule `config` breaks. Defaults break none, so checking "defaults + one setting"
+/// attributes each problem to that setting.
+pub fn check(config: &Config) -> Vec<Broken> {
+    let mut out = Vec::new();
+    let mut rule = |ok: bool, key: &str, expected: &str| {
+        if !ok {
+            out.push(Broken {
+                key: key.to_string(),
+                expected: expected.to_string(),
+            });
+        }
+    };
+    let e = &config.experiment;
+    rule(
+        e.name.is_empty() || is_safe_dir_name(&e.name),
+        "experiment.name",
+        SAFE_NAME_RULE,
+    );
+    rule(e.epochs >= 1, "experiment.epochs", "must be >= 1");
+
+    let d = &config.data;
+    let s = d.image_size;
+    rule(
+        s.is_power_of_two() && (16..=256).contains(&s),
+        "data.image_size",
+        "must be a power of two in 16..=256 (16, 32, 64, 128 or 256)",
+    );
+    rule(
+        d.synthetic_count >= 1,
+        "data.synthetic_count",
+        "must be >= 1",
+    );
+    rule(
+        (0.0..=1.0).contains(&d.max_bad_fraction),
+        "data.max_bad_fraction",
+        "must be in [0, 1]",
+    );
+
+    let m = &config.model;
+    rule(m.z_dim >= 1, "model.z_dim", "must be >= 1");
+    rule(m.g_width >= 4, "model.g_width", "must be >= 4");
+    rule(m.d_width >= 4, "model.d_width", "must be >= 4");
+
+    let t = &config.train;
+    rule(t.lr_g > 0.0, "train.lr_g", "must be > 0");
+    rule(t.lr_d > 0.0, "train.lr_d", "must be > 0");
+    rule(
+        t.betas.iter().all(|b| (0.0..1.0).contains(b)),
+        "train.betas",
+        "must be two numbers in [0, 1)",
+    );
+    rule(t.batch_size >= 1, "train.batch_size", "must be >= 1");
+    rule(t.p0 > 0.0 && t.p0 <= 1.0, "train.p0", "must be in (0, 1]");
+    rule(
+        (0.0..0.5).contains(&t.label_noise),
+        "train.label_noise",
+        "must be in [0, 0.5)",
+    );
+    rule(t.d_steps >= 1, "train.d_steps", "must be >= 1");
+    rule(t.g_steps >= 1, "train.g_steps", "must be >= 1");
+
+    let c = &config.checkpoint;
+    rule(c.every >= 1, "checkpoint.every", "must be >= 1");
+    rule(c.keep >= 1, "checkpoint.keep", "must be >= 1");
+    rule(
+        config.eval.sample_every >= 1,
+        "eval.sample_every",
+        "must be >= 1",
+    );
+
+    // The health module words its own rules as "KEY must be ... (got X)"; keep "must be ...".
+    for problem in config.rollback.validate() {
+        let (key, rest) = problem.split_once(' ').unwrap_or((&problem, "is invalid"));
+        let expected = rest.rsplit_once(" (got ").map_or(rest, |(e, _)| e);
+        rule(false, key, expected);
+    }
+    out
+}
+
+pub const SAFE_NAME_RULE: &str =
+    "must be a safe directory name: letters, digits, '.', '_' and '-', not '.' or '..'";
+
+/// Letters, digits, `.`, `_`, `-`; not `.` or `..`: safe as one path component everywhere.
+pub fn is_safe_dir_name(name: &str) -> bool {
+    !name.is_empty()
+        && name != "."
+        && name != ".."
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_break_no_rule() {
+        assert_eq!(check(&Config::default()), vec![]);
+    }
+
+    #[test]
+    fn each_rule_names_its_key() {
+        type Edit = fn(&mut Config);
+        let cases: &[(Edit, &str, &str)] = &[
+            (|c| c.train.p0 = 0.0, "train.p0", "p0 must be > 0"),
+            (|c| c.train.p0 = 1.5, "train.p0", "p0 must be <= 1"),
+            (|c| c.train.lr_d = 0.0, "train.lr_d", "lr must be positive"),
+            (|c| c.train.lr_g = -1e-4, "train.lr_g", "lr must be positive"),
+            (|c| c.train.batch_size = 0, "train.batch_size", "batch >= 1"),
+            (|c| c.train.label_noise = 0.5, "train.label_noise", "noise < 0.5"),
+            (|c| c.train.label_noise = -0.1, "train.label_noise", "noise >= 0"),
+            (|c| c.model.d_width = 3, "model.d_width", "width >= 4"),
+            (|c| c.data.image_size = 48, "data.image_size", "power of two"),
+            (|c| c.data.image_size = 512, "data.image_size", "at most 256"),
+            (|c| c.experiment.epochs = 0, "experiment.epochs", "epochs >= 1"),
+            (|c| c.experiment.name = "..".into(), "experiment.name", "not .."),
+            (|c| c.experiment.name = "a/b".into(), "experiment.name", "no slash"),
+            (|c| c.train.betas = [0.5, 1.0], "train.betas", "beta2 < 1"),
+        ];
+        for (edit, key, reason) in cases {
+            let mut config = Config::default();
+            edit(&mut config);
+            let broken = check(&config);
+            assert_eq!(broken.len(), 1, "{reason}: {broken:?}");
+            assert_eq!(broken[0].key, *key, "{reason}");
+        }
+    }
+
+    #[test]
+    fn safe_names() {
+        for ok in ["sweep", "a.b_c-1", "x..y"] {
+            assert!(is_safe_dir_name(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "a b", "a/b", "ä", "a\\b"] {
+            assert!(!is_safe_dir_name(bad), "{bad:?}");
+        }
+    }
+}

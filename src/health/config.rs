@@ -1,0 +1,330 @@
+//! The `[rollback]` section of the experiment TOML: detector thresholds and per-kind adjustments.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::kind::Kind;
+
+/// Collapse detection and automatic rollback settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RollbackConfig {
+    /// Roll back automatically; false still reports verdicts but only logs them.
+    pub enabled: bool,
+    /// Rollbacks allowed per variant before it is stopped as collapsed.
+    pub max_rollbacks: u32,
+    /// Times one checkpoint may be restored before older ones are used instead.
+    pub max_retries_per_checkpoint: u32,
+    /// Epochs (counted from 0) during which only non-finite values raise a verdict.
+    pub warmup_epochs: u64,
+    /// Bad epochs needed before g_failure or d_fooled becomes a verdict.
+    pub patience: u32,
+    /// Accuracy margin: "near 0" means <= eps, "near 1" means >= 1 - eps.
+    pub eps: f64,
+    /// Consecutive healthy epochs a streak may contain without ending.
+    pub blip_tolerance: u32,
+    /// Bad epochs needed before degenerate_output becomes a verdict.
+    pub degenerate_patience: u32,
+    /// Samples are degenerate below this fraction of the real data's sample_std / image_std.
+    pub degenerate_std_ratio: f64,
+    /// sample_std below this is degenerate when no real-data reference is known.
+    pub degenerate_min_sample_std: f64,
+    /// sample_image_std below this is degenerate (uniform colour) when no reference is known.
+    pub degenerate_min_image_std: f64,
+    /// Upper bound for label noise raised by rollbacks.
+    pub label_noise_max: f64,
+    /// Adjustments after G failed (D rejects everything).
+    #[serde(deserialize_with = "g_failure_patch")]
+    pub g_failure: Adjust,
+    /// Adjustments after D was fooled (D accepts everything).
+    #[serde(deserialize_with = "d_fooled_patch")]
+    pub d_fooled: Adjust,
+    /// Adjustments after samples collapsed to near-identical or uniform images.
+    #[serde(deserialize_with = "degenerate_output_patch")]
+    pub degenerate_output: Adjust,
+    /// Adjustments after a NaN/Inf loss or weight.
+    #[serde(deserialize_with = "non_finite_patch")]
+    pub non_finite: Adjust,
+}
+
+/// How one kind of collapse changes the settings and the restore point.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Adjust {
+    /// Factor applied to G's learning rate.
+    pub lr_g_factor: f64,
+    /// Factor applied to D's learning rate.
+    pub lr_d_factor: f64,
+    /// Added to the label noise (capped at label_noise_max).
+    pub label_noise_add: f64,
+    /// Factor applied to the batch size (rounded, at least 1).
+    pub batch_factor: f64,
+    /// Eligible healthy checkpoints to skip: 1 restores two healthy checkpoints back.
+    pub skip_checkpoints: u32,
+}
+
+impl Adjust {
+    /// Changes nothing: the base every kind's defaults start from.
+    pub const NEUTRAL: Adjust = Adjust {
+        lr_g_factor: 1.0,
+        lr_d_factor: 1.0,
+        label_noise_add: 0.0,
+        batch_factor: 1.0,
+        skip_checkpoints: 0,
+    };
+    /// D rejects everything: give G room by blurring D's targets and slowing D.
+    pub const G_FAILURE: Adjust = Adjust {
+        lr_d_factor: 0.8,
+        label_noise_add: 0.05,
+        ..Adjust::NEUTRAL
+    };
+    /// D accepts everything: slow G and use smaller batches (the author's 128 -> 96 fix).
+    pub const D_FOOLED: Adjust = Adjust {
+        lr_g_factor: 0.8,
+        batch_factor: 0.75,
+        ..Adjust::NEUTRAL
+    };
+    /// Collapsed samples: the last healthy checkpoint may already carry the seed of it.
+    pub const DEGENERATE_OUTPUT: Adjust = Adjust {
+        lr_g_factor: 0.8,
+        skip_checkpoints: 1,
+        ..Adjust::NEUTRAL
+    };
+    pub const NON_FINITE: Adjust = Adjust {
+        lr_g_factor: 0.5,
+        lr_d_factor: 0.5,
+        ..Adjust::NEUTRAL
+    };
+}
+
+impl Default for Adjust {
+    fn default() -> Self {
+        Adjust::NEUTRAL
+    }
+}
+
+/// A kind table as written: absent keys keep that kind's own default, not the neutral one.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AdjustPatch {
+    lr_g_factor: Option<f64>,
+    lr_d_factor: Option<f64>,
+    label_noise_add: Option<f64>,
+    batch_factor: Option<f64>,
+    skip_checkpoints: Option<u32>,
+}
+
+fn patch<'de, D: Deserializer<'de>>(d: D, base: Adjust) -> Result<Adjust, D::Error> {
+    let p = AdjustPatch::deserialize(d)?;
+    Ok(Adjust {
+        lr_g_factor: p.lr_g_factor.unwrap_or(base.lr_g_factor),
+        lr_d_factor: p.lr_d_factor.unwrap_or(base.lr_d_factor),
+        label_noise_add: p.label_noise_add.unwrap_or(base.label_noise_add),
+        batch_factor: p.batch_factor.unwrap_or(base.batch_factor),
+        skip_checkpoints: p.skip_checkpoints.unwrap_or(base.skip_checkpoints),
+    })
+}
+
+fn g_failure_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::G_FAILURE)
+}
+
+fn d_fooled_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::D_FOOLED)
+}
+
+fn degenerate_output_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::DEGENERATE_OUTPUT)
+}
+
+fn non_finite_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::NON_FINITE)
+}
+
+impl Default for RollbackConfig {
+    fn default() -> Self {
+        RollbackConfig {
+            enabled: true,
+            max_rollbacks: 4,
+            max_retries_per_checkpoint: 2,
+            warmup_epochs: 5,
+            patience: 15,
+            eps: 0.02,
+            blip_tolerance: 1,
+            degenerate_patience: 3,
+            degenerate_std_ratio: 0.2,
+            degenerate_min_sample_std: 0.05,
+            degenerate_min_image_std: 0.05,
+            label_noise_max: 0.3,
+            g_failure: Adjust::G_FAILURE,
+            d_fooled: Adjust::D_FOOLED,
+            degenerate_output: Adjust::DEGENERATE_OUTPUT,
+            non_finite: Adjust::NON_FINITE,
+        }
+    }
+}
+
+impl RollbackConfig {
+    /// The adjustments configured for one kind.
+    pub fn adjust(&self, kind: Kind) -> &Adjust {
+        match kind {
+            Kind::GFailure => &self.g_failure,
+            Kind::DFooled => &self.d_fooled,
+            Kind::DegenerateOutput => &self.degenerate_output,
+            Kind::NonFinite => &self.non_finite,
+        }
+    }
+
+    /// Every problem at once, each as "rollback.KEY must be ... (got X)".
+    pub fn validate(&self) -> Vec<String> {
+        let mut errs = Vec::new();
+        let mut check = |ok: bool, key: &str, rule: &str, got: String| {
+            if !ok {
+                errs.push(format!("rollback.{key} must be {rule} (got {got})"));
+            }
+        };
+        check(
+            self.patience >= 1,
+            "patience",
+            "at least 1",
+            self.patience.to_string(),
+        );
+        check(
+            self.degenerate_patience >= 1,
+            "degenerate_patience",
+            "at least 1",
+            self.degenerate_patience.to_string(),
+        );
+        check(
+            self.max_retries_per_checkpoint >= 1,
+            "max_retries_per_checkpoint",
+            "at least 1",
+            self.max_retries_per_checkpoint.to_string(),
+        );
+        check(
+            self.eps > 0.0 && self.eps < 0.5,
+            "eps",
+            "in (0, 0.5)",
+            self.eps.to_string(),
+        );
+        check(
+            (0.0..=1.0).contains(&self.degenerate_std_ratio),
+            "degenerate_std_ratio",
+            "in [0, 1]",
+            self.degenerate_std_ratio.to_string(),
+        );
+        for (key, v) in [
+            ("degenerate_min_sample_std", self.degenerate_min_sample_std),
+            ("degenerate_min_image_std", self.degenerate_min_image_std),
+        ] {
+            check((0.0..=2.0).contains(&v), key, "in [0, 2]", v.to_string());
+        }
+        // Noise of 0.5 or more would make real and fake targets indistinguishable.
+        check(
+            (0.0..0.5).contains(&self.label_noise_max),
+            "label_noise_max",
+            "in [0, 0.5)",
+            self.label_noise_max.to_string(),
+        );
+        for kind in Kind::ALL {
+            let a = self.adjust(kind);
+            for (name, v) in [
+                ("lr_g_factor", a.lr_g_factor),
+                ("lr_d_factor", a.lr_d_factor),
+                ("batch_factor", a.batch_factor),
+            ] {
+                let key = format!("{kind}.{name}");
+                check(
+                    v.is_finite() && v > 0.0,
+                    &key,
+                    "a positive number",
+                    v.to_string(),
+                );
+            }
+            check(
+                (0.0..0.5).contains(&a.label_noise_add),
+                &format!("{kind}.label_noise_add"),
+                "in [0, 0.5)",
+                a.label_noise_add.to_string(),
+            );
+        }
+        errs
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        assert_eq!(RollbackConfig::default().validate(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn validate_reports_every_problem() {
+        let mut bad = RollbackConfig {
+            patience: 0,
+            eps: 0.5,
+            label_noise_max: 0.5,
+            ..RollbackConfig::default()
+        };
+        bad.d_fooled.batch_factor = 0.0;
+        let cases: &[(&str, &str)] = &[
+            (
+                "rollback.patience must be at least 1 (got 0)",
+                "zero patience never waits",
+            ),
+            (
+                "rollback.eps must be in (0, 0.5) (got 0.5)",
+                "0.5 makes near-0 and near-1 overlap",
+            ),
+            (
+                "rollback.label_noise_max must be in [0, 0.5) (got 0.5)",
+                "noise 0.5 erases the labels",
+            ),
+            (
+                "rollback.d_fooled.batch_factor must be a positive number (got 0)",
+                "nested keys are named with their table",
+            ),
+        ];
+        let errs = bad.validate();
+        assert_eq!(errs.len(), cases.len(), "{errs:#?}");
+        for (msg, why) in cases {
+            assert!(
+                errs.iter().any(|e| e == msg),
+                "{why}: missing {msg:?} in {errs:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn toml_round_trip_and_partial_tables() {
+        let cfg = RollbackConfig::default();
+        let text = toml::to_string(&cfg).unwrap();
+        assert_eq!(toml::from_str::<RollbackConfig>(&text).unwrap(), cfg);
+
+        let partial: RollbackConfig =
+            toml::from_str("patience = 20\n[g_failure]\nlabel_noise_add = 0.1\n").unwrap();
+        assert_eq!(partial.patience, 20);
+        assert_eq!(partial.g_failure.label_noise_add, 0.1);
+        assert_eq!(
+            partial.g_failure.lr_d_factor, 0.8,
+            "absent keys keep the kind's own default"
+        );
+        assert_eq!(
+            partial.d_fooled, cfg.d_fooled,
+            "absent tables keep the kind's defaults"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        for (text, why) in [
+            ("patiense = 3", "top-level typo"),
+            ("[g_failure]\nlr_factor = 0.5", "typo inside a kind table"),
+            ("[mode_collapse]\nlr_g_factor = 0.5", "unknown kind table"),
+        ] {
+            assert!(toml::from_str::<RollbackConfig>(text).is_err(), "{why}");
+        }
+    }
+}

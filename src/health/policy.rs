@@ -1,0 +1,162 @@
+//! Rollback policy: given a verdict and the checkpoints so far, decide where to go back to and
+//! what to change. Pure; the trainer carries the action out.
+
+use std::fmt;
+
+use super::config::RollbackConfig;
+use super::kind::Verdict;
+
+/// A saved checkpoint as the trainer recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckpointInfo {
+    pub epoch: u64,
+    /// The detector had no streak in progress when it was saved.
+    pub healthy: bool,
+    pub times_restored: u32,
+}
+
+/// The settings a rollback may change.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Hyper {
+    pub lr_g: f64,
+    pub lr_d: f64,
+    pub label_noise: f64,
+    pub batch_size: u32,
+}
+
+/// One changed setting; displays as `lr_d 2e-4->1.6e-4`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub name: String,
+    pub from: f64,
+    pub to: f64,
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let v = |x: f64| match self.name.as_str() {
+            "lr_g" | "lr_d" => fmt_sci(x),
+            "batch_size" => format!("{x:.0}"),
+            _ => format!("{x:.2}"),
+        };
+        write!(f, "{} {}->{}", self.name, v(self.from), v(self.to))
+    }
+}
+
+/// Compact scientific notation with at most 4 significant digits: 2e-4, 1.6e-4, 1.024e-4.
+fn fmt_sci(x: f64) -> String {
+    let s = format!("{x:.3e}");
+    let (mantissa, exp) = s.split_once('e').expect("{:e} always has an exponent");
+    let mantissa = mantissa.trim_end_matches('0').trim_end_matches('.');
+    format!("{mantissa}e{exp}")
+}
+
+/// `label_noise 0.10->0.15; lr_d 2e-4->1.6e-4` (empty when nothing changed).
+pub fn format_changes(changes: &[Change]) -> String {
+    changes
+        .iter()
+        .map(Change::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// What the trainer should do about a verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Restore the checkpoint of `restore_epoch` and continue with `new` settings.
+    Rollback {
+        restore_epoch: u64,
+        new: Hyper,
+        changes: Vec<Change>,
+    },
+    /// Give up on this variant.
+    Stop { reason: String },
+    /// Rollback is disabled: record the verdict and keep training.
+    Continue,
+}
+
+impl Action {
+    /// The events.csv `action` column.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Rollback { .. } => "rollback",
+            Action::Stop { .. } => "stop",
+            Action::Continue => "continue",
+        }
+    }
+}
+
+/// Decide what to do about `verdict`, given the checkpoints saved so far (any order) and the
+/// number of rollbacks this variant has already done.
+pub fn decide(
+    cfg: &RollbackConfig,
+    checkpoints: &[CheckpointInfo],
+    verdict: &Verdict,
+    hyper: &Hyper,
+    rollbacks_done: u32,
+) -> Action {
+    if !cfg.enabled {
+        return Action::Continue;
+    }
+    let kind = verdict.kind;
+    if rollbacks_done >= cfg.max_rollbacks {
+        return Action::Stop {
+            reason: format!(
+                "collapsed: {kind} at epoch {} after {rollbacks_done} rollbacks (max_rollbacks {})",
+                verdict.detected_epoch, cfg.max_rollbacks
+            ),
+        };
+    }
+    // A checkpoint from inside the episode would reproduce it (the original's 840 did).
+    let mut eligible: Vec<&CheckpointInfo> = checkpoints
+        .iter()
+        .filter(|c| c.healthy && c.epoch < verdict.onset_epoch)
+        .filter(|c| c.times_restored < cfg.max_retries_per_checkpoint)
+        .collect();
+    eligible.sort_by_key(|c| std::cmp::Reverse(c.epoch));
+    let adjust = cfg.adjust(kind);
+    // With fewer checkpoints than the skip asks for, the oldest eligible one beats stopping.
+    let Some(target) = eligible
+        .get(adjust.skip_checkpoints as usize)
+        .or(eligible.last())
+    else {
+        return Action::Stop {
+            reason: format!(
+                "no healthy checkpoint before epoch {} restored fewer than {} times; {kind}: {}",
+                verdict.onset_epoch, cfg.max_retries_per_checkpoint, verdict.evidence
+            ),
+        };
+    };
+    let new = Hyper {
+        lr_g: hyper.lr_g * adjust.lr_g_factor,
+        lr_d: hyper.lr_d * adjust.lr_d_factor,
+        // Never lower noise the user chose above the cap.
+        label_noise: (hyper.label_noise + adjust.label_noise_add)
+            .min(cfg.label_noise_max)
+            .max(hyper.label_noise),
+        batch_size: ((f64::from(hyper.batch_size) * adjust.batch_factor).round() as u32).max(1),
+    };
+    let changes = [
+        ("label_noise", hyper.label_noise, new.label_noise),
+        ("lr_g", hyper.lr_g, new.lr_g),
+        ("lr_d", hyper.lr_d, new.lr_d),
+        (
+            "batch_size",
+            f64::from(hyper.batch_size),
+            f64::from(new.batch_size),
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, from, to)| from != to)
+    .map(|(name, from, to)| Change {
+        name: name.to_string(),
+        from,
+        to,
+    })
+    .collect();
+    Action::Rollback {
+        restore_epoch: target.epoch,
+        new,
+        changes,
+    }
+}

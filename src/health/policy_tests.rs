@@ -1,0 +1,243 @@
+//! Table-driven rollback policy tests: each row is a situation, the expected action, and why.
+
+use super::config::RollbackConfig;
+use super::kind::{Kind, Verdict};
+use super::policy::{Action, Change, CheckpointInfo, Hyper, decide, format_changes};
+
+const BASE: Hyper = Hyper {
+    lr_g: 2e-4,
+    lr_d: 2e-4,
+    label_noise: 0.1,
+    batch_size: 128,
+};
+
+fn ck(epoch: u64, healthy: bool, times_restored: u32) -> CheckpointInfo {
+    CheckpointInfo {
+        epoch,
+        healthy,
+        times_restored,
+    }
+}
+
+fn verdict(kind: Kind, onset_epoch: u64) -> Verdict {
+    Verdict {
+        kind,
+        onset_epoch,
+        detected_epoch: onset_epoch + 14,
+        evidence: "test".into(),
+    }
+}
+
+/// Expected outcome: Some((restore_epoch, rendered changes)) or None for Stop.
+type Want = Option<(u64, &'static str)>;
+
+#[test]
+fn situations_and_actions() {
+    use Kind::*;
+    let every_20 = |healthy_until: u64| -> Vec<CheckpointInfo> {
+        (1..=6)
+            .map(|i| ck(i * 20, i * 20 < healthy_until, 0))
+            .collect()
+    };
+    let rows: Vec<(Vec<CheckpointInfo>, Verdict, u32, Want, &str)> = vec![
+        (
+            every_20(200),
+            verdict(GFailure, 105),
+            0,
+            Some((100, "label_noise 0.10->0.15; lr_d 2e-4->1.6e-4")),
+            "newest healthy checkpoint before the onset; G failed: more noise, slower D",
+        ),
+        (
+            every_20(200),
+            verdict(DFooled, 100),
+            0,
+            Some((80, "lr_g 2e-4->1.6e-4; batch_size 128->96")),
+            "the checkpoint of the onset epoch is not before it",
+        ),
+        (
+            every_20(90),
+            verdict(DFooled, 110),
+            0,
+            Some((80, "lr_g 2e-4->1.6e-4; batch_size 128->96")),
+            "checkpoint 100 was saved mid-streak (like the original's 840): skip it",
+        ),
+        (
+            every_20(200),
+            verdict(DegenerateOutput, 105),
+            0,
+            Some((80, "lr_g 2e-4->1.6e-4")),
+            "degenerate output goes two healthy checkpoints back",
+        ),
+        (
+            vec![ck(20, true, 0)],
+            verdict(DegenerateOutput, 105),
+            0,
+            Some((20, "lr_g 2e-4->1.6e-4")),
+            "with one healthy checkpoint, degenerate output uses it rather than stopping",
+        ),
+        (
+            every_20(200),
+            verdict(NonFinite, 105),
+            0,
+            Some((100, "lr_g 2e-4->1e-4; lr_d 2e-4->1e-4")),
+            "NaN: halve both learning rates",
+        ),
+        (
+            vec![ck(80, true, 0), ck(100, true, 2)],
+            verdict(GFailure, 105),
+            1,
+            Some((80, "label_noise 0.10->0.15; lr_d 2e-4->1.6e-4")),
+            "checkpoint 100 already restored max_retries_per_checkpoint times",
+        ),
+        (
+            vec![ck(100, true, 2), ck(120, false, 0)],
+            verdict(GFailure, 125),
+            2,
+            None,
+            "no eligible checkpoint left: stop (no silent restart from scratch)",
+        ),
+        (
+            vec![],
+            verdict(GFailure, 30),
+            0,
+            None,
+            "nothing saved yet: stop",
+        ),
+        (
+            every_20(200),
+            verdict(GFailure, 105),
+            4,
+            None,
+            "max_rollbacks (4) already used: the variant collapsed",
+        ),
+    ];
+    let cfg = RollbackConfig::default();
+    for (checkpoints, v, done, want, why) in rows {
+        let got = match decide(&cfg, &checkpoints, &v, &BASE, done) {
+            Action::Rollback {
+                restore_epoch,
+                changes,
+                ..
+            } => Some((restore_epoch, format_changes(&changes))),
+            Action::Stop { .. } => None,
+            Action::Continue => panic!("{why}: rollback is enabled"),
+        };
+        assert_eq!(got, want.map(|(e, c)| (e, c.to_string())), "{why}");
+    }
+}
+
+#[test]
+fn hyper_adjustments_respect_limits() {
+    let cfg = RollbackConfig::default();
+    let cks = [ck(0, true, 0)];
+    let rows: &[(Kind, Hyper, Hyper, &str)] = &[
+        (
+            Kind::GFailure,
+            Hyper {
+                label_noise: 0.28,
+                ..BASE
+            },
+            Hyper {
+                label_noise: 0.3,
+                lr_d: 1.6e-4,
+                ..BASE
+            },
+            "label noise is capped at label_noise_max",
+        ),
+        (
+            Kind::GFailure,
+            Hyper {
+                label_noise: 0.4,
+                ..BASE
+            },
+            Hyper {
+                label_noise: 0.4,
+                lr_d: 1.6e-4,
+                ..BASE
+            },
+            "noise already above the cap is left alone, never lowered",
+        ),
+        (
+            Kind::DFooled,
+            Hyper {
+                batch_size: 1,
+                ..BASE
+            },
+            Hyper {
+                batch_size: 1,
+                lr_g: 1.6e-4,
+                ..BASE
+            },
+            "batch size stays at least 1",
+        ),
+        (
+            Kind::DFooled,
+            Hyper {
+                batch_size: 200,
+                ..BASE
+            },
+            Hyper {
+                batch_size: 150,
+                lr_g: 1.6e-4,
+                ..BASE
+            },
+            "the original's batch 200 -> 150",
+        ),
+    ];
+    for (kind, from, want, why) in rows {
+        match decide(&cfg, &cks, &verdict(*kind, 50), from, 0) {
+            Action::Rollback { new, .. } => {
+                assert!((new.lr_g - want.lr_g).abs() < 1e-12, "{why}");
+                assert!((new.lr_d - want.lr_d).abs() < 1e-12, "{why}");
+                assert!((new.label_noise - want.label_noise).abs() < 1e-12, "{why}");
+                assert_eq!(new.batch_size, want.batch_size, "{why}");
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn disabled_rollback_continues() {
+    let cfg = RollbackConfig {
+        enabled: false,
+        ..RollbackConfig::default()
+    };
+    let a = decide(
+        &cfg,
+        &[ck(0, true, 0)],
+        &verdict(Kind::GFailure, 50),
+        &BASE,
+        0,
+    );
+    assert_eq!(a, Action::Continue);
+}
+
+#[test]
+fn changes_render_compactly() {
+    let c = |name: &str, from, to| Change {
+        name: name.into(),
+        from,
+        to,
+    };
+    let rows = [
+        (
+            c("lr_d", 2e-4, 2e-4 * 0.8 * 0.8),
+            "lr_d 2e-4->1.28e-4",
+            "float noise is hidden",
+        ),
+        (
+            c("batch_size", 128.0, 96.0),
+            "batch_size 128->96",
+            "batch is an integer",
+        ),
+        (
+            c("label_noise", 0.1, 0.15),
+            "label_noise 0.10->0.15",
+            "noise has two decimals",
+        ),
+    ];
+    for (change, want, why) in rows {
+        assert_eq!(change.to_string(), want, "{why}");
+    }
+}

@@ -1,0 +1,186 @@
+//! Replay: run the detector over a recorded log and list every episode, without rolling back.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use super::config::RollbackConfig;
+use super::detector::Detector;
+use super::kind::Kind;
+use super::metrics_log::parse_metrics_csv;
+use super::seed_log::parse_seed_log;
+use super::stats::Segment;
+
+/// One detected collapse; `end_epoch` is the first healthy epoch after it (None: log ended first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Episode {
+    pub kind: Kind,
+    pub onset_epoch: u64,
+    pub detected_epoch: u64,
+    pub end_epoch: Option<u64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// The original training script's stdout.
+    SeedLog,
+    /// This runner's metrics.csv.
+    MetricsCsv,
+}
+
+/// A CSV header naming `epoch` and `g_acc` on the first non-empty line means metrics.csv.
+pub fn detect_format(text: &str) -> LogFormat {
+    let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let cols: Vec<&str> = first.split(',').map(str::trim).collect();
+    if cols.contains(&"epoch") && cols.contains(&"g_acc") {
+        LogFormat::MetricsCsv
+    } else {
+        LogFormat::SeedLog
+    }
+}
+
+/// Parses either format, chosen by `detect_format`.
+pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
+    match detect_format(text) {
+        LogFormat::MetricsCsv => parse_metrics_csv(text),
+        LogFormat::SeedLog => parse_seed_log(text),
+    }
+}
+
+/// Every episode in every segment, each segment with a fresh detector (no real-data reference:
+/// degenerate_output uses the absolute floors). Ordered by segment, then detection.
+pub fn replay(segments: &[Segment], cfg: &RollbackConfig) -> Vec<Episode> {
+    let mut episodes = Vec::new();
+    for seg in segments {
+        let mut det = Detector::new(cfg, None);
+        // Index into `episodes` of each kind's open episode.
+        let mut open: Vec<(Kind, usize)> = Vec::new();
+        for s in &seg.stats {
+            let step = det.step(s);
+            for (kind, end) in step.ended {
+                if let Some(pos) = open.iter().position(|(k, _)| *k == kind) {
+                    let (_, idx) = open.swap_remove(pos);
+                    let ep: &mut Episode = &mut episodes[idx];
+                    ep.end_epoch = Some(end);
+                }
+            }
+            for v in step.fired {
+                open.push((v.kind, episodes.len()));
+                episodes.push(Episode {
+                    kind: v.kind,
+                    onset_epoch: v.onset_epoch,
+                    detected_epoch: v.detected_epoch,
+                    end_epoch: None,
+                });
+            }
+        }
+    }
+    episodes
+}
+
+/// A fixed-width table for the terminal.
+pub fn episodes_table(episodes: &[Episode]) -> String {
+    let mut out = format!(
+        "{:<18} {:>6} {:>9} {:>6}\n",
+        "kind", "onset", "detected", "end"
+    );
+    for e in episodes {
+        let end = e
+            .end_epoch
+            .map_or_else(|| "-".to_string(), |v| v.to_string());
+        out += &format!(
+            "{:<18} {:>6} {:>9} {:>6}\n",
+            e.kind.as_str(),
+            e.onset_epoch,
+            e.detected_epoch,
+            end
+        );
+    }
+    if episodes.is_empty() {
+        out += "(no episodes)\n";
+    }
+    out
+}
+
+/// A JSON array of `{kind, onset_epoch, detected_epoch, end_epoch}` (end_epoch null if open).
+pub fn episodes_json(episodes: &[Episode]) -> String {
+    serde_json::to_string_pretty(episodes).expect("episodes always serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_detection() {
+        let rows = [
+            (
+                "step,epoch,attempt,d_acc_real,d_acc_fake,g_acc\n",
+                LogFormat::MetricsCsv,
+                "csv header",
+            ),
+            (
+                "\n epoch , g_acc\n",
+                LogFormat::MetricsCsv,
+                "leading blank line and spaces",
+            ),
+            (
+                "epoch:560/1000\n\tD_epoch:0/1: \tAcc:1.0, 0.9\n",
+                LogFormat::SeedLog,
+                "seed marker",
+            ),
+            ("Drive already mounted\n", LogFormat::SeedLog, "preamble"),
+        ];
+        for (text, want, why) in rows {
+            assert_eq!(detect_format(text), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn json_and_table_shape() {
+        let eps = [Episode {
+            kind: Kind::DFooled,
+            onset_epoch: 824,
+            detected_epoch: 838,
+            end_epoch: None,
+        }];
+        let v: serde_json::Value = serde_json::from_str(&episodes_json(&eps)).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!([{"kind": "d_fooled", "onset_epoch": 824, "detected_epoch": 838, "end_epoch": null}])
+        );
+        assert!(
+            episodes_table(&eps)
+                .lines()
+                .nth(1)
+                .unwrap()
+                .starts_with("d_fooled")
+        );
+        assert!(episodes_table(&[]).contains("no episodes"));
+    }
+
+    #[test]
+    fn replay_closes_episodes_and_keeps_going() {
+        let csv = "epoch,attempt,d_acc_real,d_acc_fake,g_acc\n".to_string()
+            + &(100..150)
+                .map(|e| {
+                    let g = if (110..130).contains(&e) || e >= 140 {
+                        0.0
+                    } else {
+                        0.9
+                    };
+                    format!("{e},0,0.9,1.0,{g}\n")
+                })
+                .collect::<String>();
+        let got = replay(&parse_log(&csv).unwrap(), &RollbackConfig::default());
+        let want = vec![Episode {
+            kind: Kind::GFailure,
+            onset_epoch: 110,
+            detected_epoch: 124,
+            end_epoch: Some(130),
+        }];
+        assert_eq!(
+            got, want,
+            "ends at the first healthy epoch; 140-149 is too short to fire"
+        );
+    }
+}

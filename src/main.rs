@@ -1,0 +1,24 @@
+//! Entry point: parse the command line, dispatch, map the outcome to an exit code.
+
+use std::process::ExitCode;
+
+use anigan_runner::cli::{Cli, with_default_subcommand};
+use anigan_runner::commands;
+use anigan_runner::config::ConfigErrors;
+use anigan_runner::exit::Exit;
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
+    match commands::dispatch(cli) {
+        Ok(exit) => exit.into(),
+        Err(e) if e.is::<ConfigErrors>() => {
+            eprint!("error: {e}");
+            Exit::Usage.into()
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            Exit::Failed.into()
+        }
+    }
+}

@@ -1,0 +1,50 @@
+//! `status.json`: what a variant is doing now, rewritten atomically at every change.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::fsx;
+
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Running,
+    Finished,
+    /// Stopped by the health policy after too many rollbacks.
+    Collapsed,
+    /// Stopped by an error; `error` says which.
+    Failed,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Status {
+    pub state: State,
+    /// Epoch of the current timeline reached (rolled-back epochs are not counted).
+    pub epochs_done: u32,
+    pub epochs_planned: u32,
+    /// Epochs trained in all, abandoned attempts included (the last `step` of metrics.csv).
+    pub steps_done: u64,
+    pub attempt: u32,
+    pub last_checkpoint: Option<u32>,
+    pub error: Option<String>,
+}
+
+impl Status {
+    pub fn read(path: &Path) -> Result<Option<Status>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text =
+            std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .with_context(|| format!("{} is not a valid status file", path.display()))
+    }
+
+    pub fn write(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("status serializes");
+        fsx::write_atomic(path, format!("{json}\n").as_bytes())
+    }
+}

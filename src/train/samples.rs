@@ -1,0 +1,90 @@
+//! The fixed-noise sample grid: an 8x8 PNG per sampled epoch, and the figures that reveal
+//! collapse in it (variety across samples, contrast within each).
+
+use image::{Rgb, RgbImage};
+use tch::{Kind, Tensor};
+
+/// Samples per grid (8x8).
+pub const GRID: i64 = 64;
+const COLUMNS: u32 = 8;
+const GAP: u32 = 2;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SampleStats {
+    /// Mean over pixels of the std across samples: 0 when every sample is the same image.
+    pub sample_std: f64,
+    /// Mean over samples of each image's own pixel std: 0 for flat single-colour images.
+    pub image_std: f64,
+}
+
+/// `x`: [n, 3, s, s] in [-1, 1].
+pub fn stats(x: &Tensor) -> SampleStats {
+    let n = x.size()[0];
+    let across = x.std_dim(0, false, false).mean(Kind::Float);
+    let within = x.view([n, -1]).std_dim(1, false, false).mean(Kind::Float);
+    let v = Vec::<f64>::try_from(Tensor::stack(&[across, within], 0).to_kind(Kind::Double))
+        .expect("stats copy to host");
+    SampleStats {
+        sample_std: v[0],
+        image_std: v[1],
+    }
+}
+
+/// Lays `x` ([n, 3, s, s] in [-1, 1]) out as a grid of 8 columns on a grey background.
+pub fn grid_image(x: &Tensor) -> RgbImage {
+    let size = x.size();
+    let (n, s) = (size[0] as u32, size[2] as u32);
+    let pixels: Vec<u8> = Vec::try_from(
+        ((x.to_device(tch::Device::Cpu).clamp(-1.0, 1.0) + 1.0) * 127.5)
+            .round()
+            .to_kind(Kind::Uint8)
+            .permute([0, 2, 3, 1]) // [n, s, s, 3]
+            .contiguous()
+            .view(-1),
+    )
+    .expect("pixels copy to host");
+    let rows = n.div_ceil(COLUMNS);
+    let side = |k: u32| k * s + (k + 1) * GAP;
+    let mut img = RgbImage::from_pixel(side(COLUMNS), side(rows), Rgb([40, 40, 40]));
+    for (i, face) in pixels.chunks_exact((s * s * 3) as usize).enumerate() {
+        let (col, row) = (i as u32 % COLUMNS, i as u32 / COLUMNS);
+        let (x0, y0) = (GAP + col * (s + GAP), GAP + row * (s + GAP));
+        for (j, px) in face.chunks_exact(3).enumerate() {
+            let (dx, dy) = (j as u32 % s, j as u32 / s);
+            img.put_pixel(x0 + dx, y0 + dy, Rgb([px[0], px[1], px[2]]));
+        }
+    }
+    img
+}
+
+/// PNG bytes of `img`, for an atomic write.
+pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .expect("PNG encodes to memory");
+    out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identical_samples_have_no_variety_and_flat_ones_no_contrast() {
+        let same = Tensor::rand([1, 3, 8, 8], (Kind::Float, tch::Device::Cpu)).repeat([4, 1, 1, 1]);
+        let s = stats(&same);
+        assert!(s.sample_std < 1e-6 && s.image_std > 0.1, "{s:?}");
+        let flat = Tensor::rand([4, 3, 1, 1], (Kind::Float, tch::Device::Cpu)).repeat([1, 1, 8, 8]);
+        let f = stats(&flat);
+        assert!(f.image_std < 0.6 && f.sample_std > 0.05, "{f:?}");
+    }
+
+    #[test]
+    fn grid_layout() {
+        let x = Tensor::zeros([64, 3, 16, 16], (Kind::Float, tch::Device::Cpu));
+        let img = grid_image(&x);
+        assert_eq!(img.dimensions(), (8 * 16 + 9 * 2, 8 * 16 + 9 * 2));
+        assert_eq!(img.get_pixel(2, 2), &Rgb([128, 128, 128]));
+        assert_eq!(img.get_pixel(0, 0), &Rgb([40, 40, 40]));
+    }
+}

@@ -1,0 +1,180 @@
+//! Bad experiment files: exit code 2, a message that names the problem, and nothing written.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/invalid")
+        .join(name)
+}
+
+/// Runs the binary on `file` with a fresh results dir; asserts exit 2 and that nothing was written.
+fn fails_with(file: &Path, extra: &[&str], expected: &[&str]) {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.arg(file).arg("--results").arg(&results).args(extra);
+    let mut assert = cmd.assert().code(2);
+    for text in expected {
+        assert = assert.stderr(predicate::str::contains(*text));
+    }
+    assert!(!results.exists(), "a config error must create nothing");
+}
+
+#[test]
+fn unknown_key_names_file_key_and_suggestion() {
+    let file = fixture("unknown-key.toml");
+    fails_with(
+        &file,
+        &[],
+        &[&format!(
+            "unknown key `train.learning_rate` in {}; did you mean `train.lr_d`?",
+            file.display()
+        )],
+    );
+}
+
+#[test]
+fn every_out_of_range_value_is_reported_at_once() {
+    fails_with(
+        &fixture("out-of-range.toml"),
+        &[],
+        &[
+            "7 problems",
+            "experiment.epochs must be >= 1 (got 0)",
+            "data.image_size must be a power of two in 16..=256",
+            "model.d_width must be >= 4 (got 2)",
+            "train.p0 must be in (0, 1] (got 1.5)",
+            "train.lr_d must be > 0 (got 0)",
+            "train.batch_size must be >= 1 (got 0)",
+            "train.label_noise must be in [0, 0.5) (got 0.5)",
+        ],
+    );
+}
+
+#[test]
+fn negative_count_shows_the_range() {
+    fails_with(
+        &fixture("negative-batch.toml"),
+        &[],
+        &["train.batch_size must be >= 1 (got -8)"],
+    );
+}
+
+#[test]
+fn unsafe_experiment_name() {
+    fails_with(
+        &fixture("unsafe-name.toml"),
+        &[],
+        &["experiment.name must be a safe directory name"],
+    );
+}
+
+#[test]
+fn syntax_error_has_line_and_column() {
+    let file = fixture("syntax.toml");
+    fails_with(
+        &file,
+        &[],
+        &[&format!("{}:3:6: TOML syntax error", file.display())],
+    );
+}
+
+#[test]
+fn wrong_types_are_all_reported() {
+    fails_with(
+        &fixture("wrong-type.toml"),
+        &[],
+        &["2 problems", "train.lr_d: invalid type", "train.schedule: unknown value \"sometimes\"; expected one of \"phased\", \"alternating\""],
+    );
+}
+
+#[test]
+fn grid_key_that_names_no_setting() {
+    fails_with(
+        &fixture("grid-unknown-key.toml"),
+        &[],
+        &["unknown key `train.lr_dd`", "[grid] train.lr_dd[0]", "did you mean `train.lr_d`?"],
+    );
+}
+
+#[test]
+fn grid_empty_list() {
+    fails_with(
+        &fixture("grid-empty.toml"),
+        &[],
+        &["[grid] train.lr_d is an empty list"],
+    );
+}
+
+#[test]
+fn grid_duplicate_variant() {
+    fails_with(
+        &fixture("grid-duplicate.toml"),
+        &[],
+        &["variants 0 and 2", "resolve to the same settings"],
+    );
+}
+
+#[test]
+fn grid_values_are_range_checked() {
+    fails_with(
+        &fixture("grid-out-of-range.toml"),
+        &[],
+        &[
+            "train.p0 must be in (0, 1] (got 2.0)",
+            "[grid] train.p0[1]",
+            "train.label_noise must be in [0, 0.5) (got 0.7)",
+        ],
+    );
+}
+
+#[test]
+fn grid_cannot_vary_epochs() {
+    fails_with(
+        &fixture("grid-fixed-key.toml"),
+        &[],
+        &["[grid] cannot vary `experiment.epochs`"],
+    );
+}
+
+#[test]
+fn bad_set_and_env_are_attributed() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(&file)
+        .args(["--results", results.to_str().unwrap()])
+        .args(["--set", "train.p00=0.9", "--set", "nonsense"])
+        .env("ANIGAN_TRAIN__LR_G", "-1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "unknown key `train.p00` in --set train.p00=0.9; did you mean `train.p0`?",
+        ))
+        .stderr(predicate::str::contains("--set \"nonsense\" is not KEY=VALUE"))
+        .stderr(predicate::str::contains(
+            "train.lr_g must be > 0 (got -1) in environment variable ANIGAN_TRAIN__LR_G",
+        ));
+    assert!(!results.exists());
+}
+
+#[test]
+fn missing_file() {
+    fails_with(
+        &fixture("does-not-exist.toml"),
+        &[],
+        &["cannot read experiment file"],
+    );
+}
+
+#[test]
+fn unknown_variant_selector() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    fails_with(&file, &["--variant", "99"], &["--variant 99 matches no variant"]);
+}
