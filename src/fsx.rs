@@ -1,35 +1,57 @@
-//! Atomic file writes: a reader sees the old file or the new one, never half of one.
+//! Crash-safe file writes: a reader (or a crash) sees the old file or the whole new one, never
+//! a part. Every file the runner writes goes through here.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
+use tempfile::NamedTempFile;
 
-/// Writes `bytes` to `path` via a temp file in the same directory, fsync, rename, fsync(dir).
+/// Writes `bytes` to `path` via a temp file beside it: write, fsync, rename, fsync the folder.
+/// Missing parent folders are created.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = parent_dir(path);
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".tmp-")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temp file in {}", dir.display()))?;
+    let mut tmp = temp_beside(path)?;
     tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot replace {}", path.display()))?;
-    sync_dir(dir)
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    commit(tmp, path)
 }
 
-/// Makes a rename or create inside `dir` durable.
+/// An empty temp file in `path`'s folder (so the final rename stays on one file system),
+/// named `.<file name>.<random>.tmp`; deleted if dropped before `commit`.
+pub fn temp_beside(path: &Path) -> Result<NamedTempFile> {
+    let name = path
+        .file_name()
+        .with_context(|| format!("{} does not name a file", path.display()))?
+        .to_string_lossy();
+    tempfile::Builder::new()
+        .prefix(&format!(".{name}."))
+        .suffix(".tmp")
+        .tempfile_in(parent_dir(path))
+        .with_context(|| format!("cannot create a temporary file next to {}", path.display()))
+}
+
+/// Flushes `tmp` to disk, renames it to `path` and makes the rename durable.
+pub fn commit(tmp: NamedTempFile, path: &Path) -> Result<()> {
+    tmp.as_file()
+        .sync_all()
+        .with_context(|| format!("cannot fsync {}", tmp.path().display()))?;
+    tmp.persist(path)
+        .with_context(|| format!("cannot rename a temporary file to {}", path.display()))?;
+    sync_dir(parent_dir(path))
+}
+
+/// Makes renames, creations and removals in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
         .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot sync directory {}", dir.display()))
+        .with_context(|| format!("cannot fsync directory {}", dir.display()))
 }
 
-/// Appends `bytes` (whole lines) to `path` and flushes them to disk.
+/// Appends `bytes` (whole lines) to `path` and flushes them to disk: a log row is either
+/// wholly there after a crash or not at all (short rows fit one write).
 pub fn append_synced(path: &Path, bytes: &[u8]) -> Result<()> {
     let mut file = OpenOptions::new()
         .create(true)
@@ -41,7 +63,7 @@ pub fn append_synced(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot append to {}", path.display()))
 }
 
-fn parent_dir(path: &Path) -> &Path {
+pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -59,8 +81,11 @@ mod tests {
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
-        let names: Vec<_> = fs::read_dir(path.parent().unwrap()).unwrap().collect();
-        assert_eq!(names.len(), 1, "temp files left behind");
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["status.json"], "temp files left behind");
     }
 
     #[test]

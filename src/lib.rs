@@ -1,9 +1,17 @@
 //! anigan-runner: a batch runner for GAN experiments on anime faces.
 //! ARCHITECTURE.md maps the modules and how data flows through them.
 
+pub mod checkpoint;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod data;
 pub mod exit;
 pub mod fsx;
 pub mod health;
+pub mod model;
+pub mod optim;
+pub mod progress;
+pub mod store;
+pub mod synth;
+pub mod train;

@@ -88,7 +88,11 @@ fn wrong_types_are_all_reported() {
     fails_with(
         &fixture("wrong-type.toml"),
         &[],
-        &["2 problems", "train.lr_d: invalid type", "train.schedule: unknown value \"sometimes\"; expected one of \"phased\", \"alternating\""],
+        &[
+            "2 problems",
+            "train.lr_d: invalid type",
+            "train.schedule: unknown value \"sometimes\"; expected one of \"phased\", \"alternating\"",
+        ],
     );
 }
 
@@ -97,7 +101,11 @@ fn grid_key_that_names_no_setting() {
     fails_with(
         &fixture("grid-unknown-key.toml"),
         &[],
-        &["unknown key `train.lr_dd`", "[grid] train.lr_dd[0]", "did you mean `train.lr_d`?"],
+        &[
+            "unknown key `train.lr_dd`",
+            "[grid] train.lr_dd[0]",
+            "did you mean `train.lr_d`?",
+        ],
     );
 }
 
@@ -157,7 +165,9 @@ fn bad_set_and_env_are_attributed() {
         .stderr(predicate::str::contains(
             "unknown key `train.p00` in --set train.p00=0.9; did you mean `train.p0`?",
         ))
-        .stderr(predicate::str::contains("--set \"nonsense\" is not KEY=VALUE"))
+        .stderr(predicate::str::contains(
+            "--set \"nonsense\" is not KEY=VALUE",
+        ))
         .stderr(predicate::str::contains(
             "train.lr_g must be > 0 (got -1) in environment variable ANIGAN_TRAIN__LR_G",
         ));
@@ -176,5 +186,9 @@ fn missing_file() {
 #[test]
 fn unknown_variant_selector() {
     let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
-    fails_with(&file, &["--variant", "99"], &["--variant 99 matches no variant"]);
+    fails_with(
+        &file,
+        &["--variant", "99"],
+        &["--variant 99 matches no variant"],
+    );
 }

@@ -1,5 +1,6 @@
 //! One module per subcommand; `dispatch` routes a parsed command line to it.
 
+mod data;
 mod replay;
 mod run;
 
@@ -11,6 +12,7 @@ use crate::exit::Exit;
 pub fn dispatch(cli: Cli) -> Result<Exit> {
     match cli.command {
         Command::Run(args) => run::run(&args),
+        Command::Data(cmd) => data::data(&cmd),
         Command::Replay(args) => replay::replay(&args),
     }
 }

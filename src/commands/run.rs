@@ -1,10 +1,16 @@
 //! `anigan-runner [run] EXPERIMENT.toml`: resolve the variants, then train them (or list them).
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use tch::Device;
 
 use crate::cli::RunArgs;
-use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::config::{self, ConfigErrors, DataSection, Experiment, Overrides, Variant};
+use crate::data::{self, DataRoot};
 use crate::exit::Exit;
+use crate::store::RunDir;
+use crate::store::status::{State, Status};
+use crate::train::{self, DeviceImages, Job, Outcome};
+use crate::{fsx, progress};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
     let overrides = Overrides {
@@ -17,7 +23,171 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         print!("{}", plan(&experiment, &selected));
         return Ok(Exit::Success);
     }
-    anyhow::bail!("training lands with the training engine")
+    train_all(args, &experiment, &selected)
+}
+
+/// How a batch of variants went.
+#[derive(Debug, Default)]
+struct Tally {
+    finished: usize,
+    skipped: usize,
+    collapsed: usize,
+    failed: usize,
+}
+
+fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> Result<Exit> {
+    let device = train::device::select(args.device)?;
+    let threads = train::device::set_cpu_threads(selected[0].config.train.threads);
+    let exp_dir = args.results.join(&experiment.name);
+    eprintln!(
+        "experiment {}: {} variant(s) on {} ({} CPU threads), results in {}",
+        experiment.name,
+        selected.len(),
+        train::device::describe(device),
+        threads,
+        exp_dir.display()
+    );
+    let data_root = DataRoot(args.data_dir.clone());
+    let mut loaded: Option<(DataSection, DeviceImages)> = None;
+    let mut tally = Tally::default();
+    for variant in selected {
+        let dir = RunDir::new(&exp_dir, &variant.id);
+        let label = format!(
+            "[{}/{}] {}",
+            variant.index + 1,
+            experiment.variants.len(),
+            variant.id
+        );
+        if let Some(status) = Status::read(&dir.status())?
+            && done(&status, variant.config.experiment.epochs)
+        {
+            eprintln!(
+                "{label} already {} ({} epochs); skipping",
+                state_word(status.state),
+                status.epochs_done
+            );
+            tally.skipped += 1;
+            continue;
+        }
+        let result = (|| -> Result<Outcome> {
+            let data = &variant.config.data;
+            if loaded.as_ref().is_none_or(|(section, _)| section != data) {
+                loaded = None; // free the previous dataset's device memory first
+                loaded = Some((data.clone(), load_images(data, &data_root, device)?));
+            }
+            let images = &loaded.as_ref().expect("loaded above").1;
+            train_variant(variant, &dir, device, images, &label)
+        })();
+        match result {
+            Ok(Outcome::Finished) => tally.finished += 1,
+            Ok(Outcome::Collapsed) => {
+                eprintln!("{label} collapsed: see {}", dir.events().display());
+                tally.collapsed += 1;
+            }
+            Err(e) => {
+                eprintln!("{label} failed: {e:#}");
+                mark_failed(&dir, variant, &e);
+                tally.failed += 1;
+            }
+        }
+    }
+    eprintln!(
+        "experiment {}: {} finished, {} collapsed, {} failed, {} skipped (already done)",
+        experiment.name, tally.finished, tally.collapsed, tally.failed, tally.skipped
+    );
+    Ok(if tally.failed > 0 {
+        Exit::Failed
+    } else if tally.collapsed > 0 {
+        Exit::Collapsed
+    } else {
+        Exit::Success
+    })
+}
+
+/// Finished up to `planned` epochs (a raised `experiment.epochs` extends a finished run), or
+/// given up as collapsed.
+fn done(status: &Status, planned: u32) -> bool {
+    match status.state {
+        State::Finished => status.epochs_done >= planned,
+        State::Collapsed => true,
+        State::Running | State::Failed => false,
+    }
+}
+
+fn state_word(state: State) -> &'static str {
+    match state {
+        State::Finished => "finished",
+        State::Collapsed => "collapsed",
+        State::Running => "running",
+        State::Failed => "failed",
+    }
+}
+
+fn load_images(data: &DataSection, root: &DataRoot, device: Device) -> Result<DeviceImages> {
+    let loaded = data::load_dataset(data, root, &mut |w| eprintln!("warning: {w}"))?;
+    let t = &loaded.train;
+    eprintln!(
+        "data: {} training + {} held-out images of {} px ({}{})",
+        t.len,
+        loaded.holdout.len,
+        t.size,
+        if loaded.from_cache {
+            "from cache "
+        } else {
+            "decoded, cached as "
+        },
+        loaded.cache_file.display()
+    );
+    Ok(DeviceImages::upload(&t.pixels, t.len, t.size, device))
+}
+
+fn train_variant(
+    variant: &Variant,
+    dir: &RunDir,
+    device: Device,
+    images: &DeviceImages,
+    label: &str,
+) -> Result<Outcome> {
+    let _lock = dir.create_and_lock()?;
+    let resolved = toml::to_string(&variant.config).context("config serializes to TOML")?;
+    fsx::write_atomic(&dir.config(), resolved.as_bytes())?;
+    let planned = variant.config.experiment.epochs as u64;
+    let before = Status::read(&dir.status())?.map_or(0, |s| s.epochs_done as u64);
+    let bar = progress::epochs(label, before, planned);
+    let job = Job {
+        variant,
+        dir: dir.clone(),
+        device,
+        images,
+        reference: train::real_reference(images),
+        bar: &bar,
+    };
+    let outcome = train::train(&job);
+    bar.finish();
+    outcome
+}
+
+/// Records a failure in status.json so a report can say which variant failed and why.
+fn mark_failed(dir: &RunDir, variant: &Variant, error: &anyhow::Error) {
+    if !dir.root.exists() {
+        return;
+    }
+    let previous = Status::read(&dir.status()).ok().flatten();
+    let status = Status {
+        state: State::Failed,
+        epochs_done: previous.as_ref().map_or(0, |s| s.epochs_done),
+        epochs_planned: variant.config.experiment.epochs,
+        steps_done: previous.as_ref().map_or(0, |s| s.steps_done),
+        attempt: previous.as_ref().map_or(0, |s| s.attempt),
+        last_checkpoint: previous.and_then(|s| s.last_checkpoint),
+        error: Some(format!("{error:#}")),
+    };
+    if let Err(e) = status.write(&dir.status()) {
+        eprintln!(
+            "warning: cannot record the failure in {}: {e:#}",
+            dir.status().display()
+        );
+    }
 }
 
 /// The variants named by `--variant` (index or id), or all of them.
@@ -57,7 +227,11 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
         experiment.name,
         experiment.file.display(),
         experiment.variants.len(),
-        if experiment.variants.len() == 1 { "" } else { "s" },
+        if experiment.variants.len() == 1 {
+            ""
+        } else {
+            "s"
+        },
     );
     if !experiment.grid_keys.is_empty() {
         out += &format!(", grid over {}", experiment.grid_keys.join(" x "));

@@ -14,12 +14,18 @@ use crate::health::RollbackConfig;
 
 /// Grid keys that cannot vary between the variants of one experiment.
 const FIXED_KEYS: &[(&str, &str)] = &[
-    ("experiment.name", "all variants share one results directory"),
+    (
+        "experiment.name",
+        "all variants share one results directory",
+    ),
     (
         "experiment.epochs",
         "it is not part of the variant id; set it for the whole experiment",
     ),
-    ("experiment.description", "it describes the whole experiment"),
+    (
+        "experiment.description",
+        "it describes the whole experiment",
+    ),
 ];
 
 /// Everything wrong with an experiment's settings; exit code 2.
@@ -115,7 +121,10 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
             ));
         }
     }
-    for setting in settings.iter().filter(|s| !matches!(s.origin, Origin::File(_))) {
+    for setting in settings
+        .iter()
+        .filter(|s| !matches!(s.origin, Origin::File(_)))
+    {
         if grid_keys.contains(&setting.key.as_str()) {
             problems.push(format!(
                 "`{}` is set {} but [grid] varies it in {}; remove one of the two",
@@ -158,7 +167,10 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         variants.push(Variant {
             index,
             id: format!("{index:03}-{hash}"),
-            grid_values: point.iter().map(|(k, v, _)| (k.clone(), v.clone())).collect(),
+            grid_values: point
+                .iter()
+                .map(|(k, v, _)| (k.clone(), v.clone()))
+                .collect(),
             config,
         });
     }
@@ -359,7 +371,8 @@ mod tests {
 
     #[test]
     fn set_on_a_grid_key_is_an_error() {
-        let err = resolve_text("[grid]\n\"train.lr_d\" = [5e-4]", &["train.lr_d=1e-4"]).unwrap_err();
+        let err =
+            resolve_text("[grid]\n\"train.lr_d\" = [5e-4]", &["train.lr_d=1e-4"]).unwrap_err();
         assert!(err.0[0].contains("[grid] varies it"), "{err}");
     }
 

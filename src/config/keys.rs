@@ -76,7 +76,12 @@ mod tests {
 
     #[test]
     fn known_keys_come_from_the_schema() {
-        for key in ["train.lr_d", "train.betas", "experiment.epochs", "data.image_size"] {
+        for key in [
+            "train.lr_d",
+            "train.betas",
+            "experiment.epochs",
+            "data.image_size",
+        ] {
             assert!(is_known(key), "{key}");
         }
         assert!(!is_known("train"));
@@ -96,5 +101,28 @@ mod tests {
         for (unknown, expected, reason) in cases {
             assert_eq!(suggest(unknown).as_deref(), expected, "{reason}");
         }
+    }
+}
+
+#[cfg(test)]
+mod documentation {
+    use super::known;
+
+    /// experiments/README.md documents every key (per-kind rollback keys as `rollback.<kind>.KEY`).
+    #[test]
+    fn every_key_is_documented() {
+        let doc = include_str!("../../experiments/README.md");
+        let kinds = ["g_failure", "d_fooled", "degenerate_output", "non_finite"];
+        let missing: Vec<&str> = known()
+            .iter()
+            .map(|(k, _)| k.as_str())
+            .filter(|k| {
+                let generic = kinds.iter().fold(k.to_string(), |k, kind| {
+                    k.replace(&format!("rollback.{kind}."), "rollback.<kind>.")
+                });
+                !doc.contains(&format!("`{generic}`"))
+            })
+            .collect();
+        assert!(missing.is_empty(), "undocumented keys: {missing:?}");
     }
 }

@@ -7,5 +7,7 @@ mod layers;
 pub mod schema;
 mod validate;
 
-pub use experiment::{ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback};
+pub use experiment::{
+    ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback,
+};
 pub use schema::*;

@@ -162,7 +162,7 @@ pub struct TrainSection {
 impl Default for TrainSection {
     fn default() -> Self {
         Self {
-            schedule: Schedule::Phased,
+            schedule: Schedule::Alternating,
             lr_g: 2e-4,
             lr_d: 2e-4,
             betas: [0.5, 0.999],

@@ -117,16 +117,48 @@ mod tests {
             (|c| c.train.p0 = 0.0, "train.p0", "p0 must be > 0"),
             (|c| c.train.p0 = 1.5, "train.p0", "p0 must be <= 1"),
             (|c| c.train.lr_d = 0.0, "train.lr_d", "lr must be positive"),
-            (|c| c.train.lr_g = -1e-4, "train.lr_g", "lr must be positive"),
+            (
+                |c| c.train.lr_g = -1e-4,
+                "train.lr_g",
+                "lr must be positive",
+            ),
             (|c| c.train.batch_size = 0, "train.batch_size", "batch >= 1"),
-            (|c| c.train.label_noise = 0.5, "train.label_noise", "noise < 0.5"),
-            (|c| c.train.label_noise = -0.1, "train.label_noise", "noise >= 0"),
+            (
+                |c| c.train.label_noise = 0.5,
+                "train.label_noise",
+                "noise < 0.5",
+            ),
+            (
+                |c| c.train.label_noise = -0.1,
+                "train.label_noise",
+                "noise >= 0",
+            ),
             (|c| c.model.d_width = 3, "model.d_width", "width >= 4"),
-            (|c| c.data.image_size = 48, "data.image_size", "power of two"),
-            (|c| c.data.image_size = 512, "data.image_size", "at most 256"),
-            (|c| c.experiment.epochs = 0, "experiment.epochs", "epochs >= 1"),
-            (|c| c.experiment.name = "..".into(), "experiment.name", "not .."),
-            (|c| c.experiment.name = "a/b".into(), "experiment.name", "no slash"),
+            (
+                |c| c.data.image_size = 48,
+                "data.image_size",
+                "power of two",
+            ),
+            (
+                |c| c.data.image_size = 512,
+                "data.image_size",
+                "at most 256",
+            ),
+            (
+                |c| c.experiment.epochs = 0,
+                "experiment.epochs",
+                "epochs >= 1",
+            ),
+            (
+                |c| c.experiment.name = "..".into(),
+                "experiment.name",
+                "not ..",
+            ),
+            (
+                |c| c.experiment.name = "a/b".into(),
+                "experiment.name",
+                "no slash",
+            ),
             (|c| c.train.betas = [0.5, 1.0], "train.betas", "beta2 < 1"),
         ];
         for (edit, key, reason) in cases {

@@ -1,12 +1,12 @@
-//! One events.csv row per verdict; the integrator writes the CSV.
+//! One events.csv row per verdict (written by `store::csv_log`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::kind::Verdict;
 use super::policy::{Action, format_changes};
 
 /// Columns: step, epoch, kind, onset_epoch, action, restored_epoch, changes, evidence.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {
     pub step: u64,
     pub epoch: u64,

@@ -16,7 +16,7 @@ pub struct CheckpointInfo {
 }
 
 /// The settings a rollback may change.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hyper {
     pub lr_g: f64,
     pub lr_d: f64,

@@ -1,11 +1,6 @@
 //! `metrics.csv`: one row per trained epoch, appended and flushed as the epoch ends.
 
-use std::path::Path;
-
-use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
-
-use crate::fsx;
 
 /// One epoch's figures. Column order is the CSV's; `seconds` and `images_per_sec` are the only
 /// timing columns (everything else replays exactly on CPU).
@@ -45,45 +40,10 @@ pub struct MetricsRow {
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec"];
 
-/// Appends `row`, writing the header first when the file is new or empty.
-pub fn append(path: &Path, row: &MetricsRow) -> Result<()> {
-    let new = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
-    let mut w = csv::WriterBuilder::new().has_headers(new).from_writer(Vec::new());
-    w.serialize(row).expect("metrics row serializes");
-    let bytes = w.into_inner().expect("in-memory writer");
-    fsx::append_synced(path, &bytes)
-}
-
-pub fn read(path: &Path) -> Result<Vec<MetricsRow>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    r.deserialize()
-        .enumerate()
-        .map(|(i, row)| row.with_context(|| format!("{}: bad row {}", path.display(), i + 2)))
-        .collect()
-}
-
-/// Keeps only rows with `step <= last_step` (rows after a checkpoint are replayed on resume).
-pub fn truncate(path: &Path, last_step: u64) -> Result<Vec<MetricsRow>> {
-    let rows: Vec<MetricsRow> = read(path)?.into_iter().filter(|r| r.step <= last_step).collect();
-    let mut w = csv::Writer::from_writer(Vec::new());
-    for row in &rows {
-        w.serialize(row).expect("metrics row serializes");
-    }
-    let bytes = w.into_inner().expect("in-memory writer");
-    if rows.is_empty() {
-        fsx::write_atomic(path, b"")?;
-    } else {
-        fsx::write_atomic(path, &bytes)?;
-    }
-    Ok(rows)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::csv_log::{append, read, retain};
 
     fn row(step: u64) -> MetricsRow {
         MetricsRow {
@@ -113,7 +73,7 @@ mod tests {
     }
 
     #[test]
-    fn append_read_truncate() {
+    fn append_read_retain() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("metrics.csv");
         for s in 1..=5 {
@@ -122,13 +82,17 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 6, "one header and five rows");
         assert!(text.starts_with("step,epoch,attempt,"));
-        let kept = truncate(&path, 3).unwrap();
+        let kept = retain(&path, |r: &MetricsRow| r.step <= 3).unwrap();
         assert_eq!(kept.len(), 3);
-        assert_eq!(read(&path).unwrap(), kept);
+        assert_eq!(read::<MetricsRow>(&path).unwrap(), kept);
         append(&path, &row(4)).unwrap();
-        assert_eq!(read(&path).unwrap().len(), 4);
-        truncate(&path, 0).unwrap();
+        assert_eq!(read::<MetricsRow>(&path).unwrap().len(), 4);
+        retain(&path, |_: &MetricsRow| false).unwrap();
         append(&path, &row(1)).unwrap();
-        assert_eq!(read(&path).unwrap(), vec![row(1)], "header rewritten after emptying");
+        assert_eq!(
+            read::<MetricsRow>(&path).unwrap(),
+            vec![row(1)],
+            "header rewritten after emptying"
+        );
     }
 }

@@ -1,6 +1,7 @@
 //! A variant's run directory, `results/<experiment>/runs/<id>/`, and everything written in it.
 
 pub mod checkpoints;
+pub mod csv_log;
 pub mod metrics;
 pub mod status;
 
@@ -50,7 +51,8 @@ impl RunDir {
             .and_then(|_| fs::create_dir_all(self.checkpoints()))
             .with_context(|| format!("cannot create {}", self.root.display()))?;
         let path = self.root.join(".lock");
-        let file = File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
+        let file =
+            File::create(&path).with_context(|| format!("cannot create {}", path.display()))?;
         match file.try_lock() {
             Ok(()) => Ok(file),
             Err(fs::TryLockError::WouldBlock) => bail!(

@@ -71,7 +71,12 @@ fn phased(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -> Epo
     'd_phase: for _ in 0..plan.d_steps {
         let order = data.permutation();
         for i in 0..batches {
-            let f = d_batch(nets, &data.batch(&order, i * b, b), plan.label_noise, plan.p0);
+            let f = d_batch(
+                nets,
+                &data.batch(&order, i * b, b),
+                plan.label_noise,
+                plan.p0,
+            );
             sums.d.add(&f);
             if !f.updated {
                 break 'd_phase;

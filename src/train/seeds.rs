@@ -46,7 +46,12 @@ mod tests {
     fn streams_differ_by_each_part() {
         let base = epoch(1, 2, 3, 0);
         assert_eq!(base, epoch(1, 2, 3, 0));
-        for other in [epoch(2, 2, 3, 0), epoch(1, 3, 3, 0), epoch(1, 2, 4, 0), epoch(1, 2, 3, 1)] {
+        for other in [
+            epoch(2, 2, 3, 0),
+            epoch(1, 3, 3, 0),
+            epoch(1, 2, 4, 0),
+            epoch(1, 2, 3, 1),
+        ] {
             assert_ne!(base, other);
         }
         assert!(base >= 0);

@@ -1,0 +1,84 @@
+//! `anigan-runner data synth`: writes a procedural face dataset and/or a contact sheet of it.
+
+use anyhow::Result;
+
+use crate::cli::{DataCommand, SynthArgs};
+use crate::config::ConfigErrors;
+use crate::exit::Exit;
+use crate::synth::{self, SynthOptions};
+use crate::{fsx, progress};
+
+pub fn data(cmd: &DataCommand) -> Result<Exit> {
+    match cmd {
+        DataCommand::Synth(args) => synth_command(args),
+    }
+}
+
+fn synth_command(args: &SynthArgs) -> Result<Exit> {
+    let mut problems = Vec::new();
+    if let Err(e) = synth::check_size(args.size) {
+        problems.push(format!("--size {}: {e:#}", args.size));
+    }
+    if args.count == 0 {
+        problems.push("--count must be at least 1".to_string());
+    }
+    if !problems.is_empty() {
+        return Err(ConfigErrors(problems).into());
+    }
+    if let Some(out) = &args.out {
+        let bar = progress::counter(
+            args.count as u64,
+            &format!(
+                "generating {} faces of {} px into {}",
+                args.count,
+                args.size,
+                out.display()
+            ),
+        );
+        let opts = SynthOptions {
+            count: args.count,
+            size: args.size,
+            seed: args.seed,
+        };
+        let summary = synth::generate(out, &opts, &|done| bar.advance_to(done as u64))?;
+        bar.finish();
+        let mut counts = summary.tag_counts.clone();
+        counts.sort_by_key(|c| std::cmp::Reverse(c.1));
+        let common: Vec<String> = counts
+            .iter()
+            .take(6)
+            .map(|(tag, n)| format!("{tag} {n}"))
+            .collect();
+        println!(
+            "wrote {} images to {} (tags.txt, filtered.txt, selected/); most common tags: {} ...",
+            summary.count,
+            out.display(),
+            common.join(", ")
+        );
+    }
+    if let Some(sheet) = &args.contact_sheet {
+        let faces: Vec<synth::Rendered> = (0..64.min(args.count as u64))
+            .map(|k| synth::render(k, args.seed, args.size))
+            .collect();
+        let images: Vec<_> = faces.iter().map(|f| f.image.clone()).collect();
+        let img = synth::contact_sheet(&images, 8);
+        let mut png = std::io::Cursor::new(Vec::new());
+        img.write_to(&mut png, image::ImageFormat::Png)?;
+        fsx::write_atomic(sheet, png.get_ref())?;
+        println!(
+            "wrote contact sheet {} ({} faces); their tags:",
+            sheet.display(),
+            faces.len()
+        );
+        for (k, face) in faces.iter().enumerate() {
+            println!(
+                "  {:>2} (row {}, col {}): {}",
+                k,
+                k / 8 + 1,
+                k % 8 + 1,
+                face.tags.join(", ")
+            );
+        }
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,112 @@
+//! Decodes every listed image in parallel into one dataset; unreadable images are skipped.
+
+use rayon::prelude::*;
+
+use super::listing::Listing;
+use super::prepare::prepare;
+use super::vocab::Vocabulary;
+
+/// The whole decoded source, before holdout and limit: what the cache stores.
+#[derive(Debug, Clone, PartialEq)]
+pub(super) struct Decoded {
+    pub size: u32,
+    pub len: usize,
+    /// `[len, 3, size, size]`
+    pub pixels: Vec<u8>,
+    /// `[len, vocab.len()]`; empty when unlabelled.
+    pub tags: Vec<u8>,
+    pub vocab: Option<Vocabulary>,
+    /// Images listed, good or bad.
+    pub total: usize,
+    /// `(path relative to the source folder, reason)` of each skipped image.
+    pub skipped: Vec<(String, String)>,
+}
+
+impl Decoded {
+    pub(super) fn image_bytes(&self) -> usize {
+        3 * self.size as usize * self.size as usize
+    }
+
+    pub(super) fn tag_count(&self) -> usize {
+        self.vocab.as_ref().map_or(0, Vocabulary::len)
+    }
+}
+
+pub(super) fn decode_all(listing: &Listing, size: u32, warn: &mut dyn FnMut(String)) -> Decoded {
+    let results: Vec<anyhow::Result<Vec<u8>>> = listing
+        .items
+        .par_iter()
+        .map(|item| prepare(&item.path, size))
+        .collect();
+    let mut decoded = Decoded {
+        size,
+        len: 0,
+        pixels: Vec::with_capacity(listing.items.len() * 3 * (size * size) as usize),
+        tags: Vec::new(),
+        vocab: listing.vocab.clone(),
+        total: listing.items.len(),
+        skipped: Vec::new(),
+    };
+    for (item, result) in listing.items.iter().zip(results) {
+        match result {
+            Ok(pixels) => {
+                decoded.pixels.extend_from_slice(&pixels);
+                decoded.tags.extend_from_slice(&item.tags);
+                decoded.len += 1;
+            }
+            Err(error) => {
+                let reason = format!("{error:#}");
+                warn(format!("skipping image {}: {reason}", item.path.display()));
+                decoded.skipped.push((item.rel.clone(), reason));
+            }
+        }
+    }
+    decoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures;
+    use super::super::listing::Item;
+    use super::*;
+
+    #[test]
+    fn bad_images_are_skipped_with_a_warning_naming_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good.png");
+        let bad = dir.path().join("bad.png");
+        fixtures::write_png(&good, 4, 4);
+        std::fs::write(&bad, b"garbage").unwrap();
+        let items = [
+            (&bad, "bad.png", vec![1u8, 0]),
+            (&good, "good.png", vec![0, 1]),
+        ]
+        .map(|(path, rel, tags)| Item {
+            path: path.clone(),
+            rel: rel.into(),
+            tags,
+        });
+        let vocab = Vocabulary {
+            groups: vec![vec!["a".into(), "b".into()]],
+        };
+        let listing = Listing {
+            root: dir.path().into(),
+            vocab: Some(vocab),
+            items: items.into(),
+        };
+        let mut warnings = Vec::new();
+        let decoded = decode_all(&listing, 2, &mut |w| warnings.push(w));
+        assert_eq!(
+            (decoded.len, decoded.total, decoded.pixels.len()),
+            (1, 2, 12)
+        );
+        assert_eq!(decoded.tags, [0, 1]);
+        assert_eq!(decoded.skipped.len(), 1);
+        assert_eq!(decoded.skipped[0].0, "bad.png");
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains(&*bad.to_string_lossy()),
+            "{warnings:?}"
+        );
+    }
+}

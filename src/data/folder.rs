@@ -1,0 +1,246 @@
+//! A folder tree of PNG/JPEG images, unlabelled or labelled by a tag file.
+//!
+//! Images are found recursively (`.png`, `.jpg`, `.jpeg`, any case) and ordered by path. The
+//! optional tag file labels them; it is UTF-8 text:
+//!
+//! ```text
+//! # Blank lines and lines starting with '#' are ignored.
+//! # First the vocabulary: one group per line, as in the seed layout's tags.txt.
+//! vocab: blonde hair,red hair,blue hair
+//! vocab: long hair,short hair
+//! # Then one line per image: its path relative to the folder ('/' separators, no commas), then
+//! # its tags (any number, from any group).
+//! faces/0001.png,blonde hair,long hair
+//! faces/0002.png
+//! ```
+//!
+//! With a tag file the dataset is exactly the listed images, in file order; images in the folder
+//! that are not listed are left out with one warning.
+
+use std::collections::HashSet;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use walkdir::WalkDir;
+
+use super::line_errors::LineErrors;
+use super::listing::{Item, Listing, relative};
+use super::vocab::Vocabulary;
+
+pub(super) fn list(
+    dir: &Path,
+    tags_file: Option<&Path>,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<Listing> {
+    let images = find_images(dir)?;
+    let Some(tags_file) = tags_file else {
+        let items = images
+            .into_iter()
+            .map(|path| Item {
+                rel: relative(dir, &path),
+                path,
+                tags: Vec::new(),
+            })
+            .collect();
+        return Ok(Listing {
+            root: dir.to_path_buf(),
+            vocab: None,
+            items,
+        });
+    };
+    let text = fs::read_to_string(tags_file)
+        .with_context(|| format!("cannot read the tag file {}", tags_file.display()))?;
+    let (vocab, items) = parse_tag_file(&text, tags_file, dir)?;
+    let listed: HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
+    let unlisted: Vec<String> = images
+        .iter()
+        .map(|p| relative(dir, p))
+        .filter(|rel| !listed.contains(rel.as_str()))
+        .collect();
+    if let Some(first) = unlisted.first() {
+        warn(format!(
+            "{} images under {} are not listed in {} and are left out (first: {first})",
+            unlisted.len(),
+            dir.display(),
+            tags_file.display()
+        ));
+    }
+    Ok(Listing {
+        root: dir.to_path_buf(),
+        vocab: Some(vocab),
+        items,
+    })
+}
+
+/// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine.
+fn find_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    anyhow::ensure!(
+        dir.is_dir(),
+        "image folder {} not found; check [data] path",
+        dir.display()
+    );
+    let mut images = Vec::new();
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        let entry =
+            entry.with_context(|| format!("cannot list the images under {}", dir.display()))?;
+        if entry.file_type().is_file() && is_image(entry.path()) {
+            images.push(entry.into_path());
+        }
+    }
+    Ok(images)
+}
+
+fn is_image(path: &Path) -> bool {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    ["png", "jpg", "jpeg"]
+        .iter()
+        .any(|known| ext.eq_ignore_ascii_case(known))
+}
+
+fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
+    let mut errors = LineErrors::new(file);
+    let mut vocab = Vocabulary { groups: Vec::new() };
+    let mut rows: Vec<(usize, &str, Vec<&str>)> = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        let line_no = i + 1;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        if let Some(group) = line.strip_prefix("vocab:") {
+            if rows.is_empty() {
+                vocab.add_group(line_no, group, &mut errors);
+            } else {
+                errors.push(
+                    line_no,
+                    "vocab: line after the first image line; move it to the top",
+                );
+            }
+            continue;
+        }
+        let mut fields = line.split(',').map(str::trim);
+        let rel = fields.next().unwrap_or_default();
+        rows.push((line_no, rel, fields.collect()));
+    }
+    if vocab.groups.is_empty() {
+        errors.push(
+            1,
+            "no vocabulary: start the file with lines `vocab: tag,tag,...`",
+        );
+    }
+    let mut seen: HashSet<&str> = HashSet::new();
+    let mut items = Vec::new();
+    for (line_no, rel, tags) in rows {
+        let path = dir.join(rel);
+        if rel.is_empty() {
+            errors.push(
+                line_no,
+                "empty image path: expected relative/path.png,tag,...",
+            );
+        } else if !seen.insert(rel) {
+            errors.push(line_no, format_args!("image {rel} is listed twice"));
+        } else if !path.is_file() {
+            errors.push(line_no, format_args!("image {} not found", path.display()));
+        }
+        let mut hot = vec![0u8; vocab.len()];
+        for tag in tags {
+            match vocab.index_of(tag) {
+                Some(i) => hot[i] = 1,
+                None if tag.is_empty() => errors.push(line_no, "empty tag (a stray comma?)"),
+                None => errors.push(
+                    line_no,
+                    format_args!("unknown tag \"{tag}\": not in the vocab: lines of this file"),
+                ),
+            }
+        }
+        items.push(Item {
+            rel: rel.to_string(),
+            path,
+            tags: hot,
+        });
+    }
+    errors.finish()?;
+    Ok((vocab, items))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fixtures;
+    use super::*;
+
+    fn no_warnings(message: String) {
+        panic!("unexpected warning: {message}");
+    }
+
+    #[test]
+    fn finds_images_recursively_in_path_order() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("b/2.PNG"), 4, 4);
+        fixtures::write_jpeg(&dir.path().join("a.jpeg"), 4, 4);
+        fixtures::write_png(&dir.path().join("b/1.png"), 4, 4);
+        fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
+        let listing = list(dir.path(), None, &mut no_warnings).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(rels, ["a.jpeg", "b/1.png", "b/2.PNG"]);
+        assert!(listing.vocab.is_none() && listing.items[0].tags.is_empty());
+    }
+
+    #[test]
+    fn tag_file_labels_listed_images() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.png", "b/c.png", "extra.png"] {
+            fixtures::write_png(&dir.path().join(name), 4, 4);
+        }
+        let tags = dir.path().join("labels.csv");
+        fs::write(
+            &tags,
+            "# faces\nvocab: red,blue\nvocab: long\n\nb/c.png,long,blue\na.png\n",
+        )
+        .unwrap();
+        let mut warnings = Vec::new();
+        let listing = list(dir.path(), Some(&tags), &mut |w| warnings.push(w)).unwrap();
+        let rows: Vec<(&str, &[u8])> = listing
+            .items
+            .iter()
+            .map(|i| (i.rel.as_str(), i.tags.as_slice()))
+            .collect();
+        assert_eq!(rows, [("b/c.png", &[0, 1, 1][..]), ("a.png", &[0, 0, 0])]);
+        assert_eq!(warnings.len(), 1);
+        assert!(
+            warnings[0].contains("1 images") && warnings[0].contains("extra.png"),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn tag_file_problems_name_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        let tags = dir.path().join("labels.csv");
+        let text = "vocab: red\na.png,green\nmissing.png\na.png\nvocab: late\n";
+        fs::write(&tags, text).unwrap();
+        let message = list(dir.path(), Some(&tags), &mut no_warnings)
+            .unwrap_err()
+            .to_string();
+        for expected in [
+            "labels.csv:2: unknown tag \"green\"",
+            "labels.csv:3: image",
+            "labels.csv:4: image a.png is listed twice",
+            "labels.csv:5: vocab: line after",
+        ] {
+            assert!(message.contains(expected), "{expected}: {message}");
+        }
+    }
+
+    #[test]
+    fn missing_folder_says_which() {
+        let message = list(Path::new("/no/such/dir"), None, &mut no_warnings)
+            .unwrap_err()
+            .to_string();
+        assert!(message.contains("/no/such/dir"), "{message}");
+    }
+}

@@ -1,0 +1,145 @@
+//! The run's checkpoints: `checkpoints/epoch-NNNN.safetensors` with a JSON sidecar holding
+//! `CheckpointMeta`; listing them and deciding which to delete.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::checkpoint;
+use crate::health::Hyper;
+
+/// What a checkpoint records besides tensors: where in the run it was taken and with what
+/// settings, and whether the detector saw the run as healthy then (rollback targets must be).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct CheckpointMeta {
+    pub variant: String,
+    pub epoch: u32,
+    pub step: u64,
+    pub attempt: u32,
+    pub healthy: bool,
+    pub hyper: Hyper,
+}
+
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub path: PathBuf,
+    pub meta: CheckpointMeta,
+}
+
+pub fn path_for(dir: &Path, epoch: u32) -> PathBuf {
+    dir.join(format!("epoch-{epoch:04}.safetensors"))
+}
+
+/// Complete checkpoints in `dir` (those with a readable sidecar), oldest first by step.
+pub fn list(dir: &Path) -> Result<Vec<Saved>> {
+    let mut saved = Vec::new();
+    let entries = match std::fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(saved),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", dir.display())),
+    };
+    for entry in entries {
+        let path = entry?.path();
+        let is_data = path.extension().is_some_and(|e| e == "safetensors")
+            && path
+                .file_name()
+                .is_some_and(|n| !n.to_string_lossy().starts_with('.'));
+        if !is_data {
+            continue;
+        }
+        // An unreadable sidecar means an interrupted save: that checkpoint does not exist.
+        if let Ok(meta) = checkpoint::read_meta(&path)
+            && let Ok(meta) = serde_json::from_value::<CheckpointMeta>(meta)
+        {
+            saved.push(Saved { path, meta });
+        }
+    }
+    saved.sort_by_key(|s| s.meta.step);
+    Ok(saved)
+}
+
+/// Deletes a checkpoint: sidecar first, so no sidecar ever vouches for missing data.
+pub fn remove(path: &Path) -> Result<()> {
+    for p in [checkpoint::sidecar_path(path), path.to_path_buf()] {
+        match std::fs::remove_file(&p) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(e).with_context(|| format!("cannot delete {}", p.display()));
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// Epochs of checkpoints to delete: all but the newest `keep`, except that the newest `keep`
+/// healthy ones also stay, so that a rollback always finds a healthy target.
+pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
+    let mut by_step: Vec<&CheckpointMeta> = saved.iter().collect();
+    by_step.sort_by_key(|m| std::cmp::Reverse(m.step));
+    let newest: Vec<u32> = by_step.iter().take(keep).map(|m| m.epoch).collect();
+    let healthy: Vec<u32> = by_step
+        .iter()
+        .filter(|m| m.healthy)
+        .take(keep)
+        .map(|m| m.epoch)
+        .collect();
+    by_step
+        .iter()
+        .map(|m| m.epoch)
+        .filter(|e| !newest.contains(e) && !healthy.contains(e))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn meta(epoch: u32, healthy: bool) -> CheckpointMeta {
+        CheckpointMeta {
+            variant: "000-abc".into(),
+            epoch,
+            step: epoch as u64,
+            attempt: 0,
+            healthy,
+            hyper: Hyper {
+                lr_g: 2e-4,
+                lr_d: 2e-4,
+                label_noise: 0.1,
+                batch_size: 64,
+            },
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_newest_and_newest_healthy() {
+        type Case = (&'static [(u32, bool)], usize, &'static [u32], &'static str);
+        let cases: &[Case] = &[
+            (
+                &[(5, true), (10, true), (15, true)],
+                2,
+                &[5],
+                "oldest healthy goes",
+            ),
+            (
+                &[(5, true), (10, false), (15, false)],
+                2,
+                &[],
+                "the only healthy one stays",
+            ),
+            (
+                &[(5, true), (10, true), (15, false), (20, false), (25, false)],
+                2,
+                &[15],
+                "two newest plus two newest healthy",
+            ),
+            (&[(5, true)], 1, &[], "one is kept"),
+        ];
+        for (list, keep, expected, reason) in cases {
+            let saved: Vec<_> = list.iter().map(|&(e, h)| meta(e, h)).collect();
+            let mut pruned = to_prune(&saved, *keep);
+            pruned.sort();
+            assert_eq!(pruned, *expected, "{reason}");
+        }
+    }
+}

@@ -1,0 +1,347 @@
+//! Trains one variant from wherever its run directory left off: resume from the newest valid
+//! checkpoint, then per epoch: train, sample, log, observe health, roll back or checkpoint.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use tch::nn::ModuleT;
+use tch::{Device, Kind, Tensor};
+
+use super::batches::DeviceImages;
+use super::nets::Nets;
+use super::samples::{self, GRID, SampleStats};
+use super::schedule::{EpochPlan, EpochSums, run_epoch};
+use super::seeds;
+use crate::checkpoint;
+use crate::config::Variant;
+use crate::fsx;
+use crate::health::{
+    self, Action, CheckpointInfo, Detector, EpochStats, EventRow, Hyper, RealReference,
+};
+use crate::progress::EpochBar;
+use crate::store::RunDir;
+use crate::store::checkpoints::{self, CheckpointMeta};
+use crate::store::csv_log;
+use crate::store::metrics::MetricsRow;
+use crate::store::status::{State, Status};
+
+pub struct Job<'a> {
+    pub variant: &'a Variant,
+    pub dir: RunDir,
+    pub device: Device,
+    pub images: &'a DeviceImages,
+    pub reference: RealReference,
+    pub bar: &'a EpochBar,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Finished,
+    /// The health policy gave up after too many rollbacks.
+    Collapsed,
+}
+
+/// Where the current timeline stands.
+#[derive(Debug, Clone, Copy)]
+struct Position {
+    epoch: u32,
+    step: u64,
+    attempt: u32,
+    hyper: Hyper,
+}
+
+pub fn train(job: &Job) -> Result<Outcome> {
+    let cfg = &job.variant.config;
+    let seed = cfg.experiment.seed;
+    let vkey = seeds::variant_key(&job.variant.id);
+    let planned = cfg.experiment.epochs;
+
+    tch::manual_seed(seeds::init(seed, vkey));
+    let mut nets = Nets::new(cfg, job.device)?;
+    let mut detector = Detector::new(&cfg.rollback, Some(job.reference));
+    let mut pos = match resume(job, &mut nets, &mut detector)? {
+        Some(pos) => pos,
+        None => start_fresh(job, &nets)?,
+    };
+    tch::manual_seed(seeds::fixed_noise(seed, vkey));
+    let fixed_z = Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device));
+
+    while pos.epoch < planned {
+        pos.epoch += 1;
+        pos.step += 1;
+        tch::manual_seed(seeds::epoch(seed, vkey, pos.epoch, pos.attempt));
+        nets.set_lrs(pos.hyper.lr_g, pos.hyper.lr_d);
+        let plan = EpochPlan {
+            schedule: cfg.train.schedule,
+            batch_size: pos.hyper.batch_size as i64,
+            label_noise: pos.hyper.label_noise,
+            p0: cfg.train.p0,
+            d_steps: cfg.train.d_steps,
+            g_steps: cfg.train.g_steps,
+        };
+        let started = Instant::now();
+        let sums = run_epoch(&mut nets, job.images, &plan);
+        // Train-mode batch norm, as during training: eval mode's running statistics lag far
+        // behind early on and would make every sample look alike.
+        let fakes = tch::no_grad(|| nets.g.forward_t(&fixed_z, true)); // [64, 3, s, s]
+        let stats = samples::stats(&fakes);
+        if pos.epoch % cfg.eval.sample_every == 0 || pos.epoch == planned {
+            let png = samples::png_bytes(&samples::grid_image(&fakes));
+            fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
+        }
+        let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
+        let row = metrics_row(
+            &pos,
+            &plan,
+            &sums,
+            stats,
+            non_finite,
+            started.elapsed().as_secs_f64(),
+        );
+        csv_log::append(&job.dir.metrics(), &row)?;
+        job.bar
+            .epoch(pos.epoch as u64, planned as u64, &summary(&row));
+
+        if let Some(verdict) = detector.observe(&epoch_stats(&row)) {
+            let saved = checkpoints::list(&job.dir.checkpoints())?;
+            let infos = checkpoint_infos(job, &saved)?;
+            let action = health::decide(&cfg.rollback, &infos, &verdict, &pos.hyper, pos.attempt);
+            csv_log::append(
+                &job.dir.events(),
+                &health::event_row(pos.step, &verdict, &action),
+            )?;
+            job.bar.note(&format!(
+                "{} (onset epoch {}): {}; {}",
+                verdict.kind,
+                verdict.onset_epoch,
+                verdict.evidence,
+                describe(&action)
+            ));
+            match action {
+                Action::Rollback {
+                    restore_epoch, new, ..
+                } => {
+                    let target = saved
+                        .iter()
+                        .find(|s| s.meta.epoch as u64 == restore_epoch)
+                        .context("the rollback target checkpoint vanished")?;
+                    restore(&mut nets, &target.path)?;
+                    // Checkpoints after the target belong to the abandoned timeline.
+                    for s in saved.iter().filter(|s| s.meta.epoch > target.meta.epoch) {
+                        checkpoints::remove(&s.path)?;
+                    }
+                    pos = Position {
+                        epoch: target.meta.epoch,
+                        step: pos.step,
+                        attempt: pos.attempt + 1,
+                        hyper: new,
+                    };
+                    detector.reset();
+                    write_status(job, &pos, State::Running, None)?;
+                    continue;
+                }
+                Action::Stop { reason } => {
+                    write_status(job, &pos, State::Collapsed, Some(reason))?;
+                    return Ok(Outcome::Collapsed);
+                }
+                Action::Continue => {}
+            }
+        }
+        if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned {
+            save_checkpoint(job, &nets, &pos, detector.is_healthy() && !non_finite)?;
+        }
+        write_status(job, &pos, State::Running, None)?;
+    }
+    write_status(job, &pos, State::Finished, None)?;
+    Ok(Outcome::Finished)
+}
+
+/// Epoch 0: the initial weights, saved so that even an early collapse has a healthy target.
+fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
+    let c = &job.variant.config;
+    // Rows or events of a run that never reached a checkpoint are replayed from scratch.
+    csv_log::retain(&job.dir.metrics(), |_: &MetricsRow| false)?;
+    csv_log::retain(&job.dir.events(), |_: &EventRow| false)?;
+    let pos = Position {
+        epoch: 0,
+        step: 0,
+        attempt: 0,
+        hyper: Hyper {
+            lr_g: c.train.lr_g,
+            lr_d: c.train.lr_d,
+            label_noise: c.train.label_noise,
+            batch_size: c.train.batch_size,
+        },
+    };
+    save_checkpoint(job, nets, &pos, true)?;
+    Ok(pos)
+}
+
+/// Restores the newest checkpoint that loads, drops log rows written after it and replays the
+/// current attempt's rows into the detector. None when there is no checkpoint.
+fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Option<Position>> {
+    let saved = checkpoints::list(&job.dir.checkpoints())?;
+    for s in saved.iter().rev() {
+        if let Err(e) = restore(nets, &s.path) {
+            job.bar
+                .note(&format!("skipping checkpoint {}: {e:#}", s.path.display()));
+            continue;
+        }
+        let m = &s.meta;
+        let rows = csv_log::retain(&job.dir.metrics(), |r: &MetricsRow| r.step <= m.step)?;
+        csv_log::retain(&job.dir.events(), |r: &EventRow| r.step <= m.step)?;
+        for row in rows.iter().filter(|r| r.attempt == m.attempt) {
+            detector.observe(&epoch_stats(row));
+        }
+        if m.step > 0 {
+            job.bar.note(&format!(
+                "resuming from epoch {} (step {}, attempt {})",
+                m.epoch, m.step, m.attempt
+            ));
+        }
+        return Ok(Some(Position {
+            epoch: m.epoch,
+            step: m.step,
+            attempt: m.attempt,
+            hyper: m.hyper,
+        }));
+    }
+    Ok(None)
+}
+
+fn restore(nets: &mut Nets, path: &std::path::Path) -> Result<()> {
+    let (named, _) = checkpoint::load(path)?;
+    nets.restore(&named)
+}
+
+fn save_checkpoint(job: &Job, nets: &Nets, pos: &Position, healthy: bool) -> Result<()> {
+    let meta = CheckpointMeta {
+        variant: job.variant.id.clone(),
+        epoch: pos.epoch,
+        step: pos.step,
+        attempt: pos.attempt,
+        healthy,
+        hyper: pos.hyper,
+    };
+    let dir = job.dir.checkpoints();
+    checkpoint::save(
+        &checkpoints::path_for(&dir, pos.epoch),
+        &nets.state(),
+        &meta,
+    )?;
+    let saved = checkpoints::list(&dir)?;
+    let metas: Vec<CheckpointMeta> = saved.iter().map(|s| s.meta.clone()).collect();
+    let keep = job.variant.config.checkpoint.keep as usize;
+    for epoch in checkpoints::to_prune(&metas, keep) {
+        if let Some(s) = saved.iter().find(|s| s.meta.epoch == epoch) {
+            checkpoints::remove(&s.path)?;
+        }
+    }
+    Ok(())
+}
+
+/// The policy's view of the checkpoints: how often each was already a rollback target in this
+/// timeline (events after it was saved).
+fn checkpoint_infos(job: &Job, saved: &[checkpoints::Saved]) -> Result<Vec<CheckpointInfo>> {
+    let events: Vec<EventRow> = csv_log::read(&job.dir.events())?;
+    Ok(saved
+        .iter()
+        .map(|s| CheckpointInfo {
+            epoch: s.meta.epoch as u64,
+            healthy: s.meta.healthy,
+            times_restored: events
+                .iter()
+                .filter(|e| e.restored_epoch == Some(s.meta.epoch as u64) && e.step > s.meta.step)
+                .count() as u32,
+        })
+        .collect())
+}
+
+fn write_status(job: &Job, pos: &Position, state: State, error: Option<String>) -> Result<()> {
+    let last_checkpoint = checkpoints::list(&job.dir.checkpoints())?
+        .last()
+        .map(|s| s.meta.epoch);
+    Status {
+        state,
+        epochs_done: pos.epoch,
+        epochs_planned: job.variant.config.experiment.epochs,
+        steps_done: pos.step,
+        attempt: pos.attempt,
+        last_checkpoint,
+        error,
+    }
+    .write(&job.dir.status())
+}
+
+fn metrics_row(
+    pos: &Position,
+    plan: &EpochPlan,
+    sums: &EpochSums,
+    stats: SampleStats,
+    non_finite: bool,
+    seconds: f64,
+) -> MetricsRow {
+    let (d, g) = (&sums.d, &sums.g);
+    let images = (d.batches + g.batches) as f64 * plan.batch_size as f64;
+    MetricsRow {
+        step: pos.step,
+        epoch: pos.epoch,
+        attempt: pos.attempt,
+        d_loss: d.mean(d.loss),
+        g_loss: g.mean(g.loss),
+        d_acc_real: d.mean(d.acc),
+        d_acc_fake: d.mean(d.acc_fake),
+        g_acc: g.mean(g.acc),
+        d_acc_real_hard: d.mean(d.hard),
+        d_acc_fake_hard: d.mean(d.hard_fake),
+        g_acc_hard: g.mean(g.hard),
+        d_updates: d.updates,
+        g_updates: g.updates,
+        lr_g: pos.hyper.lr_g,
+        lr_d: pos.hyper.lr_d,
+        label_noise: pos.hyper.label_noise,
+        batch_size: plan.batch_size as u32,
+        sample_std: stats.sample_std,
+        sample_image_std: stats.image_std,
+        non_finite,
+        seconds,
+        images_per_sec: images / seconds.max(1e-9),
+    }
+}
+
+pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
+    let finite = |x: f64| x.is_finite().then_some(x);
+    EpochStats {
+        epoch: row.epoch as u64,
+        d_acc_real: row.d_acc_real,
+        d_acc_fake: row.d_acc_fake,
+        g_acc: row.g_acc,
+        d_loss: finite(row.d_loss),
+        g_loss: finite(row.g_loss),
+        sample_std: Some(row.sample_std),
+        sample_image_std: Some(row.sample_image_std),
+        non_finite: row.non_finite,
+    }
+}
+
+fn summary(r: &MetricsRow) -> String {
+    format!(
+        "D real {:.3} fake {:.3} | G {:.3} | upd D {} G {} | {:.0} img/s",
+        r.d_acc_real, r.d_acc_fake, r.g_acc, r.d_updates, r.g_updates, r.images_per_sec
+    )
+}
+
+fn describe(action: &Action) -> String {
+    match action {
+        Action::Rollback {
+            restore_epoch,
+            changes,
+            ..
+        } => format!(
+            "rolling back to epoch {restore_epoch} ({})",
+            health::format_changes(changes)
+        ),
+        Action::Stop { reason } => format!("stopping: {reason}"),
+        Action::Continue => "rollback disabled, continuing".to_string(),
+    }
+}

@@ -1,0 +1,43 @@
+//! Every experiment under experiments/ parses, validates and expands its grid.
+
+use std::path::Path;
+
+use anigan_runner::config::{Overrides, resolve};
+
+#[test]
+fn every_shipped_experiment_resolves() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments");
+    let mut counts = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "toml") {
+            let experiment = resolve(&path, &Overrides::default())
+                .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            counts.push((
+                path.file_stem().unwrap().to_string_lossy().into_owned(),
+                experiment.variants.len(),
+            ));
+        }
+    }
+    counts.sort();
+    let count = |name: &str| counts.iter().find(|(n, _)| n == name).map(|(_, c)| *c);
+    assert_eq!(count("smoke"), Some(2), "{counts:?}");
+    assert_eq!(count("quickstart"), Some(1), "{counts:?}");
+    assert_eq!(count("sweep"), Some(32), "{counts:?}");
+}
+
+#[test]
+fn sweep_ids_are_unique_and_stable_in_form() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/sweep.toml");
+    let e = resolve(&file, &Overrides::default()).unwrap();
+    let mut ids: Vec<&str> = e.variants.iter().map(|v| v.id.as_str()).collect();
+    assert!(
+        ids.iter()
+            .enumerate()
+            .all(|(i, id)| id.starts_with(&format!("{i:03}-")))
+    );
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), 32);
+    assert_eq!(e.variants[0].config.data.image_size, 64);
+}

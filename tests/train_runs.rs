@@ -1,0 +1,218 @@
+//! End-to-end training on the smoke experiment: the files a run writes, skipping and extending
+//! finished runs, and exact resume after SIGKILL.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+use predicates::prelude::*;
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
+}
+
+/// Generated datasets and caches shared by the tests of this file.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("data")
+}
+
+fn runner(results: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.arg(smoke())
+        .arg("--results")
+        .arg(results)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu"]);
+    cmd
+}
+
+fn run_dirs(results: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(results.join("smoke/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// metrics.csv without its timing columns, as lines.
+fn metrics_without_timing(run: &Path) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !["seconds", "images_per_sec"].contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+#[test]
+fn smoke_run_writes_every_file_and_resumes_or_extends() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    runner(&results)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(
+            "2 finished, 0 collapsed, 0 failed",
+        ));
+
+    let runs = run_dirs(&results);
+    assert_eq!(runs.len(), 2);
+    for run in &runs {
+        for file in ["config.toml", "metrics.csv", "status.json"] {
+            assert!(run.join(file).is_file(), "{file} in {}", run.display());
+        }
+        let status = std::fs::read_to_string(run.join("status.json")).unwrap();
+        assert!(status.contains("\"state\": \"finished\""), "{status}");
+        assert!(status.contains("\"epochs_done\": 4"), "{status}");
+        let header = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+        for column in [
+            "step",
+            "epoch",
+            "attempt",
+            "d_loss",
+            "g_loss",
+            "d_acc_real",
+            "d_acc_fake",
+            "g_acc",
+            "d_acc_real_hard",
+            "d_acc_fake_hard",
+            "g_acc_hard",
+            "d_updates",
+            "g_updates",
+            "lr_g",
+            "lr_d",
+            "label_noise",
+            "batch_size",
+            "sample_std",
+            "seconds",
+            "images_per_sec",
+        ] {
+            assert!(
+                header
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .split(',')
+                    .any(|c| c == column),
+                "{column}"
+            );
+        }
+        assert_eq!(metrics_without_timing(run).len(), 4, "one row per epoch");
+        for epoch in 1..=4 {
+            let grid = run.join(format!("samples/epoch-{epoch:04}.png"));
+            let img = image::open(&grid).unwrap();
+            assert_eq!(img.width(), 8 * 32 + 9 * 2, "8x8 grid of 32 px samples");
+        }
+        // keep = 2: epochs 2 and 4 remain (the initial epoch-0 checkpoint was pruned).
+        for epoch in [2, 4] {
+            let ckpt = run.join(format!("checkpoints/epoch-{epoch:04}.safetensors"));
+            assert!(
+                ckpt.is_file() && ckpt.with_extension("json").is_file(),
+                "{}",
+                ckpt.display()
+            );
+        }
+        assert!(!run.join("checkpoints/epoch-0000.safetensors").exists());
+        let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+        assert!(
+            config.contains("image_size = 32"),
+            "resolved config written"
+        );
+    }
+    // The two variants differ only in lr_d, and it shows in their logs.
+    assert_ne!(
+        metrics_without_timing(&runs[0]),
+        metrics_without_timing(&runs[1])
+    );
+
+    runner(&results)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("already finished (4 epochs); skipping").count(2));
+
+    runner(&results)
+        .args(["--set", "experiment.epochs=6", "--variant", "0"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from epoch 4"));
+    assert_eq!(run_dirs(&results), runs, "raising epochs keeps the ids");
+    let extended = metrics_without_timing(&runs[0]);
+    assert_eq!(extended.len(), 6);
+    assert!(extended[5].starts_with("6,6,0,"), "{}", extended[5]);
+}
+
+#[test]
+fn sigkill_then_rerun_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let args = [
+        "--variant",
+        "1",
+        "--set",
+        "experiment.epochs=8",
+        "--set",
+        "data.synthetic_count=1100",
+        "--set",
+        "data.holdout=100",
+    ];
+    let whole = tmp.path().join("whole");
+    runner(&whole).args(args).assert().success();
+
+    let killed = tmp.path().join("killed");
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(smoke())
+        .arg("--results")
+        .arg(&killed)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu"])
+        .args(args)
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let sidecar = |dir: &Path| {
+        dir.join("smoke/runs")
+            .read_dir()
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path().join("checkpoints/epoch-0004.json"))
+    };
+    while !sidecar(&killed).is_some_and(|p| p.exists()) {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint at epoch 4 in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let interrupted_rows = metrics_without_timing(&run_dirs(&killed)[0]).len();
+    assert!(
+        interrupted_rows < 8,
+        "killed before the end ({interrupted_rows} rows)"
+    );
+
+    runner(&killed)
+        .args(args)
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from epoch"));
+    let (a, b) = (run_dirs(&whole), run_dirs(&killed));
+    assert_eq!(a[0].file_name(), b[0].file_name());
+    assert_eq!(metrics_without_timing(&a[0]), metrics_without_timing(&b[0]));
+    assert_eq!(metrics_without_timing(&b[0]).len(), 8);
+}
