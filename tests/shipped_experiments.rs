@@ -24,6 +24,7 @@ fn every_shipped_experiment_resolves() {
     assert_eq!(count("smoke"), Some(2), "{counts:?}");
     assert_eq!(count("quickstart"), Some(1), "{counts:?}");
     assert_eq!(count("sweep"), Some(32), "{counts:?}");
+    assert_eq!(count("collapse-demo"), Some(1), "{counts:?}");
 }
 
 #[test]

@@ -216,3 +216,67 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
     assert_eq!(metrics_without_timing(&a[0]), metrics_without_timing(&b[0]));
     assert_eq!(metrics_without_timing(&b[0]).len(), 8);
 }
+
+#[test]
+fn forced_collapse_is_rolled_back_then_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // eps 0.45 calls every epoch of this run a G failure: a collapse on demand.
+    runner(&results)
+        .args([
+            "--variant",
+            "0",
+            "--set",
+            "experiment.epochs=8",
+            "--set",
+            "checkpoint.every=1",
+        ])
+        .args(["--set", "rollback.eps=0.45", "--set", "rollback.patience=2"])
+        .args([
+            "--set",
+            "rollback.warmup_epochs=0",
+            "--set",
+            "rollback.max_rollbacks=1",
+        ])
+        .assert()
+        .code(3)
+        .stderr(predicate::str::contains("g_failure (onset epoch 1)"))
+        .stderr(predicate::str::contains("rolling back to epoch 0"))
+        .stderr(predicate::str::contains("0 finished, 1 collapsed"));
+    let run = &run_dirs(&results)[0];
+    let events = std::fs::read_to_string(run.join("events.csv")).unwrap();
+    let rows: Vec<&str> = events.lines().skip(1).collect();
+    assert_eq!(rows.len(), 2, "{events}");
+    // The checkpoint of epoch 1 was saved inside the streak: not a target; epoch 0 is.
+    assert!(
+        rows[0]
+            .starts_with("2,2,g_failure,1,rollback,0,label_noise 0.10->0.15; lr_d 2e-4->1.6e-4,"),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[1].contains(",stop,"), "{}", rows[1]);
+    let metrics = metrics_without_timing(run);
+    let steps: Vec<(u64, u32, u32)> = metrics
+        .iter()
+        .map(|r| {
+            let f: Vec<&str> = r.split(',').collect();
+            (
+                f[0].parse().unwrap(),
+                f[1].parse().unwrap(),
+                f[2].parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [(1, 1, 0), (2, 2, 0), (3, 1, 1), (4, 2, 1)],
+        "step goes on, epoch restarts, attempt counts"
+    );
+    let status = std::fs::read_to_string(run.join("status.json")).unwrap();
+    assert!(status.contains("\"state\": \"collapsed\""), "{status}");
+    assert!(
+        metrics[2].contains(",0.15,"),
+        "new label noise used after the rollback: {}",
+        metrics[2]
+    );
+}

@@ -180,7 +180,7 @@ fn mark_failed(dir: &RunDir, variant: &Variant, error: &anyhow::Error) {
         steps_done: previous.as_ref().map_or(0, |s| s.steps_done),
         attempt: previous.as_ref().map_or(0, |s| s.attempt),
         last_checkpoint: previous.and_then(|s| s.last_checkpoint),
-        error: Some(format!("{error:#}")),
+        reason: Some(format!("{error:#}")),
     };
     if let Err(e) = status.write(&dir.status()) {
         eprintln!(

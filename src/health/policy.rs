@@ -51,6 +51,11 @@ fn fmt_sci(x: f64) -> String {
     format!("{mantissa}e{exp}")
 }
 
+/// Rounds to 12 significant digits, so 0.1 + 0.05 is logged as 0.15, not 0.15000000000000002.
+fn tidy(x: f64) -> f64 {
+    format!("{x:.11e}").parse().unwrap_or(x)
+}
+
 /// `label_noise 0.10->0.15; lr_d 2e-4->1.6e-4` (empty when nothing changed).
 pub fn format_changes(changes: &[Change]) -> String {
     changes
@@ -128,10 +133,10 @@ pub fn decide(
         };
     };
     let new = Hyper {
-        lr_g: hyper.lr_g * adjust.lr_g_factor,
-        lr_d: hyper.lr_d * adjust.lr_d_factor,
+        lr_g: tidy(hyper.lr_g * adjust.lr_g_factor),
+        lr_d: tidy(hyper.lr_d * adjust.lr_d_factor),
         // Never lower noise the user chose above the cap.
-        label_noise: (hyper.label_noise + adjust.label_noise_add)
+        label_noise: tidy(hyper.label_noise + adjust.label_noise_add)
             .min(cfg.label_noise_max)
             .max(hyper.label_noise),
         batch_size: ((f64::from(hyper.batch_size) * adjust.batch_factor).round() as u32).max(1),

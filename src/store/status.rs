@@ -12,9 +12,10 @@ use crate::fsx;
 pub enum State {
     Running,
     Finished,
-    /// Stopped by the health policy after too many rollbacks.
+    /// Stopped by the health policy after too many rollbacks, or ended inside a collapse
+    /// episode with rollback disabled.
     Collapsed,
-    /// Stopped by an error; `error` says which.
+    /// Stopped by an error; `reason` says which.
     Failed,
 }
 
@@ -28,7 +29,8 @@ pub struct Status {
     pub steps_done: u64,
     pub attempt: u32,
     pub last_checkpoint: Option<u32>,
-    pub error: Option<String>,
+    /// Why it stopped: the error of a failed run, the verdict of a collapsed one.
+    pub reason: Option<String>,
 }
 
 impl Status {

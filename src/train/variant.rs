@@ -16,7 +16,7 @@ use crate::checkpoint;
 use crate::config::Variant;
 use crate::fsx;
 use crate::health::{
-    self, Action, CheckpointInfo, Detector, EpochStats, EventRow, Hyper, RealReference,
+    self, Action, CheckpointInfo, Detector, EpochStats, EventRow, Hyper, RealReference, Verdict,
 };
 use crate::progress::EpochBar;
 use crate::store::RunDir;
@@ -65,6 +65,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
     };
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed_z = Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device));
+    // With rollback disabled: the verdict of an episode still going on.
+    let mut open_episode: Option<Verdict> = None;
 
     while pos.epoch < planned {
         pos.epoch += 1;
@@ -102,7 +104,11 @@ pub fn train(job: &Job) -> Result<Outcome> {
         job.bar
             .epoch(pos.epoch as u64, planned as u64, &summary(&row));
 
-        if let Some(verdict) = detector.observe(&epoch_stats(&row)) {
+        let verdict = detector.observe(&epoch_stats(&row));
+        if detector.is_healthy() {
+            open_episode = None;
+        }
+        if let Some(verdict) = verdict {
             let saved = checkpoints::list(&job.dir.checkpoints())?;
             let infos = checkpoint_infos(job, &saved)?;
             let action = health::decide(&cfg.rollback, &infos, &verdict, &pos.hyper, pos.attempt);
@@ -144,13 +150,21 @@ pub fn train(job: &Job) -> Result<Outcome> {
                     write_status(job, &pos, State::Collapsed, Some(reason))?;
                     return Ok(Outcome::Collapsed);
                 }
-                Action::Continue => {}
+                Action::Continue => open_episode = Some(verdict),
             }
         }
         if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned {
             save_checkpoint(job, &nets, &pos, detector.is_healthy() && !non_finite)?;
         }
         write_status(job, &pos, State::Running, None)?;
+    }
+    if let Some(v) = open_episode {
+        let reason = format!(
+            "ended inside a {} episode (onset epoch {}) with rollback disabled: {}",
+            v.kind, v.onset_epoch, v.evidence
+        );
+        write_status(job, &pos, State::Collapsed, Some(reason))?;
+        return Ok(Outcome::Collapsed);
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
@@ -257,7 +271,7 @@ fn checkpoint_infos(job: &Job, saved: &[checkpoints::Saved]) -> Result<Vec<Check
         .collect())
 }
 
-fn write_status(job: &Job, pos: &Position, state: State, error: Option<String>) -> Result<()> {
+fn write_status(job: &Job, pos: &Position, state: State, reason: Option<String>) -> Result<()> {
     let last_checkpoint = checkpoints::list(&job.dir.checkpoints())?
         .last()
         .map(|s| s.meta.epoch);
@@ -268,7 +282,7 @@ fn write_status(job: &Job, pos: &Position, state: State, error: Option<String>) 
         steps_done: pos.step,
         attempt: pos.attempt,
         last_checkpoint,
-        error,
+        reason,
     }
     .write(&job.dir.status())
 }
