@@ -124,19 +124,25 @@ fn state_word(state: State) -> &'static str {
 }
 
 fn load_images(data: &DataSection, root: &DataRoot, device: Device) -> Result<DeviceImages> {
+    let started = std::time::Instant::now();
     let loaded = data::load_dataset(data, root, &mut |w| eprintln!("warning: {w}"))?;
     let t = &loaded.train;
+    let source = if loaded.from_cache {
+        "from cache"
+    } else {
+        "decoded, cached as"
+    };
+    let skipped = match loaded.skipped.len() {
+        0 => String::new(),
+        n => format!("; {n} unreadable image(s) skipped"),
+    };
     eprintln!(
-        "data: {} training + {} held-out images of {} px ({}{})",
+        "data: {} training + {} held-out images of {} px in {:.2} s ({source} {}){skipped}",
         t.len,
         loaded.holdout.len,
         t.size,
-        if loaded.from_cache {
-            "from cache "
-        } else {
-            "decoded, cached as "
-        },
-        loaded.cache_file.display()
+        started.elapsed().as_secs_f64(),
+        loaded.cache_file.display(),
     );
     Ok(DeviceImages::upload(&t.pixels, t.len, t.size, device))
 }

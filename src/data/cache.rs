@@ -117,7 +117,8 @@ pub(super) fn read(path: &Path) -> anyhow::Result<Decoded> {
     let mut section = |n: u64| -> anyhow::Result<Vec<u8>> {
         let mut bytes = vec![0u8; n as usize];
         file.read_exact(&mut bytes)?;
-        hasher.update(&bytes);
+        // The pixels are hundreds of MB: hash them on every core.
+        hasher.update_rayon(&bytes);
         Ok(bytes)
     };
     let vocab = section(vocab_len)?;
