@@ -192,3 +192,15 @@ fn unknown_variant_selector() {
         &["--variant 99 matches no variant"],
     );
 }
+
+#[test]
+fn keys_that_depend_on_each_other() {
+    fails_with(
+        &fixture("seed-without-path.toml"),
+        &["--set", "data.tags_file=tags.csv"],
+        &[
+            "data.path must name the dataset folder when data.source is \"seed\"",
+            "data.tags_file applies only when data.source is \"folder\"",
+        ],
+    );
+}

@@ -157,6 +157,12 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         layered.extend(point.iter().map(|(k, v, w)| grid_setting(file, k, v, w)));
         let mut config = layers::extract(&layered).map_err(|e| ConfigErrors(vec![e]))?;
         config.experiment.name = name.clone();
+        for problem in validate::check_combined(&config) {
+            let problem = format!("{problem} in {}", file.display());
+            if !problems.contains(&problem) {
+                problems.push(problem);
+            }
+        }
         let hash = config_hash(&config);
         if let Some(first) = seen.insert(hash.clone(), index) {
             problems.push(format!(

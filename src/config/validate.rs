@@ -88,6 +88,30 @@ pub fn check(config: &Config) -> Vec<Broken> {
     out
 }
 
+/// Rules that tie keys together, checked on each resolved variant (a single setting cannot
+/// break them on its own).
+pub fn check_combined(config: &Config) -> Vec<String> {
+    use super::schema::DataSource;
+    let d = &config.data;
+    let mut out = Vec::new();
+    if d.source != DataSource::Synthetic && d.path.is_empty() {
+        out.push(format!(
+            "data.path must name the dataset folder when data.source is {:?}",
+            format!("{:?}", d.source).to_lowercase()
+        ));
+    }
+    if d.source != DataSource::Folder && !d.tags_file.is_empty() {
+        out.push("data.tags_file applies only when data.source is \"folder\"".to_string());
+    }
+    if d.source == DataSource::Synthetic && d.holdout >= d.synthetic_count {
+        out.push(format!(
+            "data.holdout ({}) must be below data.synthetic_count ({}) to leave images to train on",
+            d.holdout, d.synthetic_count
+        ));
+    }
+    out
+}
+
 pub const SAFE_NAME_RULE: &str =
     "must be a safe directory name: letters, digits, '.', '_' and '-', not '.' or '..'";
 
