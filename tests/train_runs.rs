@@ -25,7 +25,9 @@ fn runner(results: &Path) -> Command {
         .arg(results)
         .arg("--data-dir")
         .arg(data_dir())
-        .args(["--device", "cpu"]);
+        .args(["--device", "cpu"])
+        // Tests run side by side: one libtorch thread each avoids oversubscribing the cores.
+        .args(["--set", "train.threads=1"]);
     cmd
 }
 
@@ -178,7 +180,7 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
         .arg(&killed)
         .arg("--data-dir")
         .arg(data_dir())
-        .args(["--device", "cpu"])
+        .args(["--device", "cpu", "--set", "train.threads=1"])
         .args(args)
         .stderr(std::process::Stdio::null())
         .spawn()
