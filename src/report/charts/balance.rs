@@ -4,7 +4,9 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, err, font, kind_color};
+use super::{
+    Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Swatch, err, font, kind_color, legend, step_label,
+};
 use crate::report::load::{Row, Run};
 use crate::report::segments;
 use crate::report::summary::{BALANCE_HIGH, BALANCE_LOW};
@@ -31,9 +33,15 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(err)?;
+    let (area, side) = if compact {
+        (area.clone(), None)
+    } else {
+        let (plot, side) = area.split_horizontally(area.dim_in_pixel().0 - 200);
+        (plot, Some(side))
+    };
     let (title_px, label_px) = if compact { (15, 12) } else { (20, 15) };
     let x_end = max_step.max(1) as f64 + 0.5;
-    let mut chart = ChartBuilder::on(area)
+    let mut chart = ChartBuilder::on(&area)
         .caption(title, font(title_px))
         .margin(8)
         .x_label_area_size(if compact { 28 } else { 40 })
@@ -45,7 +53,7 @@ where
         .x_labels(if compact { 5 } else { 10 })
         .y_labels(6)
         .label_style(font(label_px))
-        .x_label_formatter(&|x| format!("{x:.0}"));
+        .x_label_formatter(&step_label);
     if !compact {
         mesh.x_desc("step (epochs trained, rolled-back ones included)")
             .y_desc("accuracy");
@@ -55,7 +63,7 @@ where
     for e in &run.events {
         let from = segments::onset_step(e) as f64 - 0.5;
         let to = e.step as f64 + 0.5;
-        let shade = kind_color(&e.kind).mix(0.12).filled();
+        let shade = kind_color(&e.kind).mix(0.15).filled();
         chart
             .draw_series([Rectangle::new([(from, 0.0), (to, 1.0)], shade)])
             .map_err(err)?;
@@ -71,26 +79,21 @@ where
             .map_err(err)?;
     }
     let pieces = segments::pieces(&run.rows, &run.abandoned);
-    for (name, value, color) in SERIES {
-        for (i, (range, abandoned)) in pieces.iter().enumerate() {
+    for (_, value, color) in SERIES {
+        for (range, abandoned) in &pieces {
             let style = if *abandoned {
-                color.mix(0.25).stroke_width(1)
+                color.mix(0.4).stroke_width(2)
             } else {
                 color.stroke_width(2)
             };
             let points = run.rows[range.clone()]
                 .iter()
                 .map(|r| (r.step as f64, value(r)));
-            let series = chart
+            chart
                 .draw_series(
                     LineSeries::new(points, style).point_size(if range.len() == 1 { 2 } else { 0 }),
                 )
                 .map_err(err)?;
-            if i == 0 && !compact {
-                series.label(name).legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-            }
         }
     }
     for e in run.events.iter().filter(|e| e.action != "continue") {
@@ -107,33 +110,24 @@ where
         };
         if !compact {
             chart
-                .draw_series([Text::new(label, (x, 0.97), font(13).color(&ROLLBACK))])
+                .draw_series([Text::new(label, (x + x_end * 0.01, 0.97), font(13).color(&ROLLBACK))])
                 .map_err(err)?;
         }
     }
-    if !compact {
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-            .map_err(err)?
-            .label("rolled back (faded)")
-            .legend(|(x, y)| {
-                PathElement::new([(x, y), (x + 18, y)], GREY.mix(0.5).stroke_width(1))
-            });
-        chart
-            .draw_series(std::iter::empty::<PathElement<(f64, f64)>>())
-            .map_err(err)?
-            .label("rollback / stop; shading: episode")
-            .legend(|(x, y)| {
-                PathElement::new([(x + 9, y - 6), (x + 9, y + 6)], ROLLBACK.stroke_width(2))
-            });
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::LowerLeft)
-            .background_style(WHITE.mix(0.85))
-            .border_style(GREY)
-            .label_font(font(13))
-            .draw()
-            .map_err(err)?;
+    if let Some(side) = side {
+        let mut entries: Vec<(&str, Swatch)> = SERIES
+            .iter()
+            .map(|(name, _, color)| (*name, Swatch::Line(color.stroke_width(2))))
+            .collect();
+        entries.extend([
+            ("rolled back (faded)", Swatch::Line(D_REAL.mix(0.4).stroke_width(2))),
+            ("balance band 0.2-0.8", Swatch::Line(GREY.stroke_width(1))),
+            ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
+            ("g_failure episode", Swatch::Bar(kind_color("g_failure").mix(0.15).filled())),
+            ("d_fooled episode", Swatch::Bar(kind_color("d_fooled").mix(0.15).filled())),
+            ("degenerate episode", Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled())),
+        ]);
+        legend(&side, &entries)?;
     }
     Ok(())
 }

@@ -83,13 +83,13 @@ where
         "darker"
     };
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{} ({better} is better)", figure.label()), font(17))
+        .caption(format!("{}; {better} cells are better", figure.label()), font(17))
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(90)
         .build_cartesian_2d(
-            (0u32..xs.len() as u32).into_segmented(),
-            (0u32..ys.len() as u32).into_segmented(),
+            (0u32..xs.len() as u32 - 1).into_segmented(),
+            (0u32..ys.len() as u32 - 1).into_segmented(),
         )
         .map_err(err)?;
     let label = |names: &[String], v: &SegmentValue<u32>| match v {
@@ -127,7 +127,7 @@ where
             } else {
                 BLACK
             };
-            let text = cell.map_or("no run".to_string(), |v| num(Some(v)));
+            let text = cell.map_or("no value".to_string(), |v| num(Some(v)));
             chart
                 .draw_series([Text::new(
                     text,

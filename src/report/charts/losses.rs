@@ -3,7 +3,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_REAL, G_ACC, err, font};
+use super::{Area, D_REAL, G_ACC, Swatch, err, font, legend, step_label};
 use crate::report::load::{Row, Run};
 use crate::report::segments;
 
@@ -14,7 +14,8 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(err)?;
-    let panels = area.split_evenly((2, 1));
+    let (plots, side) = area.split_horizontally(area.dim_in_pixel().0 - 170);
+    let panels = plots.split_evenly((2, 1));
     let losses: [(&str, fn(&Row) -> f64, RGBColor); 2] = [
         ("D loss", |r| r.d_loss, D_REAL),
         ("G loss", |r| r.g_loss, G_ACC),
@@ -23,19 +24,16 @@ where
         ("D updates", |r| r.d_updates as f64, D_REAL),
         ("G updates", |r| r.g_updates as f64, G_ACC),
     ];
-    panel(
-        &panels[0],
-        run,
-        &format!("{}: losses", run.id),
-        "loss",
-        &losses,
-    )?;
-    panel(
-        &panels[1],
-        run,
-        &format!("{}: updates per epoch", run.id),
-        "updates",
-        &updates,
+    panel(&panels[0], run, &format!("{}: losses", run.id), "loss", &losses)?;
+    let title = format!("{}: updates per epoch", run.id);
+    panel(&panels[1], run, &title, "updates", &updates)?;
+    legend(
+        &side,
+        &[
+            ("D (loss, updates)", Swatch::Line(D_REAL.stroke_width(2))),
+            ("G (loss, updates)", Swatch::Line(G_ACC.stroke_width(2))),
+            ("rolled back (faded)", Swatch::Line(D_REAL.mix(0.4).stroke_width(2))),
+        ],
     )
 }
 
@@ -75,16 +73,17 @@ where
         .light_line_style(WHITE)
         .label_style(font(14))
         .x_labels(10)
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&step_label)
+        .y_label_formatter(&|y| if y_desc == "updates" { format!("{y:.0}") } else { format!("{y:.2}") })
         .x_desc("step")
         .y_desc(y_desc)
         .draw()
         .map_err(err)?;
     let pieces = segments::pieces(&run.rows, &run.abandoned);
-    for &(name, value, color) in series {
-        for (i, (range, abandoned)) in pieces.iter().enumerate() {
+    for &(_, value, color) in series {
+        for (range, abandoned) in &pieces {
             let style = if *abandoned {
-                color.mix(0.25).stroke_width(1)
+                color.mix(0.4).stroke_width(2)
             } else {
                 color.stroke_width(2)
             };
@@ -92,22 +91,10 @@ where
                 .iter()
                 .map(|r| (r.step as f64, value(r)))
                 .filter(|p| p.1.is_finite());
-            let s = chart
+            chart
                 .draw_series(LineSeries::new(points, style).point_size(2))
                 .map_err(err)?;
-            if i == 0 {
-                s.label(name).legend(move |(x, y)| {
-                    PathElement::new([(x, y), (x + 18, y)], color.stroke_width(2))
-                });
-            }
         }
     }
-    chart
-        .configure_series_labels()
-        .position(SeriesLabelPosition::UpperRight)
-        .background_style(WHITE.mix(0.85))
-        .border_style(BLACK.mix(0.3))
-        .label_font(font(13))
-        .draw()
-        .map_err(err)
+    Ok(())
 }

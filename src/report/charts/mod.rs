@@ -83,3 +83,44 @@ pub fn kind_color(kind: &str) -> RGBColor {
 pub fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
 }
+
+/// Tick label for a step axis: whole steps only (fractional ticks stay blank).
+pub fn step_label(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-6 {
+        format!("{x:.0}")
+    } else {
+        String::new()
+    }
+}
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy)]
+pub enum Swatch {
+    Line(ShapeStyle),
+    Bar(ShapeStyle),
+}
+
+/// A legend in its own area (beside the plot, so it never covers data): one entry a line.
+pub fn legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(&str, Swatch)]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for (i, (label, swatch)) in entries.iter().enumerate() {
+        let y = 50 + 24 * i as i32;
+        match *swatch {
+            Swatch::Line(style) => area.draw(&PathElement::new([(6, y), (30, y)], style)),
+            Swatch::Bar(style) => area.draw(&Rectangle::new([(6, y - 7), (30, y + 7)], style)),
+        }
+        .map_err(err)?;
+        area.draw(&Text::new(
+            label.to_string(),
+            (38, y),
+            font(13).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}

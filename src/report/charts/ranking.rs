@@ -37,9 +37,10 @@ where
     let mut chart = ChartBuilder::on(area)
         .caption(format!("Ranking by {}", figure.label()), font(18))
         .margin(10)
+        .margin_right(50)
         .x_label_area_size(40)
         .y_label_area_size(130)
-        .build_cartesian_2d(0f64..x_max, (0u32..n).into_segmented())
+        .build_cartesian_2d(0f64..x_max, (0u32..n - 1).into_segmented())
         .map_err(err)?;
     let labels: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
     chart
@@ -58,15 +59,15 @@ where
     // Drawn bottom-up: the best bar is at the top.
     for (i, (_, value)) in bars.iter().rev().enumerate() {
         let i = i as u32;
-        chart
-            .draw_series([Rectangle::new(
-                [
-                    (0.0, SegmentValue::Exact(i)),
-                    (*value, SegmentValue::Exact(i + 1)),
-                ],
-                D_REAL.mix(0.8).filled(),
-            )])
-            .map_err(err)?;
+        let mut bar = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(i)),
+                (*value, SegmentValue::Exact(i + 1)),
+            ],
+            D_REAL.mix(0.8).filled(),
+        );
+        bar.set_margin(5, 5, 0, 0);
+        chart.draw_series([bar]).map_err(err)?;
         chart
             .draw_series([Text::new(
                 num(Some(*value)),

@@ -6,7 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Area, D_REAL, GREY, err, font, kind_color};
+use super::{Area, D_REAL, GREY, err, font, kind_color, step_label};
 use crate::report::load::Run;
 use crate::report::segments;
 
@@ -34,7 +34,7 @@ where
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(130)
-        .build_cartesian_2d(0.5f64..max_step + 0.5, (0u32..n).into_segmented())
+        .build_cartesian_2d(0.5f64..max_step + 0.5, (0u32..n - 1).into_segmented())
         .map_err(err)?;
     let labels: Vec<String> = runs.iter().rev().map(|r| r.id.clone()).collect();
     chart
@@ -47,7 +47,7 @@ where
             SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
             _ => String::new(),
         })
-        .x_label_formatter(&|x| format!("{x:.0}"))
+        .x_label_formatter(&step_label)
         .x_desc("step")
         .draw()
         .map_err(err)?;
@@ -61,15 +61,15 @@ where
             } else {
                 D_REAL.mix(0.55)
             };
-            chart
-                .draw_series([Rectangle::new(
-                    [
-                        (from, SegmentValue::Exact(lane)),
-                        (to, SegmentValue::Exact(lane + 1)),
-                    ],
-                    color.filled(),
-                )])
-                .map_err(err)?;
+            let mut bar = Rectangle::new(
+                [
+                    (from, SegmentValue::Exact(lane)),
+                    (to, SegmentValue::Exact(lane + 1)),
+                ],
+                color.filled(),
+            );
+            bar.set_margin(8, 8, 0, 0);
+            chart.draw_series([bar]).map_err(err)?;
         }
         for e in &run.events {
             let at = (e.step as f64 + 0.5, SegmentValue::CenterOf(lane));
