@@ -52,8 +52,18 @@ fn status(state: &str, epochs: u32, reason: Option<&str>) -> String {
 /// Four planned variants: 000 finished after a rollback, 001 interrupted (status running, no
 /// lock held), 002 failed, 003 never started.
 fn partial_sweep(dir: &Path) {
-    let ids = ["000-aaaaaaaa", "001-bbbbbbbb", "002-cccccccc", "003-dddddddd"];
-    let grid = [("0.0002", "0.99"), ("0.0002", "0.999"), ("0.0001", "0.99"), ("0.0001", "0.999")];
+    let ids = [
+        "000-aaaaaaaa",
+        "001-bbbbbbbb",
+        "002-cccccccc",
+        "003-dddddddd",
+    ];
+    let grid = [
+        ("0.0002", "0.99"),
+        ("0.0002", "0.999"),
+        ("0.0001", "0.99"),
+        ("0.0001", "0.999"),
+    ];
     let variants: Vec<_> = ids
         .iter()
         .zip(grid)
@@ -83,7 +93,10 @@ fn partial_sweep(dir: &Path) {
     );
     write(&r.join("status.json"), status("finished", 20, None));
     for e in 1..=20u32 {
-        write(&r.join(format!("samples/epoch-{e:04}.png")), png(e as u8 * 10));
+        write(
+            &r.join(format!("samples/epoch-{e:04}.png")),
+            png(e as u8 * 10),
+        );
     }
     // 001: interrupted at epoch 8.
     let r = dir.join("runs").join(ids[1]);
@@ -95,9 +108,14 @@ fn partial_sweep(dir: &Path) {
     // 002: failed at epoch 3, no swd column at all.
     let r = dir.join("runs").join(ids[2]);
     let rows: Vec<_> = (1..=3).map(|e| (e as u64, e, 0, 0.5)).collect();
-    let text = metrics(&rows, 100).replace(",swd,diversity", "").replace(",,\n", "\n");
+    let text = metrics(&rows, 100)
+        .replace(",swd,diversity", "")
+        .replace(",,\n", "\n");
     write(&r.join("metrics.csv"), text);
-    write(&r.join("status.json"), status("failed", 3, Some("CUDA <oom> & gone")));
+    write(
+        &r.join("status.json"),
+        status("failed", 3, Some("CUDA <oom> & gone")),
+    );
 }
 
 fn read(path: &Path) -> String {
@@ -134,12 +152,22 @@ fn report_on_a_partial_sweep() {
     }
     let csv = read(&dir.join("summary.csv"));
     let lines: Vec<&str> = csv.lines().collect();
-    assert_eq!(lines.len(), 5, "a header and one row per planned variant:\n{csv}");
+    assert_eq!(
+        lines.len(),
+        5,
+        "a header and one row per planned variant:\n{csv}"
+    );
     assert!(lines[0].starts_with("index,id,train.lr_d,train.p0,status,"));
-    assert!(lines[1].starts_with("0,000-aaaaaaaa,0.0002,0.99,finished,20,20,1,"), "{csv}");
+    assert!(
+        lines[1].starts_with("0,000-aaaaaaaa,0.0002,0.99,finished,20,20,1,"),
+        "{csv}"
+    );
     assert!(lines[2].contains(",interrupted,8,"), "{csv}");
     assert!(lines[3].contains(",failed,3,"), "{csv}");
-    assert!(lines[4].starts_with("3,003-dddddddd,0.0001,0.999,not started,0,,0,"), "{csv}");
+    assert!(
+        lines[4].starts_with("3,003-dddddddd,0.0001,0.999,not started,0,,0,"),
+        "{csv}"
+    );
     // Best swd on the surviving timeline: epoch 20 (1/20 + 0.1), not abandoned epoch 12.
     assert_eq!(
         fs::read(dir.join("runs/000-aaaaaaaa/samples/best.png")).unwrap(),
@@ -156,11 +184,17 @@ fn report_on_a_partial_sweep() {
     assert!(html.contains("epoch 20, lowest swd"));
     for src in html.split("src=\"").skip(1) {
         let src = &src[..src.find('"').unwrap()];
-        assert!(!src.starts_with('/') && !src.contains("://"), "{src} not relative");
+        assert!(
+            !src.starts_with('/') && !src.contains("://"),
+            "{src} not relative"
+        );
         assert!(dir.join(src).is_file(), "{src} referenced but missing");
     }
     let md = read(&dir.join("report.md"));
-    assert!(md.contains("| 3 | 003-dddddddd | 0.0001 | 0.999 | not started |"), "{md}");
+    assert!(
+        md.contains("| 3 | 003-dddddddd | 0.0001 | 0.999 | not started |"),
+        "{md}"
+    );
 }
 
 #[test]
@@ -187,7 +221,10 @@ fn smoke_with_one_variant_lists_the_other_as_not_started() {
         .success();
     let dir = tmp.path().join("smoke");
     assert!(dir.join("experiment.json").is_file());
-    assert!(dir.join("report.html").is_file(), "run writes the report itself");
+    assert!(
+        dir.join("report.html").is_file(),
+        "run writes the report itself"
+    );
     runner().arg("report").arg(&dir).assert().success();
     let csv = read(&dir.join("summary.csv"));
     let lines: Vec<&str> = csv.lines().collect();

@@ -63,7 +63,8 @@ pub struct Summary {
     pub balance_share: Option<f64>,
     pub mean_d_updates: Option<f64>,
     pub mean_g_updates: Option<f64>,
-    pub wall_seconds: f64,
+    /// None before the first epoch.
+    pub wall_seconds: Option<f64>,
     pub images_per_sec: Option<f64>,
     /// The ranking figure (see `Figure`).
     pub figure: Option<f64>,
@@ -108,7 +109,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         balance_share,
         mean_d_updates: mean(|r| r.d_updates as f64),
         mean_g_updates: mean(|r| r.g_updates as f64),
-        wall_seconds,
+        wall_seconds: (n > 0.0).then_some(wall_seconds),
         images_per_sec: (wall_seconds > 0.0).then(|| images / wall_seconds),
         figure: match figure {
             Figure::Swd => final_swd,
@@ -165,7 +166,7 @@ pub fn cells(s: &Summary) -> Vec<String> {
         num(s.balance_share),
         num(s.mean_d_updates),
         num(s.mean_g_updates),
-        format!("{:.1}", s.wall_seconds),
+        s.wall_seconds.map_or(String::new(), |w| format!("{w:.1}")),
         s.images_per_sec
             .map_or(String::new(), |v| format!("{v:.0}")),
     ]
@@ -255,7 +256,7 @@ mod tests {
         assert_eq!(s.final_g_acc, Some(0.3));
         assert_eq!(s.balance_share, Some(2.0 / 3.0), "epoch 3 has D fake 0.9");
         assert_eq!(s.mean_g_updates, Some(20.0));
-        assert_eq!(s.wall_seconds, 8.0, "abandoned epochs took time too");
+        assert_eq!(s.wall_seconds, Some(8.0), "abandoned epochs took time too");
         assert_eq!(s.images_per_sec, Some(50.0));
         assert_eq!(s.figure, Some(2.0));
         assert_eq!(s.epochs_done, 3, "no status: the last kept epoch");

@@ -5,16 +5,17 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::{
-    Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Swatch, err, font, kind_color, legend, step_label,
+    Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Series, Swatch, err, font, kind_color, legend,
+    step_label,
 };
-use crate::report::load::{Row, Run};
+use crate::report::load::Run;
 use crate::report::segments;
 use crate::report::summary::{BALANCE_HIGH, BALANCE_LOW};
 
 pub const SIZE: (u32, u32) = (900, 380);
 
 /// The three accuracies, with their names and colours.
-pub const SERIES: [(&str, fn(&Row) -> f64, RGBColor); 3] = [
+pub const SERIES: [Series; 3] = [
     ("D real acc", |r| r.d_acc_real, D_REAL),
     ("D fake acc", |r| r.d_acc_fake, D_FAKE),
     ("G acc", |r| r.g_acc, G_ACC),
@@ -110,7 +111,11 @@ where
         };
         if !compact {
             chart
-                .draw_series([Text::new(label, (x + x_end * 0.01, 0.97), font(13).color(&ROLLBACK))])
+                .draw_series([Text::new(
+                    label,
+                    (x + x_end * 0.01, 0.97),
+                    font(13).color(&ROLLBACK),
+                )])
                 .map_err(err)?;
         }
     }
@@ -120,12 +125,24 @@ where
             .map(|(name, _, color)| (*name, Swatch::Line(color.stroke_width(2))))
             .collect();
         entries.extend([
-            ("rolled back (faded)", Swatch::Line(D_REAL.mix(0.4).stroke_width(2))),
+            (
+                "rolled back (faded)",
+                Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
+            ),
             ("balance band 0.2-0.8", Swatch::Line(GREY.stroke_width(1))),
             ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
-            ("g_failure episode", Swatch::Bar(kind_color("g_failure").mix(0.15).filled())),
-            ("d_fooled episode", Swatch::Bar(kind_color("d_fooled").mix(0.15).filled())),
-            ("degenerate episode", Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled())),
+            (
+                "g_failure episode",
+                Swatch::Bar(kind_color("g_failure").mix(0.15).filled()),
+            ),
+            (
+                "d_fooled episode",
+                Swatch::Bar(kind_color("d_fooled").mix(0.15).filled()),
+            ),
+            (
+                "degenerate episode",
+                Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled()),
+            ),
         ]);
         legend(&side, &entries)?;
     }

@@ -37,15 +37,19 @@ pub fn distinct(grids: &[Vec<String>], k: usize) -> Vec<String> {
     seen
 }
 
-/// cells[y][x]: the mean figure of the runs with value x of key `i` and value y of key `j`.
-pub fn cells(
-    summaries: &[Summary],
-    i: usize,
-    j: usize,
-) -> (Vec<String>, Vec<String>, Vec<Vec<Option<f64>>>) {
+/// A heatmap's data: column and row labels and `values[y][x]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cells {
+    pub xs: Vec<String>,
+    pub ys: Vec<String>,
+    pub values: Vec<Vec<Option<f64>>>,
+}
+
+/// values[y][x]: the mean figure of the runs with value x of key `i` and value y of key `j`.
+pub fn cells(summaries: &[Summary], i: usize, j: usize) -> Cells {
     let grids: Vec<Vec<String>> = summaries.iter().map(|s| s.grid.clone()).collect();
     let (xs, ys) = (distinct(&grids, i), distinct(&grids, j));
-    let cells = ys
+    let values = ys
         .iter()
         .map(|y| {
             xs.iter()
@@ -60,19 +64,19 @@ pub fn cells(
                 .collect()
         })
         .collect();
-    (xs, ys, cells)
+    Cells { xs, ys, values }
 }
 
 pub fn draw<DB: DrawingBackend>(
     area: &Area<DB>,
     keys: (&str, &str),
-    grid: &(Vec<String>, Vec<String>, Vec<Vec<Option<f64>>>),
+    grid: &Cells,
     figure: Figure,
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    let (xs, ys, cells) = grid;
+    let (xs, ys, cells) = (&grid.xs, &grid.ys, &grid.values);
     area.fill(&WHITE).map_err(err)?;
     let values: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -83,7 +87,10 @@ where
         "darker"
     };
     let mut chart = ChartBuilder::on(area)
-        .caption(format!("{}; {better} cells are better", figure.label()), font(17))
+        .caption(
+            format!("{}; {better} cells are better", figure.label()),
+            font(17),
+        )
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(90)
@@ -159,7 +166,8 @@ mod tests {
     #[test]
     fn pairs_of_varying_keys_only() {
         let keys = g(&["a", "b", "c"]);
-        let cases: [(&[Vec<String>], Vec<(usize, usize)>, &str); 3] = [
+        type Case<'a> = (&'a [Vec<String>], Vec<(usize, usize)>, &'a str);
+        let cases: [Case; 3] = [
             (
                 &[g(&["1", "x", "p"]), g(&["2", "x", "q"])],
                 vec![(0, 2)],

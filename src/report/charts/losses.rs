@@ -3,8 +3,8 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_REAL, G_ACC, Swatch, err, font, legend, step_label};
-use crate::report::load::{Row, Run};
+use super::{Area, D_REAL, G_ACC, Series, Swatch, err, font, legend, step_label};
+use crate::report::load::Run;
 use crate::report::segments;
 
 pub const SIZE: (u32, u32) = (900, 560);
@@ -16,15 +16,21 @@ where
     area.fill(&WHITE).map_err(err)?;
     let (plots, side) = area.split_horizontally(area.dim_in_pixel().0 - 170);
     let panels = plots.split_evenly((2, 1));
-    let losses: [(&str, fn(&Row) -> f64, RGBColor); 2] = [
+    let losses: [Series; 2] = [
         ("D loss", |r| r.d_loss, D_REAL),
         ("G loss", |r| r.g_loss, G_ACC),
     ];
-    let updates: [(&str, fn(&Row) -> f64, RGBColor); 2] = [
+    let updates: [Series; 2] = [
         ("D updates", |r| r.d_updates as f64, D_REAL),
         ("G updates", |r| r.g_updates as f64, G_ACC),
     ];
-    panel(&panels[0], run, &format!("{}: losses", run.id), "loss", &losses)?;
+    panel(
+        &panels[0],
+        run,
+        &format!("{}: losses", run.id),
+        "loss",
+        &losses,
+    )?;
     let title = format!("{}: updates per epoch", run.id);
     panel(&panels[1], run, &title, "updates", &updates)?;
     legend(
@@ -32,7 +38,10 @@ where
         &[
             ("D (loss, updates)", Swatch::Line(D_REAL.stroke_width(2))),
             ("G (loss, updates)", Swatch::Line(G_ACC.stroke_width(2))),
-            ("rolled back (faded)", Swatch::Line(D_REAL.mix(0.4).stroke_width(2))),
+            (
+                "rolled back (faded)",
+                Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
+            ),
         ],
     )
 }
@@ -42,7 +51,7 @@ fn panel<DB: DrawingBackend>(
     run: &Run,
     title: &str,
     y_desc: &str,
-    series: &[(&str, fn(&Row) -> f64, RGBColor)],
+    series: &[Series],
 ) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -74,7 +83,13 @@ where
         .label_style(font(14))
         .x_labels(10)
         .x_label_formatter(&step_label)
-        .y_label_formatter(&|y| if y_desc == "updates" { format!("{y:.0}") } else { format!("{y:.2}") })
+        .y_label_formatter(&|y| {
+            if y_desc == "updates" {
+                format!("{y:.0}")
+            } else {
+                format!("{y:.2}")
+            }
+        })
         .x_desc("step")
         .y_desc(y_desc)
         .draw()

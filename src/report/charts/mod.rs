@@ -32,6 +32,9 @@ pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 
 pub type Area<'a, DB> = DrawingArea<DB, Shift>;
 
+/// A line to draw per run: its name, the value it reads off a metrics row, its colour.
+pub type Series = (&'static str, fn(&crate::report::load::Row) -> f64, RGBColor);
+
 /// Renders `draw` into a white RGB canvas of `size` and encodes it as PNG.
 pub fn png(
     size: (u32, u32),
