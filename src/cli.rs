@@ -17,7 +17,8 @@ use clap::{Args, Parser, Subcommand};
         anigan-runner experiments/sweep.toml --dry-run\n  \
         anigan-runner run experiments/smoke.toml --set train.lr_d=1e-4 --device cpu\n  \
         anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
-        anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv"
+        anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv\n  \
+        anigan-runner report results/quickstart"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,6 +34,8 @@ pub enum Command {
     Data(DataCommand),
     /// Run the collapse detector over a recorded training log and list every episode.
     Replay(ReplayArgs),
+    /// Write an experiment's report: summary.csv, charts, sample animations, report.html.
+    Report(ReportArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -135,6 +138,21 @@ pub struct ReplayArgs {
     /// Override a detector setting, e.g. `rollback.patience=10` (repeatable).
     #[arg(long = "set", value_name = "rollback.KEY=VALUE")]
     pub sets: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner report results/smoke\n  \
+    anigan-runner report /scratch/results/sweep && xdg-open /scratch/results/sweep/report.html\n\n\
+    Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
+    report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
+    runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
+    variants are listed as finished, running, interrupted, collapsed, failed or not started.\n\
+    `run` writes the report itself after each variant and at the end.")]
+pub struct ReportArgs {
+    /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
+    #[arg(value_name = "RESULTS/EXPERIMENT")]
+    pub dir: PathBuf,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

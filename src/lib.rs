@@ -12,6 +12,7 @@ pub mod health;
 pub mod model;
 pub mod optim;
 pub mod progress;
+pub mod report;
 pub mod store;
 pub mod synth;
 pub mod train;

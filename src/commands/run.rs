@@ -3,10 +3,12 @@
 use anyhow::{Context, Result};
 use tch::Device;
 
+use super::report::report_or_warn;
 use crate::cli::RunArgs;
 use crate::config::{self, ConfigErrors, DataSection, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::Exit;
+use crate::report::manifest::{self, Manifest};
 use crate::store::RunDir;
 use crate::store::status::{State, Status};
 use crate::train::{self, DeviceImages, Job, Outcome};
@@ -47,10 +49,12 @@ fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> 
         threads,
         exp_dir.display()
     );
+    let manifest = Manifest::of(experiment);
+    fsx::write_atomic(&exp_dir.join(manifest::FILE), &manifest.to_json())?;
     let data_root = DataRoot(args.data_dir.clone());
     let mut loaded: Option<(DataSection, DeviceImages)> = None;
     let mut tally = Tally::default();
-    for variant in selected {
+    for (done_before, variant) in selected.iter().enumerate() {
         let dir = RunDir::new(&exp_dir, &variant.id);
         let label = format!(
             "[{}/{}] {}",
@@ -90,7 +94,12 @@ fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> 
                 tally.failed += 1;
             }
         }
+        // A long sweep keeps a current report while it runs.
+        if done_before + 1 < selected.len() {
+            report_or_warn(&exp_dir);
+        }
     }
+    report_or_warn(&exp_dir);
     eprintln!(
         "experiment {}: {} finished, {} collapsed, {} failed, {} skipped (already done)",
         experiment.name, tally.finished, tally.collapsed, tally.failed, tally.skipped

@@ -1,0 +1,25 @@
+//! `anigan-runner report RESULTS/EXPERIMENT`: write the experiment's report.
+
+use anyhow::Result;
+
+use crate::cli::ReportArgs;
+use crate::exit::Exit;
+use crate::report;
+
+pub fn report(args: &ReportArgs) -> Result<Exit> {
+    let written = report::write_report(&args.dir)?;
+    eprintln!(
+        "report: {} ({} files written; summary.csv, report.md and charts/ beside it)",
+        written.html.display(),
+        written.files
+    );
+    Ok(Exit::Success)
+}
+
+/// The report after (part of) a run: a failure is a warning, never a failed run.
+pub fn report_or_warn(exp_dir: &std::path::Path) {
+    match report::write_report(exp_dir) {
+        Ok(w) => eprintln!("report: {}", w.html.display()),
+        Err(e) => eprintln!("warning: the report could not be written: {e:#}"),
+    }
+}

@@ -1,0 +1,150 @@
+//! A run's balance chart: D real, D fake and G accuracy over `step`; rolled-back epochs faded,
+//! collapse episodes shaded from onset to detection, rollbacks marked, the balance band dashed.
+
+use anyhow::Result;
+use plotters::prelude::*;
+
+use super::{
+    Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Series, Swatch, err, font, kind_color, legend,
+    step_label,
+};
+use crate::report::load::Run;
+use crate::report::segments;
+use crate::report::summary::{BALANCE_HIGH, BALANCE_LOW};
+
+pub const SIZE: (u32, u32) = (900, 380);
+
+/// The three accuracies, with their names and colours.
+pub const SERIES: [Series; 3] = [
+    ("D real acc", |r| r.d_acc_real, D_REAL),
+    ("D fake acc", |r| r.d_acc_fake, D_FAKE),
+    ("G acc", |r| r.g_acc, G_ACC),
+];
+
+/// Draws `run` into `area`; `max_step` fixes the x axis (shared across small multiples);
+/// `compact` drops the legend and shrinks text for small multiples.
+pub fn draw<DB: DrawingBackend>(
+    area: &Area<DB>,
+    run: &Run,
+    title: &str,
+    max_step: u64,
+    compact: bool,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(err)?;
+    let (area, side) = if compact {
+        (area.clone(), None)
+    } else {
+        let (plot, side) = area.split_horizontally(area.dim_in_pixel().0 - 200);
+        (plot, Some(side))
+    };
+    let (title_px, label_px) = if compact { (15, 12) } else { (20, 15) };
+    let x_end = max_step.max(1) as f64 + 0.5;
+    let mut chart = ChartBuilder::on(&area)
+        .caption(title, font(title_px))
+        .margin(8)
+        .x_label_area_size(if compact { 28 } else { 40 })
+        .y_label_area_size(if compact { 36 } else { 55 })
+        .build_cartesian_2d(0.5f64..x_end, 0f64..1f64)
+        .map_err(err)?;
+    let mut mesh = chart.configure_mesh();
+    mesh.light_line_style(WHITE)
+        .x_labels(if compact { 5 } else { 10 })
+        .y_labels(6)
+        .label_style(font(label_px))
+        .x_label_formatter(&step_label);
+    if !compact {
+        mesh.x_desc("step (epochs trained, rolled-back ones included)")
+            .y_desc("accuracy");
+    }
+    mesh.draw().map_err(err)?;
+
+    for e in &run.events {
+        let from = segments::onset_step(e) as f64 - 0.5;
+        let to = e.step as f64 + 0.5;
+        let shade = kind_color(&e.kind).mix(0.15).filled();
+        chart
+            .draw_series([Rectangle::new([(from, 0.0), (to, 1.0)], shade)])
+            .map_err(err)?;
+    }
+    for y in [BALANCE_LOW, BALANCE_HIGH] {
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.5, y), (x_end, y)],
+                4,
+                4,
+                GREY.stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    let pieces = segments::pieces(&run.rows, &run.abandoned);
+    for (_, value, color) in SERIES {
+        for (range, abandoned) in &pieces {
+            let style = if *abandoned {
+                color.mix(0.4).stroke_width(2)
+            } else {
+                color.stroke_width(2)
+            };
+            let points = run.rows[range.clone()]
+                .iter()
+                .map(|r| (r.step as f64, value(r)));
+            chart
+                .draw_series(
+                    LineSeries::new(points, style).point_size(if range.len() == 1 { 2 } else { 0 }),
+                )
+                .map_err(err)?;
+        }
+    }
+    for e in run.events.iter().filter(|e| e.action != "continue") {
+        let x = e.step as f64 + 0.5;
+        chart
+            .draw_series([PathElement::new(
+                [(x, 0.0), (x, 1.0)],
+                ROLLBACK.stroke_width(2),
+            )])
+            .map_err(err)?;
+        let label = match e.restored_epoch {
+            Some(r) => format!("back to {r}"),
+            None => e.action.clone(),
+        };
+        if !compact {
+            chart
+                .draw_series([Text::new(
+                    label,
+                    (x + x_end * 0.01, 0.97),
+                    font(13).color(&ROLLBACK),
+                )])
+                .map_err(err)?;
+        }
+    }
+    if let Some(side) = side {
+        let mut entries: Vec<(&str, Swatch)> = SERIES
+            .iter()
+            .map(|(name, _, color)| (*name, Swatch::Line(color.stroke_width(2))))
+            .collect();
+        entries.extend([
+            (
+                "rolled back (faded)",
+                Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
+            ),
+            ("balance band 0.2-0.8", Swatch::Line(GREY.stroke_width(1))),
+            ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
+            (
+                "g_failure episode",
+                Swatch::Bar(kind_color("g_failure").mix(0.15).filled()),
+            ),
+            (
+                "d_fooled episode",
+                Swatch::Bar(kind_color("d_fooled").mix(0.15).filled()),
+            ),
+            (
+                "degenerate episode",
+                Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled()),
+            ),
+        ]);
+        legend(&side, &entries)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,129 @@
+//! Charts drawn with plotters. Each chart is a function generic over the drawing backend, so
+//! one drawing makes both the PNG and the SVG; text uses the DejaVu Sans shipped in assets/
+//! (no system fonts needed, the same pixels everywhere).
+
+pub mod balance;
+pub mod heatmap;
+pub mod losses;
+pub mod multiples;
+pub mod ranking;
+pub mod timeline;
+
+use std::sync::Once;
+
+use anyhow::{Result, anyhow};
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+
+fn register_font() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        plotters::style::register_font("sans-serif", FontStyle::Normal, FONT)
+            .unwrap_or_else(|_| panic!("the shipped DejaVu Sans font parses"));
+    });
+}
+
+/// Plotters' errors carry the backend's error type; turn them into anyhow's.
+pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+    anyhow!("drawing failed: {e:?}")
+}
+
+pub type Area<'a, DB> = DrawingArea<DB, Shift>;
+
+/// A line to draw per run: its name, the value it reads off a metrics row, its colour.
+pub type Series = (&'static str, fn(&crate::report::load::Row) -> f64, RGBColor);
+
+/// Renders `draw` into a white RGB canvas of `size` and encodes it as PNG.
+pub fn png(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<BitMapBackend>) -> Result<()>,
+) -> Result<Vec<u8>> {
+    register_font();
+    let mut buf = vec![255u8; size.0 as usize * size.1 as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, size).into_drawing_area();
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    let img = image::RgbImage::from_raw(size.0, size.1, buf).expect("buffer fits the size");
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)?;
+    Ok(out.into_inner())
+}
+
+/// Renders `draw` into an SVG document of `size`.
+pub fn svg(size: (u32, u32), draw: impl FnOnce(&Area<SVGBackend>) -> Result<()>) -> Result<String> {
+    register_font();
+    let mut text = String::new();
+    {
+        let root = SVGBackend::with_string(&mut text, size).into_drawing_area();
+        root.fill(&WHITE).map_err(err)?;
+        draw(&root)?;
+        root.present().map_err(err)?;
+    }
+    Ok(text)
+}
+
+pub const D_REAL: RGBColor = RGBColor(31, 119, 180);
+pub const D_FAKE: RGBColor = RGBColor(255, 127, 14);
+pub const G_ACC: RGBColor = RGBColor(44, 160, 44);
+pub const ROLLBACK: RGBColor = RGBColor(214, 39, 40);
+pub const GREY: RGBColor = RGBColor(150, 150, 150);
+
+/// Colour of a collapse kind's episode shading and markers.
+pub fn kind_color(kind: &str) -> RGBColor {
+    match kind {
+        "g_failure" => RGBColor(214, 39, 40),
+        "d_fooled" => RGBColor(148, 103, 189),
+        "degenerate_output" => RGBColor(140, 86, 75),
+        _ => RGBColor(0, 0, 0),
+    }
+}
+
+/// Short label for a collapse kind, for legends.
+pub fn font(size: u32) -> TextStyle<'static> {
+    ("sans-serif", size).into_font().color(&BLACK)
+}
+
+/// Tick label for a step axis: whole steps only (fractional ticks stay blank).
+pub fn step_label(x: &f64) -> String {
+    if (x - x.round()).abs() < 1e-6 {
+        format!("{x:.0}")
+    } else {
+        String::new()
+    }
+}
+
+/// How a legend entry is drawn.
+#[derive(Clone, Copy)]
+pub enum Swatch {
+    Line(ShapeStyle),
+    Bar(ShapeStyle),
+}
+
+/// A legend in its own area (beside the plot, so it never covers data): one entry a line.
+pub fn legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(&str, Swatch)]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    for (i, (label, swatch)) in entries.iter().enumerate() {
+        let y = 50 + 24 * i as i32;
+        match *swatch {
+            Swatch::Line(style) => area.draw(&PathElement::new([(6, y), (30, y)], style)),
+            Swatch::Bar(style) => area.draw(&Rectangle::new([(6, y - 7), (30, y + 7)], style)),
+        }
+        .map_err(err)?;
+        area.draw(&Text::new(
+            label.to_string(),
+            (38, y),
+            font(13).pos(plotters::style::text_anchor::Pos::new(
+                plotters::style::text_anchor::HPos::Left,
+                plotters::style::text_anchor::VPos::Center,
+            )),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,83 @@
+//! Ranking: one horizontal bar per run with a figure, best first, its value printed.
+
+use anyhow::Result;
+use plotters::prelude::*;
+
+use super::{Area, D_REAL, err, font};
+use crate::report::summary::{Figure, Summary, num};
+
+pub fn size(bars: usize) -> (u32, u32) {
+    (900, 90 + 34 * bars.max(1) as u32)
+}
+
+/// (id, figure) of the runs that have one, best first.
+pub fn ranked(summaries: &[Summary], figure: Figure) -> Vec<(String, f64)> {
+    let mut bars: Vec<(String, f64)> = summaries
+        .iter()
+        .filter_map(|s| s.figure.map(|f| (s.id.clone(), f)))
+        .collect();
+    bars.sort_by(|a, b| a.1.total_cmp(&b.1));
+    if !figure.lower_is_better() {
+        bars.reverse();
+    }
+    bars
+}
+
+pub fn draw<DB: DrawingBackend>(
+    area: &Area<DB>,
+    bars: &[(String, f64)],
+    figure: Figure,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(err)?;
+    let n = bars.len().max(1) as u32;
+    let x_max = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1e-9) * 1.2;
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("Ranking by {}", figure.label()), font(18))
+        .margin(10)
+        .margin_right(50)
+        .x_label_area_size(40)
+        .y_label_area_size(130)
+        .build_cartesian_2d(0f64..x_max, (0u32..n - 1).into_segmented())
+        .map_err(err)?;
+    let labels: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .label_style(font(14))
+        .y_labels(n as usize)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_desc(figure.label())
+        .draw()
+        .map_err(err)?;
+    // Drawn bottom-up: the best bar is at the top.
+    for (i, (_, value)) in bars.iter().rev().enumerate() {
+        let i = i as u32;
+        let mut bar = Rectangle::new(
+            [
+                (0.0, SegmentValue::Exact(i)),
+                (*value, SegmentValue::Exact(i + 1)),
+            ],
+            D_REAL.mix(0.8).filled(),
+        );
+        bar.set_margin(5, 5, 0, 0);
+        chart.draw_series([bar]).map_err(err)?;
+        chart
+            .draw_series([Text::new(
+                num(Some(*value)),
+                (*value + x_max * 0.01, SegmentValue::CenterOf(i)),
+                font(13).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            )])
+            .map_err(err)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Rollback timeline: one lane per run over `step`; the trained steps as a bar (rolled-back
+//! ones faded), each verdict as a marker (rollback: triangle with the restored epoch, stop:
+//! cross, continue: circle).
+
+use anyhow::Result;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{Area, D_REAL, GREY, err, font, kind_color, step_label};
+use crate::report::load::Run;
+use crate::report::segments;
+
+pub fn size(runs: usize) -> (u32, u32) {
+    (900, 110 + 40 * runs.max(1) as u32)
+}
+
+pub fn draw<DB: DrawingBackend>(area: &Area<DB>, runs: &[&Run]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(err)?;
+    let n = runs.len().max(1) as u32;
+    let max_step = runs
+        .iter()
+        .filter_map(|r| r.rows.last().map(|row| row.step))
+        .max()
+        .unwrap_or(1) as f64;
+    let rollbacks: usize = runs
+        .iter()
+        .map(|r| r.events.iter().filter(|e| e.action == "rollback").count())
+        .sum();
+    let mut chart = ChartBuilder::on(area)
+        .caption(format!("Rollbacks per run ({rollbacks} in all)"), font(18))
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(130)
+        .build_cartesian_2d(0.5f64..max_step + 0.5, (0u32..n - 1).into_segmented())
+        .map_err(err)?;
+    let labels: Vec<String> = runs.iter().rev().map(|r| r.id.clone()).collect();
+    chart
+        .configure_mesh()
+        .disable_y_mesh()
+        .light_line_style(WHITE)
+        .label_style(font(14))
+        .y_labels(n as usize)
+        .y_label_formatter(&|v| match v {
+            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
+            _ => String::new(),
+        })
+        .x_label_formatter(&step_label)
+        .x_desc("step")
+        .draw()
+        .map_err(err)?;
+    for (lane, run) in runs.iter().rev().enumerate() {
+        let lane = lane as u32;
+        for (range, abandoned) in segments::pieces(&run.rows, &run.abandoned) {
+            let from = run.rows[range.start].step as f64 - 0.5;
+            let to = run.rows[range.end - 1].step as f64 + 0.5;
+            let color = if abandoned {
+                GREY.mix(0.35)
+            } else {
+                D_REAL.mix(0.55)
+            };
+            let mut bar = Rectangle::new(
+                [
+                    (from, SegmentValue::Exact(lane)),
+                    (to, SegmentValue::Exact(lane + 1)),
+                ],
+                color.filled(),
+            );
+            bar.set_margin(8, 8, 0, 0);
+            chart.draw_series([bar]).map_err(err)?;
+        }
+        for e in &run.events {
+            let at = (e.step as f64 + 0.5, SegmentValue::CenterOf(lane));
+            let color = kind_color(&e.kind);
+            let marker: DynElement<DB, _> = match e.action.as_str() {
+                "rollback" => TriangleMarker::new(at, 8, color.filled()).into_dyn(),
+                "stop" => Cross::new(at, 7, color.stroke_width(3)).into_dyn(),
+                _ => Circle::new(at, 6, color.stroke_width(2)).into_dyn(),
+            };
+            chart.draw_series([marker]).map_err(err)?;
+            let label = match e.restored_epoch {
+                Some(r) => format!("{} -> {r}", e.kind),
+                None => format!("{} ({})", e.kind, e.action),
+            };
+            chart
+                .draw_series([Text::new(
+                    label,
+                    (e.step as f64 + 0.5, SegmentValue::Exact(lane + 1)),
+                    font(12).pos(Pos::new(HPos::Center, VPos::Top)),
+                )])
+                .map_err(err)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,211 @@
+//! report.html: one self-contained page (inline CSS, images by relative path, no scripts, no
+//! network). Every user-supplied string goes through `escape::html`.
+
+use super::escape::html as esc;
+use super::load::{Results, Run, RunState};
+use super::summary::{FIXED_COLUMNS, Figure, Summary, cells};
+use super::{CrossChart, RunFiles};
+
+const CSS: &str = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}\
+table{border-collapse:collapse;font-size:13px;margin:8px 0}\
+th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\
+th{background:#f0f0f0}\
+td.n{text-align:right}\
+.st{font-weight:bold}.finished{color:#2a7d2a}.running{color:#1f77b4}.interrupted{color:#b8860b}\
+.collapsed{color:#d62728}.failed{color:#d62728}.not-started{color:#888}\
+section.run{border-top:2px solid #ddd;margin-top:28px}\
+img{max-width:100%;border:1px solid #eee}\
+.samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
+.samples figure{margin:0}.note{color:#555;font-size:13px}";
+
+/// "2 finished, 1 running, 1 not started".
+pub fn state_counts(summaries: &[Summary]) -> String {
+    let order = [
+        RunState::Finished,
+        RunState::Running,
+        RunState::Interrupted,
+        RunState::Collapsed,
+        RunState::Failed,
+        RunState::NotStarted,
+    ];
+    let parts: Vec<String> = order
+        .iter()
+        .map(|s| {
+            (
+                s.word(),
+                summaries.iter().filter(|x| x.state == s.word()).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(w, n)| format!("{n} {w}"))
+        .collect();
+    format!("{} variant(s): {}.", summaries.len(), parts.join(", "))
+}
+
+fn class(state: &str) -> String {
+    state.replace(' ', "-")
+}
+
+pub fn html(
+    results: &Results,
+    summaries: &[Summary],
+    figure: Figure,
+    cross: &[CrossChart],
+    files: &[RunFiles],
+) -> String {
+    let mut p = format!(
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <title>{} - anigan-runner report</title><style>{CSS}</style></head><body>\n",
+        esc(&results.name)
+    );
+    p += &format!("<h1>{}</h1>\n", esc(&results.name));
+    if !results.description.is_empty() {
+        p += &format!("<p>{}</p>\n", esc(&results.description));
+    }
+    match &results.source {
+        Some(src) => p += &format!("<p class=\"note\">Experiment file: {}</p>\n", esc(src)),
+        None => {
+            p += "<p class=\"note\">No experiment.json: variants read off the run directories \
+                  (never-started variants cannot be listed).</p>\n"
+        }
+    }
+    p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
+    p += &summary_table(results, summaries);
+    p += &format!(
+        "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
+         (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
+         accuracy all lie in [0.2, 0.8]. Runs are ranked by {}. Mean updates, wall time and \
+         img/s count every trained epoch.</p>\n",
+        esc(figure.label())
+    );
+    p += "<h2>All runs</h2>\n";
+    for c in cross {
+        p += &format!(
+            "<h3>{}</h3>\n<img src=\"{}\" alt=\"{}\">\n",
+            esc(&c.title),
+            esc(&c.path),
+            esc(&c.title)
+        );
+    }
+    for (run, f) in results.runs.iter().zip(files) {
+        p += &run_section(run, f);
+    }
+    p += "</body></html>\n";
+    p
+}
+
+fn summary_table(results: &Results, summaries: &[Summary]) -> String {
+    let mut t = String::from("<table><tr><th>#</th><th>id</th>");
+    for k in &results.grid_keys {
+        t += &format!("<th>{}</th>", esc(k));
+    }
+    for c in FIXED_COLUMNS {
+        t += &format!("<th>{}</th>", c.replace('_', " "));
+    }
+    t += "</tr>\n";
+    for s in summaries {
+        t += &format!(
+            "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
+            s.index,
+            esc(&s.id),
+            esc(&s.id)
+        );
+        for v in &s.grid {
+            t += &format!("<td>{}</td>", esc(v));
+        }
+        for (i, c) in cells(s).iter().enumerate() {
+            if i == 0 {
+                t += &format!("<td class=\"st {}\">{}</td>", class(c), esc(c));
+            } else {
+                t += &format!("<td class=\"n\">{}</td>", esc(c));
+            }
+        }
+        t += "</tr>\n";
+    }
+    t + "</table>\n"
+}
+
+fn run_section(run: &Run, f: &RunFiles) -> String {
+    let state = run.state.word();
+    let mut s = format!(
+        "<section class=\"run\" id=\"run-{}\"><h2>{} <span class=\"st {}\">{}</span></h2>\n",
+        esc(&run.id),
+        esc(&run.id),
+        class(state),
+        state
+    );
+    let grid: Vec<String> = run.grid.iter().map(|v| esc(v)).collect();
+    if !grid.is_empty() {
+        s += &format!("<p>grid values: {}</p>\n", grid.join(", "));
+    }
+    if let Some(st) = &run.status {
+        s += &format!(
+            "<p>epoch {} of {}, {} steps trained, attempt {}</p>\n",
+            st.epochs_done, st.epochs_planned, st.steps_done, st.attempt
+        );
+        if let Some(reason) = &st.reason {
+            s += &format!("<p class=\"{}\">{}</p>\n", class(state), esc(reason));
+        }
+    }
+    if run.state == RunState::NotStarted {
+        return s
+            + "<p class=\"note\">Not started yet: no metrics, samples or events.</p></section>\n";
+    }
+    for (title, path) in [("balance", &f.balance), ("losses and updates", &f.losses)] {
+        if let Some(path) = path {
+            s += &format!(
+                "<img src=\"{}\" alt=\"{} of {}\">\n",
+                esc(path),
+                title,
+                esc(&run.id)
+            );
+        }
+    }
+    s += "<div class=\"samples\">\n";
+    if let Some((path, epoch)) = &f.latest {
+        s += &figure(path, &format!("latest samples (epoch {epoch})"));
+    }
+    if let Some((path, why)) = &f.best {
+        s += &figure(path, &format!("best.png: {why}"));
+    }
+    if let Some(path) = &f.gif {
+        s += &figure(path, "progress over the epochs (progress.gif)");
+    }
+    s += "</div>\n";
+    s += &events_table(run);
+    s + "</section>\n"
+}
+
+fn figure(path: &str, caption: &str) -> String {
+    format!(
+        "<figure><img src=\"{}\" alt=\"{}\"><figcaption class=\"note\">{}</figcaption></figure>\n",
+        esc(path),
+        esc(caption),
+        esc(caption)
+    )
+}
+
+fn events_table(run: &Run) -> String {
+    if run.events.is_empty() {
+        return "<p class=\"note\">No collapse verdicts (events.csv is empty).</p>\n".into();
+    }
+    let mut t = String::from(
+        "<h3>Events</h3><table><tr><th>step</th><th>epoch</th><th>kind</th><th>onset epoch</th>\
+         <th>action</th><th>restored epoch</th><th>changes</th><th>evidence</th></tr>\n",
+    );
+    for e in &run.events {
+        t += &format!(
+            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            e.step,
+            e.epoch,
+            esc(&e.kind),
+            e.onset_epoch,
+            esc(&e.action),
+            e.restored_epoch.map_or(String::new(), |r| r.to_string()),
+            esc(&e.changes),
+            esc(&e.evidence)
+        );
+    }
+    t + "</table>\n"
+}

@@ -1,0 +1,93 @@
+//! `experiment.json`: what an experiment plans to run, written by `run` before training so a
+//! report can list the variants that never started.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::config::Experiment;
+
+pub const FILE: &str = "experiment.json";
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Manifest {
+    pub name: String,
+    pub description: String,
+    pub source: String,
+    pub grid_keys: Vec<String>,
+    pub variants: Vec<PlannedVariant>,
+}
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct PlannedVariant {
+    pub index: usize,
+    pub id: String,
+    /// `[key, value]` pairs in grid order; strings without TOML quotes.
+    pub grid: Vec<(String, String)>,
+}
+
+impl Manifest {
+    pub fn of(experiment: &Experiment) -> Manifest {
+        Manifest {
+            name: experiment.name.clone(),
+            description: experiment
+                .variants
+                .first()
+                .map(|v| v.config.experiment.description.clone())
+                .unwrap_or_default(),
+            source: experiment.file.display().to_string(),
+            grid_keys: experiment.grid_keys.clone(),
+            variants: experiment
+                .variants
+                .iter()
+                .map(|v| PlannedVariant {
+                    index: v.index,
+                    id: v.id.clone(),
+                    grid: v
+                        .grid_values
+                        .iter()
+                        .map(|(k, val)| (k.clone(), value_text(val)))
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut json = serde_json::to_vec_pretty(self).expect("manifest serializes");
+        json.push(b'\n');
+        json
+    }
+
+    pub fn read(path: &Path) -> Result<Option<Manifest>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read {}", path.display()))?;
+        serde_json::from_str(&text)
+            .map(Some)
+            .with_context(|| format!("{} is not a valid experiment manifest", path.display()))
+    }
+}
+
+/// A grid value as a person writes it: `0.0002`, `dcgan` (no quotes), `[0.5, 0.99]`.
+pub fn value_text(value: &toml::Value) -> String {
+    match value {
+        toml::Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grid_values_read_as_written() {
+        assert_eq!(value_text(&toml::Value::Float(2e-4)), "0.0002");
+        assert_eq!(value_text(&toml::Value::String("dcgan".into())), "dcgan");
+        assert_eq!(value_text(&toml::Value::Integer(96)), "96");
+    }
+}

@@ -1,0 +1,35 @@
+//! report.md: the summary table for terminals and code hosts.
+
+use super::escape::md_cell;
+use super::load::Results;
+use super::summary::{FIXED_COLUMNS, Figure, Summary, cells};
+
+pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> String {
+    let mut out = format!("# {}\n\n", md_cell(&results.name));
+    if !results.description.is_empty() {
+        out += &format!("{}\n\n", md_cell(&results.description));
+    }
+    out += &format!("{}\n\n", super::html::state_counts(summaries));
+    let header: Vec<String> = ["index", "id"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(results.grid_keys.iter().map(|k| md_cell(k)))
+        .chain(FIXED_COLUMNS.iter().map(|s| s.to_string()))
+        .collect();
+    out += &format!("| {} |\n", header.join(" | "));
+    out += &format!("|{}\n", "---|".repeat(header.len()));
+    for s in summaries {
+        let row: Vec<String> = [s.index.to_string(), s.id.clone()]
+            .into_iter()
+            .chain(s.grid.iter().map(|v| md_cell(v)))
+            .chain(cells(s).iter().map(|c| md_cell(c)))
+            .collect();
+        out += &format!("| {} |\n", row.join(" | "));
+    }
+    out += &format!(
+        "\nRanked by {}. An epoch is in balance when D real, D fake and G accuracy all lie in \
+         [0.2, 0.8]. Charts, samples and events: report.html.\n",
+        figure.label()
+    );
+    out
+}

@@ -1,0 +1,205 @@
+//! The experiment report: summary.csv, charts/, per-run best.png and progress.gif,
+//! report.html and report.md in RESULTS/EXPERIMENT/. Builders return bytes or strings; this
+//! module gathers them and writes every file in one place, atomically.
+
+pub mod charts;
+pub mod escape;
+pub mod gif;
+pub mod html;
+pub mod load;
+pub mod manifest;
+pub mod markdown;
+pub mod segments;
+pub mod summary;
+
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use anyhow::{Context, Result};
+
+use self::charts::{balance, heatmap, losses, multiples, ranking, timeline};
+use self::load::{Results, Run};
+use self::summary::Figure;
+use crate::fsx;
+
+/// A cross-run chart on the page: its heading and its path relative to the report.
+#[derive(Debug, Clone)]
+pub struct CrossChart {
+    pub title: String,
+    pub path: String,
+}
+
+/// A run's files on the page, relative to the report.
+#[derive(Debug, Clone, Default)]
+pub struct RunFiles {
+    pub balance: Option<String>,
+    pub losses: Option<String>,
+    /// (path, epoch) of the newest sample grid.
+    pub latest: Option<(String, u32)>,
+    /// (path, which epoch and why).
+    pub best: Option<(String, String)>,
+    pub gif: Option<String>,
+}
+
+/// What `write_report` wrote.
+#[derive(Debug)]
+pub struct Written {
+    pub html: PathBuf,
+    pub files: usize,
+}
+
+/// Files to write, relative to the experiment directory.
+type Outputs = Vec<(String, Vec<u8>)>;
+
+/// Reads `exp_dir` (RESULTS/EXPERIMENT) and writes the whole report into it.
+pub fn write_report(exp_dir: &Path) -> Result<Written> {
+    let results = load::load(exp_dir)?;
+    let summaries = summary::summaries(&results);
+    let figure = Figure::of(&results);
+    let mut out: Outputs = vec![(
+        "summary.csv".into(),
+        summary::summary_csv(&results.grid_keys, &summaries),
+    )];
+    let cross = cross_charts(&results, &summaries, figure, &mut out)?;
+    let mut files = Vec::new();
+    for run in &results.runs {
+        files.push(run_files(run, &mut out)?);
+    }
+    out.push((
+        "report.html".into(),
+        html::html(&results, &summaries, figure, &cross, &files).into_bytes(),
+    ));
+    out.push((
+        "report.md".into(),
+        markdown::markdown(&results, &summaries, figure).into_bytes(),
+    ));
+    for (rel, bytes) in &out {
+        fsx::write_atomic(&exp_dir.join(rel), bytes)?;
+    }
+    Ok(Written {
+        html: exp_dir.join("report.html"),
+        files: out.len(),
+    })
+}
+
+fn cross_charts(
+    results: &Results,
+    summaries: &[summary::Summary],
+    figure: Figure,
+    out: &mut Outputs,
+) -> Result<Vec<CrossChart>> {
+    let started: Vec<&Run> = results.runs.iter().filter(|r| !r.rows.is_empty()).collect();
+    let mut cross = Vec::new();
+    if started.is_empty() {
+        return Ok(cross);
+    }
+    let mut add = |title: String, name: &str, png: Vec<u8>, svg: Option<String>| {
+        let path = format!("charts/{name}.png");
+        out.push((path.clone(), png));
+        if let Some(svg) = svg {
+            out.push((format!("charts/{name}.svg"), svg.into_bytes()));
+        }
+        cross.push(CrossChart { title, path });
+    };
+    add(
+        "Balance of every run (shared axes)".into(),
+        "balance-all",
+        charts::png(multiples::size(started.len()), |a| {
+            multiples::draw(a, &started)
+        })?,
+        None,
+    );
+    let bars = ranking::ranked(summaries, figure);
+    if !bars.is_empty() {
+        let size = ranking::size(bars.len());
+        add(
+            format!("Ranking: {}", figure.label()),
+            "ranking",
+            charts::png(size, |a| ranking::draw(a, &bars, figure))?,
+            Some(charts::svg(size, |a| ranking::draw(a, &bars, figure))?),
+        );
+    }
+    let grids: Vec<Vec<String>> = summaries.iter().map(|s| s.grid.clone()).collect();
+    for (i, j) in heatmap::pairs(&results.grid_keys, &grids) {
+        let keys = (results.grid_keys[i].as_str(), results.grid_keys[j].as_str());
+        let cells = heatmap::cells(summaries, i, j);
+        add(
+            format!("{} by {} x {}", figure.label(), keys.0, keys.1),
+            &format!("heatmap-{}--{}", keys.0, keys.1),
+            charts::png(heatmap::SIZE, |a| heatmap::draw(a, keys, &cells, figure))?,
+            Some(charts::svg(heatmap::SIZE, |a| {
+                heatmap::draw(a, keys, &cells, figure)
+            })?),
+        );
+    }
+    let size = timeline::size(started.len());
+    add(
+        "Rollback timeline".into(),
+        "timeline",
+        charts::png(size, |a| timeline::draw(a, &started))?,
+        Some(charts::svg(size, |a| timeline::draw(a, &started))?),
+    );
+    Ok(cross)
+}
+
+fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
+    let mut f = RunFiles::default();
+    if !run.rows.is_empty() {
+        let max_step = run.rows.last().map_or(1, |r| r.step);
+        let title = format!("{}: D and G accuracy ({})", run.id, run.state.word());
+        let path = format!("charts/balance-{}.png", run.id);
+        out.push((
+            path.clone(),
+            charts::png(balance::SIZE, |a| {
+                balance::draw(a, run, &title, max_step, false)
+            })?,
+        ));
+        f.balance = Some(path);
+        let path = format!("charts/losses-{}.png", run.id);
+        out.push((
+            path.clone(),
+            charts::png(losses::SIZE, |a| losses::draw(a, run))?,
+        ));
+        f.losses = Some(path);
+    }
+    let rel = |p: &str| format!("runs/{}/{p}", run.id);
+    if let Some(&last) = run.sample_epochs.last() {
+        f.latest = Some((rel(&format!("samples/epoch-{last:04}.png")), last));
+    }
+    if let Some(best) = gif::best(run) {
+        let bytes = read(&run.dir.sample_grid(best.epoch()))?;
+        let path = rel("samples/best.png");
+        out.push((path.clone(), bytes));
+        f.best = Some((path, best.describe()));
+    }
+    if !run.sample_epochs.is_empty() {
+        let path = rel("progress.gif");
+        if !gif_up_to_date(run) {
+            let mut pngs = Vec::new();
+            for epoch in gif::frame_epochs(&run.sample_epochs) {
+                pngs.push(read(&run.dir.sample_grid(epoch))?);
+            }
+            out.push((path.clone(), gif::gif(&pngs)?));
+        }
+        f.gif = Some(path);
+    }
+    Ok(f)
+}
+
+fn read(path: &Path) -> Result<Vec<u8>> {
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// progress.gif is newer than every sample grid: re-encoding it would give the same file.
+fn gif_up_to_date(run: &Run) -> bool {
+    let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(gif_time) = modified(&run.dir.root.join("progress.gif")) else {
+        return false;
+    };
+    let newest: Option<SystemTime> = run
+        .sample_epochs
+        .iter()
+        .filter_map(|&e| modified(&run.dir.sample_grid(e)))
+        .max();
+    newest.is_some_and(|t| t < gif_time)
+}

@@ -1,0 +1,296 @@
+//! One summary row per variant, and summary.csv.
+//!
+//! Definitions (also in results/README.md):
+//! - final figures come from the last row of the surviving timeline (rolled-back epochs left out);
+//! - an epoch is *in balance* when D's real accuracy, D's fake accuracy and G's accuracy all
+//!   lie in [0.2, 0.8]; the balance share is the share of surviving epochs in balance;
+//! - mean updates, wall time and img/s count every trained epoch, abandoned ones included;
+//! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
+//!   swd, else the balance share (higher is better).
+
+use super::load::{Results, Row, Run};
+
+pub const BALANCE_LOW: f64 = 0.2;
+pub const BALANCE_HIGH: f64 = 0.8;
+
+/// What ranks the runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    /// Final sliced Wasserstein distance to real images: lower is better.
+    Swd,
+    /// Share of surviving epochs in balance: higher is better.
+    Balance,
+}
+
+impl Figure {
+    pub fn of(results: &Results) -> Figure {
+        let any_swd = results
+            .runs
+            .iter()
+            .any(|r| r.rows.iter().any(|row| row.swd.is_some()));
+        if any_swd {
+            Figure::Swd
+        } else {
+            Figure::Balance
+        }
+    }
+    pub fn label(self) -> &'static str {
+        match self {
+            Figure::Swd => "final SWD (lower is better)",
+            Figure::Balance => "share of epochs in balance (higher is better)",
+        }
+    }
+    pub fn lower_is_better(self) -> bool {
+        self == Figure::Swd
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Summary {
+    pub index: usize,
+    pub id: String,
+    pub grid: Vec<String>,
+    pub state: &'static str,
+    pub epochs_done: u32,
+    pub epochs_planned: Option<u32>,
+    pub rollbacks: usize,
+    pub final_swd: Option<f64>,
+    /// (swd, epoch) of the lowest swd on the surviving timeline.
+    pub best_swd: Option<(f64, u32)>,
+    pub final_d_acc_real: Option<f64>,
+    pub final_d_acc_fake: Option<f64>,
+    pub final_g_acc: Option<f64>,
+    pub balance_share: Option<f64>,
+    pub mean_d_updates: Option<f64>,
+    pub mean_g_updates: Option<f64>,
+    /// None before the first epoch.
+    pub wall_seconds: Option<f64>,
+    pub images_per_sec: Option<f64>,
+    /// The ranking figure (see `Figure`).
+    pub figure: Option<f64>,
+}
+
+pub fn in_balance(row: &Row) -> bool {
+    [row.d_acc_real, row.d_acc_fake, row.g_acc]
+        .iter()
+        .all(|a| (BALANCE_LOW..=BALANCE_HIGH).contains(a))
+}
+
+pub fn summarize(run: &Run, figure: Figure) -> Summary {
+    let kept: Vec<&Row> = run.kept().collect();
+    let last = kept.last();
+    let final_swd = kept.iter().rev().find_map(|r| r.swd);
+    let best_swd = kept
+        .iter()
+        .filter_map(|r| r.swd.map(|s| (s, r.epoch)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
+    let balance_share = (!kept.is_empty())
+        .then(|| kept.iter().filter(|r| in_balance(r)).count() as f64 / kept.len() as f64);
+    let n = run.rows.len() as f64;
+    let mean = |f: fn(&Row) -> f64| (n > 0.0).then(|| run.rows.iter().map(f).sum::<f64>() / n);
+    let wall_seconds: f64 = run.rows.iter().map(|r| r.seconds).sum();
+    let images: f64 = run.rows.iter().map(|r| r.images_per_sec * r.seconds).sum();
+    Summary {
+        index: run.index,
+        id: run.id.clone(),
+        grid: run.grid.clone(),
+        state: run.state.word(),
+        epochs_done: run
+            .status
+            .as_ref()
+            .map_or(last.map_or(0, |r| r.epoch), |s| s.epochs_done),
+        epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
+        rollbacks: run.events.iter().filter(|e| e.action == "rollback").count(),
+        final_swd,
+        best_swd,
+        final_d_acc_real: last.map(|r| r.d_acc_real),
+        final_d_acc_fake: last.map(|r| r.d_acc_fake),
+        final_g_acc: last.map(|r| r.g_acc),
+        balance_share,
+        mean_d_updates: mean(|r| r.d_updates as f64),
+        mean_g_updates: mean(|r| r.g_updates as f64),
+        wall_seconds: (n > 0.0).then_some(wall_seconds),
+        images_per_sec: (wall_seconds > 0.0).then(|| images / wall_seconds),
+        figure: match figure {
+            Figure::Swd => final_swd,
+            Figure::Balance => balance_share,
+        },
+    }
+}
+
+pub fn summaries(results: &Results) -> Vec<Summary> {
+    let figure = Figure::of(results);
+    results.runs.iter().map(|r| summarize(r, figure)).collect()
+}
+
+pub const FIXED_COLUMNS: &[&str] = &[
+    "status",
+    "epochs_done",
+    "epochs_planned",
+    "rollbacks",
+    "final_swd",
+    "best_swd",
+    "best_swd_epoch",
+    "final_d_acc_real",
+    "final_d_acc_fake",
+    "final_g_acc",
+    "balance_share",
+    "mean_d_updates",
+    "mean_g_updates",
+    "wall_seconds",
+    "images_per_sec",
+];
+
+/// A number with 4 significant-ish decimals; empty when missing.
+pub fn num(x: Option<f64>) -> String {
+    match x {
+        None => String::new(),
+        Some(v) if v != 0.0 && v.abs() < 1e-3 => format!("{v:.3e}"),
+        Some(v) => format!("{v:.4}"),
+    }
+}
+
+/// The cells of one summary row after index, id and the grid values (FIXED_COLUMNS order).
+pub fn cells(s: &Summary) -> Vec<String> {
+    vec![
+        s.state.to_string(),
+        s.epochs_done.to_string(),
+        s.epochs_planned.map_or(String::new(), |e| e.to_string()),
+        s.rollbacks.to_string(),
+        num(s.final_swd),
+        num(s.best_swd.map(|b| b.0)),
+        s.best_swd.map_or(String::new(), |b| b.1.to_string()),
+        num(s.final_d_acc_real),
+        num(s.final_d_acc_fake),
+        num(s.final_g_acc),
+        num(s.balance_share),
+        num(s.mean_d_updates),
+        num(s.mean_g_updates),
+        s.wall_seconds.map_or(String::new(), |w| format!("{w:.1}")),
+        s.images_per_sec
+            .map_or(String::new(), |v| format!("{v:.0}")),
+    ]
+}
+
+pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header: Vec<&str> = ["index", "id"]
+        .into_iter()
+        .chain(grid_keys.iter().map(String::as_str))
+        .chain(FIXED_COLUMNS.iter().copied())
+        .collect();
+    w.write_record(&header).expect("in-memory CSV");
+    for s in rows {
+        let record: Vec<String> = [s.index.to_string(), s.id.clone()]
+            .into_iter()
+            .chain(s.grid.iter().cloned())
+            .chain(cells(s))
+            .collect();
+        w.write_record(&record).expect("in-memory CSV");
+    }
+    w.into_inner().expect("in-memory CSV")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::EventRow;
+    use crate::report::load::RunState;
+    use crate::report::segments;
+    use crate::store::RunDir;
+
+    fn row(step: u64, epoch: u32, accs: (f64, f64, f64), swd: Option<f64>) -> Row {
+        Row {
+            step,
+            epoch,
+            attempt: if step == epoch as u64 { 0 } else { 1 },
+            d_acc_real: accs.0,
+            d_acc_fake: accs.1,
+            g_acc: accs.2,
+            d_updates: 10,
+            g_updates: 20,
+            seconds: 2.0,
+            images_per_sec: 50.0,
+            swd,
+            ..Row::default()
+        }
+    }
+
+    fn run(rows: Vec<Row>, events: Vec<EventRow>) -> Run {
+        Run {
+            index: 0,
+            id: "000-aaaaaaaa".into(),
+            grid: vec!["0.0002".into()],
+            state: RunState::Finished,
+            status: None,
+            abandoned: segments::abandoned(&rows, &events),
+            rows,
+            events,
+            sample_epochs: vec![],
+            dir: RunDir::new(std::path::Path::new("x"), "000-aaaaaaaa"),
+        }
+    }
+
+    #[test]
+    fn summary_uses_the_surviving_timeline() {
+        let rows = vec![
+            row(1, 1, (0.5, 0.5, 0.5), Some(3.0)),
+            row(2, 2, (0.9, 0.9, 0.01), Some(1.0)), // rolled back: neither best nor final
+            row(3, 2, (0.6, 0.6, 0.4), Some(2.0)),
+            row(4, 3, (0.7, 0.9, 0.3), None),
+        ];
+        let events = vec![EventRow {
+            step: 2,
+            epoch: 2,
+            kind: "g_failure".into(),
+            onset_epoch: 2,
+            action: "rollback".into(),
+            restored_epoch: Some(1),
+            changes: String::new(),
+            evidence: String::new(),
+        }];
+        let s = summarize(&run(rows, events), Figure::Swd);
+        assert_eq!(s.rollbacks, 1);
+        assert_eq!(s.final_swd, Some(2.0), "last logged swd of the kept rows");
+        assert_eq!(s.best_swd, Some((2.0, 2)));
+        assert_eq!(s.final_g_acc, Some(0.3));
+        assert_eq!(s.balance_share, Some(2.0 / 3.0), "epoch 3 has D fake 0.9");
+        assert_eq!(s.mean_g_updates, Some(20.0));
+        assert_eq!(s.wall_seconds, Some(8.0), "abandoned epochs took time too");
+        assert_eq!(s.images_per_sec, Some(50.0));
+        assert_eq!(s.figure, Some(2.0));
+        assert_eq!(s.epochs_done, 3, "no status: the last kept epoch");
+    }
+
+    #[test]
+    fn csv_has_a_column_per_grid_key_and_empty_cells_for_missing_values() {
+        let s = summarize(
+            &run(vec![row(1, 1, (0.5, 0.5, 0.5), None)], vec![]),
+            Figure::Balance,
+        );
+        let text = String::from_utf8(summary_csv(&["train.lr_d".into()], &[s])).unwrap();
+        let mut lines = text.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .starts_with("index,id,train.lr_d,status,epochs_done,")
+        );
+        assert_eq!(
+            lines.next().unwrap(),
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50"
+        );
+    }
+
+    #[test]
+    fn balance_band_is_inclusive() {
+        let cases = [
+            ((0.2, 0.8, 0.5), true, "edges count"),
+            ((0.19, 0.5, 0.5), false, "D real too low"),
+            ((0.5, 0.5, 0.81), false, "G too high"),
+        ];
+        for (accs, want, why) in cases {
+            assert_eq!(in_balance(&row(1, 1, accs, None)), want, "{why}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! report.html of the smoke experiment in headless Chromium: every image on the page loads.
+//! Leaves a screenshot in tests/artifacts/report-smoke.png. scripts/test installs Chromium.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+
+use assert_cmd::Command;
+
+/// Appended to a copy of the report: after the page (and its images) loaded, write the result
+/// into the DOM, which `--dump-dom` prints.
+const CHECK: &str = r#"<script>
+window.addEventListener('load', function () {
+  var imgs = Array.prototype.slice.call(document.images);
+  var broken = imgs.filter(function (i) { return !(i.complete && i.naturalWidth > 0); })
+                   .map(function (i) { return i.getAttribute('src'); });
+  var out = document.createElement('pre');
+  out.id = 'image-check';
+  out.textContent = 'IMAGES ' + imgs.length + ' BROKEN ' + broken.length + ' ' + broken.join(' ') + ' END';
+  document.body.appendChild(out);
+});
+</script>"#;
+
+fn chromium() -> PathBuf {
+    for name in ["chromium", "chromium-browser"] {
+        if let Ok(out) = Process::new("sh")
+            .args(["-c", &format!("command -v {name}")])
+            .output()
+            && out.status.success()
+        {
+            return PathBuf::from(String::from_utf8_lossy(&out.stdout).trim());
+        }
+    }
+    panic!(
+        "chromium is not installed: run scripts/test, which installs it \
+         (apt-get install chromium), or install it yourself"
+    );
+}
+
+fn headless(profile: &Path) -> Process {
+    let mut cmd = Process::new(chromium());
+    cmd.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--hide-scrollbars",
+        "--allow-file-access-from-files",
+    ])
+    .arg(format!("--user-data-dir={}", profile.display()));
+    cmd
+}
+
+#[test]
+fn every_image_of_the_smoke_report_loads_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let tmp = tempfile::tempdir().unwrap();
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(root.join("experiments/smoke.toml"))
+        .arg("--results")
+        .arg(tmp.path())
+        .arg("--data-dir")
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("data"))
+        .args(["--device", "cpu", "--variant", "0"])
+        .assert()
+        .success();
+    let dir = tmp.path().join("smoke");
+    let page = fs::read_to_string(dir.join("report.html")).unwrap();
+    let check_page = dir.join("report-check.html");
+    fs::write(
+        &check_page,
+        page.replace("</body>", &format!("{CHECK}</body>")),
+    )
+    .unwrap();
+
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(profile.path())
+        .args(["--virtual-time-budget=10000", "--dump-dom"])
+        .arg(format!("file://{}", check_page.display()))
+        .output()
+        .expect("chromium starts");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    const MARK: &str = "<pre id=\"image-check\">";
+    let line = dom
+        .find(MARK)
+        .map(|at| &dom[at + MARK.len()..])
+        .unwrap_or_else(|| {
+            panic!(
+                "no image check in chromium's DOM dump (status {}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let line = &line[..line.find("</pre>").unwrap_or(line.len())];
+    let words: Vec<&str> = line.split(' ').collect();
+    let (images, broken): (usize, usize) = (words[1].parse().unwrap(), words[3].parse().unwrap());
+    assert!(
+        images >= 8,
+        "expected the charts and samples on the page: {line}"
+    );
+    assert_eq!(broken, 0, "images that did not load: {line}");
+
+    let artifacts = root.join("tests/artifacts");
+    fs::create_dir_all(&artifacts).unwrap();
+    let shot = artifacts.join("report-smoke.png");
+    let _ = fs::remove_file(&shot);
+    let profile = tempfile::tempdir().unwrap();
+    let status = headless(profile.path())
+        .arg(format!("--screenshot={}", shot.display()))
+        .args(["--window-size=1280,4000", "--virtual-time-budget=10000"])
+        .arg(format!("file://{}", dir.join("report.html").display()))
+        .output()
+        .expect("chromium starts")
+        .status;
+    assert!(
+        status.success() && shot.is_file(),
+        "no screenshot: {status}"
+    );
+}

@@ -1,0 +1,246 @@
+//! `report` end to end: on a hand-made partial sweep (a rollback, an interrupted run, a failed
+//! run, a never-started one, swd logged) and on real smoke results with one variant run.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn runner() -> Command {
+    Command::cargo_bin("anigan-runner").unwrap()
+}
+
+const HEADER: &str = "step,epoch,attempt,d_loss,g_loss,d_acc_real,d_acc_fake,g_acc,d_updates,\
+    g_updates,lr_g,lr_d,seconds,images_per_sec,swd,diversity";
+
+fn metrics(rows: &[(u64, u32, u32, f64)], swd_every: u32) -> String {
+    let mut out = format!("{HEADER}\n");
+    for &(step, epoch, attempt, g) in rows {
+        let swd = if epoch % swd_every == 0 {
+            format!("{:.3}", 1.0 / epoch as f64 + 0.1 * attempt as f64)
+        } else {
+            String::new()
+        };
+        out += &format!(
+            "{step},{epoch},{attempt},0.7,1.2,0.7,0.6,{g},10,10,0.0002,0.0002,1.5,200,{swd},\n"
+        );
+    }
+    out
+}
+
+fn png(shade: u8) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::RgbImage::from_pixel(48, 48, image::Rgb([shade, 100, 255 - shade]))
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
+fn write(path: &Path, text: impl AsRef<[u8]>) {
+    fs::create_dir_all(path.parent().unwrap()).unwrap();
+    fs::write(path, text).unwrap();
+}
+
+fn status(state: &str, epochs: u32, reason: Option<&str>) -> String {
+    serde_json::json!({
+        "state": state, "epochs_done": epochs, "epochs_planned": 20, "steps_done": epochs,
+        "attempt": 0, "last_checkpoint": null, "reason": reason,
+    })
+    .to_string()
+}
+
+/// Four planned variants: 000 finished after a rollback, 001 interrupted (status running, no
+/// lock held), 002 failed, 003 never started.
+fn partial_sweep(dir: &Path) {
+    let ids = [
+        "000-aaaaaaaa",
+        "001-bbbbbbbb",
+        "002-cccccccc",
+        "003-dddddddd",
+    ];
+    let grid = [
+        ("0.0002", "0.99"),
+        ("0.0002", "0.999"),
+        ("0.0001", "0.99"),
+        ("0.0001", "0.999"),
+    ];
+    let variants: Vec<_> = ids
+        .iter()
+        .zip(grid)
+        .enumerate()
+        .map(|(i, (id, (a, b)))| {
+            serde_json::json!({"index": i, "id": id,
+                "grid": [["train.lr_d", a], ["train.p0", b]]})
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "name": "partial", "description": "<script>alert('x')</script> & friends",
+        "source": "experiments/partial.toml", "grid_keys": ["train.lr_d", "train.p0"],
+        "variants": variants,
+    });
+    write(&dir.join("experiment.json"), manifest.to_string());
+    // 000: epochs 1..=12 (steps 1..=12), g_failure from epoch 6, back to 5, then 6..=20.
+    let r = dir.join("runs").join(ids[0]);
+    let mut rows: Vec<(u64, u32, u32, f64)> = (1..=12)
+        .map(|e| (e as u64, e, 0, if e >= 6 { 0.01 } else { 0.4 }))
+        .collect();
+    rows.extend((6..=20).map(|e| (e as u64 + 7, e, 1, 0.45)));
+    write(&r.join("metrics.csv"), metrics(&rows, 2));
+    write(
+        &r.join("events.csv"),
+        "step,epoch,kind,onset_epoch,action,restored_epoch,changes,evidence\n\
+         12,12,g_failure,6,rollback,5,lr_d 2e-4->1.6e-4,g_acc <= 0.02 for 7 of the last 7 epochs\n",
+    );
+    write(&r.join("status.json"), status("finished", 20, None));
+    for e in 1..=20u32 {
+        write(
+            &r.join(format!("samples/epoch-{e:04}.png")),
+            png(e as u8 * 10),
+        );
+    }
+    // 001: interrupted at epoch 8.
+    let r = dir.join("runs").join(ids[1]);
+    let rows: Vec<_> = (1..=8).map(|e| (e as u64, e, 0, 0.3)).collect();
+    write(&r.join("metrics.csv"), metrics(&rows, 4));
+    write(&r.join("status.json"), status("running", 8, None));
+    write(&r.join(".lock"), "");
+    write(&r.join("samples/epoch-0008.png"), png(80));
+    // 002: failed at epoch 3, no swd column at all.
+    let r = dir.join("runs").join(ids[2]);
+    let rows: Vec<_> = (1..=3).map(|e| (e as u64, e, 0, 0.5)).collect();
+    let text = metrics(&rows, 100)
+        .replace(",swd,diversity", "")
+        .replace(",,\n", "\n");
+    write(&r.join("metrics.csv"), text);
+    write(
+        &r.join("status.json"),
+        status("failed", 3, Some("CUDA <oom> & gone")),
+    );
+}
+
+fn read(path: &Path) -> String {
+    fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+#[test]
+fn report_on_a_partial_sweep() {
+    // Kept after the test (target/tmp) so the charts can be looked at.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-partial/partial");
+    let _ = fs::remove_dir_all(&dir);
+    partial_sweep(&dir);
+    runner().arg("report").arg(&dir).assert().success();
+
+    for f in [
+        "summary.csv",
+        "report.html",
+        "report.md",
+        "charts/balance-all.png",
+        "charts/ranking.png",
+        "charts/ranking.svg",
+        "charts/timeline.png",
+        "charts/timeline.svg",
+        "charts/heatmap-train.lr_d--train.p0.png",
+        "charts/heatmap-train.lr_d--train.p0.svg",
+        "charts/balance-000-aaaaaaaa.png",
+        "charts/losses-000-aaaaaaaa.png",
+        "charts/balance-002-cccccccc.png",
+        "runs/000-aaaaaaaa/progress.gif",
+        "runs/000-aaaaaaaa/samples/best.png",
+        "runs/001-bbbbbbbb/progress.gif",
+    ] {
+        assert!(dir.join(f).is_file(), "{f} missing");
+    }
+    let csv = read(&dir.join("summary.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(
+        lines.len(),
+        5,
+        "a header and one row per planned variant:\n{csv}"
+    );
+    assert!(lines[0].starts_with("index,id,train.lr_d,train.p0,status,"));
+    assert!(
+        lines[1].starts_with("0,000-aaaaaaaa,0.0002,0.99,finished,20,20,1,"),
+        "{csv}"
+    );
+    assert!(lines[2].contains(",interrupted,8,"), "{csv}");
+    assert!(lines[3].contains(",failed,3,"), "{csv}");
+    assert!(
+        lines[4].starts_with("3,003-dddddddd,0.0001,0.999,not started,0,,0,"),
+        "{csv}"
+    );
+    // Best swd on the surviving timeline: epoch 20 (1/20 + 0.1), not abandoned epoch 12.
+    assert_eq!(
+        fs::read(dir.join("runs/000-aaaaaaaa/samples/best.png")).unwrap(),
+        png(200),
+        "best.png is the grid of epoch 20"
+    );
+
+    let html = read(&dir.join("report.html"));
+    assert!(!html.contains("<script>"), "user text must be escaped");
+    assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends"));
+    assert!(html.contains("CUDA &lt;oom&gt; &amp; gone"));
+    assert!(html.contains("g_acc &lt;= 0.02 for 7 of the last 7 epochs"));
+    assert!(html.contains("Not started yet"));
+    assert!(html.contains("epoch 20, lowest swd"));
+    for src in html.split("src=\"").skip(1) {
+        let src = &src[..src.find('"').unwrap()];
+        assert!(
+            !src.starts_with('/') && !src.contains("://"),
+            "{src} not relative"
+        );
+        assert!(dir.join(src).is_file(), "{src} referenced but missing");
+    }
+    let md = read(&dir.join("report.md"));
+    assert!(
+        md.contains("| 3 | 003-dddddddd | 0.0001 | 0.999 | not started |"),
+        "{md}"
+    );
+}
+
+#[test]
+fn report_of_a_missing_directory_says_what_to_pass() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = runner().arg("report").arg(tmp.path()).assert().failure();
+    let err = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("RESULTS/EXPERIMENT"), "{err}");
+}
+
+#[test]
+fn smoke_with_one_variant_lists_the_other_as_not_started() {
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let data: PathBuf = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data");
+    let tmp = tempfile::tempdir().unwrap();
+    runner()
+        .arg(&smoke)
+        .arg("--results")
+        .arg(tmp.path())
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["--device", "cpu", "--variant", "0"])
+        .assert()
+        .success();
+    let dir = tmp.path().join("smoke");
+    assert!(dir.join("experiment.json").is_file());
+    assert!(
+        dir.join("report.html").is_file(),
+        "run writes the report itself"
+    );
+    runner().arg("report").arg(&dir).assert().success();
+    let csv = read(&dir.join("summary.csv"));
+    let lines: Vec<&str> = csv.lines().collect();
+    assert_eq!(lines.len(), 3, "{csv}");
+    assert!(lines[1].contains(",finished,4,4,0,"), "{csv}");
+    assert!(lines[2].contains(",not started,"), "{csv}");
+    let id = lines[1].split(',').nth(1).unwrap();
+    for f in [
+        format!("runs/{id}/progress.gif"),
+        format!("runs/{id}/samples/best.png"),
+        format!("charts/balance-{id}.png"),
+        format!("charts/losses-{id}.png"),
+        "charts/timeline.png".into(),
+        "charts/ranking.png".into(),
+        "report.md".into(),
+    ] {
+        assert!(dir.join(&f).is_file(), "{f} missing");
+    }
+}
