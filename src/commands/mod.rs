@@ -3,6 +3,7 @@
 mod data;
 mod replay;
 mod run;
+mod sample;
 
 use anyhow::Result;
 
@@ -14,5 +15,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run(args) => run::run(&args),
         Command::Data(cmd) => data::data(&cmd),
         Command::Replay(args) => replay::replay(&args),
+        Command::Sample(args) => sample::sample(&args),
     }
 }

@@ -128,6 +128,7 @@ fn state_word(state: State) -> &'static str {
 /// A dataset on the device, and what evaluating against it needs.
 struct Prepared {
     images: DeviceImages,
+    vocab: Option<data::Vocabulary>,
     evaluator: Option<Evaluator>,
 }
 
@@ -179,7 +180,11 @@ fn prepare(
         }
         None => None,
     };
-    Ok(Prepared { images, evaluator })
+    Ok(Prepared {
+        images,
+        vocab: t.vocab.clone(),
+        evaluator,
+    })
 }
 
 fn evaluator(
@@ -240,6 +245,11 @@ fn train_variant(
     let resolved = toml::to_string(&variant.config).context("config serializes to TOML")?;
     fsx::write_atomic(&dir.config(), resolved.as_bytes())?;
     let images = &prepared.images;
+    if let Some(vocab) = &prepared.vocab
+        && variant.config.model.arch == config::Arch::Cgan
+    {
+        super::sample::write_vocabulary(&dir.tags(), vocab)?;
+    }
     let evaluator = prepared
         .evaluator
         .as_ref()

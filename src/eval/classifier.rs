@@ -61,11 +61,7 @@ fn spans(vocab: &Vocabulary) -> Vec<(i64, i64)> {
         .collect()
 }
 
-fn build(
-    vs: &nn::VarStore,
-    size: i64,
-    n_tags: i64,
-) -> (nn::SequentialT, nn::Linear, nn::Linear) {
+fn build(vs: &nn::VarStore, size: i64, n_tags: i64) -> (nn::SequentialT, nn::Linear, nn::Linear) {
     let p = vs.root();
     let lrelu = |x: &Tensor| x.maximum(&(x * 0.2));
     let conv3 = nn::ConvConfig {
@@ -86,7 +82,11 @@ fn build(
         };
         trunk = trunk
             .add(nn::conv2d(&p / format!("down{k}"), ch, out, 4, down))
-            .add(nn::batch_norm2d(&p / format!("bn{k}"), out, Default::default()))
+            .add(nn::batch_norm2d(
+                &p / format!("bn{k}"),
+                out,
+                Default::default(),
+            ))
             .add_fn(lrelu);
         (ch, side, k) = (out, side / 2, k + 1);
     }
@@ -300,15 +300,24 @@ pub fn accuracy(c: &TagClassifier, data: &DeviceImages) -> Vec<f64> {
 
 #[cfg(test)]
 mod tests {
+    use tch::Device;
+
     use super::*;
 
     #[test]
     fn single_tag_targets_skip_none_and_doubles() {
         let tags = Tensor::from_slice(&[1u8, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 1]).view([4, 3]);
+        // Rows: a+c, c only, a+b (two of group 0), c only.
         let t = single_tag_targets(&tags, &[(0, 2), (2, 1)]);
-        assert_eq!(Vec::<bool>::try_from(&t[0].1).unwrap(), [true, true, false, false]);
-        assert_eq!(Vec::<i64>::try_from(&t[0].0).unwrap()[..2], [0, 1]);
-        assert_eq!(Vec::<bool>::try_from(&t[1].1).unwrap(), [true, false, false, true]);
+        assert_eq!(
+            Vec::<bool>::try_from(&t[0].1).unwrap(),
+            [true, false, false, false]
+        );
+        assert_eq!(Vec::<i64>::try_from(&t[0].0).unwrap()[0], 0);
+        assert_eq!(
+            Vec::<bool>::try_from(&t[1].1).unwrap(),
+            [true, true, false, true]
+        );
     }
 
     #[test]
@@ -347,17 +356,27 @@ mod tests {
         let images = DeviceImages::from_dataset(&data, Device::Cpu);
         let path = cache_path(dir.path(), "k1", "s");
         let mut notes = Vec::new();
-        let first = load_or_train(&path, "k1", &vocab, &images, &images, &mut |m| notes.push(m))
-            .unwrap();
+        let first = load_or_train(&path, "k1", &vocab, &images, &images, &mut |m| {
+            notes.push(m)
+        })
+        .unwrap();
         assert!(path.exists() && notes.len() == 1, "{notes:?}");
-        assert!(first.meta.holdout_accuracy.iter().all(|&a| a > 0.9), "{:?}", first.meta);
-        let again = load_or_train(&path, "k1", &vocab, &images, &images, &mut |m| notes.push(m))
-            .unwrap();
+        assert!(
+            first.meta.holdout_accuracy.iter().all(|&a| a > 0.9),
+            "{:?}",
+            first.meta
+        );
+        let again = load_or_train(&path, "k1", &vocab, &images, &images, &mut |m| {
+            notes.push(m)
+        })
+        .unwrap();
         assert_eq!(notes.len(), 1, "read from the cache: {notes:?}");
         assert_eq!(again.meta, first.meta);
         let (x, _) = images.range(0, 8);
         assert!(first.read(&x).0.equal(&again.read(&x).0), "same weights");
-        let other = load_or_train(&path, "k2", &vocab, &images, &images, &mut |m| notes.push(m));
+        let other = load_or_train(&path, "k2", &vocab, &images, &images, &mut |m| {
+            notes.push(m)
+        });
         assert!(other.is_ok());
         assert!(notes[1].contains("another dataset"), "{notes:?}");
     }

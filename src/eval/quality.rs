@@ -84,10 +84,11 @@ impl Evaluator {
                 .enumerate()
             {
                 let k = c.spans[g].1;
-                let counts = target
-                    .masked_select(&mask)
-                    .one_hot(k)
-                    .sum_dim_intlist(0, false, Kind::Double);
+                let counts =
+                    target
+                        .masked_select(&mask)
+                        .one_hot(k)
+                        .sum_dim_intlist(0, false, Kind::Double);
                 real_tag_dist.push(&counts / counts.sum(Kind::Double).clamp_min(1.0));
             }
         }
@@ -156,11 +157,11 @@ impl Evaluator {
             .iter()
             .enumerate()
             .map(|(g, &(_, k))| {
-                let counts = pred.select(1, g as i64).one_hot(k).sum_dim_intlist(
-                    0,
-                    false,
-                    Kind::Double,
-                ) + 0.5;
+                let counts =
+                    pred.select(1, g as i64)
+                        .one_hot(k)
+                        .sum_dim_intlist(0, false, Kind::Double)
+                        + 0.5;
                 let q = &counts / counts.sum(Kind::Double);
                 let p = &self.real_tag_dist[g];
                 let terms = p * (p.clamp_min(1e-12).log() - q.log());
@@ -172,7 +173,11 @@ impl Evaluator {
 
 /// Per group, the share of images asked for a tag of the group (exactly one) whose predicted
 /// tag matches; overall, the share of images whose every asked group matches.
-fn tag_accuracy(c: &TagClassifier, pred: &Tensor, asked: &Tensor) -> (Option<f64>, Vec<Option<f64>>) {
+fn tag_accuracy(
+    c: &TagClassifier,
+    pred: &Tensor,
+    asked: &Tensor,
+) -> (Option<f64>, Vec<Option<f64>>) {
     let targets = classifier::single_tag_targets(asked, &c.spans);
     let n = asked.size()[0];
     let mut all_ok = Tensor::ones([n], (Kind::Bool, asked.device()));
@@ -189,8 +194,13 @@ fn tag_accuracy(c: &TagClassifier, pred: &Tensor, asked: &Tensor) -> (Option<f64
         })
         .collect();
     let m = any_asked.sum(Kind::Float).double_value(&[]);
-    let overall = (m > 0.0)
-        .then(|| all_ok.logical_and(&any_asked).sum(Kind::Float).double_value(&[]) / m);
+    let overall = (m > 0.0).then(|| {
+        all_ok
+            .logical_and(&any_asked)
+            .sum(Kind::Float)
+            .double_value(&[])
+            / m
+    });
     (overall, groups)
 }
 

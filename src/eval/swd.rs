@@ -40,10 +40,7 @@ pub fn laplacian_pyramid(x: &Tensor) -> Vec<Tensor> {
         let down = blur(&g, &k).slice(2, 0, None, 2).slice(3, 0, None, 2);
         let s = g.size();
         let up = Tensor::zeros(s.as_slice(), (Kind::Float, g.device()));
-        let _ = up
-            .slice(2, 0, None, 2)
-            .slice(3, 0, None, 2)
-            .copy_(&down);
+        let _ = up.slice(2, 0, None, 2).slice(3, 0, None, 2).copy_(&down);
         levels.push(&g - blur(&up, &k) * 4.0);
         g = down;
     }
@@ -67,8 +64,14 @@ fn descriptors(level: &Tensor) -> Tensor {
             .permute([0, 2, 3, 1, 4, 5])
             .reshape([m, ph * pw, 3 * NHOOD * NHOOD]);
         let pick = Tensor::randint(ph * pw, [m, PER_IMAGE], (Kind::Int64, level.device()));
-        let idx = pick.unsqueeze(2).expand([m, PER_IMAGE, 3 * NHOOD * NHOOD], false);
-        out.push(patches.gather(1, &idx, false).view([m * PER_IMAGE, 3, NHOOD, NHOOD]));
+        let idx = pick
+            .unsqueeze(2)
+            .expand([m, PER_IMAGE, 3 * NHOOD * NHOOD], false);
+        out.push(
+            patches
+                .gather(1, &idx, false)
+                .view([m * PER_IMAGE, 3, NHOOD, NHOOD]),
+        );
     }
     Tensor::cat(&out, 0)
 }
@@ -90,7 +93,11 @@ fn sliced_distance(a: &Tensor, b: &Tensor) -> f64 {
 /// SWD between image sets `test` and `reference` ([n, 3, s, s], equal n, any range), per
 /// pyramid level (finest first) x1e3. Random draws come from the current stream.
 pub fn swd_levels(test: &Tensor, reference: &Tensor) -> Vec<f64> {
-    assert_eq!(test.size(), reference.size(), "SWD needs equally large sets");
+    assert_eq!(
+        test.size(),
+        reference.size(),
+        "SWD needs equally large sets"
+    );
     let _guard = tch::no_grad_guard();
     let (pt, pr) = (laplacian_pyramid(test), laplacian_pyramid(reference));
     pt.iter()
@@ -119,7 +126,8 @@ mod tests {
     fn images(n: i64, seed: i64, contrast: f64) -> Tensor {
         tch::manual_seed(seed);
         let opts = (Kind::Float, Device::Cpu);
-        let coarse = Tensor::randn([n, 3, 4, 4], opts).upsample_bilinear2d([32, 32], false, None, None);
+        let coarse =
+            Tensor::randn([n, 3, 4, 4], opts).upsample_bilinear2d([32, 32], false, None, None);
         (coarse * 0.4 + Tensor::randn([n, 3, 32, 32], opts) * 0.1 * contrast).clamp(-1.0, 1.0)
     }
 
@@ -132,7 +140,10 @@ mod tests {
         assert_eq!(p[1].size(), [2, 3, 16, 16]);
         let flat = Tensor::ones([1, 3, 32, 32], (Kind::Float, Device::Cpu)) * 0.3;
         let band = laplacian_pyramid(&flat)[0].abs().max().double_value(&[]);
-        assert!(band < 1e-5, "a flat image has no band-pass content ({band})");
+        assert!(
+            band < 1e-5,
+            "a flat image has no band-pass content ({band})"
+        );
     }
 
     #[test]
@@ -145,8 +156,14 @@ mod tests {
         let noisier = mean(&swd_levels(&images(128, 3, 3.0), &b));
         let identical = mean(&swd_levels(&b, &b));
         // Itself, with other random neighbourhoods: the floor, like two draws of one distribution.
-        assert!(identical < 2.0 * same, "a set against itself: {identical} vs {same}");
+        assert!(
+            identical < 2.0 * same,
+            "a set against itself: {identical} vs {same}"
+        );
         assert!(shifted > 3.0 * same, "colour shift: {shifted} vs {same}");
-        assert!(noisier > 3.0 * same, "more fine detail: {noisier} vs {same}");
+        assert!(
+            noisier > 3.0 * same,
+            "more fine detail: {noisier} vs {same}"
+        );
     }
 }

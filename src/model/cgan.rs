@@ -93,7 +93,10 @@ mod tests {
         assert_eq!(v["d.embed.weight"].size(), [16, 5]);
         assert!(v.contains_key("d.logit.weight") && v.contains_key("d.conv0.weight"));
         let opts = (Kind::Float, Device::Cpu);
-        let zt = Tensor::cat(&[Tensor::randn([2, 8], opts), Tensor::zeros([2, 5], opts)], 1);
+        let zt = Tensor::cat(
+            &[Tensor::randn([2, 8], opts), Tensor::zeros([2, 5], opts)],
+            1,
+        );
         let img = g.forward_t(&zt, false);
         assert_eq!(img.size(), [2, 3, 32, 32]);
         let a = d.forward_t(&img, Some(&Tensor::zeros([2, 5], opts)), false);

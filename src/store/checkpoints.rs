@@ -100,7 +100,11 @@ pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
 pub fn best_swd(saved: &[CheckpointMeta]) -> Option<u32> {
     saved
         .iter()
-        .filter_map(|m| m.swd.filter(|s| s.is_finite()).map(|s| (s, m.step, m.epoch)))
+        .filter_map(|m| {
+            m.swd
+                .filter(|s| s.is_finite())
+                .map(|s| (s, m.step, m.epoch))
+        })
         .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
         .map(|(_, _, epoch)| epoch)
 }

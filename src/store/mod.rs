@@ -44,6 +44,10 @@ impl RunDir {
     pub fn quality_reference(&self) -> PathBuf {
         self.root.join("quality-reference.json")
     }
+    /// A CGAN run's tag vocabulary (tags.txt form), for `sample --tags`.
+    pub fn tags(&self) -> PathBuf {
+        self.root.join("tags.txt")
+    }
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join("checkpoints")
     }

@@ -116,7 +116,8 @@ fn alternating(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -
         }
         nets.freeze_d();
         for _ in 0..plan.g_steps {
-            sums.g.add(&g_batch(nets, b, data.sampler.as_ref(), plan.p0));
+            sums.g
+                .add(&g_batch(nets, b, data.sampler.as_ref(), plan.p0));
         }
         nets.unfreeze_d();
         if sums.d.non_finite || sums.g.non_finite {

@@ -354,7 +354,9 @@ fn evaluates(cfg: &crate::config::Config, epoch: u32) -> bool {
 
 /// The tag sampler when the nets are conditional.
 fn conditional<'a>(nets: &Nets, job: &'a Job) -> Option<&'a super::TagSampler> {
-    (nets.n_tags > 0).then(|| job.images.sampler.as_ref()).flatten()
+    (nets.n_tags > 0)
+        .then(|| job.images.sampler.as_ref())
+        .flatten()
 }
 
 /// The quality figures of the nets as they are, from the run's own evaluation stream (the
@@ -367,11 +369,7 @@ fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i6
         let tags = sampler.map(|s| s.sample(b));
         (nets.generate(&z, tags.as_ref(), true), tags)
     };
-    e.evaluate(
-        job.variant.config.eval.samples as i64,
-        &mut generate,
-        fixed,
-    )
+    e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
 }
 
 pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
