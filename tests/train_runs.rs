@@ -156,8 +156,25 @@ fn smoke_run_writes_every_file_and_resumes_or_extends() {
 
 #[test]
 fn sigkill_then_rerun_equals_an_uninterrupted_run() {
+    sigkill_then_rerun(&[]);
+}
+
+/// The CGAN twin: tags on the device, fake tags from the training stream, quality columns.
+#[test]
+fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
+    sigkill_then_rerun(&[
+        "--set",
+        "model.arch=cgan",
+        "--set",
+        "eval.every=2",
+        "--set",
+        "eval.samples=64",
+    ]);
+}
+
+fn sigkill_then_rerun(extra: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let args = [
+    let mut args = vec![
         "--variant",
         "1",
         "--set",
@@ -167,6 +184,8 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
         "--set",
         "data.holdout=100",
     ];
+    args.extend_from_slice(extra);
+    let args = args.as_slice();
     let whole = tmp.path().join("whole");
     runner(&whole).args(args).assert().success();
 

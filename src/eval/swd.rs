@@ -40,7 +40,7 @@ pub fn laplacian_pyramid(x: &Tensor) -> Vec<Tensor> {
         let down = blur(&g, &k).slice(2, 0, None, 2).slice(3, 0, None, 2);
         let s = g.size();
         let up = Tensor::zeros(s.as_slice(), (Kind::Float, g.device()));
-        let _ = up.slice(2, 0, None, 2).slice(3, 0, None, 2).copy_(&down);
+        up.slice(2, 0, None, 2).slice(3, 0, None, 2).copy_(&down);
         levels.push(&g - blur(&up, &k) * 4.0);
         g = down;
     }

@@ -92,7 +92,7 @@ mod tests {
             non_finite: false,
             seconds: 1.5,
             images_per_sec: 100.0,
-            swd: (step % 2 == 0).then_some(12.5),
+            swd: step.is_multiple_of(2).then_some(12.5),
             diversity: None,
             tag_acc: None,
             tag_acc_hair: None,

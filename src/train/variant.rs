@@ -349,13 +349,13 @@ fn metrics_row(
 /// Whether epoch `epoch` is evaluated: every `eval.every` epochs and the last; 0 = never.
 fn evaluates(cfg: &crate::config::Config, epoch: u32) -> bool {
     let every = cfg.eval.every;
-    every > 0 && (epoch % every == 0 || epoch == cfg.experiment.epochs)
+    every > 0 && (epoch.is_multiple_of(every) || epoch == cfg.experiment.epochs)
 }
 
 /// The tag sampler when the nets are conditional.
 fn conditional<'a>(nets: &Nets, job: &'a Job) -> Option<&'a super::TagSampler> {
     (nets.n_tags > 0)
-        .then(|| job.images.sampler.as_ref())
+        .then_some(job.images.sampler.as_ref())
         .flatten()
 }
 
