@@ -18,7 +18,8 @@ use clap::{Args, Parser, Subcommand};
         anigan-runner run experiments/smoke.toml --set train.lr_d=1e-4 --device cpu\n  \
         anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
         anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv\n  \
-        anigan-runner report results/quickstart"
+        anigan-runner report results/quickstart\n  \
+        anigan-runner sample results/cgan/runs/000-1a2b3c4d --tags \"blue hair,long hair\" --out blue.png"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -36,6 +37,8 @@ pub enum Command {
     Replay(ReplayArgs),
     /// Write an experiment's report: summary.csv, charts, sample animations, report.html.
     Report(ReportArgs),
+    /// Generate a grid of images from a trained run's checkpoint (CGAN: for given tags).
+    Sample(SampleArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -153,6 +156,48 @@ pub struct ReportArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
     #[arg(value_name = "RESULTS/EXPERIMENT")]
     pub dir: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner sample results/quickstart/runs/000-1a2b3c4d --out faces.png\n  \
+    anigan-runner sample results/cgan/runs/000-1a2b3c4d --epoch best \\\n      \
+      --tags \"blue hair,long hair,red eyes\" --out blue-long-red.png\n  \
+    anigan-runner sample results/cgan/runs/000-1a2b3c4d --tags \"pink hair\" --interpolate \\\n      \
+      --count 16 --seed 3 --out walk.png\n\n\
+    RUN_DIR is results/<experiment>/runs/<variant-id>. Tags (CGAN runs only) are names from the\n\
+    run's tags.txt, at most one per group (hair colour, hair length, eye colour); groups left\n\
+    out get no tag. Without --tags a CGAN draws one random tag per group for every image.\n\
+    --epoch best is the checkpoint with the lowest swd (the runner keeps it).\n\
+    The same run, checkpoint, tags and seed always give the same image.")]
+pub struct SampleArgs {
+    /// The run directory (results/<experiment>/runs/<id>).
+    #[arg(value_name = "RUN_DIR")]
+    pub run_dir: PathBuf,
+
+    /// Which checkpoint: an epoch number, `best` (lowest swd) or `last`.
+    #[arg(long, value_name = "N|best|last", default_value = "last")]
+    pub epoch: String,
+
+    /// Number of images (laid out 8 per row).
+    #[arg(long, default_value_t = 64)]
+    pub count: u32,
+
+    /// Comma-separated tags for every image, e.g. "blue hair,long hair,red eyes" (CGAN only).
+    #[arg(long, value_name = "TAGS")]
+    pub tags: Option<String>,
+
+    /// Seed of the noise (and of random tags).
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+
+    /// Walk in a straight line between two noise vectors instead of independent samples.
+    #[arg(long)]
+    pub interpolate: bool,
+
+    /// The PNG to write.
+    #[arg(long, value_name = "FILE.png")]
+    pub out: PathBuf,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

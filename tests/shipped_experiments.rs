@@ -25,6 +25,7 @@ fn every_shipped_experiment_resolves() {
     assert_eq!(count("quickstart"), Some(1), "{counts:?}");
     assert_eq!(count("sweep"), Some(32), "{counts:?}");
     assert_eq!(count("collapse-demo"), Some(1), "{counts:?}");
+    assert_eq!(count("cgan"), Some(1), "{counts:?}");
 }
 
 #[test]
@@ -41,4 +42,14 @@ fn sweep_ids_are_unique_and_stable_in_form() {
     ids.dedup();
     assert_eq!(ids.len(), 32);
     assert_eq!(e.variants[0].config.data.image_size, 64);
+}
+
+#[test]
+fn cgan_experiment_is_conditional_and_evaluated() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/cgan.toml");
+    let e = resolve(&file, &Overrides::default()).unwrap();
+    let c = &e.variants[0].config;
+    assert_eq!(c.model.arch, anigan_runner::config::Arch::Cgan);
+    assert_eq!((c.eval.every, c.eval.samples), (5, 500));
+    assert_eq!(c.data.image_size, 32);
 }

@@ -158,8 +158,25 @@ fn smoke_run_writes_every_file_and_resumes_or_extends() {
 
 #[test]
 fn sigkill_then_rerun_equals_an_uninterrupted_run() {
+    sigkill_then_rerun(&[]);
+}
+
+/// The CGAN twin: tags on the device, fake tags from the training stream, quality columns.
+#[test]
+fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
+    sigkill_then_rerun(&[
+        "--set",
+        "model.arch=cgan",
+        "--set",
+        "eval.every=2",
+        "--set",
+        "eval.samples=64",
+    ]);
+}
+
+fn sigkill_then_rerun(extra: &[&str]) {
     let tmp = tempfile::tempdir().unwrap();
-    let args = [
+    let mut args = vec![
         "--variant",
         "1",
         "--set",
@@ -169,6 +186,8 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
         "--set",
         "data.holdout=100",
     ];
+    args.extend_from_slice(extra);
+    let args = args.as_slice();
     let whole = tmp.path().join("whole");
     runner(&whole).args(args).assert().success();
 
@@ -281,4 +300,127 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         "new label noise used after the rollback: {}",
         metrics[2]
     );
+}
+
+/// A tiny CGAN: tags reach G and D, the quality figures fill their columns on evaluated epochs,
+/// the classifier is cached, and `sample` follows tags and rejects bad ones.
+#[test]
+fn tiny_cgan_run_evaluates_and_samples_by_tags() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let args = [
+        "--variant",
+        "0",
+        "--set",
+        "model.arch=cgan",
+        "--set",
+        "eval.every=2",
+        "--set",
+        "eval.samples=64",
+        "--set",
+        "experiment.epochs=4",
+    ];
+    runner(&results).args(args).assert().success();
+    let run = &run_dirs(&results)[0];
+    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+    for name in [
+        "swd",
+        "diversity",
+        "tag_acc",
+        "tag_acc_hair",
+        "tag_fd",
+        "tag_kl",
+    ] {
+        let values: Vec<&str> = rows.iter().map(|r| &r[col(name)]).collect();
+        assert!(
+            values[0].is_empty() && values[2].is_empty(),
+            "{name}: {values:?}"
+        );
+        for v in [values[1], values[3]] {
+            assert!(
+                v.parse::<f64>().is_ok_and(f64::is_finite),
+                "{name}: {values:?}"
+            );
+        }
+    }
+    let reference = std::fs::read_to_string(run.join("quality-reference.json")).unwrap();
+    assert!(
+        reference.contains("swd_floor") && reference.contains("blue hair"),
+        "{reference}"
+    );
+    let cached: Vec<String> = std::fs::read_dir(data_dir().join("cache"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("classifier-v1-"))
+        .collect();
+    assert!(!cached.is_empty(), "classifier cached");
+    assert!(
+        std::fs::read_to_string(run.join("tags.txt"))
+            .unwrap()
+            .contains("long hair")
+    );
+
+    let sample = |extra: &[&str]| {
+        let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+        cmd.arg("sample").arg(run).args(extra);
+        cmd
+    };
+    let out = tmp.path().join("blue.png");
+    sample(&[
+        "--tags",
+        "blue hair,long hair",
+        "--count",
+        "16",
+        "--epoch",
+        "best",
+        "--out",
+    ])
+    .arg(&out)
+    .assert()
+    .success()
+    .stdout(predicate::str::contains("16 images from epoch"));
+    assert_eq!(image::open(&out).unwrap().width(), 8 * 32 + 9 * 2);
+    let again = tmp.path().join("again.png");
+    sample(&[
+        "--tags",
+        "blue hair,long hair",
+        "--count",
+        "16",
+        "--epoch",
+        "best",
+        "--out",
+    ])
+    .arg(&again)
+    .assert()
+    .success();
+    assert_eq!(
+        std::fs::read(&out).unwrap(),
+        std::fs::read(&again).unwrap(),
+        "deterministic"
+    );
+    sample(&["--interpolate", "--count", "8", "--out"])
+        .arg(tmp.path().join("walk.png"))
+        .assert()
+        .success();
+    sample(&["--tags", "blue hair,red hair", "--out"])
+        .arg(tmp.path().join("x.png"))
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("both from group 1"));
+    sample(&["--tags", "blue hiar", "--out"])
+        .arg(tmp.path().join("x.png"))
+        .assert()
+        .code(2)
+        .stderr(
+            predicate::str::contains("unknown tag \"blue hiar\"")
+                .and(predicate::str::contains("long hair")),
+        );
+    sample(&["--epoch", "3", "--out"])
+        .arg(tmp.path().join("x.png"))
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("the run has epochs"));
 }

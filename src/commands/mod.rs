@@ -4,6 +4,7 @@ mod data;
 mod replay;
 mod report;
 mod run;
+mod sample;
 
 use anyhow::Result;
 
@@ -16,5 +17,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Data(cmd) => data::data(&cmd),
         Command::Replay(args) => replay::replay(&args),
         Command::Report(args) => report::report(&args),
+        Command::Sample(args) => sample::sample(&args),
     }
 }

@@ -7,6 +7,7 @@ use super::report::report_or_warn;
 use crate::cli::RunArgs;
 use crate::config::{self, ConfigErrors, DataSection, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
+use crate::eval::{self, Evaluator};
 use crate::exit::Exit;
 use crate::report::manifest::{self, Manifest};
 use crate::store::RunDir;
@@ -52,7 +53,7 @@ fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> 
     let manifest = Manifest::of(experiment);
     fsx::write_atomic(&exp_dir.join(manifest::FILE), &manifest.to_json())?;
     let data_root = DataRoot(args.data_dir.clone());
-    let mut loaded: Option<(DataSection, DeviceImages)> = None;
+    let mut loaded: Option<(DataSection, Prepared)> = None;
     let mut tally = Tally::default();
     for (done_before, variant) in selected.iter().enumerate() {
         let dir = RunDir::new(&exp_dir, &variant.id);
@@ -77,10 +78,11 @@ fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> 
             let data = &variant.config.data;
             if loaded.as_ref().is_none_or(|(section, _)| section != data) {
                 loaded = None; // free the previous dataset's device memory first
-                loaded = Some((data.clone(), load_images(data, &data_root, device)?));
+                let prepared = prepare(variant, selected, &data_root, device)?;
+                loaded = Some((data.clone(), prepared));
             }
-            let images = &loaded.as_ref().expect("loaded above").1;
-            train_variant(variant, &dir, device, images, &label)
+            let prepared = &loaded.as_ref().expect("loaded above").1;
+            train_variant(variant, &dir, device, prepared, &label)
         })();
         match result {
             Ok(Outcome::Finished) => tally.finished += 1,
@@ -132,7 +134,23 @@ fn state_word(state: State) -> &'static str {
     }
 }
 
-fn load_images(data: &DataSection, root: &DataRoot, device: Device) -> Result<DeviceImages> {
+/// A dataset on the device, and what evaluating against it needs.
+struct Prepared {
+    images: DeviceImages,
+    vocab: Option<data::Vocabulary>,
+    evaluator: Option<Evaluator>,
+}
+
+/// Loads `variant`'s dataset onto the device; when any selected variant on it evaluates,
+/// also its holdout, the tag classifier (trained on first use, then cached) and the reference
+/// figures (written to the cache folder as quality-v1-<key>-<split>.json).
+fn prepare(
+    variant: &Variant,
+    selected: &[&Variant],
+    root: &DataRoot,
+    device: Device,
+) -> Result<Prepared> {
+    let data = &variant.config.data;
     let started = std::time::Instant::now();
     let loaded = data::load_dataset(data, root, &mut |w| eprintln!("warning: {w}"))?;
     let t = &loaded.train;
@@ -153,19 +171,108 @@ fn load_images(data: &DataSection, root: &DataRoot, device: Device) -> Result<De
         started.elapsed().as_secs_f64(),
         loaded.cache_file.display(),
     );
-    Ok(DeviceImages::upload(&t.pixels, t.len, t.size, device))
+    let images = DeviceImages::from_dataset(t, device);
+    let evaluating = selected
+        .iter()
+        .filter(|v| v.config.data == *data && v.config.eval.every > 0)
+        .map(|v| v.config.eval.samples)
+        .next();
+    let evaluator = match evaluating {
+        Some(samples) if loaded.holdout.len >= 2 => Some(evaluator(
+            &loaded,
+            &images,
+            data,
+            samples,
+            &root.cache(),
+            device,
+        )?),
+        Some(_) => {
+            eprintln!(
+                "warning: no quality figures: [data] holdout = {} leaves too few held-out images",
+                loaded.holdout.len
+            );
+            None
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        images,
+        vocab: t.vocab.clone(),
+        evaluator,
+    })
+}
+
+fn evaluator(
+    loaded: &data::Loaded,
+    images: &DeviceImages,
+    data: &DataSection,
+    samples: u32,
+    cache_dir: &std::path::Path,
+    device: Device,
+) -> Result<Evaluator> {
+    let holdout = DeviceImages::from_dataset(&loaded.holdout, device);
+    let split = format!("h{}-l{}-s{}", data.holdout, data.limit, data.seed);
+    let vocab = loaded.train.vocab.as_ref().filter(|v| !v.is_empty());
+    let classifier = match vocab {
+        Some(vocab) => Some(eval::load_or_train(
+            &eval::classifier::cache_path(cache_dir, &loaded.key, &split),
+            &loaded.key,
+            vocab,
+            images,
+            &holdout,
+            &mut |note| eprintln!("{note}"),
+        )?),
+        None => None,
+    };
+    let e = Evaluator::new(
+        &loaded.key,
+        vocab,
+        images,
+        holdout,
+        classifier,
+        samples as i64,
+        0x5d_f100,
+    )?;
+    let r = &e.reference;
+    let json = serde_json::to_string_pretty(r).expect("reference serializes");
+    let path = cache_dir.join(format!("quality-v1-{}-{split}.json", loaded.key));
+    fsx::write_atomic(&path, format!("{json}\n").as_bytes())?;
+    eprintln!(
+        "quality reference: swd floor {:.2} (real vs real, {} images){}",
+        r.swd_floor,
+        r.samples,
+        r.classifier_accuracy
+            .as_ref()
+            .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))
+            .unwrap_or_default()
+    );
+    Ok(e)
 }
 
 fn train_variant(
     variant: &Variant,
     dir: &RunDir,
     device: Device,
-    images: &DeviceImages,
+    prepared: &Prepared,
     label: &str,
 ) -> Result<Outcome> {
     let _lock = dir.create_and_lock()?;
     let resolved = toml::to_string(&variant.config).context("config serializes to TOML")?;
     fsx::write_atomic(&dir.config(), resolved.as_bytes())?;
+    let images = &prepared.images;
+    if let Some(vocab) = &prepared.vocab
+        && variant.config.model.arch == config::Arch::Cgan
+    {
+        super::sample::write_vocabulary(&dir.tags(), vocab)?;
+    }
+    let evaluator = prepared
+        .evaluator
+        .as_ref()
+        .filter(|_| variant.config.eval.every > 0);
+    if let Some(e) = evaluator {
+        let json = serde_json::to_string_pretty(&e.reference).expect("reference serializes");
+        fsx::write_atomic(&dir.quality_reference(), format!("{json}\n").as_bytes())?;
+    }
     let planned = variant.config.experiment.epochs as u64;
     let before = Status::read(&dir.status())?.map_or(0, |s| s.epochs_done as u64);
     let bar = progress::epochs(label, before, planned);
@@ -175,6 +282,7 @@ fn train_variant(
         device,
         images,
         reference: train::real_reference(images),
+        evaluator,
         bar: &bar,
     };
     let outcome = train::train(&job);

@@ -285,10 +285,38 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 }
 
 /// A short stable hash of everything that shapes training (not epochs or description).
+/// `eval.every` and `eval.samples` only change what is measured: they are left out, so that
+/// they neither start new variants nor changed the ids of runs made before they existed.
 pub fn config_hash(config: &Config) -> String {
-    let mut shaping = config.clone();
-    shaping.experiment.epochs = 0;
-    shaping.experiment.description.clear();
+    #[derive(serde::Serialize)]
+    struct SampleOnly {
+        sample_every: u32,
+    }
+    /// `Config`'s fields in its order, so the JSON equals what `Config` itself serializes to.
+    #[derive(serde::Serialize)]
+    struct Shaping<'a> {
+        experiment: &'a super::schema::ExperimentSection,
+        data: &'a super::schema::DataSection,
+        model: &'a super::schema::ModelSection,
+        train: &'a super::schema::TrainSection,
+        checkpoint: &'a super::schema::CheckpointSection,
+        rollback: &'a crate::health::RollbackConfig,
+        eval: SampleOnly,
+    }
+    let mut experiment = config.experiment.clone();
+    experiment.epochs = 0;
+    experiment.description.clear();
+    let shaping = Shaping {
+        experiment: &experiment,
+        data: &config.data,
+        model: &config.model,
+        train: &config.train,
+        checkpoint: &config.checkpoint,
+        rollback: &config.rollback,
+        eval: SampleOnly {
+            sample_every: config.eval.sample_every,
+        },
+    };
     let json = serde_json::to_string(&shaping).expect("config serializes");
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
 }

@@ -96,6 +96,9 @@ impl Default for DataSection {
 pub enum Arch {
     /// Unconditional DCGAN (Radford et al. 2015).
     Dcgan,
+    /// Tag-conditioned DCGAN: G gets the tag vector concatenated to z, D is a projection
+    /// discriminator (Miyato & Koyama 2018).
+    Cgan,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -197,10 +200,18 @@ impl Default for CheckpointSection {
 pub struct EvalSection {
     /// Write an 8x8 grid from a fixed noise vector every this many epochs.
     pub sample_every: u32,
+    /// Compute the quality figures (swd, diversity, tag_*) every this many epochs; 0 = never.
+    pub every: u32,
+    /// Generated (and held-out real) images the quality figures use; capped by the holdout.
+    pub samples: u32,
 }
 
 impl Default for EvalSection {
     fn default() -> Self {
-        Self { sample_every: 1 }
+        Self {
+            sample_every: 1,
+            every: 5,
+            samples: 2048,
+        }
     }
 }

@@ -78,6 +78,7 @@ pub fn check(config: &Config) -> Vec<Broken> {
         "eval.sample_every",
         "must be >= 1",
     );
+    rule(config.eval.samples >= 2, "eval.samples", "must be >= 2");
 
     // The health module words its own rules as "KEY must be ... (got X)"; keep "must be ...".
     for problem in config.rollback.validate() {

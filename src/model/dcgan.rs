@@ -3,18 +3,20 @@
 //! Variable names (relative to the `nn::Path` given), for n = log2(image_size) - 2 blocks:
 //! G: `up0` (z -> 4x4), `bn0`, `up1`, `bn1`, ..., `up{n-1}`, `bn{n-1}`, `to_rgb`;
 //! D: `conv0` (no batch norm), `conv1`, `bn1`, ..., `conv{n-1}`, `bn{n-1}`, `logit`.
+//! With `n_tags > 0` (the CGAN) G's input is z and the tag vector concatenated, so `up0` has
+//! `z_dim + n_tags` input channels; every name stays the same.
 
 use tch::nn::{self, ConvConfig, ConvTransposeConfig};
 
 use super::NetConfig;
 
-/// [b, z_dim] -> [b, 3, S, S] in [-1, 1].
+/// [b, z_dim + n_tags] -> [b, 3, S, S] in [-1, 1].
 /// Widths shrink towards the image: block k has g_width * 2^(n-1-k) channels.
 pub fn generator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
     assert_valid(cfg);
     let n = cfg.n_blocks();
     let width = |k: i64| cfg.g_width << (n - 1 - k);
-    let z_dim = cfg.z_dim;
+    let z_dim = cfg.z_dim + cfg.n_tags;
     // Batch norm follows every block conv, so their biases would be redundant.
     let no_bias = |stride, padding| ConvTransposeConfig {
         stride,
@@ -56,6 +58,14 @@ pub fn generator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
 /// [b, 3, S, S] -> [b] logits (no sigmoid: pair with `binary_cross_entropy_with_logits`).
 /// Widths grow with depth: conv k has d_width * 2^k channels.
 pub fn discriminator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
+    let width = cfg.d_width << (cfg.n_blocks() - 1);
+    d_trunk(&p, cfg)
+        .add(nn::conv2d(&p / "logit", width, 1, 4, Default::default())) // [b, 1, 1, 1]
+        .add_fn(|xs| xs.reshape([-1])) // [b]
+}
+
+/// D without its `logit` layer: [b, 3, S, S] -> [b, d_width * 2^(n-1), 4, 4] features.
+pub fn d_trunk(p: &nn::Path, cfg: &NetConfig) -> nn::SequentialT {
     assert_valid(cfg);
     let n = cfg.n_blocks();
     let width = |k: i64| cfg.d_width << k;
@@ -68,33 +78,26 @@ pub fn discriminator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
 
     // [b, 3, S, S] -> [b, d_width, S/2, S/2]; no batch norm on the first layer (DCGAN).
     let mut seq = nn::seq_t()
-        .add(nn::conv2d(&p / "conv0", 3, width(0), 4, halve(true)))
+        .add(nn::conv2d(p / "conv0", 3, width(0), 4, halve(true)))
         .add_fn(leaky_relu);
     for k in 1..n {
         // [b, width(k), S/2^(k+1), S/2^(k+1)], down to [b, width(n-1), 4, 4]
         seq = seq
             .add(nn::conv2d(
-                &p / format!("conv{k}"),
+                p / format!("conv{k}"),
                 width(k - 1),
                 width(k),
                 4,
                 halve(false),
             ))
             .add(nn::batch_norm2d(
-                &p / format!("bn{k}"),
+                p / format!("bn{k}"),
                 width(k),
                 Default::default(),
             ))
             .add_fn(leaky_relu);
     }
-    seq.add(nn::conv2d(
-        &p / "logit",
-        width(n - 1),
-        1,
-        4,
-        Default::default(),
-    )) // [b, 1, 1, 1]
-    .add_fn(|xs| xs.reshape([-1])) // [b]
+    seq
 }
 
 /// LeakyReLU with slope 0.2; tch's `leaky_relu` has its slope fixed at 0.01.

@@ -2,7 +2,7 @@
 
 use tch::nn;
 
-/// Conv weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0 (DCGAN paper).
+/// Conv and linear weights ~ N(0, 0.02), batch-norm scales ~ N(1, 0.02), biases 0 (DCGAN paper).
 /// Batch-norm running statistics are left as built (mean 0, var 1). Uses torch's global RNG:
 /// call `tch::manual_seed` first for reproducible weights.
 pub fn init_weights(vs: &nn::VarStore) {
@@ -13,7 +13,7 @@ pub fn init_weights(vs: &nn::VarStore) {
     for (name, mut var) in vars {
         if name.ends_with(".bias") {
             let _ = var.zero_();
-        } else if name.ends_with(".weight") && var.dim() == 4 {
+        } else if name.ends_with(".weight") && (var.dim() == 4 || var.dim() == 2) {
             let _ = var.normal_(0.0, 0.02);
         } else if name.ends_with(".weight") && var.dim() == 1 {
             let _ = var.normal_(1.0, 0.02);

@@ -1,12 +1,15 @@
 //! Network shapes: the configuration shared by every architecture, and the DCGAN pair.
 
+mod cgan;
 mod dcgan;
 mod init;
 
+pub use cgan::{Discriminator, ProjectionD};
 pub use dcgan::{discriminator, generator};
 pub use init::{init_weights, parameter_count};
 
-/// What the networks are built from; `n_tags` is 0 for the DCGAN (reserved for a later cGAN).
+/// What the networks are built from; `n_tags` is 0 for the DCGAN, the tag vector's length for
+/// the CGAN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct NetConfig {
     /// Side of the square RGB images, a power of two in 16..=256.

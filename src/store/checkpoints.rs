@@ -19,6 +19,9 @@ pub struct CheckpointMeta {
     pub attempt: u32,
     pub healthy: bool,
     pub hyper: Hyper,
+    /// The quality figure `swd` measured at this epoch, when evaluated.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub swd: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -73,8 +76,10 @@ pub fn remove(path: &Path) -> Result<()> {
 }
 
 /// Epochs of checkpoints to delete: all but the newest `keep`, except that the newest `keep`
-/// healthy ones also stay, so that a rollback always finds a healthy target.
+/// healthy ones also stay, so that a rollback always finds a healthy target, and the one with
+/// the lowest `swd` stays, so that `sample --epoch best` finds it.
 pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
+    let best = best_swd(saved);
     let mut by_step: Vec<&CheckpointMeta> = saved.iter().collect();
     by_step.sort_by_key(|m| std::cmp::Reverse(m.step));
     let newest: Vec<u32> = by_step.iter().take(keep).map(|m| m.epoch).collect();
@@ -87,8 +92,21 @@ pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
     by_step
         .iter()
         .map(|m| m.epoch)
-        .filter(|e| !newest.contains(e) && !healthy.contains(e))
+        .filter(|e| !newest.contains(e) && !healthy.contains(e) && Some(*e) != best)
         .collect()
+}
+
+/// Epoch of the checkpoint with the lowest `swd` (the earliest on ties), if any was evaluated.
+pub fn best_swd(saved: &[CheckpointMeta]) -> Option<u32> {
+    saved
+        .iter()
+        .filter_map(|m| {
+            m.swd
+                .filter(|s| s.is_finite())
+                .map(|s| (s, m.step, m.epoch))
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)))
+        .map(|(_, _, epoch)| epoch)
 }
 
 #[cfg(test)]
@@ -108,6 +126,7 @@ mod tests {
                 label_noise: 0.1,
                 batch_size: 64,
             },
+            swd: None,
         }
     }
 
@@ -134,9 +153,21 @@ mod tests {
                 "two newest plus two newest healthy",
             ),
             (&[(5, true)], 1, &[], "one is kept"),
+            (
+                &[(5, true), (10, true), (15, true), (20, true)],
+                1,
+                &[5, 15],
+                "the best swd (epoch 10) stays",
+            ),
         ];
         for (list, keep, expected, reason) in cases {
-            let saved: Vec<_> = list.iter().map(|&(e, h)| meta(e, h)).collect();
+            let saved: Vec<_> = list
+                .iter()
+                .map(|&(e, h)| CheckpointMeta {
+                    swd: (list.len() == 4).then_some(if e == 10 { 3.0 } else { 9.0 }),
+                    ..meta(e, h)
+                })
+                .collect();
             let mut pruned = to_prune(&saved, *keep);
             pruned.sort();
             assert_eq!(pruned, *expected, "{reason}");

@@ -36,6 +36,29 @@ pub struct MetricsRow {
     pub non_finite: bool,
     pub seconds: f64,
     pub images_per_sec: f64,
+    /// Quality figures (`[eval]`), empty on epochs without evaluation. SWD x1e3 against the
+    /// held-out images, mean over pyramid levels.
+    #[serde(default)]
+    pub swd: Option<f64>,
+    /// Mean pairwise distance of the fixed-noise samples over that of real images.
+    #[serde(default)]
+    pub diversity: Option<f64>,
+    /// CGAN: share of samples whose every requested tag the classifier reads back.
+    #[serde(default)]
+    pub tag_acc: Option<f64>,
+    /// CGAN: the same per tag group (tags.txt lines 1, 2 and 3: hair colour, length, eyes).
+    #[serde(default)]
+    pub tag_acc_hair: Option<f64>,
+    #[serde(default)]
+    pub tag_acc_length: Option<f64>,
+    #[serde(default)]
+    pub tag_acc_eyes: Option<f64>,
+    /// Fréchet distance between held-out and generated images in the classifier's features.
+    #[serde(default)]
+    pub tag_fd: Option<f64>,
+    /// Sum over tag groups of KL(real tag distribution || the samples' distribution).
+    #[serde(default)]
+    pub tag_kl: Option<f64>,
 }
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec"];
@@ -69,6 +92,14 @@ mod tests {
             non_finite: false,
             seconds: 1.5,
             images_per_sec: 100.0,
+            swd: step.is_multiple_of(2).then_some(12.5),
+            diversity: None,
+            tag_acc: None,
+            tag_acc_hair: None,
+            tag_acc_length: None,
+            tag_acc_eyes: None,
+            tag_fd: None,
+            tag_kl: None,
         }
     }
 

@@ -40,6 +40,14 @@ impl RunDir {
     pub fn sample_grid(&self, epoch: u32) -> PathBuf {
         self.samples().join(format!("epoch-{epoch:04}.png"))
     }
+    /// The evaluation's reference figures (SWD floor, classifier accuracy) for this run's data.
+    pub fn quality_reference(&self) -> PathBuf {
+        self.root.join("quality-reference.json")
+    }
+    /// A CGAN run's tag vocabulary (tags.txt form), for `sample --tags`.
+    pub fn tags(&self) -> PathBuf {
+        self.root.join("tags.txt")
+    }
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join("checkpoints")
     }

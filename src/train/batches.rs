@@ -1,11 +1,18 @@
-//! The training images live on the training device as u8; batches are cut and scaled there,
-//! so an epoch does no decoding and no host copies.
+//! The training images (and their tags) live on the training device as u8; batches are cut
+//! and scaled there, so an epoch does no decoding and no host copies.
 
 use tch::{Device, Kind, Tensor};
+
+use super::tags::TagSampler;
+use crate::data::Dataset;
 
 pub struct DeviceImages {
     /// [n, 3, s, s] u8.
     images: Tensor,
+    /// [n, n_tags] u8 multi-hot, when the dataset is labelled.
+    tags: Option<Tensor>,
+    /// Tags for fakes, drawn with the real frequencies; None when unlabelled.
+    pub sampler: Option<TagSampler>,
     pub len: i64,
 }
 
@@ -18,8 +25,25 @@ impl DeviceImages {
             .to_device(device);
         Self {
             images,
+            tags: None,
+            sampler: None,
             len: len as i64,
         }
+    }
+
+    /// A dataset's images and, when labelled, its tags.
+    pub fn from_dataset(data: &Dataset, device: Device) -> Self {
+        let mut out = Self::upload(&data.pixels, data.len, data.size, device);
+        if let Some(vocab) = data.vocab.as_ref().filter(|v| !v.is_empty()) {
+            let t = vocab.len() as i64;
+            out.tags = Some(
+                Tensor::from_slice(&data.tags)
+                    .view([data.len as i64, t])
+                    .to_device(device),
+            );
+            out.sampler = Some(TagSampler::new(vocab, &data.tags, device));
+        }
+        out
     }
 
     /// A fresh shuffle of all indices, from the current random stream.
@@ -33,9 +57,33 @@ impl DeviceImages {
         to_unit_range(&self.images.index_select(0, &idx))
     }
 
+    /// Tags of the same images as `batch`: [b, n_tags] f32; None when unlabelled.
+    pub fn batch_tags(&self, order: &Tensor, start: i64, b: i64) -> Option<Tensor> {
+        let idx = order.narrow(0, start, b);
+        self.tags
+            .as_ref()
+            .map(|t| t.index_select(0, &idx).to_kind(Kind::Float))
+    }
+
     /// The first `n` images (a fixed reference set), scaled to [-1, 1].
     pub fn first(&self, n: i64) -> Tensor {
         to_unit_range(&self.images.narrow(0, 0, n.min(self.len)))
+    }
+
+    /// Images `start..start + n` scaled to [-1, 1], and their tags (u8) when labelled.
+    pub fn range(&self, start: i64, n: i64) -> (Tensor, Option<Tensor>) {
+        (
+            to_unit_range(&self.images.narrow(0, start, n)),
+            self.tags.as_ref().map(|t| t.narrow(0, start, n)),
+        )
+    }
+
+    pub fn size(&self) -> i64 {
+        self.images.size()[2]
+    }
+
+    pub fn device(&self) -> Device {
+        self.images.device()
     }
 }
 

@@ -4,13 +4,16 @@
 mod batches;
 pub mod device;
 mod nets;
-mod samples;
+pub mod samples;
 mod schedule;
 mod seeds;
 mod step;
+mod tags;
 mod variant;
 
 pub use batches::DeviceImages;
+pub use nets::{Nets, generate, net_config};
+pub use tags::TagSampler;
 pub use variant::{Job, Outcome, epoch_stats, train};
 
 use crate::health::RealReference;

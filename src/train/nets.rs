@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
+use tch::nn::ModuleT;
 use tch::{Device, Tensor, nn};
 
 use crate::checkpoint::{self, GanState};
-use crate::config::Config;
-use crate::model::{self, NetConfig};
+use crate::config::{Arch, Config};
+use crate::model::{self, Discriminator, NetConfig};
 use crate::optim::Adam;
 
 /// Adam's epsilon, as in PyTorch.
@@ -17,32 +18,44 @@ pub struct Nets {
     pub g_vs: nn::VarStore,
     pub d_vs: nn::VarStore,
     pub g: nn::SequentialT,
-    pub d: nn::SequentialT,
+    pub d: Discriminator,
     pub opt_g: Adam,
     pub opt_d: Adam,
     pub z_dim: i64,
+    /// Length of the tag vector G and D see; 0 for the unconditional DCGAN.
+    pub n_tags: i64,
     pub device: Device,
 }
 
-pub fn net_config(c: &Config) -> NetConfig {
-    NetConfig {
+/// The nets' shapes; `dataset_tags` is the vocabulary's length (0 when unlabelled), which the
+/// CGAN needs and the DCGAN ignores.
+pub fn net_config(c: &Config, dataset_tags: i64) -> Result<NetConfig> {
+    let n_tags = match c.model.arch {
+        Arch::Dcgan => 0,
+        Arch::Cgan if dataset_tags == 0 => bail!(
+            "[model] arch = \"cgan\" needs a labelled dataset (tags.txt, or [data] tags_file for a \
+             folder); this one has no tags"
+        ),
+        Arch::Cgan => dataset_tags,
+    };
+    Ok(NetConfig {
         image_size: c.data.image_size as i64,
         z_dim: c.model.z_dim as i64,
         g_width: c.model.g_width as i64,
         d_width: c.model.d_width as i64,
-        n_tags: 0,
-    }
+        n_tags,
+    })
 }
 
 impl Nets {
     /// Freshly initialised nets (N(0, 0.02) weights from the current random stream).
-    pub fn new(c: &Config, device: Device) -> Result<Self> {
-        let cfg = net_config(c);
+    pub fn new(c: &Config, dataset_tags: i64, device: Device) -> Result<Self> {
+        let cfg = net_config(c, dataset_tags)?;
         cfg.validate()?;
         let g_vs = nn::VarStore::new(device);
         let d_vs = nn::VarStore::new(device);
         let g = model::generator(g_vs.root(), &cfg);
-        let d = model::discriminator(d_vs.root(), &cfg);
+        let d = Discriminator::new(d_vs.root(), &cfg);
         model::init_weights(&g_vs);
         model::init_weights(&d_vs);
         let betas = (c.train.betas[0], c.train.betas[1]);
@@ -57,8 +70,19 @@ impl Nets {
             opt_g,
             opt_d,
             z_dim: cfg.z_dim,
+            n_tags: cfg.n_tags,
             device,
         })
+    }
+
+    /// G on noise `z` [b, z_dim] and, for the CGAN, tags [b, n_tags] f32: [b, 3, s, s].
+    pub fn generate(&self, z: &Tensor, tags: Option<&Tensor>, train: bool) -> Tensor {
+        generate(&self.g, self.n_tags, z, tags, train)
+    }
+
+    /// D's logits [b] on images and (CGAN) their tags.
+    pub fn judge(&self, x: &Tensor, tags: Option<&Tensor>, train: bool) -> Tensor {
+        self.d.forward_t(x, tags, train)
     }
 
     pub fn state(&self) -> GanState<'_> {
@@ -107,5 +131,20 @@ impl Nets {
             .sum(tch::Kind::Float)
             .double_value(&[])
             .is_finite()
+    }
+}
+
+/// G's forward pass; the CGAN's input is z and the tags concatenated.
+pub fn generate(
+    g: &nn::SequentialT,
+    n_tags: i64,
+    z: &Tensor,
+    tags: Option<&Tensor>,
+    train: bool,
+) -> Tensor {
+    match tags {
+        Some(t) if n_tags > 0 => g.forward_t(&Tensor::cat(&[z, t], 1), train),
+        None if n_tags > 0 => panic!("the CGAN generator needs tags"),
+        _ => g.forward_t(z, train),
     }
 }

@@ -74,6 +74,8 @@ fn phased(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -> Epo
             let f = d_batch(
                 nets,
                 &data.batch(&order, i * b, b),
+                data.batch_tags(&order, i * b, b).as_ref(),
+                data.sampler.as_ref(),
                 plan.label_noise,
                 plan.p0,
             );
@@ -85,7 +87,7 @@ fn phased(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -> Epo
     }
     nets.freeze_d();
     for _ in 0..plan.g_steps as i64 * batches {
-        let f = g_batch(nets, b, plan.p0);
+        let f = g_batch(nets, b, data.sampler.as_ref(), plan.p0);
         sums.g.add(&f);
         if !f.updated {
             break;
@@ -101,12 +103,21 @@ fn alternating(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -
     let order: Tensor = data.permutation();
     for i in 0..data.len / b {
         let real = data.batch(&order, i * b, b);
+        let real_tags = data.batch_tags(&order, i * b, b);
         for _ in 0..plan.d_steps {
-            sums.d.add(&d_batch(nets, &real, plan.label_noise, plan.p0));
+            sums.d.add(&d_batch(
+                nets,
+                &real,
+                real_tags.as_ref(),
+                data.sampler.as_ref(),
+                plan.label_noise,
+                plan.p0,
+            ));
         }
         nets.freeze_d();
         for _ in 0..plan.g_steps {
-            sums.g.add(&g_batch(nets, b, plan.p0));
+            sums.g
+                .add(&g_batch(nets, b, data.sampler.as_ref(), plan.p0));
         }
         nets.unfreeze_d();
         if sums.d.non_finite || sums.g.non_finite {

@@ -33,6 +33,12 @@ pub fn fixed_noise(seed: u64, variant: u64) -> i64 {
     combine(&[seed, variant, u64::MAX - 1])
 }
 
+/// Seed for the quality evaluation (the same at every evaluation: figures depend only on the
+/// weights).
+pub fn eval(seed: u64, variant: u64) -> i64 {
+    combine(&[seed, variant, u64::MAX - 2])
+}
+
 /// Seed for everything random in one epoch of one attempt.
 pub fn epoch(seed: u64, variant: u64, epoch: u32, attempt: u32) -> i64 {
     combine(&[seed, variant, epoch as u64, attempt as u64])

@@ -1,10 +1,10 @@
 //! One D batch and one G batch: measure the accuracies first, then update unless the side has
 //! already reached p0 (the original's early stop).
 
-use tch::nn::ModuleT;
 use tch::{Kind, Reduction, Tensor};
 
 use super::nets::Nets;
+use super::tags::TagSampler;
 
 /// What one measured batch showed; `updated` is false when p0 stopped the update.
 #[derive(Debug, Clone, Copy, Default)]
@@ -41,13 +41,22 @@ fn host(values: &[Tensor]) -> Vec<f64> {
 }
 
 /// D on a real batch and a fresh fake batch; updates D unless its fake accuracy reached `p0`.
-pub fn d_batch(nets: &mut Nets, real: &Tensor, label_noise: f64, p0: f64) -> BatchFigures {
+/// For the CGAN `real_tags` are the batch's own tags and the fakes' tags come from `sampler`.
+pub fn d_batch(
+    nets: &mut Nets,
+    real: &Tensor,
+    real_tags: Option<&Tensor>,
+    sampler: Option<&TagSampler>,
+    label_noise: f64,
+    p0: f64,
+) -> BatchFigures {
     let b = real.size()[0];
     let opts = (Kind::Float, real.device());
     let z = Tensor::randn([b, nets.z_dim], opts);
-    let fake = tch::no_grad(|| nets.g.forward_t(&z, true)); // [b, 3, s, s], no grad into G
-    let real_logits = nets.d.forward_t(real, true); // [b]
-    let fake_logits = nets.d.forward_t(&fake, true); // [b]
+    let fake_tags = fake_tags(nets, sampler, b); // [b, n_tags] or None
+    let fake = tch::no_grad(|| nets.generate(&z, fake_tags.as_ref(), true)); // [b, 3, s, s]
+    let real_logits = nets.judge(real, real_tags, true); // [b]
+    let fake_logits = nets.judge(&fake, fake_tags.as_ref(), true); // [b]
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
     let real_target = 1.0 - Tensor::rand([b], opts) * label_noise;
     let fake_target = Tensor::rand([b], opts) * label_noise;
@@ -79,10 +88,11 @@ pub fn d_batch(nets: &mut Nets, real: &Tensor, label_noise: f64, p0: f64) -> Bat
 
 /// G on a fresh batch of `b` samples judged by D; updates G unless its accuracy reached `p0`.
 /// D's weights must be frozen by the caller so that no gradient is spent on them.
-pub fn g_batch(nets: &mut Nets, b: i64, p0: f64) -> BatchFigures {
+pub fn g_batch(nets: &mut Nets, b: i64, sampler: Option<&TagSampler>, p0: f64) -> BatchFigures {
     let opts = (Kind::Float, nets.device);
     let z = Tensor::randn([b, nets.z_dim], opts);
-    let logits = nets.d.forward_t(&nets.g.forward_t(&z, true), true); // [b]
+    let tags = fake_tags(nets, sampler, b);
+    let logits = nets.judge(&nets.generate(&z, tags.as_ref(), true), tags.as_ref(), true); // [b]
     let loss = bce(&logits, &Tensor::ones([b], opts));
     let p = logits.sigmoid();
     let v = host(&[mean(&p), mean(&p.ge(0.5)), loss.detach()]);
@@ -99,4 +109,13 @@ pub fn g_batch(nets: &mut Nets, b: i64, p0: f64) -> BatchFigures {
         f.updated = true;
     }
     f
+}
+
+/// Tags for `b` fakes when the nets are conditional (drawn after z, from the same stream).
+fn fake_tags(nets: &Nets, sampler: Option<&TagSampler>, b: i64) -> Option<Tensor> {
+    (nets.n_tags > 0).then(|| {
+        sampler
+            .expect("a CGAN is trained on a labelled dataset")
+            .sample(b)
+    })
 }

@@ -4,7 +4,6 @@
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use tch::nn::ModuleT;
 use tch::{Device, Kind, Tensor};
 
 use super::batches::DeviceImages;
@@ -14,6 +13,7 @@ use super::schedule::{EpochPlan, EpochSums, run_epoch};
 use super::seeds;
 use crate::checkpoint;
 use crate::config::Variant;
+use crate::eval::{Evaluator, Quality};
 use crate::fsx;
 use crate::health::{
     self, Action, CheckpointInfo, Detector, EpochStats, EventRow, Hyper, RealReference, Verdict,
@@ -31,6 +31,8 @@ pub struct Job<'a> {
     pub device: Device,
     pub images: &'a DeviceImages,
     pub reference: RealReference,
+    /// Quality figures every `eval.every` epochs; None when evaluation is off.
+    pub evaluator: Option<&'a Evaluator>,
     pub bar: &'a EpochBar,
 }
 
@@ -57,7 +59,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let planned = cfg.experiment.epochs;
 
     tch::manual_seed(seeds::init(seed, vkey));
-    let mut nets = Nets::new(cfg, job.device)?;
+    let dataset_tags = job.images.sampler.as_ref().map_or(0, |s| s.n_tags);
+    let mut nets = Nets::new(cfg, dataset_tags, job.device)?;
     let mut detector = Detector::new(&cfg.rollback, Some(job.reference));
     let mut pos = match resume(job, &mut nets, &mut detector)? {
         Some(pos) => pos,
@@ -65,6 +68,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
     };
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed_z = Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device));
+    let fixed_tags = conditional(&nets, job).map(|s| s.sample(GRID)); // [64, n_tags]
     // With rollback disabled: the verdict of an episode still going on.
     let mut open_episode: Option<Verdict> = None;
 
@@ -85,21 +89,21 @@ pub fn train(job: &Job) -> Result<Outcome> {
         let sums = run_epoch(&mut nets, job.images, &plan);
         // Train-mode batch norm, as during training: eval mode's running statistics lag far
         // behind early on and would make every sample look alike.
-        let fakes = tch::no_grad(|| nets.g.forward_t(&fixed_z, true)); // [64, 3, s, s]
+        let fakes = tch::no_grad(|| nets.generate(&fixed_z, fixed_tags.as_ref(), true)); // [64, 3, s, s]
         let stats = samples::stats(&fakes);
         if pos.epoch % cfg.eval.sample_every == 0 || pos.epoch == planned {
             let png = samples::png_bytes(&samples::grid_image(&fakes));
             fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
         }
         let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
-        let row = metrics_row(
-            &pos,
-            &plan,
-            &sums,
-            stats,
-            non_finite,
-            started.elapsed().as_secs_f64(),
-        );
+        let seconds = started.elapsed().as_secs_f64();
+        let quality = match job.evaluator {
+            Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
+                Some(evaluate(job, e, &nets, &fakes, seeds::eval(seed, vkey)))
+            }
+            _ => None,
+        };
+        let row = metrics_row(&pos, &plan, &sums, stats, non_finite, seconds, quality);
         csv_log::append(&job.dir.metrics(), &row)?;
         job.bar
             .epoch(pos.epoch as u64, planned as u64, &summary(&row));
@@ -154,7 +158,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
             }
         }
         if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned {
-            save_checkpoint(job, &nets, &pos, detector.is_healthy() && !non_finite)?;
+            let healthy = detector.is_healthy() && !non_finite;
+            save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
         }
         write_status(job, &pos, State::Running, None)?;
     }
@@ -187,7 +192,7 @@ fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
             batch_size: c.train.batch_size,
         },
     };
-    save_checkpoint(job, nets, &pos, true)?;
+    save_checkpoint(job, nets, &pos, true, None)?;
     Ok(pos)
 }
 
@@ -228,7 +233,13 @@ fn restore(nets: &mut Nets, path: &std::path::Path) -> Result<()> {
     nets.restore(&named)
 }
 
-fn save_checkpoint(job: &Job, nets: &Nets, pos: &Position, healthy: bool) -> Result<()> {
+fn save_checkpoint(
+    job: &Job,
+    nets: &Nets,
+    pos: &Position,
+    healthy: bool,
+    swd: Option<f64>,
+) -> Result<()> {
     let meta = CheckpointMeta {
         variant: job.variant.id.clone(),
         epoch: pos.epoch,
@@ -236,6 +247,7 @@ fn save_checkpoint(job: &Job, nets: &Nets, pos: &Position, healthy: bool) -> Res
         attempt: pos.attempt,
         healthy,
         hyper: pos.hyper,
+        swd,
     };
     let dir = job.dir.checkpoints();
     checkpoint::save(
@@ -294,7 +306,10 @@ fn metrics_row(
     stats: SampleStats,
     non_finite: bool,
     seconds: f64,
+    quality: Option<Quality>,
 ) -> MetricsRow {
+    let q = quality.as_ref();
+    let group = |g: usize| q.and_then(|q| q.tag_acc_groups.get(g).copied().flatten());
     let (d, g) = (&sums.d, &sums.g);
     let images = (d.batches + g.batches) as f64 * plan.batch_size as f64;
     MetricsRow {
@@ -320,7 +335,41 @@ fn metrics_row(
         non_finite,
         seconds,
         images_per_sec: images / seconds.max(1e-9),
+        swd: q.map(|q| q.swd),
+        diversity: q.map(|q| q.diversity),
+        tag_acc: q.and_then(|q| q.tag_acc),
+        tag_acc_hair: group(0),
+        tag_acc_length: group(1),
+        tag_acc_eyes: group(2),
+        tag_fd: q.and_then(|q| q.tag_fd),
+        tag_kl: q.and_then(|q| q.tag_kl),
     }
+}
+
+/// Whether epoch `epoch` is evaluated: every `eval.every` epochs and the last; 0 = never.
+fn evaluates(cfg: &crate::config::Config, epoch: u32) -> bool {
+    let every = cfg.eval.every;
+    every > 0 && (epoch.is_multiple_of(every) || epoch == cfg.experiment.epochs)
+}
+
+/// The tag sampler when the nets are conditional.
+fn conditional<'a>(nets: &Nets, job: &'a Job) -> Option<&'a super::TagSampler> {
+    (nets.n_tags > 0)
+        .then_some(job.images.sampler.as_ref())
+        .flatten()
+}
+
+/// The quality figures of the nets as they are, from the run's own evaluation stream (the
+/// next epoch reseeds training's, so evaluating changes no training number).
+fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i64) -> Quality {
+    tch::manual_seed(eval_seed);
+    let sampler = conditional(nets, job);
+    let mut generate = |b: i64| {
+        let z = Tensor::randn([b, nets.z_dim], (Kind::Float, nets.device));
+        let tags = sampler.map(|s| s.sample(b));
+        (nets.generate(&z, tags.as_ref(), true), tags)
+    };
+    e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
 }
 
 pub fn epoch_stats(row: &MetricsRow) -> EpochStats {

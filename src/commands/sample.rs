@@ -1,0 +1,251 @@
+//! `anigan-runner sample RUN_DIR`: a grid of images from a trained run's checkpoint, optionally
+//! for given tags or along a walk between two noise vectors.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use tch::{Device, Kind, Tensor, nn};
+
+use crate::cli::SampleArgs;
+use crate::config::{Arch, Config, ConfigErrors};
+use crate::data::Vocabulary;
+use crate::exit::Exit;
+use crate::store::RunDir;
+use crate::store::checkpoints::{self, Saved};
+use crate::train::{self, samples};
+use crate::{checkpoint, fsx, model};
+
+pub fn sample(args: &SampleArgs) -> Result<Exit> {
+    let dir = RunDir {
+        root: args.run_dir.clone(),
+    };
+    let text = std::fs::read_to_string(dir.config()).with_context(|| {
+        format!(
+            "{} is not a run directory (results/<experiment>/runs/<id>): no config.toml",
+            args.run_dir.display()
+        )
+    })?;
+    let config: Config =
+        toml::from_str(&text).with_context(|| format!("cannot read {}", dir.config().display()))?;
+    let vocab = match config.model.arch {
+        Arch::Cgan => Some(read_vocabulary(&dir)?),
+        Arch::Dcgan => None,
+    };
+    let tags = match (&args.tags, &vocab) {
+        (Some(t), Some(v)) => Some(parse_tags(t, v).map_err(|e| ConfigErrors(vec![e]))?),
+        (Some(_), None) => {
+            return Err(ConfigErrors(vec![
+                "--tags needs a CGAN run ([model] arch = \"cgan\"); this run is a DCGAN".into(),
+            ])
+            .into());
+        }
+        _ => None,
+    };
+    if args.count == 0 {
+        return Err(ConfigErrors(vec!["--count must be at least 1".into()]).into());
+    }
+    let saved = checkpoints::list(&dir.checkpoints())?;
+    let chosen = choose(&saved, &args.epoch)?;
+    let n_tags = vocab.as_ref().map_or(0, |v| v.len() as i64);
+    let cfg = train::net_config(&config, n_tags)?;
+    let mut vs = nn::VarStore::new(Device::Cpu);
+    let g = model::generator(vs.root(), &cfg);
+    let (named, _) = checkpoint::load(&chosen.path)?;
+    checkpoint::restore_into(&mut vs, &named, checkpoint::G)?;
+
+    tch::manual_seed(args.seed as i64);
+    let n = args.count as i64;
+    let z = if args.interpolate {
+        let ends = Tensor::randn([2, cfg.z_dim], (Kind::Float, Device::Cpu));
+        let t = Tensor::linspace(0.0, 1.0, n, (Kind::Float, Device::Cpu)).unsqueeze(1);
+        ends.get(0).unsqueeze(0) * (1.0 - &t) + ends.get(1).unsqueeze(0) * &t // [n, z]
+    } else {
+        Tensor::randn([n, cfg.z_dim], (Kind::Float, Device::Cpu))
+    };
+    let tag_vectors = vocab.as_ref().map(|v| match &tags {
+        Some(t) => Tensor::from_slice(t).view([1, -1]).repeat([n, 1]),
+        None => random_tags(v, n),
+    });
+    let images = tch::no_grad(|| train::generate(&g, n_tags, &z, tag_vectors.as_ref(), true));
+    let png = samples::png_bytes(&samples::grid_image(&images));
+    fsx::write_atomic(&args.out, &png)?;
+    println!(
+        "wrote {} ({} image{} from epoch {} of {}{})",
+        args.out.display(),
+        n,
+        if n == 1 { "" } else { "s" },
+        chosen.meta.epoch,
+        args.run_dir.display(),
+        match (&args.tags, &tag_vectors) {
+            (Some(t), _) => format!(", tags: {t}"),
+            (None, Some(_)) => ", one random tag per group per image".to_string(),
+            _ => String::new(),
+        }
+    );
+    Ok(Exit::Success)
+}
+
+/// The vocabulary the run was trained with: its tags.txt, else the tag groups its
+/// quality-reference.json records.
+fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
+    let path = dir.tags();
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        return Vocabulary::parse(&text, &path);
+    }
+    let reference = std::fs::read_to_string(dir.quality_reference()).ok();
+    let groups = reference
+        .and_then(|r| serde_json::from_str::<crate::eval::QualityReference>(&r).ok())
+        .and_then(|r| r.tag_groups);
+    match groups {
+        Some(groups) => Ok(Vocabulary { groups }),
+        None => bail!(
+            "cannot find the run's tag vocabulary: neither {} nor tag groups in {}",
+            path.display(),
+            dir.quality_reference().display()
+        ),
+    }
+}
+
+/// The checkpoint `--epoch` names: a number, `last` or `best` (lowest swd).
+fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
+    let epochs = || {
+        let e: Vec<String> = saved.iter().map(|s| s.meta.epoch.to_string()).collect();
+        e.join(", ")
+    };
+    if saved.is_empty() {
+        bail!("the run has no checkpoint yet");
+    }
+    let found = match which {
+        "last" => saved.last(),
+        "best" => {
+            let metas: Vec<_> = saved.iter().map(|s| s.meta.clone()).collect();
+            let Some(best) = checkpoints::best_swd(&metas) else {
+                bail!(
+                    "--epoch best: no checkpoint of this run has a quality figure (swd); \
+                     evaluate with [eval] every > 0, or pick one of epochs {}",
+                    epochs()
+                );
+            };
+            saved.iter().find(|s| s.meta.epoch == best)
+        }
+        n => {
+            let epoch: u32 = n.parse().map_err(|_| {
+                ConfigErrors(vec![format!(
+                    "--epoch {n}: use an epoch number, best or last"
+                )])
+            })?;
+            saved.iter().find(|s| s.meta.epoch == epoch)
+        }
+    };
+    found.with_context(|| {
+        format!(
+            "--epoch {which}: no such checkpoint; the run has epochs {}",
+            epochs()
+        )
+    })
+}
+
+/// A multi-hot vector from comma-separated tag names: every name in the vocabulary, at most one
+/// per group. The messages name the vocabulary.
+pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
+    let listing = || {
+        let groups: Vec<String> = vocab
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| format!("group {}: {}", i + 1, g.join(", ")))
+            .collect();
+        groups.join("; ")
+    };
+    let mut v = vec![0f32; vocab.len()];
+    let mut taken: Vec<Option<&str>> = vec![None; vocab.groups.len()];
+    for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+        let Some(i) = vocab.index_of(tag) else {
+            return Err(format!(
+                "--tags: unknown tag \"{tag}\"; the vocabulary is {}",
+                listing()
+            ));
+        };
+        let g = vocab.group_of(i);
+        if let Some(other) = taken[g] {
+            return Err(format!(
+                "--tags: \"{other}\" and \"{tag}\" are both from group {} ({}); give at most one \
+                 tag per group",
+                g + 1,
+                vocab.groups[g].join(", ")
+            ));
+        }
+        taken[g] = Some(vocab.tags().nth(i).expect("index from the vocabulary"));
+        v[i] = 1.0;
+    }
+    Ok(v)
+}
+
+/// One uniformly drawn tag per group for each of `n` images: [n, len] f32.
+fn random_tags(vocab: &Vocabulary, n: i64) -> Tensor {
+    let parts: Vec<Tensor> = vocab
+        .groups
+        .iter()
+        .map(|g| {
+            let k = g.len() as i64;
+            Tensor::randint(k, [n], (Kind::Int64, Device::Cpu)).one_hot(k)
+        })
+        .collect();
+    Tensor::cat(&parts, 1).to_kind(Kind::Float)
+}
+
+/// Writes the vocabulary a CGAN run was trained with, for `sample --tags`.
+pub fn write_vocabulary(dir: &Path, vocab: &Vocabulary) -> Result<()> {
+    fsx::write_atomic(dir, format!("{}\n", vocab.to_text()).as_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vocab() -> Vocabulary {
+        Vocabulary {
+            groups: vec![
+                vec!["blue hair".into(), "red hair".into()],
+                vec!["long hair".into(), "short hair".into()],
+                vec!["red eyes".into()],
+            ],
+        }
+    }
+
+    #[test]
+    fn tags_are_validated_against_the_vocabulary() {
+        let v = vocab();
+        assert_eq!(
+            parse_tags("red hair, short hair,red eyes", &v).unwrap(),
+            [0., 1., 0., 1., 1.]
+        );
+        assert_eq!(
+            parse_tags("", &v).unwrap(),
+            [0.; 5],
+            "no tags: none per group"
+        );
+        let cases = [
+            ("green hair", "unknown tag \"green hair\"", "unknown"),
+            (
+                "blue hair,red hair",
+                "both from group 1",
+                "two of one group",
+            ),
+            (
+                "long hair, short hair",
+                "at most one tag per group",
+                "two lengths",
+            ),
+        ];
+        for (text, expected, why) in cases {
+            let e = parse_tags(text, &v).unwrap_err();
+            assert!(e.contains(expected), "{why}: {e}");
+        }
+        let e = parse_tags("blond hair", &v).unwrap_err();
+        assert!(
+            e.contains("group 1: blue hair, red hair"),
+            "names the vocabulary: {e}"
+        );
+    }
+}

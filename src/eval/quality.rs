@@ -1,0 +1,272 @@
+//! The quality figures of one evaluation, and the per-dataset reference they are read against
+//! (the real-vs-real SWD floor, real images' diversity, the classifier's held-out accuracy).
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use tch::{Kind, Tensor};
+
+use super::classifier::{self, TagClassifier};
+use super::swd;
+use crate::data::Vocabulary;
+use crate::train::DeviceImages;
+
+/// Images generated per G forward pass during evaluation.
+const BATCH: i64 = 256;
+
+/// What `quality-reference.json` holds (beside the dataset cache and in every run directory).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct QualityReference {
+    pub dataset: String,
+    /// Images per set behind `swd_floor`.
+    pub samples: i64,
+    /// SWD (x1e3) between training images and held-out images: the best a generator can hope
+    /// for at this sample count; per pyramid level (finest first) and their mean.
+    pub swd_floor_levels: Vec<f64>,
+    pub swd_floor: f64,
+    /// Mean pairwise distance of 64 held-out images (the denominator of `diversity`).
+    pub real_pairwise_distance: f64,
+    /// The tag classifier's held-out accuracy per tag group (absent when unlabelled).
+    pub classifier_accuracy: Option<Vec<f64>>,
+    pub tag_groups: Option<Vec<Vec<String>>>,
+}
+
+/// One evaluation's figures; tag figures are None without a classifier.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Quality {
+    pub swd: f64,
+    pub diversity: f64,
+    /// CGAN only: overall and per group.
+    pub tag_acc: Option<f64>,
+    pub tag_acc_groups: Vec<Option<f64>>,
+    pub tag_fd: Option<f64>,
+    pub tag_kl: Option<f64>,
+}
+
+/// Everything evaluation needs from the dataset, prepared once per dataset.
+pub struct Evaluator {
+    holdout: DeviceImages,
+    classifier: Option<TagClassifier>,
+    /// Classifier features of the held-out images: mean [F] and covariance [F, F], f64.
+    real_features: Option<(Tensor, Tensor)>,
+    /// Per group: the held-out images' tag distribution (single-tag images).
+    real_tag_dist: Vec<Tensor>,
+    pub reference: QualityReference,
+}
+
+impl Evaluator {
+    /// `samples`: the images per set the floor is measured with (capped by the holdout).
+    pub fn new(
+        dataset_key: &str,
+        vocab: Option<&Vocabulary>,
+        train: &DeviceImages,
+        holdout: DeviceImages,
+        classifier: Option<TagClassifier>,
+        samples: i64,
+        seed: i64,
+    ) -> Result<Self> {
+        let n = samples.min(holdout.len).min(train.len);
+        anyhow::ensure!(
+            n >= 2,
+            "quality figures need at least 2 held-out images: raise [data] holdout or set \
+             eval.every = 0"
+        );
+        tch::manual_seed(seed);
+        let floor_levels = swd::swd_levels(&train.first(n), &holdout.first(n));
+        let real_pairwise_distance = pairwise_distance(&holdout.first(64));
+        let (mut real_features, mut real_tag_dist) = (None, Vec::new());
+        if let Some(c) = &classifier {
+            let (x, tags) = holdout.range(0, holdout.len);
+            let (f, _) = c.read(&x);
+            real_features = Some(mean_cov(&f));
+            let tags = tags.expect("a classifier implies tags");
+            for (g, (target, mask)) in classifier::single_tag_targets(&tags, &c.spans)
+                .into_iter()
+                .enumerate()
+            {
+                let k = c.spans[g].1;
+                let counts =
+                    target
+                        .masked_select(&mask)
+                        .one_hot(k)
+                        .sum_dim_intlist(0, false, Kind::Double);
+                real_tag_dist.push(&counts / counts.sum(Kind::Double).clamp_min(1.0));
+            }
+        }
+        let reference = QualityReference {
+            dataset: dataset_key.to_string(),
+            samples: n,
+            swd_floor: swd::mean(&floor_levels),
+            swd_floor_levels: floor_levels,
+            real_pairwise_distance,
+            classifier_accuracy: classifier.as_ref().map(|c| c.meta.holdout_accuracy.clone()),
+            tag_groups: vocab.map(|v| v.groups.clone()),
+        };
+        Ok(Self {
+            holdout,
+            classifier,
+            real_features,
+            real_tag_dist,
+            reference,
+        })
+    }
+
+    /// Quality of `generate`'s images against the holdout. `generate(n)` returns n images and,
+    /// for a CGAN, the tags they were asked for ([n, n_tags] f32); `fixed` are the fixed-noise
+    /// grid samples (for `diversity`). Draws come from the current stream: seed it first.
+    pub fn evaluate(
+        &self,
+        samples: i64,
+        generate: &mut dyn FnMut(i64) -> (Tensor, Option<Tensor>),
+        fixed: &Tensor,
+    ) -> Quality {
+        let _guard = tch::no_grad_guard();
+        let n = samples.min(self.holdout.len);
+        let (mut images, mut asked) = (Vec::new(), Vec::new());
+        for start in (0..n).step_by(BATCH as usize) {
+            let (x, t) = generate(BATCH.min(n - start));
+            images.push(x);
+            asked.extend(t);
+        }
+        let fake = Tensor::cat(&images, 0); // [n, 3, s, s]
+        let asked = (!asked.is_empty()).then(|| Tensor::cat(&asked, 0)); // [n, n_tags]
+        let swd = swd::mean(&swd::swd_levels(&fake, &self.holdout.first(n)));
+        let diversity = pairwise_distance(fixed) / self.reference.real_pairwise_distance.max(1e-12);
+        let mut q = Quality {
+            swd,
+            diversity,
+            ..Default::default()
+        };
+        if let (Some(c), Some((mu, cov))) = (&self.classifier, &self.real_features) {
+            let (f, pred) = c.read(&fake);
+            let (mu_f, cov_f) = mean_cov(&f);
+            q.tag_fd = Some(frechet(mu, cov, &mu_f, &cov_f));
+            q.tag_kl = Some(self.kl(c, &pred));
+            if let Some(asked) = asked {
+                let (overall, groups) = tag_accuracy(c, &pred, &asked);
+                q.tag_acc = overall;
+                q.tag_acc_groups = groups;
+            }
+        }
+        q
+    }
+
+    /// Sum over groups of KL(real || generated) of the tag distributions, the generated one
+    /// read off by the classifier (smoothed so that an unseen tag gives a large, finite value).
+    fn kl(&self, c: &TagClassifier, pred: &Tensor) -> f64 {
+        c.spans
+            .iter()
+            .enumerate()
+            .map(|(g, &(_, k))| {
+                let counts =
+                    pred.select(1, g as i64)
+                        .one_hot(k)
+                        .sum_dim_intlist(0, false, Kind::Double)
+                        + 0.5;
+                let q = &counts / counts.sum(Kind::Double);
+                let p = &self.real_tag_dist[g];
+                let terms = p * (p.clamp_min(1e-12).log() - q.log());
+                terms.sum(Kind::Double).double_value(&[])
+            })
+            .sum()
+    }
+}
+
+/// Per group, the share of images asked for a tag of the group (exactly one) whose predicted
+/// tag matches; overall, the share of images whose every asked group matches.
+fn tag_accuracy(
+    c: &TagClassifier,
+    pred: &Tensor,
+    asked: &Tensor,
+) -> (Option<f64>, Vec<Option<f64>>) {
+    let targets = classifier::single_tag_targets(asked, &c.spans);
+    let n = asked.size()[0];
+    let mut all_ok = Tensor::ones([n], (Kind::Bool, asked.device()));
+    let mut any_asked = Tensor::zeros([n], (Kind::Bool, asked.device()));
+    let groups = targets
+        .iter()
+        .enumerate()
+        .map(|(g, (target, mask))| {
+            let hit = pred.select(1, g as i64).eq_tensor(target);
+            all_ok = all_ok.logical_and(&hit.logical_or(&mask.logical_not()));
+            any_asked = any_asked.logical_or(mask);
+            let m = mask.sum(Kind::Float).double_value(&[]);
+            (m > 0.0).then(|| hit.logical_and(mask).sum(Kind::Float).double_value(&[]) / m)
+        })
+        .collect();
+    let m = any_asked.sum(Kind::Float).double_value(&[]);
+    let overall = (m > 0.0).then(|| {
+        all_ok
+            .logical_and(&any_asked)
+            .sum(Kind::Float)
+            .double_value(&[])
+            / m
+    });
+    (overall, groups)
+}
+
+/// Mean pairwise L2 distance between the images of `x` [n, ...] (n >= 2), per pixel.
+pub fn pairwise_distance(x: &Tensor) -> f64 {
+    let n = x.size()[0];
+    let flat = x.reshape([n, -1]).to_kind(Kind::Double);
+    let d = Tensor::cdist(&flat, &flat, 2.0, None::<i64>); // [n, n], zero diagonal
+    let per_pixel = (flat.size()[1] as f64).sqrt();
+    d.sum(Kind::Double).double_value(&[]) / (n * (n - 1)).max(1) as f64 / per_pixel
+}
+
+/// Mean [F] and covariance [F, F] (f64) of the rows of `f` [n, F].
+fn mean_cov(f: &Tensor) -> (Tensor, Tensor) {
+    let f = f.to_kind(Kind::Double);
+    let n = f.size()[0];
+    let mu = f.mean_dim(0, false, Kind::Double);
+    let c = &f - &mu;
+    let cov = c.tr().mm(&c) / (n - 1).max(1) as f64;
+    (mu, cov)
+}
+
+/// Symmetric square root of a covariance matrix.
+fn sqrtm(m: &Tensor) -> Tensor {
+    let (vals, vecs) = m.linalg_eigh("L");
+    (&vecs * vals.clamp_min(0.0).sqrt().unsqueeze(0)).mm(&vecs.tr())
+}
+
+/// Fréchet distance between Gaussians (mu1, c1) and (mu2, c2):
+/// |mu1 - mu2|^2 + tr(c1) + tr(c2) - 2 tr((sqrt(c1) c2 sqrt(c1))^1/2).
+pub fn frechet(mu1: &Tensor, c1: &Tensor, mu2: &Tensor, c2: &Tensor) -> f64 {
+    let s1 = sqrtm(c1);
+    let cross = s1.mm(c2).mm(&s1);
+    let cross = (&cross + cross.tr()) / 2.0;
+    let tr_sqrt = cross
+        .linalg_eigvalsh("L")
+        .clamp_min(0.0)
+        .sqrt()
+        .sum(Kind::Double);
+    let v = (mu1 - mu2).square().sum(Kind::Double) + c1.trace() + c2.trace() - tr_sqrt * 2.0;
+    v.double_value(&[]).max(0.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::Device;
+
+    use super::*;
+
+    #[test]
+    fn frechet_of_known_gaussians() {
+        let opts = (Kind::Double, Device::Cpu);
+        let eye = Tensor::eye(3, opts);
+        let zero = Tensor::zeros([3], opts);
+        assert!(frechet(&zero, &eye, &zero, &eye).abs() < 1e-9);
+        let shifted = Tensor::from_slice(&[1.0, 2.0, 2.0]);
+        assert!((frechet(&zero, &eye, &shifted, &eye) - 9.0).abs() < 1e-9);
+        // Variances 1 vs 4 per axis: 3 * (1 + 4 - 2 * 2) = 3.
+        assert!((frechet(&zero, &eye, &zero, &(&eye * 4.0)) - 3.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn identical_images_have_no_diversity() {
+        let x = Tensor::rand([1, 3, 8, 8], (Kind::Float, Device::Cpu)).repeat([5, 1, 1, 1]);
+        assert!(pairwise_distance(&x) < 1e-9);
+        let y = Tensor::rand([5, 3, 8, 8], (Kind::Float, Device::Cpu));
+        assert!(pairwise_distance(&y) > 0.1);
+    }
+}

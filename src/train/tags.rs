@@ -1,0 +1,107 @@
+//! Tags for fake samples, drawn like the real data's: per group one tag or none, with the
+//! frequencies the training set shows (an image with two tags of a group counts for both).
+
+use tch::{Device, Kind, Tensor};
+
+use crate::data::Vocabulary;
+
+/// Per-group categorical distributions over "none" and the group's tags, on the device.
+pub struct TagSampler {
+    /// (first flat index, tag count, probabilities [1 + count] with "none" first).
+    groups: Vec<(i64, i64, Tensor)>,
+    pub n_tags: i64,
+}
+
+impl TagSampler {
+    /// From `[n, vocab.len()]` multi-hot rows.
+    pub fn new(vocab: &Vocabulary, tags: &[u8], device: Device) -> Self {
+        let t = vocab.len();
+        let n = tags.len() / t.max(1);
+        let mut groups = Vec::new();
+        let mut start = 0;
+        for group in &vocab.groups {
+            let k = group.len();
+            let mut counts = vec![0f64; k + 1];
+            for row in tags.chunks_exact(t).take(n) {
+                let own = &row[start..start + k];
+                if own.iter().all(|&x| x == 0) {
+                    counts[0] += 1.0;
+                }
+                for (j, &x) in own.iter().enumerate() {
+                    counts[j + 1] += f64::from(x.min(1));
+                }
+            }
+            let total: f64 = counts.iter().sum::<f64>().max(1.0);
+            let probs: Vec<f32> = counts.iter().map(|c| (c / total) as f32).collect();
+            groups.push((
+                start as i64,
+                k as i64,
+                Tensor::from_slice(&probs).to_device(device),
+            ));
+            start += k;
+        }
+        Self {
+            groups,
+            n_tags: t as i64,
+        }
+    }
+
+    /// `b` tag vectors [b, n_tags] f32 from the current random stream.
+    pub fn sample(&self, b: i64) -> Tensor {
+        let parts: Vec<Tensor> = self
+            .groups
+            .iter()
+            .map(|(_, k, probs)| {
+                let pick = probs.multinomial(b, true); // [b] in 0..=k, 0 = none
+                pick.one_hot(k + 1).narrow(1, 1, *k) // [b, k]
+            })
+            .collect();
+        Tensor::cat(&parts, 1).to_kind(Kind::Float)
+    }
+
+    /// The group probabilities, "none" first (for reports and tests).
+    pub fn probabilities(&self) -> Vec<Vec<f64>> {
+        self.groups
+            .iter()
+            .map(|(_, _, p)| Vec::<f64>::try_from(p.to_kind(Kind::Double)).expect("host copy"))
+            .collect()
+    }
+
+    /// (first flat index, tag count) of each group.
+    pub fn spans(&self) -> Vec<(i64, i64)> {
+        self.groups.iter().map(|(s, k, _)| (*s, *k)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn follows_real_frequencies_one_tag_per_group() {
+        let vocab = Vocabulary {
+            groups: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
+        };
+        // Group 0: a 2x, b 1x (the row with a and b counts for both), none 2x; c on half the rows.
+        let rows = [[1, 0, 1], [1, 1, 0], [0, 0, 1], [0, 0, 0]];
+        let flat: Vec<u8> = rows.iter().flatten().copied().collect();
+        let s = TagSampler::new(&vocab, &flat, Device::Cpu);
+        let p = s.probabilities();
+        let close =
+            |got: &[f64], want: &[f64]| got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6);
+        assert!(close(&p[0], &[0.4, 0.4, 0.2]), "{p:?}");
+        assert!(close(&p[1], &[0.5, 0.5]), "{p:?}");
+        tch::manual_seed(3);
+        let x = s.sample(20_000);
+        assert_eq!(x.size(), [20_000, 3]);
+        let per_group = x.narrow(1, 0, 2).sum_dim_intlist(1, false, Kind::Float);
+        assert!(
+            per_group.le(1.0).all().int64_value(&[]) == 1,
+            "at most one per group"
+        );
+        let mean = Vec::<f64>::try_from(x.mean_dim(0, false, Kind::Double)).unwrap();
+        for (got, want) in mean.iter().zip([0.4, 0.2, 0.5]) {
+            assert!((got - want).abs() < 0.02, "{mean:?}");
+        }
+    }
+}
