@@ -50,6 +50,6 @@ fn cgan_experiment_is_conditional_and_evaluated() {
     let e = resolve(&file, &Overrides::default()).unwrap();
     let c = &e.variants[0].config;
     assert_eq!(c.model.arch, anigan_runner::config::Arch::Cgan);
-    assert_eq!((c.eval.every, c.eval.samples), (5, 500));
+    assert_eq!((c.eval.every, c.eval.samples), (10, 500));
     assert_eq!(c.data.image_size, 32);
 }

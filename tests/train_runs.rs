@@ -47,7 +47,7 @@ fn metrics_without_timing(run: &Path) -> Vec<String> {
     let keep: Vec<usize> = headers
         .iter()
         .enumerate()
-        .filter(|(_, h)| !["seconds", "images_per_sec"].contains(h))
+        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
         .map(|(i, _)| i)
         .collect();
     reader

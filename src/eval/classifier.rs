@@ -173,6 +173,9 @@ pub fn load_or_train(
     let spans = spans(vocab);
     let n_tags = vocab.len() as i64;
     let mut vs = nn::VarStore::new(device);
+    // Seeded before the layers draw their initial weights: the classifier must not depend on
+    // what the process drew before (two runs sharing a cache must train the same one).
+    tch::manual_seed(SEED);
     let (trunk, feat, head) = build(&vs, size, n_tags);
     if path.exists() {
         match read_cache(path, &mut vs, dataset_key, vocab) {

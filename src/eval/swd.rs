@@ -83,8 +83,9 @@ fn sliced_distance(a: &Tensor, b: &Tensor) -> f64 {
     for _ in 0..REPEATS {
         let dirs = Tensor::randn([d, DIRS], (Kind::Float, a.device()));
         let dirs = &dirs / dirs.square().sum_dim_intlist(0, true, Kind::Float).sqrt();
-        let (pa, _) = a.mm(&dirs).sort(0, false);
-        let (pb, _) = b.mm(&dirs).sort(0, false);
+        // Sort each direction's projections along a contiguous row: [DIRS, N].
+        let (pa, _) = a.mm(&dirs).t_().contiguous().sort(1, false);
+        let (pb, _) = b.mm(&dirs).t_().contiguous().sort(1, false);
         total += (pa - pb).abs().mean(Kind::Float).double_value(&[]);
     }
     total / REPEATS as f64 * 1e3

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// One epoch's figures. Column order is the CSV's; `seconds` and `images_per_sec` are the only
+/// One epoch's figures. Column order is the CSV's; `TIMING_COLUMNS` are the only
 /// timing columns (everything else replays exactly on CPU).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct MetricsRow {
@@ -59,9 +59,12 @@ pub struct MetricsRow {
     /// Sum over tag groups of KL(real tag distribution || the samples' distribution).
     #[serde(default)]
     pub tag_kl: Option<f64>,
+    /// Seconds the evaluation took (not part of `seconds`), on epochs that evaluated.
+    #[serde(default)]
+    pub eval_seconds: Option<f64>,
 }
 
-pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec"];
+pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
 
 #[cfg(test)]
 mod tests {
@@ -100,6 +103,7 @@ mod tests {
             tag_acc_eyes: None,
             tag_fd: None,
             tag_kl: None,
+            eval_seconds: None,
         }
     }
 

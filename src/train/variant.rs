@@ -97,13 +97,18 @@ pub fn train(job: &Job) -> Result<Outcome> {
         }
         let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
         let seconds = started.elapsed().as_secs_f64();
+        let eval_started = Instant::now();
         let quality = match job.evaluator {
             Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
                 Some(evaluate(job, e, &nets, &fakes, seeds::eval(seed, vkey)))
             }
             _ => None,
         };
-        let row = metrics_row(&pos, &plan, &sums, stats, non_finite, seconds, quality);
+        let eval_seconds = quality
+            .is_some()
+            .then(|| eval_started.elapsed().as_secs_f64());
+        let mut row = metrics_row(&pos, &plan, &sums, stats, non_finite, seconds, quality);
+        row.eval_seconds = eval_seconds;
         csv_log::append(&job.dir.metrics(), &row)?;
         job.bar
             .epoch(pos.epoch as u64, planned as u64, &summary(&row));
@@ -343,6 +348,7 @@ fn metrics_row(
         tag_acc_eyes: group(2),
         tag_fd: q.and_then(|q| q.tag_fd),
         tag_kl: q.and_then(|q| q.tag_kl),
+        eval_seconds: None,
     }
 }
 
