@@ -9,6 +9,12 @@ use anigan_runner::exit::Exit;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Die quietly when the reader of our output goes away (`anigan-runner ... | head`), as
+    // command-line tools do, instead of panicking on the broken pipe.
+    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
     match commands::dispatch(cli) {
         Ok(exit) => exit.into(),

@@ -74,7 +74,7 @@ pub fn html(
     p += &format!(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
          (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
-         accuracy all lie in [0.2, 0.8]. Runs are ranked by {}. Mean updates, wall time and \
+         accuracy all lie in [0.05, 0.95] (neither side has won). Runs are ranked by {}. Mean updates, wall time and \
          img/s count every trained epoch.</p>\n",
         esc(figure.label())
     );

@@ -28,7 +28,7 @@ pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> Str
     }
     out += &format!(
         "\nRanked by {}. An epoch is in balance when D real, D fake and G accuracy all lie in \
-         [0.2, 0.8]. Charts, samples and events: report.html.\n",
+         [0.05, 0.95] (neither side has won). Charts, samples and events: report.html.\n",
         figure.label()
     );
     out

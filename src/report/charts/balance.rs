@@ -129,7 +129,7 @@ where
                 "rolled back (faded)",
                 Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
             ),
-            ("balance band 0.2-0.8", Swatch::Line(GREY.stroke_width(1))),
+            ("balance band 0.05-0.95", Swatch::Line(GREY.stroke_width(1))),
             ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
             (
                 "g_failure episode",
