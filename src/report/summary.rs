@@ -239,7 +239,7 @@ mod tests {
             row(1, 1, (0.5, 0.5, 0.5), Some(3.0)),
             row(2, 2, (0.9, 0.9, 0.01), Some(1.0)), // rolled back: neither best nor final
             row(3, 2, (0.6, 0.6, 0.4), Some(2.0)),
-            row(4, 3, (0.7, 0.9, 0.3), None),
+            row(4, 3, (0.7, 0.97, 0.3), None),
         ];
         let events = vec![EventRow {
             step: 2,
@@ -256,7 +256,11 @@ mod tests {
         assert_eq!(s.final_swd, Some(2.0), "last logged swd of the kept rows");
         assert_eq!(s.best_swd, Some((2.0, 2)));
         assert_eq!(s.final_g_acc, Some(0.3));
-        assert_eq!(s.balance_share, Some(2.0 / 3.0), "epoch 3 has D fake 0.9");
+        assert_eq!(
+            s.balance_share,
+            Some(2.0 / 3.0),
+            "epoch 3 has D fake 0.97: D has won"
+        );
         assert_eq!(s.mean_g_updates, Some(20.0));
         assert_eq!(s.wall_seconds, Some(8.0), "abandoned epochs took time too");
         assert_eq!(s.images_per_sec, Some(50.0));
