@@ -63,6 +63,19 @@ pub fn append_synced(path: &Path, bytes: &[u8]) -> Result<()> {
         .with_context(|| format!("cannot append to {}", path.display()))
 }
 
+/// Reads the JSON file at `path` as a `T`; `None` when there is no such file. `what` names the
+/// kind of file in the error ("status file", "experiment manifest").
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    serde_json::from_str(&text)
+        .map(Some)
+        .with_context(|| format!("{} is not a valid {what}", path.display()))
+}
+
 pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

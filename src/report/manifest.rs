@@ -3,10 +3,11 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::config::Experiment;
+use crate::fsx;
 
 pub const FILE: &str = "experiment.json";
 
@@ -61,14 +62,7 @@ impl Manifest {
     }
 
     pub fn read(path: &Path) -> Result<Option<Manifest>> {
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .with_context(|| format!("{} is not a valid experiment manifest", path.display()))
+        fsx::read_json(path, "experiment manifest")
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::fsx;
@@ -35,14 +35,7 @@ pub struct Status {
 
 impl Status {
     pub fn read(path: &Path) -> Result<Option<Status>> {
-        if !path.exists() {
-            return Ok(None);
-        }
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read {}", path.display()))?;
-        serde_json::from_str(&text)
-            .map(Some)
-            .with_context(|| format!("{} is not a valid status file", path.display()))
+        fsx::read_json(path, "status file")
     }
 
     pub fn write(&self, path: &Path) -> Result<()> {
