@@ -16,4 +16,5 @@ pub mod progress;
 pub mod report;
 pub mod store;
 pub mod synth;
+pub mod textfile;
 pub mod train;

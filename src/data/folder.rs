@@ -18,7 +18,6 @@
 //! that are not listed are left out with one warning.
 
 use std::collections::HashSet;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -33,7 +32,7 @@ pub(super) fn list(
     tags_file: Option<&Path>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Listing> {
-    let images = find_images(dir)?;
+    let images = find_images(dir, warn)?;
     let Some(tags_file) = tags_file else {
         let items = images
             .into_iter()
@@ -49,8 +48,8 @@ pub(super) fn list(
             items,
         });
     };
-    let text = fs::read_to_string(tags_file)
-        .with_context(|| format!("cannot read the tag file {}", tags_file.display()))?;
+    let text =
+        crate::textfile::read(tags_file).context("cannot read the tag file ([data] tags_file)")?;
     let (vocab, items) = parse_tag_file(&text, tags_file, dir)?;
     let listed: HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
     let unlisted: Vec<String> = images
@@ -74,21 +73,83 @@ pub(super) fn list(
 }
 
 /// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine.
-fn find_images(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+/// Symbolic links are followed (a link to an image is an image); links that loop or lead
+/// nowhere, and folders that cannot be read, are left out with one warning that counts them.
+/// Files that operating systems and NAS boxes leave beside images are skipped quietly.
+fn find_images(dir: &Path, warn: &mut dyn FnMut(String)) -> anyhow::Result<Vec<PathBuf>> {
     anyhow::ensure!(
         dir.is_dir(),
         "image folder {} not found; check [data] path",
         dir.display()
     );
     let mut images = Vec::new();
-    for entry in WalkDir::new(dir).sort_by_file_name() {
-        let entry =
-            entry.with_context(|| format!("cannot list the images under {}", dir.display()))?;
-        if entry.file_type().is_file() && is_image(entry.path()) {
-            images.push(entry.into_path());
+    let mut unreadable: Vec<String> = Vec::new();
+    let walk = WalkDir::new(dir)
+        .follow_links(true)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_system_clutter(e));
+    for entry in walk {
+        match entry {
+            Ok(entry) if entry.file_type().is_file() && is_image(entry.path()) => {
+                images.push(entry.into_path())
+            }
+            Ok(_) => {}
+            Err(e) if e.depth() == 0 => {
+                return Err(e)
+                    .with_context(|| format!("cannot list the images under {}", dir.display()));
+            }
+            Err(e) => unreadable.push(describe_walk_error(&e)),
         }
     }
+    if !unreadable.is_empty() {
+        let shown: Vec<&str> = unreadable.iter().take(5).map(String::as_str).collect();
+        warn(format!(
+            "{} entr{} under {} left out: {}{}",
+            unreadable.len(),
+            if unreadable.len() == 1 { "y" } else { "ies" },
+            dir.display(),
+            shown.join("; "),
+            if unreadable.len() > 5 { "; ..." } else { "" }
+        ));
+    }
     Ok(images)
+}
+
+/// What a walk error means to a user: a link loop, a link to nothing or an unreadable folder.
+fn describe_walk_error(e: &walkdir::Error) -> String {
+    let path = e
+        .path()
+        .map_or_else(String::new, |p| p.display().to_string());
+    match (e.loop_ancestor(), e.io_error()) {
+        (Some(ancestor), _) => format!(
+            "{path}: a symbolic link back to {}, which would loop",
+            ancestor.display()
+        ),
+        (None, Some(io)) if e.path().is_some_and(|p| p.is_symlink()) => {
+            format!("{path}: a symbolic link to nothing ({io})")
+        }
+        (None, Some(io)) => format!("{path}: {io}"),
+        (None, None) => format!("{path}: {e}"),
+    }
+}
+
+/// macOS resource forks (`._x.jpg`, `__MACOSX/`), hidden folders (`.git`, `.thumbnails`) and
+/// NAS or Windows thumbnail and recycle folders: never training images.
+fn is_system_clutter(entry: &walkdir::DirEntry) -> bool {
+    let name = entry.file_name().to_string_lossy();
+    if entry.file_type().is_dir() {
+        name.starts_with('.')
+            || [
+                "__MACOSX",
+                "@eaDir",
+                "$RECYCLE.BIN",
+                "System Volume Information",
+            ]
+            .contains(&&*name)
+    } else {
+        name.starts_with("._")
+    }
 }
 
 fn is_image(path: &Path) -> bool {
@@ -169,6 +230,8 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::super::fixtures;
     use super::*;
 
@@ -234,6 +297,82 @@ mod tests {
         ] {
             assert!(message.contains(expected), "{expected}: {message}");
         }
+    }
+
+    #[test]
+    fn symbolic_links_are_followed_and_loops_reported() {
+        let (dir, elsewhere) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        fixtures::write_png(&dir.path().join("real.png"), 4, 4);
+        fixtures::write_png(&elsewhere.path().join("linked.png"), 4, 4);
+        fixtures::write_png(&elsewhere.path().join("more/inner.jpg"), 4, 4);
+        let link = |target: &Path, name: &str| {
+            std::os::unix::fs::symlink(target, dir.path().join(name)).unwrap()
+        };
+        link(&elsewhere.path().join("linked.png"), "a-link.png");
+        link(&elsewhere.path().join("more"), "b-linked-dir");
+        link(dir.path(), "c-loop");
+        link(&elsewhere.path().join("gone.png"), "d-dangling.png");
+        let mut warnings = Vec::new();
+        let listing = list(dir.path(), None, &mut |w| warnings.push(w)).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(rels, ["a-link.png", "b-linked-dir/inner.jpg", "real.png"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        for part in [
+            "2 entries",
+            "c-loop: a symbolic link back",
+            "d-dangling.png: a symbolic link to nothing",
+        ] {
+            assert!(warnings[0].contains(part), "{part}: {warnings:?}");
+        }
+        let only_links = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(
+            elsewhere.path().join("linked.png"),
+            only_links.path().join("x.png"),
+        )
+        .unwrap();
+        let listing = list(only_links.path(), None, &mut no_warnings).unwrap();
+        assert_eq!(listing.items.len(), 1, "a folder of only links has images");
+    }
+
+    #[test]
+    fn system_clutter_is_skipped_quietly() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("face.png"), 4, 4);
+        for clutter in [
+            "._face.png",
+            "__MACOSX/._face.png",
+            "__MACOSX/face.png",
+            "@eaDir/face.png/SYNOPHOTO_THUMB_M.jpg",
+            ".thumbnails/face.png",
+        ] {
+            let path = dir.path().join(clutter);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, b"\0\x05\x16\x07 AppleDouble or a thumbnail").unwrap();
+        }
+        fs::write(dir.path().join(".DS_Store"), b"\0\0\0\x01Bud1").unwrap();
+        let listing = list(dir.path(), None, &mut no_warnings).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(rels, ["face.png"]);
+    }
+
+    #[test]
+    fn tag_file_with_bom_and_crlf_reads_like_plain_text() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        let tags = dir.path().join("labels.csv");
+        fs::write(
+            &tags,
+            "\u{feff}vocab: blonde hair,red\r\nvocab: long\r\na.png,blonde hair,long\r\n",
+        )
+        .unwrap();
+        let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
+        assert_eq!(listing.items[0].tags, [1, 0, 1]);
+        fs::write(&tags, b"vocab: blond\xe9\na.png\n").unwrap();
+        let message = format!(
+            "{:#}",
+            list(dir.path(), Some(&tags), &mut no_warnings).unwrap_err()
+        );
+        assert!(message.contains("labels.csv:1:13: not UTF-8"), "{message}");
     }
 
     #[test]

@@ -256,6 +256,29 @@ mod tests {
     }
 
     #[test]
+    fn incomplete_jpeg_is_skipped_and_counted_against_the_limit() {
+        let (data, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        png_folder(data.path(), 3);
+        let partial = data.path().join("partial.jpg");
+        fixtures::write_jpeg(&partial, 32, 32);
+        let whole = fs::read(&partial).unwrap();
+        fs::write(&partial, &whole[..whole.len() * 2 / 3]).unwrap();
+        let mut opts = options(folder(data.path()), cache.path());
+        let (loaded, warnings) = load_collecting(&opts);
+        let loaded = loaded.unwrap();
+        assert_eq!((loaded.train.len, loaded.skipped.len()), (3, 1));
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.contains("partial.jpg") && w.contains("incomplete")),
+            "{warnings:?}"
+        );
+        opts.max_bad_fraction = 0.2;
+        let message = format!("{:#}", load_collecting(&opts).0.unwrap_err());
+        assert!(message.contains("1 of 4 images"), "{message}");
+    }
+
+    #[test]
     fn too_many_bad_images_is_an_error() {
         let (data, cache) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
         png_folder(data.path(), 1);

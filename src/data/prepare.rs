@@ -1,28 +1,74 @@
 //! One image file to training pixels: decode, convert to RGB, centre-crop, resize, planar layout.
 
+use std::io::Cursor;
 use std::path::Path;
 
 use anyhow::Context;
 use image::imageops::{self, FilterType};
-use image::{DynamicImage, ImageReader, Rgb, RgbImage};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageReader, Rgb, RgbImage};
 
 /// Names the pixel recipe below; part of the cache key, so change it when the recipe changes.
-pub(super) const RECIPE: &str = "rgb(alpha over white),centre-square-crop,lanczos3,planar-u8";
+pub(super) const RECIPE: &str =
+    "strict-jpeg,exif-orientation,rgb(alpha over white),centre-square-crop,lanczos3,planar-u8";
 
 /// Decodes `path` into `[3, size, size]` planar RGB bytes.
 ///
-/// Alpha is composited over white (transparent sprite backgrounds often hide black RGB);
-/// greyscale and 16-bit images are converted to 8-bit RGB. The centre square (side = shorter
-/// side) is cut out and then resized, which is the same as resizing the shorter side to `size`
-/// and cropping the centre, without rounding the longer side.
+/// An incomplete or corrupt file is an error, never an image with a grey or garbled part:
+/// JPEGs are decoded by zune-jpeg (the decoder `image` uses) in strict mode, which fails where
+/// `image`'s lenient mode fills missing data with grey; PNG's decoder already fails. The EXIF
+/// orientation (a phone's sideways photo) is applied, as image viewers do. Alpha is composited
+/// over white (transparent sprite backgrounds often hide black RGB); greyscale and 16-bit
+/// images are converted to 8-bit RGB. The centre square (side = shorter side) is cut out and
+/// then resized, which is the same as resizing the shorter side to `size` and cropping the
+/// centre, without rounding the longer side.
 pub(super) fn prepare(path: &Path, size: u32) -> anyhow::Result<Vec<u8>> {
-    let image = ImageReader::open(path)
-        .context("cannot open")?
-        .with_guessed_format()
-        .context("cannot read")?
-        .decode()
-        .context("cannot decode")?;
+    let bytes = std::fs::read(path).context("cannot open")?;
+    let image = if bytes.starts_with(JPEG_MAGIC) {
+        decode_jpeg(&bytes).context("cannot decode JPEG")?
+    } else {
+        let mut decoder = ImageReader::new(Cursor::new(&bytes))
+            .with_guessed_format()
+            .context("cannot read")?
+            .into_decoder()
+            .context("cannot decode")?;
+        let orientation = decoder.orientation().context("cannot decode")?;
+        let mut image = DynamicImage::from_decoder(decoder).context("cannot decode")?;
+        image.apply_orientation(orientation);
+        image
+    };
     Ok(planar(&square(to_rgb(image), size)))
+}
+
+const JPEG_MAGIC: &[u8] = b"\xff\xd8\xff";
+
+/// A whole JPEG as RGB, turned upright by its EXIF orientation; a file that ends early or
+/// whose compressed data is damaged is an error.
+fn decode_jpeg(bytes: &[u8]) -> anyhow::Result<DynamicImage> {
+    use zune_jpeg::zune_core::{
+        bytestream::ZCursor, colorspace::ColorSpace, options::DecoderOptions,
+    };
+    let options = DecoderOptions::default()
+        .set_strict_mode(true)
+        .jpeg_set_out_colorspace(ColorSpace::RGB);
+    anyhow::ensure!(
+        has_end_marker(bytes),
+        "the file ends before its end-of-image marker: it is incomplete (an interrupted download?)"
+    );
+    let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
+    let pixels = decoder.decode().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+    let (w, h) = decoder
+        .dimensions()
+        .context("no dimensions after decoding")?;
+    let rgb = RgbImage::from_raw(w as u32, h as u32, pixels)
+        .context("the decoder returned fewer pixels than the image has")?;
+    let orientation = decoder
+        .exif()
+        .and_then(|exif| Orientation::from_exif_chunk(exif))
+        .unwrap_or(Orientation::NoTransforms);
+    let mut image = DynamicImage::ImageRgb8(rgb);
+    image.apply_orientation(orientation);
+    Ok(image)
 }
 
 fn to_rgb(image: DynamicImage) -> RgbImage {
@@ -50,6 +96,25 @@ fn square(image: RgbImage, size: u32) -> RgbImage {
     } else {
         imageops::resize(&cropped, size, size, FilterType::Lanczos3)
     }
+}
+
+/// Whether the JPEG's compressed data is followed by an end-of-image marker (FF D9). Skips the
+/// header segments by their lengths first, so an EXIF thumbnail's own markers do not count; bytes
+/// after the marker (some phones append data) are allowed. A download cut short, or one whose
+/// missing tail was zero-filled, has no such marker; strict decoding alone reads zeros as data.
+fn has_end_marker(bytes: &[u8]) -> bool {
+    let mut i = 2; // after SOI
+    while i + 3 < bytes.len() && bytes[i] == 0xff {
+        match bytes[i + 1] {
+            0xda => break,                // start of scan: data follows
+            0xff => i += 1,               // fill byte
+            0x01 | 0xd0..=0xd7 => i += 2, // markers without a length
+            _ => i += 2 + u16::from_be_bytes([bytes[i + 2], bytes[i + 3]]) as usize,
+        }
+    }
+    bytes
+        .get(i..)
+        .is_some_and(|scan| scan.windows(2).any(|w| w == [0xff, 0xd9]))
 }
 
 /// `[h, w, 3]` interleaved to `[3, h, w]` planar, the layout of a u8 tensor.
@@ -145,6 +210,101 @@ mod tests {
         let path = dir.path().join("face.jpg");
         fixtures::write_jpeg(&path, 40, 30);
         assert_eq!(prepare(&path, 16).unwrap().len(), 3 * 16 * 16);
+    }
+
+    /// A JPEG of `w` x `h` pixels: left half red, right half blue.
+    fn halves_jpeg(w: u32, h: u32) -> Vec<u8> {
+        let image = RgbImage::from_fn(w, h, |x, _| {
+            if x < w / 2 {
+                Rgb([255, 0, 0])
+            } else {
+                Rgb([0, 0, 255])
+            }
+        });
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, image::ImageFormat::Jpeg).unwrap();
+        out.into_inner()
+    }
+
+    /// `jpeg` with an EXIF APP1 segment holding only the orientation tag (0x0112).
+    fn with_exif_orientation(jpeg: &[u8], orientation: u8) -> Vec<u8> {
+        let mut tiff = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01".to_vec();
+        tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, orientation, 0, 0]);
+        tiff.extend_from_slice(&[0, 0, 0, 0]);
+        let mut out = jpeg[..2].to_vec();
+        out.extend_from_slice(&[0xff, 0xe1]);
+        out.extend_from_slice(&(tiff.len() as u16 + 2).to_be_bytes());
+        out.extend_from_slice(&tiff);
+        out.extend_from_slice(&jpeg[2..]);
+        out
+    }
+
+    /// Is pixel (x, y) of a planar `[3, side, side]` image more red than blue?
+    fn reddish(pixels: &[u8], side: usize, x: usize, y: usize) -> bool {
+        let i = y * side + x;
+        pixels[i] > pixels[2 * side * side + i]
+    }
+
+    #[test]
+    fn exif_orientation_is_applied() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("phone.jpg");
+        let upright = halves_jpeg(16, 8);
+        std::fs::write(&path, &upright).unwrap();
+        let plain = prepare(&path, 8).unwrap();
+        assert!(
+            reddish(&plain, 8, 0, 7) && !reddish(&plain, 8, 7, 0),
+            "no tag: as stored"
+        );
+        // 6 = "rotate 90 degrees clockwise to view": the red left half becomes the top half.
+        std::fs::write(&path, with_exif_orientation(&upright, 6)).unwrap();
+        let turned = prepare(&path, 8).unwrap();
+        assert!(
+            reddish(&turned, 8, 7, 0) && !reddish(&turned, 8, 0, 7),
+            "rotated upright"
+        );
+    }
+
+    #[test]
+    fn truncated_jpeg_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("partial.jpg");
+        fixtures::write_jpeg(&path, 64, 64);
+        let whole = std::fs::read(&path).unwrap();
+        assert!(prepare(&path, 16).is_ok(), "the whole file decodes");
+        for cut in [whole.len() / 2, whole.len() * 9 / 10] {
+            std::fs::write(&path, &whole[..cut]).unwrap();
+            let message = format!("{:#}", prepare(&path, 16).unwrap_err());
+            assert!(
+                message.starts_with("cannot decode JPEG"),
+                "cut at {cut}: {message}"
+            );
+        }
+        // A cut file whose EXIF thumbnail (in APP1, before the image) has its own end marker.
+        let mut thumb = whole[..2].to_vec();
+        let app1 = b"Exif\0\0\xff\xd8\xff\xda\0\x02\x12\x34\xff\xd9";
+        thumb.extend_from_slice(&[0xff, 0xe1, 0, app1.len() as u8 + 2]);
+        thumb.extend_from_slice(app1);
+        thumb.extend_from_slice(&whole[2..whole.len() / 2]);
+        std::fs::write(&path, &thumb).unwrap();
+        assert!(
+            prepare(&path, 16).is_err(),
+            "a thumbnail's end marker is not the image's"
+        );
+        let mut padded = whole[..whole.len() / 2].to_vec();
+        padded.resize(whole.len(), 0);
+        std::fs::write(&path, &padded).unwrap();
+        assert!(
+            prepare(&path, 16).is_err(),
+            "zero-filled tail of a preallocated download"
+        );
+        let mut trailer = whole.clone();
+        trailer.extend_from_slice(b"trailing data some phones append");
+        std::fs::write(&path, &trailer).unwrap();
+        assert!(
+            prepare(&path, 16).is_ok(),
+            "bytes after the end-of-image marker are fine"
+        );
     }
 
     #[test]

@@ -1,9 +1,6 @@
 //! The original dataset's layout: `tags.txt`, `filtered.txt` and `selected/<k>.jpg` (or `.png`).
 
-use std::fs;
 use std::path::{Path, PathBuf};
-
-use anyhow::Context;
 
 use super::line_errors::LineErrors;
 use super::listing::{Item, Listing};
@@ -18,8 +15,10 @@ pub(super) fn list(dir: &Path) -> anyhow::Result<Listing> {
     let filtered_file = dir.join("filtered.txt");
     let selected = dir.join("selected");
     let read = |file: &Path| {
-        fs::read_to_string(file)
-            .with_context(|| format!("cannot read {} ({LAYOUT})", file.display()))
+        if !file.is_file() {
+            anyhow::bail!("cannot read {}: no such file ({LAYOUT})", file.display());
+        }
+        crate::textfile::read(file)
     };
     let vocab = Vocabulary::parse(&read(&tags_file)?, &tags_file)?;
     let filtered = read(&filtered_file)?;
@@ -107,6 +106,8 @@ fn parse_filtered(
 
 #[cfg(test)]
 mod tests {
+    use std::fs;
+
     use super::super::fixtures;
     use super::*;
 
@@ -193,6 +194,27 @@ mod tests {
         let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(rels, ["selected/0.jpg", "selected/1.png"]);
         assert_eq!(listing.items[1].tags, [0, 0, 1, 1]);
+    }
+
+    #[test]
+    fn spreadsheet_saved_files_with_bom_and_crlf_read_like_plain_text() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::seed_folder(dir.path(), &["1000,red hair", "7,long hair,red eyes"]);
+        let bom_crlf = |text: &str| format!("\u{feff}{}", text.replace('\n', "\r\n"));
+        fs::write(dir.path().join("tags.txt"), bom_crlf(fixtures::TAGS)).unwrap();
+        let filtered = "1000,red hair\n7,long hair,red eyes\n";
+        fs::write(dir.path().join("filtered.txt"), bom_crlf(filtered)).unwrap();
+        let listing = list(dir.path()).unwrap();
+        assert_eq!(listing.vocab.unwrap().index_of("red hair"), Some(0));
+        let tags: Vec<&[u8]> = listing.items.iter().map(|i| i.tags.as_slice()).collect();
+        assert_eq!(tags, [&[1, 0, 0, 0][..], &[0, 0, 1, 1]]);
+        fs::write(
+            dir.path().join("filtered.txt"),
+            b"1000,red hair\n7,r\xf6d\n",
+        )
+        .unwrap();
+        let message = format!("{:#}", list(dir.path()).unwrap_err());
+        assert!(message.contains("filtered.txt:2:4: not UTF-8"), "{message}");
     }
 
     #[test]
