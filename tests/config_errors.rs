@@ -102,8 +102,9 @@ fn grid_key_that_names_no_setting() {
         &fixture("grid-unknown-key.toml"),
         &[],
         &[
+            "1 problem",
             "unknown key `train.lr_dd`",
-            "[grid] train.lr_dd[0]",
+            "[grid] train.lr_dd; did",
             "did you mean `train.lr_d`?",
         ],
     );

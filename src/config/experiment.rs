@@ -54,6 +54,21 @@ impl std::error::Error for ConfigErrors {}
 pub struct Overrides {
     pub env: Vec<(String, String)>,
     pub sets: Vec<String>,
+    /// Problems of `ANIGAN_*` variables that could not be read (not UTF-8).
+    pub env_problems: Vec<String>,
+}
+
+impl Overrides {
+    /// The process's `ANIGAN_*` variables and the given `--set` arguments. Variables of other
+    /// programs are never looked at, so one that is not UTF-8 cannot stop the runner.
+    pub fn from_environment(sets: Vec<String>) -> Self {
+        let (env, env_problems) = layers::env_vars(std::env::vars_os());
+        Self {
+            env,
+            sets,
+            env_problems,
+        }
+    }
 }
 
 /// One point of the grid, fully resolved and validated.
@@ -75,14 +90,21 @@ pub struct Experiment {
     pub variants: Vec<Variant>,
 }
 
-/// Reads, layers, checks and expands `file`. Every problem found is reported together.
+/// Most variants one experiment may have; a bigger grid is refused before it is expanded
+/// (documented in experiments/README.md).
+pub const MAX_VARIANTS: usize = 10_000;
+
+/// Reads, layers, checks and expands `file`. Every problem found is reported together: those of
+/// single settings, of rules across keys and of duplicate variants.
 pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigErrors> {
-    let text = std::fs::read_to_string(file).map_err(|e| {
+    let bytes = std::fs::read(file).map_err(|e| {
         ConfigErrors(vec![format!(
             "cannot read experiment file {}: {e}",
             file.display()
         )])
     })?;
+    let text =
+        crate::textfile::decode(&bytes, file).map_err(|e| ConfigErrors(vec![format!("{e:#}")]))?;
     let mut table = text
         .parse::<toml::Table>()
         .map_err(|e| ConfigErrors(vec![syntax_error(file, &text, &e)]))?;
@@ -105,6 +127,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
 
     let mut settings = layers::from_file(&table, file);
     settings.extend(layers::from_env(&overrides.env));
+    problems.extend(overrides.env_problems.iter().cloned());
     let (sets, set_problems) = layers::from_sets(&overrides.sets);
     settings.extend(sets);
     problems.extend(set_problems);
@@ -134,34 +157,32 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
             ));
         }
     }
-    let points = grid.points();
-    let mut checked = Vec::new();
-    for (key, value, what) in points.iter().flatten() {
-        if checked.contains(&(key, value)) {
-            continue;
-        }
-        checked.push((key, value));
-        problems.extend(check_setting(&grid_setting(file, key, value, what)));
-    }
-
     let name = experiment_name(file, &settings, &mut problems);
-    if !problems.is_empty() {
-        problems.dedup();
-        return Err(ConfigErrors(problems));
+    let count = grid.count();
+    if count.is_none_or(|n| n > MAX_VARIANTS) {
+        problems.push(format!(
+            "[grid] expands to {} variants, more than the {MAX_VARIANTS} one experiment may have, in {}; \
+             split it into several experiment files or shorten its lists",
+            count.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
+            file.display()
+        ));
+        return Err(ConfigErrors(dedup(problems)));
     }
+    let points = grid.points();
+    problems.extend(check_grid_values(file, &points));
 
     let mut variants = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
     for (index, point) in points.iter().enumerate() {
         let mut layered = settings.clone();
         layered.extend(point.iter().map(|(k, v, w)| grid_setting(file, k, v, w)));
-        let mut config = layers::extract(&layered).map_err(|e| ConfigErrors(vec![e]))?;
+        // A variant that does not even deserialize has its problem reported above already.
+        let Ok(mut config) = layers::extract(&layered) else {
+            continue;
+        };
         config.experiment.name = name.clone();
         for problem in validate::check_combined(&config) {
-            let problem = format!("{problem} in {}", file.display());
-            if !problems.contains(&problem) {
-                problems.push(problem);
-            }
+            problems.push(format!("{problem} in {}", file.display()));
         }
         let hash = config_hash(&config);
         if let Some(first) = seen.insert(hash.clone(), index) {
@@ -181,7 +202,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         });
     }
     if !problems.is_empty() {
-        return Err(ConfigErrors(problems));
+        return Err(ConfigErrors(dedup(problems)));
     }
     Ok(Experiment {
         file: file.to_path_buf(),
@@ -189,6 +210,43 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         grid_keys: grid_keys.into_iter().map(String::from).collect(),
         variants,
     })
+}
+
+/// Each distinct grid value checked once; a key that names no setting is reported once, not
+/// once per value.
+fn check_grid_values(file: &Path, points: &[super::grid::Point]) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut checked: Vec<(&String, &toml::Value)> = Vec::new();
+    let mut unknown: Vec<&String> = Vec::new();
+    for (key, value, what) in points.iter().flatten() {
+        if checked.contains(&(key, value)) || unknown.contains(&key) {
+            continue;
+        }
+        checked.push((key, value));
+        if !keys::is_known(key) {
+            unknown.push(key);
+            // "[grid] KEY[2]" names one value; name the key's list instead.
+            let what = what
+                .strip_suffix(']')
+                .and_then(|w| w.rsplit_once('['))
+                .map_or(what.as_str(), |(head, _)| head);
+            problems.extend(check_setting(&grid_setting(file, key, value, what)));
+            continue;
+        }
+        problems.extend(check_setting(&grid_setting(file, key, value, what)));
+    }
+    problems
+}
+
+/// `problems` without repeats, in first-seen order.
+fn dedup(problems: Vec<String>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for p in problems {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    out
 }
 
 /// `[rollback]` settings from `--set rollback.KEY=VALUE` alone (for `replay`, which has no file).
@@ -237,6 +295,11 @@ fn check_setting(s: &Setting) -> Vec<String> {
         return vec![format!("unknown key `{key}` {origin}{hint}")];
     }
     let got = &s.value;
+    if has_non_finite(got) {
+        return vec![format!(
+            "{key} must be a finite number (got {got}) {origin}; inf and nan are not settings"
+        )];
+    }
     match layers::extract(std::slice::from_ref(s)) {
         Ok(config) => validate::check(&config)
             .into_iter()
@@ -254,8 +317,41 @@ fn check_setting(s: &Setting) -> Vec<String> {
                 .map_or("must be >= 0".to_string(), |b| b.expected);
             vec![format!("{key} {expected} (got {got}) {origin}")]
         }
-        Err(reason) => vec![format!("{key}: {reason} {origin}")],
+        Err(reason) => vec![format!("{key}: {} {origin}", name_found(&reason, got))],
     }
+}
+
+/// A float that is inf or nan, also inside an array (`train.betas`).
+fn has_non_finite(value: &toml::Value) -> bool {
+    match value {
+        toml::Value::Float(f) => !f.is_finite(),
+        toml::Value::Array(items) => items.iter().any(has_non_finite),
+        _ => false,
+    }
+}
+
+/// Serde's type error in the user's words: it reads a TOML date-time (and a table) as a map,
+/// and names Rust types (`f64`) where a user thinks of a number.
+fn name_found(reason: &str, got: &toml::Value) -> String {
+    let mut text = reason.to_string();
+    let found = match got {
+        toml::Value::Datetime(d) => Some(format!("found the date-time {d}")),
+        toml::Value::Table(_) => Some("found a table".to_string()),
+        _ => None,
+    };
+    if let Some(found) = found {
+        text = text.replace("found map", &found);
+    }
+    for (rust, words) in [
+        ("expected f64", "expected a number"),
+        ("expected f32", "expected a number"),
+        ("expected u64", "expected a whole number >= 0"),
+        ("expected u32", "expected a whole number >= 0"),
+        ("expected usize", "expected a whole number >= 0"),
+    ] {
+        text = text.replace(rust, words);
+    }
+    text
 }
 
 fn is_negative(value: &toml::Value) -> bool {
@@ -345,8 +441,8 @@ mod tests {
         let file = dir.path().join("exp.toml");
         std::fs::write(&file, text).unwrap();
         let overrides = Overrides {
-            env: Vec::new(),
             sets: sets.iter().map(|s| s.to_string()).collect(),
+            ..Overrides::default()
         };
         resolve(&file, &overrides)
     }

@@ -75,6 +75,18 @@ impl Grid {
         keys
     }
 
+    /// How many variants `points` gives, computed without building them; None past `usize`.
+    pub fn count(&self) -> Option<usize> {
+        let product = if self.axes.is_empty() {
+            usize::from(self.include.is_empty())
+        } else {
+            self.axes
+                .iter()
+                .try_fold(1usize, |n, (_, values)| n.checked_mul(values.len()))?
+        };
+        product.checked_add(self.include.len())
+    }
+
     /// The variants' grid values: the cartesian product (first axis slowest), then the includes.
     /// An empty grid gives one variant with no values.
     pub fn points(&self) -> Vec<Point> {
@@ -184,6 +196,22 @@ mod tests {
     #[test]
     fn empty_grid_is_one_variant() {
         assert_eq!(grid("").points(), vec![Vec::new()]);
+    }
+
+    #[test]
+    fn count_matches_the_points_without_building_them() {
+        for text in [
+            "",
+            "a = [1, 2]\nb = [1, 2, 3]",
+            "[[include]]\nx = 1",
+            "a = [1, 2]\n[[include]]\nx = 1",
+        ] {
+            let g = grid(text);
+            assert_eq!(g.count(), Some(g.points().len()), "{text:?}");
+        }
+        let ten = (0..10).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        let huge: String = (0..30).map(|k| format!("k{k} = [{ten}]\n")).collect();
+        assert_eq!(grid(&huge).count(), None, "10^30 overflows");
     }
 
     #[test]

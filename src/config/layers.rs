@@ -83,6 +83,29 @@ pub fn from_env(vars: &[(String, String)]) -> Vec<Setting> {
         .collect()
 }
 
+/// The `ANIGAN_*` variables among `vars` (the process environment), and a problem for each one
+/// whose name or value is not UTF-8. Other variables are skipped unread.
+pub fn env_vars(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> (Vec<(String, String)>, Vec<String>) {
+    let (mut found, mut problems) = (Vec::new(), Vec::new());
+    for (name, value) in vars {
+        if !name.as_encoded_bytes().starts_with(ENV_PREFIX.as_bytes()) {
+            continue;
+        }
+        match (name.to_str(), value.to_str()) {
+            (Some(n), Some(v)) => found.push((n.to_string(), v.to_string())),
+            _ => problems.push(format!(
+                "environment variable {} has a value that is not UTF-8 text ({}); set it again \
+                 as text or unset it",
+                name.to_string_lossy(),
+                value.to_string_lossy()
+            )),
+        }
+    }
+    (found, problems)
+}
+
 /// Settings from `--set KEY=VALUE` arguments, and a problem for each argument of another shape.
 pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
     let mut settings = Vec::new();
@@ -167,6 +190,25 @@ mod tests {
         assert_eq!(settings.len(), 1);
         assert_eq!(settings[0].key, "train.lr_d");
         assert_eq!(settings[0].value, toml::Value::Float(1e-4));
+    }
+
+    #[test]
+    fn env_vars_skip_others_and_report_bad_anigan_values() {
+        use std::ffi::OsString;
+        use std::os::unix::ffi::OsStringExt;
+        let bad = || OsString::from_vec(b"caf\xe9".to_vec());
+        let vars = vec![
+            (OsString::from("LANG_LEGACY"), bad()),
+            (OsString::from("ANIGAN_TRAIN__LR_D"), OsString::from("1e-4")),
+            (OsString::from("ANIGAN_TRAIN__P0"), bad()),
+        ];
+        let (found, problems) = env_vars(vars.into_iter());
+        assert_eq!(
+            found,
+            [("ANIGAN_TRAIN__LR_D".to_string(), "1e-4".to_string())]
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("ANIGAN_TRAIN__P0"), "{problems:?}");
     }
 
     #[test]

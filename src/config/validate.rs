@@ -113,12 +113,17 @@ pub fn check_combined(config: &Config) -> Vec<String> {
     out
 }
 
-pub const SAFE_NAME_RULE: &str =
-    "must be a safe directory name: letters, digits, '.', '_' and '-', not '.' or '..'";
+pub const SAFE_NAME_RULE: &str = "must be a safe directory name: letters, digits, '.', '_' \
+     and '-', not '.' or '..', at most 255 characters";
 
-/// Letters, digits, `.`, `_`, `-`; not `.` or `..`: safe as one path component everywhere.
+/// The longest file name (path component) of Linux, macOS and Windows file systems, in bytes.
+pub const NAME_MAX: usize = 255;
+
+/// Letters, digits, `.`, `_`, `-`; not `.` or `..`; at most `NAME_MAX` bytes: safe as one path
+/// component everywhere.
 pub fn is_safe_dir_name(name: &str) -> bool {
     !name.is_empty()
+        && name.len() <= NAME_MAX
         && name != "."
         && name != ".."
         && name
@@ -200,7 +205,8 @@ mod tests {
         for ok in ["sweep", "a.b_c-1", "x..y"] {
             assert!(is_safe_dir_name(ok), "{ok}");
         }
-        for bad in ["", ".", "..", "a b", "a/b", "ä", "a\\b"] {
+        assert!(is_safe_dir_name(&"n".repeat(255)), "255 bytes fit");
+        for bad in ["", ".", "..", "a b", "a/b", "ä", "a\\b", &"n".repeat(256)] {
             assert!(!is_safe_dir_name(bad), "{bad:?}");
         }
     }
