@@ -1,6 +1,10 @@
-//! Named exit codes, so scripts and CI can tell a bad config from a failed or collapsed run.
+//! Named exit codes, so scripts and CI can tell a bad config from a failed or collapsed run, and
+//! the one place that maps an error to its code.
 
+use std::fmt;
 use std::process::ExitCode;
+
+use crate::config::ConfigErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
@@ -17,5 +21,62 @@ pub enum Exit {
 impl From<Exit> for ExitCode {
     fn from(e: Exit) -> Self {
         ExitCode::from(e as u8)
+    }
+}
+
+/// What the user asked for cannot be done as asked: a path that is not what the command needs,
+/// a device that is not there, a file in no known format. Exit code 2, like `ConfigErrors`.
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl fmt::Display for UsageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+/// A `UsageError` as an `anyhow::Error`, for `?` and `map_err`.
+pub fn usage(message: impl fmt::Display) -> anyhow::Error {
+    UsageError(message.to_string()).into()
+}
+
+/// The exit code for a command that ended with `error`: `Usage` when a settings or usage error
+/// is anywhere in its chain (context added on the way up does not hide it), else `Failed`.
+pub fn code_of(error: &anyhow::Error) -> Exit {
+    let is_usage = error
+        .chain()
+        .any(|e| e.is::<UsageError>() || e.is::<ConfigErrors>());
+    if is_usage { Exit::Usage } else { Exit::Failed }
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    use super::*;
+
+    #[test]
+    fn usage_and_settings_errors_map_to_2_through_context() {
+        let rows: [(anyhow::Error, Exit, &str); 4] = [
+            (usage("no such run"), Exit::Usage, "usage error"),
+            (
+                ConfigErrors(vec!["bad".into()]).into(),
+                Exit::Usage,
+                "settings error",
+            ),
+            (
+                Err::<(), _>(usage("x"))
+                    .context("while reading")
+                    .unwrap_err(),
+                Exit::Usage,
+                "wrapped in context",
+            ),
+            (anyhow::anyhow!("disk full"), Exit::Failed, "anything else"),
+        ];
+        for (error, want, why) in rows {
+            assert_eq!(code_of(&error), want, "{why}");
+        }
     }
 }

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use anigan_runner::cli::{Cli, with_default_subcommand};
 use anigan_runner::commands;
 use anigan_runner::config::ConfigErrors;
-use anigan_runner::exit::Exit;
+use anigan_runner::exit;
 use clap::Parser;
 
 fn main() -> ExitCode {
@@ -18,13 +18,14 @@ fn main() -> ExitCode {
     let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
     match commands::dispatch(cli) {
         Ok(exit) => exit.into(),
-        Err(e) if e.is::<ConfigErrors>() => {
-            eprint!("error: {e}");
-            Exit::Usage.into()
-        }
         Err(e) => {
-            eprintln!("error: {e:#}");
-            Exit::Failed.into()
+            // A settings error lists its problems on lines of their own.
+            if e.is::<ConfigErrors>() {
+                eprint!("error: {e}");
+            } else {
+                eprintln!("error: {e:#}");
+            }
+            exit::code_of(&e).into()
         }
     }
 }

@@ -22,6 +22,16 @@ fn synth_command(args: &SynthArgs) -> Result<Exit> {
     if args.count == 0 {
         problems.push("--count must be at least 1".to_string());
     }
+    if let Some(out) = &args.out {
+        let empty_dir = std::fs::read_dir(out).is_ok_and(|mut e| e.next().is_none());
+        if out.exists() && !empty_dir {
+            problems.push(format!(
+                "--out {} already exists and is not an empty folder: choose another output path \
+                 or remove it first",
+                out.display()
+            ));
+        }
+    }
     if !problems.is_empty() {
         return Err(ConfigErrors(problems).into());
     }

@@ -3,10 +3,19 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
-use crate::exit::Exit;
-use crate::report;
+use crate::exit::{Exit, usage};
+use crate::report::{self, manifest};
 
 pub fn report(args: &ReportArgs) -> Result<Exit> {
+    let dir = &args.dir;
+    if !dir.join(manifest::FILE).is_file() && !dir.join("runs").is_dir() {
+        return Err(usage(format!(
+            "{} is not an experiment's results directory (no {} and no runs/): pass \
+             RESULTS/EXPERIMENT, e.g. results/smoke",
+            dir.display(),
+            manifest::FILE
+        )));
+    }
     let written = report::write_report(&args.dir)?;
     eprintln!(
         "report: {} ({} files written; summary.csv, report.md and charts/ beside it)",

@@ -8,7 +8,7 @@ use crate::cli::RunArgs;
 use crate::config::{self, ConfigErrors, DataSection, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::eval::{self, Evaluator};
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use crate::report::manifest::{self, Manifest};
 use crate::store::RunDir;
 use crate::store::status::{State, Status};
@@ -16,12 +16,10 @@ use crate::train::{self, DeviceImages, Job, Outcome};
 use crate::{fsx, progress};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
-    let overrides = Overrides {
-        env: std::env::vars().collect(),
-        sets: args.sets.clone(),
-    };
+    let overrides = Overrides::from_environment(args.sets.clone());
     let experiment = config::resolve(&args.experiment, &overrides)?;
     let selected = select(&experiment, &args.variants)?;
+    data::check_paths(selected.iter().map(|v| &v.config.data))?;
     if args.dry_run {
         print!("{}", plan(&experiment, &selected));
         return Ok(Exit::Success);
@@ -39,7 +37,7 @@ struct Tally {
 }
 
 fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> Result<Exit> {
-    let device = train::device::select(args.device)?;
+    let device = train::device::select(args.device).map_err(|e| exit::usage(format!("{e:#}")))?;
     let threads = train::device::set_cpu_threads(selected[0].config.train.threads);
     let exp_dir = args.results.join(&experiment.name);
     eprintln!(
@@ -292,9 +290,8 @@ fn train_variant(
 
 /// Records a failure in status.json so a report can say which variant failed and why.
 fn mark_failed(dir: &RunDir, variant: &Variant, error: &anyhow::Error) {
-    if !dir.root.exists() {
-        return;
-    }
+    // Also when the variant failed before its directory existed (its data could not be loaded):
+    // the report then lists it as failed with this reason, not as never started.
     let previous = Status::read(&dir.status()).ok().flatten();
     let status = Status {
         state: State::Failed,

@@ -9,7 +9,7 @@ use tch::{Device, Kind, Tensor, nn};
 use crate::cli::SampleArgs;
 use crate::config::{Arch, Config, ConfigErrors};
 use crate::data::Vocabulary;
-use crate::exit::Exit;
+use crate::exit::{Exit, usage};
 use crate::store::RunDir;
 use crate::store::checkpoints::{self, Saved};
 use crate::train::{self, samples};
@@ -19,11 +19,11 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     let dir = RunDir {
         root: args.run_dir.clone(),
     };
-    let text = std::fs::read_to_string(dir.config()).with_context(|| {
-        format!(
+    let text = std::fs::read_to_string(dir.config()).map_err(|_| {
+        usage(format!(
             "{} is not a run directory (results/<experiment>/runs/<id>): no config.toml",
             args.run_dir.display()
-        )
+        ))
     })?;
     let config: Config =
         toml::from_str(&text).with_context(|| format!("cannot read {}", dir.config().display()))?;
@@ -45,7 +45,8 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         return Err(ConfigErrors(vec!["--count must be at least 1".into()]).into());
     }
     let saved = checkpoints::list(&dir.checkpoints())?;
-    let chosen = choose(&saved, &args.epoch)?;
+    // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
+    let chosen = choose(&saved, &args.epoch).map_err(|e| usage(format!("{e:#}")))?;
     let n_tags = vocab.as_ref().map_or(0, |v| v.len() as i64);
     let cfg = train::net_config(&config, n_tags)?;
     let mut vs = nn::VarStore::new(Device::Cpu);
@@ -89,8 +90,8 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
 /// quality-reference.json records.
 fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
     let path = dir.tags();
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        return Vocabulary::parse(&text, &path);
+    if path.is_file() {
+        return Vocabulary::parse(&crate::textfile::read(&path)?, &path);
     }
     let reference = std::fs::read_to_string(dir.quality_reference()).ok();
     let groups = reference

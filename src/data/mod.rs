@@ -23,7 +23,7 @@ mod vocab;
 mod fixtures;
 
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
-pub use from_config::{DataRoot, load_dataset};
+pub use from_config::{DataRoot, check_paths, load_dataset};
 pub use load::load;
 pub use options::{LoadOptions, Source};
 pub use vocab::Vocabulary;

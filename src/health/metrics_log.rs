@@ -5,10 +5,15 @@ use anyhow::{Context, Result, bail};
 use super::stats::{EpochStats, Segment};
 
 /// Splits rows into segments: a new one starts when `attempt` changes or `epoch` does not
-/// increase (a rollback replays epochs). Empty cells read as missing values.
+/// increase (a rollback replays epochs). Empty cells read as missing values. A file saved by a
+/// spreadsheet reads too: a BOM, CRLF, and `;` or tab separators (then `0,5` is a number).
 pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+    let delimiter = super::replay::csv_delimiter(header).unwrap_or(b',');
     let mut rdr = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
+        .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let headers = rdr.headers().context("metrics.csv header")?.clone();
     let col = |name: &str| headers.iter().position(|h| h == name);
@@ -48,7 +53,8 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
         let num = |idx: Option<usize>, name: &str| -> Result<Option<f64>> {
             cell(idx)
                 .map(|s| {
-                    s.parse::<f64>()
+                    decimal(s, delimiter)
+                        .parse::<f64>()
                         .with_context(|| format!("metrics.csv line {line}: {name} {s:?}"))
                 })
                 .transpose()
@@ -97,6 +103,15 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
     Ok(segments)
 }
 
+/// `0,5` is a decimal comma where `,` is not the separator (as `;`-separated exports write it).
+fn decimal(cell: &str, delimiter: u8) -> std::borrow::Cow<'_, str> {
+    if delimiter != b',' && cell.contains(',') {
+        cell.replace(',', ".").into()
+    } else {
+        cell.into()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +152,23 @@ mod tests {
             ),
         ];
         for (got, want, why) in cases {
+            assert_eq!(got, want, "{why}");
+        }
+    }
+
+    #[test]
+    fn spreadsheet_exports_read_like_the_original() {
+        // Debug text, because the NaN loss is not equal to itself.
+        let want = format!("{:?}", parse_metrics_csv(CSV).unwrap());
+        let semicolons = CSV.replace(',', ";").replace("0.", "0,");
+        let tabs = CSV.replace(',', "\t");
+        let bom_crlf = format!("\u{feff}{}", CSV.replace('\n', "\r\n"));
+        for (text, why) in [
+            (semicolons, "; and decimal commas"),
+            (tabs, "tabs"),
+            (bom_crlf, "BOM and CRLF"),
+        ] {
+            let got = format!("{:?}", parse_metrics_csv(&text).unwrap());
             assert_eq!(got, want, "{why}");
         }
     }

@@ -24,7 +24,8 @@ pub use kind::{Kind, ParseKindError, Verdict};
 pub use metrics_log::parse_metrics_csv;
 pub use policy::{Action, Change, CheckpointInfo, Hyper, decide, format_changes};
 pub use replay::{
-    Episode, LogFormat, detect_format, episodes_json, episodes_table, parse_log, replay,
+    Episode, FORMATS_TRIED, LogFormat, csv_delimiter, detect_format, episodes_json, episodes_table,
+    parse_log, replay,
 };
 pub use seed_log::parse_seed_log;
 pub use stats::{EpochStats, RealReference, Segment};

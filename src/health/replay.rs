@@ -27,22 +27,45 @@ pub enum LogFormat {
     MetricsCsv,
 }
 
-/// A CSV header naming `epoch` and `g_acc` on the first non-empty line means metrics.csv.
-pub fn detect_format(text: &str) -> LogFormat {
+/// What each format needs, for the message when a file is in neither.
+pub const FORMATS_TRIED: &str = "metrics.csv (a header row naming epoch, d_acc_real, d_acc_fake \
+    and g_acc, separated by `,`, `;` or tabs, then a row per epoch) and the original training \
+    log (`Acc:` and `GAcc:` lines, then an `epoch:N/M` line per epoch)";
+
+/// The format of a log, looking past a byte-order mark: a header naming `epoch` and `g_acc` on
+/// the first non-empty line (`,`, `;` or tab separated) means metrics.csv, an `epoch:N/M`
+/// marker line the original training log. None: neither (a README, an unrelated CSV).
+pub fn detect_format(text: &str) -> Option<LogFormat> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let first = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
-    let cols: Vec<&str> = first.split(',').map(str::trim).collect();
-    if cols.contains(&"epoch") && cols.contains(&"g_acc") {
-        LogFormat::MetricsCsv
+    if csv_delimiter(first).is_some() {
+        Some(LogFormat::MetricsCsv)
+    } else if text.lines().any(|l| l.starts_with("epoch:")) {
+        Some(LogFormat::SeedLog)
     } else {
-        LogFormat::SeedLog
+        None
     }
 }
 
-/// Parses either format, chosen by `detect_format`.
+/// The separator of a metrics.csv header line: the first of `,`, `;`, tab that splits it into
+/// cells naming `epoch` and `g_acc` (spreadsheets in many locales save with `;`).
+pub fn csv_delimiter(header: &str) -> Option<u8> {
+    [b',', b';', b'\t'].into_iter().find(|&d| {
+        let cols: Vec<&str> = header
+            .split(d as char)
+            .map(|c| c.trim().trim_matches('"'))
+            .collect();
+        cols.contains(&"epoch") && cols.contains(&"g_acc")
+    })
+}
+
+/// Parses either format, chosen by `detect_format`; a file in neither is an error naming
+/// what each format needs.
 pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
     match detect_format(text) {
-        LogFormat::MetricsCsv => parse_metrics_csv(text),
-        LogFormat::SeedLog => parse_seed_log(text),
+        Some(LogFormat::MetricsCsv) => parse_metrics_csv(text),
+        Some(LogFormat::SeedLog) => parse_seed_log(text),
+        None => anyhow::bail!("the file is in no known log format; tried {FORMATS_TRIED}"),
     }
 }
 
@@ -115,24 +138,51 @@ mod tests {
         let rows = [
             (
                 "step,epoch,attempt,d_acc_real,d_acc_fake,g_acc\n",
-                LogFormat::MetricsCsv,
+                Some(LogFormat::MetricsCsv),
                 "csv header",
             ),
             (
                 "\n epoch , g_acc\n",
-                LogFormat::MetricsCsv,
+                Some(LogFormat::MetricsCsv),
                 "leading blank line and spaces",
             ),
             (
+                "\u{feff}step,epoch,d_acc_real,d_acc_fake,g_acc\r\n1,1,0.5,0.5,0.5\r\n",
+                Some(LogFormat::MetricsCsv),
+                "spreadsheet: BOM and CRLF",
+            ),
+            (
+                "epoch;d_acc_real;d_acc_fake;g_acc\n1;0,5;0,5;0,5\n",
+                Some(LogFormat::MetricsCsv),
+                "semicolon separated",
+            ),
+            (
+                "\"epoch\"\t\"g_acc\"\n",
+                Some(LogFormat::MetricsCsv),
+                "tab separated, quoted",
+            ),
+            (
                 "epoch:560/1000\n\tD_epoch:0/1: \tAcc:1.0, 0.9\n",
-                LogFormat::SeedLog,
+                Some(LogFormat::SeedLog),
                 "seed marker",
             ),
-            ("Drive already mounted\n", LogFormat::SeedLog, "preamble"),
+            (
+                "Drive already mounted\n\tG_epoch:0/1: GAcc:0.5\n\nepoch:3/9\n",
+                Some(LogFormat::SeedLog),
+                "preamble, then a marker",
+            ),
+            ("# anigan-runner\n\nA batch runner.\n", None, "a README"),
+            ("name,value\nlr,0.1\n", None, "another CSV"),
+            ("", None, "empty"),
         ];
         for (text, want, why) in rows {
             assert_eq!(detect_format(text), want, "{why}");
         }
+        let err = parse_log("# README\n").unwrap_err().to_string();
+        assert!(
+            err.contains("metrics.csv") && err.contains("epoch:N/M"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -26,6 +26,14 @@ pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> Str
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
+    let with_reasons: Vec<&Summary> = summaries.iter().filter(|s| s.reason.is_some()).collect();
+    if !with_reasons.is_empty() {
+        out += "\n";
+    }
+    for s in with_reasons {
+        let reason = s.reason.as_deref().unwrap_or_default();
+        out += &format!("- {} {}: {}\n", s.id, s.state, md_cell(reason));
+    }
     out += &format!(
         "\nRanked by {}. An epoch is in balance when D real, D fake and G accuracy all lie in \
          [0.05, 0.95] (neither side has won). Charts, samples and events: report.html.\n",

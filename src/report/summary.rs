@@ -70,6 +70,8 @@ pub struct Summary {
     pub images_per_sec: Option<f64>,
     /// The ranking figure (see `Figure`).
     pub figure: Option<f64>,
+    /// Why a failed variant failed (status.json's reason).
+    pub reason: Option<String>,
 }
 
 pub fn in_balance(row: &Row) -> bool {
@@ -117,6 +119,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             Figure::Swd => final_swd,
             Figure::Balance => balance_share,
         },
+        reason: run.status.as_ref().and_then(|s| s.reason.clone()),
     }
 }
 
@@ -180,6 +183,7 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
         .into_iter()
         .chain(grid_keys.iter().map(String::as_str))
         .chain(FIXED_COLUMNS.iter().copied())
+        .chain(["reason"])
         .collect();
     w.write_record(&header).expect("in-memory CSV");
     for s in rows {
@@ -187,6 +191,7 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
             .into_iter()
             .chain(s.grid.iter().cloned())
             .chain(cells(s))
+            .chain([s.reason.clone().unwrap_or_default()])
             .collect();
         w.write_record(&record).expect("in-memory CSV");
     }
@@ -284,7 +289,8 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50"
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,",
+            "the reason column is empty unless the variant failed"
         );
     }
 

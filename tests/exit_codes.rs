@@ -1,0 +1,199 @@
+//! The exit-code contract of README.md, command by command: 0 done, 1 a variant failed, 2 bad
+//! settings or command line (nothing written), 3 a variant collapsed.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn runner() -> Command {
+    Command::cargo_bin("anigan-runner").unwrap()
+}
+
+/// Runs `args` (`{tmp}` is replaced by a fresh temporary folder) and returns (code, stderr).
+fn outcome(args: &[&str], tmp: &Path) -> (i32, String) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{tmp}", &tmp.to_string_lossy()))
+        .collect();
+    let out = runner().args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+#[test]
+fn every_command_exits_2_on_a_usage_problem() {
+    let readme = root().join("README.md");
+    let smoke = root().join("experiments/smoke.toml");
+    let missing_folder = root().join("tests/fixtures/inputs/missing-folder.toml");
+    let rows: Vec<(Vec<&str>, &str, &str)> = vec![
+        (
+            vec![
+                "run",
+                missing_folder.to_str().unwrap(),
+                "--results",
+                "{tmp}/results",
+            ],
+            "no such folder; check [data] path",
+            "run: a [data] path that does not exist",
+        ),
+        (
+            vec![
+                smoke.to_str().unwrap(),
+                "--device",
+                "cuda:9",
+                "--results",
+                "{tmp}/results",
+            ],
+            "cuda:9",
+            "run: a device that is not there",
+        ),
+        (
+            vec!["run", "{tmp}/no-such.toml", "--results", "{tmp}/results"],
+            "cannot read experiment file",
+            "run: no such experiment file",
+        ),
+        (
+            vec!["run", smoke.to_str().unwrap(), "--bogus-flag"],
+            "--bogus-flag",
+            "run: unknown flag",
+        ),
+        (
+            vec!["report", "{tmp}"],
+            "not an experiment's results directory",
+            "report: a folder that is not an experiment's",
+        ),
+        (
+            vec!["report", "{tmp}/nothing-here"],
+            "not an experiment's results directory",
+            "report: no such folder",
+        ),
+        (
+            vec!["sample", "{tmp}", "--out", "{tmp}/grid.png"],
+            "not a run directory",
+            "sample: a folder that is not a run",
+        ),
+        (
+            vec!["replay", readme.to_str().unwrap()],
+            "neither format tried",
+            "replay: a README",
+        ),
+        (
+            vec!["replay", "{tmp}/no-such.csv"],
+            "no-such.csv",
+            "replay: no such file",
+        ),
+        (
+            vec!["data", "synth", "--count", "0", "--out", "{tmp}/faces"],
+            "--count must be at least 1",
+            "data synth: bad count",
+        ),
+        (
+            vec![
+                "data",
+                "synth",
+                "--count",
+                "4",
+                "--out",
+                readme.to_str().unwrap(),
+            ],
+            "already exists and is not an empty folder",
+            "data synth: output in the way",
+        ),
+    ];
+    for (args, expected, why) in rows {
+        let tmp = tempfile::tempdir().unwrap();
+        let (code, stderr) = outcome(&args, tmp.path());
+        assert_eq!(code, 2, "{why}: {stderr}");
+        assert!(stderr.contains(expected), "{why}: {stderr}");
+        assert!(!tmp.path().join("results").exists(), "{why}: wrote results");
+        assert!(!tmp.path().join("grid.png").exists(), "{why}: wrote a grid");
+    }
+}
+
+/// A replay log written as a spreadsheet would save `csv`: BOM, CRLF, `;` and decimal commas.
+fn spreadsheet(csv: &str) -> String {
+    let body = csv
+        .replace(',', ";")
+        .replace("0.", "0,")
+        .replace('\n', "\r\n");
+    format!("\u{feff}{body}")
+}
+
+#[test]
+fn replay_reads_spreadsheet_exports_and_refuses_files_without_epochs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut csv = "epoch,attempt,d_acc_real,d_acc_fake,g_acc\n".to_string();
+    for epoch in 1..=40 {
+        let g = if epoch > 10 { "0.0" } else { "0.6" };
+        csv += &format!("{epoch},0,0.9,0.95,{g}\n");
+    }
+    let plain = tmp.path().join("metrics.csv");
+    let saved = tmp.path().join("metrics-excel.csv");
+    std::fs::write(&plain, &csv).unwrap();
+    std::fs::write(&saved, spreadsheet(&csv)).unwrap();
+    let replay = |file: &PathBuf| {
+        let out = runner().arg("replay").arg(file).output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        (
+            out.status.code(),
+            stdout.lines().skip(1).collect::<Vec<_>>().join("\n"),
+        )
+    };
+    let (code, table) = replay(&plain);
+    assert_eq!(code, Some(0));
+    assert!(table.contains("g_failure"), "{table}");
+    assert_eq!(
+        replay(&saved),
+        (Some(0), table),
+        "the spreadsheet copy replays the same"
+    );
+
+    let header_only = tmp.path().join("empty.csv");
+    std::fs::write(&header_only, "epoch,d_acc_real,d_acc_fake,g_acc\r\n").unwrap();
+    let (code, stderr) = outcome(&["replay", header_only.to_str().unwrap()], tmp.path());
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.contains("no complete epoch"), "{stderr}");
+}
+
+#[test]
+fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let empty = tmp.path().join("no-images");
+    std::fs::create_dir(&empty).unwrap();
+    std::fs::write(empty.join("notes.txt"), "no images here").unwrap();
+    let file = tmp.path().join("empty.toml");
+    std::fs::write(
+        &file,
+        format!(
+            "[experiment]\nepochs = 1\n[data]\nsource = \"folder\"\npath = {:?}\nimage_size = 16\n",
+            empty.to_str().unwrap()
+        ),
+    )
+    .unwrap();
+    let results = tmp.path().join("results");
+    let out = runner()
+        .arg(&file)
+        .arg("--results")
+        .arg(&results)
+        .args(["--device", "cpu", "--data-dir"])
+        .arg(tmp.path().join("data"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let exp = results.join("empty");
+    let summary = std::fs::read_to_string(exp.join("summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(summary.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let row = rows.records().next().unwrap().unwrap();
+    let cell = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
+    assert_eq!(cell("status"), "failed", "{summary}");
+    assert!(cell("reason").contains("no images in"), "{summary}");
+    let report = std::fs::read_to_string(exp.join("report.md")).unwrap();
+    assert!(report.contains("failed: no images in"), "{report}");
+    assert!(!report.contains("not started"), "{report}");
+}
