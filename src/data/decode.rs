@@ -1,6 +1,10 @@
 //! Decodes every listed image in parallel into one dataset; unreadable images are skipped.
 
+use std::sync::atomic::{AtomicU64, Ordering};
+
 use rayon::prelude::*;
+
+use crate::progress;
 
 use super::listing::Listing;
 use super::prepare::prepare;
@@ -33,11 +37,24 @@ impl Decoded {
 }
 
 pub(super) fn decode_all(listing: &Listing, size: u32, warn: &mut dyn FnMut(String)) -> Decoded {
+    let bar = progress::counter(
+        listing.items.len() as u64,
+        &format!(
+            "decoding {} images to {size} px (once; cached afterwards)",
+            listing.items.len()
+        ),
+    );
+    let done = AtomicU64::new(0);
     let results: Vec<anyhow::Result<Vec<u8>>> = listing
         .items
         .par_iter()
-        .map(|item| prepare(&item.path, size))
+        .map(|item| {
+            let pixels = prepare(&item.path, size);
+            bar.advance_to(done.fetch_add(1, Ordering::Relaxed) + 1);
+            pixels
+        })
         .collect();
+    bar.finish();
     let mut decoded = Decoded {
         size,
         len: 0,

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, ModuleT, OptimizerConfig};
 use tch::{Kind, Tensor};
 
-use crate::checkpoint;
 use crate::data::Vocabulary;
 use crate::train::DeviceImages;
+use crate::{checkpoint, progress};
 
 const FORMAT: u32 = 1;
 const FEATURES: i64 = 128;
@@ -258,7 +258,17 @@ fn fit(c: &mut TagClassifier, train: &DeviceImages) -> Result<()> {
     tch::manual_seed(SEED);
     let mut opt = nn::Adam::default().build(&c.vs, LR)?;
     let b = BATCH.min(train.len);
-    for _ in 0..EPOCHS {
+    let batches = (train.len / b) as u64;
+    // Minutes on a CPU, once per dataset: say so, and show how far it is.
+    let bar = progress::counter(
+        u64::from(EPOCHS) * batches,
+        &format!(
+            "training the tag classifier for quality figures ({EPOCHS} epochs over {} images; \
+             once per dataset, then cached)",
+            train.len
+        ),
+    );
+    for epoch in 0..EPOCHS {
         let order = train.permutation();
         for i in 0..train.len / b {
             let x = train.batch(&order, i * b, b);
@@ -279,8 +289,10 @@ fn fit(c: &mut TagClassifier, train: &DeviceImages) -> Result<()> {
                 loss += (ce * &m).sum(Kind::Float) / m.sum(Kind::Float).clamp_min(1.0);
             }
             opt.backward_step(&loss);
+            bar.advance_to(u64::from(epoch) * batches + i as u64 + 1);
         }
     }
+    bar.finish();
     Ok(())
 }
 
