@@ -78,8 +78,8 @@ fn table_output_and_bad_settings() {
         .unwrap()
         .args(["replay", "no-such.log"])
         .assert()
-        .code(1)
-        .stderr(predicate::str::contains("cannot read log no-such.log"));
+        .code(2)
+        .stderr(predicate::str::contains("cannot read no-such.log"));
 }
 
 #[test]
