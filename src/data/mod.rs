@@ -2,7 +2,8 @@
 //!
 //! `load` lists the source (`seed_layout`, `folder`), fingerprints it (`fingerprint`), reads the
 //! decoded dataset from the cache or decodes it in parallel (`decode`, `prepare`) and writes the
-//! cache (`cache`), then splits off a seeded holdout and training subset (`split`).
+//! cache (`cache`), then splits off a seeded holdout and training subset (`split`). `paths`
+//! checks the `[data]` paths before a run writes anything.
 
 mod cache;
 mod dataset;
@@ -14,6 +15,7 @@ mod line_errors;
 mod listing;
 mod load;
 mod options;
+mod paths;
 mod prepare;
 mod seed_layout;
 mod split;
@@ -23,7 +25,8 @@ mod vocab;
 mod fixtures;
 
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
-pub use from_config::{DataRoot, check_paths, load_dataset};
+pub use from_config::{DataRoot, load_dataset};
 pub use load::load;
 pub use options::{LoadOptions, Source};
+pub use paths::check_paths;
 pub use vocab::Vocabulary;
