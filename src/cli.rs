@@ -39,6 +39,9 @@ pub enum Command {
     Report(ReportArgs),
     /// Generate a grid of images from a trained run's checkpoint (CGAN: for given tags).
     Sample(SampleArgs),
+    /// Submit an experiment's unfinished variants to Slurm as one job array (requeued on
+    /// time limits and preemption).
+    Slurm(SlurmArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -200,6 +203,73 @@ pub struct SampleArgs {
     pub out: PathBuf,
 }
 
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner slurm experiments/sweep.toml --dry-run\n  \
+    anigan-runner slurm experiments/sweep.toml --time 04:00:00 --gpus-per-task 1 \\\n      \
+      --cpus-per-task 4 --max-parallel 8 --sbatch-arg=--partition=gpu\n  \
+    anigan-runner status results/sweep\n\n\
+    Writes results/<experiment>/slurm/: sweep.sbatch (the batch script), variants-<hash>.txt\n\
+    (the ids array task k trains: line k+1), submissions.jsonl, and the tasks' logs\n\
+    <job>_<task>.out. Each task runs `anigan-runner run EXP --variant ID`. Slurm sends USR1\n\
+    --signal-lead seconds before the time limit: the runner finishes its epoch, writes a\n\
+    checkpoint and requeues its own task, which then resumes exactly. Running the same\n\
+    command again submits only the variants neither finished nor still queued.")]
+pub struct SlurmArgs {
+    /// The experiment file (TOML); see experiments/README.md for every key.
+    #[arg(value_name = "EXPERIMENT.toml")]
+    pub experiment: PathBuf,
+
+    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable); passed on to every task.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Print the batch script and write nothing, submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Directory that receives results/<experiment>/... (on a file system every node sees).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+
+    /// Where generated datasets and caches are kept (on a file system every node sees).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Where each task trains: auto (CUDA when present), cpu, cuda or cuda:N.
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: DeviceChoice,
+
+    /// Submit only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
+    #[arg(long = "variant", value_name = "SEL")]
+    pub variants: Vec<String>,
+
+    /// At most K array tasks run at once (`--array=0-N%K`).
+    #[arg(long, value_name = "K")]
+    pub max_parallel: Option<usize>,
+
+    /// Each task's time limit (sbatch --time: MM, HH:MM:SS, D-HH:MM:SS, ...).
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+
+    /// CPU cores per task; the runner uses that many libtorch threads.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub cpus_per_task: u32,
+
+    /// GPUs per task (none by default).
+    #[arg(long, value_name = "N")]
+    pub gpus_per_task: Option<u32>,
+
+    /// Seconds before the time limit at which Slurm warns the runner (USR1). It must cover
+    /// one epoch plus a checkpoint; the default suits epochs of up to a few minutes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub signal_lead: u32,
+
+    /// One more sbatch option, verbatim, e.g. `--sbatch-arg=--partition=gpu` (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormatArg {
     Auto,
@@ -230,6 +300,16 @@ impl FromStr for DeviceChoice {
                 .and_then(|n| n.parse().ok())
                 .map(Self::Cuda)
                 .ok_or_else(|| format!("{s:?} is not a device: use auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => write!(f, "auto"),
+            Self::Cpu => write!(f, "cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
         }
     }
 }

@@ -14,6 +14,7 @@ pub mod model;
 pub mod optim;
 pub mod progress;
 pub mod report;
+pub mod slurm;
 pub mod store;
 pub mod synth;
 pub mod train;

@@ -5,6 +5,7 @@ mod replay;
 mod report;
 mod run;
 mod sample;
+mod slurm;
 
 use anyhow::Result;
 
@@ -18,5 +19,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Replay(args) => replay::replay(&args),
         Command::Report(args) => report::report(&args),
         Command::Sample(args) => sample::sample(&args),
+        Command::Slurm(args) => slurm::slurm(&args),
     }
 }

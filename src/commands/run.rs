@@ -117,7 +117,7 @@ fn train_all(args: &RunArgs, experiment: &Experiment, selected: &[&Variant]) -> 
 
 /// Finished up to `planned` epochs (a raised `experiment.epochs` extends a finished run), or
 /// given up as collapsed.
-fn done(status: &Status, planned: u32) -> bool {
+pub(super) fn done(status: &Status, planned: u32) -> bool {
     match status.state {
         State::Finished => status.epochs_done >= planned,
         State::Collapsed => true,
@@ -132,6 +132,20 @@ fn state_word(state: State) -> &'static str {
         State::Running => "running",
         State::Failed => "failed",
     }
+}
+
+/// Builds every dataset, cache, tag classifier and quality reference the variants need, on
+/// the CPU, so that the processes that train them later only read them.
+pub(super) fn prepare_data(variants: &[&Variant], data_dir: &std::path::Path) -> Result<()> {
+    let root = DataRoot(data_dir.to_path_buf());
+    let mut done: Vec<&DataSection> = Vec::new();
+    for v in variants {
+        if !done.contains(&&v.config.data) {
+            prepare(v, variants, &root, Device::Cpu)?;
+            done.push(&v.config.data);
+        }
+    }
+    Ok(())
 }
 
 /// A dataset on the device, and what evaluating against it needs.
@@ -314,7 +328,10 @@ fn mark_failed(dir: &RunDir, variant: &Variant, error: &anyhow::Error) {
 }
 
 /// The variants named by `--variant` (index or id), or all of them.
-fn select<'a>(experiment: &'a Experiment, selectors: &[String]) -> Result<Vec<&'a Variant>> {
+pub(super) fn select<'a>(
+    experiment: &'a Experiment,
+    selectors: &[String],
+) -> Result<Vec<&'a Variant>> {
     if selectors.is_empty() {
         return Ok(experiment.variants.iter().collect());
     }
