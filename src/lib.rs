@@ -14,6 +14,8 @@ pub mod model;
 pub mod optim;
 pub mod progress;
 pub mod report;
+pub mod stop;
 pub mod store;
+pub mod sweep;
 pub mod synth;
 pub mod train;
