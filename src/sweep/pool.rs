@@ -148,7 +148,8 @@ pub fn run(
                 w.bar.finish();
                 settle(&w, status, &exp_dir, &board, &mut tally);
                 board.variant_done();
-                if running.iter().any(Option::is_some) || !pending.is_empty() {
+                let more = running.iter().any(Option::is_some) || !pending.is_empty();
+                if more && !stop::requested() {
                     report_or_warn(&exp_dir);
                 }
             }
