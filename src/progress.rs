@@ -150,15 +150,13 @@ impl Board {
     /// A worker's line, above the total bar.
     pub fn worker(&self, label: &str, done: u64, planned: u64) -> EpochBar {
         let bar = epochs(label, done, planned);
-        let bar = if bar.bar.is_hidden() {
-            bar
-        } else {
-            EpochBar {
-                bar: self.multi.insert_before(&self.total, bar.bar),
-                label: bar.label,
-            }
-        };
-        bar
+        if bar.bar.is_hidden() {
+            return bar;
+        }
+        EpochBar {
+            bar: self.multi.insert_before(&self.total, bar.bar),
+            label: bar.label,
+        }
     }
 
     /// A line that must stay visible, printed above the bars.
@@ -168,6 +166,11 @@ impl Board {
         } else {
             self.total.println(line);
         }
+    }
+
+    /// Runs `f` (which prints) with the bars hidden, so its lines do not tear them.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.multi.suspend(f)
     }
 
     /// One more epoch trained somewhere in the sweep.

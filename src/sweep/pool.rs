@@ -150,7 +150,7 @@ pub fn run(
                 board.variant_done();
                 let more = running.iter().any(Option::is_some) || !pending.is_empty();
                 if more && !stop::requested() {
-                    report_or_warn(&exp_dir);
+                    board.suspend(|| report_or_warn(&exp_dir));
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
