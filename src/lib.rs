@@ -15,6 +15,8 @@ pub mod optim;
 pub mod progress;
 pub mod report;
 pub mod slurm;
+pub mod stop;
 pub mod store;
+pub mod sweep;
 pub mod synth;
 pub mod train;

@@ -279,16 +279,20 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
 
     let status = cluster
         .runner()
-        .arg("status")
+        .args(["status", "--json"])
         .arg(results.join("smoke"))
         .output()
         .unwrap();
     assert!(status.status.success(), "{status:?}");
-    let text = String::from_utf8_lossy(&status.stdout);
-    assert_eq!(text.matches("finished").count(), 4, "{text}");
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|l| l["state"] == "finished"), "{lines:?}");
 
     requeue_resumes_exactly(&cluster, tmp.path());
 }
+
+/// This test is about requeue, not health: a rollback would only make it longer.
+const NO_ROLLBACK: &[&str] = &["--set", "rollback.enabled=false"];
 
 /// USR1 (Slurm's warning before a time limit) mid-run: the task checkpoints, requeues itself,
 /// resumes, and its metrics equal an uninterrupted local run's.
@@ -304,13 +308,18 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         .arg("--data-dir")
         .arg(data_dir())
         .args(["--device", "cpu", "--threads", "1", "--variant", "3"])
+        .args(NO_ROLLBACK)
         .assert()
         .success();
     let local_s = started.elapsed().as_secs_f64();
 
     let results = tmp.join("requeued");
     let out = cluster
-        .slurm(&exp, &results, &["--variant", "3"])
+        .slurm(
+            &exp,
+            &results,
+            &[&["--variant", "3"][..], NO_ROLLBACK].concat(),
+        )
         .output()
         .unwrap();
     assert!(out.status.success(), "{out:?}");
@@ -356,6 +365,18 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         std::thread::sleep(Duration::from_millis(200));
     }
     let stopped_s = signalled.elapsed().as_secs_f64();
+    let status = cluster
+        .runner()
+        .arg("status")
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    eprintln!("status while requeued:\n{text}");
+    assert!(
+        text.contains("interrupted") && text.contains("pending (requeued 1x)"),
+        "{text}"
+    );
     let run = std::fs::read_dir(results.join("smoke/runs"))
         .unwrap()
         .next()

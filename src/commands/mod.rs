@@ -6,8 +6,12 @@ mod report;
 mod run;
 mod sample;
 mod slurm;
+mod status;
 
 use anyhow::Result;
+
+pub use report::report_or_warn;
+pub use sample::write_vocabulary;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -20,5 +24,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Report(args) => report::report(&args),
         Command::Sample(args) => sample::sample(&args),
         Command::Slurm(args) => slurm::slurm(&args),
+        Command::Status(args) => status::status(&args),
     }
 }

@@ -9,11 +9,13 @@ use anyhow::{Context, Result, bail};
 use super::run;
 use crate::cli::SlurmArgs;
 use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::data::DataRoot;
 use crate::exit::Exit;
 use crate::report::manifest::{self, Manifest};
-use crate::slurm::{Script, Submission, TaskState, queue, submissions};
+use crate::slurm::{Script, Submission, submissions};
 use crate::store::RunDir;
 use crate::store::status::Status;
+use crate::sweep::{prepare, queue as sweep_queue};
 use crate::{fsx, slurm};
 
 pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
@@ -26,7 +28,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let selected = run::select(&experiment, &args.variants)?;
     let exp_dir = args.results.join(&experiment.name);
     let slurm_dir = submissions::dir(&exp_dir);
-    let queued = queued_variants(&slurm_dir)?;
+    let queued = slurm::queued_variants(&slurm_dir)?;
     let (left, finished, in_queue) = split(&selected, &exp_dir, &queued)?;
     eprintln!(
         "experiment {}: {} variant(s) selected: {finished} done, {in_queue} already queued, {} to submit",
@@ -51,7 +53,12 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     }
     // Data, caches, tag classifier and quality reference are made here, once, so that array
     // tasks only read them (they never race to build them).
-    run::prepare_data(&left, &args.data_dir)?;
+    prepare::warm(
+        &left,
+        &left,
+        &DataRoot(args.data_dir.clone()),
+        tch::Device::Cpu,
+    )?;
     fsx::write_atomic(
         &exp_dir.join(manifest::FILE),
         &Manifest::of(&experiment).to_json(),
@@ -124,7 +131,7 @@ fn split<'a>(
     let (mut left, mut finished, mut in_queue) = (Vec::new(), 0, 0);
     for v in selected {
         let status = Status::read(&RunDir::new(exp_dir, &v.id).status())?;
-        if status.is_some_and(|s| run::done(&s, v.config.experiment.epochs)) {
+        if status.is_some_and(|s| sweep_queue::done(&s, v.config.experiment.epochs)) {
             finished += 1;
         } else if queued.contains(&v.id) {
             in_queue += 1;
@@ -133,35 +140,6 @@ fn split<'a>(
         }
     }
     Ok((left, finished, in_queue))
-}
-
-/// Variants of earlier submissions whose tasks Slurm still holds (pending or running).
-pub fn queued_variants(slurm_dir: &Path) -> Result<Vec<String>> {
-    Ok(task_states(slurm_dir)?
-        .into_iter()
-        .filter(|(_, t)| t.is_active())
-        .map(|(id, _)| id)
-        .collect())
-}
-
-/// Slurm's view of every task of every recorded submission, by variant id (newest
-/// submission last, so a later entry for a variant wins when collected into a map).
-pub fn task_states(slurm_dir: &Path) -> Result<Vec<(String, TaskState)>> {
-    let subs = submissions::read(slurm_dir)?;
-    if subs.is_empty() {
-        return Ok(Vec::new());
-    }
-    let ids: Vec<String> = subs.iter().map(|s| s.job_id.clone()).collect();
-    let tasks = queue::tasks(&ids)?;
-    let mut out = Vec::new();
-    for sub in &subs {
-        for t in tasks.iter().filter(|t| t.array_job_id == sub.job_id) {
-            if let Some(variant) = sub.variants.get(t.task) {
-                out.push((variant.clone(), t.clone()));
-            }
-        }
-    }
-    Ok(out)
 }
 
 fn script(

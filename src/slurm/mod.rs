@@ -12,6 +12,37 @@ pub use queue::TaskState;
 pub use script::Script;
 pub use submissions::Submission;
 
+use std::path::Path;
+
+/// Variants of earlier submissions whose tasks Slurm still holds (pending or running).
+pub fn queued_variants(slurm_dir: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(tasks_by_variant(slurm_dir)?
+        .into_iter()
+        .filter(|(_, t)| t.is_active())
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Slurm's view of every task of every recorded submission, by variant id (newest
+/// submission last, so a later entry for a variant wins when collected into a map).
+pub fn tasks_by_variant(slurm_dir: &Path) -> anyhow::Result<Vec<(String, TaskState)>> {
+    let subs = submissions::read(slurm_dir)?;
+    if subs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = subs.iter().map(|s| s.job_id.clone()).collect();
+    let tasks = queue::tasks(&ids)?;
+    let mut out = Vec::new();
+    for sub in &subs {
+        for t in tasks.iter().filter(|t| t.array_job_id == sub.job_id) {
+            if let Some(variant) = sub.variants.get(t.task) {
+                out.push((variant.clone(), t.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
 /// Under Slurm, asks the controller to requeue this array task (or job): it goes back to
 /// pending and later reruns the same batch script, which resumes the run from its checkpoint.
 /// Returns the job requeued, or `None` outside Slurm.
