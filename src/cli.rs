@@ -19,6 +19,8 @@ use clap::{Args, Parser, Subcommand};
         anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
         anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv\n  \
         anigan-runner report results/quickstart\n  \
+        anigan-runner experiments/sweep.toml --jobs 2\n  \
+        anigan-runner status results/sweep\n  \
         anigan-runner sample results/cgan/runs/000-1a2b3c4d --tags \"blue hair,long hair\" --out blue.png"
 )]
 pub struct Cli {
@@ -39,6 +41,11 @@ pub enum Command {
     Report(ReportArgs),
     /// Generate a grid of images from a trained run's checkpoint (CGAN: for given tags).
     Sample(SampleArgs),
+    /// Submit an experiment's unfinished variants to Slurm as one job array (requeued on
+    /// time limits and preemption).
+    Slurm(SlurmArgs),
+    /// Where every variant of an experiment stands (also while a sweep runs).
+    Status(StatusArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -84,10 +91,14 @@ pub struct SynthArgs {
 #[command(after_help = "Examples:\n  \
     anigan-runner experiments/sweep.toml --dry-run\n  \
     anigan-runner experiments/smoke.toml --set train.lr_d=1e-4 --set train.p0=0.99\n  \
-    anigan-runner experiments/sweep.toml --variant 3 --variant 007-3fa9c2d1 --device cuda:1\n\n\
+    anigan-runner experiments/sweep.toml --variant 3 --variant 007-3fa9c2d1 --device cuda:1\n  \
+    anigan-runner experiments/sweep.toml --jobs 2                 # 2 worker processes\n  \
+    anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n\n\
     Settings are layered: built-in defaults < the file < environment variables\n\
     ANIGAN_<SECTION>__<KEY> (e.g. ANIGAN_TRAIN__LR_D=1e-4) < --set.\n\
-    Re-running the same command resumes unfinished variants and skips finished ones.")]
+    Re-running the same command resumes unfinished variants and skips finished ones.\n\
+    Ctrl-C, SIGTERM or SIGUSR1 stop every variant after its current epoch (checkpoint, status\n\
+    interrupted, report; exit code 4); a second Ctrl-C stops at once.")]
 pub struct RunArgs {
     /// The experiment file (TOML); see experiments/README.md for every key.
     #[arg(value_name = "EXPERIMENT.toml")]
@@ -109,13 +120,58 @@ pub struct RunArgs {
     #[arg(long, value_name = "DIR", default_value = "data")]
     pub data_dir: PathBuf,
 
-    /// Where to train: auto (CUDA when present), cpu, cuda or cuda:N.
-    #[arg(long, value_name = "DEVICE", default_value = "auto")]
-    pub device: DeviceChoice,
+    /// Where to train: auto (CUDA when present), cpu, cuda or cuda:N; with --jobs, a list
+    /// such as cuda:0,cuda:1 spreads the workers over those GPUs.
+    #[arg(
+        long,
+        value_name = "DEVICE[,DEVICE...]",
+        default_value = "auto",
+        value_delimiter = ','
+    )]
+    pub device: Vec<DeviceChoice>,
 
     /// Train only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
     #[arg(long = "variant", value_name = "SEL")]
     pub variants: Vec<String>,
+
+    /// Worker processes training variants side by side (per GPU on CUDA: N on each device).
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
+    pub jobs: u32,
+
+    /// libtorch CPU threads per worker; default: train.threads when set, else the cores this
+    /// process may use (affinity mask and cgroup quota) divided among the workers. Not part
+    /// of the variant id.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
+
+    /// Internal: run as one worker of a `--jobs` sweep (plain output, the parent writes the
+    /// report).
+    #[arg(long, hide = true)]
+    pub worker: bool,
+
+    /// Internal: the threads a `--jobs` parent leaves to this worker when neither --threads
+    /// nor train.threads says.
+    #[arg(long, hide = true, value_name = "N")]
+    pub thread_budget: Option<u32>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner status results/sweep\n  \
+    watch -n 10 anigan-runner status results/sweep\n  \
+    anigan-runner status results/sweep --json | jq '.[] | select(.state == \"failed\")'\n\n\
+    One line per variant: state (finished, running with pid@host, interrupted, collapsed,\n\
+    failed, queued), epoch/planned, rollbacks, the last epoch's D accuracy on real and fake\n\
+    and G's, the best swd, and an ETA from the measured epoch times. Reads only; works while\n\
+    a sweep runs, from any terminal or machine that sees the results directory.")]
+pub struct StatusArgs {
+    /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
+    #[arg(value_name = "RESULTS/EXPERIMENT")]
+    pub dir: PathBuf,
+
+    /// Print a JSON array (one object per variant) instead of the table.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -200,6 +256,73 @@ pub struct SampleArgs {
     pub out: PathBuf,
 }
 
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner slurm experiments/sweep.toml --dry-run\n  \
+    anigan-runner slurm experiments/sweep.toml --time 04:00:00 --gpus-per-task 1 \\\n      \
+      --cpus-per-task 4 --max-parallel 8 --sbatch-arg=--partition=gpu\n  \
+    anigan-runner status results/sweep\n\n\
+    Writes results/<experiment>/slurm/: sweep.sbatch (the batch script), variants-<hash>.txt\n\
+    (the ids array task k trains: line k+1), submissions.jsonl, and the tasks' logs\n\
+    <job>_<task>.out. Each task runs `anigan-runner run EXP --variant ID`. Slurm sends USR1\n\
+    --signal-lead seconds before the time limit: the runner finishes its epoch, writes a\n\
+    checkpoint and requeues its own task, which then resumes exactly. Running the same\n\
+    command again submits only the variants neither finished nor still queued.")]
+pub struct SlurmArgs {
+    /// The experiment file (TOML); see experiments/README.md for every key.
+    #[arg(value_name = "EXPERIMENT.toml")]
+    pub experiment: PathBuf,
+
+    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable); passed on to every task.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Print the batch script and write nothing, submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Directory that receives results/<experiment>/... (on a file system every node sees).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+
+    /// Where generated datasets and caches are kept (on a file system every node sees).
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Where each task trains: auto (CUDA when present), cpu, cuda or cuda:N.
+    #[arg(long, value_name = "DEVICE", default_value = "auto")]
+    pub device: DeviceChoice,
+
+    /// Submit only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
+    #[arg(long = "variant", value_name = "SEL")]
+    pub variants: Vec<String>,
+
+    /// At most K array tasks run at once (`--array=0-N%K`).
+    #[arg(long, value_name = "K")]
+    pub max_parallel: Option<usize>,
+
+    /// Each task's time limit (sbatch --time: MM, HH:MM:SS, D-HH:MM:SS, ...).
+    #[arg(long, value_name = "TIME")]
+    pub time: Option<String>,
+
+    /// CPU cores per task; the runner uses that many libtorch threads.
+    #[arg(long, value_name = "N", default_value_t = 2)]
+    pub cpus_per_task: u32,
+
+    /// GPUs per task (none by default).
+    #[arg(long, value_name = "N")]
+    pub gpus_per_task: Option<u32>,
+
+    /// Seconds before the time limit at which Slurm warns the runner (USR1). It must cover
+    /// one epoch plus a checkpoint; the default suits epochs of up to a few minutes.
+    #[arg(long, value_name = "SECONDS", default_value_t = 300)]
+    pub signal_lead: u32,
+
+    /// One more sbatch option, verbatim, e.g. `--sbatch-arg=--partition=gpu` (repeatable).
+    #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
+    pub sbatch_args: Vec<String>,
+}
+
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormatArg {
     Auto,
@@ -230,6 +353,16 @@ impl FromStr for DeviceChoice {
                 .and_then(|n| n.parse().ok())
                 .map(Self::Cuda)
                 .ok_or_else(|| format!("{s:?} is not a device: use auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => write!(f, "auto"),
+            Self::Cpu => write!(f, "cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
         }
     }
 }
@@ -267,6 +400,8 @@ mod tests {
         };
         assert_eq!(a.experiment, PathBuf::from("e.toml"));
         assert!(a.dry_run);
+        assert_eq!((a.jobs, a.threads), (1, None));
+        assert_eq!(a.device, [DeviceChoice::Auto]);
         let Command::Run(b) = parse(&["x", "run", "e.toml", "--set", "a.b=1"]).command else {
             panic!("not run")
         };
@@ -274,6 +409,35 @@ mod tests {
         assert!(matches!(
             parse(&["x", "replay", "l.log"]).command,
             Command::Replay(_)
+        ));
+    }
+
+    #[test]
+    fn jobs_threads_and_device_lists() {
+        let Command::Run(a) = parse(&[
+            "x",
+            "e.toml",
+            "--jobs",
+            "3",
+            "--threads",
+            "2",
+            "--device",
+            "cuda:0,cuda:1",
+        ])
+        .command
+        else {
+            panic!("not run")
+        };
+        assert_eq!((a.jobs, a.threads), (3, Some(2)));
+        assert_eq!(a.device, [DeviceChoice::Cuda(0), DeviceChoice::Cuda(1)]);
+        let args = ["x", "e.toml", "--jobs", "0"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        assert!(Cli::try_parse_from(with_default_subcommand(args)).is_err());
+        assert!(matches!(
+            parse(&["x", "status", "results/smoke", "--json"]).command,
+            Command::Status(s) if s.json
         ));
     }
 

@@ -16,6 +16,8 @@ pub enum Exit {
     Usage = 2,
     /// Every variant finished, but at least one ended collapsed.
     Collapsed = 3,
+    /// Stopped on request (SIGINT, SIGTERM, SIGUSR1) after an epoch; rerun to resume.
+    Interrupted = 4,
 }
 
 impl From<Exit> for ExitCode {

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 fn interactive() -> bool {
     std::io::stderr().is_terminal()
@@ -107,5 +107,90 @@ impl EpochBar {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+    }
+}
+
+/// A `--jobs` sweep: one line per worker plus a total bar (indicatif MultiProgress) on a
+/// terminal; in a log, every line as it comes, prefixed with its variant's label.
+pub struct Board {
+    multi: MultiProgress,
+    total: ProgressBar,
+    variants_done: AtomicU64,
+    variants: u64,
+}
+
+/// `epochs`: epochs left to train in the whole sweep; `variants`: variants to train.
+pub fn board(epochs: u64, variants: u64) -> Board {
+    let multi = MultiProgress::new();
+    let total = if interactive() {
+        let bar = multi.add(ProgressBar::new(epochs));
+        bar.set_style(
+            ProgressStyle::with_template(
+                "total epoch {pos}/{len} [{bar:25}] {msg} ({elapsed}, {eta} left)",
+            )
+            .expect("valid template")
+            .progress_chars("=> "),
+        );
+        bar
+    } else {
+        multi.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        ProgressBar::hidden()
+    };
+    let board = Board {
+        multi,
+        total,
+        variants_done: AtomicU64::new(0),
+        variants,
+    };
+    board.show_done();
+    board
+}
+
+impl Board {
+    /// A worker's line, above the total bar.
+    pub fn worker(&self, label: &str, done: u64, planned: u64) -> EpochBar {
+        let bar = epochs(label, done, planned);
+        if bar.bar.is_hidden() {
+            return bar;
+        }
+        EpochBar {
+            bar: self.multi.insert_before(&self.total, bar.bar),
+            label: bar.label,
+        }
+    }
+
+    /// A line that must stay visible, printed above the bars.
+    pub fn println(&self, line: &str) {
+        if self.total.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            self.total.println(line);
+        }
+    }
+
+    /// Runs `f` (which prints) with the bars hidden, so its lines do not tear them.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        self.multi.suspend(f)
+    }
+
+    /// One more epoch trained somewhere in the sweep.
+    pub fn epoch_done(&self) {
+        self.total.inc(1);
+    }
+
+    /// One more variant ended (however it ended).
+    pub fn variant_done(&self) {
+        self.variants_done.fetch_add(1, Ordering::Relaxed);
+        self.show_done();
+    }
+
+    fn show_done(&self) {
+        let done = self.variants_done.load(Ordering::Relaxed);
+        self.total
+            .set_message(format!("{done}/{} variants", self.variants));
+    }
+
+    pub fn finish(&self) {
+        self.total.finish_and_clear();
     }
 }

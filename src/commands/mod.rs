@@ -5,8 +5,13 @@ mod replay;
 mod report;
 mod run;
 mod sample;
+mod slurm;
+mod status;
 
 use anyhow::Result;
+
+pub use report::report_or_warn;
+pub use sample::write_vocabulary;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -18,5 +23,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Replay(args) => replay::replay(&args),
         Command::Report(args) => report::report(&args),
         Command::Sample(args) => sample::sample(&args),
+        Command::Slurm(args) => slurm::slurm(&args),
+        Command::Status(args) => status::status(&args),
     }
 }

@@ -380,41 +380,57 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
     name
 }
 
-/// A short stable hash of everything that shapes training (not epochs or description).
-/// `eval.every` and `eval.samples` only change what is measured: they are left out, so that
-/// they neither start new variants nor changed the ids of runs made before they existed.
+/// A short stable hash (blake3, 8 hex digits) of the settings that change what is trained.
+///
+/// Every key was audited for "does it change the trained weights or the logged numbers?":
+/// - out: `experiment.name` (the folder), `experiment.epochs` (raising it extends a run),
+///   `experiment.description`, `data.max_bad_fraction` (a tolerance: it stops a run or not),
+///   `train.threads` (an execution setting, like `--threads`), `checkpoint.keep` (disk use),
+///   `eval.*` (what is measured and drawn: evaluation reseeds, so training's numbers do not
+///   move), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and `faces`
+///   are one folder);
+/// - in: everything else, including `checkpoint.every` (which epochs a rollback can return to).
 pub fn config_hash(config: &Config) -> String {
-    #[derive(serde::Serialize)]
-    struct SampleOnly {
-        sample_every: u32,
-    }
-    /// `Config`'s fields in its order, so the JSON equals what `Config` itself serializes to.
-    #[derive(serde::Serialize)]
-    struct Shaping<'a> {
-        experiment: &'a super::schema::ExperimentSection,
-        data: &'a super::schema::DataSection,
-        model: &'a super::schema::ModelSection,
-        train: &'a super::schema::TrainSection,
-        checkpoint: &'a super::schema::CheckpointSection,
-        rollback: &'a crate::health::RollbackConfig,
-        eval: SampleOnly,
-    }
-    let mut experiment = config.experiment.clone();
-    experiment.epochs = 0;
-    experiment.description.clear();
-    let shaping = Shaping {
-        experiment: &experiment,
-        data: &config.data,
-        model: &config.model,
-        train: &config.train,
-        checkpoint: &config.checkpoint,
-        rollback: &config.rollback,
-        eval: SampleOnly {
-            sample_every: config.eval.sample_every,
-        },
-    };
-    let json = serde_json::to_string(&shaping).expect("config serializes");
+    let json = serde_json::to_string(&shaping(config)).expect("config serializes");
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
+}
+
+/// `config` with every key that does not change what is trained set to a fixed value (fixed,
+/// not the default, so a changed default never changes an id).
+fn shaping(config: &Config) -> Config {
+    let mut c = config.clone();
+    c.experiment.name.clear();
+    c.experiment.epochs = 0;
+    c.experiment.description.clear();
+    c.data.path = normalize_path(&c.data.path);
+    c.data.tags_file = normalize_path(&c.data.tags_file);
+    c.data.max_bad_fraction = 0.0;
+    c.train.threads = 0;
+    c.checkpoint.keep = 0;
+    c.eval = super::schema::EvalSection {
+        sample_every: 0,
+        every: 0,
+        samples: 0,
+    };
+    c
+}
+
+/// A path spelled one way: `.` parts and trailing slashes dropped, `dir/..` folded (lexically:
+/// the file system is not asked, so ids do not depend on the machine).
+fn normalize_path(path: &str) -> String {
+    use std::path::Component;
+    let mut parts: Vec<Component> = Vec::new();
+    for part in Path::new(path).components() {
+        match part {
+            Component::CurDir => {}
+            Component::ParentDir if matches!(parts.last(), Some(Component::Normal(_))) => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    let joined: PathBuf = parts.iter().collect();
+    joined.to_string_lossy().into_owned()
 }
 
 /// `path:line:column: TOML syntax error: message`.
@@ -483,6 +499,39 @@ mod tests {
         let b = ids("[experiment]\nepochs = 50\ndescription = \"longer\"");
         assert_eq!(a, b);
         assert_ne!(a, ids("[experiment]\nseed = 1"));
+    }
+
+    #[test]
+    fn execution_settings_and_path_spelling_do_not_change_ids() {
+        let base = ids(
+            "[data]\npath = \"faces\"\nsource = \"folder\"\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
+        );
+        for changed in [
+            "[data]\npath = \"./faces/\"\nsource = \"folder\"",
+            "[data]\npath = \"x/../faces\"\nsource = \"folder\"\n[train]\nthreads = 3",
+            "[data]\npath = \"faces\"\nsource = \"folder\"\nmax_bad_fraction = 0.5\n[checkpoint]\nkeep = 9",
+            "[experiment]\nname = \"other\"\n[data]\npath = \"faces\"\nsource = \"folder\"\n[eval]\nevery = 3\nsample_every = 2",
+        ] {
+            let text = format!("{changed}\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]");
+            assert_eq!(ids(&text), base, "{changed}");
+        }
+        let other = ids(
+            "[data]\npath = \"faces2\"\nsource = \"folder\"\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
+        );
+        assert_ne!(other, base);
+        let every = ids(
+            "[data]\npath = \"faces\"\nsource = \"folder\"\n[checkpoint]\nevery = 3\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
+        );
+        assert_ne!(every, base, "checkpoint.every decides the rollback targets");
+    }
+
+    #[test]
+    fn paths_are_spelled_one_way() {
+        assert_eq!(normalize_path("./faces/"), "faces");
+        assert_eq!(normalize_path("a/./b/../faces"), "a/faces");
+        assert_eq!(normalize_path("../faces"), "../faces");
+        assert_eq!(normalize_path("/data/faces/"), "/data/faces");
+        assert_eq!(normalize_path(""), "");
     }
 
     #[test]

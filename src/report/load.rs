@@ -2,7 +2,6 @@
 //! or the run directories when it is missing) and, per variant, its status, metrics, events
 //! and sample grids. Reading only: nothing here writes.
 
-use std::fs::OpenOptions;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -31,6 +30,8 @@ pub struct Row {
     pub g_updates: u32,
     pub seconds: f64,
     pub images_per_sec: f64,
+    #[serde(default)]
+    pub eval_seconds: Option<f64>,
     #[serde(default)]
     pub swd: Option<f64>,
     #[serde(default)]
@@ -190,8 +191,10 @@ fn load_run(exp_dir: &Path, index: usize, id: &str, grid: Vec<String>) -> Result
     let events: Vec<EventRow> = csv_log::read(&dir.events())?;
     let state = match status.as_ref().map(|s| s.state) {
         None if rows.is_empty() => RunState::NotStarted,
-        None | Some(State::Running) if locked(&dir) => RunState::Running,
-        None | Some(State::Running) => RunState::Interrupted,
+        None | Some(State::Running | State::Interrupted) if dir.holder().is_some() => {
+            RunState::Running
+        }
+        None | Some(State::Running | State::Interrupted) => RunState::Interrupted,
         Some(State::Finished) => RunState::Finished,
         Some(State::Collapsed) => RunState::Collapsed,
         Some(State::Failed) => RunState::Failed,
@@ -208,14 +211,6 @@ fn load_run(exp_dir: &Path, index: usize, id: &str, grid: Vec<String>) -> Result
         sample_epochs: sample_epochs(&dir.samples()),
         dir,
     })
-}
-
-/// Another process trains this run now (it holds the lock file).
-fn locked(dir: &RunDir) -> bool {
-    let Ok(file) = OpenOptions::new().read(true).open(dir.root.join(".lock")) else {
-        return false;
-    };
-    matches!(file.try_lock(), Err(std::fs::TryLockError::WouldBlock))
 }
 
 fn sample_epochs(samples: &Path) -> Vec<u32> {

@@ -26,6 +26,9 @@ pub struct PlannedVariant {
     pub id: String,
     /// `[key, value]` pairs in grid order; strings without TOML quotes.
     pub grid: Vec<(String, String)>,
+    /// Planned epochs (for `status` of variants not started yet); 0 in older manifests.
+    #[serde(default)]
+    pub epochs: u32,
 }
 
 impl Manifest {
@@ -50,6 +53,7 @@ impl Manifest {
                         .iter()
                         .map(|(k, val)| (k.clone(), value_text(val)))
                         .collect(),
+                    epochs: v.config.experiment.epochs,
                 })
                 .collect(),
         }

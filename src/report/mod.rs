@@ -51,8 +51,11 @@ pub struct Written {
 /// Files to write, relative to the experiment directory.
 type Outputs = Vec<(String, Vec<u8>)>;
 
-/// Reads `exp_dir` (RESULTS/EXPERIMENT) and writes the whole report into it.
+/// Reads `exp_dir` (RESULTS/EXPERIMENT) and writes the whole report into it. Waits for any
+/// other process writing it (workers of a sweep, a second `run`, `report`): one writer at a
+/// time, so no report mixes two readings of the results.
 pub fn write_report(exp_dir: &Path) -> Result<Written> {
+    let _lock = lock(exp_dir)?;
     let results = load::load(exp_dir)?;
     let summaries = summary::summaries(&results);
     let figure = Figure::of(&results);
@@ -80,6 +83,24 @@ pub fn write_report(exp_dir: &Path) -> Result<Written> {
         html: exp_dir.join("report.html"),
         files: out.len(),
     })
+}
+
+/// The report's lock, `RESULTS/EXPERIMENT/.report.lock`, held until the returned file drops;
+/// None when the directory does not exist (then `load` says what is wrong).
+fn lock(exp_dir: &Path) -> Result<Option<std::fs::File>> {
+    if !exp_dir.is_dir() {
+        return Ok(None);
+    }
+    let path = exp_dir.join(".report.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(Some(file))
 }
 
 fn cross_charts(

@@ -17,6 +17,8 @@ pub enum State {
     Collapsed,
     /// Stopped by an error; `reason` says which.
     Failed,
+    /// Stopped on request (a signal) after an epoch, with a checkpoint of that epoch.
+    Interrupted,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

@@ -45,20 +45,106 @@ pub fn select(choice: DeviceChoice) -> Result<Device> {
     Ok(device)
 }
 
-/// libtorch's CPU threads: `threads` if set, else the cores this process may use.
-pub fn set_cpu_threads(threads: u32) -> usize {
-    let n = if threads > 0 {
-        threads as usize
-    } else {
-        std::thread::available_parallelism().map_or(1, |n| n.get())
-    };
+/// Sets libtorch's CPU threads (intra-op) to `threads`, at least 1; returns the count set.
+pub fn set_cpu_threads(threads: usize) -> usize {
+    let n = threads.max(1);
     tch::set_num_threads(n as i32);
     n
+}
+
+/// The cores this process may use: its CPU affinity mask (taskset, Slurm's binding, a
+/// container's cpuset), capped by the cgroup's CPU quota rounded up (cgroup v2 `cpu.max`, or v1
+/// `cpu.cfs_quota_us` / `cpu.cfs_period_us`). Never the machine's core count alone: libtorch's
+/// threads spin, so one thread more than the cores allowed slows training many times over.
+pub fn available_cores() -> usize {
+    let affinity = affinity_cores()
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    match cgroup_quota_cores() {
+        Some(q) => affinity.min(q).max(1),
+        None => affinity.max(1),
+    }
+}
+
+/// CPUs in this process's affinity mask (sched_getaffinity).
+fn affinity_cores() -> Option<usize> {
+    // SAFETY: a zeroed cpu_set_t is a valid empty set; the kernel fills it.
+    unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut set) != 0 {
+            return None;
+        }
+        Some(libc::CPU_COUNT(&set) as usize).filter(|&n| n > 0)
+    }
+}
+
+/// Whole cores the cgroup's quota allows, rounded up; None without a quota.
+fn cgroup_quota_cores() -> Option<usize> {
+    let membership = std::fs::read_to_string("/proc/self/cgroup").ok()?;
+    let root = std::path::Path::new("/sys/fs/cgroup");
+    for line in membership.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (_, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let path = path.trim_start_matches('/');
+        if controllers.is_empty() {
+            // cgroup v2: "0::/path", quota in cpu.max.
+            if let Ok(text) = std::fs::read_to_string(root.join(path).join("cpu.max")) {
+                return quota_cores_v2(&text);
+            }
+        } else if controllers.split(',').any(|c| c == "cpu") {
+            for dir in [
+                root.join("cpu").join(path),
+                root.join("cpu,cpuacct").join(path),
+            ] {
+                let read = |f: &str| std::fs::read_to_string(dir.join(f)).ok();
+                if let (Some(q), Some(p)) = (read("cpu.cfs_quota_us"), read("cpu.cfs_period_us")) {
+                    return quota_cores(q.trim().parse().ok()?, p.trim().parse().ok()?);
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Parses cgroup v2's `cpu.max` ("max 100000" or "200000 100000": quota and period in µs).
+pub fn quota_cores_v2(cpu_max: &str) -> Option<usize> {
+    let mut words = cpu_max.split_whitespace();
+    let quota = words.next()?;
+    let period: i64 = words.next()?.parse().ok()?;
+    if quota == "max" {
+        return None;
+    }
+    quota_cores(quota.parse().ok()?, period)
+}
+
+/// ceil(quota / period) cores; None for "no quota" (v1 writes -1).
+fn quota_cores(quota: i64, period: i64) -> Option<usize> {
+    (quota > 0 && period > 0).then(|| ((quota + period - 1) / period).max(1) as usize)
 }
 
 pub fn describe(device: Device) -> String {
     match device {
         Device::Cuda(n) => format!("cuda:{n}"),
         _ => "cpu".to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cgroup_quota_rounds_up_and_max_is_none() {
+        assert_eq!(quota_cores_v2("max 100000\n"), None);
+        assert_eq!(quota_cores_v2("200000 100000\n"), Some(2));
+        assert_eq!(quota_cores_v2("150000 100000"), Some(2));
+        assert_eq!(quota_cores_v2("50000 100000"), Some(1));
+        assert_eq!(quota_cores(-1, 100000), None);
+    }
+
+    #[test]
+    fn available_cores_follow_the_affinity_mask() {
+        let n = available_cores();
+        assert!(n >= 1);
+        assert!(n <= affinity_cores().unwrap_or(usize::MAX));
     }
 }

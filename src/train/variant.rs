@@ -41,6 +41,8 @@ pub enum Outcome {
     Finished,
     /// The health policy gave up after too many rollbacks.
     Collapsed,
+    /// A graceful stop was asked for: checkpoint of the last epoch written, status interrupted.
+    Interrupted,
 }
 
 /// Where the current timeline stands.
@@ -162,9 +164,16 @@ pub fn train(job: &Job) -> Result<Outcome> {
                 Action::Continue => open_episode = Some(verdict),
             }
         }
-        if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned {
+        let stopping = crate::stop::requested() && pos.epoch < planned;
+        if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned || stopping {
             let healthy = detector.is_healthy() && !non_finite;
             save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
+        }
+        if stopping {
+            job.bar
+                .note(&format!("stopped after epoch {} on request", pos.epoch));
+            write_status(job, &pos, State::Interrupted, None)?;
+            return Ok(Outcome::Interrupted);
         }
         write_status(job, &pos, State::Running, None)?;
     }

@@ -1,0 +1,215 @@
+//! `anigan-runner slurm EXPERIMENT.toml`: submit the unfinished variants of a sweep as one
+//! Slurm job array whose tasks are plain `run --variant ID` runners.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{Context, Result, bail};
+
+use super::run;
+use crate::cli::SlurmArgs;
+use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::data::DataRoot;
+use crate::exit::Exit;
+use crate::report::manifest::{self, Manifest};
+use crate::slurm::{Script, Submission, submissions};
+use crate::store::RunDir;
+use crate::store::status::Status;
+use crate::sweep::{prepare, queue as sweep_queue};
+use crate::{fsx, slurm};
+
+pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
+    check_args(args)?;
+    let overrides = Overrides::from_environment(args.sets.clone());
+    let experiment = config::resolve(&args.experiment, &overrides)?;
+    let selected = run::select(&experiment, &args.variants)?;
+    crate::data::check_paths(selected.iter().map(|v| &v.config.data))?;
+    let exp_dir = args.results.join(&experiment.name);
+    let slurm_dir = submissions::dir(&exp_dir);
+    let queued = slurm::queued_variants(&slurm_dir)?;
+    let (left, finished, in_queue) = split(&selected, &exp_dir, &queued)?;
+    eprintln!(
+        "experiment {}: {} variant(s) selected: {finished} done, {in_queue} already queued, {} to submit",
+        experiment.name,
+        selected.len(),
+        left.len()
+    );
+    if left.is_empty() {
+        eprintln!("nothing to submit");
+        return Ok(Exit::Success);
+    }
+    let ids: Vec<&str> = left.iter().map(|v| v.id.as_str()).collect();
+    let script = script(args, &experiment, &slurm_dir, &ids)?;
+    if args.dry_run {
+        print!("{}", script.render());
+        eprintln!(
+            "dry run: would submit {} array task(s), tasks index {}; nothing written",
+            ids.len(),
+            script.variant_list.display()
+        );
+        return Ok(Exit::Success);
+    }
+    // Data, caches, tag classifier and quality reference are made here, once, so that array
+    // tasks only read them (they never race to build them).
+    prepare::warm(
+        &left,
+        &left,
+        &DataRoot(args.data_dir.clone()),
+        tch::Device::Cpu,
+    )?;
+    fsx::write_atomic(
+        &exp_dir.join(manifest::FILE),
+        &Manifest::of(&experiment).to_json(),
+    )?;
+    submissions::write_variant_list(&slurm_dir, &ids)?;
+    let script_path = slurm_dir.join("sweep.sbatch");
+    fsx::write_atomic(&script_path, script.render().as_bytes())?;
+    let job_id = sbatch(&script_path)?;
+    submissions::record(
+        &slurm_dir,
+        &Submission {
+            job_id: job_id.clone(),
+            variant_list: file_name(&script.variant_list),
+            variants: ids.iter().map(|s| s.to_string()).collect(),
+            submitted_at: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        },
+    )?;
+    println!("{job_id}");
+    eprintln!(
+        "submitted job array {job_id}: {} task(s){}; logs in {}/{job_id}_<task>.out\n\
+         follow it with: anigan-runner status {}   (or squeue -r -j {job_id})\n\
+         resume after a cancel or node failure: run this same command again",
+        ids.len(),
+        args.max_parallel
+            .map(|k| format!(", at most {k} at once"))
+            .unwrap_or_default(),
+        slurm_dir.display(),
+        exp_dir.display(),
+    );
+    Ok(Exit::Success)
+}
+
+/// Rules on the command line that sbatch would only find after files were written.
+fn check_args(args: &SlurmArgs) -> Result<()> {
+    let mut problems = Vec::new();
+    if let Some(t) = &args.time {
+        match slurm::time_limit_seconds(t) {
+            None => problems.push(format!(
+                "--time {t:?} is not a Slurm time limit: use MM, MM:SS, HH:MM:SS or D-HH[:MM[:SS]]"
+            )),
+            Some(limit) if limit <= u64::from(args.signal_lead) => problems.push(format!(
+                "--time {t} ({limit} s) must be longer than --signal-lead ({} s): the runner \
+                 needs that long to finish its epoch and checkpoint before the limit",
+                args.signal_lead
+            )),
+            Some(_) => {}
+        }
+    }
+    if args.max_parallel == Some(0) {
+        problems.push("--max-parallel must be at least 1".into());
+    }
+    if args.cpus_per_task == 0 {
+        problems.push("--cpus-per-task must be at least 1".into());
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ConfigErrors(problems).into())
+    }
+}
+
+/// The selected variants still to submit, and how many are done or already queued.
+fn split<'a>(
+    selected: &[&'a Variant],
+    exp_dir: &Path,
+    queued: &[String],
+) -> Result<(Vec<&'a Variant>, usize, usize)> {
+    let (mut left, mut finished, mut in_queue) = (Vec::new(), 0, 0);
+    for v in selected {
+        let status = Status::read(&RunDir::new(exp_dir, &v.id).status())?;
+        if status.is_some_and(|s| sweep_queue::done(&s, v.config.experiment.epochs)) {
+            finished += 1;
+        } else if queued.contains(&v.id) {
+            in_queue += 1;
+        } else {
+            left.push(*v);
+        }
+    }
+    Ok((left, finished, in_queue))
+}
+
+fn script(
+    args: &SlurmArgs,
+    experiment: &Experiment,
+    slurm_dir: &Path,
+    ids: &[&str],
+) -> Result<Script> {
+    let abs = |p: &Path| std::path::absolute(p).with_context(|| format!("{}", p.display()));
+    let slurm_dir = abs(slurm_dir)?;
+    let list_text: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    let list_hash = blake3::hash(list_text.as_bytes()).to_hex();
+    let mut run_args = vec![
+        abs(&args.experiment)?.display().to_string(),
+        "--results".into(),
+        abs(&args.results)?.display().to_string(),
+        "--data-dir".into(),
+        abs(&args.data_dir)?.display().to_string(),
+        "--device".into(),
+        args.device.to_string(),
+    ];
+    for set in &args.sets {
+        run_args.push("--set".into());
+        run_args.push(set.clone());
+    }
+    Ok(Script {
+        job_name: format!("anigan-{}", experiment.name),
+        tasks: ids.len(),
+        max_parallel: args.max_parallel,
+        cpus_per_task: args.cpus_per_task,
+        gpus_per_task: args.gpus_per_task,
+        time: args.time.clone(),
+        signal_lead_s: args.signal_lead,
+        extra_args: args.sbatch_args.clone(),
+        log_dir: slurm_dir.clone(),
+        variant_list: slurm_dir.join(format!("variants-{}.txt", &list_hash[..8])),
+        workdir: std::env::current_dir().context("cannot read the working directory")?,
+        runner: std::env::current_exe().context("cannot locate the anigan-runner binary")?,
+        run_args,
+    })
+}
+
+/// Submits the script; returns the job id sbatch prints (`--parsable`: `ID[;CLUSTER]`).
+fn sbatch(script: &Path) -> Result<String> {
+    let out = Command::new("sbatch")
+        .arg("--parsable")
+        .arg(script)
+        .output()
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot run sbatch ({e}): `anigan-runner slurm` needs Slurm's client commands on \
+                 PATH (on a cluster: `module load slurm` or ask your admins; to try it on this \
+                 machine: scripts/slurm-local start, then eval \"$(scripts/slurm-local env)\")"
+            )
+        })?;
+    if !out.status.success() {
+        bail!(
+            "sbatch rejected {}: {}",
+            script.display(),
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let id = text.trim().split(';').next().unwrap_or("").to_string();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
+        bail!("sbatch printed no job id (got {:?})", text.trim());
+    }
+    Ok(id)
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}

@@ -1,0 +1,212 @@
+//! `anigan-runner status RESULTS/EXPERIMENT`: where every variant stands, one line each (or
+//! JSON), read off the results directory. Reads only, so it works while a sweep runs.
+
+use anyhow::Result;
+use serde::Serialize;
+
+use crate::cli::StatusArgs;
+use crate::exit::Exit;
+use crate::report::load::{self, Run, RunState};
+use crate::report::manifest::{self, Manifest};
+use crate::slurm;
+
+/// One variant's line.
+#[derive(Serialize, Debug)]
+pub struct Line {
+    pub index: usize,
+    pub id: String,
+    /// queued, running, interrupted, finished, collapsed or failed.
+    pub state: &'static str,
+    /// The training process of a running variant.
+    pub pid: Option<u32>,
+    pub host: Option<String>,
+    pub epoch: u32,
+    /// Planned epochs; None when unknown (an old manifest and no status yet).
+    pub planned: Option<u32>,
+    pub rollbacks: usize,
+    /// The last epoch's mean accuracies: D on real, D on fake, G.
+    pub d_acc_real: Option<f64>,
+    pub d_acc_fake: Option<f64>,
+    pub g_acc: Option<f64>,
+    /// Lowest swd of the kept timeline (lower is better).
+    pub best_swd: Option<f64>,
+    /// Seconds to the planned epoch at the mean pace of the last epochs (training and
+    /// evaluation); running and interrupted variants only.
+    pub eta_seconds: Option<f64>,
+    pub reason: Option<String>,
+    /// Slurm's state of the variant's newest array task ("pending", "running on node7
+    /// (requeued 1x)"), when the sweep was submitted with `anigan-runner slurm` and Slurm
+    /// still knows the task.
+    pub slurm: Option<String>,
+}
+
+pub fn status(args: &StatusArgs) -> Result<Exit> {
+    let results = load::load(&args.dir)?;
+    let manifest = Manifest::read(&args.dir.join(manifest::FILE))?;
+    let planned = |id: &str| {
+        manifest
+            .as_ref()
+            .and_then(|m| m.variants.iter().find(|v| v.id == id))
+            .map(|v| v.epochs)
+            .filter(|&e| e > 0)
+    };
+    let mut lines: Vec<Line> = results
+        .runs
+        .iter()
+        .map(|r| line(r, planned(&r.id)))
+        .collect();
+    add_slurm_states(&args.dir, &mut lines);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&lines).expect("status serializes")
+        );
+    } else {
+        print!("{}", table(&results.name, &lines));
+    }
+    Ok(Exit::Success)
+}
+
+/// Fills `Line::slurm` from `scontrol` when the experiment was submitted to Slurm (a warning,
+/// not an error, when Slurm cannot be asked).
+fn add_slurm_states(exp_dir: &std::path::Path, lines: &mut [Line]) {
+    match slurm::tasks_by_variant(&slurm::submissions::dir(exp_dir)) {
+        Ok(tasks) => {
+            for (id, task) in tasks {
+                if let Some(line) = lines.iter_mut().find(|l| l.id == id) {
+                    line.slurm = Some(task.describe());
+                }
+            }
+        }
+        Err(e) => eprintln!("warning: no Slurm states: {e:#}"),
+    }
+}
+
+/// Epochs whose pace the ETA averages.
+const PACE_EPOCHS: usize = 5;
+
+pub fn line(run: &Run, planned: Option<u32>) -> Line {
+    let status = run.status.as_ref();
+    let holder = (run.state == RunState::Running)
+        .then(|| run.dir.holder())
+        .flatten();
+    let last = run.kept().last();
+    let epoch = status.map_or(0, |s| s.epochs_done);
+    let planned = status.map(|s| s.epochs_planned).or(planned);
+    let kept: Vec<_> = run.kept().collect();
+    let recent = &kept[kept.len().saturating_sub(PACE_EPOCHS)..];
+    let pace = (!recent.is_empty()).then(|| {
+        recent
+            .iter()
+            .map(|r| r.seconds + r.eval_seconds.unwrap_or(0.0))
+            .sum::<f64>()
+            / recent.len() as f64
+    });
+    let eta_seconds = match (run.state, pace, planned) {
+        (RunState::Running | RunState::Interrupted, Some(p), Some(n)) => {
+            Some(p * n.saturating_sub(epoch) as f64)
+        }
+        _ => None,
+    };
+    Line {
+        index: run.index,
+        id: run.id.clone(),
+        state: match run.state {
+            RunState::NotStarted => "queued",
+            other => other.word(),
+        },
+        pid: holder.as_ref().map(|h| h.0),
+        host: holder.map(|h| h.1),
+        epoch,
+        planned,
+        rollbacks: run.events.iter().filter(|e| e.action == "rollback").count(),
+        d_acc_real: last.map(|r| r.d_acc_real),
+        d_acc_fake: last.map(|r| r.d_acc_fake),
+        g_acc: last.map(|r| r.g_acc),
+        best_swd: run.kept().filter_map(|r| r.swd).reduce(f64::min),
+        eta_seconds,
+        reason: status.and_then(|s| s.reason.clone()),
+        slurm: None,
+    }
+}
+
+pub fn table(name: &str, lines: &[Line]) -> String {
+    let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
+    let mut out = format!(
+        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed, {} failed, {} queued\n",
+        lines.len(),
+        count("finished"),
+        count("running"),
+        count("interrupted"),
+        count("collapsed"),
+        count("failed"),
+        count("queued"),
+    );
+    let on_slurm = lines.iter().any(|l| l.slurm.is_some());
+    out += &format!(
+        "{:>5}  {:<12}  {:<26}  {:>9}  {:>9}  {:<19}  {:>8}  {:>9}{}\n",
+        "index",
+        "id",
+        "state",
+        "epoch",
+        "rollbacks",
+        "D real/fake, G acc",
+        "best swd",
+        "ETA",
+        if on_slurm { "  slurm" } else { "" }
+    );
+    let opt = |x: Option<f64>, digits: usize| x.map_or("-".into(), |x| format!("{x:.digits$}"));
+    for l in lines {
+        let state = match (&l.pid, &l.host) {
+            (Some(pid), Some(host)) => format!("{} (pid {pid}@{host})", l.state),
+            _ => l.state.to_string(),
+        };
+        let accs = match (l.d_acc_real, l.d_acc_fake, l.g_acc) {
+            (Some(r), Some(f), Some(g)) => format!("{r:.2}/{f:.2}, {g:.2}"),
+            _ => "-".into(),
+        };
+        let planned = l.planned.map_or("?".into(), |p| p.to_string());
+        let slurm = match (&l.slurm, on_slurm) {
+            (Some(s), _) => format!("  {s}"),
+            (None, true) => "  -".into(),
+            (None, false) => String::new(),
+        };
+        out += &format!(
+            "{:>5}  {:<12}  {:<26}  {:>9}  {:>9}  {:<19}  {:>8}  {:>9}{slurm}\n",
+            l.index,
+            l.id,
+            state,
+            format!("{}/{planned}", l.epoch),
+            l.rollbacks,
+            accs,
+            opt(l.best_swd, 3),
+            l.eta_seconds.map_or("-".into(), duration),
+        );
+        if let Some(reason) = l.reason.as_ref().filter(|_| l.state != "finished") {
+            out += &format!("       {reason}\n");
+        }
+    }
+    out
+}
+
+/// `1h02m`, `3m05s`, `42s`.
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_at_a_glance() {
+        assert_eq!(duration(42.4), "42s");
+        assert_eq!(duration(185.0), "3m05s");
+        assert_eq!(duration(3720.0), "1h02m");
+    }
+}

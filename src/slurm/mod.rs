@@ -1,0 +1,115 @@
+//! Sweeps on a Slurm cluster: the job array's batch script, the records of what was submitted,
+//! Slurm's view of the tasks, and the self-requeue of a task warned before its time limit.
+//!
+//! Each array task is an ordinary `anigan-runner run EXP --variant ID`: the run lock, exact
+//! resume and the graceful stop on SIGUSR1 are the same as on a workstation.
+
+pub mod queue;
+mod script;
+pub mod submissions;
+
+pub use queue::TaskState;
+pub use script::Script;
+pub use submissions::Submission;
+
+use std::path::Path;
+
+/// Variants of earlier submissions whose tasks Slurm still holds (pending or running).
+pub fn queued_variants(slurm_dir: &Path) -> anyhow::Result<Vec<String>> {
+    Ok(tasks_by_variant(slurm_dir)?
+        .into_iter()
+        .filter(|(_, t)| t.is_active())
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Slurm's view of every task of every recorded submission, by variant id (newest
+/// submission last, so a later entry for a variant wins when collected into a map).
+pub fn tasks_by_variant(slurm_dir: &Path) -> anyhow::Result<Vec<(String, TaskState)>> {
+    let subs = submissions::read(slurm_dir)?;
+    if subs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<String> = subs.iter().map(|s| s.job_id.clone()).collect();
+    let tasks = queue::tasks(&ids)?;
+    let mut out = Vec::new();
+    for sub in &subs {
+        for t in tasks.iter().filter(|t| t.array_job_id == sub.job_id) {
+            if let Some(variant) = sub.variants.get(t.task) {
+                out.push((variant.clone(), t.clone()));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Under Slurm, asks the controller to requeue this array task (or job): it goes back to
+/// pending and later reruns the same batch script, which resumes the run from its checkpoint.
+/// Returns the job requeued, or `None` outside Slurm.
+///
+/// Errors: `scontrol` missing or refusing (the job was not submitted with `--requeue`).
+pub fn requeue_self() -> anyhow::Result<Option<String>> {
+    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let job = match (var("SLURM_ARRAY_JOB_ID"), var("SLURM_ARRAY_TASK_ID")) {
+        (Some(array), Some(task)) => format!("{array}_{task}"),
+        _ => match var("SLURM_JOB_ID") {
+            Some(id) => id,
+            None => return Ok(None),
+        },
+    };
+    let out = std::process::Command::new("scontrol")
+        .args(["requeue", &job])
+        .output()
+        .map_err(|e| anyhow::anyhow!("cannot run scontrol to requeue {job}: {e}"))?;
+    if !out.status.success() {
+        anyhow::bail!(
+            "scontrol requeue {job} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(Some(job))
+}
+
+/// A Slurm time limit in seconds: `MM`, `MM:SS`, `HH:MM:SS`, `D-HH`, `D-HH:MM`,
+/// `D-HH:MM:SS` (sbatch's `--time` formats, from its manual page).
+pub fn time_limit_seconds(text: &str) -> Option<u64> {
+    let (days, rest) = match text.split_once('-') {
+        Some((d, r)) => (d.parse::<u64>().ok()?, r),
+        None => (0, text),
+    };
+    let parts: Vec<u64> = rest
+        .split(':')
+        .map(|p| p.parse::<u64>().ok())
+        .collect::<Option<_>>()?;
+    let hms = match (text.contains('-'), parts.as_slice()) {
+        (false, [m]) => m * 60,
+        (false, [m, s]) => m * 60 + s,
+        (_, [h, m, s]) => h * 3600 + m * 60 + s,
+        (true, [h]) => h * 3600,
+        (true, [h, m]) => h * 3600 + m * 60,
+        _ => return None,
+    };
+    Some(days * 86_400 + hms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_limits() {
+        for (text, secs, why) in [
+            ("30", Some(1800), "minutes alone"),
+            ("30:15", Some(1815), "minutes and seconds"),
+            ("04:00:00", Some(14_400), "hours, minutes, seconds"),
+            ("1-12", Some(129_600), "days and hours"),
+            ("1-00:30", Some(88_200), "days, hours, minutes"),
+            ("2-01:00:05", Some(176_405), "days and a full time"),
+            ("4h", None, "units are not Slurm's"),
+            ("1:2:3:4", None, "too many fields"),
+            ("", None, "empty"),
+        ] {
+            assert_eq!(time_limit_seconds(text), secs, "{text:?}: {why}");
+        }
+    }
+}

@@ -1,0 +1,168 @@
+//! The batch script of a sweep's job array: one array task per variant, each an ordinary
+//! `anigan-runner run EXP --variant ID` that Slurm warns before its time limit and requeues.
+
+use std::path::PathBuf;
+
+/// Everything the script needs; paths are absolute (tasks start in Slurm's working
+/// directory, on another node).
+#[derive(Debug, Clone)]
+pub struct Script {
+    pub job_name: String,
+    /// Number of array tasks (variants in the list).
+    pub tasks: usize,
+    /// At most this many tasks run at once (`%K`); `None` leaves it to Slurm.
+    pub max_parallel: Option<usize>,
+    pub cpus_per_task: u32,
+    pub gpus_per_task: Option<u32>,
+    /// Slurm's `--time` (e.g. `04:00:00`), validated by sbatch.
+    pub time: Option<String>,
+    /// Seconds before the time limit at which Slurm sends USR1 to the batch shell.
+    pub signal_lead_s: u32,
+    /// Extra `#SBATCH` arguments, verbatim (`--partition=gpu`, `--account=x`).
+    pub extra_args: Vec<String>,
+    /// Where the `%A_%a.out` logs go: results/<experiment>/slurm.
+    pub log_dir: PathBuf,
+    /// The variant list the tasks index, one id per line.
+    pub variant_list: PathBuf,
+    /// The directory relative paths of the experiment (data.path) were meant from.
+    pub workdir: PathBuf,
+    /// The runner binary and the arguments every task passes to `run`, before `--variant`.
+    pub runner: PathBuf,
+    pub run_args: Vec<String>,
+}
+
+impl Script {
+    /// The script's text. The runner is `exec`ed so it is the batch shell that receives
+    /// `--signal=B:USR1` (the `B:` sends it to the batch shell only, not to job steps).
+    pub fn render(&self) -> String {
+        let mut s = String::from("#!/bin/bash\n");
+        s += &format!(
+            "# Written by `anigan-runner slurm`: one array task per line of {}.\n",
+            self.variant_list.display()
+        );
+        let array = match self.max_parallel {
+            Some(k) => format!("0-{}%{k}", self.tasks - 1),
+            None => format!("0-{}", self.tasks - 1),
+        };
+        let mut directives = vec![
+            format!("--job-name={}", self.job_name),
+            format!("--array={array}"),
+            format!("--output={}/%A_%a.out", self.log_dir.display()),
+            "--open-mode=append".to_string(),
+            "--requeue".to_string(),
+            format!("--signal=B:USR1@{}", self.signal_lead_s),
+            "--ntasks=1".to_string(),
+            format!("--cpus-per-task={}", self.cpus_per_task),
+        ];
+        if let Some(g) = self.gpus_per_task {
+            directives.push(format!("--gpus-per-task={g}"));
+        }
+        if let Some(t) = &self.time {
+            directives.push(format!("--time={t}"));
+        }
+        directives.extend(self.extra_args.iter().cloned());
+        for d in directives {
+            s += &format!("#SBATCH {d}\n");
+        }
+        s += "set -euo pipefail\n";
+        s += &format!("cd {}\n", quote(&self.workdir.to_string_lossy()));
+        s += &format!(
+            "id=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" {})\n",
+            quote(&self.variant_list.to_string_lossy())
+        );
+        s += "echo \"$(date -Is) task ${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID} \
+              (restart ${SLURM_RESTART_COUNT:-0}) on $(hostname): variant $id\"\n";
+        let mut command = vec![quote(&self.runner.to_string_lossy()), "run".to_string()];
+        command.extend(self.run_args.iter().map(|a| quote(a)));
+        command.push("--variant".into());
+        command.push("\"$id\"".into());
+        command.push("--threads".into());
+        command.push("\"${SLURM_CPUS_PER_TASK:-1}\"".into());
+        s += &format!("exec {}\n", command.join(" "));
+        s
+    }
+}
+
+/// Single-quotes `s` for bash when it holds anything but plain path characters.
+pub fn quote(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_string()
+    } else {
+        format!("'{}'", s.replace('\'', r"'\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script() -> Script {
+        Script {
+            job_name: "anigan-smoke".into(),
+            tasks: 4,
+            max_parallel: Some(2),
+            cpus_per_task: 1,
+            gpus_per_task: None,
+            time: Some("01:00:00".into()),
+            signal_lead_s: 120,
+            extra_args: vec!["--partition=gpu".into()],
+            log_dir: "/r/smoke/slurm".into(),
+            variant_list: "/r/smoke/slurm/variants-1a2b3c4d.txt".into(),
+            workdir: "/home/me/gan".into(),
+            runner: "/home/me/gan/target/release/anigan-runner".into(),
+            run_args: vec![
+                "/home/me/gan/experiments/smoke.toml".into(),
+                "--set".into(),
+                "train.lr_d=1e-4".into(),
+                "--set".into(),
+                "experiment.description=two words".into(),
+            ],
+        }
+    }
+
+    #[test]
+    fn directives_ask_for_a_warning_signal_and_requeue() {
+        let text = script().render();
+        for line in [
+            "#SBATCH --array=0-3%2",
+            "#SBATCH --signal=B:USR1@120",
+            "#SBATCH --requeue",
+            "#SBATCH --open-mode=append",
+            "#SBATCH --output=/r/smoke/slurm/%A_%a.out",
+            "#SBATCH --time=01:00:00",
+            "#SBATCH --partition=gpu",
+        ] {
+            assert!(
+                text.lines().any(|l| l == line),
+                "missing {line:?} in\n{text}"
+            );
+        }
+        assert!(!text.contains("--gpus-per-task"));
+    }
+
+    #[test]
+    fn the_runner_is_execed_with_the_task_variant_and_thread_budget() {
+        let text = script().render();
+        let last = text.lines().last().unwrap();
+        assert!(last.starts_with("exec /home/me/gan/target/release/anigan-runner run "));
+        assert!(last.contains("--set 'experiment.description=two words'"));
+        assert!(last.ends_with("--variant \"$id\" --threads \"${SLURM_CPUS_PER_TASK:-1}\""));
+    }
+
+    #[test]
+    fn no_parallel_limit_leaves_the_array_plain() {
+        let mut s = script();
+        s.max_parallel = None;
+        s.tasks = 1;
+        assert!(s.render().contains("#SBATCH --array=0-0\n"));
+    }
+
+    #[test]
+    fn quoting() {
+        assert_eq!(quote("/a/b-c.toml"), "/a/b-c.toml");
+        assert_eq!(quote("it's"), r"'it'\''s'");
+        assert_eq!(quote(""), "''");
+        assert_eq!(quote("$HOME"), "'$HOME'");
+    }
+}

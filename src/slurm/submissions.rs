@@ -1,0 +1,84 @@
+//! What `anigan-runner slurm` submitted: the variant lists the array tasks index and one JSON
+//! line per submitted job array in results/<experiment>/slurm/submissions.jsonl.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::fsx;
+
+/// The folder of Slurm files inside an experiment's results directory.
+pub fn dir(experiment_dir: &Path) -> PathBuf {
+    experiment_dir.join("slurm")
+}
+
+/// One submitted job array: array task k trains `variants[k]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Submission {
+    pub job_id: String,
+    /// The list file (in the slurm folder) the tasks read their variant from.
+    pub variant_list: String,
+    pub variants: Vec<String>,
+    /// Seconds since the Unix epoch.
+    pub submitted_at: u64,
+}
+
+/// Writes `ids` one per line as `variants-<hash>.txt` (named by its content, so a list is never
+/// overwritten with other ids while tasks may still read it) and returns its path.
+pub fn write_variant_list(slurm_dir: &Path, ids: &[&str]) -> Result<PathBuf> {
+    let text: String = ids.iter().map(|id| format!("{id}\n")).collect();
+    let hash = blake3::hash(text.as_bytes()).to_hex();
+    let path = slurm_dir.join(format!("variants-{}.txt", &hash[..8]));
+    fsx::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Appends `submission` to submissions.jsonl.
+pub fn record(slurm_dir: &Path, submission: &Submission) -> Result<()> {
+    let mut line = serde_json::to_string(submission).expect("a submission serializes");
+    line.push('\n');
+    fsx::append_synced(&slurm_dir.join("submissions.jsonl"), line.as_bytes())
+}
+
+/// Every recorded submission, oldest first; none when nothing was submitted yet.
+pub fn read(slurm_dir: &Path) -> Result<Vec<Submission>> {
+    let path = slurm_dir.join("submissions.jsonl");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    text.lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| {
+            serde_json::from_str(l)
+                .with_context(|| format!("{}:{}: not a submission record", path.display(), i + 1))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_named_by_content_and_records_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = write_variant_list(dir.path(), &["000-aa", "002-cc"]).unwrap();
+        let b = write_variant_list(dir.path(), &["001-bb"]).unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read_to_string(&a).unwrap(), "000-aa\n002-cc\n");
+        assert!(read(dir.path()).unwrap().is_empty());
+        let s = Submission {
+            job_id: "17".into(),
+            variant_list: "variants-x.txt".into(),
+            variants: vec!["000-aa".into()],
+            submitted_at: 5,
+        };
+        record(dir.path(), &s).unwrap();
+        record(dir.path(), &s).unwrap();
+        assert_eq!(read(dir.path()).unwrap(), vec![s.clone(), s]);
+    }
+}

@@ -1,0 +1,12 @@
+//! Training a sweep on one machine: the variants still to train (`queue`), the thread budget
+//! (`budget`), data and caches prepared once (`prepare`), one process training variants one
+//! after another (`serial`: `--jobs 1`, and every worker), worker processes side by side
+//! (`pool`: `--jobs N`) and what they print (`output`), and how it all went (`tally`).
+
+pub mod budget;
+pub mod output;
+pub mod pool;
+pub mod prepare;
+pub mod queue;
+pub mod serial;
+pub mod tally;

@@ -1,0 +1,146 @@
+//! Data and caches, prepared before training: the dataset on the device (generated and
+//! decoded-cached on first use), and for evaluating runs the holdout, the tag classifier
+//! (trained once per dataset, then cached) and the reference figures. A `--jobs` sweep calls
+//! `warm` in the parent first, so its workers only read caches and never race to write them.
+
+use anyhow::Result;
+use tch::Device;
+
+use crate::config::{DataSection, Variant};
+use crate::data::{self, DataRoot};
+use crate::eval::{self, Evaluator};
+use crate::fsx;
+use crate::train::DeviceImages;
+
+/// Prepares every distinct `[data]` of `pending` once (and frees it again): generated faces,
+/// decoded caches, classifiers and reference files then exist for the workers.
+pub fn warm(
+    pending: &[&Variant],
+    selected: &[&Variant],
+    root: &DataRoot,
+    device: Device,
+) -> Result<()> {
+    let mut seen: Vec<&DataSection> = Vec::new();
+    for v in pending {
+        if !seen.contains(&&v.config.data) {
+            seen.push(&v.config.data);
+            prepare(v, selected, root, device)?;
+        }
+    }
+    Ok(())
+}
+
+/// A dataset on the device, and what evaluating against it needs.
+pub struct Prepared {
+    pub images: DeviceImages,
+    pub vocab: Option<data::Vocabulary>,
+    pub evaluator: Option<Evaluator>,
+}
+
+/// Loads `variant`'s dataset onto the device; when any selected variant on it evaluates,
+/// also its holdout, the tag classifier (trained on first use, then cached) and the reference
+/// figures (written to the cache folder as quality-v1-<key>-<split>.json).
+pub fn prepare(
+    variant: &Variant,
+    selected: &[&Variant],
+    root: &DataRoot,
+    device: Device,
+) -> Result<Prepared> {
+    let data = &variant.config.data;
+    let started = std::time::Instant::now();
+    let loaded = data::load_dataset(data, root, &mut |w| eprintln!("warning: {w}"))?;
+    let t = &loaded.train;
+    let source = if loaded.from_cache {
+        "from cache"
+    } else {
+        "decoded, cached as"
+    };
+    let skipped = match loaded.skipped.len() {
+        0 => String::new(),
+        n => format!("; {n} unreadable image(s) skipped"),
+    };
+    eprintln!(
+        "data: {} training + {} held-out images of {} px in {:.2} s ({source} {}){skipped}",
+        t.len,
+        loaded.holdout.len,
+        t.size,
+        started.elapsed().as_secs_f64(),
+        loaded.cache_file.display(),
+    );
+    let images = DeviceImages::from_dataset(t, device);
+    let evaluating = selected
+        .iter()
+        .filter(|v| v.config.data == *data && v.config.eval.every > 0)
+        .map(|v| v.config.eval.samples)
+        .next();
+    let evaluator = match evaluating {
+        Some(samples) if loaded.holdout.len >= 2 => Some(evaluator(
+            &loaded,
+            &images,
+            data,
+            samples,
+            &root.cache(),
+            device,
+        )?),
+        Some(_) => {
+            eprintln!(
+                "warning: no quality figures: [data] holdout = {} leaves too few held-out images",
+                loaded.holdout.len
+            );
+            None
+        }
+        None => None,
+    };
+    Ok(Prepared {
+        images,
+        vocab: t.vocab.clone(),
+        evaluator,
+    })
+}
+
+fn evaluator(
+    loaded: &data::Loaded,
+    images: &DeviceImages,
+    data: &DataSection,
+    samples: u32,
+    cache_dir: &std::path::Path,
+    device: Device,
+) -> Result<Evaluator> {
+    let holdout = DeviceImages::from_dataset(&loaded.holdout, device);
+    let split = format!("h{}-l{}-s{}", data.holdout, data.limit, data.seed);
+    let vocab = loaded.train.vocab.as_ref().filter(|v| !v.is_empty());
+    let classifier = match vocab {
+        Some(vocab) => Some(eval::load_or_train(
+            &eval::classifier::cache_path(cache_dir, &loaded.key, &split),
+            &loaded.key,
+            vocab,
+            images,
+            &holdout,
+            &mut |note| eprintln!("{note}"),
+        )?),
+        None => None,
+    };
+    let e = Evaluator::new(
+        &loaded.key,
+        vocab,
+        images,
+        holdout,
+        classifier,
+        samples as i64,
+        0x5d_f100,
+    )?;
+    let r = &e.reference;
+    let json = serde_json::to_string_pretty(r).expect("reference serializes");
+    let path = cache_dir.join(format!("quality-v1-{}-{split}.json", loaded.key));
+    fsx::write_atomic(&path, format!("{json}\n").as_bytes())?;
+    eprintln!(
+        "quality reference: swd floor {:.2} (real vs real, {} images){}",
+        r.swd_floor,
+        r.samples,
+        r.classifier_accuracy
+            .as_ref()
+            .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))
+            .unwrap_or_default()
+    );
+    Ok(e)
+}

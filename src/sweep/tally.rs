@@ -1,0 +1,67 @@
+//! How a sweep went, and its exit code.
+
+use crate::exit::Exit;
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Tally {
+    pub finished: usize,
+    /// Already done, or being trained by another process.
+    pub skipped: usize,
+    pub collapsed: usize,
+    pub failed: usize,
+    pub interrupted: usize,
+    /// Left in the queue by a stop request.
+    pub not_started: usize,
+}
+
+impl Tally {
+    /// The most serious outcome wins: failed, then interrupted (not everything ran), then
+    /// collapsed.
+    pub fn exit(&self) -> Exit {
+        if self.failed > 0 {
+            Exit::Failed
+        } else if self.interrupted + self.not_started > 0 {
+            Exit::Interrupted
+        } else if self.collapsed > 0 {
+            Exit::Collapsed
+        } else {
+            Exit::Success
+        }
+    }
+
+    pub fn line(&self, experiment: &str) -> String {
+        let mut line = format!(
+            "experiment {experiment}: {} finished, {} collapsed, {} failed, {} skipped (already done or trained elsewhere)",
+            self.finished, self.collapsed, self.failed, self.skipped
+        );
+        if self.interrupted + self.not_started > 0 {
+            line += &format!(
+                ", {} interrupted, {} not started (rerun the same command to resume)",
+                self.interrupted, self.not_started
+            );
+        }
+        line
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn most_serious_outcome_sets_the_exit_code() {
+        let mut t = Tally {
+            finished: 2,
+            ..Tally::default()
+        };
+        assert_eq!(t.exit(), Exit::Success);
+        t.collapsed = 1;
+        assert_eq!(t.exit(), Exit::Collapsed);
+        t.not_started = 1;
+        assert_eq!(t.exit(), Exit::Interrupted);
+        t.interrupted = 1;
+        assert_eq!(t.exit(), Exit::Interrupted);
+        t.failed = 1;
+        assert_eq!(t.exit(), Exit::Failed);
+    }
+}

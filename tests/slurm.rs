@@ -1,0 +1,410 @@
+//! `anigan-runner slurm` against a real Slurm: the one already configured on this machine, or
+//! a single-node one that scripts/slurm-local starts (and stops) for these tests.
+
+use std::path::{Path, PathBuf};
+use std::process::Command as Process;
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Generated datasets and caches shared by the tests of this file.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("slurm-data")
+}
+
+/// A 4-variant smoke grid (2 x 2 learning rates), 4 epochs, 16 px: seconds per variant.
+fn write_grid(dir: &Path, epochs: u32) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("experiments/smoke.toml"))
+        .unwrap()
+        .replace("epochs = 4", &format!("epochs = {epochs}"))
+        .replace("image_size = 32", "image_size = 16")
+        .replace(
+            "\"train.lr_d\" = [2e-4, 1e-4]",
+            "\"train.lr_d\" = [2e-4, 1e-4]\n\"train.lr_g\" = [2e-4, 1e-4]",
+        );
+    let path = dir.join("smoke.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// A Slurm to submit to, for as long as it lives.
+struct Cluster {
+    /// Environment for Slurm's clients (SLURM_CONF of a local cluster).
+    env: Vec<(String, String)>,
+    /// The local cluster's directory when these tests started it.
+    local: Option<tempfile::TempDir>,
+}
+
+impl Cluster {
+    fn get() -> Cluster {
+        let usable = Process::new("sinfo")
+            .arg("-h")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if usable {
+            eprintln!("using the Slurm this machine is configured for");
+            return Cluster {
+                env: Vec::new(),
+                local: None,
+            };
+        }
+        // Short path: munge's socket path must fit a sockaddr_un.
+        let dir = tempfile::Builder::new()
+            .prefix("slurm-")
+            .tempdir_in("/tmp")
+            .unwrap();
+        let port = free_port_pair();
+        let status = Process::new(repo().join("scripts/slurm-local"))
+            .arg("start")
+            .env("SLURM_LOCAL_DIR", dir.path())
+            .env("SLURM_LOCAL_PORT", port.to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "scripts/slurm-local start failed");
+        Cluster {
+            env: vec![(
+                "SLURM_CONF".into(),
+                dir.path().join("slurm.conf").display().to_string(),
+            )],
+            local: Some(dir),
+        }
+    }
+
+    fn cmd(&self, program: &str) -> Process {
+        let mut p = Process::new(program);
+        p.envs(self.env.iter().map(|(k, v)| (k, v)));
+        p
+    }
+
+    fn runner(&self) -> Command {
+        let mut c = Command::cargo_bin("anigan-runner").unwrap();
+        c.envs(self.env.iter().map(|(k, v)| (k, v)));
+        c
+    }
+
+    fn slurm(&self, exp: &Path, results: &Path, extra: &[&str]) -> Command {
+        let mut c = self.runner();
+        c.arg("slurm")
+            .arg(exp)
+            .arg("--results")
+            .arg(results)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(["--device", "cpu", "--cpus-per-task", "1"])
+            .args(extra);
+        c
+    }
+
+    /// Waits until no task of `job` is pending or running.
+    fn wait_done(&self, job: &str, limit: Duration) {
+        let deadline = Instant::now() + limit;
+        loop {
+            let out = self
+                .cmd("squeue")
+                .args(["-h", "-r", "-j", job, "-o", "%i %T"])
+                .output()
+                .unwrap();
+            let text = String::from_utf8_lossy(&out.stdout);
+            if out.status.success() && text.trim().is_empty() {
+                return;
+            }
+            assert!(Instant::now() < deadline, "job {job} still queued:\n{text}");
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.local {
+            let _ = Process::new(repo().join("scripts/slurm-local"))
+                .arg("stop")
+                .env("SLURM_LOCAL_DIR", dir.path())
+                .status();
+        }
+    }
+}
+
+/// A port p with p and p + 1 free (slurmctld and slurmd).
+fn free_port_pair() -> u16 {
+    loop {
+        let a = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let p = a.local_addr().unwrap().port();
+        if p < 65535 && std::net::TcpListener::bind(("127.0.0.1", p + 1)).is_ok() {
+            return p;
+        }
+    }
+}
+
+fn job_id(output: &std::process::Output) -> String {
+    let id = String::from_utf8_lossy(&output.stdout).trim().to_string();
+    assert!(
+        !id.is_empty() && id.chars().all(|c| c.is_ascii_digit()),
+        "no job id in {output:?}"
+    );
+    id
+}
+
+fn run_dir(results: &Path, index: usize) -> PathBuf {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(results.join("smoke/runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs.into_iter()
+        .find(|d| {
+            d.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with(&format!("{index:03}-"))
+        })
+        .unwrap_or_else(|| panic!("no run dir for variant {index}"))
+}
+
+/// metrics.csv without its timing columns, as lines.
+fn metrics_without_timing(run: &Path) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+fn status_state(run: &Path) -> String {
+    let text = std::fs::read_to_string(run.join("status.json")).unwrap_or_default();
+    let v: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    v["state"].as_str().unwrap_or("").to_string()
+}
+
+#[test]
+fn a_bad_experiment_submits_nothing_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = tmp.path().join("bad.toml");
+    std::fs::write(&exp, "[train]\nlr_d = -1\n").unwrap();
+    let results = tmp.path().join("results");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("slurm")
+        .arg(&exp)
+        .arg("--results")
+        .arg(&results)
+        .assert()
+        .code(2);
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["slurm", "experiments/smoke.toml", "--time", "4h"])
+        .arg("--results")
+        .arg(&results)
+        .current_dir(repo())
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("is not a Slurm time limit"));
+    assert!(!results.exists(), "nothing may be written");
+}
+
+/// One cluster for the whole story, so this file starts Slurm once and trains one task at a
+/// time on CI's two cores.
+#[test]
+fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
+    let cluster = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write_grid(tmp.path(), 4);
+    let results = tmp.path().join("results");
+
+    // Half a sweep first, then the same command for all: only the rest is submitted.
+    let started = Instant::now();
+    let first = cluster
+        .slurm(&exp, &results, &["--variant", "0", "--variant", "1"])
+        .output()
+        .unwrap();
+    assert!(first.status.success(), "{first:?}");
+    let job = job_id(&first);
+    cluster.wait_done(&job, Duration::from_secs(300));
+    let second = cluster
+        .slurm(&exp, &results, &["--max-parallel", "1"])
+        .output()
+        .unwrap();
+    assert!(second.status.success(), "{second:?}");
+    assert!(
+        String::from_utf8_lossy(&second.stderr).contains("2 done, 0 already queued, 2 to submit"),
+        "{second:?}"
+    );
+    let job2 = job_id(&second);
+    cluster.wait_done(&job2, Duration::from_secs(300));
+    eprintln!(
+        "4 variants through Slurm in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    for i in 0..4 {
+        let run = run_dir(&results, i);
+        assert_eq!(status_state(&run), "finished", "variant {i}");
+        let rows = metrics_without_timing(&run);
+        assert_eq!(
+            rows.len(),
+            4,
+            "variant {i}: one row per epoch, trained once"
+        );
+    }
+    let logs = std::fs::read_dir(results.join("smoke/slurm"))
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "out")
+        })
+        .count();
+    assert_eq!(logs, 4, "one log per array task");
+
+    // A finished sweep submits nothing.
+    let again = cluster.slurm(&exp, &results, &[]).output().unwrap();
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing to submit"));
+    assert!(again.stdout.is_empty());
+
+    let status = cluster
+        .runner()
+        .args(["status", "--json"])
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(lines.len(), 4);
+    assert!(lines.iter().all(|l| l["state"] == "finished"), "{lines:?}");
+
+    requeue_resumes_exactly(&cluster, tmp.path());
+}
+
+/// This test is about requeue, not health: a rollback would only make it longer.
+const NO_ROLLBACK: &[&str] = &["--set", "rollback.enabled=false"];
+
+/// USR1 (Slurm's warning before a time limit) mid-run: the task checkpoints, requeues itself,
+/// resumes, and its metrics equal an uninterrupted local run's.
+fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
+    let exp = write_grid(tmp, 16);
+    let local = tmp.join("local");
+    let started = Instant::now();
+    cluster
+        .runner()
+        .arg(&exp)
+        .arg("--results")
+        .arg(&local)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu", "--threads", "1", "--variant", "3"])
+        .args(NO_ROLLBACK)
+        .assert()
+        .success();
+    let local_s = started.elapsed().as_secs_f64();
+
+    let results = tmp.join("requeued");
+    let out = cluster
+        .slurm(
+            &exp,
+            &results,
+            &[&["--variant", "3"][..], NO_ROLLBACK].concat(),
+        )
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = job_id(&out);
+    let task = format!("{job}_0");
+    let metrics = || {
+        std::fs::read_dir(results.join("smoke/runs"))
+            .ok()
+            .and_then(|mut d| d.next())
+            .map(|e| e.unwrap().path().join("metrics.csv"))
+            .and_then(|p| std::fs::read_to_string(p).ok())
+            .map_or(0, |t| t.lines().count().saturating_sub(1))
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while metrics() < 3 {
+        assert!(
+            Instant::now() < deadline,
+            "the task trained no 3 epochs in time"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let signalled = Instant::now();
+    let sent = cluster
+        .cmd("scancel")
+        .args(["--signal=USR1", "--batch", &task])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    // The runner stops after its epoch and requeues itself; Slurm holds a requeued job for a
+    // while (BeginTime), which the test skips.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    loop {
+        let show = cluster
+            .cmd("scontrol")
+            .args(["-o", "show", "job", &task])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&show.stdout).to_string();
+        if text.contains("Restarts=1") && text.contains("JobState=PENDING") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "not requeued: {text}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let stopped_s = signalled.elapsed().as_secs_f64();
+    let status = cluster
+        .runner()
+        .arg("status")
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    eprintln!("status while requeued:\n{text}");
+    assert!(
+        text.contains("interrupted") && text.contains("pending (requeued 1x)"),
+        "{text}"
+    );
+    let run = std::fs::read_dir(results.join("smoke/runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    assert_eq!(status_state(&run), "interrupted");
+    let rows_at_stop = metrics();
+    assert!(
+        rows_at_stop < 16,
+        "stopped before the end ({rows_at_stop} rows)"
+    );
+    cluster
+        .cmd("scontrol")
+        .args(["update", &format!("JobId={task}"), "StartTime=now"])
+        .status()
+        .unwrap();
+    cluster.wait_done(&job, Duration::from_secs(300));
+    eprintln!(
+        "requeue: local run {local_s:.1} s; USR1 to requeued {stopped_s:.1} s; \
+         stopped after {rows_at_stop} of 16 epochs; whole Slurm run {:.1} s",
+        started.elapsed().as_secs_f64() - local_s
+    );
+    assert_eq!(status_state(&run), "finished");
+    let log = std::fs::read_to_string(results.join(format!("smoke/slurm/{job}_0.out"))).unwrap();
+    assert!(log.contains("(restart 1)"), "{log}");
+    assert_eq!(
+        metrics_without_timing(&run),
+        metrics_without_timing(&run_dir(&local, 3))
+    );
+}

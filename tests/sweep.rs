@@ -1,0 +1,370 @@
+//! Sweeps on one machine: `--jobs` worker processes, two runners on one results directory,
+//! graceful stop by SIGTERM with exact resume, execution settings outside the variant id, and
+//! `status`. Tiny configs, one libtorch thread per worker (the test machine has 2 cores).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+use predicates::prelude::*;
+
+/// A 4-variant grid of 16 px nets; rollback off so that rows = epochs.
+const GRID4: &str = r#"
+[experiment]
+seed = 3
+epochs = 3
+[data]
+source = "synthetic"
+synthetic_count = 160
+image_size = 16
+holdout = 32
+[model]
+z_dim = 16
+g_width = 8
+d_width = 8
+[train]
+batch_size = 32
+[checkpoint]
+every = 1
+keep = 2
+[rollback]
+enabled = false
+[eval]
+every = 0
+[grid]
+"train.lr_d" = [2e-4, 1e-4]
+"train.lr_g" = [2e-4, 1e-4]
+"#;
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
+}
+
+/// Generated data and caches beside the results: one folder per test, so tests running side
+/// by side never share one.
+fn data_dir(results: &Path) -> PathBuf {
+    results.parent().unwrap().join("data")
+}
+
+fn grid4(dir: &Path) -> PathBuf {
+    let file = dir.join("grid4.toml");
+    std::fs::write(&file, GRID4).unwrap();
+    file
+}
+
+fn args(experiment: &Path, results: &Path) -> Vec<std::ffi::OsString> {
+    let mut a: Vec<std::ffi::OsString> = vec![experiment.into(), "--results".into()];
+    a.push(results.into());
+    a.push("--data-dir".into());
+    a.push(data_dir(results).into());
+    for s in ["--device", "cpu", "--threads", "1"] {
+        a.push(s.into());
+    }
+    a
+}
+
+fn runner(experiment: &Path, results: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.args(args(experiment, results));
+    cmd
+}
+
+fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(exp_dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// metrics.csv without its timing columns, as lines.
+fn metrics_without_timing(run: &Path) -> Vec<String> {
+    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let keep: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
+        .map(|(i, _)| i)
+        .collect();
+    reader
+        .records()
+        .map(|r| {
+            let r = r.unwrap();
+            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
+        })
+        .collect()
+}
+
+fn steps(run: &Path) -> Vec<u64> {
+    metrics_without_timing(run)
+        .iter()
+        .map(|r| r.split(',').next().unwrap().parse().unwrap())
+        .collect()
+}
+
+fn status_json(run: &Path) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(run.join("status.json")).unwrap()).unwrap()
+}
+
+/// Every variant trained once: its epochs in order, each once, and finished.
+fn assert_each_trained_once(exp_dir: &Path, variants: usize, epochs: u64) {
+    let runs = run_dirs(exp_dir);
+    assert_eq!(runs.len(), variants);
+    for run in &runs {
+        assert_eq!(
+            steps(run),
+            (1..=epochs).collect::<Vec<_>>(),
+            "{}: one row per epoch, steps strictly increasing",
+            run.display()
+        );
+        assert_eq!(status_json(run)["state"], "finished", "{}", run.display());
+    }
+}
+
+#[test]
+fn jobs_2_trains_every_variant_of_a_4_variant_grid_exactly_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let out = runner(&grid4(tmp.path()), &results)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("by 2 worker processes"))
+        .stderr(predicate::str::contains(
+            "4 finished, 0 collapsed, 0 failed",
+        ))
+        .get_output()
+        .stderr
+        .clone();
+    let log = String::from_utf8(out).unwrap();
+    let exp_dir = results.join("grid4");
+    assert_each_trained_once(&exp_dir, 4, 3);
+    for run in run_dirs(&exp_dir) {
+        let id = run.file_name().unwrap().to_string_lossy().into_owned();
+        let firsts = log
+            .lines()
+            .filter(|l| l.contains(&id) && l.contains(" epoch 1/3 "))
+            .count();
+        assert_eq!(firsts, 1, "{id} started once:\n{log}");
+    }
+    assert!(exp_dir.join("report.html").is_file());
+    // Done variants are skipped by the parent, not given to workers.
+    runner(&grid4(tmp.path()), &results)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("already finished (3 epochs); skipping").count(4));
+}
+
+#[test]
+fn two_runs_started_at_once_never_train_a_variant_twice() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = grid4(tmp.path());
+    // Warm the data first, so both runners reach the queue at the same moment.
+    runner(&exp, &tmp.path().join("warm"))
+        .args(["--variant", "0", "--set", "experiment.epochs=1"])
+        .assert()
+        .success();
+    let start = || {
+        Process::cargo_bin("anigan-runner")
+            .unwrap()
+            .args(args(&exp, &results))
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start(), start());
+    let (a, b) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
+    assert!(a.status.success() && b.status.success(), "{a:?}\n{b:?}");
+    let logs = [a.stderr, b.stderr].map(|s| String::from_utf8(s).unwrap());
+    let exp_dir = results.join("grid4");
+    assert_each_trained_once(&exp_dir, 4, 3);
+    for run in run_dirs(&exp_dir) {
+        let id = run.file_name().unwrap().to_string_lossy().into_owned();
+        let trained_by: Vec<usize> = (0..2)
+            .filter(|&i| {
+                logs[i]
+                    .lines()
+                    .any(|l| l.contains(&id) && l.contains(" epoch 1/3 "))
+            })
+            .collect();
+        assert_eq!(trained_by.len(), 1, "{id}:\n{}\n----\n{}", logs[0], logs[1]);
+    }
+}
+
+/// SIGTERM to a `--jobs 2` sweep: every worker finishes its epoch, writes a checkpoint, status
+/// `interrupted` and the report; the rerun resumes and logs what an uninterrupted run logs.
+#[test]
+fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let epochs = ["--set", "experiment.epochs=6"];
+    let whole = tmp.path().join("whole");
+    runner(&smoke(), &whole).args(epochs).assert().success();
+
+    let stopped = tmp.path().join("stopped");
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&smoke(), &stopped))
+        .args(epochs)
+        .args(["--jobs", "2"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let exp_dir = stopped.join("smoke");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let both_at_epoch_2 = || {
+        exp_dir.join("runs").read_dir().is_ok_and(|d| {
+            let runs: Vec<PathBuf> = d.map(|e| e.unwrap().path()).collect();
+            runs.len() == 2
+                && runs
+                    .iter()
+                    .all(|r| r.join("checkpoints/epoch-0002.json").exists())
+        })
+    };
+    while !both_at_epoch_2() {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint at epoch 2 in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // While it runs, `status` names the training processes.
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(&exp_dir)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("running (pid").count(2));
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+    let code = child.wait().unwrap().code();
+    assert_eq!(code, Some(4), "exit code 4: interrupted");
+
+    for run in run_dirs(&exp_dir) {
+        let status = status_json(&run);
+        assert_eq!(status["state"], "interrupted", "{}", run.display());
+        let done = status["epochs_done"].as_u64().unwrap();
+        assert!((2..6).contains(&done), "stopped after an epoch: {status}");
+        assert_eq!(status["last_checkpoint"].as_u64(), Some(done), "{status}");
+        let ckpt = run.join(format!("checkpoints/epoch-{done:04}.safetensors"));
+        anigan_runner::checkpoint::load(&ckpt).expect("a valid checkpoint of the last epoch");
+        assert_eq!(steps(&run).len() as u64, done, "no row past the checkpoint");
+    }
+    let report = std::fs::read_to_string(exp_dir.join("report.md")).unwrap();
+    assert!(report.contains("interrupted"), "{report}");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(&exp_dir)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("2 interrupted"));
+
+    runner(&smoke(), &stopped)
+        .args(epochs)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from epoch"));
+    let (a, b) = (run_dirs(&whole.join("smoke")), run_dirs(&exp_dir));
+    assert_eq!(a.len(), 2);
+    for (a, b) in a.iter().zip(&b) {
+        assert_eq!(a.file_name(), b.file_name());
+        assert_eq!(metrics_without_timing(a), metrics_without_timing(b));
+        assert_eq!(metrics_without_timing(b).len(), 6);
+    }
+}
+
+#[test]
+fn threads_and_checkpoint_keep_keep_every_id() {
+    let ids = |extra: &[&str]| {
+        let out = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .arg(smoke())
+            .arg("--dry-run")
+            .args(extra)
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        let text = String::from_utf8(out).unwrap();
+        let ids: Vec<String> = text
+            .lines()
+            .filter_map(|l| l.split_whitespace().nth(1))
+            .filter(|w| w.len() == 12 && w.as_bytes()[3] == b'-')
+            .map(String::from)
+            .collect();
+        assert_eq!(ids.len(), 2, "{text}");
+        ids
+    };
+    let base = ids(&[]);
+    for extra in [
+        &["--threads", "2"][..],
+        &["--set", "train.threads=3"],
+        &["--set", "checkpoint.keep=9"],
+        &[
+            "--jobs",
+            "2",
+            "--threads",
+            "1",
+            "--set",
+            "checkpoint.keep=1",
+        ],
+    ] {
+        assert_eq!(ids(extra), base, "{extra:?}");
+    }
+    assert_ne!(
+        ids(&["--set", "train.batch_size=16"]),
+        base,
+        "a training setting changes them"
+    );
+}
+
+#[test]
+fn status_of_a_finished_sweep_as_table_and_json() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = grid4(tmp.path());
+    runner(&exp, &results)
+        .args(["--variant", "1", "--set", "experiment.epochs=2"])
+        .assert()
+        .success();
+    // The manifest is written by `run`: the other variants are queued.
+    let status = |json: bool| {
+        let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+        cmd.arg("status").arg(results.join("grid4"));
+        if json {
+            cmd.arg("--json");
+        }
+        String::from_utf8(cmd.assert().success().get_output().stdout.clone()).unwrap()
+    };
+    let table = status(false);
+    assert!(
+        table.contains("1 finished") && table.contains("3 queued"),
+        "{table}"
+    );
+    let lines: serde_json::Value = serde_json::from_str(&status(true)).unwrap();
+    let lines = lines.as_array().unwrap();
+    assert_eq!(lines.len(), 4);
+    assert_eq!(lines[1]["state"], "finished");
+    assert_eq!(lines[1]["epoch"], 2);
+    assert!(lines[1]["d_acc_real"].as_f64().is_some());
+    assert_eq!(lines[0]["state"], "queued");
+    assert_eq!(lines[0]["planned"], 2);
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(tmp.path())
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains(
+            "not an experiment's results directory",
+        ));
+}
