@@ -38,6 +38,9 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         let tally = pool::run(args, &experiment, &selected, &devices, cores)?;
         return Ok(tally.exit());
     }
+    if devices.len() > 1 {
+        eprintln!("warning: with --jobs 1 only the first device of --device is used");
+    }
     let options = serial::Options {
         exp_dir,
         device: devices[0],
