@@ -378,3 +378,36 @@ fn status_of_a_finished_sweep_as_table_and_json() {
             "not an experiment's results directory",
         ));
 }
+
+/// Two writers of one report take turns: while another holds `.report.lock`, `write_report`
+/// waits for it.
+#[test]
+fn report_writers_take_turns() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    runner(&grid4(tmp.path()), &results)
+        .args(["--variant", "0", "--set", "experiment.epochs=1"])
+        .assert()
+        .success();
+    let exp_dir = results.join("grid4");
+    let started = Instant::now();
+    anigan_runner::report::write_report(&exp_dir).unwrap();
+    let unlocked = started.elapsed();
+
+    let lock = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(exp_dir.join(".report.lock"))
+        .unwrap();
+    lock.lock().unwrap();
+    let dir = exp_dir.clone();
+    let writer = std::thread::spawn(move || anigan_runner::report::write_report(&dir));
+    std::thread::sleep((unlocked * 5).max(Duration::from_millis(500)));
+    assert!(
+        !writer.is_finished(),
+        "wrote the report while another writer held the lock"
+    );
+    drop(lock);
+    writer.join().unwrap().unwrap();
+}
