@@ -38,6 +38,9 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         requeue_if_warned(&tally);
         return Ok(tally.exit());
     }
+    if devices.len() > 1 {
+        eprintln!("warning: with --jobs 1 only the first device of --device is used");
+    }
     let options = serial::Options {
         exp_dir,
         device: devices[0],

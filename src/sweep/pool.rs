@@ -164,12 +164,9 @@ pub fn run(
     Ok(tally)
 }
 
-/// `--device auto` (or `cuda`) on a GPU machine means every visible GPU.
+/// `--device auto` on a GPU machine means every visible GPU; named devices are taken as given.
 fn every_gpu(choices: &[DeviceChoice], devices: &[Device]) -> Vec<Device> {
-    let all = matches!(choices, [DeviceChoice::Auto] | [DeviceChoice::Cuda(0)])
-        && devices[0].is_cuda()
-        && choices[0] == DeviceChoice::Auto;
-    if all {
+    if choices == [DeviceChoice::Auto] && devices[0].is_cuda() {
         (0..Cuda::device_count() as usize)
             .map(Device::Cuda)
             .collect()
