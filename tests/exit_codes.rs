@@ -72,6 +72,33 @@ fn every_command_exits_2_on_a_usage_problem() {
             "report: no such folder",
         ),
         (
+            vec!["status", "{tmp}"],
+            "not an experiment's results directory",
+            "status: a folder that is not an experiment's",
+        ),
+        (
+            vec![
+                "slurm",
+                missing_folder.to_str().unwrap(),
+                "--results",
+                "{tmp}/results",
+            ],
+            "no such folder; check [data] path",
+            "slurm: a [data] path that does not exist",
+        ),
+        (
+            vec![
+                "slurm",
+                smoke.to_str().unwrap(),
+                "--time",
+                "4h",
+                "--results",
+                "{tmp}/results",
+            ],
+            "is not a Slurm time limit",
+            "slurm: a time limit sbatch would refuse",
+        ),
+        (
             vec!["sample", "{tmp}", "--out", "{tmp}/grid.png"],
             "not a run directory",
             "sample: a folder that is not a run",

@@ -7,15 +7,7 @@ use crate::exit::{Exit, usage};
 use crate::report::{self, manifest};
 
 pub fn report(args: &ReportArgs) -> Result<Exit> {
-    let dir = &args.dir;
-    if !dir.join(manifest::FILE).is_file() && !dir.join("runs").is_dir() {
-        return Err(usage(format!(
-            "{} is not an experiment's results directory (no {} and no runs/): pass \
-             RESULTS/EXPERIMENT, e.g. results/smoke",
-            dir.display(),
-            manifest::FILE
-        )));
-    }
+    require_experiment_dir(&args.dir)?;
     let written = report::write_report(&args.dir)?;
     eprintln!(
         "report: {} ({} files written; summary.csv, report.md and charts/ beside it)",
@@ -23,6 +15,19 @@ pub fn report(args: &ReportArgs) -> Result<Exit> {
         written.files
     );
     Ok(Exit::Success)
+}
+
+/// A usage error (exit 2) unless `dir` is an experiment's results directory.
+pub(super) fn require_experiment_dir(dir: &std::path::Path) -> Result<()> {
+    if dir.join(manifest::FILE).is_file() || dir.join("runs").is_dir() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "{} is not an experiment's results directory (no {} and no runs/): pass \
+         RESULTS/EXPERIMENT, e.g. results/smoke",
+        dir.display(),
+        manifest::FILE
+    )))
 }
 
 /// The report after (part of) a run: a failure is a warning, never a failed run.

@@ -41,6 +41,7 @@ pub struct Line {
 }
 
 pub fn status(args: &StatusArgs) -> Result<Exit> {
+    super::report::require_experiment_dir(&args.dir)?;
     let results = load::load(&args.dir)?;
     let manifest = Manifest::read(&args.dir.join(manifest::FILE))?;
     let planned = |id: &str| {
