@@ -88,6 +88,12 @@ pub fn run(
     let epochs_left: u64 = pending.iter().map(|v| epochs_left(&exp_dir, v)).sum();
     let board = progress::board(epochs_left, pending.len() as u64);
     let (tx, rx) = mpsc::channel::<Message>();
+    let launch = Launch {
+        args,
+        experiment,
+        threads,
+        tx,
+    };
     let mut running: Vec<Option<Worker>> = (0..workers).map(|_| None).collect();
     let mut forwarded = false;
     loop {
@@ -109,16 +115,7 @@ pub fn run(
                 let dir = RunDir::new(&exp_dir, &v.id);
                 match queue::next(&dir, v)? {
                     Next::Train => {
-                        *place = Some(spawn(
-                            args,
-                            experiment,
-                            v,
-                            slots[slot],
-                            threads,
-                            slot,
-                            &tx,
-                            &board,
-                        )?);
+                        *place = Some(launch.spawn(v, slot, slots[slot], &board)?);
                         break;
                     }
                     other => {
@@ -183,68 +180,78 @@ fn epochs_left(exp_dir: &std::path::Path, v: &Variant) -> u64 {
     v.config.experiment.epochs.saturating_sub(done) as u64
 }
 
-#[allow(clippy::too_many_arguments)]
-fn spawn<'a>(
-    args: &RunArgs,
-    experiment: &Experiment,
-    variant: &'a Variant,
-    device: Device,
+/// What every worker's command line shares.
+struct Launch<'a> {
+    args: &'a RunArgs,
+    experiment: &'a Experiment,
+    /// The thread budget per worker.
     threads: usize,
-    slot: usize,
-    tx: &mpsc::Sender<Message>,
-    board: &Board,
-) -> Result<Worker<'a>> {
-    let exe = std::env::current_exe().context("cannot find this program's executable")?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("run")
-        .arg(&args.experiment)
-        .args(["--variant", &variant.id, "--worker"])
-        .arg("--results")
-        .arg(&args.results)
-        .arg("--data-dir")
-        .arg(&args.data_dir)
-        .args(["--device", &train::device::describe(device)])
-        .args(["--thread-budget", &threads.to_string()]);
-    if let Some(n) = args.threads {
-        cmd.args(["--threads", &n.to_string()]);
-    }
-    for set in &args.sets {
-        cmd.args(["--set", set]);
-    }
-    cmd.stdin(Stdio::null()).stderr(Stdio::piped());
-    // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
-    unsafe {
-        cmd.pre_exec(|| {
-            // The parent dying (even by SIGKILL) asks the worker for a graceful stop.
-            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-            Ok(())
-        });
-    }
-    let mut child = cmd.spawn().context("cannot start a worker process")?;
-    let stderr = child.stderr.take().expect("stderr is piped");
-    let tx = tx.clone();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines() {
-            let Ok(line) = line else { break };
-            if tx.send((slot, Some(line))).is_err() {
-                return;
-            }
+    tx: mpsc::Sender<Message>,
+}
+
+impl Launch<'_> {
+    /// Starts a worker for `variant` in `slot` on `device`, its stderr read line by line into
+    /// the parent's channel.
+    fn spawn<'v>(
+        &self,
+        variant: &'v Variant,
+        slot: usize,
+        device: Device,
+        board: &Board,
+    ) -> Result<Worker<'v>> {
+        let (args, experiment, threads) = (self.args, self.experiment, self.threads);
+        let exe = std::env::current_exe().context("cannot find this program's executable")?;
+        let mut cmd = Command::new(exe);
+        cmd.arg("run")
+            .arg(&args.experiment)
+            .args(["--variant", &variant.id, "--worker"])
+            .arg("--results")
+            .arg(&args.results)
+            .arg("--data-dir")
+            .arg(&args.data_dir)
+            .args(["--device", &train::device::describe(device)])
+            .args(["--thread-budget", &threads.to_string()]);
+        if let Some(n) = args.threads {
+            cmd.args(["--threads", &n.to_string()]);
         }
-        let _ = tx.send((slot, None));
-    });
-    let label = label(experiment, variant);
-    let done =
-        Status::read(&RunDir::new(&args.results.join(&experiment.name), &variant.id).status())
-            .ok()
-            .flatten()
-            .map_or(0, |s| s.epochs_done as u64);
-    let bar = board.worker(&label, done, variant.config.experiment.epochs as u64);
-    Ok(Worker {
-        child,
-        variant,
-        label,
-        bar,
-    })
+        for set in &args.sets {
+            cmd.args(["--set", set]);
+        }
+        cmd.stdin(Stdio::null()).stderr(Stdio::piped());
+        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
+        unsafe {
+            cmd.pre_exec(|| {
+                // The parent dying (even by SIGKILL) asks the worker for a graceful stop.
+                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().context("cannot start a worker process")?;
+        let stderr = child.stderr.take().expect("stderr is piped");
+        let tx = self.tx.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines() {
+                let Ok(line) = line else { break };
+                if tx.send((slot, Some(line))).is_err() {
+                    return;
+                }
+            }
+            let _ = tx.send((slot, None));
+        });
+        let label = label(experiment, variant);
+        let done =
+            Status::read(&RunDir::new(&args.results.join(&experiment.name), &variant.id).status())
+                .ok()
+                .flatten()
+                .map_or(0, |s| s.epochs_done as u64);
+        let bar = board.worker(&label, done, variant.config.experiment.epochs as u64);
+        Ok(Worker {
+            child,
+            variant,
+            label,
+            bar,
+        })
+    }
 }
 
 fn show(board: &Board, w: &Worker, line: &str) {

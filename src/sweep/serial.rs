@@ -77,6 +77,9 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 loaded = Some((data.clone(), prepared));
             }
             let prepared = &loaded.as_ref().expect("loaded above").1;
+            if stop::requested() {
+                return Ok(None); // asked to stop while the data was being prepared
+            }
             train_variant(variant, &dir, opts.device, prepared, &label)
         })();
         match result {
@@ -86,6 +89,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 tally.collapsed += 1;
             }
             Ok(Some(Outcome::Interrupted)) => tally.interrupted += 1,
+            Ok(None) if stop::requested() => tally.not_started += 1,
             Ok(None) => tally.skipped += 1,
             Err(e) => {
                 eprintln!("{label} failed: {e:#}");
