@@ -321,6 +321,16 @@ pub fn config_hash(config: &Config) -> String {
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
 }
 
+/// The hash that seeds training: `config_hash` of the settings with `[rollback]` at its
+/// defaults. Rollback settings decide only how the runner reacts to a collapse, so they stay
+/// in the variant id (on/off runs are distinct variants) but not in the seed (the pair trains
+/// identically until the first rollback).
+pub fn seed_hash(config: &Config) -> String {
+    let mut neutral = config.clone();
+    neutral.rollback = RollbackConfig::default();
+    config_hash(&neutral)
+}
+
 /// `path:line:column: TOML syntax error: message`.
 fn syntax_error(file: &Path, text: &str, e: &toml::de::Error) -> String {
     let (line, column) = e.span().map_or((1, 1), |span| {
