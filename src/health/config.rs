@@ -28,6 +28,13 @@ pub struct RollbackConfig {
     pub degenerate_patience: u32,
     /// Samples are degenerate below this fraction of the real data's sample_std / image_std.
     pub degenerate_std_ratio: f64,
+    /// A spread or nearest-neighbour figure counts as low only below this fraction of the
+    /// attempt's own peak: samples that never became varied have not collapsed, they have not
+    /// started yet.
+    pub degenerate_drop_ratio: f64,
+    /// Samples are saturated noise when their image_std exceeds this multiple of the real
+    /// data's (pixels pinned at +-1); only with a real-data reference.
+    pub saturation_ratio: f64,
     /// sample_std below this is degenerate when no real-data reference is known.
     pub degenerate_min_sample_std: f64,
     /// sample_image_std below this is degenerate (uniform colour) when no reference is known.
@@ -98,16 +105,17 @@ impl Adjust {
         batch_factor: 0.75,
         ..Adjust::NEUTRAL
     };
-    /// Collapsed samples: the last healthy checkpoint may already carry the seed of it.
+    /// Flat or identical samples: G's steps are far too large (a saturated pattern); the last
+    /// restore point may already carry the seed of it.
     pub const DEGENERATE_OUTPUT: Adjust = Adjust {
-        lr_g_factor: 0.5,
-        lr_d_factor: 0.5,
+        lr_g_factor: 0.1,
         skip_checkpoints: 1,
         ..Adjust::NEUTRAL
     };
+    /// Overflow: both learning rates are far too large.
     pub const NON_FINITE: Adjust = Adjust {
-        lr_g_factor: 0.5,
-        lr_d_factor: 0.5,
+        lr_g_factor: 0.1,
+        lr_d_factor: 0.1,
         ..Adjust::NEUTRAL
     };
     /// A handful of faces: G outran D; slow G, and go back before the collapse began.
@@ -182,15 +190,17 @@ impl Default for RollbackConfig {
             enabled: true,
             max_rollbacks: 4,
             max_retries_per_checkpoint: 2,
-            warmup_images: 20_000,
+            warmup_images: 10_000,
             patience: 15,
             eps: 0.02,
             blip_tolerance: 1,
             degenerate_patience: 3,
             degenerate_std_ratio: 0.2,
+            degenerate_drop_ratio: 0.8,
+            saturation_ratio: 1.8,
             degenerate_min_sample_std: 0.05,
             degenerate_min_image_std: 0.05,
-            mode_collapse_ratio: 0.25,
+            mode_collapse_ratio: 0.6,
             quality_margin: 0.5,
             quality_patience: 2,
             label_noise_max: 0.3,
@@ -258,9 +268,16 @@ impl RollbackConfig {
         for (key, v) in [
             ("degenerate_std_ratio", self.degenerate_std_ratio),
             ("mode_collapse_ratio", self.mode_collapse_ratio),
+            ("degenerate_drop_ratio", self.degenerate_drop_ratio),
         ] {
             check((0.0..=1.0).contains(&v), key, "in [0, 1]", v.to_string());
         }
+        check(
+            self.saturation_ratio.is_finite() && self.saturation_ratio >= 1.0,
+            "saturation_ratio",
+            "a number >= 1",
+            self.saturation_ratio.to_string(),
+        );
         check(
             self.quality_margin.is_finite() && self.quality_margin >= 0.0,
             "quality_margin",

@@ -111,6 +111,8 @@ struct Limits {
     high: f64,
     min_sample_std: f64,
     min_image_std: f64,
+    /// image_std above this: saturated noise (infinite without a real-data reference).
+    max_image_std: f64,
     /// sample_nn below this: near-copies (`mode_collapse_ratio`).
     min_nn: f64,
     /// swd above this is a regression: best x (1 + quality_margin).
@@ -130,6 +132,8 @@ pub struct Detector {
     best_swd: Option<(f64, u64)>,
     /// Epoch at which swd last beat an earlier best (the samples were getting better).
     improved_at: Option<u64>,
+    /// Highest sample_std, sample_image_std and sample_nn of this attempt so far.
+    peaks: [f64; 3],
     /// The last epoch was bad for some kind (a checkpoint saved now is no restore point).
     last_bad: bool,
     /// The last epoch was past the warm-up.
@@ -158,6 +162,7 @@ impl Detector {
             ],
             best_swd: None,
             improved_at: None,
+            peaks: [0.0; 3],
             last_bad: false,
             warm: false,
         }
@@ -188,6 +193,7 @@ impl Detector {
         self.last_bad = false;
         self.best_swd = None;
         self.improved_at = None;
+        self.peaks = [0.0; 3];
     }
 
     pub(super) fn step(&mut self, s: &EpochStats) -> Step {
@@ -196,9 +202,18 @@ impl Detector {
         let lim = self.limits(s);
         let non_finite = s.any_non_finite();
         let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
-        let low_sample = finite(s.sample_std).is_some_and(|v| v < lim.min_sample_std);
-        let low_image = finite(s.sample_image_std).is_some_and(|v| v < lim.min_image_std);
-        let copies = finite(s.sample_nn).is_some_and(|v| v < lim.min_nn);
+        let figures = [s.sample_std, s.sample_image_std, s.sample_nn].map(finite);
+        for (peak, v) in self.peaks.iter_mut().zip(figures) {
+            *peak = peak.max(v.unwrap_or(0.0));
+        }
+        // Low against the data and fallen from the attempt's own peak: it worked, then broke.
+        let drop = self.cfg.degenerate_drop_ratio;
+        let fell =
+            |i: usize, min: f64| figures[i].is_some_and(|v| v < min && v < drop * self.peaks[i]);
+        let low_sample = fell(0, lim.min_sample_std);
+        let low_image =
+            fell(1, lim.min_image_std) || figures[1].is_some_and(|v| v > lim.max_image_std);
+        let copies = fell(2, lim.min_nn);
         let swd = finite(s.swd);
         let regressed = match (swd, lim.max_swd) {
             (Some(v), Some(max)) => Some(v > max),
@@ -271,14 +286,16 @@ impl Detector {
 
     fn limits(&self, s: &EpochStats) -> Limits {
         let half_noise = s.label_noise.filter(|n| n.is_finite()).unwrap_or(0.0) / 2.0;
-        let (min_sample_std, min_image_std) = match self.reference {
+        let (min_sample_std, min_image_std, max_image_std) = match self.reference {
             Some(r) => (
                 self.cfg.degenerate_std_ratio * r.sample_std,
                 self.cfg.degenerate_std_ratio * r.image_std,
+                self.cfg.saturation_ratio * r.image_std,
             ),
             None => (
                 self.cfg.degenerate_min_sample_std,
                 self.cfg.degenerate_min_image_std,
+                f64::INFINITY,
             ),
         };
         Limits {
@@ -286,6 +303,7 @@ impl Detector {
             high: 1.0 - half_noise - self.cfg.eps,
             min_sample_std,
             min_image_std,
+            max_image_std,
             min_nn: self.cfg.mode_collapse_ratio,
             max_swd: self
                 .best_swd
@@ -313,11 +331,12 @@ fn evidence(
             st.worst
         ),
         Kind::DegenerateOutput => format!(
-            "samples degenerate {of} (now sample_std {} vs min {:.3}, image_std {} vs min {:.3})",
+            "samples alike, flat or saturated {of} (now sample_std {} vs min {:.3}, image_std {} vs {:.3}..{:.3})",
             fmt_opt(s.sample_std),
             lim.min_sample_std,
             fmt_opt(s.sample_image_std),
-            lim.min_image_std
+            lim.min_image_std,
+            lim.max_image_std
         ),
         Kind::ModeCollapse => format!(
             "samples come in near-copies {of} (now sample_nn {} vs min {}; real images 1)",

@@ -68,8 +68,8 @@ fn cat(parts: Vec<Vec<EpochStats>>) -> Vec<EpochStats> {
     parts.concat()
 }
 
-/// Training images per epoch in these tests: the default warm-up (20,000) ends at epoch 20.
-const EPOCH_IMAGES: u64 = 1_000;
+/// Training images per epoch in these tests: the default warm-up (10,000) ends at epoch 20.
+const EPOCH_IMAGES: u64 = 500;
 
 /// Runs a stream from epoch FIRST and returns every (kind, onset, detected).
 fn run(stream: Vec<EpochStats>, first: u64) -> Vec<Fired> {
@@ -157,9 +157,14 @@ fn streams_and_verdicts() {
             "each non-finite episode fires once; a finite epoch ends it",
         ),
         (
-            rep(flat, 3),
-            vec![(DegenerateOutput, 100, 102)],
-            "uniform-colour images for 3 epochs",
+            cat(vec![rep(with_std, 2), rep(flat, 3)]),
+            vec![(DegenerateOutput, 102, 104)],
+            "contrast, then uniform-colour images for 3 epochs",
+        ),
+        (
+            rep(flat, 10),
+            vec![],
+            "flat from the first epoch on: G has not started, it has not collapsed",
         ),
         (rep(with_std, 20), vec![], "spread samples are fine"),
         (
@@ -180,7 +185,7 @@ fn warmup_only_lets_non_finite_through() {
             g_fail,
             34,
             0,
-            "g failure during the first 20,000 images (epochs 0-19) does not count",
+            "g failure during the first 10,000 images (epochs 0-19) does not count",
         ),
         (g_fail, 35, 1, "15 bad epochs after warm-up"),
         (nan, 1, 1, "NaN at epoch 0 still fires"),
@@ -206,9 +211,27 @@ fn degenerate_uses_the_real_reference_when_given() {
         ),
         (0.2, 0.4, false, "sample_std 0.2 is 40% of real"),
         (0.3, 0.05, true, "image_std 0.05 < 0.2 x 0.45: flat images"),
+        (
+            0.3,
+            0.95,
+            true,
+            "image_std 0.95 > 1.8 x 0.45: saturated colour noise, pixels pinned at +-1",
+        ),
+        (
+            0.3,
+            0.6,
+            false,
+            "image_std 0.6: more contrast than the data, not saturated",
+        ),
     ];
     for &(sample, image, fires, why) in rows {
         let mut det = Detector::new(&RollbackConfig::default(), Some(reference), EPOCH_IMAGES);
+        det.observe(&EpochStats {
+            epoch: 99,
+            sample_std: Some(0.5),
+            sample_image_std: Some(0.45),
+            ..ok()
+        });
         let fired = (100..103).any(|epoch| {
             let s = EpochStats {
                 epoch,
@@ -343,9 +366,14 @@ fn sample_figures_and_non_finite_figures() {
     };
     let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
         (
-            rep(copies, 3),
-            vec![(ModeCollapse, 100, 102)],
-            "near-copies with a normal spread: mode collapse",
+            cat(vec![rep(varied, 1), rep(copies, 3)]),
+            vec![(ModeCollapse, 101, 103)],
+            "varied, then near-copies with a normal spread: mode collapse",
+        ),
+        (
+            rep(copies, 10),
+            vec![],
+            "alike from the start: not started yet (it never was varied)",
         ),
         (
             rep(varied, 20),
@@ -353,8 +381,8 @@ fn sample_figures_and_non_finite_figures() {
             "samples as far apart as real images",
         ),
         (
-            rep(flat_copies, 3),
-            vec![(DegenerateOutput, 100, 102)],
+            cat(vec![rep(varied, 1), rep(flat_copies, 3)]),
+            vec![(DegenerateOutput, 101, 103)],
             "flat copies are degenerate output first (the kinds' order)",
         ),
         (
