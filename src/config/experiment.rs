@@ -322,12 +322,14 @@ pub fn config_hash(config: &Config) -> String {
 }
 
 /// The hash that seeds training: `config_hash` of the settings with `[rollback]` at its
-/// defaults. Rollback settings decide only how the runner reacts to a collapse, so they stay
-/// in the variant id (on/off runs are distinct variants) but not in the seed (the pair trains
-/// identically until the first rollback).
+/// defaults and no experiment name. Rollback settings decide only how the runner reacts to a
+/// collapse, so they stay in the variant id (on/off runs are distinct variants) but not in the
+/// seed (the pair trains identically until the first rollback, also when the two runs are kept
+/// apart under different experiment names); the name only says where results go.
 pub fn seed_hash(config: &Config) -> String {
     let mut neutral = config.clone();
     neutral.rollback = RollbackConfig::default();
+    neutral.experiment.name.clear();
     config_hash(&neutral)
 }
 

@@ -197,7 +197,10 @@ impl Detector {
     }
 
     pub(super) fn step(&mut self, s: &EpochStats) -> Step {
-        let warm = s.epoch.saturating_mul(self.epoch_images) >= self.cfg.warmup_images;
+        let images = s.epoch.saturating_mul(self.epoch_images);
+        let warm = images >= self.cfg.warmup_images;
+        // Samples still not varied after twice the warm-up collapsed from the start.
+        let grace_over = images >= self.cfg.warmup_images.saturating_mul(2);
         self.warm = warm;
         let lim = self.limits(s);
         let non_finite = s.any_non_finite();
@@ -208,8 +211,9 @@ impl Detector {
         }
         // Low against the data and fallen from the attempt's own peak: it worked, then broke.
         let drop = self.cfg.degenerate_drop_ratio;
-        let fell =
-            |i: usize, min: f64| figures[i].is_some_and(|v| v < min && v < drop * self.peaks[i]);
+        let fell = |i: usize, min: f64| {
+            figures[i].is_some_and(|v| v < min && (grace_over || v < drop * self.peaks[i]))
+        };
         let low_sample = fell(0, lim.min_sample_std);
         let low_image =
             fell(1, lim.min_image_std) || figures[1].is_some_and(|v| v > lim.max_image_std);

@@ -161,11 +161,6 @@ fn streams_and_verdicts() {
             vec![(DegenerateOutput, 102, 104)],
             "contrast, then uniform-colour images for 3 epochs",
         ),
-        (
-            rep(flat, 10),
-            vec![],
-            "flat from the first epoch on: G has not started, it has not collapsed",
-        ),
         (rep(with_std, 20), vec![], "spread samples are fine"),
         (
             rep(ok, 20),
@@ -371,11 +366,6 @@ fn sample_figures_and_non_finite_figures() {
             "varied, then near-copies with a normal spread: mode collapse",
         ),
         (
-            rep(copies, 10),
-            vec![],
-            "alike from the start: not started yet (it never was varied)",
-        ),
-        (
             rep(varied, 20),
             vec![],
             "samples as far apart as real images",
@@ -455,4 +445,39 @@ fn restore_points_need_a_judged_healthy_epoch() {
         !det.is_restore_point(),
         "a bad epoch, even before a verdict"
     );
+}
+
+#[test]
+fn never_varied_samples_count_only_after_twice_the_warm_up() {
+    let copies = || EpochStats {
+        sample_nn: Some(0.3),
+        ..with_std()
+    };
+    // Epochs of 500 images: warm-up ends at epoch 20, the grace at epoch 40.
+    let rows: &[(Gen, u64, usize, Vec<Fired>, &str)] = &[
+        (
+            flat,
+            20,
+            20,
+            vec![],
+            "flat from the first judged epoch: G has not started, it has not collapsed",
+        ),
+        (
+            copies,
+            20,
+            20,
+            vec![],
+            "alike from the start: not started yet (it never was varied)",
+        ),
+        (
+            copies,
+            20,
+            25,
+            vec![(Kind::ModeCollapse, 40, 42)],
+            "still alike after twice the warm-up: collapsed from the start",
+        ),
+    ];
+    for (s, first, n, want, why) in rows {
+        assert_eq!(&run(rep(*s, *n), *first), want, "{why}");
+    }
 }

@@ -74,11 +74,16 @@ mod tests {
         off.rollback.enabled = false;
         off.rollback.patience = 3;
         off.rollback.g_failure.lr_d_factor = 0.1;
+        off.experiment.name = "bench-off".into();
         let mut other = base.clone();
         other.train.lr_d = 1e-4;
         // (config, same key as the default, why)
         let rows = [
-            (off, true, "rollback.* only decides how the runner reacts"),
+            (
+                off,
+                true,
+                "rollback.* only decides how the runner reacts, the name where results go",
+            ),
             (other, false, "a training setting seeds a different run"),
         ];
         for (cfg, same, why) in rows {
