@@ -315,7 +315,7 @@ fn a_confident_d_while_swd_improves_is_not_a_failed_g() {
     let stream = |improving: bool| -> Vec<EpochStats> {
         (0..30)
             .map(|i| EpochStats {
-                swd: (i % 5 == 0).then(|| if improving { 100.0 - i as f64 } else { 100.0 }),
+                swd: (i % 5 == 0).then_some(if improving { 100.0 - i as f64 } else { 100.0 }),
                 ..g_fail()
             })
             .collect()
@@ -400,7 +400,8 @@ fn sample_figures_and_non_finite_figures() {
 fn quality_regression_counts_evaluations() {
     let at = |swd: Option<f64>| EpochStats { swd, ..ok() };
     // (swd per epoch, fires at, why)
-    let rows: &[(&[Option<f64>], Option<u64>, &str)] = &[
+    type Row<'a> = (&'a [Option<f64>], Option<u64>, &'a str);
+    let rows: &[Row] = &[
         (
             &[Some(20.0), None, Some(40.0), None, None, Some(35.0)],
             Some(105),

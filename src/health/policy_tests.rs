@@ -47,7 +47,8 @@ fn situations_and_actions() {
             .map(|i| ck(i * 20, i * 20 < healthy_until, 0))
             .collect()
     };
-    let rows: Vec<(Vec<CheckpointInfo>, Verdict, Vec<Kind>, Want, &str)> = vec![
+    type Row<'a> = (Vec<CheckpointInfo>, Verdict, Vec<Kind>, Want, &'a str);
+    let rows: Vec<Row> = vec![
         (
             every_20(200),
             verdict(GFailure, 105),

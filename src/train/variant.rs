@@ -94,7 +94,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
                 Handled::Logged => open_episode = Some(verdict),
             }
         }
-        if !rolled_back && (pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned) {
+        if !rolled_back && (pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned)
+        {
             let healthy = detector.is_restore_point() && !row.non_finite;
             save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
         }
@@ -148,7 +149,7 @@ fn train_epoch(
     // behind early on and would make every sample look alike.
     let fakes = tch::no_grad(|| nets.generate(&fixed.z, fixed.tags.as_ref(), true)); // [64, 3, s, s]
     let stats = samples::stats(&fakes);
-    if pos.epoch % cfg.eval.sample_every == 0 || pos.epoch == planned {
+    if pos.epoch.is_multiple_of(cfg.eval.sample_every) || pos.epoch == planned {
         let png = samples::png_bytes(&samples::grid_image(&fakes));
         fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
     }
