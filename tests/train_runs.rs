@@ -255,7 +255,7 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         .args(["--set", "rollback.eps=0.45", "--set", "rollback.patience=2"])
         .args([
             "--set",
-            "rollback.warmup_epochs=0",
+            "rollback.warmup_images=0",
             "--set",
             "rollback.max_rollbacks=1",
         ])
@@ -270,8 +270,7 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     assert_eq!(rows.len(), 2, "{events}");
     // The checkpoint of epoch 1 was saved inside the streak: not a target; epoch 0 is.
     assert!(
-        rows[0]
-            .starts_with("2,2,g_failure,1,rollback,0,label_noise 0.10->0.15; lr_d 2e-4->1.6e-4,"),
+        rows[0].starts_with("2,2,g_failure,1,rollback,0,label_noise 0.10->0.15; lr_d 2e-4->1e-4,"),
         "{}",
         rows[0]
     );
@@ -300,6 +299,30 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         "new label noise used after the rollback: {}",
         metrics[2]
     );
+}
+
+/// A healthy run is left alone however long it trains: the smoke experiment at 4 epochs, then
+/// extended to 8 and to 30, logs no verdict (an untrained G used to be called degenerate).
+#[test]
+fn healthy_smoke_runs_have_no_events_at_4_8_and_30_epochs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    for epochs in [4, 8, 30] {
+        runner(&results)
+            .args(["--set", &format!("experiment.epochs={epochs}")])
+            .assert()
+            .success()
+            .stderr(predicate::str::contains("2 finished, 0 collapsed"));
+        for run in run_dirs(&results) {
+            let events = run.join("events.csv");
+            let rows = std::fs::read_to_string(&events)
+                .map(|t| t.lines().skip(1).count())
+                .unwrap_or(0);
+            assert_eq!(rows, 0, "{epochs} epochs: verdicts in {}", events.display());
+            let metrics = metrics_without_timing(&run);
+            assert_eq!(metrics.len(), epochs, "{}", run.display());
+        }
+    }
 }
 
 /// A tiny CGAN: tags reach G and D, the quality figures fill their columns on evaluated epochs,

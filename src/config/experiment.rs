@@ -433,6 +433,18 @@ fn normalize_path(path: &str) -> String {
     joined.to_string_lossy().into_owned()
 }
 
+/// The hash that seeds training: `config_hash` of the settings with `[rollback]` at its
+/// defaults and no experiment name. Rollback settings decide only how the runner reacts to a
+/// collapse, so they stay in the variant id (on/off runs are distinct variants) but not in the
+/// seed (the pair trains identically until the first rollback, also when the two runs are kept
+/// apart under different experiment names); the name only says where results go.
+pub fn seed_hash(config: &Config) -> String {
+    let mut neutral = config.clone();
+    neutral.rollback = RollbackConfig::default();
+    neutral.experiment.name.clear();
+    config_hash(&neutral)
+}
+
 /// `path:line:column: TOML syntax error: message`.
 fn syntax_error(file: &Path, text: &str, e: &toml::de::Error) -> String {
     let (line, column) = e.span().map_or((1, 1), |span| {

@@ -112,14 +112,15 @@ mod documentation {
     #[test]
     fn every_key_is_documented() {
         let doc = include_str!("../../experiments/README.md");
-        let kinds = ["g_failure", "d_fooled", "degenerate_output", "non_finite"];
         let missing: Vec<&str> = known()
             .iter()
             .map(|(k, _)| k.as_str())
             .filter(|k| {
-                let generic = kinds.iter().fold(k.to_string(), |k, kind| {
-                    k.replace(&format!("rollback.{kind}."), "rollback.<kind>.")
-                });
+                let generic = crate::health::Kind::ALL
+                    .iter()
+                    .fold(k.to_string(), |k, kind| {
+                        k.replace(&format!("rollback.{kind}."), "rollback.<kind>.")
+                    });
                 !doc.contains(&format!("`{generic}`"))
             })
             .collect();

@@ -8,6 +8,6 @@ pub mod schema;
 mod validate;
 
 pub use experiment::{
-    ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback,
+    ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback, seed_hash,
 };
 pub use schema::*;

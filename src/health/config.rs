@@ -14,11 +14,13 @@ pub struct RollbackConfig {
     pub max_rollbacks: u32,
     /// Times one checkpoint may be restored before older ones are used instead.
     pub max_retries_per_checkpoint: u32,
-    /// Epochs (counted from 0) during which only non-finite values raise a verdict.
-    pub warmup_epochs: u64,
+    /// Training images (epochs x training-set size) during which only non-finite values raise
+    /// a verdict: an untrained G is not a collapsed one.
+    pub warmup_images: u64,
     /// Bad epochs needed before g_failure or d_fooled becomes a verdict.
     pub patience: u32,
-    /// Accuracy margin: "near 0" means <= eps, "near 1" means >= 1 - eps.
+    /// Accuracy margin over the label-noise floor: "near 0" means <= noise / 2 + eps, "near 1"
+    /// means >= 1 - noise / 2 - eps.
     pub eps: f64,
     /// Consecutive healthy epochs a streak may contain without ending.
     pub blip_tolerance: u32,
@@ -26,10 +28,24 @@ pub struct RollbackConfig {
     pub degenerate_patience: u32,
     /// Samples are degenerate below this fraction of the real data's sample_std / image_std.
     pub degenerate_std_ratio: f64,
+    /// A spread or nearest-neighbour figure counts as low only below this fraction of the
+    /// attempt's own peak: samples that never became varied have not collapsed, they have not
+    /// started yet.
+    pub degenerate_drop_ratio: f64,
+    /// Samples are saturated noise when their image_std exceeds this multiple of the real
+    /// data's (pixels pinned at +-1); only with a real-data reference.
+    pub saturation_ratio: f64,
     /// sample_std below this is degenerate when no real-data reference is known.
     pub degenerate_min_sample_std: f64,
     /// sample_image_std below this is degenerate (uniform colour) when no reference is known.
     pub degenerate_min_image_std: f64,
+    /// Samples are mode-collapsed when their nearest-neighbour distance is below this fraction
+    /// of the real images' (`sample_nn`).
+    pub mode_collapse_ratio: f64,
+    /// swd worse than the run's best by more than this fraction counts as a regression.
+    pub quality_margin: f64,
+    /// Evaluations in a row with a regressed swd before quality_regression becomes a verdict.
+    pub quality_patience: u32,
     /// Upper bound for label noise raised by rollbacks.
     pub label_noise_max: f64,
     /// Adjustments after G failed (D rejects everything).
@@ -44,6 +60,12 @@ pub struct RollbackConfig {
     /// Adjustments after a NaN/Inf loss or weight.
     #[serde(deserialize_with = "non_finite_patch")]
     pub non_finite: Adjust,
+    /// Adjustments after the samples came in near-copies (a handful of faces).
+    #[serde(deserialize_with = "mode_collapse_patch")]
+    pub mode_collapse: Adjust,
+    /// Adjustments after swd regressed from the run's best (restores the best-swd checkpoint).
+    #[serde(deserialize_with = "quality_regression_patch")]
+    pub quality_regression: Adjust,
 }
 
 /// How one kind of collapse changes the settings and the restore point.
@@ -73,23 +95,37 @@ impl Adjust {
     };
     /// D rejects everything: give G room by blurring D's targets and slowing D.
     pub const G_FAILURE: Adjust = Adjust {
-        lr_d_factor: 0.8,
+        lr_d_factor: 0.5,
         label_noise_add: 0.05,
         ..Adjust::NEUTRAL
     };
     /// D accepts everything: slow G and use smaller batches (the author's 128 -> 96 fix).
     pub const D_FOOLED: Adjust = Adjust {
-        lr_g_factor: 0.8,
+        lr_g_factor: 0.5,
         batch_factor: 0.75,
         ..Adjust::NEUTRAL
     };
-    /// Collapsed samples: the last healthy checkpoint may already carry the seed of it.
+    /// Flat or identical samples: G's steps are far too large (a saturated pattern); the last
+    /// restore point may already carry the seed of it.
     pub const DEGENERATE_OUTPUT: Adjust = Adjust {
-        lr_g_factor: 0.8,
+        lr_g_factor: 0.1,
         skip_checkpoints: 1,
         ..Adjust::NEUTRAL
     };
+    /// Overflow: both learning rates are far too large.
     pub const NON_FINITE: Adjust = Adjust {
+        lr_g_factor: 0.1,
+        lr_d_factor: 0.1,
+        ..Adjust::NEUTRAL
+    };
+    /// A handful of faces: G outran D; slow G, and go back before the collapse began.
+    pub const MODE_COLLAPSE: Adjust = Adjust {
+        lr_g_factor: 0.5,
+        skip_checkpoints: 1,
+        ..Adjust::NEUTRAL
+    };
+    /// Quality drifted away from the best: back to the best checkpoint, both sides slower.
+    pub const QUALITY_REGRESSION: Adjust = Adjust {
         lr_g_factor: 0.5,
         lr_d_factor: 0.5,
         ..Adjust::NEUTRAL
@@ -140,25 +176,40 @@ fn non_finite_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error>
     patch(d, Adjust::NON_FINITE)
 }
 
+fn mode_collapse_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::MODE_COLLAPSE)
+}
+
+fn quality_regression_patch<'de, D: Deserializer<'de>>(d: D) -> Result<Adjust, D::Error> {
+    patch(d, Adjust::QUALITY_REGRESSION)
+}
+
 impl Default for RollbackConfig {
     fn default() -> Self {
         RollbackConfig {
             enabled: true,
             max_rollbacks: 4,
             max_retries_per_checkpoint: 2,
-            warmup_epochs: 5,
+            warmup_images: 10_000,
             patience: 15,
             eps: 0.02,
             blip_tolerance: 1,
             degenerate_patience: 3,
             degenerate_std_ratio: 0.2,
+            degenerate_drop_ratio: 0.8,
+            saturation_ratio: 1.8,
             degenerate_min_sample_std: 0.05,
             degenerate_min_image_std: 0.05,
+            mode_collapse_ratio: 0.6,
+            quality_margin: 0.5,
+            quality_patience: 2,
             label_noise_max: 0.3,
             g_failure: Adjust::G_FAILURE,
             d_fooled: Adjust::D_FOOLED,
             degenerate_output: Adjust::DEGENERATE_OUTPUT,
             non_finite: Adjust::NON_FINITE,
+            mode_collapse: Adjust::MODE_COLLAPSE,
+            quality_regression: Adjust::QUALITY_REGRESSION,
         }
     }
 }
@@ -171,6 +222,8 @@ impl RollbackConfig {
             Kind::DFooled => &self.d_fooled,
             Kind::DegenerateOutput => &self.degenerate_output,
             Kind::NonFinite => &self.non_finite,
+            Kind::ModeCollapse => &self.mode_collapse,
+            Kind::QualityRegression => &self.quality_regression,
         }
     }
 
@@ -195,6 +248,12 @@ impl RollbackConfig {
             self.degenerate_patience.to_string(),
         );
         check(
+            self.quality_patience >= 1,
+            "quality_patience",
+            "at least 1",
+            self.quality_patience.to_string(),
+        );
+        check(
             self.max_retries_per_checkpoint >= 1,
             "max_retries_per_checkpoint",
             "at least 1",
@@ -206,11 +265,24 @@ impl RollbackConfig {
             "in (0, 0.5)",
             self.eps.to_string(),
         );
+        for (key, v) in [
+            ("degenerate_std_ratio", self.degenerate_std_ratio),
+            ("mode_collapse_ratio", self.mode_collapse_ratio),
+            ("degenerate_drop_ratio", self.degenerate_drop_ratio),
+        ] {
+            check((0.0..=1.0).contains(&v), key, "in [0, 1]", v.to_string());
+        }
         check(
-            (0.0..=1.0).contains(&self.degenerate_std_ratio),
-            "degenerate_std_ratio",
-            "in [0, 1]",
-            self.degenerate_std_ratio.to_string(),
+            self.saturation_ratio.is_finite() && self.saturation_ratio >= 1.0,
+            "saturation_ratio",
+            "a number >= 1",
+            self.saturation_ratio.to_string(),
+        );
+        check(
+            self.quality_margin.is_finite() && self.quality_margin >= 0.0,
+            "quality_margin",
+            "a number >= 0",
+            self.quality_margin.to_string(),
         );
         for (key, v) in [
             ("degenerate_min_sample_std", self.degenerate_min_sample_std),
@@ -308,7 +380,7 @@ mod tests {
         assert_eq!(partial.patience, 20);
         assert_eq!(partial.g_failure.label_noise_add, 0.1);
         assert_eq!(
-            partial.g_failure.lr_d_factor, 0.8,
+            partial.g_failure.lr_d_factor, 0.5,
             "absent keys keep the kind's own default"
         );
         assert_eq!(
@@ -322,7 +394,7 @@ mod tests {
         for (text, why) in [
             ("patiense = 3", "top-level typo"),
             ("[g_failure]\nlr_factor = 0.5", "typo inside a kind table"),
-            ("[mode_collapse]\nlr_g_factor = 0.5", "unknown kind table"),
+            ("[mode_colapse]\nlr_g_factor = 0.5", "unknown kind table"),
         ] {
             assert!(toml::from_str::<RollbackConfig>(text).is_err(), "{why}");
         }

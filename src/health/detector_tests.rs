@@ -68,9 +68,12 @@ fn cat(parts: Vec<Vec<EpochStats>>) -> Vec<EpochStats> {
     parts.concat()
 }
 
+/// Training images per epoch in these tests: the default warm-up (10,000) ends at epoch 20.
+const EPOCH_IMAGES: u64 = 500;
+
 /// Runs a stream from epoch FIRST and returns every (kind, onset, detected).
 fn run(stream: Vec<EpochStats>, first: u64) -> Vec<Fired> {
-    let mut det = Detector::new(&RollbackConfig::default(), None);
+    let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
     let mut out = Vec::new();
     for (i, mut s) in stream.into_iter().enumerate() {
         s.epoch = first + i as u64;
@@ -154,9 +157,9 @@ fn streams_and_verdicts() {
             "each non-finite episode fires once; a finite epoch ends it",
         ),
         (
-            rep(flat, 3),
-            vec![(DegenerateOutput, 100, 102)],
-            "uniform-colour images for 3 epochs",
+            cat(vec![rep(with_std, 2), rep(flat, 3)]),
+            vec![(DegenerateOutput, 102, 104)],
+            "contrast, then uniform-colour images for 3 epochs",
         ),
         (rep(with_std, 20), vec![], "spread samples are fine"),
         (
@@ -173,8 +176,13 @@ fn streams_and_verdicts() {
 #[test]
 fn warmup_only_lets_non_finite_through() {
     let cases: &[(Gen, usize, usize, &str)] = &[
-        (g_fail, 19, 0, "g failure during epochs 0-4 does not count"),
-        (g_fail, 20, 1, "15 bad epochs after warm-up"),
+        (
+            g_fail,
+            34,
+            0,
+            "g failure during the first 10,000 images (epochs 0-19) does not count",
+        ),
+        (g_fail, 35, 1, "15 bad epochs after warm-up"),
         (nan, 1, 1, "NaN at epoch 0 still fires"),
     ];
     for &(s, n, fired, why) in cases {
@@ -187,6 +195,7 @@ fn degenerate_uses_the_real_reference_when_given() {
     let reference = RealReference {
         sample_std: 0.5,
         image_std: 0.45,
+        nn_distance: 0.3,
     };
     let rows: &[(f64, f64, bool, &str)] = &[
         (
@@ -197,9 +206,27 @@ fn degenerate_uses_the_real_reference_when_given() {
         ),
         (0.2, 0.4, false, "sample_std 0.2 is 40% of real"),
         (0.3, 0.05, true, "image_std 0.05 < 0.2 x 0.45: flat images"),
+        (
+            0.3,
+            0.95,
+            true,
+            "image_std 0.95 > 1.8 x 0.45: saturated colour noise, pixels pinned at +-1",
+        ),
+        (
+            0.3,
+            0.6,
+            false,
+            "image_std 0.6: more contrast than the data, not saturated",
+        ),
     ];
     for &(sample, image, fires, why) in rows {
-        let mut det = Detector::new(&RollbackConfig::default(), Some(reference));
+        let mut det = Detector::new(&RollbackConfig::default(), Some(reference), EPOCH_IMAGES);
+        det.observe(&EpochStats {
+            epoch: 99,
+            sample_std: Some(0.5),
+            sample_image_std: Some(0.45),
+            ..ok()
+        });
         let fired = (100..103).any(|epoch| {
             let s = EpochStats {
                 epoch,
@@ -215,7 +242,7 @@ fn degenerate_uses_the_real_reference_when_given() {
 
 #[test]
 fn health_reset_and_evidence() {
-    let mut det = Detector::new(&RollbackConfig::default(), None);
+    let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
     let mut last = None;
     for epoch in 100..115 {
         assert!(epoch == 100 || !det.is_healthy(), "a streak is in progress");
@@ -240,4 +267,218 @@ fn health_reset_and_evidence() {
         det.is_healthy(),
         "reset after a rollback forgets the streak"
     );
+}
+
+fn noisy(g_acc: f64, label_noise: f64) -> EpochStats {
+    EpochStats {
+        g_acc,
+        label_noise: Some(label_noise),
+        ..ok()
+    }
+}
+
+#[test]
+fn accuracy_thresholds_follow_the_label_noise() {
+    // (label noise, g_acc, fires, why)
+    let rows: &[(f64, f64, bool, &str)] = &[
+        (
+            0.1,
+            0.05,
+            true,
+            "noise 0.1: a D that won holds g_acc at 0.05, the mean fake target; floor 0.07",
+        ),
+        (0.1, 0.08, false, "noise 0.1: 0.08 is above 0.05 + 0.02"),
+        (0.0, 0.05, false, "no noise: 0.05 is above eps"),
+        (0.0, 0.01, true, "no noise: 0.01 is below eps"),
+        (0.3, 0.16, true, "noise 0.3: floor 0.17"),
+    ];
+    for &(noise, g, fires, why) in rows {
+        let got = run(vec![noisy(g, noise); 15], FIRST);
+        assert_eq!(!got.is_empty(), fires, "{why}: {got:?}");
+    }
+    let fooled_noisy = EpochStats {
+        d_acc_fake: 0.06,
+        g_acc: 0.94,
+        label_noise: Some(0.1),
+        ..ok()
+    };
+    assert_eq!(
+        run(vec![fooled_noisy; 15], FIRST),
+        vec![(Kind::DFooled, 100, 114)],
+        "d_fooled mirrors it: d_acc_fake <= 0.07 and g_acc >= 0.93"
+    );
+}
+
+#[test]
+fn a_confident_d_while_swd_improves_is_not_a_failed_g() {
+    // g_acc ~0 for 30 epochs; swd measured every 5 epochs.
+    let stream = |improving: bool| -> Vec<EpochStats> {
+        (0..30)
+            .map(|i| EpochStats {
+                swd: (i % 5 == 0).then_some(if improving { 100.0 - i as f64 } else { 100.0 }),
+                ..g_fail()
+            })
+            .collect()
+    };
+    assert_eq!(
+        run(stream(true), FIRST),
+        vec![],
+        "swd reached a new best inside each streak: the samples are getting better"
+    );
+    assert_eq!(
+        run(stream(false), FIRST),
+        vec![(Kind::GFailure, 100, 114)],
+        "swd stuck at its first value: G failed"
+    );
+}
+
+#[test]
+fn sample_figures_and_non_finite_figures() {
+    use Kind::*;
+    let copies = || EpochStats {
+        sample_nn: Some(0.05),
+        ..with_std()
+    };
+    let varied = || EpochStats {
+        sample_nn: Some(0.8),
+        ..with_std()
+    };
+    let nan_acc = || EpochStats {
+        g_acc: f64::NAN,
+        ..ok()
+    };
+    let inf_figure = || EpochStats {
+        sample_nn: Some(f64::INFINITY),
+        ..with_std()
+    };
+    let nan_swd = || EpochStats {
+        swd: Some(f64::NAN),
+        ..ok()
+    };
+    let flat_copies = || EpochStats {
+        sample_nn: Some(0.0),
+        ..flat()
+    };
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            cat(vec![rep(varied, 1), rep(copies, 3)]),
+            vec![(ModeCollapse, 101, 103)],
+            "varied, then near-copies with a normal spread: mode collapse",
+        ),
+        (
+            rep(varied, 20),
+            vec![],
+            "samples as far apart as real images",
+        ),
+        (
+            cat(vec![rep(varied, 1), rep(flat_copies, 3)]),
+            vec![(DegenerateOutput, 101, 103)],
+            "flat copies are degenerate output first (the kinds' order)",
+        ),
+        (
+            rep(nan_acc, 1),
+            vec![(NonFinite, 100, 100)],
+            "a NaN accuracy is a non-finite epoch, loss columns or not",
+        ),
+        (
+            rep(inf_figure, 1),
+            vec![(NonFinite, 100, 100)],
+            "an infinite sample figure too",
+        ),
+        (
+            rep(nan_swd, 1),
+            vec![(NonFinite, 100, 100)],
+            "and a NaN swd",
+        ),
+    ];
+    for (stream, want, why) in rows {
+        assert_eq!(run(stream, FIRST), want, "{why}");
+    }
+}
+
+#[test]
+fn quality_regression_counts_evaluations() {
+    let at = |swd: Option<f64>| EpochStats { swd, ..ok() };
+    // (swd per epoch, fires at, why)
+    type Row<'a> = (&'a [Option<f64>], Option<u64>, &'a str);
+    let rows: &[Row] = &[
+        (
+            &[Some(20.0), None, Some(40.0), None, None, Some(35.0)],
+            Some(105),
+            "two evaluations above 1.5 x the best (30): epochs without swd do not count",
+        ),
+        (
+            &[Some(20.0), Some(40.0), Some(25.0), Some(40.0)],
+            None,
+            "an evaluation back within the margin ends the streak",
+        ),
+        (
+            &[Some(20.0), Some(28.0), Some(29.0), Some(29.5)],
+            None,
+            "within the 50% margin: noise, not a regression",
+        ),
+    ];
+    for (swds, fires, why) in rows {
+        let got = run(swds.iter().map(|v| at(*v)).collect(), FIRST);
+        let want: Vec<Fired> = fires
+            .iter()
+            .map(|d| (Kind::QualityRegression, 102, *d))
+            .collect();
+        assert_eq!(got, want, "{why}");
+    }
+}
+
+#[test]
+fn restore_points_need_a_judged_healthy_epoch() {
+    let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
+    det.observe(&EpochStats { epoch: 5, ..ok() });
+    assert!(
+        !det.is_restore_point(),
+        "inside the warm-up nothing was judged yet"
+    );
+    det.observe(&EpochStats { epoch: 25, ..ok() });
+    assert!(det.is_restore_point(), "past the warm-up, healthy");
+    det.observe(&EpochStats {
+        epoch: 26,
+        ..g_fail()
+    });
+    assert!(
+        !det.is_restore_point(),
+        "a bad epoch, even before a verdict"
+    );
+}
+
+#[test]
+fn never_varied_samples_count_only_after_twice_the_warm_up() {
+    let copies = || EpochStats {
+        sample_nn: Some(0.3),
+        ..with_std()
+    };
+    // Epochs of 500 images: warm-up ends at epoch 20, the grace at epoch 40.
+    let rows: &[(Gen, u64, usize, Vec<Fired>, &str)] = &[
+        (
+            flat,
+            20,
+            20,
+            vec![],
+            "flat from the first judged epoch: G has not started, it has not collapsed",
+        ),
+        (
+            copies,
+            20,
+            20,
+            vec![],
+            "alike from the start: not started yet (it never was varied)",
+        ),
+        (
+            copies,
+            20,
+            25,
+            vec![(Kind::ModeCollapse, 40, 42)],
+            "still alike after twice the warm-up: collapsed from the start",
+        ),
+    ];
+    for (s, first, n, want, why) in rows {
+        assert_eq!(&run(rep(*s, *n), *first), want, "{why}");
+    }
 }

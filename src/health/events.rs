@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 use super::kind::Verdict;
 use super::policy::{Action, format_changes};
 
-/// Columns: step, epoch, kind, onset_epoch, action, restored_epoch, changes, evidence.
+/// Columns: step, epoch, kind, onset_epoch, action, restored_epoch, changes, evidence,
+/// escalation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EventRow {
     pub step: u64,
@@ -19,25 +20,32 @@ pub struct EventRow {
     pub changes: String,
     /// The verdict's evidence, followed by the stop reason if any.
     pub evidence: String,
+    /// Rollbacks: how many rollbacks in a row before this one were for the same kind (the
+    /// adjustments were raised to the power escalation + 1). Absent in older files: 0.
+    #[serde(default)]
+    pub escalation: u32,
 }
 
 pub fn event_row(step: u64, verdict: &Verdict, action: &Action) -> EventRow {
-    let (restored_epoch, changes, evidence) = match action {
+    let (restored_epoch, changes, evidence, escalation) = match action {
         Action::Rollback {
             restore_epoch,
             changes,
+            escalation,
             ..
         } => (
             Some(*restore_epoch),
             format_changes(changes),
             verdict.evidence.clone(),
+            *escalation,
         ),
         Action::Stop { reason } => (
             None,
             String::new(),
             format!("{}; {reason}", verdict.evidence),
+            0,
         ),
-        Action::Continue => (None, String::new(), verdict.evidence.clone()),
+        Action::Continue => (None, String::new(), verdict.evidence.clone(), 0),
     };
     EventRow {
         step,
@@ -48,6 +56,7 @@ pub fn event_row(step: u64, verdict: &Verdict, action: &Action) -> EventRow {
         restored_epoch,
         changes,
         evidence,
+        escalation,
     }
 }
 
@@ -78,6 +87,7 @@ mod tests {
                 from: 2e-4,
                 to: 1.6e-4,
             }],
+            escalation: 1,
         };
         let mut w = csv::Writer::from_writer(vec![]);
         w.serialize(event_row(123, &v, &action)).unwrap();
@@ -90,9 +100,9 @@ mod tests {
         ))
         .unwrap();
         let text = String::from_utf8(w.into_inner().unwrap()).unwrap();
-        let want = "step,epoch,kind,onset_epoch,action,restored_epoch,changes,evidence\n\
-            123,868,g_failure,854,rollback,820,lr_d 2e-4->1.6e-4,g_acc <= 0.02 for 15 of the last 15 epochs (max 0.0000)\n\
-            124,868,g_failure,854,stop,,,g_acc <= 0.02 for 15 of the last 15 epochs (max 0.0000); collapsed\n";
+        let want = "step,epoch,kind,onset_epoch,action,restored_epoch,changes,evidence,escalation\n\
+            123,868,g_failure,854,rollback,820,lr_d 2e-4->1.6e-4,g_acc <= 0.02 for 15 of the last 15 epochs (max 0.0000),1\n\
+            124,868,g_failure,854,stop,,,g_acc <= 0.02 for 15 of the last 15 epochs (max 0.0000); collapsed,0\n";
         assert_eq!(text, want);
     }
 }

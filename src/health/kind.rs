@@ -11,22 +11,28 @@ use serde::{Deserialize, Serialize};
 pub enum Kind {
     NonFinite,
     DegenerateOutput,
+    ModeCollapse,
     DFooled,
     GFailure,
+    QualityRegression,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 4] = [
+    pub const ALL: [Kind; 6] = [
         Kind::NonFinite,
         Kind::DegenerateOutput,
+        Kind::ModeCollapse,
         Kind::DFooled,
         Kind::GFailure,
+        Kind::QualityRegression,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Kind::NonFinite => "non_finite",
             Kind::DegenerateOutput => "degenerate_output",
+            Kind::ModeCollapse => "mode_collapse",
+            Kind::QualityRegression => "quality_regression",
             Kind::DFooled => "d_fooled",
             Kind::GFailure => "g_failure",
         }

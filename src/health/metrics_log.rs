@@ -32,6 +32,9 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
         "sample_std",
         "sample_image_std",
         "non_finite",
+        "sample_nn",
+        "label_noise",
+        "swd",
     ]
     .map(col);
     let [
@@ -41,6 +44,9 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
         std_i,
         image_std_i,
         non_finite_i,
+        nn_i,
+        noise_i,
+        swd_i,
     ] = optional;
 
     let mut segments = Vec::new();
@@ -93,6 +99,9 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
             g_loss,
             sample_std: num(std_i, "sample_std")?,
             sample_image_std: num(image_std_i, "sample_image_std")?,
+            sample_nn: num(nn_i, "sample_nn")?,
+            label_noise: num(noise_i, "label_noise")?,
+            swd: num(swd_i, "swd")?,
             non_finite: flag || !losses_finite,
         });
         prev = Some((epoch, attempt));

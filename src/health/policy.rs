@@ -3,16 +3,18 @@
 
 use std::fmt;
 
-use super::config::RollbackConfig;
-use super::kind::Verdict;
+use super::config::{Adjust, RollbackConfig};
+use super::kind::{Kind, Verdict};
 
 /// A saved checkpoint as the trainer recorded it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CheckpointInfo {
     pub epoch: u64,
     /// The detector had no streak in progress when it was saved.
     pub healthy: bool,
     pub times_restored: u32,
+    /// The swd measured at this epoch, when evaluated.
+    pub swd: Option<f64>,
 }
 
 /// The settings a rollback may change.
@@ -73,6 +75,9 @@ pub enum Action {
         restore_epoch: u64,
         new: Hyper,
         changes: Vec<Change>,
+        /// 0 the first time; k when the k previous rollbacks were for the same kind (factors
+        /// raised to the power k + 1, k more checkpoints skipped).
+        escalation: u32,
     },
     /// Give up on this variant.
     Stop { reason: String },
@@ -91,19 +96,39 @@ impl Action {
     }
 }
 
+/// How many of the latest rollbacks (`history`, oldest first) were for `kind`, in a row.
+pub fn repeats(history: &[Kind], kind: Kind) -> u32 {
+    history.iter().rev().take_while(|k| **k == kind).count() as u32
+}
+
+/// The kind's adjustments at escalation `k`: factors to the power k + 1, the noise added
+/// k + 1 times, k more checkpoints skipped. Source: this project's health benchmark, where a
+/// fixed small step repeated the same verdict until max_rollbacks.
+pub fn escalated(a: &Adjust, k: u32) -> Adjust {
+    let p = (k + 1) as i32;
+    Adjust {
+        lr_g_factor: a.lr_g_factor.powi(p),
+        lr_d_factor: a.lr_d_factor.powi(p),
+        label_noise_add: a.label_noise_add * f64::from(p),
+        batch_factor: a.batch_factor.powi(p),
+        skip_checkpoints: a.skip_checkpoints + k,
+    }
+}
+
 /// Decide what to do about `verdict`, given the checkpoints saved so far (any order) and the
-/// number of rollbacks this variant has already done.
+/// kinds of the rollbacks this variant has already done (oldest first).
 pub fn decide(
     cfg: &RollbackConfig,
     checkpoints: &[CheckpointInfo],
     verdict: &Verdict,
     hyper: &Hyper,
-    rollbacks_done: u32,
+    history: &[Kind],
 ) -> Action {
     if !cfg.enabled {
         return Action::Continue;
     }
     let kind = verdict.kind;
+    let rollbacks_done = history.len() as u32;
     if rollbacks_done >= cfg.max_rollbacks {
         return Action::Stop {
             reason: format!(
@@ -112,19 +137,9 @@ pub fn decide(
             ),
         };
     }
-    // A checkpoint from inside the episode would reproduce it (the original's 840 did).
-    let mut eligible: Vec<&CheckpointInfo> = checkpoints
-        .iter()
-        .filter(|c| c.healthy && c.epoch < verdict.onset_epoch)
-        .filter(|c| c.times_restored < cfg.max_retries_per_checkpoint)
-        .collect();
-    eligible.sort_by_key(|c| std::cmp::Reverse(c.epoch));
-    let adjust = cfg.adjust(kind);
-    // With fewer checkpoints than the skip asks for, the oldest eligible one beats stopping.
-    let Some(target) = eligible
-        .get(adjust.skip_checkpoints as usize)
-        .or(eligible.last())
-    else {
+    let escalation = repeats(history, kind);
+    let adjust = escalated(cfg.adjust(kind), escalation);
+    let Some(target) = target(cfg, checkpoints, verdict, &adjust) else {
         return Action::Stop {
             reason: format!(
                 "no healthy checkpoint before epoch {} restored fewer than {} times; {kind}: {}",
@@ -160,8 +175,44 @@ pub fn decide(
     })
     .collect();
     Action::Rollback {
-        restore_epoch: target.epoch,
+        restore_epoch: target,
         new,
         changes,
+        escalation,
     }
+}
+
+/// The epoch to restore: for quality_regression the best-swd checkpoint before the onset;
+/// otherwise the newest healthy one before the onset, `skip_checkpoints` further back.
+fn target(
+    cfg: &RollbackConfig,
+    checkpoints: &[CheckpointInfo],
+    verdict: &Verdict,
+    adjust: &Adjust,
+) -> Option<u64> {
+    // A checkpoint from inside the episode would reproduce it (the original's 840 did).
+    let usable = |c: &&CheckpointInfo| {
+        c.epoch < verdict.onset_epoch && c.times_restored < cfg.max_retries_per_checkpoint
+    };
+    if verdict.kind == Kind::QualityRegression {
+        let best = checkpoints
+            .iter()
+            .filter(usable)
+            .filter_map(|c| c.swd.filter(|v| v.is_finite()).map(|v| (v, c.epoch)))
+            .min_by(|a, b| a.0.total_cmp(&b.0));
+        if let Some((_, epoch)) = best {
+            return Some(epoch);
+        }
+    }
+    let mut eligible: Vec<&CheckpointInfo> = checkpoints
+        .iter()
+        .filter(usable)
+        .filter(|c| c.healthy)
+        .collect();
+    eligible.sort_by_key(|c| std::cmp::Reverse(c.epoch));
+    // With fewer checkpoints than the skip asks for, the oldest eligible one beats stopping.
+    eligible
+        .get(adjust.skip_checkpoints as usize)
+        .or(eligible.last())
+        .map(|c| c.epoch)
 }

@@ -16,6 +16,14 @@ fn ck(epoch: u64, healthy: bool, times_restored: u32) -> CheckpointInfo {
         epoch,
         healthy,
         times_restored,
+        swd: None,
+    }
+}
+
+fn ck_swd(epoch: u64, healthy: bool, swd: f64) -> CheckpointInfo {
+    CheckpointInfo {
+        swd: Some(swd),
+        ..ck(epoch, healthy, 0)
     }
 }
 
@@ -39,81 +47,123 @@ fn situations_and_actions() {
             .map(|i| ck(i * 20, i * 20 < healthy_until, 0))
             .collect()
     };
-    let rows: Vec<(Vec<CheckpointInfo>, Verdict, u32, Want, &str)> = vec![
+    type Row<'a> = (Vec<CheckpointInfo>, Verdict, Vec<Kind>, Want, &'a str);
+    let rows: Vec<Row> = vec![
         (
             every_20(200),
             verdict(GFailure, 105),
-            0,
-            Some((100, "label_noise 0.10->0.15; lr_d 2e-4->1.6e-4")),
+            vec![],
+            Some((100, "label_noise 0.10->0.15; lr_d 2e-4->1e-4")),
             "newest healthy checkpoint before the onset; G failed: more noise, slower D",
         ),
         (
             every_20(200),
             verdict(DFooled, 100),
-            0,
-            Some((80, "lr_g 2e-4->1.6e-4; batch_size 128->96")),
+            vec![],
+            Some((80, "lr_g 2e-4->1e-4; batch_size 128->96")),
             "the checkpoint of the onset epoch is not before it",
         ),
         (
             every_20(90),
             verdict(DFooled, 110),
-            0,
-            Some((80, "lr_g 2e-4->1.6e-4; batch_size 128->96")),
+            vec![],
+            Some((80, "lr_g 2e-4->1e-4; batch_size 128->96")),
             "checkpoint 100 was saved mid-streak (like the original's 840): skip it",
         ),
         (
             every_20(200),
             verdict(DegenerateOutput, 105),
-            0,
-            Some((80, "lr_g 2e-4->1.6e-4")),
-            "degenerate output goes two healthy checkpoints back",
+            vec![],
+            Some((80, "lr_g 2e-4->2e-5")),
+            "degenerate output goes two restore points back; G's steps cut tenfold",
         ),
         (
             vec![ck(20, true, 0)],
             verdict(DegenerateOutput, 105),
-            0,
-            Some((20, "lr_g 2e-4->1.6e-4")),
+            vec![],
+            Some((20, "lr_g 2e-4->2e-5")),
             "with one healthy checkpoint, degenerate output uses it rather than stopping",
         ),
         (
             every_20(200),
             verdict(NonFinite, 105),
-            0,
-            Some((100, "lr_g 2e-4->1e-4; lr_d 2e-4->1e-4")),
-            "NaN: halve both learning rates",
+            vec![],
+            Some((100, "lr_g 2e-4->2e-5; lr_d 2e-4->2e-5")),
+            "NaN: both learning rates cut tenfold",
         ),
         (
             vec![ck(80, true, 0), ck(100, true, 2)],
             verdict(GFailure, 105),
-            1,
-            Some((80, "label_noise 0.10->0.15; lr_d 2e-4->1.6e-4")),
+            vec![DFooled],
+            Some((80, "label_noise 0.10->0.15; lr_d 2e-4->1e-4")),
             "checkpoint 100 already restored max_retries_per_checkpoint times",
         ),
         (
             vec![ck(100, true, 2), ck(120, false, 0)],
             verdict(GFailure, 125),
-            2,
+            vec![DFooled, DFooled],
             None,
             "no eligible checkpoint left: stop (no silent restart from scratch)",
         ),
         (
             vec![],
             verdict(GFailure, 30),
-            0,
+            vec![],
             None,
             "nothing saved yet: stop",
         ),
         (
             every_20(200),
             verdict(GFailure, 105),
-            4,
+            vec![DFooled, GFailure, DFooled, GFailure],
             None,
             "max_rollbacks (4) already used: the variant collapsed",
         ),
+        (
+            every_20(200),
+            verdict(GFailure, 105),
+            vec![GFailure],
+            Some((80, "label_noise 0.10->0.20; lr_d 2e-4->5e-5")),
+            "the same kind again after a rollback: factors squared, noise added twice, one \
+             checkpoint older",
+        ),
+        (
+            every_20(200),
+            verdict(GFailure, 105),
+            vec![GFailure, DFooled],
+            Some((100, "label_noise 0.10->0.15; lr_d 2e-4->1e-4")),
+            "escalation counts repeats in a row only: a different kind in between resets it",
+        ),
+        (
+            every_20(200),
+            verdict(DegenerateOutput, 105),
+            vec![DegenerateOutput, DegenerateOutput],
+            Some((40, "lr_g 2e-4->2e-7")),
+            "third time: cubed factors, skip 1 + 2 checkpoints",
+        ),
+        (
+            vec![
+                ck_swd(20, true, 40.0),
+                ck_swd(40, true, 12.0),
+                ck_swd(60, true, 15.0),
+                ck_swd(80, false, 30.0),
+            ],
+            verdict(QualityRegression, 70),
+            vec![],
+            Some((40, "lr_g 2e-4->1e-4; lr_d 2e-4->1e-4")),
+            "quality regression restores the best-swd checkpoint before the onset",
+        ),
+        (
+            vec![ck(20, true, 0), ck(40, true, 0)],
+            verdict(QualityRegression, 70),
+            vec![],
+            Some((40, "lr_g 2e-4->1e-4; lr_d 2e-4->1e-4")),
+            "no swd recorded: the newest healthy checkpoint",
+        ),
     ];
     let cfg = RollbackConfig::default();
-    for (checkpoints, v, done, want, why) in rows {
-        let got = match decide(&cfg, &checkpoints, &v, &BASE, done) {
+    for (checkpoints, v, history, want, why) in rows {
+        let got = match decide(&cfg, &checkpoints, &v, &BASE, &history) {
             Action::Rollback {
                 restore_epoch,
                 changes,
@@ -139,7 +189,7 @@ fn hyper_adjustments_respect_limits() {
             },
             Hyper {
                 label_noise: 0.3,
-                lr_d: 1.6e-4,
+                lr_d: 1e-4,
                 ..BASE
             },
             "label noise is capped at label_noise_max",
@@ -152,7 +202,7 @@ fn hyper_adjustments_respect_limits() {
             },
             Hyper {
                 label_noise: 0.4,
-                lr_d: 1.6e-4,
+                lr_d: 1e-4,
                 ..BASE
             },
             "noise already above the cap is left alone, never lowered",
@@ -165,7 +215,7 @@ fn hyper_adjustments_respect_limits() {
             },
             Hyper {
                 batch_size: 1,
-                lr_g: 1.6e-4,
+                lr_g: 1e-4,
                 ..BASE
             },
             "batch size stays at least 1",
@@ -178,14 +228,14 @@ fn hyper_adjustments_respect_limits() {
             },
             Hyper {
                 batch_size: 150,
-                lr_g: 1.6e-4,
+                lr_g: 1e-4,
                 ..BASE
             },
             "the original's batch 200 -> 150",
         ),
     ];
     for (kind, from, want, why) in rows {
-        match decide(&cfg, &cks, &verdict(*kind, 50), from, 0) {
+        match decide(&cfg, &cks, &verdict(*kind, 50), from, &[]) {
             Action::Rollback { new, .. } => {
                 assert!((new.lr_g - want.lr_g).abs() < 1e-12, "{why}");
                 assert!((new.lr_d - want.lr_d).abs() < 1e-12, "{why}");
@@ -208,7 +258,7 @@ fn disabled_rollback_continues() {
         &[ck(0, true, 0)],
         &verdict(Kind::GFailure, 50),
         &BASE,
-        0,
+        &[],
     );
     assert_eq!(a, Action::Continue);
 }

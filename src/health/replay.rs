@@ -4,7 +4,7 @@ use anyhow::Result;
 use serde::Serialize;
 
 use super::config::RollbackConfig;
-use super::detector::Detector;
+use super::detector::{Detector, REPLAY_EPOCH_IMAGES};
 use super::kind::Kind;
 use super::metrics_log::parse_metrics_csv;
 use super::seed_log::parse_seed_log;
@@ -70,11 +70,12 @@ pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
 }
 
 /// Every episode in every segment, each segment with a fresh detector (no real-data reference:
-/// degenerate_output uses the absolute floors). Ordered by segment, then detection.
+/// degenerate_output uses the absolute floors; an epoch counts as `REPLAY_EPOCH_IMAGES` images
+/// for the warm-up). Ordered by segment, then detection.
 pub fn replay(segments: &[Segment], cfg: &RollbackConfig) -> Vec<Episode> {
     let mut episodes = Vec::new();
     for seg in segments {
-        let mut det = Detector::new(cfg, None);
+        let mut det = Detector::new(cfg, None, REPLAY_EPOCH_IMAGES);
         // Index into `episodes` of each kind's open episode.
         let mut open: Vec<(Kind, usize)> = Vec::new();
         for s in &seg.stats {

@@ -16,15 +16,44 @@ pub struct EpochStats {
     pub sample_std: Option<f64>,
     /// Mean over samples of each image's own pixel std (about 0 for a uniform-colour image).
     pub sample_image_std: Option<f64>,
+    /// Mean nearest-neighbour distance among the fixed-noise samples over the same figure for
+    /// real images (`train::samples::nn_distance`): near 0 when samples come in copies.
+    pub sample_nn: Option<f64>,
+    /// Label noise in force this epoch; None when the log does not say (read as 0).
+    pub label_noise: Option<f64>,
+    /// Sliced Wasserstein distance x1e3 to held-out images, on evaluated epochs.
+    pub swd: Option<f64>,
     /// A NaN/Inf loss or weight was seen this epoch.
     pub non_finite: bool,
 }
 
-/// The same two spreads measured on real images, so thresholds scale with the data set.
+impl EpochStats {
+    /// True when the epoch is flagged non-finite or any figure the detector reads is NaN/Inf.
+    pub fn any_non_finite(&self) -> bool {
+        let optional = [
+            self.d_loss,
+            self.g_loss,
+            self.sample_std,
+            self.sample_image_std,
+            self.sample_nn,
+            self.label_noise,
+            self.swd,
+        ];
+        self.non_finite
+            || ![self.d_acc_real, self.d_acc_fake, self.g_acc]
+                .iter()
+                .chain(optional.iter().flatten())
+                .all(|v| v.is_finite())
+    }
+}
+
+/// The same figures measured on real images, so thresholds scale with the data set.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct RealReference {
     pub sample_std: f64,
     pub image_std: f64,
+    /// Mean nearest-neighbour distance among 64 real images (`sample_nn`'s denominator).
+    pub nn_distance: f64,
 }
 
 /// A run of epochs without restarts: replay gives each segment a fresh detector.

@@ -70,6 +70,7 @@ pub fn html(
         }
     }
     p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
+    p += &kind_counts_table(results);
     p += &summary_table(results, summaries);
     p += &format!(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
@@ -92,6 +93,57 @@ pub fn html(
     }
     p += "</body></html>\n";
     p
+}
+
+/// Per collapse kind across the sweep: (kind, rollbacks, stops, verdicts logged with rollback
+/// off, runs with any of them), in `Kind`'s order; kinds that never fired are left out.
+pub fn kind_counts(results: &Results) -> Vec<(String, usize, usize, usize, usize)> {
+    crate::health::Kind::ALL
+        .iter()
+        .map(|k| {
+            let name = k.as_str();
+            let count = |action: &str| {
+                results
+                    .runs
+                    .iter()
+                    .flat_map(|r| &r.events)
+                    .filter(|e| e.kind == name && e.action == action)
+                    .count()
+            };
+            let runs = results
+                .runs
+                .iter()
+                .filter(|r| r.events.iter().any(|e| e.kind == name))
+                .count();
+            (
+                name.to_string(),
+                count("rollback"),
+                count("stop"),
+                count("continue"),
+                runs,
+            )
+        })
+        .filter(|c| c.4 > 0)
+        .collect()
+}
+
+fn kind_counts_table(results: &Results) -> String {
+    let counts = kind_counts(results);
+    if counts.is_empty() {
+        return "<p class=\"note\">No collapse verdicts in any run.</p>\n".into();
+    }
+    let mut t = String::from(
+        "<h2>Collapse verdicts per kind</h2><table><tr><th>kind</th><th>rollbacks</th>\
+         <th>stops</th><th>logged (rollback off)</th><th>runs</th></tr>\n",
+    );
+    for (kind, rollbacks, stops, logged, runs) in counts {
+        t += &format!(
+            "<tr><td>{}</td><td class=\"n\">{rollbacks}</td><td class=\"n\">{stops}</td>\
+             <td class=\"n\">{logged}</td><td class=\"n\">{runs}</td></tr>\n",
+            esc(&kind)
+        );
+    }
+    t + "</table>\n"
 }
 
 fn summary_table(results: &Results, summaries: &[Summary]) -> String {
@@ -190,22 +242,35 @@ fn events_table(run: &Run) -> String {
         return "<p class=\"note\">No collapse verdicts (events.csv is empty).</p>\n".into();
     }
     let mut t = String::from(
-        "<h3>Events</h3><table><tr><th>step</th><th>epoch</th><th>kind</th><th>onset epoch</th>\
-         <th>action</th><th>restored epoch</th><th>changes</th><th>evidence</th></tr>\n",
+        "<h3>Episodes</h3><table><tr><th>#</th><th>step</th><th>epoch</th><th>kind</th>\
+         <th>onset epoch</th><th>action</th><th>restored epoch</th><th>escalation</th>\
+         <th>changes</th><th>evidence</th></tr>\n",
     );
-    for e in &run.events {
+    for (i, e) in run.events.iter().enumerate() {
         t += &format!(
-            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td>\
-             <td>{}</td><td class=\"n\">{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td>\
+             <td class=\"n\">{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>\
+             <td>{}</td><td>{}</td></tr>\n",
+            i + 1,
             e.step,
             e.epoch,
             esc(&e.kind),
             e.onset_epoch,
-            esc(&e.action),
+            esc(&chosen(e)),
             e.restored_epoch.map_or(String::new(), |r| r.to_string()),
+            e.escalation,
             esc(&e.changes),
             esc(&e.evidence)
         );
     }
     t + "</table>\n"
+}
+
+/// The action as the reader needs it: "rollback to epoch 40", "stop", "logged (rollback off)".
+fn chosen(e: &crate::health::EventRow) -> String {
+    match (e.action.as_str(), e.restored_epoch) {
+        ("rollback", Some(r)) => format!("rollback to epoch {r}"),
+        ("continue", _) => "logged (rollback off)".into(),
+        (other, _) => other.to_string(),
+    }
 }

@@ -64,6 +64,7 @@ mod tests {
             restored_epoch: Some(restored),
             changes: String::new(),
             evidence: String::new(),
+            escalation: 0,
         }
     }
 

@@ -255,6 +255,7 @@ mod tests {
             restored_epoch: Some(1),
             changes: String::new(),
             evidence: String::new(),
+            escalation: 0,
         }];
         let s = summarize(&run(rows, events), Figure::Swd);
         assert_eq!(s.rollbacks, 1);

@@ -62,6 +62,10 @@ pub struct MetricsRow {
     /// Seconds the evaluation took (not part of `seconds`), on epochs that evaluated.
     #[serde(default)]
     pub eval_seconds: Option<f64>,
+    /// Mean nearest-neighbour distance among the fixed-noise samples over that of real images
+    /// (`train::samples`); mode collapse drives it to 0. Empty in files written before it.
+    #[serde(default)]
+    pub sample_nn: Option<f64>,
 }
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
@@ -104,6 +108,7 @@ mod tests {
             tag_fd: None,
             tag_kl: None,
             eval_seconds: None,
+            sample_nn: Some(0.9),
         }
     }
 

@@ -24,5 +24,6 @@ pub fn real_reference(images: &DeviceImages) -> RealReference {
     RealReference {
         sample_std: s.sample_std,
         image_std: s.image_std,
+        nn_distance: s.nn_distance,
     }
 }

@@ -2,6 +2,8 @@
 //! replays exactly what an uninterrupted one would have done, and a retry after a rollback
 //! takes a new path.
 
+use crate::config::Config;
+
 /// SplitMix64's finaliser: spreads every input bit over the output.
 fn mix(mut x: u64) -> u64 {
     x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -17,10 +19,12 @@ fn combine(parts: &[u64]) -> i64 {
     (h >> 1) as i64
 }
 
-/// The variant's part of every seed: its config hash (the id's suffix), stable across grids.
-pub fn variant_key(id: &str) -> u64 {
-    let hash = id.rsplit('-').next().unwrap_or(id);
-    u64::from_str_radix(hash, 16).unwrap_or_else(|_| mix(id.len() as u64))
+/// The variant's part of every seed: `config::seed_hash`, its settings without `[rollback]`,
+/// so a run with rollback on and the same run with it off draw the same numbers until the
+/// first rollback (then `attempt` changes the streams).
+pub fn variant_key(config: &Config) -> u64 {
+    let hash = crate::config::seed_hash(config);
+    u64::from_str_radix(&hash, 16).unwrap_or_else(|_| mix(hash.len() as u64))
 }
 
 /// Seed for the initial weights.
@@ -64,7 +68,31 @@ mod tests {
     }
 
     #[test]
-    fn variant_key_reads_the_id_hash() {
-        assert_eq!(variant_key("007-3fa9c2d1"), 0x3fa9_c2d1);
+    fn rollback_settings_do_not_enter_the_seed() {
+        let base = Config::default();
+        let mut off = base.clone();
+        off.rollback.enabled = false;
+        off.rollback.patience = 3;
+        off.rollback.g_failure.lr_d_factor = 0.1;
+        off.experiment.name = "bench-off".into();
+        let mut other = base.clone();
+        other.train.lr_d = 1e-4;
+        // (config, same key as the default, why)
+        let rows = [
+            (
+                off,
+                true,
+                "rollback.* only decides how the runner reacts, the name where results go",
+            ),
+            (other, false, "a training setting seeds a different run"),
+        ];
+        for (cfg, same, why) in rows {
+            assert_eq!(variant_key(&cfg) == variant_key(&base), same, "{why}");
+        }
+        assert_eq!(
+            crate::config::seed_hash(&base).len(),
+            8,
+            "the same 8 hex digits as the id's hash"
+        );
     }
 }

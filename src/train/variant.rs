@@ -57,116 +57,52 @@ struct Position {
 pub fn train(job: &Job) -> Result<Outcome> {
     let cfg = &job.variant.config;
     let seed = cfg.experiment.seed;
-    let vkey = seeds::variant_key(&job.variant.id);
+    let vkey = seeds::variant_key(cfg);
     let planned = cfg.experiment.epochs;
 
     tch::manual_seed(seeds::init(seed, vkey));
     let dataset_tags = job.images.sampler.as_ref().map_or(0, |s| s.n_tags);
     let mut nets = Nets::new(cfg, dataset_tags, job.device)?;
-    let mut detector = Detector::new(&cfg.rollback, Some(job.reference));
+    let epoch_images = job.images.len.max(0) as u64;
+    let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
     let mut pos = match resume(job, &mut nets, &mut detector)? {
         Some(pos) => pos,
         None => start_fresh(job, &nets)?,
     };
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
-    let fixed_z = Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device));
-    let fixed_tags = conditional(&nets, job).map(|s| s.sample(GRID)); // [64, n_tags]
+    let fixed = FixedNoise {
+        z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
+        tags: conditional(&nets, job).map(|s| s.sample(GRID)), // [64, n_tags]
+    };
     // With rollback disabled: the verdict of an episode still going on.
     let mut open_episode: Option<Verdict> = None;
 
     while pos.epoch < planned {
         pos.epoch += 1;
         pos.step += 1;
-        tch::manual_seed(seeds::epoch(seed, vkey, pos.epoch, pos.attempt));
-        nets.set_lrs(pos.hyper.lr_g, pos.hyper.lr_d);
-        let plan = EpochPlan {
-            schedule: cfg.train.schedule,
-            batch_size: pos.hyper.batch_size as i64,
-            label_noise: pos.hyper.label_noise,
-            p0: cfg.train.p0,
-            d_steps: cfg.train.d_steps,
-            g_steps: cfg.train.g_steps,
-        };
-        let started = Instant::now();
-        let sums = run_epoch(&mut nets, job.images, &plan);
-        // Train-mode batch norm, as during training: eval mode's running statistics lag far
-        // behind early on and would make every sample look alike.
-        let fakes = tch::no_grad(|| nets.generate(&fixed_z, fixed_tags.as_ref(), true)); // [64, 3, s, s]
-        let stats = samples::stats(&fakes);
-        if pos.epoch % cfg.eval.sample_every == 0 || pos.epoch == planned {
-            let png = samples::png_bytes(&samples::grid_image(&fakes));
-            fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
-        }
-        let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
-        let seconds = started.elapsed().as_secs_f64();
-        let eval_started = Instant::now();
-        let quality = match job.evaluator {
-            Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
-                Some(evaluate(job, e, &nets, &fakes, seeds::eval(seed, vkey)))
-            }
-            _ => None,
-        };
-        let eval_seconds = quality
-            .is_some()
-            .then(|| eval_started.elapsed().as_secs_f64());
-        let mut row = metrics_row(&pos, &plan, &sums, stats, non_finite, seconds, quality);
-        row.eval_seconds = eval_seconds;
-        csv_log::append(&job.dir.metrics(), &row)?;
-        job.bar
-            .epoch(pos.epoch as u64, planned as u64, &summary(&row));
-
+        let row = train_epoch(job, &mut nets, &pos, &fixed)?;
         let verdict = detector.observe(&epoch_stats(&row));
         if detector.is_healthy() {
             open_episode = None;
         }
+        let mut rolled_back = false;
         if let Some(verdict) = verdict {
-            let saved = checkpoints::list(&job.dir.checkpoints())?;
-            let infos = checkpoint_infos(job, &saved)?;
-            let action = health::decide(&cfg.rollback, &infos, &verdict, &pos.hyper, pos.attempt);
-            csv_log::append(
-                &job.dir.events(),
-                &health::event_row(pos.step, &verdict, &action),
-            )?;
-            job.bar.note(&format!(
-                "{} (onset epoch {}): {}; {}",
-                verdict.kind,
-                verdict.onset_epoch,
-                verdict.evidence,
-                describe(&action)
-            ));
-            match action {
-                Action::Rollback {
-                    restore_epoch, new, ..
-                } => {
-                    let target = saved
-                        .iter()
-                        .find(|s| s.meta.epoch as u64 == restore_epoch)
-                        .context("the rollback target checkpoint vanished")?;
-                    restore(&mut nets, &target.path)?;
-                    // Checkpoints after the target belong to the abandoned timeline.
-                    for s in saved.iter().filter(|s| s.meta.epoch > target.meta.epoch) {
-                        checkpoints::remove(&s.path)?;
-                    }
-                    pos = Position {
-                        epoch: target.meta.epoch,
-                        step: pos.step,
-                        attempt: pos.attempt + 1,
-                        hyper: new,
-                    };
+            match handle_verdict(job, &mut nets, &mut pos, &verdict)? {
+                Handled::RolledBack => {
                     detector.reset();
-                    write_status(job, &pos, State::Running, None)?;
-                    continue;
+                    rolled_back = true;
                 }
-                Action::Stop { reason } => {
-                    write_status(job, &pos, State::Collapsed, Some(reason))?;
-                    return Ok(Outcome::Collapsed);
-                }
-                Action::Continue => open_episode = Some(verdict),
+                Handled::Stopped => return Ok(Outcome::Collapsed),
+                Handled::Logged => open_episode = Some(verdict),
             }
         }
-        let stopping = crate::stop::requested() && pos.epoch < planned;
-        if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned || stopping {
-            let healthy = detector.is_healthy() && !non_finite;
+        // A stop asked for during a rollback is taken at the end of the next epoch, so the
+        // interrupted run resumes on the new attempt's own checkpoint.
+        let stopping = crate::stop::requested() && pos.epoch < planned && !rolled_back;
+        if !rolled_back
+            && (pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned || stopping)
+        {
+            let healthy = detector.is_restore_point() && !row.non_finite;
             save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
         }
         if stopping {
@@ -176,6 +112,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
             return Ok(Outcome::Interrupted);
         }
         write_status(job, &pos, State::Running, None)?;
+        // End of the epoch (or of the rollback): everything is on disk here.
     }
     if let Some(v) = open_episode {
         let reason = format!(
@@ -187,6 +124,138 @@ pub fn train(job: &Job) -> Result<Outcome> {
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
+}
+
+/// The fixed noise (and tags) behind every sample grid and the collapse figures.
+struct FixedNoise {
+    z: Tensor,
+    tags: Option<Tensor>,
+}
+
+/// Trains epoch `pos.epoch`, writes its sample grid and metrics row, and returns the row.
+fn train_epoch(
+    job: &Job,
+    nets: &mut Nets,
+    pos: &Position,
+    fixed: &FixedNoise,
+) -> Result<MetricsRow> {
+    let cfg = &job.variant.config;
+    let (seed, vkey, planned) = (
+        cfg.experiment.seed,
+        seeds::variant_key(cfg),
+        cfg.experiment.epochs,
+    );
+    tch::manual_seed(seeds::epoch(seed, vkey, pos.epoch, pos.attempt));
+    nets.set_lrs(pos.hyper.lr_g, pos.hyper.lr_d);
+    let plan = EpochPlan {
+        schedule: cfg.train.schedule,
+        batch_size: pos.hyper.batch_size as i64,
+        label_noise: pos.hyper.label_noise,
+        p0: cfg.train.p0,
+        d_steps: cfg.train.d_steps,
+        g_steps: cfg.train.g_steps,
+    };
+    let started = Instant::now();
+    let sums = run_epoch(nets, job.images, &plan);
+    // Train-mode batch norm, as during training: eval mode's running statistics lag far
+    // behind early on and would make every sample look alike.
+    let fakes = tch::no_grad(|| nets.generate(&fixed.z, fixed.tags.as_ref(), true)); // [64, 3, s, s]
+    let stats = samples::stats(&fakes);
+    if pos.epoch.is_multiple_of(cfg.eval.sample_every) || pos.epoch == planned {
+        let png = samples::png_bytes(&samples::grid_image(&fakes));
+        fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
+    }
+    let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
+    let seconds = started.elapsed().as_secs_f64();
+    let eval_started = Instant::now();
+    let quality = match job.evaluator {
+        Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
+            Some(evaluate(job, e, nets, &fakes, seeds::eval(seed, vkey)))
+        }
+        _ => None,
+    };
+    let eval_seconds = quality
+        .is_some()
+        .then(|| eval_started.elapsed().as_secs_f64());
+    let mut row = metrics_row(pos, &plan, &sums, stats, non_finite, seconds, quality);
+    row.eval_seconds = eval_seconds;
+    row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
+    csv_log::append(&job.dir.metrics(), &row)?;
+    job.bar
+        .epoch(pos.epoch as u64, planned as u64, &summary(&row));
+    Ok(row)
+}
+
+/// What became of a verdict.
+enum Handled {
+    /// A checkpoint was restored and `pos` now points at it with new settings.
+    RolledBack,
+    /// The policy gave up: the status says collapsed.
+    Stopped,
+    /// Rollback is disabled: the verdict is only recorded.
+    Logged,
+}
+
+/// Asks the policy about `verdict`, records the event and carries the action out.
+fn handle_verdict(
+    job: &Job,
+    nets: &mut Nets,
+    pos: &mut Position,
+    verdict: &Verdict,
+) -> Result<Handled> {
+    let cfg = &job.variant.config;
+    let saved = checkpoints::list(&job.dir.checkpoints())?;
+    let events: Vec<EventRow> = csv_log::read(&job.dir.events())?;
+    let infos = checkpoint_infos(&saved, &events);
+    let history = rollback_history(&events);
+    let action = health::decide(&cfg.rollback, &infos, verdict, &pos.hyper, &history);
+    csv_log::append(
+        &job.dir.events(),
+        &health::event_row(pos.step, verdict, &action),
+    )?;
+    job.bar.note(&format!(
+        "{} (onset epoch {}): {}; {}",
+        verdict.kind,
+        verdict.onset_epoch,
+        verdict.evidence,
+        describe(&action)
+    ));
+    match action {
+        Action::Rollback {
+            restore_epoch, new, ..
+        } => {
+            let target = saved
+                .iter()
+                .find(|s| s.meta.epoch as u64 == restore_epoch)
+                .context("the rollback target checkpoint vanished")?;
+            restore(nets, &target.path)?;
+            // Checkpoints after the target belong to the abandoned timeline.
+            for s in saved.iter().filter(|s| s.meta.epoch > target.meta.epoch) {
+                checkpoints::remove(&s.path)?;
+            }
+            *pos = Position {
+                epoch: target.meta.epoch,
+                step: pos.step,
+                attempt: pos.attempt + 1,
+                hyper: new,
+            };
+            Ok(Handled::RolledBack)
+        }
+        Action::Stop { reason } => {
+            write_status(job, pos, State::Collapsed, Some(reason))?;
+            Ok(Handled::Stopped)
+        }
+        Action::Continue => Ok(Handled::Logged),
+    }
+}
+
+/// The kinds of this variant's rollbacks so far, oldest first (the policy escalates repeats).
+fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
+    events
+        .iter()
+        .filter(|e| e.action == "rollback")
+        .filter_map(|e| e.kind.parse().ok())
+        .collect()
 }
 
 /// Epoch 0: the initial weights, saved so that even an early collapse has a healthy target.
@@ -282,9 +351,8 @@ fn save_checkpoint(
 
 /// The policy's view of the checkpoints: how often each was already a rollback target in this
 /// timeline (events after it was saved).
-fn checkpoint_infos(job: &Job, saved: &[checkpoints::Saved]) -> Result<Vec<CheckpointInfo>> {
-    let events: Vec<EventRow> = csv_log::read(&job.dir.events())?;
-    Ok(saved
+fn checkpoint_infos(saved: &[checkpoints::Saved], events: &[EventRow]) -> Vec<CheckpointInfo> {
+    saved
         .iter()
         .map(|s| CheckpointInfo {
             epoch: s.meta.epoch as u64,
@@ -293,8 +361,9 @@ fn checkpoint_infos(job: &Job, saved: &[checkpoints::Saved]) -> Result<Vec<Check
                 .iter()
                 .filter(|e| e.restored_epoch == Some(s.meta.epoch as u64) && e.step > s.meta.step)
                 .count() as u32,
+            swd: s.meta.swd,
         })
-        .collect())
+        .collect()
 }
 
 fn write_status(job: &Job, pos: &Position, state: State, reason: Option<String>) -> Result<()> {
@@ -358,6 +427,7 @@ fn metrics_row(
         tag_fd: q.and_then(|q| q.tag_fd),
         tag_kl: q.and_then(|q| q.tag_kl),
         eval_seconds: None,
+        sample_nn: None,
     }
 }
 
@@ -387,17 +457,21 @@ fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i6
     e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
 }
 
+/// The detector's view of a metrics row. Values are passed as they are (NaN included): a
+/// non-finite figure is itself a `non_finite` epoch.
 pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
-    let finite = |x: f64| x.is_finite().then_some(x);
     EpochStats {
         epoch: row.epoch as u64,
         d_acc_real: row.d_acc_real,
         d_acc_fake: row.d_acc_fake,
         g_acc: row.g_acc,
-        d_loss: finite(row.d_loss),
-        g_loss: finite(row.g_loss),
+        d_loss: Some(row.d_loss),
+        g_loss: Some(row.g_loss),
         sample_std: Some(row.sample_std),
         sample_image_std: Some(row.sample_image_std),
+        sample_nn: row.sample_nn,
+        label_noise: Some(row.label_noise),
+        swd: row.swd,
         non_finite: row.non_finite,
     }
 }
