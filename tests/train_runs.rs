@@ -447,3 +447,40 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
         .failure()
         .stderr(predicate::str::contains("the run has epochs"));
 }
+
+#[test]
+fn a_run_whose_every_checkpoint_is_damaged_says_so_and_starts_over_exactly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let whole = tmp.path().join("whole");
+    runner(&whole).args(["--variant", "0"]).assert().success();
+
+    let damaged = tmp.path().join("damaged");
+    runner(&damaged)
+        .args(["--variant", "0", "--set", "experiment.epochs=2"])
+        .assert()
+        .success();
+    let run = &run_dirs(&damaged)[0];
+    let mut count = 0;
+    for entry in std::fs::read_dir(run.join("checkpoints")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "safetensors") {
+            let mut bytes = std::fs::read(&path).unwrap();
+            let n = bytes.len();
+            bytes[n - 16..].fill(0xff); // a flipped tail: the checksum no longer matches
+            std::fs::write(&path, bytes).unwrap();
+            count += 1;
+        }
+    }
+    assert!(count > 0);
+    runner(&damaged)
+        .args(["--variant", "0"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(format!(
+            "all {count} checkpoint(s) of this run are damaged: starting over from epoch 0"
+        )));
+    assert_eq!(
+        metrics_without_timing(&run_dirs(&whole)[0]),
+        metrics_without_timing(run)
+    );
+}

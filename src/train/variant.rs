@@ -60,14 +60,25 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let vkey = seeds::variant_key(cfg);
     let planned = cfg.experiment.epochs;
 
-    tch::manual_seed(seeds::init(seed, vkey));
     let dataset_tags = job.images.sampler.as_ref().map_or(0, |s| s.n_tags);
-    let mut nets = Nets::new(cfg, dataset_tags, job.device)?;
+    let fresh_nets = || {
+        tch::manual_seed(seeds::init(seed, vkey));
+        Nets::new(cfg, dataset_tags, job.device)
+    };
+    let mut nets = fresh_nets()?;
     let epoch_images = job.images.len.max(0) as u64;
     let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
     let mut pos = match resume(job, &mut nets, &mut detector)? {
-        Some(pos) => pos,
-        None => start_fresh(job, &nets)?,
+        Resumed::At(pos) => pos,
+        Resumed::NoCheckpoint => start_fresh(job, &nets)?,
+        Resumed::AllDamaged(n) => {
+            job.bar.note(&format!(
+                "all {n} checkpoint(s) of this run are damaged: starting over from epoch 0"
+            ));
+            // A failed restore may have left some weights loaded: start from the initial ones.
+            nets = fresh_nets()?;
+            start_fresh(job, &nets)?
+        }
     };
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed = FixedNoise {
@@ -279,9 +290,16 @@ fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
     Ok(pos)
 }
 
+enum Resumed {
+    At(Position),
+    NoCheckpoint,
+    /// This many checkpoints exist and none of them loads.
+    AllDamaged(usize),
+}
+
 /// Restores the newest checkpoint that loads, drops log rows written after it and replays the
-/// current attempt's rows into the detector. None when there is no checkpoint.
-fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Option<Position>> {
+/// current attempt's rows into the detector.
+fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed> {
     let saved = checkpoints::list(&job.dir.checkpoints())?;
     for s in saved.iter().rev() {
         if let Err(e) = restore(nets, &s.path) {
@@ -301,14 +319,17 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Option<
                 m.epoch, m.step, m.attempt
             ));
         }
-        return Ok(Some(Position {
+        return Ok(Resumed::At(Position {
             epoch: m.epoch,
             step: m.step,
             attempt: m.attempt,
             hyper: m.hyper,
         }));
     }
-    Ok(None)
+    Ok(match saved.len() {
+        0 => Resumed::NoCheckpoint,
+        n => Resumed::AllDamaged(n),
+    })
 }
 
 fn restore(nets: &mut Nets, path: &std::path::Path) -> Result<()> {
