@@ -164,10 +164,13 @@ pub fn train(job: &Job) -> Result<Outcome> {
                 Action::Continue => open_episode = Some(verdict),
             }
         }
+        let regular = pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned;
         let stopping = crate::stop::requested() && pos.epoch < planned;
-        if pos.epoch % cfg.checkpoint.every == 0 || pos.epoch == planned || stopping {
-            let healthy = detector.is_healthy() && !non_finite;
-            save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
+        if regular || stopping {
+            // A checkpoint taken only to stop is never a rollback target (not healthy) nor the
+            // best: the rerun keeps the same targets as an uninterrupted run.
+            let healthy = regular && detector.is_healthy() && !non_finite;
+            save_checkpoint(job, &nets, &pos, healthy, row.swd.filter(|_| regular))?;
         }
         if stopping {
             job.bar
