@@ -107,14 +107,15 @@ pub fn train(job: &Job) -> Result<Outcome> {
                 Handled::Logged => open_episode = Some(verdict),
             }
         }
+        let regular = pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned;
         // A stop asked for during a rollback is taken at the end of the next epoch, so the
         // interrupted run resumes on the new attempt's own checkpoint.
         let stopping = crate::stop::requested() && pos.epoch < planned && !rolled_back;
-        if !rolled_back
-            && (pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned || stopping)
-        {
-            let healthy = detector.is_restore_point() && !row.non_finite;
-            save_checkpoint(job, &nets, &pos, healthy, row.swd)?;
+        if !rolled_back && (regular || stopping) {
+            // A checkpoint taken only to stop is never a rollback target (not healthy) nor the
+            // best: the rerun keeps the same targets as an uninterrupted run.
+            let healthy = regular && detector.is_restore_point() && !row.non_finite;
+            save_checkpoint(job, &nets, &pos, healthy, row.swd.filter(|_| regular))?;
         }
         if stopping {
             job.bar
