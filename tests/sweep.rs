@@ -199,12 +199,20 @@ fn two_runs_started_at_once_never_train_a_variant_twice() {
 
 /// SIGTERM to a `--jobs 2` sweep: every worker finishes its epoch, writes a checkpoint and
 /// status `interrupted`, the report is written; the rerun resumes and logs what an
-/// uninterrupted run logs, also across a rollback after the stop (smoke's variants roll back
-/// around epoch 7), so the extra checkpoint taken to stop never becomes a rollback target.
+/// uninterrupted run logs, also across rollbacks after the stop (G's learning rate 250 times
+/// too high, the collapse demo's mistake, makes both variants roll back from epoch 6 on), so
+/// the extra checkpoint taken to stop never becomes a rollback target.
 #[test]
 fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let epochs = ["--set", "experiment.epochs=9"];
+    let epochs = [
+        "--set",
+        "experiment.epochs=9",
+        "--set",
+        "train.lr_g=5e-2",
+        "--set",
+        "rollback.warmup_images=512",
+    ];
     let whole = tmp.path().join("whole");
     // Exit 3 when a variant ends collapsed: the comparison covers that too.
     runner(&smoke(), &whole)
