@@ -298,7 +298,7 @@ pub fn config_hash(config: &Config) -> String {
         experiment: &'a super::schema::ExperimentSection,
         data: &'a super::schema::DataSection,
         model: &'a super::schema::ModelSection,
-        train: &'a super::schema::TrainSection,
+        train: serde_json::Value,
         checkpoint: &'a super::schema::CheckpointSection,
         rollback: &'a crate::health::RollbackConfig,
         eval: SampleOnly,
@@ -306,11 +306,16 @@ pub fn config_hash(config: &Config) -> String {
     let mut experiment = config.experiment.clone();
     experiment.epochs = 0;
     experiment.description.clear();
+    let mut train = serde_json::to_value(&config.train).expect("config serializes");
+    if config.train.precision.is_fp32() {
+        // The key came later: fp32 runs keep the ids they had before it.
+        train.as_object_mut().expect("a table").remove("precision");
+    }
     let shaping = Shaping {
         experiment: &experiment,
         data: &config.data,
         model: &config.model,
-        train: &config.train,
+        train,
         checkpoint: &config.checkpoint,
         rollback: &config.rollback,
         eval: SampleOnly {

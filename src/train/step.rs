@@ -8,6 +8,7 @@
 use tch::{Kind, Reduction, Tensor};
 
 use super::nets::Nets;
+use super::precision::autocast;
 use super::tags::TagSampler;
 use crate::optim::Adam;
 
@@ -47,7 +48,11 @@ pub struct Fakes {
 pub fn draw_fakes(nets: &Nets, sampler: Option<&TagSampler>, b: i64, keep_graph: bool) -> Fakes {
     let z = Tensor::randn([b, nets.z_dim], (Kind::Float, nets.device));
     let tags = fake_tags(nets, sampler, b); // [b, n_tags] or None
-    let forward = || nets.generate(&z, tags.as_ref(), true); // [b, 3, s, s]
+    let forward = || {
+        autocast(nets.precision, nets.device, || {
+            nets.generate(&z, tags.as_ref(), true) // [b, 3, s, s]
+        })
+    };
     let images = if keep_graph {
         forward()
     } else {
@@ -56,8 +61,14 @@ pub fn draw_fakes(nets: &Nets, sampler: Option<&TagSampler>, b: i64, keep_graph:
     Fakes { images, tags }
 }
 
+/// BCE in fp32 whatever the logits' precision.
 fn bce(logits: &Tensor, target: &Tensor) -> Tensor {
-    logits.binary_cross_entropy_with_logits::<Tensor>(target, None, None, Reduction::Mean)
+    logits.to_kind(Kind::Float).binary_cross_entropy_with_logits::<Tensor>(
+        target,
+        None,
+        None,
+        Reduction::Mean,
+    )
 }
 
 /// Mean as f32; also turns a bool mask into the share of true entries.
@@ -79,8 +90,13 @@ pub fn d_batch(
 ) -> Tensor {
     let b = real.size()[0];
     let opts = (Kind::Float, real.device());
-    let real_logits = nets.judge(real, real_tags, true); // [b]
-    let fake_logits = nets.judge(&fakes.images.detach(), fakes.tags.as_ref(), true); // [b]
+    let (real_logits, fake_logits) = autocast(nets.precision, nets.device, || {
+        let fake = fakes.images.detach();
+        (
+            nets.judge(real, real_tags, true).to_kind(Kind::Float), // [b]
+            nets.judge(&fake, fakes.tags.as_ref(), true).to_kind(Kind::Float), // [b]
+        )
+    });
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
     let real_target = 1.0 - Tensor::rand([b], opts) * label_noise;
     let fake_target = Tensor::rand([b], opts) * label_noise;
@@ -107,7 +123,10 @@ pub fn d_batch(
 /// no gradient is spent on them. Returns the batch's figures, [6] f32 on the device.
 pub fn g_batch(nets: &mut Nets, fakes: &Fakes, p0: f64, gate: Gate) -> Tensor {
     let b = fakes.images.size()[0];
-    let logits = nets.judge(&fakes.images, fakes.tags.as_ref(), true); // [b]
+    let logits = autocast(nets.precision, nets.device, || {
+        nets.judge(&fakes.images, fakes.tags.as_ref(), true) // [b]
+    })
+    .to_kind(Kind::Float);
     let loss = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));
     let p = logits.sigmoid();
     let acc = mean(&p);
