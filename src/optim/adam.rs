@@ -346,13 +346,24 @@ mod tests {
         opt.zero_grad();
         loss(&d, &x).backward();
         opt.step();
+        // Trainable ones only: batch norm's running statistics move with every forward pass.
         let weights = |vs: &nn::VarStore| {
-            let mut v: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
+            let mut v: Vec<(String, Tensor)> = vs
+                .variables()
+                .into_iter()
+                .filter(|(_, t)| t.requires_grad())
+                .collect();
             v.sort_by(|a, b| a.0.cmp(&b.0));
-            v.into_iter().map(|(_, t)| t.copy()).collect::<Vec<Tensor>>()
+            v.into_iter()
+                .map(|(_, t)| t.copy())
+                .collect::<Vec<Tensor>>()
         };
         let before = weights(&vs);
-        let moments: Vec<Tensor> = opt.state_tensors("o").iter().map(|(_, t)| t.copy()).collect();
+        let moments: Vec<Tensor> = opt
+            .state_tensors("o")
+            .iter()
+            .map(|(_, t)| t.copy())
+            .collect();
         opt.zero_grad();
         (loss(&d, &x) * f64::NAN).backward();
         let off = Tensor::scalar_tensor(0.0, (Kind::Bool, Device::Cpu));

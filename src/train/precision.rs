@@ -25,7 +25,8 @@ impl Autocast {
     pub fn new(precision: Precision, device: Device) -> Self {
         let cuda = c_int::from(device.is_cuda());
         // SAFETY: plain calls into libtorch's thread-local autocast state; no pointers.
-        let active = precision == Precision::Bf16 && unsafe { anigan_autocast_is_enabled(cuda) } == 0;
+        let active =
+            precision == Precision::Bf16 && unsafe { anigan_autocast_is_enabled(cuda) } == 0;
         if active {
             let rc = unsafe { anigan_autocast_enter(cuda) };
             assert_eq!(rc, 0, "libtorch refused to enable bf16 autocast");
@@ -69,6 +70,10 @@ mod tests {
         assert_eq!(conv.ws.grad().kind(), Kind::Float, "fp32 master weights");
         let z = autocast(Precision::Fp32, Device::Cpu, || conv.forward_t(&x, true));
         assert_eq!(z.kind(), Kind::Float);
-        assert_eq!(conv.forward_t(&x, true).kind(), Kind::Float, "off after the guard");
+        assert_eq!(
+            conv.forward_t(&x, true).kind(),
+            Kind::Float,
+            "off after the guard"
+        );
     }
 }

@@ -63,12 +63,9 @@ pub fn draw_fakes(nets: &Nets, sampler: Option<&TagSampler>, b: i64, keep_graph:
 
 /// BCE in fp32 whatever the logits' precision.
 fn bce(logits: &Tensor, target: &Tensor) -> Tensor {
-    logits.to_kind(Kind::Float).binary_cross_entropy_with_logits::<Tensor>(
-        target,
-        None,
-        None,
-        Reduction::Mean,
-    )
+    logits
+        .to_kind(Kind::Float)
+        .binary_cross_entropy_with_logits::<Tensor>(target, None, None, Reduction::Mean)
 }
 
 /// Mean as f32; also turns a bool mask into the share of true entries.
@@ -94,7 +91,8 @@ pub fn d_batch(
         let fake = fakes.images.detach();
         (
             nets.judge(real, real_tags, true).to_kind(Kind::Float), // [b]
-            nets.judge(&fake, fakes.tags.as_ref(), true).to_kind(Kind::Float), // [b]
+            nets.judge(&fake, fakes.tags.as_ref(), true)
+                .to_kind(Kind::Float), // [b]
         )
     });
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
