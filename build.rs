@@ -1,5 +1,5 @@
 //! Bakes an rpath to libtorch into every binary, so the runner starts without LD_LIBRARY_PATH,
-//! and compiles `csrc/amp.cpp` (autocast with a chosen dtype, which tch lacks) against the same
+//! and compiles `csrc/shim.cpp` (autocast with a chosen dtype, which tch lacks) against the same
 //! libtorch's headers.
 
 fn main() {
@@ -15,13 +15,13 @@ fn main() {
     let include = std::path::Path::new(&lib).join("../include");
     cc::Build::new()
         .cpp(true)
-        .file("csrc/amp.cpp")
+        .file("csrc/shim.cpp")
         .include(&include)
         .flag("-std=c++17")
         // The wheel's libtorch uses the C++11 ABI, like torch-sys's own glue.
         .define("_GLIBCXX_USE_CXX11_ABI", "1")
         .define("GLOG_USE_GLOG_EXPORT", None)
         .warnings(false)
-        .compile("anigan_amp");
-    println!("cargo:rerun-if-changed=csrc/amp.cpp");
+        .compile("anigan_shim");
+    println!("cargo:rerun-if-changed=csrc/shim.cpp");
 }

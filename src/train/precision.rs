@@ -1,5 +1,5 @@
 //! Mixed precision: libtorch's autocast to bfloat16 around the training step's forward passes,
-//! through `csrc/amp.cpp` (tch's own `autocast` is CUDA fp16 only). Weights, gradients, Adam
+//! through `csrc/shim.cpp` (tch's own `autocast` is CUDA fp16 only). Weights, gradients, Adam
 //! moments and checkpoints stay fp32, so checkpoints load the same under either precision.
 
 use std::os::raw::c_int;

@@ -1,6 +1,7 @@
-// What tch 0.24 lacks for mixed precision: libtorch's autocast with a chosen dtype on CPU and
-// CUDA (tch's `autocast` is CUDA fp16 only). Compiled by build.rs against the libtorch headers
-// the binary links; every function catches C++ exceptions and returns 0 on success.
+// What tch 0.24 lacks: libtorch's autocast with a chosen dtype on CPU and CUDA (tch's
+// `autocast` is CUDA fp16 only), and leaky ReLU with a slope. Compiled by build.rs against the
+// libtorch headers the binary links; every function catches C++ exceptions and returns 0 on
+// success.
 #include <ATen/autocast_mode.h>
 
 namespace {
@@ -37,4 +38,18 @@ int anigan_autocast_exit(int cuda) {
 int anigan_autocast_is_enabled(int cuda) {
   return at::autocast::is_autocast_enabled(device_type(cuda)) ? 1 : 0;
 }
+}
+
+// What else tch lacks on the hot path: leaky ReLU with a slope (tch's is fixed at 0.01). `x` is a
+// tch tensor (a heap at::Tensor*, as torch-sys's glue passes them); on success `*out` is a new one
+// the caller owns. One fused kernel forward and backward instead of max(x, slope * x).
+#include <ATen/ops/leaky_relu.h>
+
+extern "C" int anigan_leaky_relu(const at::Tensor* x, double slope, at::Tensor** out) {
+  try {
+    *out = new at::Tensor(at::leaky_relu(*x, slope));
+    return 0;
+  } catch (...) {
+    return 1;
+  }
 }
