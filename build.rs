@@ -1,4 +1,6 @@
-//! Bakes an rpath to libtorch into every binary, so the runner starts without LD_LIBRARY_PATH.
+//! Bakes an rpath to libtorch into every binary, so the runner starts without LD_LIBRARY_PATH,
+//! and compiles `csrc/shim.cpp` (autocast with a chosen dtype, which tch lacks) against the same
+//! libtorch's headers.
 
 fn main() {
     // torch-sys publishes the lib dir it linked against (its `links = "tch"` metadata).
@@ -8,4 +10,18 @@ fn main() {
     // Where to find libtorch_cuda.so at run time: as-needed linking drops it, so it is loaded explicitly.
     println!("cargo:rustc-env=ANIGAN_LIBTORCH_LIB={lib}");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
+
+    // The headers sit beside the lib dir in both layouts (libtorch zip and torch wheel).
+    let include = std::path::Path::new(&lib).join("../include");
+    cc::Build::new()
+        .cpp(true)
+        .file("csrc/shim.cpp")
+        .include(&include)
+        .flag("-std=c++17")
+        // The wheel's libtorch uses the C++11 ABI, like torch-sys's own glue.
+        .define("_GLIBCXX_USE_CXX11_ABI", "1")
+        .define("GLOG_USE_GLOG_EXPORT", None)
+        .warnings(false)
+        .compile("anigan_shim");
+    println!("cargo:rerun-if-changed=csrc/shim.cpp");
 }

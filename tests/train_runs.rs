@@ -158,24 +158,47 @@ fn smoke_run_writes_every_file_and_resumes_or_extends() {
 
 #[test]
 fn sigkill_then_rerun_equals_an_uninterrupted_run() {
-    sigkill_then_rerun(&[]);
+    sigkill_then_rerun(tempfile::tempdir().unwrap().path(), &[]);
 }
 
 /// The CGAN twin: tags on the device, fake tags from the training stream, quality columns.
 #[test]
 fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
-    sigkill_then_rerun(&[
-        "--set",
-        "model.arch=cgan",
-        "--set",
-        "eval.every=2",
-        "--set",
-        "eval.samples=64",
-    ]);
+    sigkill_then_rerun(
+        tempfile::tempdir().unwrap().path(),
+        &[
+            "--set",
+            "model.arch=cgan",
+            "--set",
+            "eval.every=2",
+            "--set",
+            "eval.samples=64",
+        ],
+    );
 }
 
-fn sigkill_then_rerun(extra: &[&str]) {
+/// bf16 mixed precision resumes exactly too (fp32 master weights and moments in the checkpoint),
+/// and its checkpoints load in fp32 code (`sample`).
+#[test]
+fn bf16_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
+    let killed = sigkill_then_rerun(tmp.path(), &["--set", "train.precision=bf16"]);
+    let run = &run_dirs(&killed)[0];
+    let out = killed.join("last.png");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("sample")
+        .arg(run)
+        .args(["--epoch", "last", "--out"])
+        .arg(&out)
+        .assert()
+        .success();
+    assert!(image::open(&out).is_ok(), "a grid from a bf16 checkpoint");
+}
+
+/// Trains `extra`'s variant whole and killed-then-resumed under `tmp`; returns the killed run's
+/// results dir.
+fn sigkill_then_rerun(tmp: &Path, extra: &[&str]) -> PathBuf {
     let mut args = vec![
         "--variant",
         "1",
@@ -188,10 +211,10 @@ fn sigkill_then_rerun(extra: &[&str]) {
     ];
     args.extend_from_slice(extra);
     let args = args.as_slice();
-    let whole = tmp.path().join("whole");
+    let whole = tmp.join("whole");
     runner(&whole).args(args).assert().success();
 
-    let killed = tmp.path().join("killed");
+    let killed = tmp.join("killed");
     let mut child = Process::cargo_bin("anigan-runner")
         .unwrap()
         .arg(smoke())
@@ -236,6 +259,7 @@ fn sigkill_then_rerun(extra: &[&str]) {
     assert_eq!(a[0].file_name(), b[0].file_name());
     assert_eq!(metrics_without_timing(&a[0]), metrics_without_timing(&b[0]));
     assert_eq!(metrics_without_timing(&b[0]).len(), 8);
+    killed
 }
 
 #[test]

@@ -133,6 +133,25 @@ pub enum Schedule {
     Alternating,
 }
 
+/// Arithmetic of the training step's forward passes.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    /// Everything in float32.
+    #[default]
+    Fp32,
+    /// Mixed precision: forward passes under libtorch's autocast to bfloat16 (convolutions in
+    /// bf16; batch norm statistics, losses, weights, Adam moments and checkpoints in fp32).
+    Bf16,
+}
+
+impl Precision {
+    /// fp32 is left out of variant ids (`config_hash`), so runs made before the key keep theirs.
+    pub fn is_fp32(&self) -> bool {
+        *self == Precision::Fp32
+    }
+}
+
 #[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Loss {
@@ -160,6 +179,8 @@ pub struct TrainSection {
     pub g_steps: u32,
     /// CPU threads for libtorch; 0 = the cores available to this variant.
     pub threads: u32,
+    /// "fp32" or "bf16" (mixed precision with fp32 master weights).
+    pub precision: Precision,
 }
 
 impl Default for TrainSection {
@@ -176,6 +197,7 @@ impl Default for TrainSection {
             d_steps: 1,
             g_steps: 1,
             threads: 0,
+            precision: Precision::Fp32,
         }
     }
 }

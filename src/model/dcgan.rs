@@ -100,9 +100,9 @@ pub fn d_trunk(p: &nn::Path, cfg: &NetConfig) -> nn::SequentialT {
     seq
 }
 
-/// LeakyReLU with slope 0.2; tch's `leaky_relu` has its slope fixed at 0.01.
+/// LeakyReLU with slope 0.2 (one libtorch kernel; tch's own has its slope fixed at 0.01).
 fn leaky_relu(xs: &tch::Tensor) -> tch::Tensor {
-    xs.maximum(&(xs * 0.2))
+    super::ops::leaky_relu(xs, 0.2)
 }
 
 fn assert_valid(cfg: &NetConfig) {

@@ -1,5 +1,7 @@
 //! Adam (Kingma & Ba 2014) with bias correction, holding its moments as plain tensors so that
-//! checkpoints can save and restore them.
+//! checkpoints can save and restore them. The step count lives on the device too, so an update
+//! can be gated by a device-side condition (`step_if`) without reading anything back to the host:
+//! on a GPU the training step then never waits for the device.
 
 use std::collections::HashMap;
 
@@ -23,7 +25,8 @@ pub struct Adam {
     beta1: f64,
     beta2: f64,
     eps: f64,
-    step: i64,
+    /// Updates so far: a 0-d f64 tensor on the parameters' device.
+    step: Tensor,
     slots: Vec<Slot>,
 }
 
@@ -44,13 +47,14 @@ impl Adam {
                 name,
                 param,
             })
-            .collect();
+            .collect::<Vec<Slot>>();
+        let device = slots.first().map_or(tch::Device::Cpu, |s| s.param.device());
         Adam {
             lr,
             beta1: betas.0,
             beta2: betas.1,
             eps,
-            step: 0,
+            step: Tensor::scalar_tensor(0.0, (Kind::Double, device)),
             slots,
         }
     }
@@ -63,28 +67,44 @@ impl Adam {
 
     /// One update from the variables' `.grad()`; variables without a gradient are skipped.
     pub fn step(&mut self) {
+        let on = Tensor::scalar_tensor(1.0, (Kind::Bool, self.step.device()));
+        self.step_if(&on);
+    }
+
+    /// One update if `gate` (a 0-d bool tensor on the parameters' device) is true, else nothing
+    /// changes (weights, moments, step count), all without a host round trip. Gradients of a
+    /// gated-off update may be NaN or infinite: they are replaced by zeros before use.
+    /// Same arithmetic as `torch.optim.Adam` (PyTorch's single-tensor path):
+    /// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+    pub fn step_if(&mut self, gate: &Tensor) {
         let _guard = tch::no_grad_guard();
-        self.step += 1;
-        let t = self.step as i32;
-        let bias1 = 1.0 - self.beta1.powi(t);
-        let bias2 = 1.0 - self.beta2.powi(t);
-        let step_size = self.lr / bias1;
-        // p -= step_size * m / (sqrt(v) / sqrt(bias2) + eps), written as p += m / denom with
-        // denom = sqrt(v) * a + c, because tch's addcdiv_ has no `value` argument.
-        let a = -1.0 / (step_size * bias2.sqrt());
-        let c = -self.eps / step_size;
+        let on = gate.to_kind(Kind::Double); // 0-d, 1 or 0
+        let _ = self.step.g_add_(&on);
+        // Bias corrections for t = max(step, 1): a gated-off first step must not divide by 0.
+        let t = self.step.clamp_min(1.0);
+        let bias1: Tensor = 1.0 - Tensor::pow_scalar(self.beta1, &t);
+        let bias2: Tensor = 1.0 - Tensor::pow_scalar(self.beta2, &t);
+        let kind = self.slots.first().map_or(Kind::Float, |s| s.param.kind());
+        // 0-d factors in the parameters' kind, so every update below stays in that kind.
+        let neg_step = ((&on * (-self.lr)) / &bias1).to_kind(kind);
+        let inv_sqrt_bias2 = bias2.rsqrt().to_kind(kind);
+        let w1 = (&on * (1.0 - self.beta1)).to_kind(kind);
+        let w2 = (&on * (1.0 - self.beta2)).to_kind(kind);
         for s in &mut self.slots {
             let grad = s.param.grad();
             if !grad.defined() {
                 continue;
             }
-            let _ = s.exp_avg.lerp_(&grad, 1.0 - self.beta1);
+            let grad = grad.where_scalarother(gate, 0.0);
+            let _ = s.exp_avg.lerp_tensor_(&grad, &w1);
             let _ = grad.mul_out(&s.scratch, &grad);
-            let _ = s.exp_avg_sq.lerp_(&s.scratch, 1.0 - self.beta2);
+            let _ = s.exp_avg_sq.lerp_tensor_(&s.scratch, &w2);
             let _ = s.exp_avg_sq.sqrt_out(&s.scratch);
-            let _ = s.scratch.g_mul_scalar_(a);
-            let _ = s.scratch.g_add_scalar_(c);
-            let _ = s.param.addcdiv_(&s.exp_avg, &s.scratch);
+            let _ = s.scratch.g_mul_(&inv_sqrt_bias2);
+            let _ = s.scratch.g_add_scalar_(self.eps);
+            let _ = s.exp_avg.div_out(&s.scratch, &s.scratch);
+            let _ = s.scratch.g_mul_(&neg_step);
+            let _ = s.param.g_add_(&s.scratch);
         }
     }
 
@@ -96,9 +116,9 @@ impl Adam {
         self.lr
     }
 
-    /// Number of `step` calls so far (restored by `load_state`).
+    /// Number of updates so far (restored by `load_state`); reads the device.
     pub fn step_count(&self) -> i64 {
-        self.step
+        self.step.double_value(&[]) as i64
     }
 
     /// The state as named tensors: `{prefix}.exp_avg.{var}`, `{prefix}.exp_avg_sq.{var}` for
@@ -117,7 +137,10 @@ impl Adam {
                 s.exp_avg_sq.shallow_clone(),
             ));
         }
-        out.push((format!("{prefix}.step"), Tensor::from_slice(&[self.step])));
+        out.push((
+            format!("{prefix}.step"),
+            Tensor::from_slice(&[self.step_count()]),
+        ));
         out
     }
 
@@ -188,7 +211,7 @@ impl Adam {
             s.exp_avg_sq
                 .f_copy_(&named[&format!("{prefix}.exp_avg_sq.{}", s.name)])?;
         }
-        self.step = step.expect("checked above");
+        let _ = self.step.fill_(step.expect("checked above") as f64);
         Ok(())
     }
 }
@@ -310,6 +333,53 @@ mod tests {
         for (k, t) in a_vs.variables() {
             assert!(t.equal(&bv[&k]), "{k} differs after restore");
         }
+    }
+
+    #[test]
+    fn gated_off_step_changes_nothing_even_with_nan_gradients() {
+        let cfg = tiny_cfg();
+        let vs = nn::VarStore::new(Device::Cpu);
+        let d = discriminator(vs.root(), &cfg);
+        init_weights(&vs);
+        let mut opt = Adam::new(&vs, 1e-3, (0.5, 0.999), 1e-8);
+        let x = Tensor::randn([4, 3, 16, 16], (Kind::Float, Device::Cpu));
+        opt.zero_grad();
+        loss(&d, &x).backward();
+        opt.step();
+        // Trainable ones only: batch norm's running statistics move with every forward pass.
+        let weights = |vs: &nn::VarStore| {
+            let mut v: Vec<(String, Tensor)> = vs
+                .variables()
+                .into_iter()
+                .filter(|(_, t)| t.requires_grad())
+                .collect();
+            v.sort_by(|a, b| a.0.cmp(&b.0));
+            v.into_iter()
+                .map(|(_, t)| t.copy())
+                .collect::<Vec<Tensor>>()
+        };
+        let before = weights(&vs);
+        let moments: Vec<Tensor> = opt
+            .state_tensors("o")
+            .iter()
+            .map(|(_, t)| t.copy())
+            .collect();
+        opt.zero_grad();
+        (loss(&d, &x) * f64::NAN).backward();
+        let off = Tensor::scalar_tensor(0.0, (Kind::Bool, Device::Cpu));
+        opt.step_if(&off);
+        assert_eq!(opt.step_count(), 1, "a gated-off step is not counted");
+        for (a, b) in weights(&vs).iter().zip(&before) {
+            assert!(a.equal(b), "weights changed under a closed gate");
+        }
+        for ((_, a), b) in opt.state_tensors("o").iter().zip(&moments) {
+            assert!(a.equal(b), "moments changed under a closed gate");
+        }
+        opt.zero_grad();
+        loss(&d, &x).backward();
+        opt.step_if(&off.logical_not());
+        assert_eq!(opt.step_count(), 2);
+        assert!(!weights(&vs).iter().zip(&before).all(|(a, b)| a.equal(b)));
     }
 
     #[test]

@@ -34,7 +34,10 @@ pub struct MetricsRow {
     pub sample_image_std: f64,
     /// A loss or weight was NaN/Inf this epoch.
     pub non_finite: bool,
+    /// Wall time of the epoch's training and sample grid (evaluation excluded).
     pub seconds: f64,
+    /// Training images per second: dataset images consumed (real images D was trained on)
+    /// over `seconds`, the figure other tools report; G's batches are not counted again.
     pub images_per_sec: f64,
     /// Quality figures (`[eval]`), empty on epochs without evaluation. SWD x1e3 against the
     /// held-out images, mean over pyramid levels.

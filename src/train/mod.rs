@@ -4,6 +4,7 @@
 mod batches;
 pub mod device;
 mod nets;
+mod precision;
 pub mod samples;
 mod schedule;
 mod seeds;

@@ -7,7 +7,7 @@ use tch::nn::ModuleT;
 use tch::{Device, Tensor, nn};
 
 use crate::checkpoint::{self, GanState};
-use crate::config::{Arch, Config};
+use crate::config::{Arch, Config, Precision};
 use crate::model::{self, Discriminator, NetConfig};
 use crate::optim::Adam;
 
@@ -25,6 +25,8 @@ pub struct Nets {
     /// Length of the tag vector G and D see; 0 for the unconditional DCGAN.
     pub n_tags: i64,
     pub device: Device,
+    /// Arithmetic of the training step's forward passes (sampling and evaluation are fp32).
+    pub precision: Precision,
 }
 
 /// The nets' shapes; `dataset_tags` is the vocabulary's length (0 when unlabelled), which the
@@ -72,6 +74,7 @@ impl Nets {
             z_dim: cfg.z_dim,
             n_tags: cfg.n_tags,
             device,
+            precision: c.train.precision,
         })
     }
 

@@ -1,10 +1,10 @@
 //! One epoch under either schedule: the original's phased D/G passes, or per-batch alternation.
 
-use tch::Tensor;
+use tch::{Kind, Tensor};
 
 use super::batches::DeviceImages;
 use super::nets::Nets;
-use super::step::{BatchFigures, d_batch, g_batch};
+use super::step::{Gate, col, d_batch, draw_fakes, g_batch};
 use crate::config::Schedule;
 
 /// The knobs one epoch needs (the rollback policy may have changed some since the config).
@@ -18,7 +18,7 @@ pub struct EpochPlan {
     pub g_steps: u32,
 }
 
-/// Sums over the measured batches of one side.
+/// Sums over the measured batches of one side (read from the device once per epoch).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct SideSums {
     pub batches: u32,
@@ -32,17 +32,6 @@ pub struct SideSums {
 }
 
 impl SideSums {
-    fn add(&mut self, f: &BatchFigures) {
-        self.batches += 1;
-        self.updates += f.updated as u32;
-        self.acc += f.acc;
-        self.acc_fake += f.acc_fake;
-        self.hard += f.hard;
-        self.hard_fake += f.hard_fake;
-        self.loss += f.loss;
-        self.non_finite |= !f.finite();
-    }
-
     /// Mean of a summed figure over the measured batches (NaN when none was measured).
     pub fn mean(&self, sum: f64) -> f64 {
         sum / self.batches as f64
@@ -55,74 +44,152 @@ pub struct EpochSums {
     pub g: SideSums,
 }
 
-pub fn run_epoch(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan) -> EpochSums {
-    let b = plan.batch_size.min(data.len);
-    match plan.schedule {
-        crate::config::Schedule::Phased => phased(nets, data, plan, b),
-        crate::config::Schedule::Alternating => alternating(nets, data, plan, b),
+/// One side's figures summed on the device, [6] f32, and the batch count.
+struct DeviceSums {
+    sum: Option<Tensor>,
+    batches: u32,
+}
+
+impl DeviceSums {
+    fn new() -> Self {
+        Self {
+            sum: None,
+            batches: 0,
+        }
+    }
+
+    fn add(&mut self, figures: &Tensor) {
+        self.batches += 1;
+        self.sum = Some(match self.sum.take() {
+            None => figures.shallow_clone(),
+            Some(s) => s + figures,
+        });
+    }
+
+    /// The one host read of the epoch for this side. A non-finite loss anywhere makes the
+    /// summed loss non-finite.
+    fn read(&self) -> SideSums {
+        let Some(sum) = &self.sum else {
+            return SideSums::default();
+        };
+        let v = Vec::<f64>::try_from(sum.to_kind(Kind::Double)).expect("sums copy to host");
+        let at = |c: i64| v[c as usize];
+        SideSums {
+            batches: self.batches,
+            updates: at(col::UPDATED).round() as u32,
+            acc: at(col::ACC),
+            acc_fake: at(col::ACC_FAKE),
+            hard: at(col::HARD),
+            hard_fake: at(col::HARD_FAKE),
+            loss: at(col::LOSS),
+            non_finite: !at(col::LOSS).is_finite(),
+        }
     }
 }
 
+pub fn run_epoch(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan) -> EpochSums {
+    let b = plan.batch_size.min(data.len);
+    let (d, g) = match plan.schedule {
+        crate::config::Schedule::Phased => phased(nets, data, plan, b),
+        crate::config::Schedule::Alternating => alternating(nets, data, plan, b),
+    };
+    EpochSums {
+        d: d.read(),
+        g: g.read(),
+    }
+}
+
+fn updated(figures: &Tensor) -> bool {
+    figures.double_value(&[col::UPDATED]) > 0.5
+}
+
 /// D phase: `d_steps` shuffled passes, stopping once D's fake accuracy reaches p0; then a G phase
-/// of `g_steps * n / b` updates, stopping once G's accuracy reaches p0.
-fn phased(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -> EpochSums {
-    let mut sums = EpochSums::default();
+/// of `g_steps * n / b` updates on fresh samples, stopping once G's accuracy reaches p0. Each
+/// stop is a decision, so this schedule reads the gate every batch (`Gate::OnHost`).
+fn phased(
+    nets: &mut Nets,
+    data: &DeviceImages,
+    plan: &EpochPlan,
+    b: i64,
+) -> (DeviceSums, DeviceSums) {
+    let (mut d, mut g) = (DeviceSums::new(), DeviceSums::new());
     let batches = data.len / b;
+    let sampler = data.sampler.as_ref();
     'd_phase: for _ in 0..plan.d_steps {
         let order = data.permutation();
         for i in 0..batches {
+            let fakes = draw_fakes(nets, sampler, b, false);
             let f = d_batch(
                 nets,
                 &data.batch(&order, i * b, b),
                 data.batch_tags(&order, i * b, b).as_ref(),
-                data.sampler.as_ref(),
+                &fakes,
                 plan.label_noise,
                 plan.p0,
+                Gate::OnHost,
             );
-            sums.d.add(&f);
-            if !f.updated {
+            d.add(&f);
+            if !updated(&f) {
                 break 'd_phase;
             }
         }
     }
     nets.freeze_d();
     for _ in 0..plan.g_steps as i64 * batches {
-        let f = g_batch(nets, b, data.sampler.as_ref(), plan.p0);
-        sums.g.add(&f);
-        if !f.updated {
+        let fakes = draw_fakes(nets, sampler, b, true);
+        let f = g_batch(nets, &fakes, plan.p0, Gate::OnHost);
+        g.add(&f);
+        if !updated(&f) {
             break;
         }
     }
     nets.unfreeze_d();
-    sums
+    (d, g)
 }
 
-/// Per batch: `d_steps` D updates then `g_steps` G updates; a side at p0 skips its update.
-fn alternating(nets: &mut Nets, data: &DeviceImages, plan: &EpochPlan, b: i64) -> EpochSums {
-    let mut sums = EpochSums::default();
+/// Per batch: `d_steps` D updates then `g_steps` G updates; a side at p0 skips its update (a
+/// masked update on the device: this loop never waits for the device).
+///
+/// The first G step reuses the last D step's fake batch (its z, tags and G's graph), as
+/// pytorch/examples' DCGAN does: it is a batch from the same G that D was just trained against,
+/// so G's update is still an unbiased step on fresh noise, and one G forward pass per batch is
+/// saved. Further G steps (`g_steps` > 1) draw fresh samples.
+fn alternating(
+    nets: &mut Nets,
+    data: &DeviceImages,
+    plan: &EpochPlan,
+    b: i64,
+) -> (DeviceSums, DeviceSums) {
+    let (mut d, mut g) = (DeviceSums::new(), DeviceSums::new());
+    let sampler = data.sampler.as_ref();
     let order: Tensor = data.permutation();
     for i in 0..data.len / b {
         let real = data.batch(&order, i * b, b);
         let real_tags = data.batch_tags(&order, i * b, b);
-        for _ in 0..plan.d_steps {
-            sums.d.add(&d_batch(
+        let mut last = None;
+        for k in 0..plan.d_steps {
+            let reused = k + 1 == plan.d_steps && plan.g_steps > 0;
+            let fakes = draw_fakes(nets, sampler, b, reused);
+            d.add(&d_batch(
                 nets,
                 &real,
                 real_tags.as_ref(),
-                data.sampler.as_ref(),
+                &fakes,
                 plan.label_noise,
                 plan.p0,
+                Gate::OnDevice,
             ));
+            last = reused.then_some(fakes);
         }
         nets.freeze_d();
         for _ in 0..plan.g_steps {
-            sums.g
-                .add(&g_batch(nets, b, data.sampler.as_ref(), plan.p0));
+            let fakes = match last.take() {
+                Some(f) => f,
+                None => draw_fakes(nets, sampler, b, true),
+            };
+            g.add(&g_batch(nets, &fakes, plan.p0, Gate::OnDevice));
         }
         nets.unfreeze_d();
-        if sums.d.non_finite || sums.g.non_finite {
-            break;
-        }
     }
-    sums
+    (d, g)
 }

@@ -1,32 +1,71 @@
 //! One D batch and one G batch: measure the accuracies first, then update unless the side has
 //! already reached p0 (the original's early stop).
+//!
+//! The figures stay on the device (`Figures`, summed per epoch by the schedule) and the p0 gate
+//! is a device-side condition on the optimiser's update (`Adam::step_if`), so a batch needs no
+//! host round trip unless the caller decides something per batch (`Gate::OnHost`).
 
 use tch::{Kind, Reduction, Tensor};
 
 use super::nets::Nets;
+use super::precision::autocast;
 use super::tags::TagSampler;
+use crate::optim::Adam;
 
-/// What one measured batch showed; `updated` is false when p0 stopped the update.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct BatchFigures {
+/// Layout of one batch's figures, a [6] f32 tensor on the training device.
+pub mod col {
     /// D: accuracy on real (mean sigmoid); G: accuracy (mean sigmoid on G's samples).
-    pub acc: f64,
-    /// D: accuracy on fake (1 - mean sigmoid); unused for G.
-    pub acc_fake: f64,
-    pub hard: f64,
-    pub hard_fake: f64,
-    pub loss: f64,
-    pub updated: bool,
+    pub const ACC: i64 = 0;
+    /// D: accuracy on fake (1 - mean sigmoid); 0 for G.
+    pub const ACC_FAKE: i64 = 1;
+    /// Share of real (D) or of G's samples (G) with sigmoid >= 0.5.
+    pub const HARD: i64 = 2;
+    /// D: share of fakes with sigmoid < 0.5; 0 for G.
+    pub const HARD_FAKE: i64 = 3;
+    pub const LOSS: i64 = 4;
+    /// 1 when the side was updated, 0 when p0 (or a non-finite loss) stopped the update.
+    pub const UPDATED: i64 = 5;
 }
 
-impl BatchFigures {
-    pub fn finite(&self) -> bool {
-        self.loss.is_finite()
-    }
+/// How the p0 gate is taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// On the device, as a masked update: no host round trip (the backward pass always runs).
+    OnDevice,
+    /// Read on the host first, skipping the backward pass when no update follows (for callers
+    /// that read the outcome every batch anyway, like the phased schedule).
+    OnHost,
 }
 
+/// A batch of G's samples and, for the CGAN, their tags. `images` keeps G's autograd graph when
+/// drawn with `keep_graph`, so a G step can reuse it (pytorch/examples' DCGAN does the same).
+pub struct Fakes {
+    pub images: Tensor,
+    pub tags: Option<Tensor>,
+}
+
+/// Draws `b` samples from fresh noise (z, then the CGAN's tags, from the current stream).
+pub fn draw_fakes(nets: &Nets, sampler: Option<&TagSampler>, b: i64, keep_graph: bool) -> Fakes {
+    let z = Tensor::randn([b, nets.z_dim], (Kind::Float, nets.device));
+    let tags = fake_tags(nets, sampler, b); // [b, n_tags] or None
+    let forward = || {
+        autocast(nets.precision, nets.device, || {
+            nets.generate(&z, tags.as_ref(), true) // [b, 3, s, s]
+        })
+    };
+    let images = if keep_graph {
+        forward()
+    } else {
+        tch::no_grad(forward)
+    };
+    Fakes { images, tags }
+}
+
+/// BCE in fp32 whatever the logits' precision.
 fn bce(logits: &Tensor, target: &Tensor) -> Tensor {
-    logits.binary_cross_entropy_with_logits::<Tensor>(target, None, None, Reduction::Mean)
+    logits
+        .to_kind(Kind::Float)
+        .binary_cross_entropy_with_logits::<Tensor>(target, None, None, Reduction::Mean)
 }
 
 /// Mean as f32; also turns a bool mask into the share of true entries.
@@ -34,81 +73,86 @@ fn mean(x: &Tensor) -> Tensor {
     x.to_kind(Kind::Float).mean(Kind::Float)
 }
 
-/// Copies a few scalars to the host in one transfer (one sync per batch, not one per figure).
-fn host(values: &[Tensor]) -> Vec<f64> {
-    let t = Tensor::stack(values, 0).to_kind(Kind::Double);
-    Vec::<f64>::try_from(&t).expect("scalars copy to host")
-}
-
-/// D on a real batch and a fresh fake batch; updates D unless its fake accuracy reached `p0`.
-/// For the CGAN `real_tags` are the batch's own tags and the fakes' tags come from `sampler`.
+/// D on a real batch and `fakes` (detached: no gradient reaches G); updates D unless its fake
+/// accuracy reached `p0`. For the CGAN `real_tags` are the batch's own tags.
+/// Returns the batch's figures, [6] f32 on the device.
 pub fn d_batch(
     nets: &mut Nets,
     real: &Tensor,
     real_tags: Option<&Tensor>,
-    sampler: Option<&TagSampler>,
+    fakes: &Fakes,
     label_noise: f64,
     p0: f64,
-) -> BatchFigures {
+    gate: Gate,
+) -> Tensor {
     let b = real.size()[0];
     let opts = (Kind::Float, real.device());
-    let z = Tensor::randn([b, nets.z_dim], opts);
-    let fake_tags = fake_tags(nets, sampler, b); // [b, n_tags] or None
-    let fake = tch::no_grad(|| nets.generate(&z, fake_tags.as_ref(), true)); // [b, 3, s, s]
-    let real_logits = nets.judge(real, real_tags, true); // [b]
-    let fake_logits = nets.judge(&fake, fake_tags.as_ref(), true); // [b]
+    let (real_logits, fake_logits) = autocast(nets.precision, nets.device, || {
+        let fake = fakes.images.detach();
+        (
+            nets.judge(real, real_tags, true).to_kind(Kind::Float), // [b]
+            nets.judge(&fake, fakes.tags.as_ref(), true)
+                .to_kind(Kind::Float), // [b]
+        )
+    });
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
     let real_target = 1.0 - Tensor::rand([b], opts) * label_noise;
     let fake_target = Tensor::rand([b], opts) * label_noise;
     let loss = bce(&real_logits, &real_target) + bce(&fake_logits, &fake_target);
     let (p_real, p_fake) = (real_logits.sigmoid(), fake_logits.sigmoid());
-    let v = host(&[
-        mean(&p_real),
-        1.0 - mean(&p_fake),
-        mean(&p_real.ge(0.5)),
-        mean(&p_fake.lt(0.5)),
-        loss.detach(),
-    ]);
-    let mut f = BatchFigures {
-        acc: v[0],
-        acc_fake: v[1],
-        hard: v[2],
-        hard_fake: v[3],
-        loss: v[4],
-        updated: false,
-    };
-    if f.acc_fake < p0 && f.finite() {
-        nets.opt_d.zero_grad();
-        loss.backward();
-        nets.opt_d.step();
-        f.updated = true;
-    }
-    f
+    let acc_fake: Tensor = 1.0 - mean(&p_fake);
+    let ok = acc_fake.lt(p0).logical_and(&loss.isfinite());
+    let updated = update(&mut nets.opt_d, &loss, &ok, gate);
+    Tensor::stack(
+        &[
+            mean(&p_real),
+            acc_fake,
+            mean(&p_real.ge(0.5)),
+            mean(&p_fake.lt(0.5)),
+            loss.detach().to_kind(Kind::Float),
+            updated,
+        ],
+        0,
+    )
 }
 
-/// G on a fresh batch of `b` samples judged by D; updates G unless its accuracy reached `p0`.
-/// D's weights must be frozen by the caller so that no gradient is spent on them.
-pub fn g_batch(nets: &mut Nets, b: i64, sampler: Option<&TagSampler>, p0: f64) -> BatchFigures {
-    let opts = (Kind::Float, nets.device);
-    let z = Tensor::randn([b, nets.z_dim], opts);
-    let tags = fake_tags(nets, sampler, b);
-    let logits = nets.judge(&nets.generate(&z, tags.as_ref(), true), tags.as_ref(), true); // [b]
-    let loss = bce(&logits, &Tensor::ones([b], opts));
+/// G on `fakes` judged by D; updates G unless its accuracy reached `p0`. `fakes` must keep G's
+/// graph (`draw_fakes(.., keep_graph = true)`). D's weights must be frozen by the caller so that
+/// no gradient is spent on them. Returns the batch's figures, [6] f32 on the device.
+pub fn g_batch(nets: &mut Nets, fakes: &Fakes, p0: f64, gate: Gate) -> Tensor {
+    let b = fakes.images.size()[0];
+    let logits = autocast(nets.precision, nets.device, || {
+        nets.judge(&fakes.images, fakes.tags.as_ref(), true) // [b]
+    })
+    .to_kind(Kind::Float);
+    let loss = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));
     let p = logits.sigmoid();
-    let v = host(&[mean(&p), mean(&p.ge(0.5)), loss.detach()]);
-    let mut f = BatchFigures {
-        acc: v[0],
-        hard: v[1],
-        loss: v[2],
-        ..Default::default()
-    };
-    if f.acc < p0 && f.finite() {
-        nets.opt_g.zero_grad();
-        loss.backward();
-        nets.opt_g.step();
-        f.updated = true;
+    let acc = mean(&p);
+    let ok = acc.lt(p0).logical_and(&loss.isfinite());
+    let updated = update(&mut nets.opt_g, &loss, &ok, gate);
+    let zero = acc.zeros_like();
+    Tensor::stack(
+        &[
+            acc,
+            zero.shallow_clone(),
+            mean(&p.ge(0.5)),
+            zero,
+            loss.detach().to_kind(Kind::Float),
+            updated,
+        ],
+        0,
+    )
+}
+
+/// Backpropagates `loss` and updates where `ok` (0-d bool) holds; returns `ok` as 0-d f32.
+fn update(opt: &mut Adam, loss: &Tensor, ok: &Tensor, gate: Gate) -> Tensor {
+    if gate == Gate::OnHost && !bool::try_from(ok).expect("0-d bool") {
+        return ok.to_kind(Kind::Float);
     }
-    f
+    opt.zero_grad();
+    loss.backward();
+    opt.step_if(ok);
+    ok.to_kind(Kind::Float)
 }
 
 /// Tags for `b` fakes when the nets are conditional (drawn after z, from the same stream).

@@ -416,7 +416,7 @@ fn metrics_row(
     let q = quality.as_ref();
     let group = |g: usize| q.and_then(|q| q.tag_acc_groups.get(g).copied().flatten());
     let (d, g) = (&sums.d, &sums.g);
-    let images = (d.batches + g.batches) as f64 * plan.batch_size as f64;
+    let images = d.batches as f64 * plan.batch_size as f64; // training images: real ones D saw
     MetricsRow {
         step: pos.step,
         epoch: pos.epoch,
