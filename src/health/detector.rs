@@ -119,6 +119,13 @@ struct Limits {
     max_swd: Option<f64>,
 }
 
+/// The quality figures' say on an accuracy-based streak.
+enum Judged {
+    Fire,
+    Improving,
+    Wait,
+}
+
 /// Watches one run. Pure: feed it every finished epoch in order; `reset` after a rollback.
 #[derive(Debug, Clone)]
 pub struct Detector {
@@ -132,6 +139,8 @@ pub struct Detector {
     best_swd: Option<(f64, u64)>,
     /// Epoch at which swd last beat an earlier best (the samples were getting better).
     improved_at: Option<u64>,
+    /// Epoch at which swd last failed to beat an earlier best (the samples were not).
+    stalled_at: Option<u64>,
     /// Highest sample_std, sample_image_std and sample_nn of this attempt so far.
     peaks: [f64; 3],
     /// The last epoch was bad for some kind (a checkpoint saved now is no restore point).
@@ -162,6 +171,7 @@ impl Detector {
             ],
             best_swd: None,
             improved_at: None,
+            stalled_at: None,
             peaks: [0.0; 3],
             last_bad: false,
             warm: false,
@@ -193,6 +203,7 @@ impl Detector {
         self.last_bad = false;
         self.best_swd = None;
         self.improved_at = None;
+        self.stalled_at = None;
         self.peaks = [0.0; 3];
     }
 
@@ -244,6 +255,17 @@ impl Detector {
             regressed.map(|r| (judged && r, swd.unwrap_or(0.0))),
         ];
         self.last_bad = checks.iter().flatten().any(|(bad, _)| *bad);
+        // After `lim` (which compares with the best before this epoch), before the streaks.
+        if let Some(v) = swd.filter(|_| !non_finite) {
+            match self.best_swd {
+                None => self.best_swd = Some((v, s.epoch)),
+                Some((b, _)) if v < b => {
+                    self.best_swd = Some((v, s.epoch));
+                    self.improved_at = Some(s.epoch);
+                }
+                Some(_) => self.stalled_at = Some(s.epoch),
+            }
+        }
         let mut step = Step::default();
         for (i, (kind, check)) in Kind::ALL.into_iter().zip(checks).enumerate() {
             let Some((bad, value)) = check else { continue };
@@ -255,10 +277,20 @@ impl Detector {
                         .streak
                         .clone()
                         .expect("fired streak is live");
-                    if self.improving_since(kind, streak.onset) {
+                    match self.quality_says(kind, streak.onset) {
+                        Judged::Fire => {}
                         // A confident D while the samples get better is not a failed G.
-                        self.trackers[i].streak = None;
-                        continue;
+                        Judged::Improving => {
+                            self.trackers[i].streak = None;
+                            continue;
+                        }
+                        // No evaluation since the onset compared with an earlier one yet.
+                        Judged::Wait => {
+                            if let Some(st) = self.trackers[i].streak.as_mut() {
+                                st.fired = false;
+                            }
+                            continue;
+                        }
                     }
                     step.fired.push(Verdict {
                         kind,
@@ -269,23 +301,23 @@ impl Detector {
                 }
             }
         }
-        if let Some(v) = swd.filter(|_| !non_finite) {
-            match self.best_swd {
-                None => self.best_swd = Some((v, s.epoch)),
-                Some((b, _)) if v < b => {
-                    self.best_swd = Some((v, s.epoch));
-                    self.improved_at = Some(s.epoch);
-                }
-                Some(_) => {}
-            }
-        }
         step
     }
 
-    /// Accuracy-based kinds are overruled when swd beat its earlier best during the streak.
-    fn improving_since(&self, kind: Kind, onset: u64) -> bool {
-        matches!(kind, Kind::GFailure | Kind::DFooled)
-            && self.improved_at.is_some_and(|epoch| epoch >= onset)
+    /// What the quality figures say about an accuracy-based streak: when the run is evaluated
+    /// at all, it fires only once an evaluation since the onset failed to beat an earlier best,
+    /// and is dropped when one beat it. Runs without swd (replayed logs) fire on accuracies.
+    fn quality_says(&self, kind: Kind, onset: u64) -> Judged {
+        let since = |at: Option<u64>| at.is_some_and(|epoch| epoch >= onset);
+        if !matches!(kind, Kind::GFailure | Kind::DFooled) || self.best_swd.is_none() {
+            Judged::Fire
+        } else if since(self.improved_at) {
+            Judged::Improving
+        } else if since(self.stalled_at) {
+            Judged::Fire
+        } else {
+            Judged::Wait
+        }
     }
 
     fn limits(&self, s: &EpochStats) -> Limits {

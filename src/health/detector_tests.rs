@@ -330,6 +330,18 @@ fn a_confident_d_while_swd_improves_is_not_a_failed_g() {
         vec![(Kind::GFailure, 100, 114)],
         "swd stuck at its first value: G failed"
     );
+    // Evaluated at epoch 100 only, then every 10 epochs from 120 on, stuck.
+    let late: Vec<EpochStats> = (0..30)
+        .map(|i| EpochStats {
+            swd: (i == 0 || (i >= 20 && i % 10 == 0)).then_some(100.0),
+            ..g_fail()
+        })
+        .collect();
+    assert_eq!(
+        run(late, FIRST),
+        vec![(Kind::GFailure, 100, 120)],
+        "no evaluation since the onset to judge by at patience: wait for one, then fire"
+    );
 }
 
 #[test]

@@ -274,3 +274,76 @@ fn chosen(e: &crate::health::EventRow) -> String {
         (other, _) => other.to_string(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::health::EventRow;
+    use crate::store::RunDir;
+
+    fn event(kind: &str, action: &str, restored: Option<u64>) -> EventRow {
+        EventRow {
+            step: 5,
+            epoch: 5,
+            kind: kind.into(),
+            onset_epoch: 3,
+            action: action.into(),
+            restored_epoch: restored,
+            changes: String::new(),
+            evidence: String::new(),
+            escalation: 0,
+        }
+    }
+
+    fn run(id: &str, events: Vec<EventRow>) -> Run {
+        Run {
+            index: 0,
+            id: id.into(),
+            grid: vec![],
+            state: RunState::Finished,
+            status: None,
+            abandoned: vec![],
+            rows: vec![],
+            events,
+            sample_epochs: vec![],
+            dir: RunDir::new(std::path::Path::new("x"), id),
+        }
+    }
+
+    #[test]
+    fn verdicts_are_counted_per_kind_across_the_sweep() {
+        let results = Results {
+            dir: "x".into(),
+            name: "x".into(),
+            description: String::new(),
+            source: None,
+            grid_keys: vec![],
+            runs: vec![
+                run(
+                    "000-a",
+                    vec![
+                        event("mode_collapse", "rollback", Some(0)),
+                        event("mode_collapse", "rollback", Some(0)),
+                        event("g_failure", "stop", None),
+                    ],
+                ),
+                run("001-b", vec![event("mode_collapse", "continue", None)]),
+                run("002-c", vec![]),
+            ],
+            planned: true,
+        };
+        // (kind, rollbacks, stops, logged with rollback off, runs), in the kinds' order
+        let want = vec![
+            ("mode_collapse".to_string(), 2, 0, 1, 2),
+            ("g_failure".to_string(), 0, 1, 0, 1),
+        ];
+        assert_eq!(kind_counts(&results), want);
+        let table = kind_counts_table(&results);
+        assert!(table.contains("<td>mode_collapse</td>"), "{table}");
+        let episodes = events_table(&results.runs[0]);
+        assert!(
+            episodes.contains("rollback to epoch 0"),
+            "each episode names the rollback chosen: {episodes}"
+        );
+    }
+}

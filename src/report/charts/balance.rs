@@ -143,6 +143,14 @@ where
                 "degenerate episode",
                 Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled()),
             ),
+            (
+                "mode collapse episode",
+                Swatch::Bar(kind_color("mode_collapse").mix(0.15).filled()),
+            ),
+            (
+                "quality regression episode",
+                Swatch::Bar(kind_color("quality_regression").mix(0.15).filled()),
+            ),
         ]);
         legend(&side, &entries)?;
     }

@@ -78,6 +78,8 @@ pub fn kind_color(kind: &str) -> RGBColor {
         "g_failure" => RGBColor(214, 39, 40),
         "d_fooled" => RGBColor(148, 103, 189),
         "degenerate_output" => RGBColor(140, 86, 75),
+        "mode_collapse" => RGBColor(227, 119, 194),
+        "quality_regression" => RGBColor(188, 189, 34),
         _ => RGBColor(0, 0, 0),
     }
 }
