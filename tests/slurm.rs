@@ -1,6 +1,9 @@
 //! `anigan-runner slurm` against a real Slurm: the one already configured on this machine, or
 //! a single-node one that scripts/slurm-local starts (and stops) for these tests.
 
+mod common;
+use common::metrics_without_timing;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
@@ -163,25 +166,6 @@ fn run_dir(results: &Path, index: usize) -> PathBuf {
                 .starts_with(&format!("{index:03}-"))
         })
         .unwrap_or_else(|| panic!("no run dir for variant {index}"))
-}
-
-/// metrics.csv without its timing columns, as lines.
-fn metrics_without_timing(run: &Path) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let keep: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
-        .map(|(i, _)| i)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
-        })
-        .collect()
 }
 
 fn status_state(run: &Path) -> String {

@@ -2,6 +2,9 @@
 //! graceful stop by SIGTERM with exact resume, execution settings outside the variant id, and
 //! `status`. Tiny configs, one libtorch thread per worker (the test machine has 2 cores).
 
+mod common;
+use common::metrics_without_timing;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
 use std::time::{Duration, Instant};
@@ -78,25 +81,6 @@ fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
-}
-
-/// metrics.csv without its timing columns, as lines.
-fn metrics_without_timing(run: &Path) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let keep: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
-        .map(|(i, _)| i)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
-        })
-        .collect()
 }
 
 fn steps(run: &Path) -> Vec<u64> {

@@ -1,6 +1,9 @@
 //! End-to-end training on the smoke experiment: the files a run writes, skipping and extending
 //! finished runs, and exact resume after SIGKILL.
 
+mod common;
+use common::metrics_without_timing;
+
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
@@ -38,25 +41,6 @@ fn run_dirs(results: &Path) -> Vec<PathBuf> {
         .collect();
     dirs.sort();
     dirs
-}
-
-/// metrics.csv without its timing columns, as lines.
-fn metrics_without_timing(run: &Path) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let keep: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
-        .map(|(i, _)| i)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
-        })
-        .collect()
 }
 
 #[test]
