@@ -98,3 +98,26 @@ fn reads_this_runners_metrics_csv() {
     assert_eq!(found[0]["onset_epoch"], 10);
     assert_eq!(found[0]["end_epoch"], 30);
 }
+
+/// A metrics CSV whose accuracy columns turn NaN/Inf and that has no loss columns: every
+/// non-finite figure the detector reads is a `non_finite` epoch.
+#[test]
+fn nan_and_inf_accuracies_without_loss_columns_are_non_finite_epochs() {
+    let csv =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/metrics-nan-accuracies.csv");
+    let found = episodes(&[csv.to_str().unwrap()]);
+    let got: Vec<(String, u64, Option<u64>)> = found
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["onset_epoch"].as_u64().unwrap(),
+                e["end_epoch"].as_u64(),
+            )
+        })
+        .collect();
+    // (kind, onset, end): epochs 4-5 are `nan`/`NaN` in every accuracy, epoch 6 has g_acc
+    // `inf`; the episode is one, ending at the finite epoch 7.
+    let want = vec![("non_finite".to_string(), 4, Some(7))];
+    assert_eq!(got, want, "{found:#?}");
+}
