@@ -48,6 +48,10 @@ pub struct RollbackConfig {
     pub quality_patience: u32,
     /// Upper bound for label noise raised by rollbacks.
     pub label_noise_max: f64,
+    /// Upper bound for a learning rate set by a rollback: an absurd rate (1e20) is not undone
+    /// by a few factors of 0.1, and Adam moves each weight by about lr per step whatever the
+    /// gradient, so a rate near the weights' own scale (DCGAN init std 0.02) wipes them out.
+    pub lr_max: f64,
     /// Adjustments after G failed (D rejects everything).
     #[serde(deserialize_with = "g_failure_patch")]
     pub g_failure: Adjust,
@@ -204,6 +208,7 @@ impl Default for RollbackConfig {
             quality_margin: 0.5,
             quality_patience: 2,
             label_noise_max: 0.3,
+            lr_max: 2e-3,
             g_failure: Adjust::G_FAILURE,
             d_fooled: Adjust::D_FOOLED,
             degenerate_output: Adjust::DEGENERATE_OUTPUT,
@@ -296,6 +301,12 @@ impl RollbackConfig {
             "label_noise_max",
             "in [0, 0.5)",
             self.label_noise_max.to_string(),
+        );
+        check(
+            self.lr_max.is_finite() && self.lr_max > 0.0,
+            "lr_max",
+            "a positive number",
+            self.lr_max.to_string(),
         );
         for kind in Kind::ALL {
             let a = self.adjust(kind);

@@ -147,6 +147,8 @@ pub struct Detector {
     last_bad: bool,
     /// The last epoch was past the warm-up.
     warm: bool,
+    /// The last epoch's samples were as varied as a restore point's must be (see `step`).
+    last_varied: bool,
 }
 
 impl Detector {
@@ -175,6 +177,7 @@ impl Detector {
             peaks: [0.0; 3],
             last_bad: false,
             warm: false,
+            last_varied: false,
         }
     }
 
@@ -189,9 +192,12 @@ impl Detector {
     }
 
     /// A checkpoint saved now is a safe restore point: past the warm-up (so its samples were
-    /// judged), no streak in progress and the last epoch not bad for any kind.
+    /// judged), no streak in progress, the last epoch not bad for any kind, and its samples not
+    /// low against the real data on any figure. The last condition matters while a low figure
+    /// is not yet bad (the grace of `degenerate_drop_ratio`): near-copies that never were varied
+    /// are no state to go back to.
     pub fn is_restore_point(&self) -> bool {
-        self.warm && self.is_healthy() && !self.last_bad
+        self.warm && self.is_healthy() && !self.last_bad && self.last_varied
     }
 
     /// Forget all streaks and the best swd, e.g. after restoring a checkpoint: the new
@@ -201,6 +207,7 @@ impl Detector {
             t.streak = None;
         }
         self.last_bad = false;
+        self.last_varied = false;
         self.best_swd = None;
         self.improved_at = None;
         self.stalled_at = None;
@@ -229,6 +236,13 @@ impl Detector {
         let low_image =
             fell(1, lim.min_image_std) || figures[1].is_some_and(|v| v > lim.max_image_std);
         let copies = fell(2, lim.min_nn);
+        // Absent figures (replayed logs) do not count against a restore point.
+        let at_least = |i: usize, min: f64| figures[i].is_none_or(|v| v >= min);
+        self.last_varied = !non_finite
+            && at_least(0, lim.min_sample_std)
+            && at_least(1, lim.min_image_std)
+            && figures[1].is_none_or(|v| v <= lim.max_image_std)
+            && at_least(2, lim.min_nn);
         let swd = finite(s.swd);
         let regressed = match (swd, lim.max_swd) {
             (Some(v), Some(max)) => Some(v > max),

@@ -461,6 +461,53 @@ fn restore_points_need_a_judged_healthy_epoch() {
 }
 
 #[test]
+fn restore_points_need_samples_not_low_against_the_real_data() {
+    let reference = RealReference {
+        sample_std: 0.5,
+        image_std: 0.4,
+        nn_distance: 1.0,
+    };
+    let sampled = |std: f64, image_std: f64, nn: f64| EpochStats {
+        sample_std: Some(std),
+        sample_image_std: Some(image_std),
+        sample_nn: Some(nn),
+        ..ok()
+    };
+    // Limits with this reference: sample_std >= 0.1, image_std in [0.08, 0.72], sample_nn >= 0.6.
+    let rows: &[(EpochStats, bool, &str)] = &[
+        (sampled(0.4, 0.4, 0.9), true, "varied like real images"),
+        (
+            sampled(0.4, 0.4, 0.55),
+            false,
+            "near-copies that were never more varied: not bad yet (grace), but no state to \
+             go back to (the lr_g = 5 bench recipe restored such a checkpoint four times)",
+        ),
+        (
+            sampled(0.05, 0.4, 0.9),
+            false,
+            "samples alike (low sample_std) within the grace",
+        ),
+        (
+            sampled(0.4, 0.05, 0.9),
+            false,
+            "flat images within the grace",
+        ),
+        (sampled(0.4, 0.75, 0.9), false, "saturated noise"),
+        (ok(), true, "figures not logged (replay): accuracies decide"),
+    ];
+    for (stats, want, why) in rows {
+        let mut det = Detector::new(&RollbackConfig::default(), Some(reference), EPOCH_IMAGES);
+        // Past the warm-up (epoch 20) but inside the grace (epoch 40), never varied before.
+        let got = det.observe(&EpochStats {
+            epoch: 24,
+            ..*stats
+        });
+        assert_eq!(got, None, "{why}: no verdict on one epoch");
+        assert_eq!(det.is_restore_point(), *want, "{why}");
+    }
+}
+
+#[test]
 fn never_varied_samples_count_only_after_twice_the_warm_up() {
     let copies = || EpochStats {
         sample_nn: Some(0.3),

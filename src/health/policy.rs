@@ -132,7 +132,7 @@ pub fn decide(
     if rollbacks_done >= cfg.max_rollbacks {
         return Action::Stop {
             reason: format!(
-                "collapsed: {kind} at epoch {} after {rollbacks_done} rollbacks (max_rollbacks {})",
+                "{kind} at epoch {} after {rollbacks_done} rollbacks (max_rollbacks {})",
                 verdict.detected_epoch, cfg.max_rollbacks
             ),
         };
@@ -147,9 +147,11 @@ pub fn decide(
             ),
         };
     };
+    // Both rates are capped, whatever the kind changes: no factor undoes an absurd rate.
+    let lr = |v: f64, factor: f64| tidy(v * factor).min(cfg.lr_max);
     let new = Hyper {
-        lr_g: tidy(hyper.lr_g * adjust.lr_g_factor),
-        lr_d: tidy(hyper.lr_d * adjust.lr_d_factor),
+        lr_g: lr(hyper.lr_g, adjust.lr_g_factor),
+        lr_d: lr(hyper.lr_d, adjust.lr_d_factor),
         // Never lower noise the user chose above the cap.
         label_noise: tidy(hyper.label_noise + adjust.label_noise_add)
             .min(cfg.label_noise_max)

@@ -233,6 +233,44 @@ fn hyper_adjustments_respect_limits() {
             },
             "the original's batch 200 -> 150",
         ),
+        (
+            Kind::NonFinite,
+            Hyper {
+                lr_g: 1e20,
+                lr_d: 1e20,
+                ..BASE
+            },
+            Hyper {
+                lr_g: 2e-3,
+                lr_d: 2e-3,
+                ..BASE
+            },
+            "an overflowing rate is capped at lr_max: four factors of 0.1 would leave 1e16",
+        ),
+        (
+            Kind::DegenerateOutput,
+            Hyper {
+                lr_g: 5.0,
+                lr_d: 5e-3,
+                ..BASE
+            },
+            Hyper {
+                lr_g: 2e-3,
+                lr_d: 2e-3,
+                ..BASE
+            },
+            "the cap holds for a rate the kind does not change (D's, here)",
+        ),
+        (
+            Kind::QualityRegression,
+            Hyper { lr_g: 3e-3, ..BASE },
+            Hyper {
+                lr_g: 1.5e-3,
+                lr_d: 1e-4,
+                ..BASE
+            },
+            "rates the factors bring under the cap are not raised to it",
+        ),
     ];
     for (kind, from, want, why) in rows {
         match decide(&cfg, &cks, &verdict(*kind, 50), from, &[]) {
@@ -244,6 +282,23 @@ fn hyper_adjustments_respect_limits() {
             }
             other => panic!("{why}: {other:?}"),
         }
+    }
+}
+
+#[test]
+fn stop_reason_does_not_repeat_the_state() {
+    let cfg = RollbackConfig::default();
+    let history = [Kind::GFailure; 4];
+    let v = verdict(Kind::GFailure, 105);
+    match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &history) {
+        // status.json says `collapsed` beside it: "collapsed: collapsed: ..." read twice.
+        Action::Stop { reason } => {
+            assert_eq!(
+                reason,
+                "g_failure at epoch 119 after 4 rollbacks (max_rollbacks 4)"
+            );
+        }
+        other => panic!("max_rollbacks used: {other:?}"),
     }
 }
 

@@ -22,6 +22,11 @@ pub struct CheckpointMeta {
     /// The quality figure `swd` measured at this epoch, when evaluated.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub swd: Option<f64>,
+    /// Taken only because a stop was asked for, off the `checkpoint.every` grid: resume reads
+    /// it, pruning neither counts it nor keeps it once a newer checkpoint exists, so the rerun
+    /// keeps the same checkpoints as an uninterrupted run.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub stop: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -75,24 +80,38 @@ pub fn remove(path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Epochs of checkpoints to delete: all but the newest `keep`, except that the newest `keep`
-/// healthy ones also stay, so that a rollback always finds a healthy target, and the one with
-/// the lowest `swd` stays, so that `sample --epoch best` finds it.
+/// Epochs of checkpoints to delete: all but the newest `keep`, except that
+/// - the newest `keep` healthy ones (restore points) also stay, so that a rollback always finds
+///   a target and an escalated one (`skip_checkpoints`) an older one;
+/// - epoch 0's initial weights stay: the restore point of last resort, which an escalation
+///   reaches when every later one was already bad;
+/// - the one with the lowest `swd` stays, so that `sample --epoch best` finds it;
+/// - a stop checkpoint (`stop`) counts for none of these and goes once a newer one exists.
 pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
     let best = best_swd(saved);
     let mut by_step: Vec<&CheckpointMeta> = saved.iter().collect();
     by_step.sort_by_key(|m| std::cmp::Reverse(m.step));
-    let newest: Vec<u32> = by_step.iter().take(keep).map(|m| m.epoch).collect();
-    let healthy: Vec<u32> = by_step
-        .iter()
+    let newest_step = by_step.first().map(|m| m.step);
+    let regular = || by_step.iter().filter(|m| !m.stop);
+    let newest: Vec<u32> = regular().take(keep).map(|m| m.epoch).collect();
+    let healthy: Vec<u32> = regular()
         .filter(|m| m.healthy)
         .take(keep)
         .map(|m| m.epoch)
         .collect();
+    let stays = |m: &CheckpointMeta| {
+        if m.stop {
+            return Some(m.step) == newest_step;
+        }
+        m.epoch == 0
+            || newest.contains(&m.epoch)
+            || healthy.contains(&m.epoch)
+            || Some(m.epoch) == best
+    };
     by_step
         .iter()
+        .filter(|m| !stays(m))
         .map(|m| m.epoch)
-        .filter(|e| !newest.contains(e) && !healthy.contains(e) && Some(*e) != best)
         .collect()
 }
 
@@ -127,6 +146,7 @@ mod tests {
                 batch_size: 64,
             },
             swd: None,
+            stop: false,
         }
     }
 
@@ -171,6 +191,52 @@ mod tests {
             let mut pruned = to_prune(&saved, *keep);
             pruned.sort();
             assert_eq!(pruned, *expected, "{reason}");
+        }
+    }
+
+    #[test]
+    fn pruning_keeps_the_initial_weights_and_ignores_stop_checkpoints() {
+        let stop = |epoch: u32| CheckpointMeta {
+            stop: true,
+            ..meta(epoch, false)
+        };
+        type Case = (Vec<CheckpointMeta>, usize, &'static [u32], &'static str);
+        let cases: Vec<Case> = vec![
+            (
+                vec![meta(0, true), meta(3, true), meta(6, true), meta(9, true)],
+                2,
+                &[3],
+                "epoch 0 stays beyond the newest keep healthy: an escalation's last resort",
+            ),
+            (
+                vec![meta(0, true), meta(2, false), meta(4, false), stop(5)],
+                2,
+                &[],
+                "the stop checkpoint is the newest (resume needs it) but pushes nothing out",
+            ),
+            (
+                vec![
+                    meta(0, true),
+                    meta(2, false),
+                    meta(4, false),
+                    stop(5),
+                    meta(6, false),
+                ],
+                2,
+                &[2, 5],
+                "once a newer checkpoint exists the stop one goes: the same set as without it",
+            ),
+            (
+                vec![meta(0, true), meta(2, true), meta(4, true), stop(5)],
+                1,
+                &[2],
+                "a stop checkpoint is never a restore point, so it does not stand in for one",
+            ),
+        ];
+        for (saved, keep, expected, reason) in cases {
+            let mut pruned = to_prune(&saved, keep);
+            pruned.sort();
+            assert_eq!(pruned, expected, "{reason}");
         }
     }
 }

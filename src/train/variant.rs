@@ -115,7 +115,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
             // A checkpoint taken only to stop is never a rollback target (not healthy) nor the
             // best: the rerun keeps the same targets as an uninterrupted run.
             let healthy = regular && detector.is_restore_point() && !row.non_finite;
-            save_checkpoint(job, &nets, &pos, healthy, row.swd.filter(|_| regular))?;
+            let swd = row.swd.filter(|_| regular);
+            save_checkpoint(job, &nets, &pos, healthy, swd, !regular)?;
         }
         if stopping {
             job.bar
@@ -287,7 +288,7 @@ fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
             batch_size: c.train.batch_size,
         },
     };
-    save_checkpoint(job, nets, &pos, true, None)?;
+    save_checkpoint(job, nets, &pos, true, None, false)?;
     Ok(pos)
 }
 
@@ -344,6 +345,7 @@ fn save_checkpoint(
     pos: &Position,
     healthy: bool,
     swd: Option<f64>,
+    stop: bool,
 ) -> Result<()> {
     let meta = CheckpointMeta {
         variant: job.variant.id.clone(),
@@ -353,6 +355,7 @@ fn save_checkpoint(
         healthy,
         hyper: pos.hyper,
         swd,
+        stop,
     };
     let dir = job.dir.checkpoints();
     checkpoint::save(
