@@ -304,7 +304,19 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
             std::fs::read_to_string(a.join("events.csv")).ok(),
             std::fs::read_to_string(b.join("events.csv")).ok()
         );
+        // The stop checkpoint pushed no restore point out and went once superseded.
+        assert_eq!(checkpoint_files(a), checkpoint_files(b), "{}", b.display());
     }
+}
+
+/// Names of a run's checkpoint files, sorted.
+fn checkpoint_files(run: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(run.join("checkpoints"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
 }
 
 #[test]
