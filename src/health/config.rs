@@ -24,7 +24,7 @@ pub struct RollbackConfig {
     pub eps: f64,
     /// Consecutive healthy epochs a streak may contain without ending.
     pub blip_tolerance: u32,
-    /// Bad epochs needed before degenerate_output becomes a verdict.
+    /// Bad epochs needed before degenerate_output or mode_collapse becomes a verdict.
     pub degenerate_patience: u32,
     /// Samples are degenerate below this fraction of the real data's sample_std / image_std.
     pub degenerate_std_ratio: f64,
@@ -48,9 +48,10 @@ pub struct RollbackConfig {
     pub quality_patience: u32,
     /// Upper bound for label noise raised by rollbacks.
     pub label_noise_max: f64,
-    /// Upper bound for a learning rate set by a rollback: an absurd rate (1e20) is not undone
-    /// by a few factors of 0.1, and Adam moves each weight by about lr per step whatever the
-    /// gradient, so a rate near the weights' own scale (DCGAN init std 0.02) wipes them out.
+    /// Upper bound for both learning rates after an escalated rollback (the same kind again):
+    /// an absurd rate (1e20) is not undone by a few factors of 0.1, and Adam moves each weight
+    /// by about lr per step whatever the gradient, so a rate near the weights' own scale
+    /// (DCGAN init std 0.02) wipes them out.
     pub lr_max: f64,
     /// Adjustments after G failed (D rejects everything).
     #[serde(deserialize_with = "g_failure_patch")]

@@ -76,7 +76,7 @@ pub enum Action {
         new: Hyper,
         changes: Vec<Change>,
         /// 0 the first time; k when the k previous rollbacks were for the same kind (factors
-        /// raised to the power k + 1, k more checkpoints skipped).
+        /// raised to the power k + 1, k more checkpoints skipped, rates capped at `lr_max`).
         escalation: u32,
     },
     /// Give up on this variant.
@@ -147,8 +147,14 @@ pub fn decide(
             ),
         };
     };
-    // Both rates are capped, whatever the kind changes: no factor undoes an absurd rate.
-    let lr = |v: f64, factor: f64| tidy(v * factor).min(cfg.lr_max);
+    // A first rollback trusts the user's scale; a repeat says the scale itself is wrong (no
+    // factor undoes 1e20): both rates then go under lr_max, whatever the kind changes.
+    let cap = if escalation > 0 {
+        cfg.lr_max
+    } else {
+        f64::INFINITY
+    };
+    let lr = |v: f64, factor: f64| tidy(v * factor).min(cap);
     let new = Hyper {
         lr_g: lr(hyper.lr_g, adjust.lr_g_factor),
         lr_d: lr(hyper.lr_d, adjust.lr_d_factor),

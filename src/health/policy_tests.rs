@@ -233,44 +233,6 @@ fn hyper_adjustments_respect_limits() {
             },
             "the original's batch 200 -> 150",
         ),
-        (
-            Kind::NonFinite,
-            Hyper {
-                lr_g: 1e20,
-                lr_d: 1e20,
-                ..BASE
-            },
-            Hyper {
-                lr_g: 2e-3,
-                lr_d: 2e-3,
-                ..BASE
-            },
-            "an overflowing rate is capped at lr_max: four factors of 0.1 would leave 1e16",
-        ),
-        (
-            Kind::DegenerateOutput,
-            Hyper {
-                lr_g: 5.0,
-                lr_d: 5e-3,
-                ..BASE
-            },
-            Hyper {
-                lr_g: 2e-3,
-                lr_d: 2e-3,
-                ..BASE
-            },
-            "the cap holds for a rate the kind does not change (D's, here)",
-        ),
-        (
-            Kind::QualityRegression,
-            Hyper { lr_g: 3e-3, ..BASE },
-            Hyper {
-                lr_g: 1.5e-3,
-                lr_d: 1e-4,
-                ..BASE
-            },
-            "rates the factors bring under the cap are not raised to it",
-        ),
     ];
     for (kind, from, want, why) in rows {
         match decide(&cfg, &cks, &verdict(*kind, 50), from, &[]) {
@@ -279,6 +241,73 @@ fn hyper_adjustments_respect_limits() {
                 assert!((new.lr_d - want.lr_d).abs() < 1e-12, "{why}");
                 assert!((new.label_noise - want.label_noise).abs() < 1e-12, "{why}");
                 assert_eq!(new.batch_size, want.batch_size, "{why}");
+            }
+            other => panic!("{why}: {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_repeated_kind_caps_the_rates_at_lr_max() {
+    let cfg = RollbackConfig::default();
+    let cks = [ck(0, true, 0)];
+    let absurd = Hyper {
+        lr_g: 1e20,
+        lr_d: 1e20,
+        ..BASE
+    };
+    type Row<'a> = (Kind, Hyper, Vec<Kind>, (f64, f64), &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            Kind::NonFinite,
+            absurd,
+            vec![],
+            (1e19, 1e19),
+            "a first rollback trusts the user's scale: factors only",
+        ),
+        (
+            Kind::NonFinite,
+            Hyper {
+                lr_g: 1e19,
+                lr_d: 1e19,
+                ..BASE
+            },
+            vec![Kind::NonFinite],
+            (2e-3, 2e-3),
+            "the same kind again: the scale is wrong, both rates go under lr_max (four factors \
+             of 0.1 would leave 1e16)",
+        ),
+        (
+            Kind::DegenerateOutput,
+            Hyper {
+                lr_g: 0.5,
+                lr_d: 5e-3,
+                ..BASE
+            },
+            vec![Kind::DegenerateOutput],
+            (2e-3, 2e-3),
+            "the cap holds for a rate the kind does not change (D's, here)",
+        ),
+        (
+            Kind::QualityRegression,
+            Hyper { lr_g: 3e-3, ..BASE },
+            vec![Kind::QualityRegression],
+            (7.5e-4, 5e-5),
+            "rates the factors bring under the cap are not raised to it",
+        ),
+        (
+            Kind::ModeCollapse,
+            Hyper { lr_g: 5e-2, ..BASE },
+            vec![Kind::DegenerateOutput],
+            (2.5e-2, 2e-4),
+            "a different kind before is no repeat: no cap",
+        ),
+    ];
+    for (kind, from, history, (lr_g, lr_d), why) in rows {
+        match decide(&cfg, &cks, &verdict(kind, 50), &from, &history) {
+            Action::Rollback { new, .. } => {
+                assert!((new.lr_g - lr_g).abs() <= 1e-12 * lr_g, "{why}: {new:?}");
+                assert!((new.lr_d - lr_d).abs() <= 1e-12 * lr_d, "{why}: {new:?}");
             }
             other => panic!("{why}: {other:?}"),
         }
