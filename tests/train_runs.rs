@@ -302,6 +302,13 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     );
     let status = std::fs::read_to_string(run.join("status.json")).unwrap();
     assert!(status.contains("\"state\": \"collapsed\""), "{status}");
+    // The report prints the state before the reason: the reason does not repeat it.
+    let report = std::fs::read_to_string(results.join("smoke/report.md")).unwrap();
+    assert!(
+        report.contains("collapsed: g_failure at epoch 2 after 1 rollbacks (max_rollbacks 1)"),
+        "{report}"
+    );
+    assert!(!report.contains("collapsed: collapsed"), "{report}");
     assert!(
         metrics[2].contains(",0.15,"),
         "new label noise used after the rollback: {}",
