@@ -142,8 +142,8 @@ pub fn decide(
     let Some(target) = target(cfg, checkpoints, verdict, &adjust) else {
         return Action::Stop {
             reason: format!(
-                "no healthy checkpoint before epoch {} restored fewer than {} times; {kind}: {}",
-                verdict.onset_epoch, cfg.max_retries_per_checkpoint, verdict.evidence
+                "{kind} at epoch {}: no restore point before epoch {} restored fewer than {} times",
+                verdict.detected_epoch, verdict.onset_epoch, cfg.max_retries_per_checkpoint
             ),
         };
     };
@@ -198,9 +198,12 @@ fn target(
     verdict: &Verdict,
     adjust: &Adjust,
 ) -> Option<u64> {
-    // A checkpoint from inside the episode would reproduce it (the original's 840 did).
+    // A checkpoint from inside the episode would reproduce it (the original's 840 did). Epoch
+    // 0's initial weights are exempt from the retry limit: restarting from them with new
+    // settings is a new run, not a retry of a state that failed (max_rollbacks bounds it).
     let usable = |c: &&CheckpointInfo| {
-        c.epoch < verdict.onset_epoch && c.times_restored < cfg.max_retries_per_checkpoint
+        c.epoch < verdict.onset_epoch
+            && (c.epoch == 0 || c.times_restored < cfg.max_retries_per_checkpoint)
     };
     if verdict.kind == Kind::QualityRegression {
         let best = checkpoints

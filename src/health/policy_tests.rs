@@ -99,6 +99,15 @@ fn situations_and_actions() {
             "checkpoint 100 already restored max_retries_per_checkpoint times",
         ),
         (
+            vec![ck(0, true, 2), ck(12, false, 0), ck(15, false, 0)],
+            verdict(ModeCollapse, 20),
+            vec![DegenerateOutput, ModeCollapse],
+            Some((0, "lr_g 2e-4->5e-5")),
+            "epoch 0's initial weights are exempt from the retry limit: the collapse demo's \
+             third rollback found no other restore point (its samples were never varied) and \
+             stopped although max_rollbacks allowed more",
+        ),
+        (
             vec![ck(100, true, 2), ck(120, false, 0)],
             verdict(GFailure, 125),
             vec![DFooled, DFooled],
