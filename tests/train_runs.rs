@@ -305,7 +305,9 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     // The report prints the state before the reason: the reason does not repeat it.
     let report = std::fs::read_to_string(results.join("smoke/report.md")).unwrap();
     assert!(
-        report.contains("collapsed: g_failure at epoch 2 after 1 rollbacks (max_rollbacks 1)"),
+        report.lines().any(|l| l.starts_with("- 000-")
+            && l.contains(" collapsed: ")
+            && l.ends_with(" at epoch 2 after 1 rollbacks (max_rollbacks 1)")),
         "{report}"
     );
     assert!(!report.contains("collapsed: collapsed"), "{report}");
