@@ -134,9 +134,12 @@ fn evaluator(
     let path = cache_dir.join(format!("quality-v1-{}-{split}.json", loaded.key));
     fsx::write_atomic(&path, format!("{json}\n").as_bytes())?;
     eprintln!(
-        "quality reference: swd floor {:.2} (real vs real, {} images){}",
+        "quality reference: swd floor {:.2} +- {:.2} (real vs real, {} random training images \
+         against as many held-out ones, sd over {} draws){}",
         r.swd_floor,
+        r.swd_floor_std,
         r.samples,
+        r.swd_floor_draws,
         r.classifier_accuracy
             .as_ref()
             .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))
