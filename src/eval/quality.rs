@@ -109,6 +109,10 @@ pub fn swd_floor(
 
 impl Evaluator {
     /// `samples`: the images per set the floor is measured with (capped by the holdout).
+    /// `cached`: a reference written before for this dataset and split (its floor is reused
+    /// when it was measured the same way, as the floor's draws take as long as a few
+    /// evaluations).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         dataset_key: &str,
         vocab: Option<&Vocabulary>,
@@ -117,6 +121,7 @@ impl Evaluator {
         classifier: Option<TagClassifier>,
         samples: i64,
         seed: u64,
+        cached: Option<QualityReference>,
     ) -> Result<Self> {
         let n = samples.min(holdout.len).min(train.len);
         anyhow::ensure!(
@@ -124,7 +129,13 @@ impl Evaluator {
             "quality figures need at least 2 held-out images: raise [data] holdout or set \
              eval.every = 0"
         );
-        let (floor_levels, swd_floor, swd_floor_std) = swd_floor(train, &holdout, n, seed);
+        let reusable = cached.filter(|c| {
+            c.dataset == dataset_key && c.samples == n && c.swd_floor_draws == FLOOR_DRAWS
+        });
+        let (floor_levels, swd_floor, swd_floor_std) = match reusable {
+            Some(c) => (c.swd_floor_levels, c.swd_floor, c.swd_floor_std),
+            None => swd_floor(train, &holdout, n, seed),
+        };
         let real_pairwise_distance = pairwise_distance(&holdout.sample(PAIRWISE_IMAGES, seed));
         let (mut real_features, mut real_tag_dist) = (None, Vec::new());
         if let Some(c) = &classifier {
@@ -355,7 +366,7 @@ mod tests {
     fn floor_compares_a_random_training_sample_not_the_first_images() {
         let train = sorted_two_classes(100, 100, 1);
         let holdout = sorted_two_classes(20, 20, 2);
-        let e = Evaluator::new("k", None, &train, holdout, None, 40, 7).unwrap();
+        let e = Evaluator::new("k", None, &train, holdout, None, 40, 7, None).unwrap();
         let r = &e.reference;
         assert_eq!((r.samples, r.swd_floor_draws), (40, FLOOR_DRAWS));
         // What the first 40 training images (all dark) give against the same held-out set.
@@ -375,8 +386,21 @@ mod tests {
             r.swd_floor,
             r.swd_floor_std
         );
-        let again = Evaluator::new("k", None, &train, e.holdout, None, 40, 7).unwrap();
+        let again = Evaluator::new("k", None, &train, e.holdout, None, 40, 7, None).unwrap();
         assert_eq!(again.reference, *r, "seeded: the same figures every time");
+        let mut cached = r.clone();
+        cached.swd_floor = 1.5;
+        let reused = Evaluator::new("k", None, &train, again.holdout, None, 40, 7, Some(cached));
+        let reused = reused.unwrap();
+        assert_eq!(reused.reference.swd_floor, 1.5, "a cached floor is reused");
+        let mut other = r.clone();
+        other.swd_floor_draws = 0; // written before the floor had draws
+        let fresh = Evaluator::new("k", None, &train, reused.holdout, None, 40, 7, Some(other));
+        assert_eq!(
+            fresh.unwrap().reference,
+            *r,
+            "an older file is measured again"
+        );
     }
 
     #[test]
