@@ -26,6 +26,7 @@ fn every_shipped_experiment_resolves() {
     assert_eq!(count("sweep"), Some(32), "{counts:?}");
     assert_eq!(count("collapse-demo"), Some(1), "{counts:?}");
     assert_eq!(count("cgan"), Some(1), "{counts:?}");
+    assert_eq!(count("emoji"), Some(1), "{counts:?}");
 }
 
 #[test]

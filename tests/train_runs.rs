@@ -391,6 +391,13 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
         reference.contains("swd_floor") && reference.contains("blue hair"),
         "{reference}"
     );
+    let reference: serde_json::Value = serde_json::from_str(&reference).unwrap();
+    assert_eq!(
+        reference["tag_group_names"],
+        serde_json::json!(["hair", "length", "eyes"]),
+        "the synthetic faces keep the original's group names"
+    );
+    assert!(reference["swd_floor_std"].as_f64().is_some_and(|s| s > 0.0));
     let cached: Vec<String> = std::fs::read_dir(data_dir().join("cache"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -94,11 +94,10 @@ fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
         return Vocabulary::parse(&crate::textfile::read(&path)?, &path);
     }
     let reference = std::fs::read_to_string(dir.quality_reference()).ok();
-    let groups = reference
-        .and_then(|r| serde_json::from_str::<crate::eval::QualityReference>(&r).ok())
-        .and_then(|r| r.tag_groups);
-    match groups {
-        Some(groups) => Ok(Vocabulary { groups }),
+    let reference =
+        reference.and_then(|r| serde_json::from_str::<crate::eval::QualityReference>(&r).ok());
+    match reference.and_then(|r| r.tag_groups) {
+        Some(groups) => Ok(Vocabulary::new(groups)),
         None => bail!(
             "cannot find the run's tag vocabulary: neither {} nor tag groups in {}",
             path.display(),
@@ -205,13 +204,11 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        Vocabulary {
-            groups: vec![
-                vec!["blue hair".into(), "red hair".into()],
-                vec!["long hair".into(), "short hair".into()],
-                vec!["red eyes".into()],
-            ],
-        }
+        Vocabulary::new(vec![
+            vec!["blue hair".into(), "red hair".into()],
+            vec!["long hair".into(), "short hair".into()],
+            vec!["red eyes".into()],
+        ])
     }
 
     #[test]

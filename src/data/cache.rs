@@ -196,9 +196,7 @@ mod tests {
     use super::*;
 
     fn sample(labelled: bool) -> Decoded {
-        let vocab = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
-        };
+        let vocab = Vocabulary::new(vec![vec!["a".into(), "b".into()], vec!["c".into()]]);
         Decoded {
             size: 2,
             len: 2,

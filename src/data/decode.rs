@@ -103,9 +103,7 @@ mod tests {
             rel: rel.into(),
             tags,
         });
-        let vocab = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()]],
-        };
+        let vocab = Vocabulary::new(vec![vec!["a".into(), "b".into()]]);
         let listing = Listing {
             root: dir.path().into(),
             vocab: Some(vocab),

@@ -147,9 +147,7 @@ mod tests {
     use super::*;
 
     fn listing(dir: &Path, tags: &[u8]) -> Listing {
-        let vocab = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()]],
-        };
+        let vocab = Vocabulary::new(vec![vec!["a".into(), "b".into()]]);
         let item = Item {
             path: dir.join("x.png"),
             rel: "x.png".into(),

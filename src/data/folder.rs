@@ -5,8 +5,10 @@
 //!
 //! ```text
 //! # Blank lines and lines starting with '#' are ignored.
-//! # First the vocabulary: one group per line, as in the seed layout's tags.txt.
-//! vocab: blonde hair,red hair,blue hair
+//! # First the vocabulary: one group per line, as in the seed layout's tags.txt; a group may be
+//! # named by a leading [name] (lowercase letters, digits, _): its accuracy column is
+//! # tag_acc_<name>; unnamed groups are g0, g1, ... by position.
+//! vocab: [hair] blonde hair,red hair,blue hair
 //! vocab: long hair,short hair
 //! # Then one line per image: its path relative to the folder ('/' separators, no commas), then
 //! # its tags (any number, from any group).
@@ -164,7 +166,7 @@ fn is_image(path: &Path) -> bool {
 
 fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
     let mut errors = LineErrors::new(file);
-    let mut vocab = Vocabulary { groups: Vec::new() };
+    let mut vocab = Vocabulary::default();
     let mut rows: Vec<(usize, &str, Vec<&str>)> = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -261,7 +263,7 @@ mod tests {
         let tags = dir.path().join("labels.csv");
         fs::write(
             &tags,
-            "# faces\nvocab: red,blue\nvocab: long\n\nb/c.png,long,blue\na.png\n",
+            "# faces\nvocab: [colour] red,blue\nvocab: long\n\nb/c.png,long,blue\na.png\n",
         )
         .unwrap();
         let mut warnings = Vec::new();
@@ -272,6 +274,8 @@ mod tests {
             .map(|i| (i.rel.as_str(), i.tags.as_slice()))
             .collect();
         assert_eq!(rows, [("b/c.png", &[0, 1, 1][..]), ("a.png", &[0, 0, 0])]);
+        let vocab = listing.vocab.unwrap();
+        assert_eq!(vocab.group_names(), ["colour", "g1"]);
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].contains("1 images") && warnings[0].contains("extra.png"),

@@ -1,21 +1,36 @@
 //! Tag vocabulary: groups of tags (one `tags.txt` line each), flattened in order.
+//!
+//! A group may be named by starting its line with `[name]` (lowercase letters, digits and
+//! `_`), e.g. `[skin_tone] light skin tone,dark skin tone`; the name becomes the group's
+//! accuracy column `tag_acc_<name>`. Unnamed groups are called `g0`, `g1`, ... by their
+//! position, except the original dataset's three groups (also the synthetic faces'), which
+//! keep their names `hair`, `length` and `eyes`.
 
 use std::path::Path;
 
 use super::line_errors::LineErrors;
+use crate::synth::{EYE_TAGS, HAIR_COLOURS, HAIR_LENGTHS};
 
 /// Tag groups in file order; a tag's flat index is its position in the concatenation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Vocabulary {
     pub groups: Vec<Vec<String>>,
+    /// Per group, the name its line declares (`[name]`), if any.
+    pub names: Vec<Option<String>>,
 }
 
 impl Vocabulary {
+    /// Unnamed groups.
+    pub fn new(groups: Vec<Vec<String>>) -> Self {
+        let names = vec![None; groups.len()];
+        Self { groups, names }
+    }
+
     /// Parses `tags.txt`: one comma-separated group of tags per line (e.g. hair colours, hair
-    /// lengths, eye colours). Blank lines at the end are ignored; every problem is reported with
-    /// `file:LINE`.
+    /// lengths, eye colours), optionally named by a leading `[name]`. Blank lines at the end
+    /// are ignored; every problem is reported with `file:LINE`.
     pub fn parse(text: &str, file: &Path) -> anyhow::Result<Self> {
-        let mut vocab = Self { groups: Vec::new() };
+        let mut vocab = Self::default();
         let mut errors = LineErrors::new(file);
         let lines: Vec<&str> = text.lines().collect();
         let used = lines
@@ -35,8 +50,24 @@ impl Vocabulary {
         Ok(vocab)
     }
 
-    /// Adds one comma-separated group; used by tag files that embed a vocabulary.
+    /// Adds one comma-separated group, optionally named by a leading `[name]`; used by tag
+    /// files that embed a vocabulary.
     pub(super) fn add_group(&mut self, line: usize, text: &str, errors: &mut LineErrors) {
+        let (name, text) = match split_name(text) {
+            Ok(parts) => parts,
+            Err(problem) => {
+                errors.push(line, problem);
+                return;
+            }
+        };
+        if let Some(name) = name
+            && self.names.iter().flatten().any(|n| n == name)
+        {
+            errors.push(
+                line,
+                format_args!("group name [{name}] is used twice; name each group once"),
+            );
+        }
         if text.trim().is_empty() {
             errors.push(
                 line,
@@ -58,6 +89,26 @@ impl Vocabulary {
             }
         }
         self.groups.push(group);
+        self.names.push(name.map(str::to_string));
+    }
+
+    /// Per group, the name of its accuracy column `tag_acc_<name>`: the declared name, else
+    /// `hair`, `length` or `eyes` for the original dataset's groups, else `g<index>`. Distinct.
+    pub fn group_names(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for (i, group) in self.groups.iter().enumerate() {
+            let declared = self.names.get(i).cloned().flatten();
+            let name = declared
+                .or_else(|| original_name(group).map(str::to_string))
+                .unwrap_or_else(|| format!("g{i}"));
+            let name = if out.contains(&name) {
+                format!("{name}_{i}")
+            } else {
+                name
+            };
+            out.push(name);
+        }
+        out
     }
 
     /// Number of tags over all groups (the length of a multi-hot vector).
@@ -92,9 +143,48 @@ impl Vocabulary {
 
     /// The `tags.txt` form; `parse` reads it back to an equal vocabulary.
     pub fn to_text(&self) -> String {
-        let lines: Vec<String> = self.groups.iter().map(|g| g.join(",")).collect();
+        let lines: Vec<String> = self
+            .groups
+            .iter()
+            .enumerate()
+            .map(|(i, g)| match self.names.get(i).cloned().flatten() {
+                Some(name) => format!("[{name}] {}", g.join(",")),
+                None => g.join(","),
+            })
+            .collect();
         lines.join("\n")
     }
+}
+
+/// A leading `[name]` of a group line, and the rest; an error for a malformed name.
+fn split_name(text: &str) -> Result<(Option<&str>, &str), String> {
+    let Some(rest) = text.trim_start().strip_prefix('[') else {
+        return Ok((None, text));
+    };
+    let Some((name, tags)) = rest.split_once(']') else {
+        return Err("a group name opens with [ but has no ]: write [name] tag,tag,...".into());
+    };
+    let name = name.trim();
+    let plain = |c: char| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_';
+    if name.is_empty() || !name.chars().all(plain) {
+        return Err(format!(
+            "group name [{name}]: use lowercase letters, digits and _ (e.g. [skin_tone])"
+        ));
+    }
+    Ok((Some(name), tags))
+}
+
+/// The original dataset's name for one of its groups (the synthetic faces use them too).
+fn original_name(group: &[String]) -> Option<&'static str> {
+    let same = |known: &[&str]| group.iter().map(String::as_str).eq(known.iter().copied());
+    [
+        (&HAIR_COLOURS[..], "hair"),
+        (&HAIR_LENGTHS[..], "length"),
+        (&EYE_TAGS[..], "eyes"),
+    ]
+    .into_iter()
+    .find(|(known, _)| same(known))
+    .map(|(_, name)| name)
 }
 
 #[cfg(test)]
@@ -118,6 +208,36 @@ mod tests {
     }
 
     #[test]
+    fn groups_are_named_by_their_line_or_by_position() {
+        let vocab = parse("[category] smileys,people\n[skin_tone] light,dark\nx,y\n").unwrap();
+        assert_eq!(vocab.group_names(), ["category", "skin_tone", "g2"]);
+        assert_eq!(vocab.groups[0], ["smileys", "people"], "the name is no tag");
+        assert_eq!(
+            parse(&vocab.to_text()).unwrap(),
+            vocab,
+            "names survive to_text"
+        );
+        assert_eq!(parse("a,b\nc").unwrap().group_names(), ["g0", "g1"]);
+        assert_eq!(
+            parse("a,b\nc").unwrap().to_text(),
+            "a,b\nc",
+            "unnamed: unchanged"
+        );
+    }
+
+    #[test]
+    fn the_original_groups_keep_their_names() {
+        let vocab = parse(&crate::synth::tags_txt()).unwrap();
+        assert_eq!(vocab.group_names(), ["hair", "length", "eyes"]);
+        let named = parse("[hair] a\nb\n[g1] c").unwrap();
+        assert_eq!(
+            named.group_names(),
+            ["hair", "g1", "g1_2"],
+            "names stay distinct"
+        );
+    }
+
+    #[test]
     #[should_panic(expected = "out of range")]
     fn group_of_out_of_range_panics() {
         parse("a,b").unwrap().group_of(2);
@@ -138,6 +258,14 @@ mod tests {
                 "blank line between groups",
             ),
             ("\n\n", "holds no tags", "empty file"),
+            ("[a b] x", "tags.txt:1: group name [a b]", "space in a name"),
+            ("[] x", "tags.txt:1: group name []", "empty name"),
+            ("[a x", "tags.txt:1: a group name opens with [", "no ]"),
+            (
+                "[a] x\n[a] y",
+                "tags.txt:2: group name [a] is used twice",
+                "same name",
+            ),
         ];
         for (text, expected, why) in cases {
             let message = parse(text).unwrap_err().to_string();

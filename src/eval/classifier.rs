@@ -337,18 +337,17 @@ mod tests {
 
     #[test]
     fn spans_follow_groups() {
-        let v = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
-        };
+        let v = Vocabulary::new(vec![vec!["a".into(), "b".into()], vec!["c".into()]]);
         assert_eq!(spans(&v), [(0, 2), (2, 1)]);
     }
 
     #[test]
     fn cache_round_trip_and_key_check() {
         let dir = tempfile::tempdir().unwrap();
-        let vocab = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()], vec!["c".into(), "d".into()]],
-        };
+        let vocab = Vocabulary::new(vec![
+            vec!["a".into(), "b".into()],
+            vec!["c".into(), "d".into()],
+        ]);
         // 40 images of 16 px: tag a/b is the red level, c/d the green level.
         let n = 40usize;
         let mut pixels = vec![0u8; n * 3 * 16 * 16];

@@ -13,21 +13,42 @@ use crate::train::DeviceImages;
 /// Images generated per G forward pass during evaluation.
 const BATCH: i64 = 256;
 
+/// Real-vs-real SWD measurements behind the floor: each a fresh random sample of training
+/// images (and fresh random neighbourhoods and directions) against the held-out set. Their
+/// mean is the floor, their standard deviation the noise of one SWD figure at this sample
+/// count.
+pub const FLOOR_DRAWS: u64 = 5;
+
+/// Held-out images behind `real_pairwise_distance`.
+const PAIRWISE_IMAGES: i64 = 64;
+
 /// What `quality-reference.json` holds (beside the dataset cache and in every run directory).
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct QualityReference {
     pub dataset: String,
     /// Images per set behind `swd_floor`.
     pub samples: i64,
-    /// SWD (x1e3) between training images and held-out images: the best a generator can hope
-    /// for at this sample count; per pyramid level (finest first) and their mean.
+    /// SWD (x1e3) between a seeded random sample of `samples` training images and as many
+    /// held-out images: the best a generator can hope for at this sample count; per pyramid
+    /// level (finest first, mean over the draws) and their mean.
     pub swd_floor_levels: Vec<f64>,
     pub swd_floor: f64,
+    /// Standard deviation of the floor over its `swd_floor_draws` measurements (each another
+    /// random training sample): how much one SWD figure moves by chance alone. Absent (0) in
+    /// files written before it.
+    #[serde(default)]
+    pub swd_floor_std: f64,
+    #[serde(default)]
+    pub swd_floor_draws: u64,
     /// Mean pairwise distance of 64 held-out images (the denominator of `diversity`).
     pub real_pairwise_distance: f64,
     /// The tag classifier's held-out accuracy per tag group (absent when unlabelled).
     pub classifier_accuracy: Option<Vec<f64>>,
     pub tag_groups: Option<Vec<Vec<String>>>,
+    /// Per tag group, the name of its accuracy column `tag_acc_<name>` (see
+    /// `Vocabulary::group_names`). Absent in files written before it.
+    #[serde(default)]
+    pub tag_group_names: Option<Vec<String>>,
 }
 
 /// One evaluation's figures; tag figures are None without a classifier.
@@ -45,6 +66,8 @@ pub struct Quality {
 /// Everything evaluation needs from the dataset, prepared once per dataset.
 pub struct Evaluator {
     holdout: DeviceImages,
+    /// Seeds every sample drawn from the holdout (the same images at every evaluation).
+    seed: u64,
     classifier: Option<TagClassifier>,
     /// Classifier features of the held-out images: mean [F] and covariance [F, F], f64.
     real_features: Option<(Tensor, Tensor)>,
@@ -53,8 +76,43 @@ pub struct Evaluator {
     pub reference: QualityReference,
 }
 
+/// Mean and sample standard deviation (0 for fewer than two values).
+pub fn mean_std(values: &[f64]) -> (f64, f64) {
+    let n = values.len() as f64;
+    let mean = values.iter().sum::<f64>() / n.max(1.0);
+    let var = values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (n - 1.0).max(1.0);
+    (mean, var.sqrt())
+}
+
+/// The real-vs-real SWD floor of `n` images per set: per level (mean over draws), and the
+/// mean and standard deviation over `FLOOR_DRAWS` seeded random training samples.
+pub fn swd_floor(
+    train: &DeviceImages,
+    holdout: &DeviceImages,
+    n: i64,
+    seed: u64,
+) -> (Vec<f64>, f64, f64) {
+    let reference = holdout.sample(n, seed);
+    let draws: Vec<Vec<f64>> = (0..FLOOR_DRAWS)
+        .map(|k| {
+            tch::manual_seed((seed + k) as i64);
+            swd::swd_levels(&train.sample(n, seed + 1 + k), &reference)
+        })
+        .collect();
+    let levels = (0..draws[0].len())
+        .map(|l| draws.iter().map(|d| d[l]).sum::<f64>() / draws.len() as f64)
+        .collect();
+    let means: Vec<f64> = draws.iter().map(|d| swd::mean(d)).collect();
+    let (mean, std) = mean_std(&means);
+    (levels, mean, std)
+}
+
 impl Evaluator {
     /// `samples`: the images per set the floor is measured with (capped by the holdout).
+    /// `cached`: a reference written before for this dataset and split (its floor is reused
+    /// when it was measured the same way, as the floor's draws take as long as a few
+    /// evaluations).
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         dataset_key: &str,
         vocab: Option<&Vocabulary>,
@@ -62,7 +120,8 @@ impl Evaluator {
         holdout: DeviceImages,
         classifier: Option<TagClassifier>,
         samples: i64,
-        seed: i64,
+        seed: u64,
+        cached: Option<QualityReference>,
     ) -> Result<Self> {
         let n = samples.min(holdout.len).min(train.len);
         anyhow::ensure!(
@@ -70,9 +129,14 @@ impl Evaluator {
             "quality figures need at least 2 held-out images: raise [data] holdout or set \
              eval.every = 0"
         );
-        tch::manual_seed(seed);
-        let floor_levels = swd::swd_levels(&train.first(n), &holdout.first(n));
-        let real_pairwise_distance = pairwise_distance(&holdout.first(64));
+        let reusable = cached.filter(|c| {
+            c.dataset == dataset_key && c.samples == n && c.swd_floor_draws == FLOOR_DRAWS
+        });
+        let (floor_levels, swd_floor, swd_floor_std) = match reusable {
+            Some(c) => (c.swd_floor_levels, c.swd_floor, c.swd_floor_std),
+            None => swd_floor(train, &holdout, n, seed),
+        };
+        let real_pairwise_distance = pairwise_distance(&holdout.sample(PAIRWISE_IMAGES, seed));
         let (mut real_features, mut real_tag_dist) = (None, Vec::new());
         if let Some(c) = &classifier {
             let (x, tags) = holdout.range(0, holdout.len);
@@ -95,14 +159,18 @@ impl Evaluator {
         let reference = QualityReference {
             dataset: dataset_key.to_string(),
             samples: n,
-            swd_floor: swd::mean(&floor_levels),
+            swd_floor,
+            swd_floor_std,
+            swd_floor_draws: FLOOR_DRAWS,
             swd_floor_levels: floor_levels,
             real_pairwise_distance,
             classifier_accuracy: classifier.as_ref().map(|c| c.meta.holdout_accuracy.clone()),
             tag_groups: vocab.map(|v| v.groups.clone()),
+            tag_group_names: vocab.map(Vocabulary::group_names),
         };
         Ok(Self {
             holdout,
+            seed,
             classifier,
             real_features,
             real_tag_dist,
@@ -129,7 +197,8 @@ impl Evaluator {
         }
         let fake = Tensor::cat(&images, 0); // [n, 3, s, s]
         let asked = (!asked.is_empty()).then(|| Tensor::cat(&asked, 0)); // [n, n_tags]
-        let swd = swd::mean(&swd::swd_levels(&fake, &self.holdout.first(n)));
+        let real = self.holdout.sample(n, self.seed);
+        let swd = swd::mean(&swd::swd_levels(&fake, &real));
         let diversity = pairwise_distance(fixed) / self.reference.real_pairwise_distance.max(1e-12);
         let mut q = Quality {
             swd,
@@ -148,6 +217,20 @@ impl Evaluator {
             }
         }
         q
+    }
+
+    /// The per-group accuracy columns of a metrics row: (`tag_acc_<name>`, value) for every
+    /// tag group of a labelled dataset, values None without an evaluation (`q`) or for a
+    /// group no sample asked for; no columns for an unlabelled dataset.
+    pub fn tag_acc_columns(&self, q: Option<&Quality>) -> Vec<(String, Option<f64>)> {
+        let names = self.reference.tag_group_names.iter().flatten();
+        names
+            .enumerate()
+            .map(|(g, name)| {
+                let value = q.and_then(|q| q.tag_acc_groups.get(g).copied().flatten());
+                (format!("tag_acc_{name}"), value)
+            })
+            .collect()
     }
 
     /// Sum over groups of KL(real || generated) of the tag distributions, the generated one
@@ -260,6 +343,71 @@ mod tests {
         assert!((frechet(&zero, &eye, &shifted, &eye) - 9.0).abs() < 1e-9);
         // Variances 1 vs 4 per axis: 3 * (1 + 4 - 2 * 2) = 3.
         assert!((frechet(&zero, &eye, &zero, &(&eye * 4.0)) - 3.0).abs() < 1e-9);
+    }
+
+    /// `dark` images of one class, then `light` of another, as a folder sorted by name holds
+    /// them: flat colours with pixel noise, 16 px.
+    fn sorted_two_classes(dark: usize, light: usize, seed: u64) -> DeviceImages {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let per = 3 * 16 * 16;
+        let pixels: Vec<u8> = (0..dark + light)
+            .flat_map(|i| {
+                let base = if i < dark { 40 } else { 200 };
+                (0..per)
+                    .map(|_| base + rng.random_range(0..40u8))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        DeviceImages::upload(&pixels, dark + light, 16, Device::Cpu)
+    }
+
+    #[test]
+    fn floor_compares_a_random_training_sample_not_the_first_images() {
+        let train = sorted_two_classes(100, 100, 1);
+        let holdout = sorted_two_classes(20, 20, 2);
+        let e = Evaluator::new("k", None, &train, holdout, None, 40, 7, None).unwrap();
+        let r = &e.reference;
+        assert_eq!((r.samples, r.swd_floor_draws), (40, FLOOR_DRAWS));
+        // What the first 40 training images (all dark) give against the same held-out set.
+        tch::manual_seed(7);
+        let first_n = swd::mean(&swd::swd_levels(
+            &sorted_two_classes(40, 0, 1).sample(40, 0),
+            &e.holdout.sample(40, 7),
+        ));
+        assert!(
+            r.swd_floor < 0.5 * first_n,
+            "floor {} must be far below the one-class figure {first_n}",
+            r.swd_floor
+        );
+        assert!(
+            r.swd_floor_std > 0.0 && r.swd_floor_std < r.swd_floor,
+            "a spread over draws: {} +- {}",
+            r.swd_floor,
+            r.swd_floor_std
+        );
+        let again = Evaluator::new("k", None, &train, e.holdout, None, 40, 7, None).unwrap();
+        assert_eq!(again.reference, *r, "seeded: the same figures every time");
+        let mut cached = r.clone();
+        cached.swd_floor = 1.5;
+        let reused = Evaluator::new("k", None, &train, again.holdout, None, 40, 7, Some(cached));
+        let reused = reused.unwrap();
+        assert_eq!(reused.reference.swd_floor, 1.5, "a cached floor is reused");
+        let mut other = r.clone();
+        other.swd_floor_draws = 0; // written before the floor had draws
+        let fresh = Evaluator::new("k", None, &train, reused.holdout, None, 40, 7, Some(other));
+        assert_eq!(
+            fresh.unwrap().reference,
+            *r,
+            "an older file is measured again"
+        );
+    }
+
+    #[test]
+    fn mean_std_of_draws() {
+        let (m, s) = mean_std(&[1.0, 2.0, 3.0]);
+        assert!((m - 2.0).abs() < 1e-12 && (s - 1.0).abs() < 1e-12);
+        assert_eq!(mean_std(&[4.0]), (4.0, 0.0));
     }
 
     #[test]

@@ -3,7 +3,12 @@
 
 use super::escape::html as esc;
 use super::load::{Results, Run, RunState};
-use super::summary::{FIXED_COLUMNS, Figure, Summary, cells};
+use super::summary::{Figure, Summary, cells, columns, group_columns};
+
+/// What the floor columns mean, under every summary table.
+pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample of training \
+    images and the held-out images (what two samples of real images score), mean and standard \
+    deviation (sd) over 5 draws; a change in swd within about two sd is measurement noise.";
 use super::{CrossChart, RunFiles};
 
 const CSS: &str = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}\
@@ -76,8 +81,9 @@ pub fn html(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
          (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
          accuracy all lie in [0.05, 0.95] (neither side has won). Runs are ranked by {}. Mean updates, wall time and \
-         img/s count every trained epoch.</p>\n",
-        esc(figure.label())
+         img/s count every trained epoch. {}</p>\n",
+        esc(figure.label()),
+        esc(FLOOR_NOTE)
     );
     p += "<h2>All runs</h2>\n";
     for c in cross {
@@ -151,8 +157,9 @@ fn summary_table(results: &Results, summaries: &[Summary]) -> String {
     for k in &results.grid_keys {
         t += &format!("<th>{}</th>", esc(k));
     }
-    for c in FIXED_COLUMNS {
-        t += &format!("<th>{}</th>", c.replace('_', " "));
+    let groups = group_columns(summaries);
+    for c in columns(&groups) {
+        t += &format!("<th>{}</th>", esc(&c.replace('_', " ")));
     }
     t += "</tr>\n";
     for s in summaries {
@@ -165,7 +172,7 @@ fn summary_table(results: &Results, summaries: &[Summary]) -> String {
         for v in &s.grid {
             t += &format!("<td>{}</td>", esc(v));
         }
-        for (i, c) in cells(s).iter().enumerate() {
+        for (i, c) in cells(s, &groups).iter().enumerate() {
             if i == 0 {
                 t += &format!("<td class=\"st {}\">{}</td>", class(c), esc(c));
             } else {
@@ -306,6 +313,7 @@ mod tests {
             rows: vec![],
             events,
             sample_epochs: vec![],
+            reference: None,
             dir: RunDir::new(std::path::Path::new("x"), id),
         }
     }

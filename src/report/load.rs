@@ -9,10 +9,11 @@ use serde::Deserialize;
 
 use super::manifest::{self, Manifest};
 use super::segments;
+use crate::eval::QualityReference;
 use crate::health::EventRow;
 use crate::store::RunDir;
-use crate::store::csv_log;
 use crate::store::status::{State, Status};
+use crate::store::{csv_log, metrics};
 
 /// One metrics.csv row, read by column name. The quality columns are optional: runs without
 /// evaluation have no such column or leave it empty on epochs without evaluation.
@@ -42,6 +43,9 @@ pub struct Row {
     pub tag_fd: Option<f64>,
     #[serde(default)]
     pub tag_kl: Option<f64>,
+    /// The per-group accuracy columns `tag_acc_<group>` (see `store::metrics`), in file order.
+    #[serde(skip)]
+    pub tag_acc_groups: csv_log::Extra,
 }
 
 /// Where a variant stands, as the report tells it.
@@ -84,6 +88,8 @@ pub struct Run {
     pub events: Vec<EventRow>,
     /// Epochs with a sample grid `samples/epoch-NNNN.png`, ascending.
     pub sample_epochs: Vec<u32>,
+    /// The run's quality-reference.json (SWD floor and its spread), when it evaluates.
+    pub reference: Option<QualityReference>,
     pub dir: RunDir,
 }
 
@@ -187,7 +193,17 @@ fn run_dirs(exp_dir: &Path) -> Result<Vec<String>> {
 fn load_run(exp_dir: &Path, index: usize, id: &str, grid: Vec<String>) -> Result<Run> {
     let dir = RunDir::new(exp_dir, id);
     let status = Status::read(&dir.status())?;
-    let rows: Vec<Row> = csv_log::read(&dir.metrics())?;
+    let rows: Vec<Row> = csv_log::read_with(&dir.metrics(), metrics::is_group_column)?
+        .into_iter()
+        .map(|(mut row, groups): (Row, _)| {
+            row.tag_acc_groups = groups;
+            row
+        })
+        .collect();
+    // Unreadable or absent: the report shows no floor rather than failing.
+    let reference = std::fs::read_to_string(dir.quality_reference())
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
     let events: Vec<EventRow> = csv_log::read(&dir.events())?;
     let state = match status.as_ref().map(|s| s.state) {
         None if rows.is_empty() => RunState::NotStarted,
@@ -209,6 +225,7 @@ fn load_run(exp_dir: &Path, index: usize, id: &str, grid: Vec<String>) -> Result
         rows,
         events,
         sample_epochs: sample_epochs(&dir.samples()),
+        reference,
         dir,
     })
 }

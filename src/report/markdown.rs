@@ -2,7 +2,7 @@
 
 use super::escape::md_cell;
 use super::load::Results;
-use super::summary::{FIXED_COLUMNS, Figure, Summary, cells};
+use super::summary::{Figure, Summary, cells, columns, group_columns};
 
 pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> String {
     let mut out = format!("# {}\n\n", md_cell(&results.name));
@@ -10,11 +10,12 @@ pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> Str
         out += &format!("{}\n\n", md_cell(&results.description));
     }
     out += &format!("{}\n\n", super::html::state_counts(summaries));
+    let groups = group_columns(summaries);
     let header: Vec<String> = ["index", "id"]
         .iter()
         .map(|s| s.to_string())
         .chain(results.grid_keys.iter().map(|k| md_cell(k)))
-        .chain(FIXED_COLUMNS.iter().map(|s| s.to_string()))
+        .chain(columns(&groups).iter().map(|c| md_cell(c)))
         .collect();
     out += &format!("| {} |\n", header.join(" | "));
     out += &format!("|{}\n", "---|".repeat(header.len()));
@@ -22,7 +23,7 @@ pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> Str
         let row: Vec<String> = [s.index.to_string(), s.id.clone()]
             .into_iter()
             .chain(s.grid.iter().map(|v| md_cell(v)))
-            .chain(cells(s).iter().map(|c| md_cell(c)))
+            .chain(cells(s, &groups).iter().map(|c| md_cell(c)))
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
@@ -36,8 +37,9 @@ pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> Str
     }
     out += &format!(
         "\nRanked by {}. An epoch is in balance when D real, D fake and G accuracy all lie in \
-         [0.05, 0.95] (neither side has won). Charts, samples and events: report.html.\n",
-        figure.label()
+         [0.05, 0.95] (neither side has won). {} Charts, samples and events: report.html.\n",
+        figure.label(),
+        super::html::FLOOR_NOTE
     );
     out
 }

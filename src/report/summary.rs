@@ -7,6 +7,12 @@
 //!   accuracies stay below about 1 - noise/2, and a healthy DCGAN keeps D near 0.8-0.9 and G
 //!   near 0.1); the balance share is the share of surviving epochs in balance;
 //! - mean updates, wall time and img/s count every trained epoch, abandoned ones included;
+//! - `swd_floor` and `swd_floor_sd` are the run's real-vs-real SWD floor and its standard
+//!   deviation over the floor's draws (quality-reference.json): a change of swd within about
+//!   two of those standard deviations is measurement noise; `final_swd_over_floor` is the
+//!   final swd divided by the floor (1 = as close as two samples of real images);
+//! - final tag figures (`final_tag_acc`, `final_tag_kl`, one `tag_acc_<group>` per tag group,
+//!   named from the dataset's vocabulary) come from the last evaluated row that has them;
 //! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
 //!   swd, else the balance share (higher is better).
 
@@ -62,6 +68,12 @@ pub struct Summary {
     pub final_d_acc_real: Option<f64>,
     pub final_d_acc_fake: Option<f64>,
     pub final_g_acc: Option<f64>,
+    /// (mean, standard deviation) of the real-vs-real SWD floor.
+    pub swd_floor: Option<(f64, f64)>,
+    pub final_tag_acc: Option<f64>,
+    pub final_tag_kl: Option<f64>,
+    /// (`tag_acc_<group>`, final value) per tag group.
+    pub final_tag_acc_groups: Vec<(String, Option<f64>)>,
     pub balance_share: Option<f64>,
     pub mean_d_updates: Option<f64>,
     pub mean_g_updates: Option<f64>,
@@ -88,6 +100,12 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         .iter()
         .filter_map(|r| r.swd.map(|s| (s, r.epoch)))
         .min_by(|a, b| a.0.total_cmp(&b.0));
+    let final_groups = kept
+        .iter()
+        .rev()
+        .find(|r| r.tag_acc_groups.iter().any(|(_, v)| v.is_some()))
+        .or(last)
+        .map_or_else(Vec::new, |r| r.tag_acc_groups.clone());
     let balance_share = (!kept.is_empty())
         .then(|| kept.iter().filter(|r| in_balance(r)).count() as f64 / kept.len() as f64);
     let n = run.rows.len() as f64;
@@ -110,6 +128,13 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         final_d_acc_real: last.map(|r| r.d_acc_real),
         final_d_acc_fake: last.map(|r| r.d_acc_fake),
         final_g_acc: last.map(|r| r.g_acc),
+        swd_floor: run
+            .reference
+            .as_ref()
+            .map(|r| (r.swd_floor, r.swd_floor_std)),
+        final_tag_acc: kept.iter().rev().find_map(|r| r.tag_acc),
+        final_tag_kl: kept.iter().rev().find_map(|r| r.tag_kl),
+        final_tag_acc_groups: final_groups,
         balance_share,
         mean_d_updates: mean(|r| r.d_updates as f64),
         mean_g_updates: mean(|r| r.g_updates as f64),
@@ -136,6 +161,11 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "final_swd",
     "best_swd",
     "best_swd_epoch",
+    "swd_floor",
+    "swd_floor_sd",
+    "final_swd_over_floor",
+    "final_tag_acc",
+    "final_tag_kl",
     "final_d_acc_real",
     "final_d_acc_fake",
     "final_g_acc",
@@ -155,9 +185,35 @@ pub fn num(x: Option<f64>) -> String {
     }
 }
 
-/// The cells of one summary row after index, id and the grid values (FIXED_COLUMNS order).
-pub fn cells(s: &Summary) -> Vec<String> {
-    vec![
+/// The per-group accuracy columns of a table of runs: every `tag_acc_<group>` any run has,
+/// in the order they first appear.
+pub fn group_columns(rows: &[Summary]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for (name, _) in rows.iter().flat_map(|s| &s.final_tag_acc_groups) {
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// Every column after index, id and the grid values: `FIXED_COLUMNS`, then `groups`.
+pub fn columns(groups: &[String]) -> Vec<String> {
+    FIXED_COLUMNS
+        .iter()
+        .map(|c| c.to_string())
+        .chain(groups.iter().cloned())
+        .collect()
+}
+
+/// The cells of one summary row after index, id and the grid values (`columns` order).
+pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
+    let floor = s.swd_floor.filter(|f| f.0 > 0.0);
+    let group = |name: &String| {
+        let value = s.final_tag_acc_groups.iter().find(|(n, _)| n == name);
+        num(value.and_then(|(_, v)| *v))
+    };
+    let fixed = vec![
         s.state.to_string(),
         s.epochs_done.to_string(),
         s.epochs_planned.map_or(String::new(), |e| e.to_string()),
@@ -165,6 +221,11 @@ pub fn cells(s: &Summary) -> Vec<String> {
         num(s.final_swd),
         num(s.best_swd.map(|b| b.0)),
         s.best_swd.map_or(String::new(), |b| b.1.to_string()),
+        num(floor.map(|f| f.0)),
+        num(floor.map(|f| f.1)),
+        num(floor.zip(s.final_swd).map(|(f, swd)| swd / f.0)),
+        num(s.final_tag_acc),
+        num(s.final_tag_kl),
         num(s.final_d_acc_real),
         num(s.final_d_acc_fake),
         num(s.final_g_acc),
@@ -174,23 +235,26 @@ pub fn cells(s: &Summary) -> Vec<String> {
         s.wall_seconds.map_or(String::new(), |w| format!("{w:.1}")),
         s.images_per_sec
             .map_or(String::new(), |v| format!("{v:.0}")),
-    ]
+    ];
+    fixed.into_iter().chain(groups.iter().map(group)).collect()
 }
 
 pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let header: Vec<&str> = ["index", "id"]
+    let groups = group_columns(rows);
+    let header: Vec<String> = ["index", "id"]
         .into_iter()
-        .chain(grid_keys.iter().map(String::as_str))
-        .chain(FIXED_COLUMNS.iter().copied())
-        .chain(["reason"])
+        .map(str::to_string)
+        .chain(grid_keys.iter().cloned())
+        .chain(columns(&groups))
+        .chain(["reason".to_string()])
         .collect();
     w.write_record(&header).expect("in-memory CSV");
     for s in rows {
         let record: Vec<String> = [s.index.to_string(), s.id.clone()]
             .into_iter()
             .chain(s.grid.iter().cloned())
-            .chain(cells(s))
+            .chain(cells(s, &groups))
             .chain([s.reason.clone().unwrap_or_default()])
             .collect();
         w.write_record(&record).expect("in-memory CSV");
@@ -234,6 +298,7 @@ mod tests {
             rows,
             events,
             sample_epochs: vec![],
+            reference: None,
             dir: RunDir::new(std::path::Path::new("x"), "000-aaaaaaaa"),
         }
     }
@@ -290,9 +355,52 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,",
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,",
             "the reason column is empty unless the variant failed"
         );
+    }
+
+    #[test]
+    fn floor_and_named_group_columns() {
+        let mut rows = vec![
+            row(1, 1, (0.5, 0.5, 0.5), Some(30.0)),
+            row(2, 2, (0.5, 0.5, 0.5), None),
+        ];
+        rows[0].tag_acc = Some(0.4);
+        rows[0].tag_acc_groups = vec![
+            ("tag_acc_category".into(), Some(0.6)),
+            ("tag_acc_skin_tone".into(), None),
+        ];
+        rows[1].tag_acc_groups = vec![
+            ("tag_acc_category".into(), None),
+            ("tag_acc_skin_tone".into(), None),
+        ];
+        let mut r = run(rows, vec![]);
+        r.reference = Some(crate::eval::QualityReference {
+            dataset: "k".into(),
+            samples: 400,
+            swd_floor_levels: vec![20.0],
+            swd_floor: 20.0,
+            swd_floor_std: 2.5,
+            swd_floor_draws: 5,
+            real_pairwise_distance: 1.0,
+            classifier_accuracy: None,
+            tag_groups: None,
+            tag_group_names: None,
+        });
+        let s = summarize(&r, Figure::Swd);
+        let text = String::from_utf8(summary_csv(&["train.lr_d".into()], &[s])).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let values: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let cell = |name: &str| values[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(cell("swd_floor"), "20.0000");
+        assert_eq!(cell("swd_floor_sd"), "2.5000");
+        assert_eq!(cell("final_swd_over_floor"), "1.5000");
+        assert_eq!(cell("final_tag_acc"), "0.4000");
+        assert_eq!(cell("tag_acc_category"), "0.6000", "the last evaluated row");
+        assert_eq!(cell("tag_acc_skin_tone"), "");
+        assert!(!header.contains(&"tag_acc_hair"), "{header:?}");
     }
 
     #[test]

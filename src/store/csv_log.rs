@@ -20,6 +20,111 @@ pub fn append<T: Serialize>(path: &Path, row: &T) -> Result<()> {
     fsx::append_synced(path, &bytes)
 }
 
+/// Numeric columns a row carries beside its struct's fields, whose names depend on the data
+/// (one per tag group): (column name, value; None is an empty cell).
+pub type Extra = Vec<(String, Option<f64>)>;
+
+/// `append` for a row with `extra` columns, placed right after the struct's column `after`.
+/// Every row of one file must carry the same extra columns.
+pub fn append_with<T: Serialize>(path: &Path, row: &T, extra: &Extra, after: &str) -> Result<()> {
+    let new = std::fs::metadata(path).map_or(true, |m| m.len() == 0);
+    let (header, values) = spliced(row, extra, after)?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    if new {
+        w.write_record(&header).context("CSV header")?;
+    }
+    w.write_record(&values).context("CSV row")?;
+    fsx::append_synced(path, &w.into_inner().expect("in-memory writer"))
+}
+
+/// Every row of `path` and its extra columns: those whose name `is_extra` accepts.
+pub fn read_with<T: DeserializeOwned>(
+    path: &Path,
+    is_extra: impl Fn(&str) -> bool,
+) -> Result<Vec<(T, Extra)>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let mut r =
+        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let headers = r.headers()?.clone();
+    let extra_at: Vec<usize> = (0..headers.len())
+        .filter(|&i| is_extra(&headers[i]))
+        .collect();
+    let mut rows = Vec::new();
+    for (i, record) in r.records().enumerate() {
+        let bad = || format!("{}: bad row on line {}", path.display(), i + 2);
+        let record = record.with_context(bad)?;
+        let row: T = record.deserialize(Some(&headers)).with_context(bad)?;
+        let mut extra = Extra::new();
+        for &at in &extra_at {
+            let cell = record.get(at).unwrap_or_default().trim();
+            let value = match cell {
+                "" => None,
+                v => Some(
+                    v.parse::<f64>()
+                        .with_context(|| format!("{}: column {}", bad(), &headers[at]))?,
+                ),
+            };
+            extra.push((headers[at].to_string(), value));
+        }
+        rows.push((row, extra));
+    }
+    Ok(rows)
+}
+
+/// `retain` for rows with extra columns (see `append_with` and `read_with`).
+pub fn retain_with<T: Serialize + DeserializeOwned>(
+    path: &Path,
+    keep: impl Fn(&T) -> bool,
+    is_extra: impl Fn(&str) -> bool,
+    after: &str,
+) -> Result<Vec<(T, Extra)>> {
+    if !path.exists() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(T, Extra)> = read_with::<T>(path, is_extra)?
+        .into_iter()
+        .filter(|(r, _)| keep(r))
+        .collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    for (i, (row, extra)) in rows.iter().enumerate() {
+        let (header, values) = spliced(row, extra, after)?;
+        if i == 0 {
+            w.write_record(&header).context("CSV header")?;
+        }
+        w.write_record(&values).context("CSV row")?;
+    }
+    // With no rows there is no header either: the next append starts afresh.
+    fsx::write_atomic(path, &w.into_inner().expect("in-memory writer"))?;
+    Ok(rows)
+}
+
+/// The header and cells of `row` with `extra` inserted after the column `after` (at the end
+/// when there is no such column).
+fn spliced<T: Serialize>(
+    row: &T,
+    extra: &Extra,
+    after: &str,
+) -> Result<(Vec<String>, Vec<String>)> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.serialize(row).context("row serializes to CSV")?;
+    let bytes = w.into_inner().expect("in-memory writer");
+    let mut r = csv::Reader::from_reader(bytes.as_slice());
+    let mut header: Vec<String> = r.headers()?.iter().map(str::to_string).collect();
+    let record = r.records().next().context("a serialized row")??;
+    let mut values: Vec<String> = record.iter().map(str::to_string).collect();
+    let at = header
+        .iter()
+        .position(|h| h == after)
+        .map_or(header.len(), |i| i + 1);
+    for (k, (name, value)) in extra.iter().enumerate() {
+        header.insert(at + k, name.clone());
+        values.insert(at + k, value.map_or(String::new(), |v| v.to_string()));
+    }
+    Ok((header, values))
+}
+
 /// Every row of `path`; a missing file has none.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
     if !path.exists() {

@@ -1,6 +1,11 @@
 //! `metrics.csv`: one row per trained epoch, appended and flushed as the epoch ends.
 
+use std::path::Path;
+
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
+
+use super::csv_log::{self, Extra};
 
 /// One epoch's figures. Column order is the CSV's; `TIMING_COLUMNS` are the only
 /// timing columns (everything else replays exactly on CPU).
@@ -49,13 +54,12 @@ pub struct MetricsRow {
     /// CGAN: share of samples whose every requested tag the classifier reads back.
     #[serde(default)]
     pub tag_acc: Option<f64>,
-    /// CGAN: the same per tag group (tags.txt lines 1, 2 and 3: hair colour, length, eyes).
-    #[serde(default)]
-    pub tag_acc_hair: Option<f64>,
-    #[serde(default)]
-    pub tag_acc_length: Option<f64>,
-    #[serde(default)]
-    pub tag_acc_eyes: Option<f64>,
+    /// CGAN: the same per tag group, one column `tag_acc_<group name>` each right after
+    /// `tag_acc` (`Vocabulary::group_names`: `tag_acc_hair`, `tag_acc_length`, `tag_acc_eyes`
+    /// on the anime faces); present on every row of a run whose dataset is labelled and
+    /// evaluated, empty on epochs without evaluation.
+    #[serde(skip)]
+    pub tag_acc_groups: Extra,
     /// Fréchet distance between held-out and generated images in the classifier's features.
     #[serde(default)]
     pub tag_fd: Option<f64>,
@@ -73,10 +77,44 @@ pub struct MetricsRow {
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
 
+/// Whether a metrics.csv column is a per-group accuracy (`tag_acc_<group>`).
+pub fn is_group_column(name: &str) -> bool {
+    name.starts_with(GROUP_PREFIX)
+}
+
+pub const GROUP_PREFIX: &str = "tag_acc_";
+
+/// Appends `row` with its per-group columns.
+pub fn append(path: &Path, row: &MetricsRow) -> Result<()> {
+    csv_log::append_with(path, row, &row.tag_acc_groups, "tag_acc")
+}
+
+/// Every row, with its per-group columns.
+pub fn read(path: &Path) -> Result<Vec<MetricsRow>> {
+    Ok(csv_log::read_with(path, is_group_column)?
+        .into_iter()
+        .map(with_groups)
+        .collect())
+}
+
+/// Rewrites metrics.csv atomically with only the rows `keep` accepts; returns them.
+pub fn retain(path: &Path, keep: impl Fn(&MetricsRow) -> bool) -> Result<Vec<MetricsRow>> {
+    Ok(
+        csv_log::retain_with(path, keep, is_group_column, "tag_acc")?
+            .into_iter()
+            .map(with_groups)
+            .collect(),
+    )
+}
+
+fn with_groups((mut row, groups): (MetricsRow, Extra)) -> MetricsRow {
+    row.tag_acc_groups = groups;
+    row
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::csv_log::{append, read, retain};
 
     fn row(step: u64) -> MetricsRow {
         MetricsRow {
@@ -104,10 +142,14 @@ mod tests {
             images_per_sec: 100.0,
             swd: step.is_multiple_of(2).then_some(12.5),
             diversity: None,
-            tag_acc: None,
-            tag_acc_hair: None,
-            tag_acc_length: None,
-            tag_acc_eyes: None,
+            tag_acc: step.is_multiple_of(2).then_some(0.5),
+            tag_acc_groups: vec![
+                (
+                    "tag_acc_category".into(),
+                    step.is_multiple_of(2).then_some(0.75),
+                ),
+                ("tag_acc_skin_tone".into(), None),
+            ],
             tag_fd: None,
             tag_kl: None,
             eval_seconds: None,
@@ -125,17 +167,32 @@ mod tests {
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().count(), 6, "one header and five rows");
         assert!(text.starts_with("step,epoch,attempt,"));
+        assert!(
+            text.contains(",tag_acc,tag_acc_category,tag_acc_skin_tone,tag_fd,"),
+            "group columns follow tag_acc: {text}"
+        );
+        assert_eq!(read(&path).unwrap(), (1..=5).map(row).collect::<Vec<_>>());
         let kept = retain(&path, |r: &MetricsRow| r.step <= 3).unwrap();
         assert_eq!(kept.len(), 3);
-        assert_eq!(read::<MetricsRow>(&path).unwrap(), kept);
+        assert_eq!(read(&path).unwrap(), kept);
         append(&path, &row(4)).unwrap();
-        assert_eq!(read::<MetricsRow>(&path).unwrap().len(), 4);
+        assert_eq!(read(&path).unwrap().len(), 4);
         retain(&path, |_: &MetricsRow| false).unwrap();
         append(&path, &row(1)).unwrap();
         assert_eq!(
-            read::<MetricsRow>(&path).unwrap(),
+            read(&path).unwrap(),
             vec![row(1)],
             "header rewritten after emptying"
         );
+    }
+
+    #[test]
+    fn files_without_group_columns_still_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("metrics.csv");
+        let mut plain = row(2);
+        plain.tag_acc_groups.clear();
+        append(&path, &plain).unwrap();
+        assert_eq!(read(&path).unwrap(), vec![plain]);
     }
 }

@@ -39,7 +39,7 @@ pub struct Prepared {
 
 /// Loads `variant`'s dataset onto the device; when any selected variant on it evaluates,
 /// also its holdout, the tag classifier (trained on first use, then cached) and the reference
-/// figures (written to the cache folder as quality-v1-<key>-<split>.json).
+/// figures (cached in the cache folder as quality-v2-<key>-<split>.json).
 pub fn prepare(
     variant: &Variant,
     selected: &[&Variant],
@@ -120,6 +120,10 @@ fn evaluator(
         )?),
         None => None,
     };
+    let path = cache_dir.join(format!("quality-v2-{}-{split}.json", loaded.key));
+    let cached = std::fs::read_to_string(&path)
+        .ok()
+        .and_then(|text| serde_json::from_str(&text).ok());
     let e = Evaluator::new(
         &loaded.key,
         vocab,
@@ -128,15 +132,18 @@ fn evaluator(
         classifier,
         samples as i64,
         0x5d_f100,
+        cached,
     )?;
     let r = &e.reference;
     let json = serde_json::to_string_pretty(r).expect("reference serializes");
-    let path = cache_dir.join(format!("quality-v1-{}-{split}.json", loaded.key));
     fsx::write_atomic(&path, format!("{json}\n").as_bytes())?;
     eprintln!(
-        "quality reference: swd floor {:.2} (real vs real, {} images){}",
+        "quality reference: swd floor {:.2} +- {:.2} (real vs real, {} random training images \
+         against as many held-out ones, sd over {} draws){}",
         r.swd_floor,
+        r.swd_floor_std,
         r.samples,
+        r.swd_floor_draws,
         r.classifier_accuracy
             .as_ref()
             .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))

@@ -65,9 +65,14 @@ impl DeviceImages {
             .map(|t| t.index_select(0, &idx).to_kind(Kind::Float))
     }
 
-    /// The first `n` images (a fixed reference set), scaled to [-1, 1].
-    pub fn first(&self, n: i64) -> Tensor {
-        to_unit_range(&self.images.narrow(0, 0, n.min(self.len)))
+    /// A seeded random sample of `n` images (all of them when `n >= len`), scaled to [-1, 1]:
+    /// [min(n, len), 3, s, s] f32. A reference set must be a sample, never the first `n`: a
+    /// folder sorted by name holds one class after another. The draw uses its own stream
+    /// (`seed`), so it depends on nothing torch drew before.
+    pub fn sample(&self, n: i64, seed: u64) -> Tensor {
+        let idx = sample_indices(self.len, n, seed);
+        let idx = Tensor::from_slice(&idx).to_device(self.images.device());
+        to_unit_range(&self.images.index_select(0, &idx))
     }
 
     /// Images `start..start + n` scaled to [-1, 1], and their tags (u8) when labelled.
@@ -87,7 +92,35 @@ impl DeviceImages {
     }
 }
 
+/// `min(n, len)` distinct indices of `0..len`, drawn with `seed`, ascending.
+pub fn sample_indices(len: i64, n: i64, seed: u64) -> Vec<i64> {
+    use rand::SeedableRng;
+    use rand::seq::SliceRandom;
+    let mut all: Vec<i64> = (0..len).collect();
+    all.shuffle(&mut rand_chacha::ChaCha8Rng::seed_from_u64(seed));
+    all.truncate(n.clamp(0, len) as usize);
+    all.sort_unstable();
+    all
+}
+
 /// u8 [0, 255] -> f32 [-1, 1], G's tanh range.
 fn to_unit_range(x: &Tensor) -> Tensor {
     x.to_kind(Kind::Float) / 127.5 - 1.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn samples_are_seeded_distinct_and_spread_over_a_sorted_set() {
+        let a = sample_indices(1000, 100, 3);
+        assert_eq!(a, sample_indices(1000, 100, 3), "seeded");
+        assert_ne!(a, sample_indices(1000, 100, 4));
+        assert!(a.windows(2).all(|w| w[0] < w[1]), "distinct, ascending");
+        // The first n of a set sorted into two halves would all come from the first half.
+        let second_half = a.iter().filter(|&&i| i >= 500).count();
+        assert!((30..=70).contains(&second_half), "{second_half} of 100");
+        assert_eq!(sample_indices(5, 9, 0), [0, 1, 2, 3, 4], "n >= len: all");
+    }
 }

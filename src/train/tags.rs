@@ -79,9 +79,7 @@ mod tests {
 
     #[test]
     fn follows_real_frequencies_one_tag_per_group() {
-        let vocab = Vocabulary {
-            groups: vec![vec!["a".into(), "b".into()], vec!["c".into()]],
-        };
+        let vocab = Vocabulary::new(vec![vec!["a".into(), "b".into()], vec!["c".into()]]);
         // Group 0: a 2x, b 1x (the row with a and b counts for both), none 2x; c on half the rows.
         let rows = [[1, 0, 1], [1, 1, 0], [0, 0, 1], [0, 0, 0]];
         let flat: Vec<u8> = rows.iter().flatten().copied().collect();

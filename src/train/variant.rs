@@ -22,7 +22,7 @@ use crate::progress::EpochBar;
 use crate::store::RunDir;
 use crate::store::checkpoints::{self, CheckpointMeta};
 use crate::store::csv_log;
-use crate::store::metrics::MetricsRow;
+use crate::store::metrics::{self, MetricsRow};
 use crate::store::status::{State, Status};
 
 pub struct Job<'a> {
@@ -190,10 +190,15 @@ fn train_epoch(
     let eval_seconds = quality
         .is_some()
         .then(|| eval_started.elapsed().as_secs_f64());
+    let groups = job
+        .evaluator
+        .map(|e| e.tag_acc_columns(quality.as_ref()))
+        .unwrap_or_default();
     let mut row = metrics_row(pos, &plan, &sums, stats, non_finite, seconds, quality);
+    row.tag_acc_groups = groups;
     row.eval_seconds = eval_seconds;
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
-    csv_log::append(&job.dir.metrics(), &row)?;
+    metrics::append(&job.dir.metrics(), &row)?;
     job.bar
         .epoch(pos.epoch as u64, planned as u64, &summary(&row));
     Ok(row)
@@ -275,7 +280,7 @@ fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
 fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
     let c = &job.variant.config;
     // Rows or events of a run that never reached a checkpoint are replayed from scratch.
-    csv_log::retain(&job.dir.metrics(), |_: &MetricsRow| false)?;
+    metrics::retain(&job.dir.metrics(), |_| false)?;
     csv_log::retain(&job.dir.events(), |_: &EventRow| false)?;
     let pos = Position {
         epoch: 0,
@@ -310,7 +315,7 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
             continue;
         }
         let m = &s.meta;
-        let rows = csv_log::retain(&job.dir.metrics(), |r: &MetricsRow| r.step <= m.step)?;
+        let rows = metrics::retain(&job.dir.metrics(), |r| r.step <= m.step)?;
         csv_log::retain(&job.dir.events(), |r: &EventRow| r.step <= m.step)?;
         for row in rows.iter().filter(|r| r.attempt == m.attempt) {
             detector.observe(&epoch_stats(row));
@@ -417,7 +422,6 @@ fn metrics_row(
     quality: Option<Quality>,
 ) -> MetricsRow {
     let q = quality.as_ref();
-    let group = |g: usize| q.and_then(|q| q.tag_acc_groups.get(g).copied().flatten());
     let (d, g) = (&sums.d, &sums.g);
     let images = d.batches as f64 * plan.batch_size as f64; // training images: real ones D saw
     MetricsRow {
@@ -446,9 +450,7 @@ fn metrics_row(
         swd: q.map(|q| q.swd),
         diversity: q.map(|q| q.diversity),
         tag_acc: q.and_then(|q| q.tag_acc),
-        tag_acc_hair: group(0),
-        tag_acc_length: group(1),
-        tag_acc_eyes: group(2),
+        tag_acc_groups: Vec::new(),
         tag_fd: q.and_then(|q| q.tag_fd),
         tag_kl: q.and_then(|q| q.tag_kl),
         eval_seconds: None,
