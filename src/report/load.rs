@@ -42,6 +42,11 @@ pub struct Row {
     pub tag_fd: Option<f64>,
     #[serde(default)]
     pub tag_kl: Option<f64>,
+    /// `[augment]`'s probability and the controller's r_t (empty without augmentation).
+    #[serde(default)]
+    pub augment_p: Option<f64>,
+    #[serde(default)]
+    pub r_t: Option<f64>,
 }
 
 /// Where a variant stands, as the report tells it.

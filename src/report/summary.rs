@@ -68,6 +68,9 @@ pub struct Summary {
     /// None before the first epoch.
     pub wall_seconds: Option<f64>,
     pub images_per_sec: Option<f64>,
+    /// `[augment]`: the augmentation probability and r_t of the last epoch.
+    pub final_augment_p: Option<f64>,
+    pub final_r_t: Option<f64>,
     /// The ranking figure (see `Figure`).
     pub figure: Option<f64>,
     /// Why a failed variant failed (status.json's reason).
@@ -110,6 +113,8 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         final_d_acc_real: last.map(|r| r.d_acc_real),
         final_d_acc_fake: last.map(|r| r.d_acc_fake),
         final_g_acc: last.map(|r| r.g_acc),
+        final_augment_p: last.and_then(|r| r.augment_p),
+        final_r_t: last.and_then(|r| r.r_t),
         balance_share,
         mean_d_updates: mean(|r| r.d_updates as f64),
         mean_g_updates: mean(|r| r.g_updates as f64),
@@ -144,6 +149,8 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "mean_g_updates",
     "wall_seconds",
     "images_per_sec",
+    "final_augment_p",
+    "final_r_t",
 ];
 
 /// A number with 4 significant-ish decimals; empty when missing.
@@ -174,6 +181,8 @@ pub fn cells(s: &Summary) -> Vec<String> {
         s.wall_seconds.map_or(String::new(), |w| format!("{w:.1}")),
         s.images_per_sec
             .map_or(String::new(), |v| format!("{v:.0}")),
+        num(s.final_augment_p),
+        num(s.final_r_t),
     ]
 }
 
