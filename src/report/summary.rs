@@ -299,8 +299,8 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,",
-            "the reason column is empty unless the variant failed"
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,",
+            "no augmentation: empty augment_p and r_t; the reason column is empty unless the variant failed"
         );
     }
 
