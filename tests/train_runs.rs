@@ -180,6 +180,57 @@ fn bf16_sigkill_then_rerun_equals_an_uninterrupted_run() {
     assert!(image::open(&out).is_ok(), "a grid from a bf16 checkpoint");
 }
 
+/// The quality levers resume exactly too: the weight average (the quality figures are measured
+/// on it), D's spectral-norm vectors and the augmentation probability are in the checkpoint, and
+/// the augmentation draws from the epoch's stream. `sample` then uses the averaged weights.
+#[test]
+fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let killed = sigkill_then_rerun(
+        tmp.path(),
+        &[
+            "--set",
+            "model.arch=cgan",
+            "--set",
+            "eval.every=2",
+            "--set",
+            "eval.samples=64",
+            "--set",
+            "train.ema_images=2000",
+            "--set",
+            "model.spectral_norm=true",
+            "--set",
+            "augment.policy=color,translation,cutout",
+            "--set",
+            "augment.speed_images=2000",
+        ],
+    );
+    let run = &run_dirs(&killed)[0];
+    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let headers = reader.headers().unwrap().clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
+    let ps: Vec<f64> = reader
+        .records()
+        .map(|r| r.unwrap()[col("augment_p")].parse().unwrap())
+        .collect();
+    assert!(ps.iter().all(|p| (0.0..=1.0).contains(p)), "{ps:?}");
+    assert!(
+        ps.iter().any(|&p| p > 0.0),
+        "the controller moved p: {ps:?}"
+    );
+    let out = killed.join("averaged.png");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("sample")
+        .arg(run)
+        .args(["--epoch", "last", "--out"])
+        .arg(&out)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("averaged weights"));
+    assert!(image::open(&out).is_ok());
+}
+
 /// Trains `extra`'s variant whole and killed-then-resumed under `tmp`; returns the killed run's
 /// results dir.
 fn sigkill_then_rerun(tmp: &Path, extra: &[&str]) -> PathBuf {

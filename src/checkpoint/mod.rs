@@ -18,6 +18,8 @@ pub const G: &str = "g";
 pub const D: &str = "d";
 pub const OPT_G: &str = "opt_g";
 pub const OPT_D: &str = "opt_d";
+/// Prefix of the moving average of G's weights (`train::ema`), when the run keeps one.
+pub const G_EMA: &str = "g_ema";
 
 const SIDECAR_FORMAT: u32 = 1;
 
@@ -29,13 +31,16 @@ pub struct CheckpointFile {
     pub bytes: u64,
 }
 
-/// What a GAN checkpoint holds: both networks (batch-norm running stats included) and both
-/// optimisers.
+/// What a GAN checkpoint holds: both networks (batch-norm running stats included), both
+/// optimisers, and the state of the optional quality levers under their own keys (`extra`:
+/// `g_ema.*` and `ema.images` of the weight average, `augment.p`). D's spectral-norm vectors
+/// (`d.*.weight_u`) are variables of D.
 pub struct GanState<'a> {
     pub g: &'a nn::VarStore,
     pub d: &'a nn::VarStore,
     pub opt_g: &'a Adam,
     pub opt_d: &'a Adam,
+    pub extra: Vec<(String, Tensor)>,
 }
 
 impl GanState<'_> {
@@ -51,6 +56,11 @@ impl GanState<'_> {
         }
         out.extend(self.opt_g.state_tensors(OPT_G));
         out.extend(self.opt_d.state_tensors(OPT_D));
+        out.extend(
+            self.extra
+                .iter()
+                .map(|(k, t)| (k.clone(), t.shallow_clone())),
+        );
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
@@ -349,6 +359,7 @@ mod tests {
             d: &gan.d_vs,
             opt_g: &gan.opt_g,
             opt_d: &gan.opt_d,
+            extra: Vec::new(),
         }
     }
 

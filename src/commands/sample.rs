@@ -52,7 +52,15 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     let mut vs = nn::VarStore::new(Device::Cpu);
     let g = model::generator(vs.root(), &cfg);
     let (named, _) = checkpoint::load(&chosen.path)?;
-    checkpoint::restore_into(&mut vs, &named, checkpoint::G)?;
+    let averaged = has_average(&named);
+    // The moving average of G's weights when the run kept one (it is what the run's grids and
+    // quality figures show); checkpoints saved without it hold G's own weights only.
+    let prefix = if averaged {
+        checkpoint::G_EMA
+    } else {
+        checkpoint::G
+    };
+    checkpoint::restore_into(&mut vs, &named, prefix)?;
 
     tch::manual_seed(args.seed as i64);
     let n = args.count as i64;
@@ -71,12 +79,17 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     let png = samples::png_bytes(&samples::grid_image(&images));
     fsx::write_atomic(&args.out, &png)?;
     println!(
-        "wrote {} ({} image{} from epoch {} of {}{})",
+        "wrote {} ({} image{} from epoch {} of {}, {}{})",
         args.out.display(),
         n,
         if n == 1 { "" } else { "s" },
         chosen.meta.epoch,
         args.run_dir.display(),
+        if averaged {
+            "averaged weights"
+        } else {
+            "G's weights"
+        },
         match (&args.tags, &tag_vectors) {
             (Some(t), _) => format!(", tags: {t}"),
             (None, Some(_)) => ", one random tag per group per image".to_string(),
@@ -84,6 +97,12 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         }
     );
     Ok(Exit::Success)
+}
+
+/// Whether a checkpoint holds the moving average of G's weights (`g_ema.*`).
+fn has_average(named: &std::collections::HashMap<String, Tensor>) -> bool {
+    let prefix = format!("{}.", checkpoint::G_EMA);
+    named.keys().any(|k| k.starts_with(&prefix))
 }
 
 /// The vocabulary the run was trained with: its tags.txt, else the tag groups its

@@ -391,8 +391,44 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 ///   are one folder);
 /// - in: everything else, including `checkpoint.every` (which epochs a rollback can return to).
 pub fn config_hash(config: &Config) -> String {
-    let json = serde_json::to_string(&shaping(config)).expect("config serializes");
+    let mut value = serde_json::to_value(shaping(config)).expect("config serializes");
+    drop_levers_when_off(&mut value);
+    let json = serde_json::to_string(&value).expect("config serializes");
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
+}
+
+/// The quality levers (`model.spectral_norm`, `train.ema_images`, `[augment]`) left out of the
+/// hashed settings while they are off, so a run made before the levers existed keeps its id.
+fn drop_levers_when_off(value: &mut serde_json::Value) {
+    let mut drop_if =
+        |section: &str, key: Option<&str>, off: &dyn Fn(&serde_json::Value) -> bool| {
+            let Some(table) = value.as_object_mut() else {
+                return;
+            };
+            match key {
+                Some(key) => {
+                    if let Some(s) = table.get_mut(section).and_then(|s| s.as_object_mut())
+                        && s.get(key).is_some_and(off)
+                    {
+                        s.remove(key);
+                    }
+                }
+                None => {
+                    if table.get(section).is_some_and(off) {
+                        table.remove(section);
+                    }
+                }
+            }
+        };
+    drop_if("model", Some("spectral_norm"), &|v| {
+        v == &serde_json::json!(false)
+    });
+    drop_if("train", Some("ema_images"), &|v| v == &serde_json::json!(0));
+    drop_if("augment", None, &|v| {
+        v.get("policy")
+            .and_then(|p| p.as_str())
+            .is_some_and(|p| p.trim().is_empty())
+    });
 }
 
 /// `config` with every key that does not change what is trained set to a fixed value (fixed,
@@ -437,11 +473,17 @@ fn normalize_path(path: &str) -> String {
 /// defaults and no experiment name. Rollback settings decide only how the runner reacts to a
 /// collapse, so they stay in the variant id (on/off runs are distinct variants) but not in the
 /// seed (the pair trains identically until the first rollback, also when the two runs are kept
-/// apart under different experiment names); the name only says where results go.
+/// apart under different experiment names); the name only says where results go. The quality
+/// levers are left out for the same reason (paired ablations).
 pub fn seed_hash(config: &Config) -> String {
     let mut neutral = config.clone();
     neutral.rollback = RollbackConfig::default();
     neutral.experiment.name.clear();
+    // The quality levers too: an ablation's on and off arms start from the same weights and
+    // draw the same batches (EMA changes nothing in training at all).
+    neutral.model.spectral_norm = false;
+    neutral.train.ema_images = 0;
+    neutral.augment = super::schema::AugmentSection::default();
     config_hash(&neutral)
 }
 

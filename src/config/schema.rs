@@ -15,6 +15,7 @@ pub struct Config {
     pub checkpoint: CheckpointSection,
     pub rollback: RollbackConfig,
     pub eval: EvalSection,
+    pub augment: AugmentSection,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -111,6 +112,9 @@ pub struct ModelSection {
     pub g_width: u32,
     /// D's channel width unit (its first layer has d_width channels).
     pub d_width: u32,
+    /// Spectral normalization of D's convolutions (Miyato et al. 2018), one power iteration
+    /// per D step; D then has no batch norm, as in the paper.
+    pub spectral_norm: bool,
 }
 
 impl Default for ModelSection {
@@ -120,6 +124,7 @@ impl Default for ModelSection {
             z_dim: 100,
             g_width: 64,
             d_width: 64,
+            spectral_norm: false,
         }
     }
 }
@@ -181,6 +186,10 @@ pub struct TrainSection {
     pub threads: u32,
     /// "fp32" or "bf16" (mixed precision with fp32 master weights).
     pub precision: Precision,
+    /// Half-life in training images of the exponential moving average of G's weights used for
+    /// sample grids, evaluation and `sample` (Karras et al. 2018; StyleGAN's `ema_kimg` x 1000);
+    /// 0 = no average.
+    pub ema_images: u32,
 }
 
 impl Default for TrainSection {
@@ -198,6 +207,7 @@ impl Default for TrainSection {
             g_steps: 1,
             threads: 0,
             precision: Precision::Fp32,
+            ema_images: 0,
         }
     }
 }
@@ -237,5 +247,38 @@ impl Default for EvalSection {
             every: 10,
             samples: 2048,
         }
+    }
+}
+
+/// Differentiable augmentation of every image D sees in training (Zhao et al. 2020), with the
+/// adaptive probability of StyleGAN2-ADA (Karras et al. 2020).
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct AugmentSection {
+    /// Comma-separated DiffAugment operations: `color`, `translation`, `cutout`; empty = off.
+    pub policy: String,
+    /// Probability each operation is applied to an image, at the start of training.
+    pub p: f64,
+    /// The controller holds r_t = E[sign(D(real))] near this value by moving `p`;
+    /// 0 = `p` stays fixed.
+    pub target: f64,
+    /// Training images over which the controller may move `p` from 0 to 1.
+    pub speed_images: u32,
+}
+
+impl Default for AugmentSection {
+    fn default() -> Self {
+        Self {
+            policy: String::new(),
+            p: 0.0,
+            target: 0.6,
+            speed_images: 100_000,
+        }
+    }
+}
+
+impl AugmentSection {
+    pub fn is_off(&self) -> bool {
+        self.policy.trim().is_empty()
     }
 }

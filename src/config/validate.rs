@@ -70,6 +70,20 @@ pub fn check(config: &Config) -> Vec<Broken> {
     rule(t.d_steps >= 1, "train.d_steps", "must be >= 1");
     rule(t.g_steps >= 1, "train.g_steps", "must be >= 1");
 
+    let a = &config.augment;
+    rule(
+        a.is_off() || crate::train::augment::Policy::parse(&a.policy).is_ok(),
+        "augment.policy",
+        "must be empty or a comma-separated list of color, translation, cutout",
+    );
+    rule((0.0..=1.0).contains(&a.p), "augment.p", "must be in [0, 1]");
+    rule(
+        (0.0..1.0).contains(&a.target),
+        "augment.target",
+        "must be in [0, 1) (0 = fixed p)",
+    );
+    rule(a.speed_images >= 1, "augment.speed_images", "must be >= 1");
+
     let c = &config.checkpoint;
     rule(c.every >= 1, "checkpoint.every", "must be >= 1");
     rule(c.keep >= 1, "checkpoint.keep", "must be >= 1");

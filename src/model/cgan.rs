@@ -9,60 +9,107 @@ use tch::nn::{self, Module, ModuleT};
 use tch::{Kind, Tensor};
 
 use super::NetConfig;
-use super::dcgan::d_trunk;
+use super::dcgan::{d_trunk, d_trunk_sn};
+use super::spectral_norm::{SnConv2d, SpectralNorms};
 
-/// A discriminator that may see tags: plain DCGAN or projection.
-pub enum Discriminator {
+/// A discriminator that may see tags (plain DCGAN or projection), optionally with spectrally
+/// normalized convolutions.
+pub struct Discriminator {
+    net: DNet,
+    norms: SpectralNorms,
+}
+
+enum DNet {
     Plain(nn::SequentialT),
     Projection(ProjectionD),
 }
 
 impl Discriminator {
-    /// The DCGAN D when `cfg.n_tags == 0`, else the projection D.
+    /// The DCGAN D when `cfg.n_tags == 0`, else the projection D; batch norm as in DCGAN.
     pub fn new(p: nn::Path, cfg: &NetConfig) -> Self {
-        if cfg.n_tags == 0 {
-            Self::Plain(super::discriminator(p, cfg))
-        } else {
-            Self::Projection(ProjectionD::new(p, cfg))
-        }
+        Self::build(p, cfg, false)
+    }
+
+    /// As `new`; with `spectral_norm` every convolution is spectrally normalized (Miyato et al.
+    /// 2018) and D has no batch norm. The projection's `embed` stays a plain linear map.
+    pub fn build(p: nn::Path, cfg: &NetConfig, spectral_norm: bool) -> Self {
+        let mut norms = SpectralNorms::default();
+        let net = match (cfg.n_tags, spectral_norm) {
+            (0, false) => DNet::Plain(super::discriminator(p, cfg)),
+            (0, true) => DNet::Plain(super::discriminator_sn(p, cfg, &mut norms)),
+            (_, sn) => DNet::Projection(ProjectionD::build(p, cfg, sn.then_some(&mut norms))),
+        };
+        Self { net, norms }
     }
 
     /// `x` [b, 3, S, S], `tags` [b, n_tags] f32 (ignored by the plain D) -> [b] logits.
     pub fn forward_t(&self, x: &Tensor, tags: Option<&Tensor>, train: bool) -> Tensor {
-        match (self, tags) {
-            (Self::Plain(d), _) => d.forward_t(x, train),
-            (Self::Projection(d), Some(tags)) => d.forward_t(x, tags, train),
-            (Self::Projection(_), None) => panic!("the projection discriminator needs tags"),
+        match (&self.net, tags) {
+            (DNet::Plain(d), _) => d.forward_t(x, train),
+            (DNet::Projection(d), Some(tags)) => d.forward_t(x, tags, train),
+            (DNet::Projection(_), None) => panic!("the projection discriminator needs tags"),
         }
+    }
+
+    /// One power-iteration step of every spectrally normalized layer (none without them):
+    /// call once per D update, before its forward passes.
+    pub fn power_iteration(&self) {
+        self.norms.power_iteration();
     }
 }
 
 pub struct ProjectionD {
     trunk: nn::SequentialT,
-    logit: nn::Conv2D,
+    logit: Box<dyn Module>,
     embed: nn::Linear,
 }
 
 impl ProjectionD {
     pub fn new(p: nn::Path, cfg: &NetConfig) -> Self {
+        Self::build(p, cfg, None)
+    }
+
+    /// With `norms`, the trunk and `logit` are spectrally normalized and report to it.
+    fn build(p: nn::Path, cfg: &NetConfig, norms: Option<&mut SpectralNorms>) -> Self {
         let width = cfg.d_width << (cfg.n_blocks() - 1);
         let no_bias = nn::LinearConfig {
             bias: false,
             ..Default::default()
         };
+        let (trunk, logit): (_, Box<dyn Module>) = match norms {
+            None => (
+                d_trunk(&p, cfg),
+                Box::new(nn::conv2d(&p / "logit", width, 1, 4, Default::default())),
+            ),
+            Some(norms) => {
+                let logit = SnConv2d::new(&p / "logit", width, 1, 4, 1, 0);
+                norms.0.push(logit.handle());
+                (d_trunk_sn(&p, cfg, norms), Box::new(SnModule(logit)))
+            }
+        };
         Self {
-            trunk: d_trunk(&p, cfg),
-            logit: nn::conv2d(&p / "logit", width, 1, 4, Default::default()),
+            trunk,
+            logit,
             embed: nn::linear(&p / "embed", cfg.n_tags, width, no_bias),
         }
     }
 
     pub fn forward_t(&self, x: &Tensor, tags: &Tensor, train: bool) -> Tensor {
         let h = self.trunk.forward_t(x, train); // [b, C, 4, 4]
-        let psi = h.apply(&self.logit).reshape([-1]); // [b]
+        let psi = self.logit.forward(&h).reshape([-1]); // [b]
         let phi = h.sum_dim_intlist([2, 3].as_slice(), false, Kind::Float); // [b, C]
         let proj = (self.embed.forward(tags) * phi).sum_dim_intlist(1, false, Kind::Float); // [b]
         psi + proj
+    }
+}
+
+/// A spectrally normalized conv as a plain `Module` (it has no train/eval difference).
+#[derive(Debug)]
+struct SnModule(SnConv2d);
+
+impl Module for SnModule {
+    fn forward(&self, xs: &Tensor) -> Tensor {
+        self.0.forward_t(xs, true)
     }
 }
 

@@ -9,6 +9,7 @@
 use tch::nn::{self, ConvConfig, ConvTransposeConfig};
 
 use super::NetConfig;
+use super::spectral_norm::{SnConv2d, SpectralNorms};
 
 /// [b, z_dim + n_tags] -> [b, 3, S, S] in [-1, 1].
 /// Widths shrink towards the image: block k has g_width * 2^(n-1-k) channels.
@@ -64,6 +65,23 @@ pub fn discriminator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
         .add_fn(|xs| xs.reshape([-1])) // [b]
 }
 
+/// The DCGAN D with spectrally normalized convolutions and no batch norm (Miyato et al. 2018,
+/// whose D has none); `norms` receives every layer's handle for the power iteration.
+/// Same names as `discriminator` minus the `bn*` layers, plus `*.weight_u` and biases on every
+/// conv. [b, 3, S, S] -> [b] logits.
+pub fn discriminator_sn(
+    p: nn::Path,
+    cfg: &NetConfig,
+    norms: &mut SpectralNorms,
+) -> nn::SequentialT {
+    let width = cfg.d_width << (cfg.n_blocks() - 1);
+    let logit = SnConv2d::new(&p / "logit", width, 1, 4, 1, 0);
+    norms.0.push(logit.handle());
+    d_trunk_sn(&p, cfg, norms)
+        .add(logit) // [b, 1, 1, 1]
+        .add_fn(|xs| xs.reshape([-1])) // [b]
+}
+
 /// D without its `logit` layer: [b, 3, S, S] -> [b, d_width * 2^(n-1), 4, 4] features.
 pub fn d_trunk(p: &nn::Path, cfg: &NetConfig) -> nn::SequentialT {
     assert_valid(cfg);
@@ -96,6 +114,20 @@ pub fn d_trunk(p: &nn::Path, cfg: &NetConfig) -> nn::SequentialT {
                 Default::default(),
             ))
             .add_fn(leaky_relu);
+    }
+    seq
+}
+
+/// `d_trunk` with spectrally normalized convolutions and no batch norm.
+pub fn d_trunk_sn(p: &nn::Path, cfg: &NetConfig, norms: &mut SpectralNorms) -> nn::SequentialT {
+    assert_valid(cfg);
+    let width = |k: i64| cfg.d_width << k;
+    let mut seq = nn::seq_t();
+    for k in 0..cfg.n_blocks() {
+        let in_ch = if k == 0 { 3 } else { width(k - 1) };
+        let conv = SnConv2d::new(p / format!("conv{k}"), in_ch, width(k), 4, 2, 1);
+        norms.0.push(conv.handle());
+        seq = seq.add(conv).add_fn(leaky_relu); // [b, width(k), S/2^(k+1), S/2^(k+1)]
     }
     seq
 }

@@ -4,9 +4,10 @@ mod cgan;
 mod dcgan;
 mod init;
 mod ops;
+pub mod spectral_norm;
 
 pub use cgan::{Discriminator, ProjectionD};
-pub use dcgan::{discriminator, generator};
+pub use dcgan::{discriminator, discriminator_sn, generator};
 pub use init::{init_weights, parameter_count};
 
 /// What the networks are built from; `n_tags` is 0 for the DCGAN, the tag vector's length for

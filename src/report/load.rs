@@ -46,6 +46,11 @@ pub struct Row {
     /// The per-group accuracy columns `tag_acc_<group>` (see `store::metrics`), in file order.
     #[serde(skip)]
     pub tag_acc_groups: csv_log::Extra,
+    /// `[augment]`'s probability and the controller's r_t (empty without augmentation).
+    #[serde(default)]
+    pub augment_p: Option<f64>,
+    #[serde(default)]
+    pub r_t: Option<f64>,
 }
 
 /// Where a variant stands, as the report tells it.

@@ -80,6 +80,9 @@ pub struct Summary {
     /// None before the first epoch.
     pub wall_seconds: Option<f64>,
     pub images_per_sec: Option<f64>,
+    /// `[augment]`: the augmentation probability and r_t of the last epoch.
+    pub final_augment_p: Option<f64>,
+    pub final_r_t: Option<f64>,
     /// The ranking figure (see `Figure`).
     pub figure: Option<f64>,
     /// Why a failed variant failed (status.json's reason).
@@ -135,6 +138,8 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         final_tag_acc: kept.iter().rev().find_map(|r| r.tag_acc),
         final_tag_kl: kept.iter().rev().find_map(|r| r.tag_kl),
         final_tag_acc_groups: final_groups,
+        final_augment_p: last.and_then(|r| r.augment_p),
+        final_r_t: last.and_then(|r| r.r_t),
         balance_share,
         mean_d_updates: mean(|r| r.d_updates as f64),
         mean_g_updates: mean(|r| r.g_updates as f64),
@@ -174,6 +179,8 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "mean_g_updates",
     "wall_seconds",
     "images_per_sec",
+    "final_augment_p",
+    "final_r_t",
 ];
 
 /// A number with 4 significant-ish decimals; empty when missing.
@@ -235,6 +242,8 @@ pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
         s.wall_seconds.map_or(String::new(), |w| format!("{w:.1}")),
         s.images_per_sec
             .map_or(String::new(), |v| format!("{v:.0}")),
+        num(s.final_augment_p),
+        num(s.final_r_t),
     ];
     fixed.into_iter().chain(groups.iter().map(group)).collect()
 }
@@ -355,8 +364,8 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,",
-            "the reason column is empty unless the variant failed"
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,",
+            "no augmentation: empty augment_p and r_t; the reason column is empty unless the variant failed"
         );
     }
 

@@ -73,6 +73,14 @@ pub struct MetricsRow {
     /// (`train::samples`); mode collapse drives it to 0. Empty in files written before it.
     #[serde(default)]
     pub sample_nn: Option<f64>,
+    /// `[augment]`: the augmentation probability at the end of the epoch (StyleGAN2-ADA's p);
+    /// empty without augmentation.
+    #[serde(default)]
+    pub augment_p: Option<f64>,
+    /// `[augment]`: the epoch's mean of E[sign(D(real))] over D steps, on augmented real
+    /// images (the controller holds it near `augment.target`); empty without augmentation.
+    #[serde(default)]
+    pub r_t: Option<f64>,
 }
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
@@ -154,6 +162,8 @@ mod tests {
             tag_kl: None,
             eval_seconds: None,
             sample_nn: Some(0.9),
+            augment_p: None,
+            r_t: None,
         }
     }
 

@@ -1,8 +1,10 @@
 //! Training on libtorch: the nets, one epoch under either schedule, and the per-variant loop
 //! with resume, checkpoints and automatic rollback.
 
+pub mod augment;
 mod batches;
 pub mod device;
+pub mod ema;
 mod nets;
 mod precision;
 pub mod samples;

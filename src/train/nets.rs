@@ -11,6 +11,9 @@ use crate::config::{Arch, Config, Precision};
 use crate::model::{self, Discriminator, NetConfig};
 use crate::optim::Adam;
 
+use super::augment::{Augment, AugmentFigures};
+use super::ema::Ema;
+
 /// Adam's epsilon, as in PyTorch.
 const ADAM_EPS: f64 = 1e-8;
 
@@ -27,6 +30,10 @@ pub struct Nets {
     pub device: Device,
     /// Arithmetic of the training step's forward passes (sampling and evaluation are fp32).
     pub precision: Precision,
+    /// The moving average of G's weights (`train.ema_images` > 0).
+    pub ema: Option<Ema>,
+    /// Augmentation of what D sees in training (`[augment]`).
+    pub augment: Option<Augment>,
 }
 
 /// The nets' shapes; `dataset_tags` is the vocabulary's length (0 when unlabelled), which the
@@ -57,9 +64,11 @@ impl Nets {
         let g_vs = nn::VarStore::new(device);
         let d_vs = nn::VarStore::new(device);
         let g = model::generator(g_vs.root(), &cfg);
-        let d = Discriminator::new(d_vs.root(), &cfg);
+        let d = Discriminator::build(d_vs.root(), &cfg, c.model.spectral_norm);
         model::init_weights(&g_vs);
         model::init_weights(&d_vs);
+        // After the init: building the copy draws from the stream, G's and D's weights must not move.
+        let ema = (c.train.ema_images > 0).then(|| Ema::new(&cfg, &g_vs, c.train.ema_images));
         let betas = (c.train.betas[0], c.train.betas[1]);
         // Built after the models: Adam holds the variables that exist now.
         let opt_g = Adam::new(&g_vs, c.train.lr_g, betas, ADAM_EPS);
@@ -75,6 +84,8 @@ impl Nets {
             n_tags: cfg.n_tags,
             device,
             precision: c.train.precision,
+            ema,
+            augment: Augment::from_config(&c.augment, device),
         })
     }
 
@@ -88,16 +99,62 @@ impl Nets {
         self.d.forward_t(x, tags, train)
     }
 
+    /// G's samples as shown (grids, evaluation): the moving average's when there is one.
+    /// Train-mode batch norm, like `generate(.., true)`.
+    pub fn generate_shown(&self, z: &Tensor, tags: Option<&Tensor>) -> Tensor {
+        match &self.ema {
+            Some(ema) => generate(&ema.g, self.n_tags, z, tags, true),
+            None => self.generate(z, tags, true),
+        }
+    }
+
+    /// D's logits [b] in a training step: on augmented images when `[augment]` is on (real
+    /// and fake for D's loss, fake for G's, as in DiffAugment).
+    pub fn judge_train(&self, x: &Tensor, tags: Option<&Tensor>) -> Tensor {
+        match &self.augment {
+            Some(a) => self.d.forward_t(&a.apply(x), tags, true),
+            None => self.d.forward_t(x, tags, true),
+        }
+    }
+
+    /// Feeds D's logits on a real batch to the augmentation controller (if any).
+    pub fn observe_real(&mut self, real_logits: &Tensor) {
+        if let Some(a) = &mut self.augment {
+            a.observe_real(real_logits);
+        }
+    }
+
+    /// After a G update on `b` images: moves the weight average (if any).
+    pub fn g_updated(&mut self, b: i64) {
+        if let Some(ema) = &mut self.ema {
+            ema.update(b);
+        }
+    }
+
+    /// The augmentation's figures for the epoch's metrics row (None without augmentation).
+    pub fn end_epoch(&mut self) -> Option<AugmentFigures> {
+        self.augment.as_mut().map(Augment::end_epoch)
+    }
+
     pub fn state(&self) -> GanState<'_> {
+        let mut extra = Vec::new();
+        if let Some(ema) = &self.ema {
+            extra.extend(ema.state_tensors());
+        }
+        if let Some(a) = &self.augment {
+            extra.push(a.state());
+        }
         GanState {
             g: &self.g_vs,
             d: &self.d_vs,
             opt_g: &self.opt_g,
             opt_d: &self.opt_d,
+            extra,
         }
     }
 
-    /// Overwrites every weight and optimiser moment with a checkpoint's.
+    /// Overwrites every weight and optimiser moment with a checkpoint's, and the levers'
+    /// state (a checkpoint without it starts the average from G and p from its setting).
     pub fn restore(&mut self, named: &HashMap<String, Tensor>) -> Result<()> {
         checkpoint::restore_gan(
             named,
@@ -105,7 +162,14 @@ impl Nets {
             &mut self.d_vs,
             &mut self.opt_g,
             &mut self.opt_d,
-        )
+        )?;
+        if let Some(ema) = &mut self.ema {
+            ema.restore(named)?;
+        }
+        if let Some(a) = &mut self.augment {
+            a.restore(named)?;
+        }
+        Ok(())
     }
 
     pub fn set_lrs(&mut self, lr_g: f64, lr_d: f64) {
@@ -149,5 +213,61 @@ pub fn generate(
         Some(t) if n_tags > 0 => g.forward_t(&Tensor::cat(&[z, t], 1), train),
         None if n_tags > 0 => panic!("the CGAN generator needs tags"),
         _ => g.forward_t(z, train),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(ema_images: u32, augment: &str) -> Config {
+        let mut c = Config::default();
+        c.data.image_size = 16;
+        c.model.z_dim = 4;
+        c.model.g_width = 4;
+        c.model.d_width = 4;
+        c.train.ema_images = ema_images;
+        c.augment.policy = augment.into();
+        c.augment.p = 0.25;
+        c
+    }
+
+    /// A checkpoint saved before the weight average and the augmentation existed (or by a run
+    /// without them) loads into nets that have them: the average starts as G, p at its setting.
+    #[test]
+    fn checkpoints_without_lever_state_still_load() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("epoch-0001.safetensors");
+        tch::manual_seed(1);
+        let old = Nets::new(&config(0, ""), 0, Device::Cpu).unwrap();
+        let saved = checkpoint::save(&path, &old.state(), &serde_json::json!({})).unwrap();
+        let (named, _) = checkpoint::load(&saved.path).unwrap();
+        assert!(
+            !named
+                .keys()
+                .any(|k| k.starts_with("g_ema.") || k.starts_with("augment."))
+        );
+
+        tch::manual_seed(2);
+        let mut new = Nets::new(&config(1000, "color"), 0, Device::Cpu).unwrap();
+        new.restore(&named).unwrap();
+        let avg = new.ema.as_ref().unwrap().vs.variables();
+        for (name, t) in old.g_vs.variables() {
+            assert!(
+                avg[&name].equal(&t),
+                "{name}: the average starts as the restored G"
+            );
+        }
+        assert_eq!(new.end_epoch().unwrap().p, 0.25);
+        // And the new state round-trips: its checkpoint has the average and p.
+        let keys: Vec<String> = new
+            .state()
+            .named_tensors()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert!(keys.contains(&"g_ema.up0.weight".to_string()));
+        assert!(keys.contains(&"ema.images".to_string()));
+        assert!(keys.contains(&"augment.p".to_string()));
     }
 }

@@ -138,6 +138,7 @@ fn phased(
     for _ in 0..plan.g_steps as i64 * batches {
         let fakes = draw_fakes(nets, sampler, b, true);
         let f = g_batch(nets, &fakes, plan.p0, Gate::OnHost);
+        nets.g_updated(b);
         g.add(&f);
         if !updated(&f) {
             break;
@@ -188,6 +189,7 @@ fn alternating(
                 None => draw_fakes(nets, sampler, b, true),
             };
             g.add(&g_batch(nets, &fakes, plan.p0, Gate::OnDevice));
+            nets.g_updated(b);
         }
         nets.unfreeze_d();
     }

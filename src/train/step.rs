@@ -87,14 +87,16 @@ pub fn d_batch(
 ) -> Tensor {
     let b = real.size()[0];
     let opts = (Kind::Float, real.device());
+    nets.d.power_iteration(); // spectral norm: once per D step
     let (real_logits, fake_logits) = autocast(nets.precision, nets.device, || {
         let fake = fakes.images.detach();
         (
-            nets.judge(real, real_tags, true).to_kind(Kind::Float), // [b]
-            nets.judge(&fake, fakes.tags.as_ref(), true)
+            nets.judge_train(real, real_tags).to_kind(Kind::Float), // [b]
+            nets.judge_train(&fake, fakes.tags.as_ref())
                 .to_kind(Kind::Float), // [b]
         )
     });
+    nets.observe_real(&real_logits); // augmentation controller
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
     let real_target = 1.0 - Tensor::rand([b], opts) * label_noise;
     let fake_target = Tensor::rand([b], opts) * label_noise;
@@ -122,7 +124,7 @@ pub fn d_batch(
 pub fn g_batch(nets: &mut Nets, fakes: &Fakes, p0: f64, gate: Gate) -> Tensor {
     let b = fakes.images.size()[0];
     let logits = autocast(nets.precision, nets.device, || {
-        nets.judge(&fakes.images, fakes.tags.as_ref(), true) // [b]
+        nets.judge_train(&fakes.images, fakes.tags.as_ref()) // [b]
     })
     .to_kind(Kind::Float);
     let loss = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));

@@ -170,12 +170,19 @@ fn train_epoch(
     };
     let started = Instant::now();
     let sums = run_epoch(nets, job.images, &plan);
+    let augment = nets.end_epoch();
     // Train-mode batch norm, as during training: eval mode's running statistics lag far
     // behind early on and would make every sample look alike.
+    // The detector judges training, so its figures come from G itself; the grid and the
+    // quality figures show the weight average when there is one (it lags G by its half-life).
     let fakes = tch::no_grad(|| nets.generate(&fixed.z, fixed.tags.as_ref(), true)); // [64, 3, s, s]
+    let shown = match nets.ema {
+        Some(_) => tch::no_grad(|| nets.generate_shown(&fixed.z, fixed.tags.as_ref())),
+        None => fakes.shallow_clone(),
+    };
     let stats = samples::stats(&fakes);
     if pos.epoch.is_multiple_of(cfg.eval.sample_every) || pos.epoch == planned {
-        let png = samples::png_bytes(&samples::grid_image(&fakes));
+        let png = samples::png_bytes(&samples::grid_image(&shown));
         fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
     }
     let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
@@ -183,7 +190,7 @@ fn train_epoch(
     let eval_started = Instant::now();
     let quality = match job.evaluator {
         Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
-            Some(evaluate(job, e, nets, &fakes, seeds::eval(seed, vkey)))
+            Some(evaluate(job, e, nets, &shown, seeds::eval(seed, vkey)))
         }
         _ => None,
     };
@@ -198,6 +205,8 @@ fn train_epoch(
     row.tag_acc_groups = groups;
     row.eval_seconds = eval_seconds;
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
+    row.augment_p = augment.map(|a| a.p);
+    row.r_t = augment.map(|a| a.r_t);
     metrics::append(&job.dir.metrics(), &row)?;
     job.bar
         .epoch(pos.epoch as u64, planned as u64, &summary(&row));
@@ -455,6 +464,8 @@ fn metrics_row(
         tag_kl: q.and_then(|q| q.tag_kl),
         eval_seconds: None,
         sample_nn: None,
+        augment_p: None,
+        r_t: None,
     }
 }
 
@@ -479,7 +490,7 @@ fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i6
     let mut generate = |b: i64| {
         let z = Tensor::randn([b, nets.z_dim], (Kind::Float, nets.device));
         let tags = sampler.map(|s| s.sample(b));
-        (nets.generate(&z, tags.as_ref(), true), tags)
+        (nets.generate_shown(&z, tags.as_ref()), tags)
     };
     e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
 }
