@@ -14,6 +14,7 @@ pub mod model;
 pub mod optim;
 pub mod progress;
 pub mod report;
+pub mod shim;
 pub mod slurm;
 pub mod stop;
 pub mod store;

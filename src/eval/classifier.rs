@@ -14,6 +14,7 @@ use tch::nn::{self, Module, ModuleT, OptimizerConfig};
 use tch::{Kind, Tensor};
 
 use crate::data::Vocabulary;
+use crate::model::ops::leaky_relu;
 use crate::train::DeviceImages;
 use crate::{checkpoint, progress};
 
@@ -63,7 +64,8 @@ fn spans(vocab: &Vocabulary) -> Vec<(i64, i64)> {
 
 fn build(vs: &nn::VarStore, size: i64, n_tags: i64) -> (nn::SequentialT, nn::Linear, nn::Linear) {
     let p = vs.root();
-    let lrelu = |x: &Tensor| x.maximum(&(x * 0.2));
+    // DCGAN's slope, one libtorch kernel as in the models.
+    let lrelu = |x: &Tensor| leaky_relu(x, 0.2);
     let conv3 = nn::ConvConfig {
         padding: 1,
         ..Default::default()
@@ -100,7 +102,7 @@ impl TagClassifier {
     /// Penultimate features [b, 128] and tag logits [b, n_tags] of `x` [b, 3, s, s] in [-1, 1].
     pub fn forward_t(&self, x: &Tensor, train: bool) -> (Tensor, Tensor) {
         let f = self.feat.forward(&self.trunk.forward_t(x, train));
-        let f = f.maximum(&(&f * 0.2));
+        let f = leaky_relu(&f, 0.2);
         let logits = self.head.forward(&f);
         (f, logits)
     }

@@ -3,7 +3,7 @@
 mod cgan;
 mod dcgan;
 mod init;
-mod ops;
+pub mod ops;
 pub mod spectral_norm;
 
 pub use cgan::{Discriminator, ProjectionD};

@@ -3,9 +3,7 @@
 use tch::Tensor;
 use torch_sys::C_tensor;
 
-unsafe extern "C" {
-    fn anigan_leaky_relu(x: *const C_tensor, slope: f64, out: *mut *mut C_tensor) -> i32;
-}
+use crate::shim;
 
 /// Leaky ReLU with negative slope `slope` (DCGAN uses 0.2): x for x > 0, else slope * x; any
 /// shape, autograd as `torch.nn.functional.leaky_relu`. tch's `leaky_relu` fixes the slope at 0.01.
@@ -13,8 +11,8 @@ pub fn leaky_relu(x: &Tensor, slope: f64) -> Tensor {
     let mut out: *mut C_tensor = std::ptr::null_mut();
     // SAFETY: `x` is a live tch tensor (a heap at::Tensor* on the C++ side); on success the
     // shim stores a new heap tensor in `out`, whose ownership passes to the returned Tensor.
-    let rc = unsafe { anigan_leaky_relu(x.as_ptr(), slope, &mut out) };
-    assert!(rc == 0 && !out.is_null(), "libtorch's leaky_relu failed");
+    let rc = unsafe { shim::anigan_leaky_relu(x.as_ptr(), slope, &mut out) };
+    shim::check(rc, "leaky_relu");
     unsafe { Tensor::from_ptr(out) }
 }
 

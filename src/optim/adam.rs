@@ -1,12 +1,18 @@
 //! Adam (Kingma & Ba 2014) with bias correction, holding its moments as plain tensors so that
-//! checkpoints can save and restore them. The step count lives on the device too, so an update
-//! can be gated by a device-side condition (`step_if`) without reading anything back to the host:
-//! on a GPU the training step then never waits for the device.
+//! checkpoints can save and restore them. The update is libtorch's fused Adam (what
+//! `torch.optim.Adam(fused=True)` runs: one pass over each tensor on the CPU, one multi-tensor
+//! launch on CUDA), reached through `csrc/shim.cpp`. The step count lives on the device and the
+//! fused kernel can skip itself on a device-side flag, so an update can be gated by a condition
+//! the host never reads (`step_if`): on a GPU the training step then never waits for the device.
 
 use std::collections::HashMap;
+use std::os::raw::c_int;
 
 use anyhow::bail;
 use tch::{Kind, Tensor, nn};
+use torch_sys::C_tensor;
+
+use crate::shim;
 
 /// One trainable variable and its optimiser state.
 struct Slot {
@@ -14,8 +20,6 @@ struct Slot {
     param: Tensor,
     exp_avg: Tensor,
     exp_avg_sq: Tensor,
-    /// Preallocated workspace so that `step` allocates nothing.
-    scratch: Tensor,
 }
 
 /// Adam over every trainable variable of a `VarStore` (taken when built: create it after the
@@ -25,7 +29,8 @@ pub struct Adam {
     beta1: f64,
     beta2: f64,
     eps: f64,
-    /// Updates so far: a 0-d f64 tensor on the parameters' device.
+    /// Updates so far: a 0-d f32 tensor on the parameters' device (the fused kernel's
+    /// `state_steps` kind; exact up to 2^24 updates).
     step: Tensor,
     slots: Vec<Slot>,
 }
@@ -43,7 +48,6 @@ impl Adam {
             .map(|(name, param)| Slot {
                 exp_avg: param.zeros_like(),
                 exp_avg_sq: param.zeros_like(),
-                scratch: param.zeros_like(),
                 name,
                 param,
             })
@@ -54,15 +58,19 @@ impl Adam {
             beta1: betas.0,
             beta2: betas.1,
             eps,
-            step: Tensor::scalar_tensor(0.0, (Kind::Double, device)),
+            step: Tensor::scalar_tensor(0.0, (Kind::Float, device)),
             slots,
         }
     }
 
+    /// Drops every variable's gradient (`zero_grad(set_to_none=True)`, PyTorch's default): the
+    /// next backward pass writes fresh gradients instead of adding into zeroed ones, and a
+    /// variable it does not reach keeps none, so `step` leaves it alone.
     pub fn zero_grad(&mut self) {
-        for slot in &mut self.slots {
-            slot.param.zero_grad();
-        }
+        let params = self.pointers(|s| &s.param);
+        // SAFETY: live tch tensors owned by `self.slots`; the shim only resets their `.grad`.
+        let rc = unsafe { shim::anigan_grads_to_none(params.as_ptr(), params.len() as c_int) };
+        shim::check(rc, "zero_grad");
     }
 
     /// One update from the variables' `.grad()`; variables without a gradient are skipped.
@@ -72,40 +80,41 @@ impl Adam {
     }
 
     /// One update if `gate` (a 0-d bool tensor on the parameters' device) is true, else nothing
-    /// changes (weights, moments, step count), all without a host round trip. Gradients of a
-    /// gated-off update may be NaN or infinite: they are replaced by zeros before use.
-    /// Same arithmetic as `torch.optim.Adam` (PyTorch's single-tensor path):
+    /// changes (weights, moments, step count), all without a host round trip: the fused kernel
+    /// reads the gate on the device. Gradients of a gated-off update are never read, so they may
+    /// be NaN or infinite. Variables without a gradient are skipped.
+    /// Same arithmetic as `torch.optim.Adam(fused=True)`:
     /// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
     pub fn step_if(&mut self, gate: &Tensor) {
         let _guard = tch::no_grad_guard();
-        let on = gate.to_kind(Kind::Double); // 0-d, 1 or 0
+        let on = gate.to_kind(Kind::Float); // 0-d, 1 or 0
         let _ = self.step.g_add_(&on);
-        // Bias corrections for t = max(step, 1): a gated-off first step must not divide by 0.
-        let t = self.step.clamp_min(1.0);
-        let bias1: Tensor = 1.0 - Tensor::pow_scalar(self.beta1, &t);
-        let bias2: Tensor = 1.0 - Tensor::pow_scalar(self.beta2, &t);
-        let kind = self.slots.first().map_or(Kind::Float, |s| s.param.kind());
-        // 0-d factors in the parameters' kind, so every update below stays in that kind.
-        let neg_step = ((&on * (-self.lr)) / &bias1).to_kind(kind);
-        let inv_sqrt_bias2 = bias2.rsqrt().to_kind(kind);
-        let w1 = (&on * (1.0 - self.beta1)).to_kind(kind);
-        let w2 = (&on * (1.0 - self.beta2)).to_kind(kind);
-        for s in &mut self.slots {
-            let grad = s.param.grad();
-            if !grad.defined() {
-                continue;
-            }
-            let grad = grad.where_scalarother(gate, 0.0);
-            let _ = s.exp_avg.lerp_tensor_(&grad, &w1);
-            let _ = grad.mul_out(&s.scratch, &grad);
-            let _ = s.exp_avg_sq.lerp_tensor_(&s.scratch, &w2);
-            let _ = s.exp_avg_sq.sqrt_out(&s.scratch);
-            let _ = s.scratch.g_mul_(&inv_sqrt_bias2);
-            let _ = s.scratch.g_add_scalar_(self.eps);
-            let _ = s.exp_avg.div_out(&s.scratch, &s.scratch);
-            let _ = s.scratch.g_mul_(&neg_step);
-            let _ = s.param.g_add_(&s.scratch);
-        }
+        let skip: Tensor = 1.0 - &on; // the kernel's `found_inf`: 1 skips the update
+        let params = self.pointers(|s| &s.param);
+        let exp_avgs = self.pointers(|s| &s.exp_avg);
+        let exp_avg_sqs = self.pointers(|s| &s.exp_avg_sq);
+        // SAFETY: every pointer is a live tch tensor owned by `self` (or `skip`, alive here); the
+        // shim updates params and moments in place and keeps no pointer after returning.
+        let rc = unsafe {
+            shim::anigan_fused_adam(
+                params.as_ptr(),
+                exp_avgs.as_ptr(),
+                exp_avg_sqs.as_ptr(),
+                params.len() as c_int,
+                self.step.as_ptr(),
+                skip.as_ptr(),
+                self.lr,
+                self.beta1,
+                self.beta2,
+                self.eps,
+            )
+        };
+        shim::check(rc, "fused Adam");
+    }
+
+    /// The C++ tensors behind one field of every slot, for the shim.
+    fn pointers(&self, field: impl Fn(&Slot) -> &Tensor) -> Vec<*const C_tensor> {
+        self.slots.iter().map(|s| field(s).as_ptr()).collect()
     }
 
     pub fn set_lr(&mut self, lr: f64) {

@@ -16,6 +16,7 @@ mod variant;
 
 pub use batches::DeviceImages;
 pub use nets::{Nets, generate, net_config};
+pub use precision::{set_tf32, tf32_enabled};
 pub use tags::TagSampler;
 pub use variant::{Job, Outcome, epoch_stats, train};
 

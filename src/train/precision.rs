@@ -7,12 +7,7 @@ use std::os::raw::c_int;
 use tch::Device;
 
 use crate::config::Precision;
-
-unsafe extern "C" {
-    fn anigan_autocast_enter(cuda: c_int) -> c_int;
-    fn anigan_autocast_exit(cuda: c_int) -> c_int;
-    fn anigan_autocast_is_enabled(cuda: c_int) -> c_int;
-}
+use crate::shim::{self, anigan_autocast_enter, anigan_autocast_exit, anigan_autocast_is_enabled};
 
 /// Autocast to bf16 on this thread while alive (for `Precision::Bf16`; a no-op for fp32 or when
 /// an outer guard is already active). Dropping it drops the cached bf16 weight copies, which go
@@ -28,8 +23,7 @@ impl Autocast {
         let active =
             precision == Precision::Bf16 && unsafe { anigan_autocast_is_enabled(cuda) } == 0;
         if active {
-            let rc = unsafe { anigan_autocast_enter(cuda) };
-            assert_eq!(rc, 0, "libtorch refused to enable bf16 autocast");
+            shim::check(unsafe { anigan_autocast_enter(cuda) }, "bf16 autocast");
         }
         Self {
             cuda: active.then_some(cuda),
@@ -47,6 +41,24 @@ impl Drop for Autocast {
     }
 }
 
+/// Allows or forbids TF32 (CUDA tensor cores with a 10-bit mantissa) for fp32 convolutions and
+/// matmuls, process-wide: `torch.backends.cudnn.allow_tf32` and
+/// `torch.backends.cuda.matmul.allow_tf32` together. libtorch's defaults are cuDNN on, matmul
+/// off. No effect on the CPU, whose fp32 is always IEEE.
+pub fn set_tf32(on: bool) {
+    // SAFETY: plain calls into libtorch's global context; no pointers.
+    shim::check(
+        unsafe { shim::anigan_set_tf32(c_int::from(on)) },
+        "set_tf32",
+    );
+}
+
+/// Whether TF32 is allowed for both cuDNN convolutions and matmuls.
+pub fn tf32_enabled() -> bool {
+    // SAFETY: as in `set_tf32`.
+    unsafe { shim::anigan_tf32_enabled() == 1 }
+}
+
 /// `f` under `Autocast::new(precision, device)`.
 pub fn autocast<T>(precision: Precision, device: Device, f: impl FnOnce() -> T) -> T {
     let _guard = Autocast::new(precision, device);
@@ -58,6 +70,16 @@ mod tests {
     use tch::{Kind, Tensor, nn, nn::ModuleT};
 
     use super::*;
+
+    #[test]
+    fn tf32_switches_round_trip() {
+        let before = tf32_enabled();
+        set_tf32(true);
+        assert!(tf32_enabled());
+        set_tf32(false);
+        assert!(!tf32_enabled());
+        set_tf32(before);
+    }
 
     #[test]
     fn bf16_runs_convolutions_in_bf16_and_leaves_weights_fp32() {
