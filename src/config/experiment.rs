@@ -393,7 +393,11 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 pub fn config_hash(config: &Config) -> String {
     let mut value = serde_json::to_value(shaping(config)).expect("config serializes");
     drop_levers_when_off(&mut value);
-    let json = serde_json::to_string(&value).expect("config serializes");
+    hash_value(&value)
+}
+
+fn hash_value(value: &serde_json::Value) -> String {
+    let json = serde_json::to_string(value).expect("config serializes");
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
 }
 
@@ -469,22 +473,24 @@ fn normalize_path(path: &str) -> String {
     joined.to_string_lossy().into_owned()
 }
 
-/// The hash that seeds training: `config_hash` of the settings with `[rollback]` at its
-/// defaults and no experiment name. Rollback settings decide only how the runner reacts to a
-/// collapse, so they stay in the variant id (on/off runs are distinct variants) but not in the
-/// seed (the pair trains identically until the first rollback, also when the two runs are kept
-/// apart under different experiment names); the name only says where results go. The quality
-/// levers are left out for the same reason (paired ablations).
+/// The hash that seeds training: `config_hash`'s settings without the `[rollback]` section,
+/// the experiment name and the quality levers. Rollback settings decide only how the runner
+/// reacts to a collapse, so they stay in the variant id (on/off runs are distinct variants) but
+/// not in the seed (the pair trains identically until the first rollback, also when the two runs
+/// are kept apart under different experiment names); the section is removed, not set to its
+/// defaults, so a rollback key added later leaves every seed as it was. The levers are left out
+/// for the same reason (paired ablations; EMA changes nothing in training at all).
 pub fn seed_hash(config: &Config) -> String {
-    let mut neutral = config.clone();
-    neutral.rollback = RollbackConfig::default();
-    neutral.experiment.name.clear();
-    // The quality levers too: an ablation's on and off arms start from the same weights and
-    // draw the same batches (EMA changes nothing in training at all).
+    let mut neutral = shaping(config);
     neutral.model.spectral_norm = false;
     neutral.train.ema_images = 0;
     neutral.augment = super::schema::AugmentSection::default();
-    config_hash(&neutral)
+    let mut value = serde_json::to_value(neutral).expect("config serializes");
+    drop_levers_when_off(&mut value);
+    if let Some(table) = value.as_object_mut() {
+        table.remove("rollback");
+    }
+    hash_value(&value)
 }
 
 /// `path:line:column: TOML syntax error: message`.
