@@ -169,14 +169,7 @@ fn bf16_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let killed = sigkill_then_rerun(tmp.path(), &["--set", "train.precision=bf16"]);
     let run = &run_dirs(&killed)[0];
     let out = killed.join("last.png");
-    Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg("sample")
-        .arg(run)
-        .args(["--epoch", "last", "--out"])
-        .arg(&out)
-        .assert()
-        .success();
+    sample_last_epoch(run, &out);
     assert!(image::open(&out).is_ok(), "a grid from a bf16 checkpoint");
 }
 
@@ -219,16 +212,20 @@ fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
         "the controller moved p: {ps:?}"
     );
     let out = killed.join("averaged.png");
+    sample_last_epoch(run, &out).stdout(predicate::str::contains("averaged weights"));
+    assert!(image::open(&out).is_ok());
+}
+
+/// `anigan-runner sample RUN --epoch last --out OUT`, asserted to succeed.
+fn sample_last_epoch(run: &Path, out: &Path) -> assert_cmd::assert::Assert {
     Command::cargo_bin("anigan-runner")
         .unwrap()
         .arg("sample")
         .arg(run)
         .args(["--epoch", "last", "--out"])
-        .arg(&out)
+        .arg(out)
         .assert()
         .success()
-        .stdout(predicate::str::contains("averaged weights"));
-    assert!(image::open(&out).is_ok());
 }
 
 /// Trains `extra`'s variant whole and killed-then-resumed under `tmp`; returns the killed run's
