@@ -245,13 +245,7 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
         std::thread::sleep(Duration::from_millis(20));
     }
     // While it runs, `status` names the training processes.
-    Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg("status")
-        .arg(&exp_dir)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains("running (pid").count(2));
+    status_command(&exp_dir).stdout(predicate::str::contains("running (pid").count(2));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
     let code = child.wait().unwrap().code();
@@ -279,15 +273,9 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
     assert!(interrupted > 0, "SIGTERM came after both workers ended");
     let report = std::fs::read_to_string(exp_dir.join("report.md")).unwrap();
     assert!(report.contains("interrupted"), "{report}");
-    Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg("status")
-        .arg(&exp_dir)
-        .assert()
-        .success()
-        .stdout(predicate::str::contains(format!(
-            "{interrupted} interrupted"
-        )));
+    status_command(&exp_dir).stdout(predicate::str::contains(format!(
+        "{interrupted} interrupted"
+    )));
 
     runner(&smoke(), &stopped)
         .args(epochs)
@@ -438,4 +426,14 @@ fn report_writers_take_turns() {
     );
     drop(lock);
     writer.join().unwrap().unwrap();
+}
+
+/// `anigan-runner status EXP_DIR`, asserted to succeed.
+fn status_command(exp_dir: &Path) -> assert_cmd::assert::Assert {
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(exp_dir)
+        .assert()
+        .success()
 }
