@@ -6,29 +6,43 @@ use tch::{Cuda, Device};
 use crate::cli::DeviceChoice;
 
 /// Loads libtorch's CUDA library. A binary linked with `--as-needed` drops it (no symbol of it
-/// is used directly), and without it libtorch reports no CUDA even on a GPU machine.
-fn load_torch_cuda() {
-    let lib = std::path::Path::new(env!("ANIGAN_LIBTORCH_LIB")).join("libtorch_cuda.so");
-    if lib.exists() {
+/// is used directly), and without it libtorch reports no CUDA even on a GPU machine. Tries the
+/// libtorch this binary was built against, then the bare name, which the dynamic linker looks up
+/// on `LD_LIBRARY_PATH`: a binary copied to a GPU machine whose torch lives elsewhere. Returns
+/// whether it is loaded.
+fn load_torch_cuda() -> bool {
+    let built = std::path::Path::new(env!("ANIGAN_LIBTORCH_LIB")).join("libtorch_cuda.so");
+    let candidates = [built.into_os_string(), "libtorch_cuda.so".into()];
+    candidates.iter().any(|lib| {
         // SAFETY: loading libtorch's own CUDA backend; its initialisers only register kernels.
-        if let Ok(handle) = unsafe { libloading::Library::new(&lib) } {
-            // Keep it loaded for the life of the process.
-            std::mem::forget(handle);
+        match unsafe { libloading::Library::new(lib) } {
+            Ok(handle) => {
+                // Keep it loaded for the life of the process.
+                std::mem::forget(handle);
+                true
+            }
+            Err(_) => false,
         }
-    }
+    })
 }
 
 /// The device `choice` names; `Auto` is CUDA when a GPU is usable, else the CPU.
 pub fn select(choice: DeviceChoice) -> Result<Device> {
-    if choice != DeviceChoice::Cpu {
-        load_torch_cuda();
-    }
+    let cuda_loaded = choice != DeviceChoice::Cpu && load_torch_cuda();
     let device = match choice {
         DeviceChoice::Cpu => Device::Cpu,
         DeviceChoice::Auto if Cuda::is_available() => Device::Cuda(0),
         DeviceChoice::Auto => Device::Cpu,
         DeviceChoice::Cuda(n) => {
             let count = Cuda::device_count() as usize;
+            if !cuda_loaded {
+                bail!(
+                    "--device cuda:{n} asked for, but libtorch's CUDA library (libtorch_cuda.so) \
+                     was found neither in {} nor on LD_LIBRARY_PATH; put the lib folder of a CUDA \
+                     build of torch 2.11 on LD_LIBRARY_PATH, or use --device cpu",
+                    env!("ANIGAN_LIBTORCH_LIB"),
+                );
+            }
             if n >= count {
                 bail!(
                     "--device cuda:{n} asked for, but libtorch sees {count} CUDA device(s); \
