@@ -18,6 +18,10 @@ const REPEATS: i64 = 4;
 const MIN_RES: i64 = 16;
 /// Images cut into neighbourhoods at once (bounds the unfolded tensor's memory).
 const CHUNK: i64 = 64;
+/// Directions projected and sorted at once: bounds the projections, their sort and its indices
+/// (for 500 images, 64,000 descriptors: about 60 MB instead of 240 MB with all 128 at once).
+const DIRS_CHUNK: i64 = 32;
+const _: () = assert!(DIRS % DIRS_CHUNK == 0, "direction chunks must be equal");
 
 /// 5x5 binomial kernel for 3 channels: [3, 1, 5, 5].
 fn kernel(device: Device) -> Tensor {
@@ -83,10 +87,15 @@ fn sliced_distance(a: &Tensor, b: &Tensor) -> f64 {
     for _ in 0..REPEATS {
         let dirs = Tensor::randn([d, DIRS], (Kind::Float, a.device()));
         let dirs = &dirs / dirs.square().sum_dim_intlist(0, true, Kind::Float).sqrt();
-        // Sort each direction's projections along a contiguous row: [DIRS, N].
-        let (pa, _) = a.mm(&dirs).t_().contiguous().sort(1, false);
-        let (pb, _) = b.mm(&dirs).t_().contiguous().sort(1, false);
-        total += (pa - pb).abs().mean(Kind::Float).double_value(&[]);
+        for start in (0..DIRS).step_by(DIRS_CHUNK as usize) {
+            let chunk = dirs.narrow(1, start, DIRS_CHUNK);
+            // Sort each direction's projections along a contiguous row: [DIRS_CHUNK, N].
+            let (pa, _) = a.mm(&chunk).t_().contiguous().sort(1, false);
+            let (pb, _) = b.mm(&chunk).t_().contiguous().sort(1, false);
+            // Equal chunks: the mean of their means is the mean over all directions.
+            total += (pa - pb).abs().mean(Kind::Float).double_value(&[]) * (DIRS_CHUNK as f64)
+                / DIRS as f64;
+        }
     }
     total / REPEATS as f64 * 1e3
 }

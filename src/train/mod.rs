@@ -5,6 +5,7 @@ pub mod augment;
 mod batches;
 pub mod device;
 pub mod ema;
+mod memory;
 mod nets;
 mod precision;
 pub mod samples;
