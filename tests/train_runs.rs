@@ -216,6 +216,38 @@ fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
     assert!(image::open(&out).is_ok());
 }
 
+/// The AC-GAN head resumes exactly too: its weights and Adam moments are in D's checkpoint and
+/// its loss is part of the logged D and G losses. With the weight average, as `cgan.toml` ships.
+#[test]
+fn acgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let killed = sigkill_then_rerun(
+        tmp.path(),
+        &[
+            "--set",
+            "model.arch=cgan",
+            "--set",
+            "eval.every=2",
+            "--set",
+            "eval.samples=64",
+            "--set",
+            "train.ema_images=2000",
+            "--set",
+            "train.aux_tag_weight=1.0",
+        ],
+    );
+    let run = &run_dirs(&killed)[0];
+    let last = run.join("checkpoints/epoch-0008.safetensors");
+    let (tensors, _) = anigan_runner::checkpoint::load(&last).unwrap();
+    assert!(
+        tensors.contains_key("d.aux.weight"),
+        "the head is in D's checkpoint"
+    );
+    let out = killed.join("acgan.png");
+    sample_last_epoch(run, &out);
+    assert!(image::open(&out).is_ok());
+}
+
 /// `anigan-runner sample RUN --epoch last --out OUT`, asserted to succeed.
 fn sample_last_epoch(run: &Path, out: &Path) -> assert_cmd::assert::Assert {
     Command::cargo_bin("anigan-runner")

@@ -401,8 +401,9 @@ fn hash_value(value: &serde_json::Value) -> String {
     blake3::hash(json.as_bytes()).to_hex()[..8].to_string()
 }
 
-/// The quality levers (`model.spectral_norm`, `train.ema_images`, `[augment]`) left out of the
-/// hashed settings while they are off, so a run made before the levers existed keeps its id.
+/// The quality levers (`model.spectral_norm`, `train.ema_images`, `train.aux_tag_weight`,
+/// `[augment]`) left out of the hashed settings while they are off, so a run made before the
+/// levers existed keeps its id.
 fn drop_levers_when_off(value: &mut serde_json::Value) {
     let mut drop_if =
         |section: &str, key: Option<&str>, off: &dyn Fn(&serde_json::Value) -> bool| {
@@ -428,6 +429,9 @@ fn drop_levers_when_off(value: &mut serde_json::Value) {
         v == &serde_json::json!(false)
     });
     drop_if("train", Some("ema_images"), &|v| v == &serde_json::json!(0));
+    drop_if("train", Some("aux_tag_weight"), &|v| {
+        v.as_f64() == Some(0.0)
+    });
     drop_if("augment", None, &|v| {
         v.get("policy")
             .and_then(|p| p.as_str())
@@ -484,6 +488,7 @@ pub fn seed_hash(config: &Config) -> String {
     let mut neutral = shaping(config);
     neutral.model.spectral_norm = false;
     neutral.train.ema_images = 0;
+    neutral.train.aux_tag_weight = 0.0;
     neutral.augment = super::schema::AugmentSection::default();
     let mut value = serde_json::to_value(neutral).expect("config serializes");
     drop_levers_when_off(&mut value);

@@ -190,6 +190,9 @@ pub struct TrainSection {
     /// sample grids, evaluation and `sample` (Karras et al. 2018; StyleGAN's `ema_kimg` x 1000);
     /// 0 = no average.
     pub ema_images: u32,
+    /// Weight of the AC-GAN auxiliary tag-classification loss (Odena et al. 2017) added to D's
+    /// loss (on real images) and G's (on its samples); CGAN only, 0 = no head.
+    pub aux_tag_weight: f64,
 }
 
 impl Default for TrainSection {
@@ -208,6 +211,7 @@ impl Default for TrainSection {
             threads: 0,
             precision: Precision::Fp32,
             ema_images: 0,
+            aux_tag_weight: 0.0,
         }
     }
 }

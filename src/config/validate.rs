@@ -69,6 +69,11 @@ pub fn check(config: &Config) -> Vec<Broken> {
     );
     rule(t.d_steps >= 1, "train.d_steps", "must be >= 1");
     rule(t.g_steps >= 1, "train.g_steps", "must be >= 1");
+    rule(
+        t.aux_tag_weight >= 0.0,
+        "train.aux_tag_weight",
+        "must be >= 0 (0 = no auxiliary classifier)",
+    );
 
     let a = &config.augment;
     rule(
@@ -124,6 +129,13 @@ pub fn check_combined(config: &Config) -> Vec<String> {
             d.holdout, d.synthetic_count
         ));
     }
+    if config.train.aux_tag_weight > 0.0 && config.model.arch != super::schema::Arch::Cgan {
+        out.push(
+            "train.aux_tag_weight classifies the tags a CGAN is conditioned on: set \
+             model.arch = \"cgan\" or set train.aux_tag_weight = 0"
+                .to_string(),
+        );
+    }
     out
 }
 
@@ -148,6 +160,19 @@ pub fn is_safe_dir_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aux_tag_weight_needs_the_cgan() {
+        let mut c = Config::default();
+        c.train.aux_tag_weight = 1.0;
+        let problems = check_combined(&c);
+        assert!(
+            problems.iter().any(|p| p.contains("model.arch = \"cgan\"")),
+            "{problems:?}"
+        );
+        c.model.arch = crate::config::Arch::Cgan;
+        assert_eq!(check_combined(&c), Vec::<String>::new());
+    }
 
     #[test]
     fn defaults_break_no_rule() {
@@ -178,6 +203,11 @@ mod tests {
                 "noise >= 0",
             ),
             (|c| c.model.d_width = 3, "model.d_width", "width >= 4"),
+            (
+                |c| c.train.aux_tag_weight = -1.0,
+                "train.aux_tag_weight",
+                "weight >= 0",
+            ),
             (
                 |c| c.data.image_size = 48,
                 "data.image_size",

@@ -3,12 +3,17 @@
 //! trunk and `logit` layer, plus `embed`, a bias-free linear map from the tag vector to the
 //! trunk's channels whose dot product with the sum-pooled features is added to the logit.
 //!
-//! Variable names: D's are the DCGAN's plus `embed.weight` ([C, n_tags]).
+//! Optionally D also carries an AC-GAN auxiliary classifier on the same pooled features
+//! (`aux_head`), added after the weights are initialised.
+//!
+//! Variable names: D's are the DCGAN's plus `embed.weight` ([C, n_tags]) and, with the head,
+//! `aux.weight` ([n_tags, C]) and `aux.bias`.
 
 use tch::nn::{self, Module, ModuleT};
 use tch::{Kind, Tensor};
 
 use super::NetConfig;
+use super::aux_head::AuxHead;
 use super::dcgan::{d_trunk, d_trunk_sn};
 use super::spectral_norm::{SnConv2d, SpectralNorms};
 
@@ -44,10 +49,39 @@ impl Discriminator {
 
     /// `x` [b, 3, S, S], `tags` [b, n_tags] f32 (ignored by the plain D) -> [b] logits.
     pub fn forward_t(&self, x: &Tensor, tags: Option<&Tensor>, train: bool) -> Tensor {
+        self.forward_aux(x, tags, train).0
+    }
+
+    /// As `forward_t`, plus the auxiliary classifier's logits [b, n_tags] when D has the head
+    /// (one forward pass of the trunk for both).
+    pub fn forward_aux(
+        &self,
+        x: &Tensor,
+        tags: Option<&Tensor>,
+        train: bool,
+    ) -> (Tensor, Option<Tensor>) {
         match (&self.net, tags) {
-            (DNet::Plain(d), _) => d.forward_t(x, train),
-            (DNet::Projection(d), Some(tags)) => d.forward_t(x, tags, train),
+            (DNet::Plain(d), _) => (d.forward_t(x, train), None),
+            (DNet::Projection(d), Some(tags)) => d.forward_aux(x, tags, train),
             (DNet::Projection(_), None) => panic!("the projection discriminator needs tags"),
+        }
+    }
+
+    /// Adds the AC-GAN head under `p` (D's own path: variables `aux.*`), its weights drawn
+    /// from torch's global stream. Only the projection D has one; `group_sizes` are the tag
+    /// groups' lengths in tag-vector order. Call before the optimiser is built.
+    pub fn add_aux_head(&mut self, p: nn::Path, group_sizes: &[i64]) {
+        match &mut self.net {
+            DNet::Projection(d) => d.aux = Some(AuxHead::new(p, d.width, group_sizes)),
+            DNet::Plain(_) => panic!("the auxiliary classifier needs the CGAN's projection D"),
+        }
+    }
+
+    /// The head, when D has one.
+    pub fn aux_head(&self) -> Option<&AuxHead> {
+        match &self.net {
+            DNet::Projection(d) => d.aux.as_ref(),
+            DNet::Plain(_) => None,
         }
     }
 
@@ -62,6 +96,9 @@ pub struct ProjectionD {
     trunk: nn::SequentialT,
     logit: Box<dyn Module>,
     embed: nn::Linear,
+    /// Channels of the pooled features (the last block's width).
+    width: i64,
+    aux: Option<AuxHead>,
 }
 
 impl ProjectionD {
@@ -91,15 +128,23 @@ impl ProjectionD {
             trunk,
             logit,
             embed: nn::linear(&p / "embed", cfg.n_tags, width, no_bias),
+            width,
+            aux: None,
         }
     }
 
     pub fn forward_t(&self, x: &Tensor, tags: &Tensor, train: bool) -> Tensor {
+        self.forward_aux(x, tags, train).0
+    }
+
+    /// Logits [b] and, with the head, the auxiliary classifier's [b, n_tags].
+    fn forward_aux(&self, x: &Tensor, tags: &Tensor, train: bool) -> (Tensor, Option<Tensor>) {
         let h = self.trunk.forward_t(x, train); // [b, C, 4, 4]
         let psi = self.logit.forward(&h).reshape([-1]); // [b]
         let phi = h.sum_dim_intlist([2, 3].as_slice(), false, Kind::Float); // [b, C]
-        let proj = (self.embed.forward(tags) * phi).sum_dim_intlist(1, false, Kind::Float); // [b]
-        psi + proj
+        let proj = (self.embed.forward(tags) * &phi).sum_dim_intlist(1, false, Kind::Float); // [b]
+        let aux = self.aux.as_ref().map(|head| head.forward(&phi));
+        (psi + proj, aux)
     }
 }
 

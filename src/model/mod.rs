@@ -1,5 +1,6 @@
 //! Network shapes: the configuration shared by every architecture, and the DCGAN pair.
 
+pub mod aux_head;
 mod cgan;
 mod dcgan;
 mod init;

@@ -34,6 +34,8 @@ pub struct Nets {
     pub ema: Option<Ema>,
     /// Augmentation of what D sees in training (`[augment]`).
     pub augment: Option<Augment>,
+    /// Weight of the AC-GAN auxiliary tag loss (`train.aux_tag_weight`); D has the head when > 0.
+    pub aux_weight: f64,
 }
 
 /// The nets' shapes; `dataset_tags` is the vocabulary's length (0 when unlabelled), which the
@@ -58,17 +60,27 @@ pub fn net_config(c: &Config, dataset_tags: i64) -> Result<NetConfig> {
 
 impl Nets {
     /// Freshly initialised nets (N(0, 0.02) weights from the current random stream).
-    pub fn new(c: &Config, dataset_tags: i64, device: Device) -> Result<Self> {
-        let cfg = net_config(c, dataset_tags)?;
+    /// `tag_groups` are the dataset's tag groups' lengths in tag-vector order (empty when
+    /// unlabelled); their sum is the tag vector's length.
+    pub fn new(c: &Config, tag_groups: &[i64], device: Device) -> Result<Self> {
+        let cfg = net_config(c, tag_groups.iter().sum())?;
         cfg.validate()?;
         let g_vs = nn::VarStore::new(device);
         let d_vs = nn::VarStore::new(device);
         let g = model::generator(g_vs.root(), &cfg);
-        let d = Discriminator::build(d_vs.root(), &cfg, c.model.spectral_norm);
+        let mut d = Discriminator::build(d_vs.root(), &cfg, c.model.spectral_norm);
         model::init_weights(&g_vs);
         model::init_weights(&d_vs);
         // After the init: building the copy draws from the stream, G's and D's weights must not move.
         let ema = (c.train.ema_images > 0).then(|| Ema::new(&cfg, &g_vs, c.train.ema_images));
+        // Last, for the same reason: with the head on, G and D start as without it.
+        if c.train.aux_tag_weight > 0.0 {
+            anyhow::ensure!(
+                cfg.n_tags > 0,
+                "train.aux_tag_weight needs the CGAN on a labelled dataset"
+            );
+            d.add_aux_head(d_vs.root(), tag_groups);
+        }
         let betas = (c.train.betas[0], c.train.betas[1]);
         // Built after the models: Adam holds the variables that exist now.
         let opt_g = Adam::new(&g_vs, c.train.lr_g, betas, ADAM_EPS);
@@ -86,6 +98,7 @@ impl Nets {
             precision: c.train.precision,
             ema,
             augment: Augment::from_config(&c.augment, device),
+            aux_weight: c.train.aux_tag_weight,
         })
     }
 
@@ -115,6 +128,21 @@ impl Nets {
             Some(a) => self.d.forward_t(&a.apply(x), tags, true),
             None => self.d.forward_t(x, tags, true),
         }
+    }
+
+    /// As `judge_train`, plus the auxiliary classifier's logits [b, n_tags] when D has the head.
+    pub fn judge_train_aux(&self, x: &Tensor, tags: Option<&Tensor>) -> (Tensor, Option<Tensor>) {
+        match &self.augment {
+            Some(a) => self.d.forward_aux(&a.apply(x), tags, true),
+            None => self.d.forward_aux(x, tags, true),
+        }
+    }
+
+    /// `aux_tag_weight` x the head's cross-entropy of `aux_logits` [b, n_tags] against `tags`
+    /// [b, n_tags] (`AuxHead::loss`): a 0-d f32 to add to a side's loss.
+    pub fn aux_loss(&self, aux_logits: &Tensor, tags: &Tensor) -> Tensor {
+        let head = self.d.aux_head().expect("aux logits come from D's head");
+        head.loss(aux_logits, tags) * self.aux_weight
     }
 
     /// Feeds D's logits on a real batch to the augmentation controller (if any).
@@ -156,6 +184,7 @@ impl Nets {
     /// Overwrites every weight and optimiser moment with a checkpoint's, and the levers'
     /// state (a checkpoint without it starts the average from G and p from its setting).
     pub fn restore(&mut self, named: &HashMap<String, Tensor>) -> Result<()> {
+        self.check_aux_head(named)?;
         checkpoint::restore_gan(
             named,
             &mut self.g_vs,
@@ -170,6 +199,24 @@ impl Nets {
             a.restore(named)?;
         }
         Ok(())
+    }
+
+    /// A checkpoint's head (`d.aux.*`) must match the setting: resuming across a change of
+    /// `train.aux_tag_weight` between 0 and > 0 is refused with what to do.
+    fn check_aux_head(&self, named: &HashMap<String, Tensor>) -> Result<()> {
+        let key = format!("{}.aux.weight", checkpoint::D);
+        match (self.d.aux_head().is_some(), named.contains_key(&key)) {
+            (true, false) => bail!(
+                "this checkpoint has no auxiliary tag classifier (no {key}): it was written with \
+                 train.aux_tag_weight = 0; load it with train.aux_tag_weight = 0, or train a new \
+                 run with the head"
+            ),
+            (false, true) => bail!(
+                "this checkpoint has an auxiliary tag classifier ({key}): it was written with \
+                 train.aux_tag_weight > 0; load it with that setting"
+            ),
+            _ => Ok(()),
+        }
     }
 
     pub fn set_lrs(&mut self, lr_g: f64, lr_d: f64) {
@@ -239,7 +286,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("epoch-0001.safetensors");
         tch::manual_seed(1);
-        let old = Nets::new(&config(0, ""), 0, Device::Cpu).unwrap();
+        let old = Nets::new(&config(0, ""), &[], Device::Cpu).unwrap();
         let saved = checkpoint::save(&path, &old.state(), &serde_json::json!({})).unwrap();
         let (named, _) = checkpoint::load(&saved.path).unwrap();
         assert!(
@@ -249,7 +296,7 @@ mod tests {
         );
 
         tch::manual_seed(2);
-        let mut new = Nets::new(&config(1000, "color"), 0, Device::Cpu).unwrap();
+        let mut new = Nets::new(&config(1000, "color"), &[], Device::Cpu).unwrap();
         new.restore(&named).unwrap();
         let avg = new.ema.as_ref().unwrap().vs.variables();
         for (name, t) in old.g_vs.variables() {
@@ -269,5 +316,64 @@ mod tests {
         assert!(keys.contains(&"g_ema.up0.weight".to_string()));
         assert!(keys.contains(&"ema.images".to_string()));
         assert!(keys.contains(&"augment.p".to_string()));
+    }
+
+    fn cgan(aux_tag_weight: f64) -> Config {
+        let mut c = config(0, "");
+        c.model.arch = crate::config::Arch::Cgan;
+        c.train.aux_tag_weight = aux_tag_weight;
+        c
+    }
+
+    /// With the AC-GAN head, G and D start exactly as without it (the head is drawn last), the
+    /// head is in D's checkpoint and round-trips, and a checkpoint of the other kind is refused
+    /// with the setting to use.
+    #[test]
+    fn aux_head_is_drawn_last_checkpointed_and_checked() {
+        let groups = [3, 2];
+        let build = |w: f64| {
+            tch::manual_seed(4);
+            Nets::new(&cgan(w), &groups, Device::Cpu).unwrap()
+        };
+        let (off, on) = (build(0.0), build(0.5));
+        let on_d = on.d_vs.variables();
+        for (vs_off, vs_on) in [(&off.g_vs, &on.g_vs), (&off.d_vs, &on.d_vs)] {
+            let on_vars = vs_on.variables();
+            for (name, t) in vs_off.variables() {
+                assert!(on_vars[&name].equal(&t), "{name} moved with the head on");
+            }
+        }
+        assert_eq!(
+            on_d["aux.weight"].size(),
+            [5, 8],
+            "tags x the last block's width"
+        );
+        assert!(!off.d_vs.variables().contains_key("aux.weight"));
+
+        let dir = tempfile::tempdir().unwrap();
+        let save = |nets: &Nets, name: &str| {
+            let path = dir.path().join(name);
+            checkpoint::save(&path, &nets.state(), &serde_json::json!({})).unwrap();
+            checkpoint::load(&path).unwrap().0
+        };
+        let (with_head, without) = (save(&on, "on.safetensors"), save(&off, "off.safetensors"));
+        for key in ["d.aux.weight", "d.aux.bias", "opt_d.exp_avg.aux.weight"] {
+            assert!(with_head.contains_key(key), "{key} in the checkpoint");
+        }
+
+        let mut other = build(0.5);
+        tch::no_grad(|| {
+            let _ = other.d_vs.variables()["aux.weight"]
+                .shallow_clone()
+                .fill_(1.0);
+        });
+        other.restore(&with_head).unwrap();
+        assert!(other.d_vs.variables()["aux.weight"].equal(&on_d["aux.weight"]));
+
+        let err = format!("{:#}", build(0.5).restore(&without).unwrap_err());
+        assert!(err.contains("train.aux_tag_weight = 0"), "{err}");
+        let err = format!("{:#}", build(0.0).restore(&with_head).unwrap_err());
+        assert!(err.contains("train.aux_tag_weight > 0"), "{err}");
+        build(0.0).restore(&without).unwrap();
     }
 }

@@ -77,8 +77,15 @@ mod tests {
         off.experiment.name = "bench-off".into();
         let mut other = base.clone();
         other.train.lr_d = 1e-4;
+        let mut aux = base.clone();
+        aux.train.aux_tag_weight = 0.5;
         // (config, same key as the default, why)
         let rows = [
+            (
+                aux,
+                true,
+                "a quality lever: on/off arms start from the same G and D and draw the same batches",
+            ),
             (
                 off,
                 true,

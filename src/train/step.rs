@@ -74,7 +74,8 @@ fn mean(x: &Tensor) -> Tensor {
 }
 
 /// D on a real batch and `fakes` (detached: no gradient reaches G); updates D unless its fake
-/// accuracy reached `p0`. For the CGAN `real_tags` are the batch's own tags.
+/// accuracy reached `p0`. For the CGAN `real_tags` are the batch's own tags; with the AC-GAN
+/// head, D's loss adds `aux_tag_weight` x the head's cross-entropy on them (`LOSS` includes it).
 /// Returns the batch's figures, [6] f32 on the device.
 pub fn d_batch(
     nets: &mut Nets,
@@ -88,10 +89,11 @@ pub fn d_batch(
     let b = real.size()[0];
     let opts = (Kind::Float, real.device());
     nets.d.power_iteration(); // spectral norm: once per D step
-    let (real_logits, fake_logits) = autocast(nets.precision, nets.device, || {
+    let ((real_logits, real_aux), fake_logits) = autocast(nets.precision, nets.device, || {
         let fake = fakes.images.detach();
+        let (real_logits, real_aux) = nets.judge_train_aux(real, real_tags);
         (
-            nets.judge_train(real, real_tags).to_kind(Kind::Float), // [b]
+            (real_logits.to_kind(Kind::Float), real_aux), // [b], [b, n_tags]
             nets.judge_train(&fake, fakes.tags.as_ref())
                 .to_kind(Kind::Float), // [b]
         )
@@ -100,7 +102,12 @@ pub fn d_batch(
     // Noisy targets: real 1 - U(0, noise), fake U(0, noise).
     let real_target = 1.0 - Tensor::rand([b], opts) * label_noise;
     let fake_target = Tensor::rand([b], opts) * label_noise;
-    let loss = bce(&real_logits, &real_target) + bce(&fake_logits, &fake_target);
+    let gan = bce(&real_logits, &real_target) + bce(&fake_logits, &fake_target);
+    // AC-GAN: D's head learns the tags of real images only (see experiments/README.md).
+    let loss = match (&real_aux, real_tags) {
+        (Some(aux), Some(tags)) => gan + nets.aux_loss(aux, tags),
+        _ => gan,
+    };
     let (p_real, p_fake) = (real_logits.sigmoid(), fake_logits.sigmoid());
     let acc_fake: Tensor = 1.0 - mean(&p_fake);
     let ok = acc_fake.lt(p0).logical_and(&loss.isfinite());
@@ -118,16 +125,22 @@ pub fn d_batch(
     )
 }
 
-/// G on `fakes` judged by D; updates G unless its accuracy reached `p0`. `fakes` must keep G's
+/// G on `fakes` judged by D (with the AC-GAN head, plus `aux_tag_weight` x the head's
+/// cross-entropy against the fakes' tags); updates G unless its accuracy reached `p0`. `fakes` must keep G's
 /// graph (`draw_fakes(.., keep_graph = true)`). D's weights must be frozen by the caller so that
 /// no gradient is spent on them. Returns the batch's figures, [6] f32 on the device.
 pub fn g_batch(nets: &mut Nets, fakes: &Fakes, p0: f64, gate: Gate) -> Tensor {
     let b = fakes.images.size()[0];
-    let logits = autocast(nets.precision, nets.device, || {
-        nets.judge_train(&fakes.images, fakes.tags.as_ref()) // [b]
-    })
-    .to_kind(Kind::Float);
-    let loss = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));
+    let (logits, aux) = autocast(nets.precision, nets.device, || {
+        nets.judge_train_aux(&fakes.images, fakes.tags.as_ref()) // [b], [b, n_tags]
+    });
+    let logits = logits.to_kind(Kind::Float);
+    let gan = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));
+    // AC-GAN: G is also rewarded for samples D's head reads as the tags they were asked for.
+    let loss = match (&aux, fakes.tags.as_ref()) {
+        (Some(aux), Some(tags)) => gan + nets.aux_loss(aux, tags),
+        _ => gan,
+    };
     let p = logits.sigmoid();
     let acc = mean(&p);
     let ok = acc.lt(p0).logical_and(&loss.isfinite());
@@ -164,4 +177,87 @@ fn fake_tags(nets: &Nets, sampler: Option<&TagSampler>, b: i64) -> Option<Tensor
             .expect("a CGAN is trained on a labelled dataset")
             .sample(b)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use tch::Device;
+
+    use super::*;
+    use crate::config::{Arch, Config};
+
+    fn cgan(aux_tag_weight: f64) -> Config {
+        let mut c = Config::default();
+        c.model.arch = Arch::Cgan;
+        c.data.image_size = 16;
+        c.model.z_dim = 4;
+        c.model.g_width = 4;
+        c.model.d_width = 4;
+        c.train.lr_d = 1e-3;
+        c.train.aux_tag_weight = aux_tag_weight;
+        c
+    }
+
+    /// D's head learns a toy batch's tags through the whole D step (trunk and head), and the
+    /// G step's loss carries the head's term.
+    #[test]
+    fn d_steps_lower_the_aux_loss_and_g_sees_it() {
+        tch::manual_seed(11);
+        let groups = [3, 2];
+        let mut nets = Nets::new(&cgan(1.0), &groups, Device::Cpu).unwrap();
+        // Group 0's tag is the image's colour channel; group 1 is missing on odd rows.
+        let opts = (Kind::Float, Device::Cpu);
+        let pick = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 0, 1]);
+        let g0 = pick.one_hot(3).to_kind(Kind::Float);
+        let g1 = Tensor::from_slice(&[1f32, 0., 0., 0., 0., 0., 1., 0.])
+            .view([4, 2])
+            .repeat_interleave_self_int(2, 0, None);
+        let tags = Tensor::cat(&[&g0, &g1], 1); // [8, 5]
+        let real = g0.view([8, 3, 1, 1]).expand([8, 3, 16, 16], false) * 1.6 - 0.8
+            + Tensor::randn([8, 3, 16, 16], opts) * 0.1;
+        let aux = |nets: &Nets| {
+            let (_, a) = tch::no_grad(|| nets.judge_train_aux(&real, Some(&tags)));
+            nets.aux_loss(&a.unwrap(), &tags).double_value(&[])
+        };
+        let before = aux(&nets);
+        for _ in 0..40 {
+            let fakes = Fakes {
+                images: Tensor::randn([8, 3, 16, 16], opts).tanh(),
+                tags: Some(tags.shallow_clone()),
+            };
+            let f = d_batch(
+                &mut nets,
+                &real,
+                Some(&tags),
+                &fakes,
+                0.0,
+                1.0,
+                Gate::OnDevice,
+            );
+            assert_eq!(f.double_value(&[col::UPDATED]), 1.0);
+        }
+        let after = aux(&nets);
+        assert!(after < before * 0.5, "aux loss {before} -> {after}");
+
+        // G's loss is the BCE plus the head's term on the fakes' tags.
+        let fakes = draw_fakes_with(&nets, &tags);
+        let logits = tch::no_grad(|| nets.judge_train(&fakes.images, fakes.tags.as_ref()));
+        let (_, a) = tch::no_grad(|| nets.judge_train_aux(&fakes.images, fakes.tags.as_ref()));
+        let want = bce(&logits, &Tensor::ones([8], opts)) + nets.aux_loss(&a.unwrap(), &tags);
+        nets.freeze_d();
+        let f = g_batch(&mut nets, &fakes, 1.0, Gate::OnDevice);
+        let got = f.double_value(&[col::LOSS]);
+        assert!(
+            (got - want.double_value(&[])).abs() < 1e-5,
+            "{got} vs {want}"
+        );
+    }
+
+    fn draw_fakes_with(nets: &Nets, tags: &Tensor) -> Fakes {
+        let z = Tensor::randn([8, nets.z_dim], (Kind::Float, Device::Cpu));
+        Fakes {
+            images: nets.generate(&z, Some(tags), true),
+            tags: Some(tags.shallow_clone()),
+        }
+    }
 }

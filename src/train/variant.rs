@@ -60,10 +60,14 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let vkey = seeds::variant_key(cfg);
     let planned = cfg.experiment.epochs;
 
-    let dataset_tags = job.images.sampler.as_ref().map_or(0, |s| s.n_tags);
+    let tag_groups = job
+        .images
+        .sampler
+        .as_ref()
+        .map_or_else(Vec::new, |s| s.spans().iter().map(|&(_, k)| k).collect());
     let fresh_nets = || {
         tch::manual_seed(seeds::init(seed, vkey));
-        Nets::new(cfg, dataset_tags, job.device)
+        Nets::new(cfg, &tag_groups, job.device)
     };
     let mut nets = fresh_nets()?;
     let epoch_images = job.images.len.max(0) as u64;
