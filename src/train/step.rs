@@ -205,7 +205,7 @@ mod tests {
         tch::manual_seed(11);
         let groups = [3, 2];
         let mut nets = Nets::new(&cgan(1.0), &groups, Device::Cpu).unwrap();
-        // Group 0's tag is the image's colour channel; group 1 is missing on odd rows.
+        // Group 0's tag is the image's colour channel; group 1 is missing on rows 2 to 5.
         let opts = (Kind::Float, Device::Cpu);
         let pick = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 0, 1]);
         let g0 = pick.one_hot(3).to_kind(Kind::Float);
