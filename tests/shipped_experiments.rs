@@ -53,4 +53,8 @@ fn cgan_experiment_is_conditional_and_evaluated() {
     assert_eq!(c.model.arch, anigan_runner::config::Arch::Cgan);
     assert_eq!((c.eval.every, c.eval.samples), (10, 500));
     assert_eq!(c.data.image_size, 32);
+    assert!(
+        c.train.aux_tag_weight > 0.0,
+        "the AC-GAN head is on: it measured eye colour 0.90 against 0.44 without"
+    );
 }
