@@ -150,14 +150,7 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
 fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
     sigkill_then_rerun(
         tempfile::tempdir().unwrap().path(),
-        &[
-            "--set",
-            "model.arch=cgan",
-            "--set",
-            "eval.every=2",
-            "--set",
-            "eval.samples=64",
-        ],
+        &["model.arch=cgan", "eval.every=2", "eval.samples=64"],
     );
 }
 
@@ -166,7 +159,7 @@ fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
 #[test]
 fn bf16_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
-    let killed = sigkill_then_rerun(tmp.path(), &["--set", "train.precision=bf16"]);
+    let killed = sigkill_then_rerun(tmp.path(), &["train.precision=bf16"]);
     let run = &run_dirs(&killed)[0];
     let out = killed.join("last.png");
     sample_last_epoch(run, &out);
@@ -182,19 +175,12 @@ fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let killed = sigkill_then_rerun(
         tmp.path(),
         &[
-            "--set",
             "model.arch=cgan",
-            "--set",
             "eval.every=2",
-            "--set",
             "eval.samples=64",
-            "--set",
             "train.ema_images=2000",
-            "--set",
             "model.spectral_norm=true",
-            "--set",
             "augment.policy=color,translation,cutout",
-            "--set",
             "augment.speed_images=2000",
         ],
     );
@@ -224,15 +210,10 @@ fn acgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let killed = sigkill_then_rerun(
         tmp.path(),
         &[
-            "--set",
             "model.arch=cgan",
-            "--set",
             "eval.every=2",
-            "--set",
             "eval.samples=64",
-            "--set",
             "train.ema_images=2000",
-            "--set",
             "train.aux_tag_weight=1.0",
         ],
     );
@@ -260,20 +241,18 @@ fn sample_last_epoch(run: &Path, out: &Path) -> assert_cmd::assert::Assert {
         .success()
 }
 
-/// Trains `extra`'s variant whole and killed-then-resumed under `tmp`; returns the killed run's
-/// results dir.
-fn sigkill_then_rerun(tmp: &Path, extra: &[&str]) -> PathBuf {
-    let mut args = vec![
-        "--variant",
-        "1",
-        "--set",
+/// Trains smoke variant 1 with `settings` (each passed as `--set key=value`) whole and
+/// killed-then-resumed under `tmp`; returns the killed run's results dir.
+fn sigkill_then_rerun(tmp: &Path, settings: &[&str]) -> PathBuf {
+    let mut args = vec!["--variant", "1"];
+    let base = [
         "experiment.epochs=8",
-        "--set",
         "data.synthetic_count=1100",
-        "--set",
         "data.holdout=100",
     ];
-    args.extend_from_slice(extra);
+    for setting in base.iter().chain(settings) {
+        args.extend(["--set", setting]);
+    }
     let args = args.as_slice();
     let whole = tmp.join("whole");
     runner(&whole).args(args).assert().success();
