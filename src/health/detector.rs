@@ -224,13 +224,25 @@ impl Detector {
         let non_finite = s.any_non_finite();
         let finite = |v: Option<f64>| v.filter(|x| x.is_finite());
         let figures = [s.sample_std, s.sample_image_std, s.sample_nn].map(finite);
-        for (peak, v) in self.peaks.iter_mut().zip(figures) {
-            *peak = peak.max(v.unwrap_or(0.0));
+        // A new peak this epoch: the samples are still getting more varied.
+        let mut rose = [false; 3];
+        for ((peak, v), rose) in self.peaks.iter_mut().zip(figures).zip(&mut rose) {
+            let v = v.unwrap_or(0.0);
+            *rose = v > *peak;
+            *peak = peak.max(v);
         }
-        // Low against the data and fallen from the attempt's own peak: it worked, then broke.
         let drop = self.cfg.degenerate_drop_ratio;
         let fell = |i: usize, min: f64| {
-            figures[i].is_some_and(|v| v < min && (grace_over || v < drop * self.peaks[i]))
+            figures[i].is_some_and(|v| {
+                let p = self.peaks[i];
+                // It worked, then broke: once as varied as the data asks, now low and fallen
+                // from that peak. An untrained G's first, noisier samples are no such level.
+                let broke = p >= min && v < drop * p;
+                // Collapsed from the start: still low after twice the warm-up, and no longer
+                // improving (a slow dataset still climbing towards the data is learning).
+                let stuck = grace_over && !rose[i];
+                v < min && (broke || stuck)
+            })
         };
         let low_sample = fell(0, lim.min_sample_std);
         let low_image =

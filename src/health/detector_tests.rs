@@ -541,3 +541,50 @@ fn never_varied_samples_count_only_after_twice_the_warm_up() {
         assert_eq!(&run(rep(*s, *n), *first), want, "{why}");
     }
 }
+
+/// Found on the emoji (experiments/emoji.toml, rollback off): sample_nn 0.36, 0.57, 0.59 at
+/// epochs 6 to 8, past twice the warm-up, then 0.80 and 1.05 by epoch 16, a healthy run.
+/// Rolled back, its next attempt's sample_std sank from an untrained G's 0.09 to 0.06 while G
+/// learned the mean image, and `degenerate_output` fired ("fallen from its peak").
+#[test]
+fn slow_starts_are_not_collapses() {
+    let nn = |v: f64| EpochStats {
+        sample_nn: Some(v),
+        ..with_std()
+    };
+    let std = |v: f64| EpochStats {
+        sample_std: Some(v),
+        sample_image_std: Some(0.4),
+        sample_nn: Some(0.9),
+        ..ok()
+    };
+    // Epochs of 500 images: warm-up ends at epoch 20, the grace at epoch 40; no reference, so
+    // the minimums are sample_std 0.05 and sample_nn 0.6.
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            [0.30, 0.36, 0.45, 0.57, 0.59, 0.80, 1.0].map(nn).to_vec(),
+            vec![],
+            "below the minimum past the grace but climbing every epoch: still learning",
+        ),
+        (
+            [0.30, 0.36, 0.45, 0.45, 0.44, 0.45, 0.45].map(nn).to_vec(),
+            vec![(Kind::ModeCollapse, 43, 45)],
+            "below the minimum past the grace and no longer climbing: collapsed from the start",
+        ),
+        (
+            [0.045, 0.04, 0.03, 0.03, 0.03, 0.035].map(std).to_vec(),
+            vec![],
+            "fallen from a peak that never was varied enough (0.045 < 0.05): not started",
+        ),
+        (
+            [0.4, 0.4, 0.03, 0.03, 0.03].map(std).to_vec(),
+            vec![(Kind::DegenerateOutput, 22, 24)],
+            "fallen from a varied peak: it worked, then broke",
+        ),
+    ];
+    for (i, (stream, want, why)) in rows.into_iter().enumerate() {
+        // The sample_nn rows start at the end of the grace, the sample_std rows at the warm-up's.
+        let first = if i < 2 { 40 } else { 20 };
+        assert_eq!(run(stream, first), want, "{why}");
+    }
+}
