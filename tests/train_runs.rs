@@ -145,13 +145,13 @@ fn sigkill_then_rerun_equals_an_uninterrupted_run() {
     sigkill_then_rerun(tempfile::tempdir().unwrap().path(), &[]);
 }
 
+/// A CGAN with quality figures every other epoch: the settings every CGAN resume test starts from.
+const EVALUATED_CGAN: [&str; 3] = ["model.arch=cgan", "eval.every=2", "eval.samples=64"];
+
 /// The CGAN twin: tags on the device, fake tags from the training stream, quality columns.
 #[test]
 fn cgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
-    sigkill_then_rerun(
-        tempfile::tempdir().unwrap().path(),
-        &["model.arch=cgan", "eval.every=2", "eval.samples=64"],
-    );
+    sigkill_then_rerun(tempfile::tempdir().unwrap().path(), &EVALUATED_CGAN);
 }
 
 /// bf16 mixed precision resumes exactly too (fp32 master weights and moments in the checkpoint),
@@ -175,14 +175,15 @@ fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let killed = sigkill_then_rerun(
         tmp.path(),
         &[
-            "model.arch=cgan",
-            "eval.every=2",
-            "eval.samples=64",
-            "train.ema_images=2000",
-            "model.spectral_norm=true",
-            "augment.policy=color,translation,cutout",
-            "augment.speed_images=2000",
-        ],
+            &EVALUATED_CGAN[..],
+            &[
+                "train.ema_images=2000",
+                "model.spectral_norm=true",
+                "augment.policy=color,translation,cutout",
+                "augment.speed_images=2000",
+            ],
+        ]
+        .concat(),
     );
     let run = &run_dirs(&killed)[0];
     let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
@@ -210,12 +211,10 @@ fn acgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let killed = sigkill_then_rerun(
         tmp.path(),
         &[
-            "model.arch=cgan",
-            "eval.every=2",
-            "eval.samples=64",
-            "train.ema_images=2000",
-            "train.aux_tag_weight=1.0",
-        ],
+            &EVALUATED_CGAN[..],
+            &["train.ema_images=2000", "train.aux_tag_weight=1.0"],
+        ]
+        .concat(),
     );
     let run = &run_dirs(&killed)[0];
     let last = run.join("checkpoints/epoch-0008.safetensors");
