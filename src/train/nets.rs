@@ -124,17 +124,19 @@ impl Nets {
     /// D's logits [b] in a training step: on augmented images when `[augment]` is on (real
     /// and fake for D's loss, fake for G's, as in DiffAugment).
     pub fn judge_train(&self, x: &Tensor, tags: Option<&Tensor>) -> Tensor {
-        match &self.augment {
-            Some(a) => self.d.forward_t(&a.apply(x), tags, true),
-            None => self.d.forward_t(x, tags, true),
-        }
+        self.d.forward_t(&self.d_input(x), tags, true)
     }
 
     /// As `judge_train`, plus the auxiliary classifier's logits [b, n_tags] when D has the head.
     pub fn judge_train_aux(&self, x: &Tensor, tags: Option<&Tensor>) -> (Tensor, Option<Tensor>) {
+        self.d.forward_aux(&self.d_input(x), tags, true)
+    }
+
+    /// What D sees of `x` in a training step: augmented when `[augment]` is on, else `x` itself.
+    fn d_input(&self, x: &Tensor) -> Tensor {
         match &self.augment {
-            Some(a) => self.d.forward_aux(&a.apply(x), tags, true),
-            None => self.d.forward_aux(x, tags, true),
+            Some(a) => a.apply(x),
+            None => x.shallow_clone(),
         }
     }
 
