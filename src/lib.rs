@@ -1,6 +1,7 @@
 //! anigan-runner: a batch runner for GAN experiments on anime faces.
 //! ARCHITECTURE.md maps the modules and how data flows through them.
 
+mod allocator;
 pub mod checkpoint;
 pub mod cli;
 pub mod commands;

@@ -5,7 +5,6 @@ pub mod augment;
 mod batches;
 pub mod device;
 pub mod ema;
-mod memory;
 mod nets;
 mod precision;
 pub mod samples;

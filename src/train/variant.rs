@@ -198,9 +198,6 @@ fn train_epoch(
         }
         _ => None,
     };
-    if quality.is_some() {
-        super::memory::release_free_heap();
-    }
     let eval_seconds = quality
         .is_some()
         .then(|| eval_started.elapsed().as_secs_f64());
