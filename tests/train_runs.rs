@@ -456,6 +456,11 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
         "the synthetic faces keep the original's group names"
     );
     assert!(reference["swd_floor_std"].as_f64().is_some_and(|s| s > 0.0));
+    let tag_floor = reference["tag_kl_floor"].as_f64();
+    assert!(
+        tag_floor.is_some_and(|f| f.is_finite() && f >= 0.0),
+        "real images' tag_kl: {tag_floor:?}"
+    );
     let cached: Vec<String> = std::fs::read_dir(data_dir().join("cache"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -49,6 +49,13 @@ pub struct QualityReference {
     /// `Vocabulary::group_names`). Absent in files written before it.
     #[serde(default)]
     pub tag_group_names: Option<Vec<String>>,
+    /// `tag_kl` of real images: a seeded random sample of `samples` training images read by
+    /// the classifier against the held-out images' reading, mean and standard deviation over
+    /// `swd_floor_draws` samples (absent when unlabelled and in files written before it).
+    #[serde(default)]
+    pub tag_kl_floor: Option<f64>,
+    #[serde(default)]
+    pub tag_kl_floor_std: Option<f64>,
 }
 
 /// One evaluation's figures; tag figures are None without a classifier.
@@ -71,7 +78,7 @@ pub struct Evaluator {
     classifier: Option<TagClassifier>,
     /// Classifier features of the held-out images: mean [F] and covariance [F, F], f64.
     real_features: Option<(Tensor, Tensor)>,
-    /// Per group: the held-out images' tag distribution (single-tag images).
+    /// Per group: the distribution of the tags the classifier reads off the held-out images.
     real_tag_dist: Vec<Tensor>,
     pub reference: QualityReference,
 }
@@ -137,24 +144,13 @@ impl Evaluator {
             None => swd_floor(train, &holdout, n, seed),
         };
         let real_pairwise_distance = pairwise_distance(&holdout.sample(PAIRWISE_IMAGES, seed));
-        let (mut real_features, mut real_tag_dist) = (None, Vec::new());
+        let (mut real_features, mut real_tag_dist, mut tag_floor) = (None, Vec::new(), None);
         if let Some(c) = &classifier {
-            let (x, tags) = holdout.range(0, holdout.len);
-            let (f, _) = c.read(&x);
+            let (x, _) = holdout.range(0, holdout.len);
+            let (f, pred) = c.read(&x);
             real_features = Some(mean_cov(&f));
-            let tags = tags.expect("a classifier implies tags");
-            for (g, (target, mask)) in classifier::single_tag_targets(&tags, &c.spans)
-                .into_iter()
-                .enumerate()
-            {
-                let k = c.spans[g].1;
-                let counts =
-                    target
-                        .masked_select(&mask)
-                        .one_hot(k)
-                        .sum_dim_intlist(0, false, Kind::Double);
-                real_tag_dist.push(&counts / counts.sum(Kind::Double).clamp_min(1.0));
-            }
+            real_tag_dist = read_distribution(c, &pred, 0.0);
+            tag_floor = Some(tag_kl_floor(c, &real_tag_dist, train, n, seed));
         }
         let reference = QualityReference {
             dataset: dataset_key.to_string(),
@@ -167,6 +163,8 @@ impl Evaluator {
             classifier_accuracy: classifier.as_ref().map(|c| c.meta.holdout_accuracy.clone()),
             tag_groups: vocab.map(|v| v.groups.clone()),
             tag_group_names: vocab.map(Vocabulary::group_names),
+            tag_kl_floor: tag_floor.map(|f| f.0),
+            tag_kl_floor_std: tag_floor.map(|f| f.1),
         };
         Ok(Self {
             holdout,
@@ -209,7 +207,10 @@ impl Evaluator {
             let (f, pred) = c.read(&fake);
             let (mu_f, cov_f) = mean_cov(&f);
             q.tag_fd = Some(frechet(mu, cov, &mu_f, &cov_f));
-            q.tag_kl = Some(self.kl(c, &pred));
+            q.tag_kl = Some(kl_sum(
+                &self.real_tag_dist,
+                &read_distribution(c, &pred, 0.5),
+            ));
             if let Some(asked) = asked {
                 let (overall, groups) = tag_accuracy(c, &pred, &asked);
                 q.tag_acc = overall;
@@ -232,26 +233,55 @@ impl Evaluator {
             })
             .collect()
     }
+}
 
-    /// Sum over groups of KL(real || generated) of the tag distributions, the generated one
-    /// read off by the classifier (smoothed so that an unseen tag gives a large, finite value).
-    fn kl(&self, c: &TagClassifier, pred: &Tensor) -> f64 {
-        c.spans
-            .iter()
-            .enumerate()
-            .map(|(g, &(_, k))| {
-                let counts =
-                    pred.select(1, g as i64)
-                        .one_hot(k)
-                        .sum_dim_intlist(0, false, Kind::Double)
-                        + 0.5;
-                let q = &counts / counts.sum(Kind::Double);
-                let p = &self.real_tag_dist[g];
-                let terms = p * (p.clamp_min(1e-12).log() - q.log());
-                terms.sum(Kind::Double).double_value(&[])
-            })
-            .sum()
-    }
+/// Per group, the distribution of the tags the classifier reads off images (`pred`, [n, groups]
+/// i64 from `TagClassifier::read`): counts plus `prior` per tag, normalised; [k] f64 each.
+fn read_distribution(c: &TagClassifier, pred: &Tensor, prior: f64) -> Vec<Tensor> {
+    c.spans
+        .iter()
+        .enumerate()
+        .map(|(g, &(_, k))| {
+            let counts =
+                pred.select(1, g as i64)
+                    .one_hot(k)
+                    .sum_dim_intlist(0, false, Kind::Double)
+                    + prior;
+            &counts / counts.sum(Kind::Double)
+        })
+        .collect()
+}
+
+/// Sum over groups of KL(p || q) (nats). `q` must have no zero (read it with a prior > 0); a
+/// tag p never shows adds nothing.
+fn kl_sum(p: &[Tensor], q: &[Tensor]) -> f64 {
+    p.iter()
+        .zip(q)
+        .map(|(p, q)| {
+            let terms = p * (p.clamp_min(1e-12).log() - q.log());
+            terms.sum(Kind::Double).double_value(&[])
+        })
+        .sum()
+}
+
+/// `tag_kl` of real images: mean and standard deviation over `FLOOR_DRAWS` seeded random
+/// samples of `n` training images, each read by the classifier and compared with `real` (the
+/// held-out reading) exactly as an evaluation compares generated images. What a generator
+/// that draws the data's own mix would score at this sample count.
+fn tag_kl_floor(
+    c: &TagClassifier,
+    real: &[Tensor],
+    train: &DeviceImages,
+    n: i64,
+    seed: u64,
+) -> (f64, f64) {
+    let draws: Vec<f64> = (0..FLOOR_DRAWS)
+        .map(|k| {
+            let (_, pred) = c.read(&train.sample(n, seed + 1 + k));
+            kl_sum(real, &read_distribution(c, &pred, 0.5))
+        })
+        .collect();
+    mean_std(&draws)
 }
 
 /// Per group, the share of images asked for a tag of the group (exactly one) whose predicted
@@ -401,6 +431,19 @@ mod tests {
             *r,
             "an older file is measured again"
         );
+    }
+
+    #[test]
+    fn kl_sum_adds_the_groups() {
+        let t = |v: &[f64]| Tensor::from_slice(v);
+        let same = [t(&[0.5, 0.5]), t(&[0.25, 0.75])];
+        assert!(
+            kl_sum(&same, &same).abs() < 1e-12,
+            "a distribution against itself"
+        );
+        // KL([1, 0] || [0.5, 0.5]) = ln 2; the absent tag adds nothing.
+        let p = [t(&[1.0, 0.0]), t(&[0.25, 0.75])];
+        assert!((kl_sum(&p, &[t(&[0.5, 0.5]), t(&[0.25, 0.75])]) - 2f64.ln()).abs() < 1e-12);
     }
 
     #[test]

@@ -8,7 +8,9 @@ use super::summary::{Figure, Summary, cells, columns, group_columns};
 /// What the floor columns mean, under every summary table.
 pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample of training \
     images and the held-out images (what two samples of real images score), mean and standard \
-    deviation (sd) over 5 draws; a change in swd within about two sd is measurement noise.";
+    deviation (sd) over 5 draws; a change in swd within about two sd is measurement noise. \
+    tag_kl floor: the tag_kl of the same real samples (the tag classifier's reading of them \
+    against its reading of the held-out images), the best a generator can score.";
 use super::{CrossChart, RunFiles};
 
 const CSS: &str = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}\

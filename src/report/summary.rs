@@ -13,6 +13,7 @@
 //!   final swd divided by the floor (1 = as close as two samples of real images);
 //! - final tag figures (`final_tag_acc`, `final_tag_kl`, one `tag_acc_<group>` per tag group,
 //!   named from the dataset's vocabulary) come from the last evaluated row that has them;
+//!   `tag_kl_floor` is what real training images score on `tag_kl` (quality-reference.json);
 //! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
 //!   swd, else the balance share (higher is better).
 
@@ -72,6 +73,8 @@ pub struct Summary {
     pub swd_floor: Option<(f64, f64)>,
     pub final_tag_acc: Option<f64>,
     pub final_tag_kl: Option<f64>,
+    /// `tag_kl` of real training images (mean over the floor's draws).
+    pub tag_kl_floor: Option<f64>,
     /// (`tag_acc_<group>`, final value) per tag group.
     pub final_tag_acc_groups: Vec<(String, Option<f64>)>,
     pub balance_share: Option<f64>,
@@ -137,6 +140,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             .map(|r| (r.swd_floor, r.swd_floor_std)),
         final_tag_acc: kept.iter().rev().find_map(|r| r.tag_acc),
         final_tag_kl: kept.iter().rev().find_map(|r| r.tag_kl),
+        tag_kl_floor: run.reference.as_ref().and_then(|r| r.tag_kl_floor),
         final_tag_acc_groups: final_groups,
         final_augment_p: last.and_then(|r| r.augment_p),
         final_r_t: last.and_then(|r| r.r_t),
@@ -171,6 +175,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "final_swd_over_floor",
     "final_tag_acc",
     "final_tag_kl",
+    "tag_kl_floor",
     "final_d_acc_real",
     "final_d_acc_fake",
     "final_g_acc",
@@ -233,6 +238,7 @@ pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
         num(floor.zip(s.final_swd).map(|(f, swd)| swd / f.0)),
         num(s.final_tag_acc),
         num(s.final_tag_kl),
+        num(s.tag_kl_floor),
         num(s.final_d_acc_real),
         num(s.final_d_acc_fake),
         num(s.final_g_acc),
@@ -364,7 +370,7 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,",
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,",
             "no augmentation: empty augment_p and r_t; the reason column is empty unless the variant failed"
         );
     }
@@ -396,6 +402,8 @@ mod tests {
             classifier_accuracy: None,
             tag_groups: None,
             tag_group_names: None,
+            tag_kl_floor: Some(0.04),
+            tag_kl_floor_std: Some(0.01),
         });
         let s = summarize(&r, Figure::Swd);
         let text = String::from_utf8(summary_csv(&["train.lr_d".into()], &[s])).unwrap();
@@ -407,6 +415,7 @@ mod tests {
         assert_eq!(cell("swd_floor_sd"), "2.5000");
         assert_eq!(cell("final_swd_over_floor"), "1.5000");
         assert_eq!(cell("final_tag_acc"), "0.4000");
+        assert_eq!(cell("tag_kl_floor"), "0.0400");
         assert_eq!(cell("tag_acc_category"), "0.6000", "the last evaluated row");
         assert_eq!(cell("tag_acc_skin_tone"), "");
         assert!(!header.contains(&"tag_acc_hair"), "{header:?}");

@@ -148,6 +148,9 @@ fn evaluator(
             .as_ref()
             .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))
             .unwrap_or_default()
+            + &r.tag_kl_floor
+                .map(|f| format!("; tag_kl floor {f:.3}"))
+                .unwrap_or_default()
     );
     Ok(e)
 }
