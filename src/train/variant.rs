@@ -198,6 +198,9 @@ fn train_epoch(
         }
         _ => None,
     };
+    if quality.is_some() {
+        crate::allocator::release_free_memory();
+    }
     let eval_seconds = quality
         .is_some()
         .then(|| eval_started.elapsed().as_secs_f64());
