@@ -19,6 +19,10 @@ const BATCH: i64 = 256;
 /// count.
 pub const FLOOR_DRAWS: u64 = 5;
 
+/// Added to every tag's count in a sample's tag distribution (generated, or the floor's real
+/// samples), so that a tag the sample lacks gives a large, finite KL term.
+const SAMPLE_PRIOR: f64 = 0.5;
+
 /// Held-out images behind `real_pairwise_distance`.
 const PAIRWISE_IMAGES: i64 = 64;
 
@@ -139,6 +143,10 @@ impl Evaluator {
         let reusable = cached.filter(|c| {
             c.dataset == dataset_key && c.samples == n && c.swd_floor_draws == FLOOR_DRAWS
         });
+        // The tag floor is cached with the swd floor (absent in files written before it).
+        let cached_tag_floor = reusable
+            .as_ref()
+            .and_then(|c| c.tag_kl_floor.zip(c.tag_kl_floor_std));
         let (floor_levels, swd_floor, swd_floor_std) = match reusable {
             Some(c) => (c.swd_floor_levels, c.swd_floor, c.swd_floor_std),
             None => swd_floor(train, &holdout, n, seed),
@@ -150,7 +158,9 @@ impl Evaluator {
             let (f, pred) = c.read(&x);
             real_features = Some(mean_cov(&f));
             real_tag_dist = read_distribution(c, &pred, 0.0);
-            tag_floor = Some(tag_kl_floor(c, &real_tag_dist, train, n, seed));
+            tag_floor = Some(
+                cached_tag_floor.unwrap_or_else(|| tag_kl_floor(c, &real_tag_dist, train, n, seed)),
+            );
         }
         let reference = QualityReference {
             dataset: dataset_key.to_string(),
@@ -209,7 +219,7 @@ impl Evaluator {
             q.tag_fd = Some(frechet(mu, cov, &mu_f, &cov_f));
             q.tag_kl = Some(kl_sum(
                 &self.real_tag_dist,
-                &read_distribution(c, &pred, 0.5),
+                &read_distribution(c, &pred, SAMPLE_PRIOR),
             ));
             if let Some(asked) = asked {
                 let (overall, groups) = tag_accuracy(c, &pred, &asked);
@@ -278,7 +288,7 @@ fn tag_kl_floor(
     let draws: Vec<f64> = (0..FLOOR_DRAWS)
         .map(|k| {
             let (_, pred) = c.read(&train.sample(n, seed + 1 + k));
-            kl_sum(real, &read_distribution(c, &pred, 0.5))
+            kl_sum(real, &read_distribution(c, &pred, SAMPLE_PRIOR))
         })
         .collect();
     mean_std(&draws)
