@@ -129,13 +129,6 @@ pub fn check_combined(config: &Config) -> Vec<String> {
             d.holdout, d.synthetic_count
         ));
     }
-    if config.train.aux_tag_weight > 0.0 && config.model.arch != super::schema::Arch::Cgan {
-        out.push(
-            "train.aux_tag_weight classifies the tags a CGAN is conditioned on: set \
-             model.arch = \"cgan\" or set train.aux_tag_weight = 0"
-                .to_string(),
-        );
-    }
     out
 }
 
@@ -160,19 +153,6 @@ pub fn is_safe_dir_name(name: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn aux_tag_weight_needs_the_cgan() {
-        let mut c = Config::default();
-        c.train.aux_tag_weight = 1.0;
-        let problems = check_combined(&c);
-        assert!(
-            problems.iter().any(|p| p.contains("model.arch = \"cgan\"")),
-            "{problems:?}"
-        );
-        c.model.arch = crate::config::Arch::Cgan;
-        assert_eq!(check_combined(&c), Vec::<String>::new());
-    }
 
     #[test]
     fn defaults_break_no_rule() {

@@ -3,12 +3,14 @@
 pub mod aux_head;
 mod cgan;
 mod dcgan;
+mod discriminator;
 mod init;
 pub mod ops;
 pub mod spectral_norm;
 
-pub use cgan::{Discriminator, ProjectionD};
+pub use cgan::ProjectionD;
 pub use dcgan::{discriminator, discriminator_sn, generator};
+pub use discriminator::Discriminator;
 pub use init::{init_weights, parameter_count};
 
 /// What the networks are built from; `n_tags` is 0 for the DCGAN, the tag vector's length for

@@ -76,8 +76,9 @@ impl Nets {
         // Last, for the same reason: with the head on, G and D start as without it.
         if c.train.aux_tag_weight > 0.0 {
             anyhow::ensure!(
-                cfg.n_tags > 0,
-                "train.aux_tag_weight needs the CGAN on a labelled dataset"
+                !tag_groups.is_empty(),
+                "train.aux_tag_weight needs a labelled dataset (tags.txt, or [data] tags_file \
+                 for a folder); set train.aux_tag_weight = 0 for this one"
             );
             d.add_aux_head(d_vs.root(), tag_groups);
         }
@@ -320,22 +321,29 @@ mod tests {
         assert!(keys.contains(&"augment.p".to_string()));
     }
 
-    fn cgan(aux_tag_weight: f64) -> Config {
+    fn with_head(arch: crate::config::Arch, aux_tag_weight: f64) -> Config {
         let mut c = config(0, "");
-        c.model.arch = crate::config::Arch::Cgan;
+        c.model.arch = arch;
         c.train.aux_tag_weight = aux_tag_weight;
         c
     }
 
-    /// With the AC-GAN head, G and D start exactly as without it (the head is drawn last), the
-    /// head is in D's checkpoint and round-trips, and a checkpoint of the other kind is refused
-    /// with the setting to use.
+    /// With the auxiliary head (the CGAN's AC-GAN head, or the DCGAN's on real tags only), G
+    /// and D start exactly as without it (the head is drawn last), the head is in D's
+    /// checkpoint and round-trips, and a checkpoint of the other kind is refused with the
+    /// setting to use.
     #[test]
     fn aux_head_is_drawn_last_checkpointed_and_checked() {
+        for arch in [crate::config::Arch::Dcgan, crate::config::Arch::Cgan] {
+            aux_head_round_trip(arch);
+        }
+    }
+
+    fn aux_head_round_trip(arch: crate::config::Arch) {
         let groups = [3, 2];
         let build = |w: f64| {
             tch::manual_seed(4);
-            Nets::new(&cgan(w), &groups, Device::Cpu).unwrap()
+            Nets::new(&with_head(arch, w), &groups, Device::Cpu).unwrap()
         };
         let (off, on) = (build(0.0), build(0.5));
         let on_d = on.d_vs.variables();
@@ -377,5 +385,15 @@ mod tests {
         let err = format!("{:#}", build(0.0).restore(&with_head).unwrap_err());
         assert!(err.contains("train.aux_tag_weight > 0"), "{err}");
         build(0.0).restore(&without).unwrap();
+    }
+
+    /// The head classifies the dataset's tags: an unlabelled dataset gets an error that says
+    /// what to do.
+    #[test]
+    fn aux_head_needs_a_labelled_dataset() {
+        let c = with_head(crate::config::Arch::Dcgan, 1.0);
+        let err = format!("{:#}", Nets::new(&c, &[], Device::Cpu).err().unwrap());
+        assert!(err.contains("needs a labelled dataset"), "{err}");
+        assert!(err.contains("train.aux_tag_weight = 0"), "{err}");
     }
 }

@@ -187,8 +187,12 @@ mod tests {
     use crate::config::{Arch, Config};
 
     fn cgan(aux_tag_weight: f64) -> Config {
+        with_arch(Arch::Cgan, aux_tag_weight)
+    }
+
+    fn with_arch(arch: Arch, aux_tag_weight: f64) -> Config {
         let mut c = Config::default();
-        c.model.arch = Arch::Cgan;
+        c.model.arch = arch;
         c.data.image_size = 16;
         c.model.z_dim = 4;
         c.model.g_width = 4;
@@ -251,6 +255,50 @@ mod tests {
             (got - want.double_value(&[])).abs() < 1e-5,
             "{got} vs {want}"
         );
+    }
+
+    /// The DCGAN's head learns real images' tags through D's step; G, unconditional, has no
+    /// tags to be asked for, so its loss is the plain BCE.
+    #[test]
+    fn dcgan_head_learns_real_tags_and_g_loss_is_plain() {
+        tch::manual_seed(12);
+        let mut nets = Nets::new(&with_arch(Arch::Dcgan, 1.0), &[3], Device::Cpu).unwrap();
+        let opts = (Kind::Float, Device::Cpu);
+        let tags = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 0, 1])
+            .one_hot(3)
+            .to_kind(Kind::Float); // [8, 3]: the colour channel
+        let real = tags.view([8, 3, 1, 1]).expand([8, 3, 16, 16], false) * 1.6 - 0.8
+            + Tensor::randn([8, 3, 16, 16], opts) * 0.1;
+        let aux = |nets: &Nets| {
+            let (_, a) = tch::no_grad(|| nets.judge_train_aux(&real, None));
+            nets.aux_loss(&a.unwrap(), &tags).double_value(&[])
+        };
+        let before = aux(&nets);
+        for _ in 0..40 {
+            let fakes = Fakes {
+                images: Tensor::randn([8, 3, 16, 16], opts).tanh(),
+                tags: None,
+            };
+            let f = d_batch(
+                &mut nets,
+                &real,
+                Some(&tags),
+                &fakes,
+                0.0,
+                1.0,
+                Gate::OnDevice,
+            );
+            assert_eq!(f.double_value(&[col::UPDATED]), 1.0);
+        }
+        let after = aux(&nets);
+        assert!(after < before * 0.5, "aux loss {before} -> {after}");
+
+        let fakes = draw_fakes(&nets, None, 8, true);
+        let logits = tch::no_grad(|| nets.judge_train(&fakes.images, None));
+        let want = bce(&logits, &Tensor::ones([8], opts)).double_value(&[]);
+        nets.freeze_d();
+        let got = g_batch(&mut nets, &fakes, 1.0, Gate::OnDevice).double_value(&[col::LOSS]);
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     }
 
     fn draw_fakes_with(nets: &Nets, tags: &Tensor) -> Fakes {
