@@ -228,6 +228,21 @@ fn acgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
     assert!(image::open(&out).is_ok());
 }
 
+/// The DCGAN's tag head resumes exactly too: its weights and moments are in D's checkpoint, and
+/// G's term reads the dataset's tag mix again after the restart.
+#[test]
+fn dcgan_tag_head_sigkill_then_rerun_equals_an_uninterrupted_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let killed = sigkill_then_rerun(tmp.path(), &["train.aux_tag_weight=1.0"]);
+    let run = &run_dirs(&killed)[0];
+    let last = run.join("checkpoints/epoch-0008.safetensors");
+    let (tensors, _) = anigan_runner::checkpoint::load(&last).unwrap();
+    assert!(
+        tensors.contains_key("d.aux.weight"),
+        "the head is in D's checkpoint"
+    );
+}
+
 /// `anigan-runner sample RUN --epoch last --out OUT`, asserted to succeed.
 fn sample_last_epoch(run: &Path, out: &Path) -> assert_cmd::assert::Assert {
     Command::cargo_bin("anigan-runner")

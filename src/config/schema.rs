@@ -190,8 +190,11 @@ pub struct TrainSection {
     /// sample grids, evaluation and `sample` (Karras et al. 2018; StyleGAN's `ema_kimg` x 1000);
     /// 0 = no average.
     pub ema_images: u32,
-    /// Weight of the AC-GAN auxiliary tag-classification loss (Odena et al. 2017) added to D's
-    /// loss (on real images) and G's (on its samples); CGAN only, 0 = no head.
+    /// Weight of the auxiliary tag classifier's terms; 0 = no head; needs a labelled dataset.
+    /// D's loss adds its cross-entropy on real images' tags (AC-GAN, Odena et al. 2017); G's
+    /// adds, for the CGAN, its cross-entropy on the tags the samples were asked for, and for the
+    /// DCGAN the entropy of its reads plus their KL to the data's tag mix (CatGAN's G objective,
+    /// Springenberg 2016, with the known prior).
     pub aux_tag_weight: f64,
 }
 

@@ -72,6 +72,34 @@ impl AuxHead {
         Tensor::stack(&terms, 0).sum(Kind::Float)
     }
 
+    /// The unconditional G's term, for images asked for no tags: sum over groups of the mean
+    /// entropy of the group's softmax plus KL(prior_g || the batch's mean softmax), in nats.
+    /// Low when each image reads as one clear tag and the batch's tags come in the prior's mix.
+    /// CatGAN's generator objective (Springenberg 2016, "Unsupervised and Semi-supervised
+    /// Learning with Categorical Generative Adversarial Networks": conditional entropy down,
+    /// marginal entropy up) with the data's known tag mix in place of a uniform marginal.
+    /// `logits` [b, n_tags] in any precision, `prior` one [k] f32 per group summing to 1 (a
+    /// group whose prior sums to 0, no image with exactly one of its tags, adds 0); a 0-d f32.
+    pub fn prior_loss(&self, logits: &Tensor, prior: &[Tensor]) -> Tensor {
+        let logits = logits.to_kind(Kind::Float);
+        let terms: Vec<Tensor> = self
+            .spans
+            .iter()
+            .zip(prior)
+            .map(|(&(start, k), pi)| {
+                let log_p = logits.narrow(1, start, k).log_softmax(1, Kind::Float); // [b, k]
+                let p = log_p.exp();
+                let entropy = -(&p * &log_p)
+                    .sum_dim_intlist(1, false, Kind::Float)
+                    .mean(Kind::Float);
+                let mean_log = p.mean_dim(0, false, Kind::Float).clamp_min(1e-8).log(); // [k]
+                let kl = (pi * (pi.clamp_min(1e-8).log() - mean_log)).sum(Kind::Float);
+                (entropy + kl) * pi.sum(Kind::Float)
+            })
+            .collect();
+        Tensor::stack(&terms, 0).sum(Kind::Float)
+    }
+
     /// Per group, the share of masked images whose arg-max is their tag (for tests and
     /// diagnostics); NaN for a group with no single-tag image.
     pub fn accuracy(&self, logits: &Tensor, tags: &Tensor) -> Vec<f64> {
@@ -141,6 +169,51 @@ mod tests {
         let acc = head.accuracy(&logits, &t);
         assert_eq!(acc[0], 1.0);
         assert!(acc[1].is_nan());
+    }
+
+    /// The unconditional term is 0 for sure reads in the prior's mix, is entropy plus KL
+    /// otherwise, and skips a group with no prior (group 1 here: its flat reads would add ln 2).
+    #[test]
+    fn prior_loss_is_entropy_plus_kl_to_the_prior() {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let head = AuxHead::new(vs.root(), 4, &[3, 2]);
+        let prior = [
+            Tensor::from_slice(&[0.5f32, 0.25, 0.25]),
+            Tensor::from_slice(&[0f32, 0.]),
+        ];
+        // Four images read as classes 0, 0, 1, 2 with certainty: the prior's mix.
+        let sure = Tensor::from_slice(&[0i64, 0, 1, 2])
+            .one_hot(3)
+            .to_kind(Kind::Float)
+            * 60.0;
+        let logits = Tensor::cat(
+            &[&sure, &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu))],
+            1,
+        );
+        let zero = head.prior_loss(&logits, &prior).double_value(&[]);
+        assert!(zero.abs() < 1e-5, "{zero}");
+        // Uniform reads: entropy ln 3 plus KL(prior || uniform).
+        let flat = Tensor::zeros([4, 5], (Kind::Float, Device::Cpu));
+        let kl: f64 = [0.5f64, 0.25, 0.25]
+            .iter()
+            .map(|p| p * (p * 3.0).ln())
+            .sum();
+        let got = head.prior_loss(&flat, &prior).double_value(&[]);
+        assert!((got - (3f64.ln() + kl)).abs() < 1e-5, "{got}");
+
+        // Sure reads in the wrong mix (all class 0): the KL alone, 0.5 ln(0.5 / 1) plus the two
+        // classes the batch never shows, their mean read clamped at 1e-8.
+        let wrong = Tensor::from_slice(&[0i64; 4])
+            .one_hot(3)
+            .to_kind(Kind::Float)
+            * 60.0;
+        let wrong = Tensor::cat(
+            &[&wrong, &Tensor::zeros([4, 2], (Kind::Float, Device::Cpu))],
+            1,
+        );
+        let want = 0.5 * 0.5f64.ln() + 2.0 * 0.25 * (0.25f64 / 1e-8).ln();
+        let got = head.prior_loss(&wrong, &prior).double_value(&[]);
+        assert!((got - want).abs() < 1e-3 * want, "{got} vs {want}");
     }
 
     /// Adam on the head alone learns a separable toy batch: the loss falls and the head reads

@@ -148,6 +148,13 @@ impl Nets {
         head.loss(aux_logits, tags) * self.aux_weight
     }
 
+    /// `aux_tag_weight` x the head's `prior_loss` of `aux_logits` [b, n_tags] against `prior`
+    /// (one [k] f32 per group): the unconditional G's term, a 0-d f32.
+    pub fn aux_prior_loss(&self, aux_logits: &Tensor, prior: &[Tensor]) -> Tensor {
+        let head = self.d.aux_head().expect("aux logits come from D's head");
+        head.prior_loss(aux_logits, prior) * self.aux_weight
+    }
+
     /// Feeds D's logits on a real batch to the augmentation controller (if any).
     pub fn observe_real(&mut self, real_logits: &Tensor) {
         if let Some(a) = &mut self.augment {

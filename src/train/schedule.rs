@@ -137,7 +137,7 @@ fn phased(
     nets.freeze_d();
     for _ in 0..plan.g_steps as i64 * batches {
         let fakes = draw_fakes(nets, sampler, b, true);
-        let f = g_batch(nets, &fakes, plan.p0, Gate::OnHost);
+        let f = g_batch(nets, &fakes, sampler, plan.p0, Gate::OnHost);
         nets.g_updated(b);
         g.add(&f);
         if !updated(&f) {
@@ -188,7 +188,7 @@ fn alternating(
                 Some(f) => f,
                 None => draw_fakes(nets, sampler, b, true),
             };
-            g.add(&g_batch(nets, &fakes, plan.p0, Gate::OnDevice));
+            g.add(&g_batch(nets, &fakes, sampler, plan.p0, Gate::OnDevice));
             nets.g_updated(b);
         }
         nets.unfreeze_d();

@@ -74,8 +74,9 @@ fn mean(x: &Tensor) -> Tensor {
 }
 
 /// D on a real batch and `fakes` (detached: no gradient reaches G); updates D unless its fake
-/// accuracy reached `p0`. For the CGAN `real_tags` are the batch's own tags; with the AC-GAN
-/// head, D's loss adds `aux_tag_weight` x the head's cross-entropy on them (`LOSS` includes it).
+/// accuracy reached `p0`. `real_tags` are the batch's own tags on a labelled dataset (the CGAN
+/// is conditioned on them); with the tag head (CGAN or DCGAN), D's loss adds `aux_tag_weight` x
+/// the head's cross-entropy on them (`LOSS` includes it).
 /// Returns the batch's figures, [6] f32 on the device.
 pub fn d_batch(
     nets: &mut Nets,
@@ -125,20 +126,33 @@ pub fn d_batch(
     )
 }
 
-/// G on `fakes` judged by D (with the AC-GAN head, plus `aux_tag_weight` x the head's
-/// cross-entropy against the fakes' tags); updates G unless its accuracy reached `p0`. `fakes` must keep G's
-/// graph (`draw_fakes(.., keep_graph = true)`). D's weights must be frozen by the caller so that
-/// no gradient is spent on them. Returns the batch's figures, [6] f32 on the device.
-pub fn g_batch(nets: &mut Nets, fakes: &Fakes, p0: f64, gate: Gate) -> Tensor {
+/// G on `fakes` judged by D; updates G unless its accuracy reached `p0`. With D's tag head the
+/// loss adds `aux_tag_weight` x: for the CGAN the head's cross-entropy against the tags the
+/// fakes were asked for (AC-GAN); for the DCGAN, whose fakes are asked for none, the head's
+/// `prior_loss` against `sampler`'s single-tag mix. `fakes` must keep G's graph
+/// (`draw_fakes(.., keep_graph = true)`). D's weights must be frozen by the caller so that no
+/// gradient is spent on them. Returns the batch's figures, [6] f32 on the device.
+pub fn g_batch(
+    nets: &mut Nets,
+    fakes: &Fakes,
+    sampler: Option<&TagSampler>,
+    p0: f64,
+    gate: Gate,
+) -> Tensor {
     let b = fakes.images.size()[0];
     let (logits, aux) = autocast(nets.precision, nets.device, || {
         nets.judge_train_aux(&fakes.images, fakes.tags.as_ref()) // [b], [b, n_tags]
     });
     let logits = logits.to_kind(Kind::Float);
     let gan = bce(&logits, &Tensor::ones([b], (Kind::Float, nets.device)));
-    // AC-GAN: G is also rewarded for samples D's head reads as the tags they were asked for.
+    // AC-GAN: G is also rewarded for samples D's head reads as the tags they were asked for;
+    // unconditional, for samples it reads as clear tags in the data's mix.
     let loss = match (&aux, fakes.tags.as_ref()) {
         (Some(aux), Some(tags)) => gan + nets.aux_loss(aux, tags),
+        (Some(aux), None) => {
+            let sampler = sampler.expect("D has a tag head only on a labelled dataset");
+            gan + nets.aux_prior_loss(aux, sampler.single_tag_prior())
+        }
         _ => gan,
     };
     let p = logits.sigmoid();
@@ -217,31 +231,7 @@ mod tests {
             .view([4, 2])
             .repeat_interleave_self_int(2, 0, None);
         let tags = Tensor::cat(&[&g0, &g1], 1); // [8, 5]
-        let real = g0.view([8, 3, 1, 1]).expand([8, 3, 16, 16], false) * 1.6 - 0.8
-            + Tensor::randn([8, 3, 16, 16], opts) * 0.1;
-        let aux = |nets: &Nets| {
-            let (_, a) = tch::no_grad(|| nets.judge_train_aux(&real, Some(&tags)));
-            nets.aux_loss(&a.unwrap(), &tags).double_value(&[])
-        };
-        let before = aux(&nets);
-        for _ in 0..40 {
-            let fakes = Fakes {
-                images: Tensor::randn([8, 3, 16, 16], opts).tanh(),
-                tags: Some(tags.shallow_clone()),
-            };
-            let f = d_batch(
-                &mut nets,
-                &real,
-                Some(&tags),
-                &fakes,
-                0.0,
-                1.0,
-                Gate::OnDevice,
-            );
-            assert_eq!(f.double_value(&[col::UPDATED]), 1.0);
-        }
-        let after = aux(&nets);
-        assert!(after < before * 0.5, "aux loss {before} -> {after}");
+        d_steps_halve_the_aux_loss(&mut nets, &g0, &tags, true);
 
         // G's loss is the BCE plus the head's term on the fakes' tags.
         let fakes = draw_fakes_with(&nets, &tags);
@@ -249,7 +239,7 @@ mod tests {
         let (_, a) = tch::no_grad(|| nets.judge_train_aux(&fakes.images, fakes.tags.as_ref()));
         let want = bce(&logits, &Tensor::ones([8], opts)) + nets.aux_loss(&a.unwrap(), &tags);
         nets.freeze_d();
-        let f = g_batch(&mut nets, &fakes, 1.0, Gate::OnDevice);
+        let f = g_batch(&mut nets, &fakes, None, 1.0, Gate::OnDevice);
         let got = f.double_value(&[col::LOSS]);
         assert!(
             (got - want.double_value(&[])).abs() < 1e-5,
@@ -257,48 +247,64 @@ mod tests {
         );
     }
 
-    /// The DCGAN's head learns real images' tags through D's step; G, unconditional, has no
-    /// tags to be asked for, so its loss is the plain BCE.
+    /// The DCGAN's head learns real images' tags through D's step; G, unconditional, is asked
+    /// for no tags, so its term is the head's `prior_loss` against the data's tag mix.
     #[test]
-    fn dcgan_head_learns_real_tags_and_g_loss_is_plain() {
+    fn dcgan_head_learns_real_tags_and_g_gets_the_prior_term() {
         tch::manual_seed(12);
         let mut nets = Nets::new(&with_arch(Arch::Dcgan, 1.0), &[3], Device::Cpu).unwrap();
         let opts = (Kind::Float, Device::Cpu);
         let tags = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2, 0, 1])
             .one_hot(3)
             .to_kind(Kind::Float); // [8, 3]: the colour channel
-        let real = tags.view([8, 3, 1, 1]).expand([8, 3, 16, 16], false) * 1.6 - 0.8
+        d_steps_halve_the_aux_loss(&mut nets, &tags, &tags, false);
+
+        let vocab = crate::data::Vocabulary::new(vec![vec!["r".into(), "g".into(), "b".into()]]);
+        let rows: Vec<u8> = Vec::<f32>::try_from(tags.view([-1]))
+            .unwrap()
+            .iter()
+            .map(|&x| x as u8)
+            .collect();
+        let sampler = TagSampler::new(&vocab, &rows, Device::Cpu);
+        let fakes = draw_fakes(&nets, None, 8, true);
+        let (logits, a) = tch::no_grad(|| nets.judge_train_aux(&fakes.images, None));
+        let prior = sampler.single_tag_prior();
+        let want = bce(&logits, &Tensor::ones([8], opts)) + nets.aux_prior_loss(&a.unwrap(), prior);
+        nets.freeze_d();
+        let f = g_batch(&mut nets, &fakes, Some(&sampler), 1.0, Gate::OnDevice);
+        let got = f.double_value(&[col::LOSS]);
+        let want = want.double_value(&[]);
+        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
+    }
+
+    /// 40 D steps on 8 real images whose colour channel is `colour`'s one-hot [8, 3] and whose
+    /// tags are `tags`, against noise fakes (given `tags` when `conditional`); asserts that the
+    /// head's loss on the real images at least halves and every step updated D.
+    fn d_steps_halve_the_aux_loss(
+        nets: &mut Nets,
+        colour: &Tensor,
+        tags: &Tensor,
+        conditional: bool,
+    ) {
+        let opts = (Kind::Float, Device::Cpu);
+        let real = colour.view([8, 3, 1, 1]).expand([8, 3, 16, 16], false) * 1.6 - 0.8
             + Tensor::randn([8, 3, 16, 16], opts) * 0.1;
+        let given = conditional.then(|| tags.shallow_clone());
         let aux = |nets: &Nets| {
-            let (_, a) = tch::no_grad(|| nets.judge_train_aux(&real, None));
-            nets.aux_loss(&a.unwrap(), &tags).double_value(&[])
+            let (_, a) = tch::no_grad(|| nets.judge_train_aux(&real, given.as_ref()));
+            nets.aux_loss(&a.unwrap(), tags).double_value(&[])
         };
-        let before = aux(&nets);
+        let before = aux(nets);
         for _ in 0..40 {
             let fakes = Fakes {
                 images: Tensor::randn([8, 3, 16, 16], opts).tanh(),
-                tags: None,
+                tags: given.as_ref().map(Tensor::shallow_clone),
             };
-            let f = d_batch(
-                &mut nets,
-                &real,
-                Some(&tags),
-                &fakes,
-                0.0,
-                1.0,
-                Gate::OnDevice,
-            );
+            let f = d_batch(nets, &real, Some(tags), &fakes, 0.0, 1.0, Gate::OnDevice);
             assert_eq!(f.double_value(&[col::UPDATED]), 1.0);
         }
-        let after = aux(&nets);
+        let after = aux(nets);
         assert!(after < before * 0.5, "aux loss {before} -> {after}");
-
-        let fakes = draw_fakes(&nets, None, 8, true);
-        let logits = tch::no_grad(|| nets.judge_train(&fakes.images, None));
-        let want = bce(&logits, &Tensor::ones([8], opts)).double_value(&[]);
-        nets.freeze_d();
-        let got = g_batch(&mut nets, &fakes, 1.0, Gate::OnDevice).double_value(&[col::LOSS]);
-        assert!((got - want).abs() < 1e-5, "{got} vs {want}");
     }
 
     fn draw_fakes_with(nets: &Nets, tags: &Tensor) -> Fakes {

@@ -9,6 +9,8 @@ use crate::data::Vocabulary;
 pub struct TagSampler {
     /// (first flat index, tag count, probabilities [1 + count] with "none" first).
     groups: Vec<(i64, i64, Tensor)>,
+    /// Per group, the tag frequencies [count] among images with exactly one tag in the group.
+    single: Vec<Tensor>,
     pub n_tags: i64,
 }
 
@@ -18,14 +20,19 @@ impl TagSampler {
         let t = vocab.len();
         let n = tags.len() / t.max(1);
         let mut groups = Vec::new();
+        let mut single = Vec::new();
         let mut start = 0;
         for group in &vocab.groups {
             let k = group.len();
             let mut counts = vec![0f64; k + 1];
+            let mut once = vec![0f64; k];
             for row in tags.chunks_exact(t).take(n) {
                 let own = &row[start..start + k];
                 if own.iter().all(|&x| x == 0) {
                     counts[0] += 1.0;
+                }
+                if own.iter().filter(|&&x| x > 0).count() == 1 {
+                    once[own.iter().position(|&x| x > 0).expect("one tag")] += 1.0;
                 }
                 for (j, &x) in own.iter().enumerate() {
                     counts[j + 1] += f64::from(x.min(1));
@@ -38,10 +45,14 @@ impl TagSampler {
                 k as i64,
                 Tensor::from_slice(&probs).to_device(device),
             ));
+            let total_once: f64 = once.iter().sum::<f64>().max(1.0);
+            let once: Vec<f32> = once.iter().map(|c| (c / total_once) as f32).collect();
+            single.push(Tensor::from_slice(&once).to_device(device));
             start += k;
         }
         Self {
             groups,
+            single,
             n_tags: t as i64,
         }
     }
@@ -67,6 +78,12 @@ impl TagSampler {
             .collect()
     }
 
+    /// Per group, the tags' frequencies [count] among the images with exactly one tag in it
+    /// (what an auxiliary head's softmax is trained to read); on the device.
+    pub fn single_tag_prior(&self) -> &[Tensor] {
+        &self.single
+    }
+
     /// (first flat index, tag count) of each group.
     pub fn spans(&self) -> Vec<(i64, i64)> {
         self.groups.iter().map(|(s, k, _)| (*s, *k)).collect()
@@ -89,6 +106,13 @@ mod tests {
             |got: &[f64], want: &[f64]| got.iter().zip(want).all(|(g, w)| (g - w).abs() < 1e-6);
         assert!(close(&p[0], &[0.4, 0.4, 0.2]), "{p:?}");
         assert!(close(&p[1], &[0.5, 0.5]), "{p:?}");
+        // Among images with exactly one tag in the group: a once (row 0), b never.
+        let single: Vec<Vec<f64>> = s
+            .single_tag_prior()
+            .iter()
+            .map(|t| Vec::<f64>::try_from(t.to_kind(Kind::Double)).unwrap())
+            .collect();
+        assert_eq!(single, vec![vec![1.0, 0.0], vec![1.0]]);
         tch::manual_seed(3);
         let x = s.sample(20_000);
         assert_eq!(x.size(), [20_000, 3]);
