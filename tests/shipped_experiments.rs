@@ -58,3 +58,15 @@ fn cgan_experiment_is_conditional_and_evaluated() {
         "the AC-GAN head is on: it measured eye colour 0.90 against 0.44 without"
     );
 }
+
+#[test]
+fn quickstart_trains_the_dcgan_with_the_tag_head() {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml");
+    let e = resolve(&file, &Overrides::default()).unwrap();
+    let c = &e.variants[0].config;
+    assert_eq!(c.model.arch, anigan_runner::config::Arch::Dcgan);
+    assert!(
+        c.train.aux_tag_weight > 0.0,
+        "D's tag head is on: it measured tag_kl 0.07 against 0.43 without at the last evaluation"
+    );
+}
