@@ -217,12 +217,7 @@ fn acgan_sigkill_then_rerun_equals_an_uninterrupted_run() {
         .concat(),
     );
     let run = &run_dirs(&killed)[0];
-    let last = run.join("checkpoints/epoch-0008.safetensors");
-    let (tensors, _) = anigan_runner::checkpoint::load(&last).unwrap();
-    assert!(
-        tensors.contains_key("d.aux.weight"),
-        "the head is in D's checkpoint"
-    );
+    assert_head_in_last_checkpoint(run);
     let out = killed.join("acgan.png");
     sample_last_epoch(run, &out);
     assert!(image::open(&out).is_ok());
@@ -235,6 +230,11 @@ fn dcgan_tag_head_sigkill_then_rerun_equals_an_uninterrupted_run() {
     let tmp = tempfile::tempdir().unwrap();
     let killed = sigkill_then_rerun(tmp.path(), &["train.aux_tag_weight=1.0"]);
     let run = &run_dirs(&killed)[0];
+    assert_head_in_last_checkpoint(run);
+}
+
+/// The tag head's weights are in D's part of the run's epoch-8 checkpoint.
+fn assert_head_in_last_checkpoint(run: &Path) {
     let last = run.join("checkpoints/epoch-0008.safetensors");
     let (tensors, _) = anigan_runner::checkpoint::load(&last).unwrap();
     assert!(
