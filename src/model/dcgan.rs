@@ -65,23 +65,6 @@ pub fn discriminator(p: nn::Path, cfg: &NetConfig) -> nn::SequentialT {
         .add_fn(|xs| xs.reshape([-1])) // [b]
 }
 
-/// The DCGAN D with spectrally normalized convolutions and no batch norm (Miyato et al. 2018,
-/// whose D has none); `norms` receives every layer's handle for the power iteration.
-/// Same names as `discriminator` minus the `bn*` layers, plus `*.weight_u` and biases on every
-/// conv. [b, 3, S, S] -> [b] logits.
-pub fn discriminator_sn(
-    p: nn::Path,
-    cfg: &NetConfig,
-    norms: &mut SpectralNorms,
-) -> nn::SequentialT {
-    let width = cfg.d_width << (cfg.n_blocks() - 1);
-    let logit = SnConv2d::new(&p / "logit", width, 1, 4, 1, 0);
-    norms.0.push(logit.handle());
-    d_trunk_sn(&p, cfg, norms)
-        .add(logit) // [b, 1, 1, 1]
-        .add_fn(|xs| xs.reshape([-1])) // [b]
-}
-
 /// D without its `logit` layer: [b, 3, S, S] -> [b, d_width * 2^(n-1), 4, 4] features.
 pub fn d_trunk(p: &nn::Path, cfg: &NetConfig) -> nn::SequentialT {
     assert_valid(cfg);

@@ -56,9 +56,9 @@ impl Discriminator {
         tags: Option<&Tensor>,
         train: bool,
     ) -> (Tensor, Option<Tensor>) {
-        let trunk = self.trunk_and_logit();
-        let h = trunk.trunk.forward_t(x, train); // [b, C, 4, 4]
-        let psi = trunk.logit.forward(&h).reshape([-1]); // [b]
+        let parts = self.parts();
+        let h = parts.trunk.forward_t(x, train); // [b, C, 4, 4]
+        let psi = parts.logit.forward(&h).reshape([-1]); // [b]
         let aux = self.aux_head();
         if matches!(self.net, DNet::Plain(_)) && aux.is_none() {
             return (psi, None); // the DCGAN: no pooling needed
@@ -76,13 +76,13 @@ impl Discriminator {
     /// drawn from torch's global stream; `group_sizes` are the tag groups' lengths in
     /// tag-vector order. Call before the optimiser is built.
     pub fn add_aux_head(&mut self, p: nn::Path, group_sizes: &[i64]) {
-        let trunk = self.trunk_and_logit_mut();
-        trunk.aux = Some(AuxHead::new(p, trunk.width, group_sizes));
+        let parts = self.parts_mut();
+        parts.aux = Some(AuxHead::new(p, parts.width, group_sizes));
     }
 
     /// The head, when D has one.
     pub fn aux_head(&self) -> Option<&AuxHead> {
-        self.trunk_and_logit().aux.as_ref()
+        self.parts().aux.as_ref()
     }
 
     /// One power-iteration step of every spectrally normalized layer (none without them):
@@ -91,14 +91,14 @@ impl Discriminator {
         self.norms.power_iteration();
     }
 
-    fn trunk_and_logit(&self) -> &PlainD {
+    fn parts(&self) -> &PlainD {
         match &self.net {
             DNet::Plain(d) => d,
             DNet::Projection(d) => &d.plain,
         }
     }
 
-    fn trunk_and_logit_mut(&mut self) -> &mut PlainD {
+    fn parts_mut(&mut self) -> &mut PlainD {
         match &mut self.net {
             DNet::Plain(d) => d,
             DNet::Projection(d) => &mut d.plain,

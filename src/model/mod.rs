@@ -9,7 +9,7 @@ pub mod ops;
 pub mod spectral_norm;
 
 pub use cgan::ProjectionD;
-pub use dcgan::{discriminator, discriminator_sn, generator};
+pub use dcgan::{discriminator, generator};
 pub use discriminator::Discriminator;
 pub use init::{init_weights, parameter_count};
 
