@@ -26,9 +26,22 @@ fn load_torch_cuda() -> bool {
     })
 }
 
+/// Whether an NVIDIA driver is installed: its user-space library, `libcuda.so.1`, loads. Without
+/// it no GPU is usable, and loading libtorch's CUDA backend anyway maps its CUDA libraries for
+/// nothing: on the quickstart, 235 MB more resident memory for the whole run and about 110 MB
+/// more touched by their destructors at exit.
+fn nvidia_driver_present() -> bool {
+    // SAFETY: the driver's library only initialises itself when loaded; it is unloaded at once.
+    unsafe { libloading::Library::new("libcuda.so.1") }.is_ok()
+}
+
 /// The device `choice` names; `Auto` is CUDA when a GPU is usable, else the CPU.
 pub fn select(choice: DeviceChoice) -> Result<Device> {
-    let cuda_loaded = choice != DeviceChoice::Cpu && load_torch_cuda();
+    let cuda_loaded = match choice {
+        DeviceChoice::Cpu => false,
+        DeviceChoice::Auto => nvidia_driver_present() && load_torch_cuda(),
+        DeviceChoice::Cuda(_) => load_torch_cuda(),
+    };
     let device = match choice {
         DeviceChoice::Cpu => Device::Cpu,
         DeviceChoice::Auto if Cuda::is_available() => Device::Cuda(0),
@@ -145,6 +158,20 @@ pub fn describe(device: Device) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auto_without_a_driver_leaves_libtorch_cuda_unloaded() {
+        if nvidia_driver_present() {
+            eprintln!("skipped: this machine has an NVIDIA driver, so `auto` loads CUDA");
+            return;
+        }
+        assert_eq!(select(DeviceChoice::Auto).unwrap(), Device::Cpu);
+        let maps = std::fs::read_to_string("/proc/self/maps").unwrap();
+        assert!(
+            !maps.contains("libtorch_cuda"),
+            "`auto` on a machine without a driver mapped libtorch's CUDA backend"
+        );
+    }
 
     #[test]
     fn cgroup_quota_rounds_up_and_max_is_none() {
