@@ -3,16 +3,16 @@
 //! libtorch allocates every CPU tensor with `posix_memalign`. Under glibc's malloc a training
 //! run's many short-lived tensors of a few sizes fragment the heap: the quickstart's resident
 //! memory crept from 0.9 GB at epoch 5 to 1.4 GB, and `malloc_trim` after each evaluation only
-//! set it back for a few epochs. Under jemalloc (size classes per arena) it stays near 0.5 GB
-//! while training, and its peak stops growing after the first evaluation (README.md, "Memory").
+//! set it back for a few epochs. Under jemalloc (size classes per arena) it does not creep, and
+//! evaluations stay under training's peak (README.md, "Memory").
 //!
 //! The `unprefixed_malloc_on_supported_platforms` feature makes jemalloc define `malloc`, `free`,
 //! `posix_memalign`, ... themselves. The executable exports them, and the dynamic linker resolves
 //! libtorch's calls to the first definition it finds, the executable's, so C++ and Rust share
 //! one allocator. Rust's own allocations go through the same jemalloc.
 //!
-//! Freed pages are kept for reuse (`malloc_conf` below) and handed back to the system after
-//! each evaluation (`release_free_memory`), not on jemalloc's default timer.
+//! Freed pages are kept for reuse (`malloc_conf` below) and handed back to the system before an
+//! evaluation and between its phases (`release_free_memory`), not on jemalloc's default timer.
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
@@ -36,9 +36,10 @@ unsafe impl Sync for ConfString {}
 #[allow(non_upper_case_globals)]
 pub static malloc_conf: ConfString = ConfString(c"dirty_decay_ms:-1,muzzy_decay_ms:-1".as_ptr());
 
-/// Hands every free page of every jemalloc arena back to the system (`arena.<all>.purge`): after
-/// an evaluation, whose hundred-odd MB of temporaries training does not reuse. A no-op where
-/// jemalloc is not the allocator.
+/// Hands every free page of every jemalloc arena back to the system (`arena.<all>.purge`): before
+/// an evaluation and between its phases, whose temporaries (tens of MB, in sizes training does
+/// not use) would otherwise each take fresh pages beside the free ones. A no-op where jemalloc
+/// is not the allocator.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: a write-less, read-less mallctl on a name jemalloc defines (4096 is

@@ -23,6 +23,9 @@ const FEATURES: i64 = 128;
 const EPOCHS: u32 = 6;
 const BATCH: i64 = 64;
 const LR: f64 = 1e-3;
+/// Images read per forward pass (evaluation mode, so the reading does not depend on it; at
+/// 32 px the first layer of 256 images alone is 17 MB).
+const READ_BATCH: i64 = 64;
 const SEED: i64 = 0x7a6_c1a5;
 
 /// What the cache's sidecar records.
@@ -113,8 +116,8 @@ impl TagClassifier {
         let _guard = tch::no_grad_guard();
         let n = x.size()[0];
         let (mut feats, mut preds) = (Vec::new(), Vec::new());
-        for start in (0..n).step_by(256) {
-            let (f, logits) = self.forward_t(&x.narrow(0, start, 256.min(n - start)), false);
+        for start in (0..n).step_by(READ_BATCH as usize) {
+            let (f, logits) = self.forward_t(&x.narrow(0, start, READ_BATCH.min(n - start)), false);
             preds.push(self.predict(&logits));
             feats.push(f);
         }

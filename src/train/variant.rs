@@ -194,6 +194,9 @@ fn train_epoch(
     let eval_started = Instant::now();
     let quality = match job.evaluator {
         Some(e) if evaluates(cfg, pos.epoch) && !non_finite => {
+            // Free pages back before and after: the evaluation starts from the live tensors, and
+            // training from them again (neither reuses the other's free pages well: other sizes).
+            crate::allocator::release_free_memory();
             Some(evaluate(job, e, nets, &shown, seeds::eval(seed, vkey)))
         }
         _ => None,
