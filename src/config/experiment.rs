@@ -402,8 +402,8 @@ fn hash_value(value: &serde_json::Value) -> String {
 }
 
 /// The quality levers (`model.spectral_norm`, `train.ema_images`, `train.aux_tag_weight`,
-/// `[augment]`) left out of the hashed settings while they are off, so a run made before the
-/// levers existed keeps its id.
+/// `[augment]`) left out of the hashed settings while they are off, and `train.tf32` while at
+/// its default, so a run made before these keys existed keeps its id.
 fn drop_levers_when_off(value: &mut serde_json::Value) {
     let mut drop_if =
         |section: &str, key: Option<&str>, off: &dyn Fn(&serde_json::Value) -> bool| {
@@ -429,6 +429,7 @@ fn drop_levers_when_off(value: &mut serde_json::Value) {
         v == &serde_json::json!(false)
     });
     drop_if("train", Some("ema_images"), &|v| v == &serde_json::json!(0));
+    drop_if("train", Some("tf32"), &|v| v == &serde_json::json!(true));
     drop_if("train", Some("aux_tag_weight"), &|v| {
         v.as_f64() == Some(0.0)
     });
@@ -478,17 +479,19 @@ fn normalize_path(path: &str) -> String {
 }
 
 /// The hash that seeds training: `config_hash`'s settings without the `[rollback]` section,
-/// the experiment name and the quality levers. Rollback settings decide only how the runner
+/// the experiment name, the quality levers and `train.tf32`. Rollback settings decide only how the runner
 /// reacts to a collapse, so they stay in the variant id (on/off runs are distinct variants) but
 /// not in the seed (the pair trains identically until the first rollback, also when the two runs
 /// are kept apart under different experiment names); the section is removed, not set to its
 /// defaults, so a rollback key added later leaves every seed as it was. The levers are left out
-/// for the same reason (paired ablations; EMA changes nothing in training at all).
+/// for the same reason (paired ablations; EMA changes nothing in training at all), and TF32 so
+/// that a run with it off starts from the same weights and batches.
 pub fn seed_hash(config: &Config) -> String {
     let mut neutral = shaping(config);
     neutral.model.spectral_norm = false;
     neutral.train.ema_images = 0;
     neutral.train.aux_tag_weight = 0.0;
+    neutral.train.tf32 = true;
     neutral.augment = super::schema::AugmentSection::default();
     let mut value = serde_json::to_value(neutral).expect("config serializes");
     drop_levers_when_off(&mut value);
@@ -588,6 +591,23 @@ mod tests {
             "[data]\npath = \"faces\"\nsource = \"folder\"\n[checkpoint]\nevery = 3\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
         );
         assert_ne!(every, base, "checkpoint.every decides the rollback targets");
+    }
+
+    #[test]
+    fn tf32_at_its_default_keeps_ids_and_off_is_a_paired_variant() {
+        let config = |sets: &[&str]| resolve_text("", sets).unwrap().variants[0].config.clone();
+        let (default, on, off) = (
+            config(&[]),
+            config(&["train.tf32=true"]),
+            config(&["train.tf32=false"]),
+        );
+        assert_eq!(config_hash(&default), config_hash(&on));
+        assert_ne!(config_hash(&default), config_hash(&off));
+        assert_eq!(
+            seed_hash(&default),
+            seed_hash(&off),
+            "same weights and batches"
+        );
     }
 
     #[test]

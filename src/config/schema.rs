@@ -186,6 +186,11 @@ pub struct TrainSection {
     pub threads: u32,
     /// "fp32" or "bf16" (mixed precision with fp32 master weights).
     pub precision: Precision,
+    /// On CUDA, whether fp32 convolutions and matmuls may run on TF32 tensor cores (10-bit
+    /// mantissa; Ampere and later): PyTorch's `torch.backends.cudnn.allow_tf32` and
+    /// `torch.backends.cuda.matmul.allow_tf32` together. false = IEEE fp32 everywhere. No effect
+    /// on the CPU.
+    pub tf32: bool,
     /// Half-life in training images of the exponential moving average of G's weights used for
     /// sample grids, evaluation and `sample` (Karras et al. 2018; StyleGAN's `ema_kimg` x 1000);
     /// 0 = no average.
@@ -213,6 +218,7 @@ impl Default for TrainSection {
             g_steps: 1,
             threads: 0,
             precision: Precision::Fp32,
+            tf32: true,
             ema_images: 0,
             aux_tag_weight: 0.0,
         }

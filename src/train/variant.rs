@@ -69,6 +69,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
         tch::manual_seed(seeds::init(seed, vkey));
         Nets::new(cfg, &tag_groups, job.device)
     };
+    super::precision::set_tf32(cfg.train.tf32);
     let mut nets = fresh_nets()?;
     let epoch_images = job.images.len.max(0) as u64;
     let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
