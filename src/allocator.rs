@@ -11,8 +11,8 @@
 //! libtorch's calls to the first definition it finds, the executable's, so C++ and Rust share
 //! one allocator. Rust's own allocations go through the same jemalloc.
 //!
-//! Freed pages are kept for reuse (`malloc_conf` below) and handed back to the system before an
-//! evaluation and between its phases (`release_free_memory`), not on jemalloc's default timer.
+//! Freed pages are kept for reuse (`malloc_conf` below) and handed back to the system before,
+//! within and after an evaluation (`release_free_memory`), not on jemalloc's default timer.
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[global_allocator]
@@ -36,9 +36,9 @@ unsafe impl Sync for ConfString {}
 #[allow(non_upper_case_globals)]
 pub static malloc_conf: ConfString = ConfString(c"dirty_decay_ms:-1,muzzy_decay_ms:-1".as_ptr());
 
-/// Hands every free page of every jemalloc arena back to the system (`arena.<all>.purge`): before
-/// an evaluation and between its phases, whose temporaries (tens of MB, in sizes training does
-/// not use) would otherwise each take fresh pages beside the free ones. A no-op where jemalloc
+/// Hands every free page of every jemalloc arena back to the system (`arena.<all>.purge`): before,
+/// within and after an evaluation, whose phases and training use other sizes and reuse each
+/// other's free pages poorly, so each would take fresh pages beside them. A no-op where jemalloc
 /// is not the allocator.
 pub fn release_free_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
