@@ -228,8 +228,9 @@ fn level_distance(test: &Neighbourhoods, reference: &Neighbourhoods) -> f64 {
 ///
 /// Memory: the two pyramids (1.33x the images) and, per level, two sets of `DIRS_CHUNK`
 /// sorted projections (4 bytes x 16 x 128 per image and set); no set of descriptors is kept
-/// whole: 30 MB for 500 images at 32 px, where holding them took 193 MB. The
-/// images are taken, and freed once their pyramids are built unless the caller keeps a handle.
+/// whole: beyond the images, 16 MB for 500 of 32 px (193 MB when it held them) and 52 MB at
+/// 64 px (477 MB). The images are taken, and freed once their pyramids are built unless the
+/// caller keeps a handle.
 pub fn swd_levels(test: Tensor, reference: Tensor) -> Vec<f64> {
     assert_eq!(
         test.size(),
