@@ -2,7 +2,13 @@
 
 use std::path::Path;
 
-use anigan_runner::config::{Overrides, resolve};
+use anigan_runner::config::{Experiment, Overrides, resolve};
+
+/// `experiments/<name>.toml` as the runner reads it.
+fn shipped(name: &str) -> Experiment {
+    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("experiments/{name}.toml"));
+    resolve(&file, &Overrides::default()).unwrap()
+}
 
 #[test]
 fn every_shipped_experiment_resolves() {
@@ -31,8 +37,7 @@ fn every_shipped_experiment_resolves() {
 
 #[test]
 fn sweep_ids_are_unique_and_stable_in_form() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/sweep.toml");
-    let e = resolve(&file, &Overrides::default()).unwrap();
+    let e = shipped("sweep");
     let mut ids: Vec<&str> = e.variants.iter().map(|v| v.id.as_str()).collect();
     assert!(
         ids.iter()
@@ -47,8 +52,7 @@ fn sweep_ids_are_unique_and_stable_in_form() {
 
 #[test]
 fn cgan_experiment_is_conditional_and_evaluated() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/cgan.toml");
-    let e = resolve(&file, &Overrides::default()).unwrap();
+    let e = shipped("cgan");
     let c = &e.variants[0].config;
     assert_eq!(c.model.arch, anigan_runner::config::Arch::Cgan);
     assert_eq!((c.eval.every, c.eval.samples), (10, 500));
@@ -61,8 +65,7 @@ fn cgan_experiment_is_conditional_and_evaluated() {
 
 #[test]
 fn quickstart_trains_the_dcgan_with_the_tag_head() {
-    let file = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/quickstart.toml");
-    let e = resolve(&file, &Overrides::default()).unwrap();
+    let e = shipped("quickstart");
     let c = &e.variants[0].config;
     assert_eq!(c.model.arch, anigan_runner::config::Arch::Dcgan);
     assert!(
