@@ -205,3 +205,20 @@ fn keys_that_depend_on_each_other() {
         ],
     );
 }
+
+#[test]
+fn cgan_on_a_folder_without_tags() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs");
+    fails_with(
+        &fixture("seed-without-path.toml"),
+        &[
+            "--set",
+            "data.source=folder",
+            "--set",
+            &format!("data.path={}", folder.display()),
+            "--set",
+            "model.arch=cgan",
+        ],
+        &["model.arch = \"cgan\" conditions on tags, but this folder has none: set data.tags_file"],
+    );
+}

@@ -111,7 +111,7 @@ pub fn check(config: &Config) -> Vec<Broken> {
 /// Rules that tie keys together, checked on each resolved variant (a single setting cannot
 /// break them on its own).
 pub fn check_combined(config: &Config) -> Vec<String> {
-    use super::schema::DataSource;
+    use super::schema::{Arch, DataSource};
     let d = &config.data;
     let mut out = Vec::new();
     if d.source != DataSource::Synthetic && d.path.is_empty() {
@@ -122,6 +122,14 @@ pub fn check_combined(config: &Config) -> Vec<String> {
     }
     if d.source != DataSource::Folder && !d.tags_file.is_empty() {
         out.push("data.tags_file applies only when data.source is \"folder\"".to_string());
+    }
+    // Synthetic and seed datasets always carry tags; a folder has them only from a tag file.
+    if config.model.arch == Arch::Cgan && d.source == DataSource::Folder && d.tags_file.is_empty() {
+        out.push(
+            "model.arch = \"cgan\" conditions on tags, but this folder has none: set \
+             data.tags_file to its tag file, or use model.arch = \"dcgan\""
+                .to_string(),
+        );
     }
     if d.source == DataSource::Synthetic && d.holdout >= d.synthetic_count {
         out.push(format!(

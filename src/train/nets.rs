@@ -43,10 +43,12 @@ pub struct Nets {
 pub fn net_config(c: &Config, dataset_tags: i64) -> Result<NetConfig> {
     let n_tags = match c.model.arch {
         Arch::Dcgan => 0,
-        Arch::Cgan if dataset_tags == 0 => bail!(
-            "[model] arch = \"cgan\" needs a labelled dataset (tags.txt, or [data] tags_file for a \
-             folder); this one has no tags"
-        ),
+        Arch::Cgan if dataset_tags == 0 => {
+            return Err(crate::exit::usage(
+                "[model] arch = \"cgan\" needs a labelled dataset (tags.txt, or [data] tags_file \
+                 for a folder); this one has no tags",
+            ));
+        }
         Arch::Cgan => dataset_tags,
     };
     Ok(NetConfig {
