@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Area, err, font};
+use super::{Area, err, font, lane_label, lanes};
 use crate::report::summary::{Figure, Summary, num};
 
 pub const SIZE: (u32, u32) = (760, 560);
@@ -94,40 +94,25 @@ where
         .margin(12)
         .x_label_area_size(50)
         .y_label_area_size(90)
-        .build_cartesian_2d(
-            (0u32..xs.len() as u32 - 1).into_segmented(),
-            (0u32..ys.len() as u32 - 1).into_segmented(),
-        )
+        .build_cartesian_2d(lanes(xs.len()), lanes(ys.len()))
         .map_err(err)?;
-    let label = |names: &[String], v: &SegmentValue<u32>| match v {
-        SegmentValue::CenterOf(i) => names.get(*i as usize).cloned().unwrap_or_default(),
-        _ => String::new(),
-    };
     chart
         .configure_mesh()
         .disable_mesh()
         .label_style(font(14))
-        .x_labels(xs.len())
-        .y_labels(ys.len())
-        .x_label_formatter(&|v| label(xs, v))
-        .y_label_formatter(&|v| label(ys, v))
+        .x_label_formatter(&|at| lane_label(xs, at))
+        .y_label_formatter(&|at| lane_label(ys, at))
         .x_desc(keys.0)
         .y_desc(keys.1)
         .draw()
         .map_err(err)?;
     for (y, row) in cells.iter().enumerate() {
         for (x, cell) in row.iter().enumerate() {
-            let (x, y) = (x as u32, y as u32);
+            let (x, y) = (x as f64, y as f64);
             let t = cell.map(|v| if hi > lo { (v - lo) / (hi - lo) } else { 0.5 });
             let fill = t.map_or(RGBColor(235, 235, 235), shade);
             chart
-                .draw_series([Rectangle::new(
-                    [
-                        (SegmentValue::Exact(x), SegmentValue::Exact(y)),
-                        (SegmentValue::Exact(x + 1), SegmentValue::Exact(y + 1)),
-                    ],
-                    fill.filled(),
-                )])
+                .draw_series([Rectangle::new([(x, y), (x + 1.0, y + 1.0)], fill.filled())])
                 .map_err(err)?;
             let text_color = if t.is_some_and(|t| t > 0.55) {
                 WHITE
@@ -138,7 +123,7 @@ where
             chart
                 .draw_series([Text::new(
                     text,
-                    (SegmentValue::CenterOf(x), SegmentValue::CenterOf(y)),
+                    (x + 0.5, y + 0.5),
                     font(16)
                         .color(&text_color)
                         .pos(Pos::new(HPos::Center, VPos::Center)),

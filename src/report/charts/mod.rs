@@ -13,6 +13,7 @@ use std::sync::Once;
 
 use anyhow::{Result, anyhow};
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
@@ -84,9 +85,41 @@ pub fn kind_color(kind: &str) -> RGBColor {
     }
 }
 
-/// Short label for a collapse kind, for legends.
+/// Black text of `size` px in the shipped font.
 pub fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size).into_font().color(&BLACK)
+}
+
+/// A categorical axis of `n` lanes (runs, grid values): lane k spans [k, k + 1] and is
+/// labelled at its centre, k + 0.5 (`lane_label`). Plotters' segmented integer axis maps a
+/// lone category to the canvas edge, so a one-run report drew its bar there, unlabelled.
+pub fn lanes(n: usize) -> Lanes {
+    Lanes(n.max(1))
+}
+
+/// See `lanes`.
+pub struct Lanes(usize);
+
+impl Ranged for Lanes {
+    type FormatOption = DefaultFormatting;
+    type ValueType = f64;
+
+    fn map(&self, at: &f64, limit: (i32, i32)) -> i32 {
+        limit.0 + ((limit.1 - limit.0) as f64 * at / self.0 as f64).round() as i32
+    }
+
+    fn key_points<Hint: KeyPointHint>(&self, _hint: Hint) -> Vec<f64> {
+        (0..self.0).map(|k| k as f64 + 0.5).collect()
+    }
+
+    fn range(&self) -> std::ops::Range<f64> {
+        0.0..self.0 as f64
+    }
+}
+
+/// The name of the lane whose centre is `at` (a key point of `lanes`).
+pub fn lane_label(names: &[String], at: &f64) -> String {
+    names.get(at.floor() as usize).cloned().unwrap_or_default()
 }
 
 /// Tick label for a step axis: whole steps only (fractional ticks stay blank).
@@ -128,4 +161,24 @@ where
         .map_err(err)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_lane_fills_the_axis_and_is_labelled_at_its_centre() {
+        for n in [1, 3] {
+            let axis = lanes(n);
+            let (top, bottom) = (20, 140);
+            assert_eq!(axis.map(&0.0, (top, bottom)), top, "{n} lanes");
+            assert_eq!(axis.map(&(n as f64), (top, bottom)), bottom, "{n} lanes");
+            let centres: Vec<f64> = (0..n).map(|k| k as f64 + 0.5).collect();
+            assert_eq!(axis.key_points(10usize.bold_points()), centres, "{n} lanes");
+        }
+        let names = vec!["000-a".to_string(), "001-b".to_string()];
+        assert_eq!(lane_label(&names, &1.5), "001-b");
+        assert_eq!(lane_label(&names, &2.5), "");
+    }
 }

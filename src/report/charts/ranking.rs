@@ -3,7 +3,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_REAL, err, font};
+use super::{Area, D_REAL, err, font, lane_label, lanes};
 use crate::report::summary::{Figure, Summary, num};
 
 pub fn size(bars: usize) -> (u32, u32) {
@@ -32,7 +32,7 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(err)?;
-    let n = bars.len().max(1) as u32;
+    let n = bars.len();
     let x_max = bars.iter().map(|b| b.1).fold(0.0f64, f64::max).max(1e-9) * 1.2;
     let mut chart = ChartBuilder::on(area)
         .caption(format!("Ranking by {}", figure.label()), font(18))
@@ -40,7 +40,7 @@ where
         .margin_right(50)
         .x_label_area_size(40)
         .y_label_area_size(130)
-        .build_cartesian_2d(0f64..x_max, (0u32..n - 1).into_segmented())
+        .build_cartesian_2d(0f64..x_max, lanes(n))
         .map_err(err)?;
     let labels: Vec<String> = bars.iter().rev().map(|b| b.0.clone()).collect();
     chart
@@ -48,22 +48,15 @@ where
         .disable_y_mesh()
         .light_line_style(WHITE)
         .label_style(font(14))
-        .y_labels(n as usize)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|at| lane_label(&labels, at))
         .x_desc(figure.label())
         .draw()
         .map_err(err)?;
     // Drawn bottom-up: the best bar is at the top.
     for (i, (_, value)) in bars.iter().rev().enumerate() {
-        let i = i as u32;
+        let lane = i as f64;
         let mut bar = Rectangle::new(
-            [
-                (0.0, SegmentValue::Exact(i)),
-                (*value, SegmentValue::Exact(i + 1)),
-            ],
+            [(0.0, lane), (*value, lane + 1.0)],
             D_REAL.mix(0.8).filled(),
         );
         bar.set_margin(5, 5, 0, 0);
@@ -71,7 +64,7 @@ where
         chart
             .draw_series([Text::new(
                 num(Some(*value)),
-                (*value + x_max * 0.01, SegmentValue::CenterOf(i)),
+                (*value + x_max * 0.01, lane + 0.5),
                 font(13).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,
                     plotters::style::text_anchor::VPos::Center,

@@ -6,7 +6,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Area, D_REAL, GREY, err, font, kind_color, step_label};
+use super::{Area, D_REAL, GREY, err, font, kind_color, lane_label, lanes, step_label};
 use crate::report::load::Run;
 use crate::report::segments;
 
@@ -19,7 +19,6 @@ where
     DB::ErrorType: 'static,
 {
     area.fill(&WHITE).map_err(err)?;
-    let n = runs.len().max(1) as u32;
     let max_step = runs
         .iter()
         .filter_map(|r| r.rows.last().map(|row| row.step))
@@ -34,7 +33,7 @@ where
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(130)
-        .build_cartesian_2d(0.5f64..max_step + 0.5, (0u32..n - 1).into_segmented())
+        .build_cartesian_2d(0.5f64..max_step + 0.5, lanes(runs.len()))
         .map_err(err)?;
     let labels: Vec<String> = runs.iter().rev().map(|r| r.id.clone()).collect();
     chart
@@ -42,17 +41,13 @@ where
         .disable_y_mesh()
         .light_line_style(WHITE)
         .label_style(font(14))
-        .y_labels(n as usize)
-        .y_label_formatter(&|v| match v {
-            SegmentValue::CenterOf(i) => labels.get(*i as usize).cloned().unwrap_or_default(),
-            _ => String::new(),
-        })
+        .y_label_formatter(&|at| lane_label(&labels, at))
         .x_label_formatter(&step_label)
         .x_desc("step")
         .draw()
         .map_err(err)?;
     for (lane, run) in runs.iter().rev().enumerate() {
-        let lane = lane as u32;
+        let lane = lane as f64;
         for (range, abandoned) in segments::pieces(&run.rows, &run.abandoned) {
             let from = run.rows[range.start].step as f64 - 0.5;
             let to = run.rows[range.end - 1].step as f64 + 0.5;
@@ -61,18 +56,12 @@ where
             } else {
                 D_REAL.mix(0.55)
             };
-            let mut bar = Rectangle::new(
-                [
-                    (from, SegmentValue::Exact(lane)),
-                    (to, SegmentValue::Exact(lane + 1)),
-                ],
-                color.filled(),
-            );
+            let mut bar = Rectangle::new([(from, lane), (to, lane + 1.0)], color.filled());
             bar.set_margin(8, 8, 0, 0);
             chart.draw_series([bar]).map_err(err)?;
         }
         for e in &run.events {
-            let at = (e.step as f64 + 0.5, SegmentValue::CenterOf(lane));
+            let at = (e.step as f64 + 0.5, lane + 0.5);
             let color = kind_color(&e.kind);
             let marker: DynElement<DB, _> = match e.action.as_str() {
                 "rollback" => TriangleMarker::new(at, 8, color.filled()).into_dyn(),
@@ -87,7 +76,7 @@ where
             chart
                 .draw_series([Text::new(
                     label,
-                    (e.step as f64 + 0.5, SegmentValue::Exact(lane + 1)),
+                    (e.step as f64 + 0.5, lane + 1.0),
                     font(12).pos(Pos::new(HPos::Center, VPos::Top)),
                 )])
                 .map_err(err)?;
