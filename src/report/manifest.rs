@@ -70,10 +70,13 @@ impl Manifest {
     }
 }
 
-/// A grid value as a person writes it: `0.0002`, `dcgan` (no quotes), `[0.5, 0.99]`.
+/// A grid value as a person writes it: `0.0002`, `dcgan` (no quotes), `[0.5, 0.99]`, and
+/// `1e20` or `1e-9` where the plain decimal would run past 10 characters (TOML writes 1e20 as
+/// `100000000000000000000.0`, too wide for a table cell or a chart's axis).
 pub fn value_text(value: &toml::Value) -> String {
     match value {
         toml::Value::String(s) => s.clone(),
+        toml::Value::Float(x) if value.to_string().len() > 10 && x.is_finite() => format!("{x:e}"),
         other => other.to_string(),
     }
 }
@@ -87,5 +90,8 @@ mod tests {
         assert_eq!(value_text(&toml::Value::Float(2e-4)), "0.0002");
         assert_eq!(value_text(&toml::Value::String("dcgan".into())), "dcgan");
         assert_eq!(value_text(&toml::Value::Integer(96)), "96");
+        assert_eq!(value_text(&toml::Value::Float(1e20)), "1e20");
+        assert_eq!(value_text(&toml::Value::Float(1e-9)), "1e-9");
+        assert_eq!(value_text(&toml::Value::Float(2.5e-5)), "0.000025");
     }
 }
