@@ -2,9 +2,10 @@
 
 use std::ffi::OsString;
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::{Args, Parser, Subcommand};
+
+pub use crate::train::device::DeviceChoice;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -46,6 +47,35 @@ pub enum Command {
     Slurm(SlurmArgs),
     /// Where every variant of an experiment stands (also while a sweep runs).
     Status(StatusArgs),
+    /// Internal: one worker process of a `run --jobs N` sweep; reads what to train as JSON
+    /// on stdin and stops gracefully when stdin closes (its parent died).
+    #[command(hide = true)]
+    Worker,
+}
+
+/// The flags of every command that resolves an experiment file (`run`, `slurm`).
+#[derive(Args, Debug, Clone)]
+pub struct ExperimentArgs {
+    /// The experiment file (TOML); see experiments/README.md for every key.
+    #[arg(value_name = "EXPERIMENT.toml")]
+    pub experiment: PathBuf,
+
+    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable; wins over file and environment).
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Directory that receives results/<experiment>/... (for Slurm: on a file system every
+    /// node sees).
+    #[arg(long, value_name = "DIR", default_value = "results")]
+    pub results: PathBuf,
+
+    /// Where generated datasets (synthetic/) and decoded-dataset caches (cache/) are kept.
+    #[arg(long, value_name = "DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+
+    /// Only these variants, by index (3) or id as `--dry-run` lists it (repeatable).
+    #[arg(long = "variant", value_name = "SEL")]
+    pub variants: Vec<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -100,25 +130,12 @@ pub struct SynthArgs {
     Ctrl-C, SIGTERM or SIGUSR1 stop every variant after its current epoch (checkpoint, status\n\
     interrupted, report; exit code 4); a second Ctrl-C stops at once.")]
 pub struct RunArgs {
-    /// The experiment file (TOML); see experiments/README.md for every key.
-    #[arg(value_name = "EXPERIMENT.toml")]
-    pub experiment: PathBuf,
-
-    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable; wins over file and environment).
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub exp: ExperimentArgs,
 
     /// Print the variants (index, id, grid values) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-
-    /// Directory that receives results/<experiment>/...
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub results: PathBuf,
-
-    /// Where generated datasets (synthetic/) and decoded-dataset caches (cache/) are kept.
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data_dir: PathBuf,
 
     /// Where to train: auto (CUDA when present), cpu, cuda or cuda:N; with --jobs, a list
     /// such as cuda:0,cuda:1 spreads the workers over those GPUs.
@@ -130,10 +147,6 @@ pub struct RunArgs {
     )]
     pub device: Vec<DeviceChoice>,
 
-    /// Train only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
-    #[arg(long = "variant", value_name = "SEL")]
-    pub variants: Vec<String>,
-
     /// Worker processes training variants side by side (per GPU on CUDA: N on each device).
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..))]
     pub jobs: u32,
@@ -143,16 +156,6 @@ pub struct RunArgs {
     /// of the variant id.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
     pub threads: Option<u32>,
-
-    /// Internal: run as one worker of a `--jobs` sweep (plain output, the parent writes the
-    /// report).
-    #[arg(long, hide = true)]
-    pub worker: bool,
-
-    /// Internal: the threads a `--jobs` parent leaves to this worker when neither --threads
-    /// nor train.threads says.
-    #[arg(long, hide = true, value_name = "N")]
-    pub thread_budget: Option<u32>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -269,33 +272,16 @@ pub struct SampleArgs {
     checkpoint and requeues its own task, which then resumes exactly. Running the same\n\
     command again submits only the variants neither finished nor still queued.")]
 pub struct SlurmArgs {
-    /// The experiment file (TOML); see experiments/README.md for every key.
-    #[arg(value_name = "EXPERIMENT.toml")]
-    pub experiment: PathBuf,
-
-    /// Override one setting, e.g. `train.lr_d=1e-4` (repeatable); passed on to every task.
-    #[arg(long = "set", value_name = "KEY=VALUE")]
-    pub sets: Vec<String>,
+    #[command(flatten)]
+    pub exp: ExperimentArgs,
 
     /// Print the batch script and write nothing, submit nothing.
     #[arg(long)]
     pub dry_run: bool,
 
-    /// Directory that receives results/<experiment>/... (on a file system every node sees).
-    #[arg(long, value_name = "DIR", default_value = "results")]
-    pub results: PathBuf,
-
-    /// Where generated datasets and caches are kept (on a file system every node sees).
-    #[arg(long, value_name = "DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-
     /// Where each task trains: auto (CUDA when present), cpu, cuda or cuda:N.
     #[arg(long, value_name = "DEVICE", default_value = "auto")]
     pub device: DeviceChoice,
-
-    /// Submit only these variants, by index (3) or id (003-1a2b3c4d) (repeatable).
-    #[arg(long = "variant", value_name = "SEL")]
-    pub variants: Vec<String>,
 
     /// At most K array tasks run at once (`--array=0-N%K`).
     #[arg(long, value_name = "K")]
@@ -332,41 +318,6 @@ pub enum LogFormatArg {
     Csv,
 }
 
-/// The `--device` choice, before CUDA is probed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceChoice {
-    Auto,
-    Cpu,
-    Cuda(usize),
-}
-
-impl FromStr for DeviceChoice {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "auto" => Ok(Self::Auto),
-            "cpu" => Ok(Self::Cpu),
-            "cuda" => Ok(Self::Cuda(0)),
-            _ => s
-                .strip_prefix("cuda:")
-                .and_then(|n| n.parse().ok())
-                .map(Self::Cuda)
-                .ok_or_else(|| format!("{s:?} is not a device: use auto, cpu, cuda or cuda:N")),
-        }
-    }
-}
-
-impl std::fmt::Display for DeviceChoice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Auto => write!(f, "auto"),
-            Self::Cpu => write!(f, "cpu"),
-            Self::Cuda(n) => write!(f, "cuda:{n}"),
-        }
-    }
-}
-
 /// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works.
 pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
     const TOP_LEVEL: &[&str] = &["help", "-h", "--help", "-V", "--version"];
@@ -398,14 +349,14 @@ mod tests {
         let Command::Run(a) = parse(&["x", "e.toml", "--dry-run"]).command else {
             panic!("not run")
         };
-        assert_eq!(a.experiment, PathBuf::from("e.toml"));
+        assert_eq!(a.exp.experiment, PathBuf::from("e.toml"));
         assert!(a.dry_run);
         assert_eq!((a.jobs, a.threads), (1, None));
         assert_eq!(a.device, [DeviceChoice::Auto]);
         let Command::Run(b) = parse(&["x", "run", "e.toml", "--set", "a.b=1"]).command else {
             panic!("not run")
         };
-        assert_eq!(b.sets, ["a.b=1"]);
+        assert_eq!(b.exp.sets, ["a.b=1"]);
         assert!(matches!(
             parse(&["x", "replay", "l.log"]).command,
             Command::Replay(_)
@@ -439,13 +390,6 @@ mod tests {
             parse(&["x", "status", "results/smoke", "--json"]).command,
             Command::Status(s) if s.json
         ));
-    }
-
-    #[test]
-    fn devices() {
-        assert_eq!("cuda:2".parse(), Ok(DeviceChoice::Cuda(2)));
-        assert_eq!("cpu".parse(), Ok(DeviceChoice::Cpu));
-        assert!("gpu".parse::<DeviceChoice>().is_err());
     }
 
     #[test]

@@ -90,7 +90,7 @@ mod tests {
     #[test]
     fn replaces_whole_file_and_leaves_no_temp() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("sub/status.json");
+        let path = dir.path().join("sub/state.json");
         write_atomic(&path, b"one").unwrap();
         write_atomic(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
@@ -98,7 +98,7 @@ mod tests {
             .unwrap()
             .map(|e| e.unwrap().file_name())
             .collect();
-        assert_eq!(names, ["status.json"], "temp files left behind");
+        assert_eq!(names, ["state.json"], "temp files left behind");
     }
 
     #[test]

@@ -345,8 +345,8 @@ fn replay(bytes: Vec<u8>) -> bool {
     };
     let _ = health::detect_format(&text);
     let _ = health::parse_seed_log(&text);
-    let _ = health::parse_metrics_csv(&text);
-    match health::parse_log(&text) {
+    let _ = anigan_runner::results::metrics::segments(&text);
+    match anigan_runner::commands::replay::parse_log(&text) {
         Ok(segments) => {
             health::replay(&segments, &Default::default());
             true

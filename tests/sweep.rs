@@ -3,7 +3,7 @@
 //! `status`. Tiny configs, one libtorch thread per worker (the test machine has 2 cores).
 
 mod common;
-use common::metrics_without_timing;
+use common::{events, metrics_without_timing};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
@@ -84,10 +84,7 @@ fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
 }
 
 fn steps(run: &Path) -> Vec<u64> {
-    metrics_without_timing(run)
-        .iter()
-        .map(|r| r.split(',').next().unwrap().parse().unwrap())
-        .collect()
+    metrics_without_timing(run).iter().map(|r| r.step).collect()
 }
 
 fn status_json(run: &Path) -> serde_json::Value {
@@ -205,12 +202,7 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
         .code(predicate::in_iter([0, 3]));
     let rollbacks: usize = run_dirs(&whole.join("smoke"))
         .iter()
-        .map(|r| {
-            std::fs::read_to_string(r.join("events.csv"))
-                .unwrap_or_default()
-                .matches(",rollback,")
-                .count()
-        })
+        .map(|r| events(r).iter().filter(|e| e.is_rollback()).count())
         .sum();
     assert!(
         rollbacks > 0,
@@ -227,23 +219,7 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
         .spawn()
         .unwrap();
     let exp_dir = stopped.join("smoke");
-    let deadline = Instant::now() + Duration::from_secs(180);
-    let both_at_epoch_2 = || {
-        exp_dir.join("runs").read_dir().is_ok_and(|d| {
-            let runs: Vec<PathBuf> = d.map(|e| e.unwrap().path()).collect();
-            runs.len() == 2
-                && runs
-                    .iter()
-                    .all(|r| r.join("checkpoints/epoch-0002.json").exists())
-        })
-    };
-    while !both_at_epoch_2() {
-        assert!(
-            Instant::now() < deadline,
-            "no checkpoint at epoch 2 in time"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_both_at_epoch_2(&exp_dir);
     // While it runs, `status` names the training processes.
     status_command(&exp_dir).stdout(predicate::str::contains("running (pid").count(2));
     // SAFETY: signalling our own child.
@@ -288,13 +264,96 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
     for (a, b) in a.iter().zip(&b) {
         assert_eq!(a.file_name(), b.file_name());
         assert_eq!(metrics_without_timing(a), metrics_without_timing(b));
-        assert_eq!(
-            std::fs::read_to_string(a.join("events.csv")).ok(),
-            std::fs::read_to_string(b.join("events.csv")).ok()
-        );
+        assert_eq!(events(a), events(b));
         // The stop checkpoint pushed no restore point out and went once superseded.
         assert_eq!(checkpoint_files(a), checkpoint_files(b), "{}", b.display());
     }
+}
+
+/// Waits (at most 3 minutes) until both variants of the smoke sweep in `exp_dir` have a
+/// checkpoint of epoch 2.
+fn wait_for_both_at_epoch_2(exp_dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let both_at_epoch_2 = || {
+        exp_dir.join("runs").read_dir().is_ok_and(|d| {
+            let runs: Vec<PathBuf> = d.map(|e| e.unwrap().path()).collect();
+            runs.len() == 2
+                && runs
+                    .iter()
+                    .all(|r| r.join("checkpoints/epoch-0002.json").exists())
+        })
+    };
+    while !both_at_epoch_2() {
+        assert!(
+            Instant::now() < deadline,
+            "no checkpoint at epoch 2 in time"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// A `--jobs 2` parent killed by SIGKILL (or the OOM killer) leaves no worker training on
+/// unobserved: each sees its stdin close, finishes its epoch, writes a checkpoint and status
+/// `interrupted`, and exits; the rerun resumes them.
+#[test]
+fn workers_stop_gracefully_when_their_parent_is_killed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let long = [
+        "--set",
+        "experiment.epochs=40",
+        "--set",
+        "rollback.enabled=false",
+    ];
+    let mut parent = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&smoke(), &results))
+        .args(long)
+        .args(["--jobs", "2"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let exp_dir = results.join("smoke");
+    wait_for_both_at_epoch_2(&exp_dir);
+    parent.kill().unwrap(); // SIGKILL: no chance to forward anything
+    parent.wait().unwrap();
+    let exp = anigan_runner::results::ExperimentDir::new(&results, "smoke");
+    let runs = run_dirs(&exp_dir);
+    let ids: Vec<String> = runs
+        .iter()
+        .map(|r| r.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while ids.iter().any(|id| exp.run(id).holder().is_some()) {
+        assert!(
+            Instant::now() < deadline,
+            "a worker went on training after its parent died"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    for run in &runs {
+        let status = status_json(run);
+        assert_eq!(
+            status["state"],
+            "interrupted",
+            "{}: {status}",
+            run.display()
+        );
+        let done = status["epochs_done"].as_u64().unwrap();
+        assert_eq!(status["last_checkpoint"].as_u64(), Some(done), "{status}");
+        assert_eq!(
+            Some(steps(run).len() as u64),
+            status["steps_done"].as_u64(),
+            "no row past the checkpoint"
+        );
+    }
+    runner(&smoke(), &results)
+        .args(long)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("resuming from epoch").count(2));
+    assert_each_trained_once(&exp_dir, 2, 40);
 }
 
 /// Names of a run's checkpoint files, sorted.
@@ -405,18 +464,12 @@ fn report_writers_take_turns() {
         .args(["--variant", "0", "--set", "experiment.epochs=1"])
         .assert()
         .success();
-    let exp_dir = results.join("grid4");
+    let exp_dir = anigan_runner::results::ExperimentDir::new(&results, "grid4");
     let started = Instant::now();
     anigan_runner::report::write_report(&exp_dir).unwrap();
     let unlocked = started.elapsed();
 
-    let lock = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(exp_dir.join(".report.lock"))
-        .unwrap();
-    lock.lock().unwrap();
+    let lock = exp_dir.lock_report().unwrap().unwrap();
     let dir = exp_dir.clone();
     let writer = std::thread::spawn(move || anigan_runner::report::write_report(&dir));
     std::thread::sleep((unlocked * 5).max(Duration::from_millis(500)));

@@ -2,12 +2,14 @@
 //! finished runs, and exact resume after SIGKILL.
 
 mod common;
-use common::metrics_without_timing;
+use common::{events, metrics_without_timing};
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
 use std::time::{Duration, Instant};
 
+use anigan_runner::health::Kind;
+use anigan_runner::results::{MetricsRow, Taken};
 use assert_cmd::Command;
 use assert_cmd::cargo::CommandCargoExt;
 use predicates::prelude::*;
@@ -137,7 +139,8 @@ fn smoke_run_writes_every_file_and_resumes_or_extends() {
     assert_eq!(run_dirs(&results), runs, "raising epochs keeps the ids");
     let extended = metrics_without_timing(&runs[0]);
     assert_eq!(extended.len(), 6);
-    assert!(extended[5].starts_with("6,6,0,"), "{}", extended[5]);
+    let last = &extended[5];
+    assert_eq!((last.step, last.epoch, last.attempt), (6, 6, 0), "{last:?}");
 }
 
 #[test]
@@ -186,12 +189,9 @@ fn levers_sigkill_then_rerun_equals_an_uninterrupted_run() {
         .concat(),
     );
     let run = &run_dirs(&killed)[0];
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let ps: Vec<f64> = reader
-        .records()
-        .map(|r| r.unwrap()[col("augment_p")].parse().unwrap())
+    let ps: Vec<f64> = metrics_without_timing(run)
+        .iter()
+        .map(|r| r.augment_p.unwrap())
         .collect();
     assert!(ps.iter().all(|p| (0.0..=1.0).contains(p)), "{ps:?}");
     assert!(
@@ -346,27 +346,36 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         .stderr(predicate::str::contains("rolling back to epoch 0"))
         .stderr(predicate::str::contains("0 finished, 1 collapsed"));
     let run = &run_dirs(&results)[0];
-    let events = std::fs::read_to_string(run.join("events.csv")).unwrap();
-    let rows: Vec<&str> = events.lines().skip(1).collect();
-    assert_eq!(rows.len(), 2, "{events}");
+    let rows = events(run);
+    assert_eq!(rows.len(), 2, "{rows:?}");
     // The checkpoint of epoch 1 was saved inside the streak: not a target; epoch 0 is.
-    assert!(
-        rows[0].starts_with("2,2,g_failure,1,rollback,0,label_noise 0.10->0.15; lr_d 2e-4->1e-4,"),
-        "{}",
-        rows[0]
+    let first = &rows[0];
+    assert_eq!(
+        (
+            first.step,
+            first.epoch,
+            first.kind,
+            first.onset_epoch,
+            first.action,
+            first.restored_epoch,
+            first.changes.as_str()
+        ),
+        (
+            2,
+            2,
+            Kind::GFailure,
+            1,
+            Taken::Rollback,
+            Some(0),
+            "label_noise 0.10->0.15; lr_d 2e-4->1e-4"
+        ),
+        "{first:?}"
     );
-    assert!(rows[1].contains(",stop,"), "{}", rows[1]);
+    assert_eq!(rows[1].action, Taken::Stop, "{:?}", rows[1]);
     let metrics = metrics_without_timing(run);
     let steps: Vec<(u64, u32, u32)> = metrics
         .iter()
-        .map(|r| {
-            let f: Vec<&str> = r.split(',').collect();
-            (
-                f[0].parse().unwrap(),
-                f[1].parse().unwrap(),
-                f[2].parse().unwrap(),
-            )
-        })
+        .map(|r| (r.step, r.epoch, r.attempt))
         .collect();
     assert_eq!(
         steps,
@@ -384,9 +393,10 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         "{report}"
     );
     assert!(!report.contains("collapsed: collapsed"), "{report}");
-    assert!(
-        metrics[2].contains(",0.15,"),
-        "new label noise used after the rollback: {}",
+    assert_eq!(
+        metrics[2].label_noise,
+        Some(0.15),
+        "new label noise used after the rollback: {:?}",
         metrics[2]
     );
 }
@@ -404,11 +414,8 @@ fn healthy_smoke_runs_have_no_events_at_4_8_and_30_epochs() {
             .success()
             .stderr(predicate::str::contains("2 finished, 0 collapsed"));
         for run in run_dirs(&results) {
-            let events = run.join("events.csv");
-            let rows = std::fs::read_to_string(&events)
-                .map(|t| t.lines().skip(1).count())
-                .unwrap_or(0);
-            assert_eq!(rows, 0, "{epochs} epochs: verdicts in {}", events.display());
+            let rows = events(&run).len();
+            assert_eq!(rows, 0, "{epochs} epochs: verdicts in {}", run.display());
             let metrics = metrics_without_timing(&run);
             assert_eq!(metrics.len(), epochs, "{}", run.display());
         }
@@ -435,28 +442,31 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
     ];
     runner(&results).args(args).assert().success();
     let run = &run_dirs(&results)[0];
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let col = |name: &str| headers.iter().position(|h| h == name).unwrap();
-    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
-    for name in [
-        "swd",
-        "diversity",
-        "tag_acc",
-        "tag_acc_hair",
-        "tag_fd",
-        "tag_kl",
-    ] {
-        let values: Vec<&str> = rows.iter().map(|r| &r[col(name)]).collect();
+    let rows = metrics_without_timing(run);
+    let hair = |r: &MetricsRow| {
+        r.tag_acc_groups
+            .iter()
+            .find(|(name, _)| name == "tag_acc_hair")
+            .unwrap()
+            .1
+    };
+    type Column = (&'static str, fn(&MetricsRow) -> Option<f64>);
+    let columns: [Column; 6] = [
+        ("swd", |r| r.swd),
+        ("diversity", |r| r.diversity),
+        ("tag_acc", |r| r.tag_acc),
+        ("tag_acc_hair", hair),
+        ("tag_fd", |r| r.tag_fd),
+        ("tag_kl", |r| r.tag_kl),
+    ];
+    for (name, value) in columns {
+        let values: Vec<Option<f64>> = rows.iter().map(value).collect();
         assert!(
-            values[0].is_empty() && values[2].is_empty(),
+            values[0].is_none() && values[2].is_none(),
             "{name}: {values:?}"
         );
         for v in [values[1], values[3]] {
-            assert!(
-                v.parse::<f64>().is_ok_and(f64::is_finite),
-                "{name}: {values:?}"
-            );
+            assert!(v.is_some_and(f64::is_finite), "{name}: {values:?}");
         }
     }
     let reference = std::fs::read_to_string(run.join("quality-reference.json")).unwrap();

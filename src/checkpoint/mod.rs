@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use tch::{Device, Tensor, nn};
 
 use crate::fsx;
-use crate::optim::Adam;
 
 /// Key prefixes of the four parts of a GAN checkpoint (`g.up0.weight`, `opt_d.step`, ...).
 pub const G: &str = "g";
@@ -31,41 +30,6 @@ pub struct CheckpointFile {
     pub bytes: u64,
 }
 
-/// What a GAN checkpoint holds: both networks (batch-norm running stats included), both
-/// optimisers, and the state of the optional quality levers under their own keys (`extra`:
-/// `g_ema.*` and `ema.images` of the weight average, `augment.p`). D's spectral-norm vectors
-/// (`d.*.weight_u`) are variables of D.
-pub struct GanState<'a> {
-    pub g: &'a nn::VarStore,
-    pub d: &'a nn::VarStore,
-    pub opt_g: &'a Adam,
-    pub opt_d: &'a Adam,
-    pub extra: Vec<(String, Tensor)>,
-}
-
-impl GanState<'_> {
-    /// Every tensor under its checkpoint key, sorted by key. They alias the live state.
-    pub fn named_tensors(&self) -> Vec<(String, Tensor)> {
-        let mut out = Vec::new();
-        for (prefix, vs) in [(G, self.g), (D, self.d)] {
-            out.extend(
-                vs.variables()
-                    .into_iter()
-                    .map(|(k, t)| (format!("{prefix}.{k}"), t)),
-            );
-        }
-        out.extend(self.opt_g.state_tensors(OPT_G));
-        out.extend(self.opt_d.state_tensors(OPT_D));
-        out.extend(
-            self.extra
-                .iter()
-                .map(|(k, t)| (k.clone(), t.shallow_clone())),
-        );
-        out.sort_by(|a, b| a.0.cmp(&b.0));
-        out
-    }
-}
-
 #[derive(Serialize, Deserialize)]
 struct Sidecar {
     format: u32,
@@ -81,17 +45,9 @@ pub fn sidecar_path(path: &Path) -> PathBuf {
     path.with_extension("json")
 }
 
-/// Saves a GAN's full state to `path` (which must end in `.safetensors`) and its sidecar.
+/// Saves named tensors (any device; copied to the CPU) to `path` (which must end in
+/// `.safetensors`) with a metadata sidecar.
 pub fn save(
-    path: &Path,
-    state: &GanState,
-    meta: &impl Serialize,
-) -> anyhow::Result<CheckpointFile> {
-    save_tensors(path, &state.named_tensors(), meta)
-}
-
-/// Saves arbitrary named tensors (any device; copied to the CPU) with a metadata sidecar.
-pub fn save_tensors(
     path: &Path,
     tensors: &[(String, Tensor)],
     meta: &impl Serialize,
@@ -99,7 +55,7 @@ pub fn save_tensors(
     save_with_hook(path, tensors, meta, || {})
 }
 
-/// `save_tensors`, calling `data_committed` once the data file is in place and before the
+/// `save`, calling `data_committed` once the data file is in place and before the
 /// sidecar is written (a seam for testing the write order).
 fn save_with_hook(
     path: &Path,
@@ -185,7 +141,7 @@ fn read_sidecar(path: &Path) -> anyhow::Result<Sidecar> {
     Ok(side)
 }
 
-/// Loads a checkpoint written by `save`/`save_tensors` after checking it against its sidecar.
+/// Loads a checkpoint written by `save` after checking it against its sidecar.
 /// Returns the tensors (on the CPU) by key and the metadata given to `save`.
 pub fn load(path: &Path) -> anyhow::Result<(HashMap<String, Tensor>, serde_json::Value)> {
     let sidecar = sidecar_path(path);
@@ -215,35 +171,12 @@ pub fn restore_into(
     prefix: &str,
 ) -> anyhow::Result<()> {
     let variables = vs.variables();
-    let mut problems = Vec::new();
-    for (name, var) in &variables {
-        let key = format!("{prefix}.{name}");
-        match named.get(&key) {
-            None => problems.push(format!("missing tensor {key}")),
-            Some(t) if t.size() != var.size() => problems.push(format!(
-                "tensor {key} has shape {:?}, variable {name} has {:?}",
-                t.size(),
-                var.size()
-            )),
-            Some(_) => {}
-        }
-    }
-    let dotted = format!("{prefix}.");
-    let mut unexpected: Vec<&String> = named
-        .keys()
-        .filter(|k| {
-            k.strip_prefix(&dotted)
-                .is_some_and(|name| !variables.contains_key(name))
-        })
+    let expected: Vec<(String, Vec<i64>)> = variables
+        .iter()
+        .map(|(name, var)| (format!("{prefix}.{name}"), var.size()))
         .collect();
-    unexpected.sort();
-    problems.extend(
-        unexpected
-            .into_iter()
-            .map(|k| format!("unexpected tensor {k} (no such variable)")),
-    );
+    let problems = name_problems(named, prefix, &expected);
     if !problems.is_empty() {
-        problems.sort();
         bail!("cannot restore '{prefix}': {}", problems.join("; "));
     }
     let _guard = tch::no_grad_guard();
@@ -253,18 +186,34 @@ pub fn restore_into(
     Ok(())
 }
 
-/// Restores a whole GAN from the tensors `load` returned.
-pub fn restore_gan(
+/// The problems restoring the tensors `expected` (checkpoint key, shape) from `named` would
+/// meet, sorted: keys missing from `named`, shape mismatches, and keys under `prefix.` that
+/// nothing expects (a checkpoint of other settings). Empty: every expected tensor is there.
+pub fn name_problems(
     named: &HashMap<String, Tensor>,
-    g: &mut nn::VarStore,
-    d: &mut nn::VarStore,
-    opt_g: &mut Adam,
-    opt_d: &mut Adam,
-) -> anyhow::Result<()> {
-    restore_into(g, named, G)?;
-    restore_into(d, named, D)?;
-    opt_g.load_state(named, OPT_G)?;
-    opt_d.load_state(named, OPT_D)
+    prefix: &str,
+    expected: &[(String, Vec<i64>)],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (key, shape) in expected {
+        match named.get(key) {
+            None => problems.push(format!("missing tensor {key}")),
+            Some(t) if t.size() != *shape => problems.push(format!(
+                "tensor {key} has shape {:?}, expected {shape:?}",
+                t.size()
+            )),
+            Some(_) => {}
+        }
+    }
+    let dotted = format!("{prefix}.");
+    problems.extend(
+        named
+            .keys()
+            .filter(|k| k.starts_with(&dotted) && !expected.iter().any(|(e, _)| e == *k))
+            .map(|k| format!("unexpected tensor {k} (no such variable)")),
+    );
+    problems.sort();
+    problems
 }
 
 fn hash_file(path: &Path) -> anyhow::Result<(String, u64)> {
@@ -293,6 +242,7 @@ mod tests {
 
     use super::*;
     use crate::model::{NetConfig, discriminator, generator, init_weights};
+    use crate::optim::Adam;
 
     struct Gan {
         g_vs: nn::VarStore,
@@ -353,14 +303,27 @@ mod tests {
         gan.opt_g.step();
     }
 
-    fn state(gan: &Gan) -> GanState<'_> {
-        GanState {
-            g: &gan.g_vs,
-            d: &gan.d_vs,
-            opt_g: &gan.opt_g,
-            opt_d: &gan.opt_d,
-            extra: Vec::new(),
+    /// Every tensor of `gan` under its checkpoint key, as the trainer saves them.
+    fn state(gan: &Gan) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (prefix, vs) in [(G, &gan.g_vs), (D, &gan.d_vs)] {
+            out.extend(
+                vs.variables()
+                    .into_iter()
+                    .map(|(k, t)| (format!("{prefix}.{k}"), t)),
+            );
         }
+        out.extend(gan.opt_g.state_tensors(OPT_G));
+        out.extend(gan.opt_d.state_tensors(OPT_D));
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
+    fn restore_gan(named: &HashMap<String, Tensor>, gan: &mut Gan) -> anyhow::Result<()> {
+        restore_into(&mut gan.g_vs, named, G)?;
+        restore_into(&mut gan.d_vs, named, D)?;
+        gan.opt_g.load_state(named, OPT_G)?;
+        gan.opt_d.load_state(named, OPT_D)
     }
 
     fn randn(dims: &[i64]) -> Tensor {
@@ -388,7 +351,7 @@ mod tests {
         assert_eq!(meta_back, meta);
         assert!(named.contains_key("g.bn0.running_mean") && named.contains_key("opt_d.step"));
         let mut b = gan(); // fresh random weights
-        restore_gan(&named, &mut b.g_vs, &mut b.d_vs, &mut b.opt_g, &mut b.opt_d).unwrap();
+        restore_gan(&named, &mut b).unwrap();
         assert_eq!(b.opt_g.step_count(), 2);
 
         // Eval mode uses the batch-norm running stats, so this also checks they were restored.
@@ -404,11 +367,7 @@ mod tests {
 
         train_step(&mut a, &real, &z);
         train_step(&mut b, &real, &z);
-        for (x, y) in state(&a)
-            .named_tensors()
-            .iter()
-            .zip(state(&b).named_tensors())
-        {
+        for (x, y) in state(&a).iter().zip(state(&b)) {
             assert_eq!(x.0, y.0);
             assert!(x.1.equal(&y.1), "{} differs after one more step", x.0);
         }
@@ -435,7 +394,7 @@ mod tests {
     fn missing_sidecar_means_incomplete() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.safetensors");
-        save_tensors(&path, &[("x".into(), randn(&[2]))], &()).unwrap();
+        save(&path, &[("x".into(), randn(&[2]))], &()).unwrap();
         std::fs::remove_file(sidecar_path(&path)).unwrap();
         let err = load(&path).unwrap_err().to_string();
         assert!(
@@ -486,7 +445,7 @@ mod tests {
     #[test]
     fn restore_reports_missing_and_mismatched_keys() {
         let a = gan();
-        let mut named: HashMap<String, Tensor> = state(&a).named_tensors().into_iter().collect();
+        let mut named: HashMap<String, Tensor> = state(&a).into_iter().collect();
         named.remove("g.bn1.running_var");
         named.insert("g.up0.weight".into(), randn(&[2, 2]));
         named.insert("g.up9.weight".into(), randn(&[2, 2]));
@@ -510,7 +469,7 @@ mod tests {
     #[test]
     fn rejects_paths_without_safetensors_extension() {
         let dir = tempfile::tempdir().unwrap();
-        let err = save_tensors(&dir.path().join("c.json"), &[], &())
+        let err = save(&dir.path().join("c.json"), &[], &())
             .unwrap_err()
             .to_string();
         assert!(err.contains("must end in .safetensors"), "{err}");

@@ -5,8 +5,8 @@ use anyhow::Result;
 use crate::cli::{DataCommand, SynthArgs};
 use crate::config::ConfigErrors;
 use crate::exit::Exit;
+use crate::progress;
 use crate::synth::{self, SynthOptions};
-use crate::{fsx, progress};
 
 pub fn data(cmd: &DataCommand) -> Result<Exit> {
     match cmd {
@@ -71,10 +71,7 @@ fn synth_command(args: &SynthArgs) -> Result<Exit> {
             .map(|k| synth::render(k, args.seed, args.size))
             .collect();
         let images: Vec<_> = faces.iter().map(|f| f.image.clone()).collect();
-        let img = synth::contact_sheet(&images, 8);
-        let mut png = std::io::Cursor::new(Vec::new());
-        img.write_to(&mut png, image::ImageFormat::Png)?;
-        fsx::write_atomic(sheet, png.get_ref())?;
+        synth::write_contact_sheet(sheet, &images, 8)?;
         println!(
             "wrote contact sheet {} ({} faces); their tags:",
             sheet.display(),

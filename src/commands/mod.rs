@@ -1,17 +1,15 @@
 //! One module per subcommand; `dispatch` routes a parsed command line to it.
 
 mod data;
-mod replay;
+pub mod replay;
 mod report;
 mod run;
 mod sample;
 mod slurm;
 mod status;
+mod worker;
 
 use anyhow::Result;
-
-pub use report::report_or_warn;
-pub use sample::write_vocabulary;
 
 use crate::cli::{Cli, Command};
 use crate::exit::Exit;
@@ -25,5 +23,6 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Sample(args) => sample::sample(&args),
         Command::Slurm(args) => slurm::slurm(&args),
         Command::Status(args) => status::status(&args),
+        Command::Worker => worker::worker(),
     }
 }

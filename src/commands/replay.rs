@@ -5,7 +5,8 @@ use anyhow::Result;
 use crate::cli::{LogFormatArg, ReplayArgs};
 use crate::config;
 use crate::exit::{Exit, usage};
-use crate::health::{self, FORMATS_TRIED, LogFormat};
+use crate::health::{self, FORMATS_TRIED, LogFormat, Segment};
+use crate::results::{metrics, names};
 use crate::textfile;
 
 pub fn replay(args: &ReplayArgs) -> Result<Exit> {
@@ -23,13 +24,10 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
     };
     let name = match format {
         LogFormat::SeedLog => "original training log",
-        LogFormat::MetricsCsv => "metrics.csv",
+        LogFormat::MetricsCsv => names::METRICS,
     };
-    let segments = match format {
-        LogFormat::SeedLog => health::parse_seed_log(&text),
-        LogFormat::MetricsCsv => health::parse_metrics_csv(&text),
-    }
-    .map_err(|e| usage(format!("{log}: cannot read it as {name}: {e:#}")))?;
+    let segments = parse_as(&text, format)
+        .map_err(|e| usage(format!("{log}: cannot read it as {name}: {e:#}")))?;
     let epochs: usize = segments.iter().map(|s| s.stats.len()).sum();
     if epochs == 0 {
         return Err(usage(format!(
@@ -50,4 +48,35 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
         print!("{}", health::episodes_table(&episodes));
     }
     Ok(Exit::Success)
+}
+
+/// A log in the given format as the detector's segments.
+fn parse_as(text: &str, format: LogFormat) -> Result<Vec<Segment>> {
+    match format {
+        LogFormat::SeedLog => health::parse_seed_log(text),
+        LogFormat::MetricsCsv => metrics::segments(text),
+    }
+}
+
+/// Parses either format, chosen by `health::detect_format`; a file in neither is an error
+/// naming what each format needs.
+pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
+    match health::detect_format(text) {
+        Some(format) => parse_as(text, format),
+        None => anyhow::bail!("the file is in no known log format; tried {FORMATS_TRIED}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_in_neither_format_names_both() {
+        let err = parse_log("# README\n").unwrap_err().to_string();
+        assert!(
+            err.contains("metrics.csv") && err.contains("epoch:N/M"),
+            "{err}"
+        );
+    }
 }

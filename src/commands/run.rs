@@ -7,15 +7,16 @@ use crate::cli::RunArgs;
 use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::{self, Exit};
-use crate::report::manifest::{self, Manifest};
+use crate::results::{ExperimentDir, Manifest};
 use crate::sweep::tally::Tally;
 use crate::sweep::{pool, serial};
-use crate::{fsx, slurm, stop, train};
+use crate::{slurm, stop, train};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
-    let overrides = Overrides::from_environment(args.sets.clone());
-    let experiment = config::resolve(&args.experiment, &overrides)?;
-    let selected = select(&experiment, &args.variants)?;
+    let exp = &args.exp;
+    let overrides = Overrides::from_environment(exp.sets.clone());
+    let experiment = config::resolve(&exp.experiment, &overrides)?;
+    let selected = select(&experiment, &exp.variants)?;
     data::check_paths(selected.iter().map(|v| &v.config.data))?;
     if args.dry_run {
         print!("{}", plan(&experiment, &selected));
@@ -27,14 +28,20 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         .iter()
         .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
         .collect::<Result<Vec<_>>>()?;
-    let exp_dir = args.results.join(&experiment.name);
-    if !args.worker {
-        let manifest = Manifest::of(&experiment);
-        fsx::write_atomic(&exp_dir.join(manifest::FILE), &manifest.to_json())?;
-    }
+    let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
     if args.jobs > 1 {
-        let tally = pool::run(args, &experiment, &selected, &devices, cores)?;
+        let options = pool::Options {
+            experiment_file: exp.experiment.clone(),
+            sets: exp.sets.clone(),
+            results: exp.results.clone(),
+            data_dir: exp.data_dir.clone(),
+            devices: args.device.clone(),
+            jobs: args.jobs as usize,
+            threads: args.threads,
+        };
+        let tally = pool::run(&options, &experiment, &selected, &devices, cores)?;
         requeue_if_warned(&tally);
         return Ok(tally.exit());
     }
@@ -44,10 +51,10 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let options = serial::Options {
         exp_dir,
         device: devices[0],
-        data_root: DataRoot(args.data_dir.clone()),
+        data_root: DataRoot(exp.data_dir.clone()),
         threads: args.threads,
-        budget: args.thread_budget.map_or(cores, |n| n as usize),
-        worker: args.worker,
+        budget: cores,
+        worker: false,
     };
     let tally = serial::run(&experiment, &selected, &options)?;
     requeue_if_warned(&tally);

@@ -1,34 +1,28 @@
 //! `anigan-runner sample RUN_DIR`: a grid of images from a trained run's checkpoint, optionally
 //! for given tags or along a walk between two noise vectors.
 
-use std::path::Path;
-
 use anyhow::{Context, Result, bail};
 use tch::{Device, Kind, Tensor, nn};
 
 use crate::cli::SampleArgs;
-use crate::config::{Arch, Config, ConfigErrors};
+use crate::config::{Arch, ConfigErrors};
 use crate::data::Vocabulary;
 use crate::exit::{Exit, usage};
-use crate::store::RunDir;
-use crate::store::checkpoints::{self, Saved};
+use crate::results::{self, RunDir, Saved, reader};
 use crate::train::{self, samples};
-use crate::{checkpoint, fsx, model};
+use crate::{checkpoint, model};
 
 pub fn sample(args: &SampleArgs) -> Result<Exit> {
-    let dir = RunDir {
-        root: args.run_dir.clone(),
-    };
-    let text = std::fs::read_to_string(dir.config()).map_err(|_| {
-        usage(format!(
+    let dir = RunDir::at(&args.run_dir);
+    if !dir.config().is_file() {
+        return Err(usage(format!(
             "{} is not a run directory (results/<experiment>/runs/<id>): no config.toml",
             args.run_dir.display()
-        ))
-    })?;
-    let config: Config =
-        toml::from_str(&text).with_context(|| format!("cannot read {}", dir.config().display()))?;
+        )));
+    }
+    let config = reader::read_config(&dir)?;
     let vocab = match config.model.arch {
-        Arch::Cgan => Some(read_vocabulary(&dir)?),
+        Arch::Cgan => Some(reader::read_vocabulary(&dir)?),
         Arch::Dcgan => None,
     };
     let tags = match (&args.tags, &vocab) {
@@ -44,14 +38,14 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     if args.count == 0 {
         return Err(ConfigErrors(vec!["--count must be at least 1".into()]).into());
     }
-    let saved = checkpoints::list(&dir.checkpoints())?;
+    let saved = reader::checkpoints(&dir)?;
     // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
     let chosen = choose(&saved, &args.epoch).map_err(|e| usage(format!("{e:#}")))?;
     let n_tags = vocab.as_ref().map_or(0, |v| v.len() as i64);
     let cfg = train::net_config(&config, n_tags)?;
     let mut vs = nn::VarStore::new(Device::Cpu);
     let g = model::generator(vs.root(), &cfg);
-    let (named, _) = checkpoint::load(&chosen.path)?;
+    let named = reader::load_checkpoint(chosen)?;
     let averaged = has_average(&named);
     // The moving average of G's weights when the run kept one (it is what the run's grids and
     // quality figures show); checkpoints saved without it hold G's own weights only.
@@ -76,8 +70,7 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         None => random_tags(v, n),
     });
     let images = tch::no_grad(|| train::generate(&g, n_tags, &z, tag_vectors.as_ref(), true));
-    let png = samples::png_bytes(&samples::grid_image(&images));
-    fsx::write_atomic(&args.out, &png)?;
+    results::write_png(&args.out, &samples::grid_image(&images))?;
     println!(
         "wrote {} ({} image{} from epoch {} of {}, {}{})",
         args.out.display(),
@@ -105,26 +98,6 @@ fn has_average(named: &std::collections::HashMap<String, Tensor>) -> bool {
     named.keys().any(|k| k.starts_with(&prefix))
 }
 
-/// The vocabulary the run was trained with: its tags.txt, else the tag groups its
-/// quality-reference.json records.
-fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
-    let path = dir.tags();
-    if path.is_file() {
-        return Vocabulary::parse(&crate::textfile::read(&path)?, &path);
-    }
-    let reference = std::fs::read_to_string(dir.quality_reference()).ok();
-    let reference =
-        reference.and_then(|r| serde_json::from_str::<crate::eval::QualityReference>(&r).ok());
-    match reference.and_then(|r| r.tag_groups) {
-        Some(groups) => Ok(Vocabulary::new(groups)),
-        None => bail!(
-            "cannot find the run's tag vocabulary: neither {} nor tag groups in {}",
-            path.display(),
-            dir.quality_reference().display()
-        ),
-    }
-}
-
 /// The checkpoint `--epoch` names: a number, `last` or `best` (lowest swd).
 fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
     let epochs = || {
@@ -138,7 +111,7 @@ fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
         "last" => saved.last(),
         "best" => {
             let metas: Vec<_> = saved.iter().map(|s| s.meta.clone()).collect();
-            let Some(best) = checkpoints::best_swd(&metas) else {
+            let Some(best) = results::best_swd(&metas) else {
                 bail!(
                     "--epoch best: no checkpoint of this run has a quality figure (swd); \
                      evaluate with [eval] every > 0, or pick one of epochs {}",
@@ -211,11 +184,6 @@ fn random_tags(vocab: &Vocabulary, n: i64) -> Tensor {
         })
         .collect();
     Tensor::cat(&parts, 1).to_kind(Kind::Float)
-}
-
-/// Writes the vocabulary a CGAN run was trained with, for `sample --tags`.
-pub fn write_vocabulary(dir: &Path, vocab: &Vocabulary) -> Result<()> {
-    fsx::write_atomic(dir, format!("{}\n", vocab.to_text()).as_bytes())
 }
 
 #[cfg(test)]

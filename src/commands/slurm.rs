@@ -11,21 +11,19 @@ use crate::cli::SlurmArgs;
 use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
 use crate::exit::Exit;
-use crate::report::manifest::{self, Manifest};
-use crate::slurm::{Script, Submission, submissions};
-use crate::store::RunDir;
-use crate::store::status::Status;
+use crate::results::{ExperimentDir, Manifest, reader};
+use crate::slurm::{self, Script, Submission, submissions};
 use crate::sweep::{prepare, queue as sweep_queue};
-use crate::{fsx, slurm};
 
 pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     check_args(args)?;
-    let overrides = Overrides::from_environment(args.sets.clone());
-    let experiment = config::resolve(&args.experiment, &overrides)?;
-    let selected = run::select(&experiment, &args.variants)?;
+    let exp = &args.exp;
+    let overrides = Overrides::from_environment(exp.sets.clone());
+    let experiment = config::resolve(&exp.experiment, &overrides)?;
+    let selected = run::select(&experiment, &exp.variants)?;
     crate::data::check_paths(selected.iter().map(|v| &v.config.data))?;
-    let exp_dir = args.results.join(&experiment.name);
-    let slurm_dir = submissions::dir(&exp_dir);
+    let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    let slurm_dir = exp_dir.slurm();
     let queued = slurm::queued_variants(&slurm_dir)?;
     let (left, finished, in_queue) = split(&selected, &exp_dir, &queued)?;
     eprintln!(
@@ -54,16 +52,12 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     prepare::warm(
         &left,
         &left,
-        &DataRoot(args.data_dir.clone()),
+        &DataRoot(exp.data_dir.clone()),
         tch::Device::Cpu,
     )?;
-    fsx::write_atomic(
-        &exp_dir.join(manifest::FILE),
-        &Manifest::of(&experiment).to_json(),
-    )?;
+    exp_dir.write_manifest(&Manifest::of(&experiment))?;
     submissions::write_variant_list(&slurm_dir, &ids)?;
-    let script_path = slurm_dir.join("sweep.sbatch");
-    fsx::write_atomic(&script_path, script.render().as_bytes())?;
+    let script_path = submissions::write_script(&slurm_dir, &script)?;
     let job_id = sbatch(&script_path)?;
     submissions::record(
         &slurm_dir,
@@ -86,7 +80,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
             .map(|k| format!(", at most {k} at once"))
             .unwrap_or_default(),
         slurm_dir.display(),
-        exp_dir.display(),
+        exp_dir.root().display(),
     );
     Ok(Exit::Success)
 }
@@ -123,13 +117,13 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
 /// The selected variants still to submit, and how many are done or already queued.
 fn split<'a>(
     selected: &[&'a Variant],
-    exp_dir: &Path,
+    exp_dir: &ExperimentDir,
     queued: &[String],
 ) -> Result<(Vec<&'a Variant>, usize, usize)> {
     let (mut left, mut finished, mut in_queue) = (Vec::new(), 0, 0);
     for v in selected {
-        let status = Status::read(&RunDir::new(exp_dir, &v.id).status())?;
-        if status.is_some_and(|s| sweep_queue::done(&s, v.config.experiment.epochs)) {
+        let status = reader::read_status(&exp_dir.run(&v.id))?;
+        if sweep_queue::done(status.as_ref(), v).is_some() {
             finished += 1;
         } else if queued.contains(&v.id) {
             in_queue += 1;
@@ -150,16 +144,17 @@ fn script(
     let slurm_dir = abs(slurm_dir)?;
     let list_text: String = ids.iter().map(|id| format!("{id}\n")).collect();
     let list_hash = blake3::hash(list_text.as_bytes()).to_hex();
+    let exp = &args.exp;
     let mut run_args = vec![
-        abs(&args.experiment)?.display().to_string(),
+        abs(&exp.experiment)?.display().to_string(),
         "--results".into(),
-        abs(&args.results)?.display().to_string(),
+        abs(&exp.results)?.display().to_string(),
         "--data-dir".into(),
-        abs(&args.data_dir)?.display().to_string(),
+        abs(&exp.data_dir)?.display().to_string(),
         "--device".into(),
         args.device.to_string(),
     ];
-    for set in &args.sets {
+    for set in &exp.sets {
         run_args.push("--set".into());
         run_args.push(set.clone());
     }

@@ -6,8 +6,8 @@ use serde::Serialize;
 
 use crate::cli::StatusArgs;
 use crate::exit::Exit;
-use crate::report::load::{self, Run, RunState};
-use crate::report::manifest::{self, Manifest};
+use crate::results::reader::{self, Run};
+use crate::results::{ExperimentDir, MetricsRow, RunState};
 use crate::slurm;
 
 /// One variant's line.
@@ -30,6 +30,15 @@ pub struct Line {
     pub g_acc: Option<f64>,
     /// Lowest swd of the kept timeline (lower is better).
     pub best_swd: Option<f64>,
+    /// Training images consumed so far (dataset images D was trained on), every trained epoch
+    /// counted, rolled-back ones included: the compute the variant took.
+    pub images_trained: f64,
+    /// Seconds of training so far (evaluations excluded), every trained epoch counted.
+    pub train_seconds: f64,
+    /// D updates so far, every trained epoch counted.
+    pub d_updates: u64,
+    /// The kept timeline's fastest epoch, in training images per second.
+    pub best_images_per_sec: Option<f64>,
     /// Seconds to the planned epoch at the mean pace of the last epochs (training and
     /// evaluation); running and interrupted variants only.
     pub eta_seconds: Option<f64>,
@@ -41,22 +50,10 @@ pub struct Line {
 }
 
 pub fn status(args: &StatusArgs) -> Result<Exit> {
-    super::report::require_experiment_dir(&args.dir)?;
-    let results = load::load(&args.dir)?;
-    let manifest = Manifest::read(&args.dir.join(manifest::FILE))?;
-    let planned = |id: &str| {
-        manifest
-            .as_ref()
-            .and_then(|m| m.variants.iter().find(|v| v.id == id))
-            .map(|v| v.epochs)
-            .filter(|&e| e > 0)
-    };
-    let mut lines: Vec<Line> = results
-        .runs
-        .iter()
-        .map(|r| line(r, planned(&r.id)))
-        .collect();
-    add_slurm_states(&args.dir, &mut lines);
+    let dir = super::report::experiment_dir(&args.dir)?;
+    let results = reader::read_experiment(&dir)?;
+    let mut lines: Vec<Line> = results.runs.iter().map(line).collect();
+    add_slurm_states(&dir, &mut lines);
     if args.json {
         println!(
             "{}",
@@ -70,8 +67,8 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
 
 /// Fills `Line::slurm` from `scontrol` when the experiment was submitted to Slurm (a warning,
 /// not an error, when Slurm cannot be asked).
-fn add_slurm_states(exp_dir: &std::path::Path, lines: &mut [Line]) {
-    match slurm::tasks_by_variant(&slurm::submissions::dir(exp_dir)) {
+fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
+    match slurm::tasks_by_variant(&exp_dir.slurm()) {
         Ok(tasks) => {
             for (id, task) in tasks {
                 if let Some(line) = lines.iter_mut().find(|l| l.id == id) {
@@ -86,14 +83,14 @@ fn add_slurm_states(exp_dir: &std::path::Path, lines: &mut [Line]) {
 /// Epochs whose pace the ETA averages.
 const PACE_EPOCHS: usize = 5;
 
-pub fn line(run: &Run, planned: Option<u32>) -> Line {
+pub fn line(run: &Run) -> Line {
     let status = run.status.as_ref();
     let holder = (run.state == RunState::Running)
         .then(|| run.dir.holder())
         .flatten();
     let last = run.kept().last();
     let epoch = status.map_or(0, |s| s.epochs_done);
-    let planned = status.map(|s| s.epochs_planned).or(planned);
+    let planned = status.map(|s| s.epochs_planned).or(run.planned_epochs);
     let kept: Vec<_> = run.kept().collect();
     let recent = &kept[kept.len().saturating_sub(PACE_EPOCHS)..];
     let pace = (!recent.is_empty()).then(|| {
@@ -120,11 +117,15 @@ pub fn line(run: &Run, planned: Option<u32>) -> Line {
         host: holder.map(|h| h.1),
         epoch,
         planned,
-        rollbacks: run.events.iter().filter(|e| e.action == "rollback").count(),
+        rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
         d_acc_real: last.map(|r| r.d_acc_real),
         d_acc_fake: last.map(|r| r.d_acc_fake),
         g_acc: last.map(|r| r.g_acc),
         best_swd: run.kept().filter_map(|r| r.swd).reduce(f64::min),
+        images_trained: run.rows.iter().map(MetricsRow::images).sum(),
+        train_seconds: run.rows.iter().map(|r| r.seconds).sum(),
+        d_updates: run.rows.iter().map(|r| r.d_updates as u64).sum(),
+        best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
         eta_seconds,
         reason: status.and_then(|s| s.reason.clone()),
         slurm: None,

@@ -1,5 +1,6 @@
 //! The experiment file's settings: every section, key and default (what serde reads).
 
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::health::RollbackConfig;
@@ -293,5 +294,53 @@ impl Default for AugmentSection {
 impl AugmentSection {
     pub fn is_off(&self) -> bool {
         self.policy.trim().is_empty()
+    }
+}
+
+/// Which DiffAugment operations are on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AugmentPolicy {
+    pub color: bool,
+    pub translation: bool,
+    pub cutout: bool,
+}
+
+impl AugmentPolicy {
+    /// `"color,translation,cutout"` (any subset, any order, spaces allowed).
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut p = AugmentPolicy::default();
+        for op in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match op {
+                "color" => p.color = true,
+                "translation" => p.translation = true,
+                "cutout" => p.cutout = true,
+                other => bail!(
+                    "unknown augmentation {other:?}: use color, translation or cutout (comma-separated)"
+                ),
+            }
+        }
+        Ok(p)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policy_parses_subsets_and_refuses_unknown_operations() {
+        assert_eq!(
+            AugmentPolicy::parse(" cutout,color ").unwrap(),
+            AugmentPolicy {
+                color: true,
+                translation: false,
+                cutout: true
+            }
+        );
+        let err = AugmentPolicy::parse("color,flip").unwrap_err().to_string();
+        assert!(
+            err.contains("\"flip\"") && err.contains("translation"),
+            "{err}"
+        );
     }
 }

@@ -1,6 +1,6 @@
 //! Range checks on a typed config; each problem names its key and the allowed range.
 
-use super::schema::Config;
+use super::schema::{AugmentPolicy, Config};
 
 /// One broken rule: `key` and what it must be, e.g. ("train.p0", "must be in (0, 1]").
 #[derive(Debug, Clone, PartialEq)]
@@ -77,7 +77,7 @@ pub fn check(config: &Config) -> Vec<Broken> {
 
     let a = &config.augment;
     rule(
-        a.is_off() || crate::train::augment::Policy::parse(&a.policy).is_ok(),
+        a.is_off() || AugmentPolicy::parse(&a.policy).is_ok(),
         "augment.policy",
         "must be empty or a comma-separated list of color, translation, cutout",
     );

@@ -13,9 +13,9 @@ use serde::{Deserialize, Serialize};
 use tch::nn::{self, Module, ModuleT, OptimizerConfig};
 use tch::{Kind, Tensor};
 
+use crate::data::DeviceImages;
 use crate::data::Vocabulary;
 use crate::model::ops::leaky_relu;
-use crate::train::DeviceImages;
 use crate::{checkpoint, progress};
 
 const FORMAT: u32 = 1;
@@ -220,7 +220,7 @@ pub fn load_or_train(
     fit(&mut c, train)?;
     c.meta.holdout_accuracy = accuracy(&c, holdout);
     let tensors: Vec<(String, Tensor)> = c.vs.variables().into_iter().collect();
-    checkpoint::save_tensors(path, &tensors, &c.meta)?;
+    checkpoint::save(path, &tensors, &c.meta)?;
     note(format!(
         "trained the tag classifier in {:.0} s ({} images, {} epochs); held-out accuracy per \
          group {:?}; cached as {}",

@@ -4,7 +4,8 @@
 
 pub mod classifier;
 pub mod quality;
+pub mod reference_cache;
 pub mod swd;
 
 pub use classifier::{TagClassifier, load_or_train};
-pub use quality::{Evaluator, Quality, QualityReference};
+pub use quality::{Evaluator, Quality};

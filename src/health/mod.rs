@@ -2,9 +2,7 @@
 
 mod config;
 mod detector;
-mod events;
 mod kind;
-mod metrics_log;
 mod policy;
 mod replay;
 mod seed_log;
@@ -19,15 +17,13 @@ mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
 pub use detector::{Detector, REPLAY_EPOCH_IMAGES};
-pub use events::{EventRow, event_row};
 pub use kind::{Kind, ParseKindError, Verdict};
-pub use metrics_log::parse_metrics_csv;
 pub use policy::{
     Action, Change, CheckpointInfo, Hyper, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
     Episode, FORMATS_TRIED, LogFormat, csv_delimiter, detect_format, episodes_json, episodes_table,
-    parse_log, replay,
+    replay,
 };
 pub use seed_log::parse_seed_log;
 pub use stats::{EpochStats, RealReference, Segment};

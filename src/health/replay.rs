@@ -1,13 +1,10 @@
 //! Replay: run the detector over a recorded log and list every episode, without rolling back.
 
-use anyhow::Result;
 use serde::Serialize;
 
 use super::config::RollbackConfig;
 use super::detector::{Detector, REPLAY_EPOCH_IMAGES};
 use super::kind::Kind;
-use super::metrics_log::parse_metrics_csv;
-use super::seed_log::parse_seed_log;
 use super::stats::Segment;
 
 /// One detected collapse; `end_epoch` is the first healthy epoch after it (None: log ended first).
@@ -57,16 +54,6 @@ pub fn csv_delimiter(header: &str) -> Option<u8> {
             .collect();
         cols.contains(&"epoch") && cols.contains(&"g_acc")
     })
-}
-
-/// Parses either format, chosen by `detect_format`; a file in neither is an error naming
-/// what each format needs.
-pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
-    match detect_format(text) {
-        Some(LogFormat::MetricsCsv) => parse_metrics_csv(text),
-        Some(LogFormat::SeedLog) => parse_seed_log(text),
-        None => anyhow::bail!("the file is in no known log format; tried {FORMATS_TRIED}"),
-    }
 }
 
 /// Every episode in every segment, each segment with a fresh detector (no real-data reference:
@@ -179,11 +166,6 @@ mod tests {
         for (text, want, why) in rows {
             assert_eq!(detect_format(text), want, "{why}");
         }
-        let err = parse_log("# README\n").unwrap_err().to_string();
-        assert!(
-            err.contains("metrics.csv") && err.contains("epoch:N/M"),
-            "{err}"
-        );
     }
 
     #[test]
@@ -222,7 +204,8 @@ mod tests {
                     format!("{e},0,0.9,1.0,{g}\n")
                 })
                 .collect::<String>();
-        let got = replay(&parse_log(&csv).unwrap(), &RollbackConfig::default());
+        let segments = crate::results::metrics::segments(&csv).unwrap();
+        let got = replay(&segments, &RollbackConfig::default());
         let want = vec![Episode {
             kind: Kind::GFailure,
             onset_epoch: 110,

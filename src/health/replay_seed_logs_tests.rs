@@ -2,7 +2,8 @@
 
 use super::config::RollbackConfig;
 use super::kind::Kind::{self, DFooled, GFailure};
-use super::replay::{Episode, parse_log, replay};
+use super::replay::{Episode, replay};
+use super::seed_log::parse_seed_log;
 
 fn load(name: &str) -> String {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/seed-logs/");
@@ -13,7 +14,7 @@ fn load(name: &str) -> String {
 type Ep = (Kind, u64, u64, Option<u64>);
 
 fn episodes(name: &str) -> Vec<Ep> {
-    let segs = parse_log(&load(name)).unwrap();
+    let segs = parse_seed_log(&load(name)).unwrap();
     replay(&segs, &RollbackConfig::default())
         .into_iter()
         .map(|e: Episode| (e.kind, e.onset_epoch, e.detected_epoch, e.end_epoch))
@@ -54,7 +55,7 @@ fn segments_of_each_log() {
         ),
     ];
     for (name, want, why) in rows {
-        let segs = parse_log(&load(name)).unwrap();
+        let segs = parse_seed_log(&load(name)).unwrap();
         let got: Vec<(u64, u64)> = segs
             .iter()
             .map(|s| (s.stats[0].epoch, s.stats.last().unwrap().epoch))

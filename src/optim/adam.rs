@@ -12,7 +12,7 @@ use anyhow::bail;
 use tch::{Kind, Tensor, nn};
 use torch_sys::C_tensor;
 
-use crate::shim;
+use crate::{checkpoint, shim};
 
 /// One trainable variable and its optimiser state.
 struct Slot {
@@ -161,51 +161,22 @@ impl Adam {
         named: &HashMap<String, Tensor>,
         prefix: &str,
     ) -> anyhow::Result<()> {
-        let mut problems = Vec::new();
+        let step_key = format!("{prefix}.step");
         let mut expected = Vec::with_capacity(2 * self.slots.len() + 1);
         for s in &self.slots {
             for moment in ["exp_avg", "exp_avg_sq"] {
-                let key = format!("{prefix}.{moment}.{}", s.name);
-                match named.get(&key) {
-                    None => problems.push(format!("missing tensor {key}")),
-                    Some(t) if t.size() != s.param.size() => problems.push(format!(
-                        "tensor {key} has shape {:?}, variable {} has {:?}",
-                        t.size(),
-                        s.name,
-                        s.param.size()
-                    )),
-                    Some(_) => {}
-                }
-                expected.push(key);
+                expected.push((format!("{prefix}.{moment}.{}", s.name), s.param.size()));
             }
         }
-        let step_key = format!("{prefix}.step");
-        let step = match named.get(&step_key) {
-            None => {
-                problems.push(format!("missing tensor {step_key}"));
-                None
-            }
-            Some(t) if t.kind() != Kind::Int64 || t.numel() != 1 => {
-                problems.push(format!(
-                    "tensor {step_key} must be one int64, got {:?} of shape {:?}",
-                    t.kind(),
-                    t.size()
-                ));
-                None
-            }
-            Some(t) => Some(t.int64_value(&[0])),
-        };
-        expected.push(step_key);
-        let mut unexpected: Vec<&String> = named
-            .keys()
-            .filter(|k| k.starts_with(&format!("{prefix}.")) && !expected.contains(k))
-            .collect();
-        unexpected.sort();
-        problems.extend(
-            unexpected
-                .into_iter()
-                .map(|k| format!("unexpected tensor {k} (no such variable)")),
-        );
+        expected.push((step_key.clone(), vec![1]));
+        let mut problems = checkpoint::name_problems(named, prefix, &expected);
+        let step = named.get(&step_key).filter(|t| t.numel() == 1);
+        if let Some(t) = step.filter(|t| t.kind() != Kind::Int64) {
+            problems.push(format!(
+                "tensor {step_key} must be one int64, got {:?}",
+                t.kind()
+            ));
+        }
         if !problems.is_empty() {
             bail!(
                 "cannot load optimiser state '{prefix}': {}",
@@ -220,7 +191,8 @@ impl Adam {
             s.exp_avg_sq
                 .f_copy_(&named[&format!("{prefix}.exp_avg_sq.{}", s.name)])?;
         }
-        let _ = self.step.fill_(step.expect("checked above") as f64);
+        let step = step.expect("checked above").int64_value(&[0]);
+        let _ = self.step.fill_(step as f64);
         Ok(())
     }
 }

@@ -5,7 +5,7 @@ use image::codecs::gif::{GifEncoder, Repeat};
 use image::imageops::FilterType;
 use image::{Delay, Frame, RgbaImage};
 
-use super::load::Run;
+use crate::results::reader::Run;
 
 /// At most this many frames (evenly spaced, first and last kept), so a 300-epoch run stays small.
 pub const MAX_FRAMES: usize = 60;

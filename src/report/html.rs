@@ -2,8 +2,9 @@
 //! network). Every user-supplied string goes through `escape::html`.
 
 use super::escape::html as esc;
-use super::load::{Results, Run, RunState};
 use super::summary::{Figure, Summary, cells, columns, group_columns};
+use crate::results::reader::{ExperimentRecord, Run};
+use crate::results::{EventRow, RunState, Taken};
 
 /// What the floor columns mean, under every summary table.
 pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample of training \
@@ -54,7 +55,7 @@ fn class(state: &str) -> String {
 }
 
 pub fn html(
-    results: &Results,
+    results: &ExperimentRecord,
     summaries: &[Summary],
     figure: Figure,
     cross: &[CrossChart],
@@ -105,29 +106,28 @@ pub fn html(
 
 /// Per collapse kind across the sweep: (kind, rollbacks, stops, verdicts logged with rollback
 /// off, runs with any of them), in `Kind`'s order; kinds that never fired are left out.
-pub fn kind_counts(results: &Results) -> Vec<(String, usize, usize, usize, usize)> {
+pub fn kind_counts(results: &ExperimentRecord) -> Vec<(String, usize, usize, usize, usize)> {
     crate::health::Kind::ALL
         .iter()
-        .map(|k| {
-            let name = k.as_str();
-            let count = |action: &str| {
+        .map(|&kind| {
+            let count = |action: Taken| {
                 results
                     .runs
                     .iter()
                     .flat_map(|r| &r.events)
-                    .filter(|e| e.kind == name && e.action == action)
+                    .filter(|e| e.kind == kind && e.action == action)
                     .count()
             };
             let runs = results
                 .runs
                 .iter()
-                .filter(|r| r.events.iter().any(|e| e.kind == name))
+                .filter(|r| r.events.iter().any(|e| e.kind == kind))
                 .count();
             (
-                name.to_string(),
-                count("rollback"),
-                count("stop"),
-                count("continue"),
+                kind.to_string(),
+                count(Taken::Rollback),
+                count(Taken::Stop),
+                count(Taken::Continue),
                 runs,
             )
         })
@@ -135,7 +135,7 @@ pub fn kind_counts(results: &Results) -> Vec<(String, usize, usize, usize, usize
         .collect()
 }
 
-fn kind_counts_table(results: &Results) -> String {
+fn kind_counts_table(results: &ExperimentRecord) -> String {
     let counts = kind_counts(results);
     if counts.is_empty() {
         return "<p class=\"note\">No collapse verdicts in any run.</p>\n".into();
@@ -154,7 +154,7 @@ fn kind_counts_table(results: &Results) -> String {
     t + "</table>\n"
 }
 
-fn summary_table(results: &Results, summaries: &[Summary]) -> String {
+fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     let mut t = String::from("<table><tr><th>#</th><th>id</th>");
     for k in &results.grid_keys {
         t += &format!("<th>{}</th>", esc(k));
@@ -263,7 +263,7 @@ fn events_table(run: &Run) -> String {
             i + 1,
             e.step,
             e.epoch,
-            esc(&e.kind),
+            esc(e.kind.as_str()),
             e.onset_epoch,
             esc(&chosen(e)),
             e.restored_epoch.map_or(String::new(), |r| r.to_string()),
@@ -276,27 +276,27 @@ fn events_table(run: &Run) -> String {
 }
 
 /// The action as the reader needs it: "rollback to epoch 40", "stop", "logged (rollback off)".
-fn chosen(e: &crate::health::EventRow) -> String {
-    match (e.action.as_str(), e.restored_epoch) {
-        ("rollback", Some(r)) => format!("rollback to epoch {r}"),
-        ("continue", _) => "logged (rollback off)".into(),
-        (other, _) => other.to_string(),
+fn chosen(e: &EventRow) -> String {
+    match (e.action, e.restored_epoch) {
+        (Taken::Rollback, Some(r)) => format!("rollback to epoch {r}"),
+        (Taken::Continue, _) => "logged (rollback off)".into(),
+        (other, _) => other.word().to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::EventRow;
-    use crate::store::RunDir;
+    use crate::health::Kind;
+    use crate::results::RunDir;
 
-    fn event(kind: &str, action: &str, restored: Option<u64>) -> EventRow {
+    fn event(kind: Kind, action: Taken, restored: Option<u64>) -> EventRow {
         EventRow {
             step: 5,
             epoch: 5,
-            kind: kind.into(),
+            kind,
             onset_epoch: 3,
-            action: action.into(),
+            action,
             restored_epoch: restored,
             changes: String::new(),
             evidence: String::new(),
@@ -309,6 +309,7 @@ mod tests {
             index: 0,
             id: id.into(),
             grid: vec![],
+            planned_epochs: None,
             state: RunState::Finished,
             status: None,
             abandoned: vec![],
@@ -316,14 +317,14 @@ mod tests {
             events,
             sample_epochs: vec![],
             reference: None,
-            dir: RunDir::new(std::path::Path::new("x"), id),
+            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
         }
     }
 
     #[test]
     fn verdicts_are_counted_per_kind_across_the_sweep() {
-        let results = Results {
-            dir: "x".into(),
+        let results = ExperimentRecord {
+            dir: crate::results::ExperimentDir::at("x"),
             name: "x".into(),
             description: String::new(),
             source: None,
@@ -332,12 +333,15 @@ mod tests {
                 run(
                     "000-a",
                     vec![
-                        event("mode_collapse", "rollback", Some(0)),
-                        event("mode_collapse", "rollback", Some(0)),
-                        event("g_failure", "stop", None),
+                        event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
+                        event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
+                        event(Kind::GFailure, Taken::Stop, None),
                     ],
                 ),
-                run("001-b", vec![event("mode_collapse", "continue", None)]),
+                run(
+                    "001-b",
+                    vec![event(Kind::ModeCollapse, Taken::Continue, None)],
+                ),
                 run("002-c", vec![]),
             ],
             planned: true,

@@ -1,10 +1,10 @@
 //! report.md: the summary table for terminals and code hosts.
 
 use super::escape::md_cell;
-use super::load::Results;
 use super::summary::{Figure, Summary, cells, columns, group_columns};
+use crate::results::reader::ExperimentRecord;
 
-pub fn markdown(results: &Results, summaries: &[Summary], figure: Figure) -> String {
+pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figure) -> String {
     let mut out = format!("# {}\n\n", md_cell(&results.name));
     if !results.description.is_empty() {
         out += &format!("{}\n\n", md_cell(&results.description));

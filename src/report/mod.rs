@@ -6,8 +6,6 @@ pub mod charts;
 pub mod escape;
 pub mod gif;
 pub mod html;
-pub mod load;
-pub mod manifest;
 pub mod markdown;
 pub mod segments;
 pub mod summary;
@@ -18,9 +16,9 @@ use std::time::SystemTime;
 use anyhow::{Context, Result};
 
 use self::charts::{balance, heatmap, losses, multiples, ranking, timeline};
-use self::load::{Results, Run};
 use self::summary::Figure;
-use crate::fsx;
+use crate::results::reader::{ExperimentRecord, Run};
+use crate::results::{ExperimentDir, names, reader};
 
 /// A cross-run chart on the page: its heading and its path relative to the report.
 #[derive(Debug, Clone)]
@@ -54,13 +52,13 @@ type Outputs = Vec<(String, Vec<u8>)>;
 /// Reads `exp_dir` (RESULTS/EXPERIMENT) and writes the whole report into it. Waits for any
 /// other process writing it (workers of a sweep, a second `run`, `report`): one writer at a
 /// time, so no report mixes two readings of the results.
-pub fn write_report(exp_dir: &Path) -> Result<Written> {
-    let _lock = lock(exp_dir)?;
-    let results = load::load(exp_dir)?;
+pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
+    let _lock = exp_dir.lock_report()?;
+    let results = reader::read_experiment(exp_dir)?;
     let summaries = summary::summaries(&results);
     let figure = Figure::of(&results);
     let mut out: Outputs = vec![(
-        "summary.csv".into(),
+        names::SUMMARY_CSV.into(),
         summary::summary_csv(&results.grid_keys, &summaries),
     )];
     let cross = cross_charts(&results, &summaries, figure, &mut out)?;
@@ -69,42 +67,32 @@ pub fn write_report(exp_dir: &Path) -> Result<Written> {
         files.push(run_files(run, &mut out)?);
     }
     out.push((
-        "report.html".into(),
+        names::REPORT_HTML.into(),
         html::html(&results, &summaries, figure, &cross, &files).into_bytes(),
     ));
     out.push((
-        "report.md".into(),
+        names::REPORT_MD.into(),
         markdown::markdown(&results, &summaries, figure).into_bytes(),
     ));
     for (rel, bytes) in &out {
-        fsx::write_atomic(&exp_dir.join(rel), bytes)?;
+        exp_dir.write_report_file(rel, bytes)?;
     }
     Ok(Written {
-        html: exp_dir.join("report.html"),
+        html: exp_dir.root().join(names::REPORT_HTML),
         files: out.len(),
     })
 }
 
-/// The report's lock, `RESULTS/EXPERIMENT/.report.lock`, held until the returned file drops;
-/// None when the directory does not exist (then `load` says what is wrong).
-fn lock(exp_dir: &Path) -> Result<Option<std::fs::File>> {
-    if !exp_dir.is_dir() {
-        return Ok(None);
+/// The report after (part of) a run: a failure is a warning, never a failed run.
+pub fn write_or_warn(exp_dir: &ExperimentDir) {
+    match write_report(exp_dir) {
+        Ok(w) => eprintln!("report: {}", w.html.display()),
+        Err(e) => eprintln!("warning: the report could not be written: {e:#}"),
     }
-    let path = exp_dir.join(".report.lock");
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(Some(file))
 }
 
 fn cross_charts(
-    results: &Results,
+    results: &ExperimentRecord,
     summaries: &[summary::Summary],
     figure: Figure,
     out: &mut Outputs,
@@ -115,10 +103,10 @@ fn cross_charts(
         return Ok(cross);
     }
     let mut add = |title: String, name: &str, png: Vec<u8>, svg: Option<String>| {
-        let path = format!("charts/{name}.png");
+        let path = names::chart(&format!("{name}.png"));
         out.push((path.clone(), png));
         if let Some(svg) = svg {
-            out.push((format!("charts/{name}.svg"), svg.into_bytes()));
+            out.push((names::chart(&format!("{name}.svg")), svg.into_bytes()));
         }
         cross.push(CrossChart { title, path });
     };
@@ -168,7 +156,7 @@ fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
     if !run.rows.is_empty() {
         let max_step = run.rows.last().map_or(1, |r| r.step);
         let title = format!("{}: D and G accuracy ({})", run.id, run.state.word());
-        let path = format!("charts/balance-{}.png", run.id);
+        let path = names::chart(&format!("balance-{}.png", run.id));
         out.push((
             path.clone(),
             charts::png(balance::SIZE, |a| {
@@ -176,25 +164,26 @@ fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
             })?,
         ));
         f.balance = Some(path);
-        let path = format!("charts/losses-{}.png", run.id);
+        let path = names::chart(&format!("losses-{}.png", run.id));
         out.push((
             path.clone(),
             charts::png(losses::SIZE, |a| losses::draw(a, run))?,
         ));
         f.losses = Some(path);
     }
-    let rel = |p: &str| format!("runs/{}/{p}", run.id);
+    let rel = |p: &str| names::in_run(&run.id, p);
+    let sample = |name: &str| format!("{}/{name}", names::SAMPLES);
     if let Some(&last) = run.sample_epochs.last() {
-        f.latest = Some((rel(&format!("samples/epoch-{last:04}.png")), last));
+        f.latest = Some((rel(&sample(&names::sample_grid(last))), last));
     }
     if let Some(best) = gif::best(run) {
         let bytes = read(&run.dir.sample_grid(best.epoch()))?;
-        let path = rel("samples/best.png");
+        let path = rel(&sample(names::BEST_SAMPLES));
         out.push((path.clone(), bytes));
         f.best = Some((path, best.describe()));
     }
     if !run.sample_epochs.is_empty() {
-        let path = rel("progress.gif");
+        let path = rel(names::PROGRESS_GIF);
         if !gif_up_to_date(run) {
             let mut pngs = Vec::new();
             for epoch in gif::frame_epochs(&run.sample_epochs) {
@@ -214,7 +203,7 @@ fn read(path: &Path) -> Result<Vec<u8>> {
 /// progress.gif is newer than every sample grid: re-encoding it would give the same file.
 fn gif_up_to_date(run: &Run) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let Some(gif_time) = modified(&run.dir.root.join("progress.gif")) else {
+    let Some(gif_time) = modified(&run.dir.progress_gif()) else {
         return false;
     };
     let newest: Option<SystemTime> = run

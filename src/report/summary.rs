@@ -17,7 +17,8 @@
 //! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
 //!   swd, else the balance share (higher is better).
 
-use super::load::{Results, Row, Run};
+use crate::results::MetricsRow;
+use crate::results::reader::{ExperimentRecord, Run};
 
 pub const BALANCE_LOW: f64 = 0.05;
 pub const BALANCE_HIGH: f64 = 0.95;
@@ -32,7 +33,7 @@ pub enum Figure {
 }
 
 impl Figure {
-    pub fn of(results: &Results) -> Figure {
+    pub fn of(results: &ExperimentRecord) -> Figure {
         let any_swd = results
             .runs
             .iter()
@@ -92,14 +93,14 @@ pub struct Summary {
     pub reason: Option<String>,
 }
 
-pub fn in_balance(row: &Row) -> bool {
+pub fn in_balance(row: &MetricsRow) -> bool {
     [row.d_acc_real, row.d_acc_fake, row.g_acc]
         .iter()
         .all(|a| (BALANCE_LOW..=BALANCE_HIGH).contains(a))
 }
 
 pub fn summarize(run: &Run, figure: Figure) -> Summary {
-    let kept: Vec<&Row> = run.kept().collect();
+    let kept: Vec<&MetricsRow> = run.kept().collect();
     let last = kept.last();
     let final_swd = kept.iter().rev().find_map(|r| r.swd);
     let best_swd = kept
@@ -115,9 +116,10 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
     let balance_share = (!kept.is_empty())
         .then(|| kept.iter().filter(|r| in_balance(r)).count() as f64 / kept.len() as f64);
     let n = run.rows.len() as f64;
-    let mean = |f: fn(&Row) -> f64| (n > 0.0).then(|| run.rows.iter().map(f).sum::<f64>() / n);
+    let mean =
+        |f: fn(&MetricsRow) -> f64| (n > 0.0).then(|| run.rows.iter().map(f).sum::<f64>() / n);
     let wall_seconds: f64 = run.rows.iter().map(|r| r.seconds).sum();
-    let images: f64 = run.rows.iter().map(|r| r.images_per_sec * r.seconds).sum();
+    let images: f64 = run.rows.iter().map(MetricsRow::images).sum();
     Summary {
         index: run.index,
         id: run.id.clone(),
@@ -128,7 +130,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             .as_ref()
             .map_or(last.map_or(0, |r| r.epoch), |s| s.epochs_done),
         epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
-        rollbacks: run.events.iter().filter(|e| e.action == "rollback").count(),
+        rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
         final_swd,
         best_swd,
         final_d_acc_real: last.map(|r| r.d_acc_real),
@@ -157,7 +159,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
     }
 }
 
-pub fn summaries(results: &Results) -> Vec<Summary> {
+pub fn summaries(results: &ExperimentRecord) -> Vec<Summary> {
     let figure = Figure::of(results);
     results.runs.iter().map(|r| summarize(r, figure)).collect()
 }
@@ -280,13 +282,11 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::EventRow;
-    use crate::report::load::RunState;
-    use crate::report::segments;
-    use crate::store::RunDir;
+    use crate::health::Kind;
+    use crate::results::{EventRow, RunDir, RunState, Taken};
 
-    fn row(step: u64, epoch: u32, accs: (f64, f64, f64), swd: Option<f64>) -> Row {
-        Row {
+    fn row(step: u64, epoch: u32, accs: (f64, f64, f64), swd: Option<f64>) -> MetricsRow {
+        MetricsRow {
             step,
             epoch,
             attempt: if step == epoch as u64 { 0 } else { 1 },
@@ -298,23 +298,24 @@ mod tests {
             seconds: 2.0,
             images_per_sec: 50.0,
             swd,
-            ..Row::default()
+            ..MetricsRow::default()
         }
     }
 
-    fn run(rows: Vec<Row>, events: Vec<EventRow>) -> Run {
+    fn run(rows: Vec<MetricsRow>, events: Vec<EventRow>) -> Run {
         Run {
             index: 0,
             id: "000-aaaaaaaa".into(),
             grid: vec!["0.0002".into()],
+            planned_epochs: None,
             state: RunState::Finished,
             status: None,
-            abandoned: segments::abandoned(&rows, &events),
+            abandoned: crate::results::abandoned(&rows, &events),
             rows,
             events,
             sample_epochs: vec![],
             reference: None,
-            dir: RunDir::new(std::path::Path::new("x"), "000-aaaaaaaa"),
+            dir: RunDir::at("x/runs/000-aaaaaaaa"),
         }
     }
 
@@ -329,9 +330,9 @@ mod tests {
         let events = vec![EventRow {
             step: 2,
             epoch: 2,
-            kind: "g_failure".into(),
+            kind: Kind::GFailure,
             onset_epoch: 2,
-            action: "rollback".into(),
+            action: Taken::Rollback,
             restored_epoch: Some(1),
             changes: String::new(),
             evidence: String::new(),
@@ -391,7 +392,7 @@ mod tests {
             ("tag_acc_skin_tone".into(), None),
         ];
         let mut r = run(rows, vec![]);
-        r.reference = Some(crate::eval::QualityReference {
+        r.reference = Some(crate::results::QualityReference {
             dataset: "k".into(),
             samples: 400,
             swd_floor_levels: vec![20.0],

@@ -8,11 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::fsx;
 
-/// The folder of Slurm files inside an experiment's results directory.
-pub fn dir(experiment_dir: &Path) -> PathBuf {
-    experiment_dir.join("slurm")
-}
-
 /// One submitted job array: array task k trains `variants[k]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Submission {
@@ -31,6 +26,13 @@ pub fn write_variant_list(slurm_dir: &Path, ids: &[&str]) -> Result<PathBuf> {
     let hash = blake3::hash(text.as_bytes()).to_hex();
     let path = slurm_dir.join(format!("variants-{}.txt", &hash[..8]));
     fsx::write_atomic(&path, text.as_bytes())?;
+    Ok(path)
+}
+
+/// Writes the job array's batch script as `sweep.sbatch` and returns its path.
+pub fn write_script(slurm_dir: &Path, script: &super::Script) -> Result<PathBuf> {
+    let path = slurm_dir.join("sweep.sbatch");
+    fsx::write_atomic(&path, script.render().as_bytes())?;
     Ok(path)
 }
 

@@ -1,7 +1,8 @@
 //! Training a sweep on one machine: the variants still to train (`queue`), the thread budget
 //! (`budget`), data and caches prepared once (`prepare`), one process training variants one
 //! after another (`serial`: `--jobs 1`, and every worker), worker processes side by side
-//! (`pool`: `--jobs N`) and what they print (`output`), and how it all went (`tally`).
+//! (`pool`: `--jobs N`), what a worker is handed and how it notices its parent's end
+//! (`worker`), what they print (`output`), and how it all went (`tally`).
 
 pub mod budget;
 pub mod output;
@@ -10,3 +11,4 @@ pub mod prepare;
 pub mod queue;
 pub mod serial;
 pub mod tally;
+pub mod worker;

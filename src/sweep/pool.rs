@@ -1,13 +1,15 @@
 //! `run --jobs N`: worker processes that take variants from the queue in grid order. Each
-//! worker is `anigan-runner run EXP --variant ID --worker` (its own libtorch RNG and thread
-//! pool, so exact resume holds), trains under the run's lock, and exits with the usual codes.
-//! The parent prepares data once, shows progress, writes the report after each variant, and
-//! on a stop request passes SIGTERM on to every worker and starts no new one.
+//! worker is `anigan-runner worker` given its variant as a `WorkerSpec` on stdin (its own
+//! libtorch RNG and thread pool, so exact resume holds); it trains under the run's lock and
+//! exits with the usual codes. The parent prepares data once, shows progress, writes the
+//! report after each variant, and on a stop request passes SIGTERM on to every worker and
+//! starts no new one. Should the parent die, its workers see their stdin close and stop.
 
 use std::collections::VecDeque;
-use std::io::{BufRead, BufReader};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::ExitStatusExt;
+use std::path::PathBuf;
+use std::process::{Child, ChildStdin, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -18,20 +20,35 @@ use super::output::{self, Line};
 use super::queue::{self, Next};
 use super::serial::{label, mark_failed};
 use super::tally::Tally;
+use super::worker::WorkerSpec;
 use super::{budget, prepare};
-use crate::cli::{DeviceChoice, RunArgs};
-use crate::commands::report_or_warn;
 use crate::config::{Experiment, Variant};
 use crate::data::DataRoot;
 use crate::exit::Exit;
 use crate::progress::{self, Board, EpochBar};
-use crate::store::RunDir;
-use crate::store::status::{State, Status};
-use crate::{stop, train};
+use crate::results::{ExperimentDir, State, reader};
+use crate::train::device::DeviceChoice;
+use crate::{report, stop, train};
+
+/// What the sweep was asked for, as its workers need it.
+pub struct Options {
+    pub experiment_file: PathBuf,
+    pub sets: Vec<String>,
+    pub results: PathBuf,
+    pub data_dir: PathBuf,
+    /// `--device` as given (`auto` on a GPU machine means every GPU).
+    pub devices: Vec<DeviceChoice>,
+    /// `--jobs`.
+    pub jobs: usize,
+    /// `--threads`, when given.
+    pub threads: Option<u32>,
+}
 
 /// A worker process and what it trains.
 struct Worker<'a> {
     child: Child,
+    /// Kept open while the worker runs: its end tells the worker that the parent is gone.
+    _spec_pipe: ChildStdin,
     variant: &'a Variant,
     label: String,
     bar: EpochBar,
@@ -41,26 +58,30 @@ struct Worker<'a> {
 type Message = (usize, Option<String>);
 
 pub fn run(
-    args: &RunArgs,
+    opts: &Options,
     experiment: &Experiment,
     selected: &[&Variant],
     devices: &[Device],
     cores: usize,
 ) -> Result<Tally> {
-    let exp_dir = args.results.join(&experiment.name);
+    let exp_dir = ExperimentDir::new(&opts.results, &experiment.name);
     let mut tally = Tally::default();
     let mut pending: VecDeque<&Variant> = VecDeque::new();
+    let mut epochs_left = 0u64;
     for v in selected {
-        match queue::next(&RunDir::new(&exp_dir, &v.id), v)? {
-            Next::Train => pending.push_back(v),
+        match queue::next(&exp_dir.run(&v.id), v)? {
+            Next::Train { epochs_done } => {
+                pending.push_back(v);
+                epochs_left += v.config.experiment.epochs.saturating_sub(epochs_done) as u64;
+            }
             other => {
                 eprintln!("{} {}", label(experiment, v), queue::describe(&other));
                 tally.skipped += 1;
             }
         }
     }
-    let devices = every_gpu(&args.device, devices);
-    let slots = budget::slots(&devices, args.jobs as usize);
+    let devices = every_gpu(&opts.devices, devices);
+    let slots = budget::slots(&devices, opts.jobs);
     let workers = slots.len().min(pending.len()).max(1);
     let threads = budget::share(cores, workers);
     eprintln!(
@@ -72,8 +93,8 @@ pub fn run(
             .map(|&d| train::device::describe(d))
             .collect::<Vec<_>>()
             .join(","),
-        budget::threads(args.threads, 0, threads),
-        exp_dir.display()
+        budget::threads(opts.threads, 0, threads),
+        exp_dir.root().display()
     );
     if !pending.is_empty() {
         train::device::set_cpu_threads(cores);
@@ -81,15 +102,14 @@ pub fn run(
         prepare::warm(
             &pending,
             selected,
-            &DataRoot(args.data_dir.clone()),
+            &DataRoot(opts.data_dir.clone()),
             slots[0],
         )?;
     }
-    let epochs_left: u64 = pending.iter().map(|v| epochs_left(&exp_dir, v)).sum();
     let board = progress::board(epochs_left, pending.len() as u64);
     let (tx, rx) = mpsc::channel::<Message>();
     let launch = Launch {
-        args,
+        opts,
         experiment,
         threads,
         tx,
@@ -112,10 +132,10 @@ pub fn run(
                 continue;
             }
             while let Some(v) = pending.pop_front() {
-                let dir = RunDir::new(&exp_dir, &v.id);
-                match queue::next(&dir, v)? {
-                    Next::Train => {
-                        *place = Some(launch.spawn(v, slot, slots[slot], &board)?);
+                match queue::next(&exp_dir.run(&v.id), v)? {
+                    Next::Train { epochs_done } => {
+                        let at = (slot, slots[slot], epochs_done);
+                        *place = Some(launch.spawn(v, at, &board)?);
                         break;
                     }
                     other => {
@@ -147,7 +167,7 @@ pub fn run(
                 board.variant_done();
                 let more = running.iter().any(Option::is_some) || !pending.is_empty();
                 if more && !stop::requested() {
-                    board.suspend(|| report_or_warn(&exp_dir));
+                    board.suspend(|| report::write_or_warn(&exp_dir));
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {}
@@ -156,7 +176,7 @@ pub fn run(
     }
     board.finish();
     tally.not_started += pending.len();
-    report_or_warn(&exp_dir);
+    report::write_or_warn(&exp_dir);
     eprintln!("{}", tally.line(&experiment.name));
     Ok(tally)
 }
@@ -172,17 +192,9 @@ fn every_gpu(choices: &[DeviceChoice], devices: &[Device]) -> Vec<Device> {
     }
 }
 
-fn epochs_left(exp_dir: &std::path::Path, v: &Variant) -> u64 {
-    let done = Status::read(&RunDir::new(exp_dir, &v.id).status())
-        .ok()
-        .flatten()
-        .map_or(0, |s| s.epochs_done);
-    v.config.experiment.epochs.saturating_sub(done) as u64
-}
-
-/// What every worker's command line shares.
+/// What every worker's spec shares.
 struct Launch<'a> {
-    args: &'a RunArgs,
+    opts: &'a Options,
     experiment: &'a Experiment,
     /// The thread budget per worker.
     threads: usize,
@@ -190,43 +202,36 @@ struct Launch<'a> {
 }
 
 impl Launch<'_> {
-    /// Starts a worker for `variant` in `slot` on `device`, its stderr read line by line into
-    /// the parent's channel.
+    /// Starts a worker for `variant` at `(slot, device, epochs done)`, hands it its spec, and
+    /// reads its stderr line by line into the parent's channel.
     fn spawn<'v>(
         &self,
         variant: &'v Variant,
-        slot: usize,
-        device: Device,
+        (slot, device, epochs_done): (usize, Device, u32),
         board: &Board,
     ) -> Result<Worker<'v>> {
-        let (args, experiment, threads) = (self.args, self.experiment, self.threads);
+        let opts = self.opts;
+        let spec = WorkerSpec {
+            experiment: opts.experiment_file.clone(),
+            sets: opts.sets.clone(),
+            results: opts.results.clone(),
+            data_dir: opts.data_dir.clone(),
+            variant: variant.id.clone(),
+            device: train::device::describe(device),
+            threads: opts.threads,
+            thread_budget: self.threads,
+        };
         let exe = std::env::current_exe().context("cannot find this program's executable")?;
-        let mut cmd = Command::new(exe);
-        cmd.arg("run")
-            .arg(&args.experiment)
-            .args(["--variant", &variant.id, "--worker"])
-            .arg("--results")
-            .arg(&args.results)
-            .arg("--data-dir")
-            .arg(&args.data_dir)
-            .args(["--device", &train::device::describe(device)])
-            .args(["--thread-budget", &threads.to_string()]);
-        if let Some(n) = args.threads {
-            cmd.args(["--threads", &n.to_string()]);
-        }
-        for set in &args.sets {
-            cmd.args(["--set", set]);
-        }
-        cmd.stdin(Stdio::null()).stderr(Stdio::piped());
-        // SAFETY: prctl is async-signal-safe; it runs in the child between fork and exec.
-        unsafe {
-            cmd.pre_exec(|| {
-                // The parent dying (even by SIGKILL) asks the worker for a graceful stop.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
-                Ok(())
-            });
-        }
-        let mut child = cmd.spawn().context("cannot start a worker process")?;
+        let mut child = Command::new(exe)
+            .arg("worker")
+            .stdin(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("cannot start a worker process")?;
+        let mut spec_pipe = child.stdin.take().expect("stdin is piped");
+        spec_pipe
+            .write_all(spec.to_line().as_bytes())
+            .context("cannot hand a worker its variant")?;
         let stderr = child.stderr.take().expect("stderr is piped");
         let tx = self.tx.clone();
         std::thread::spawn(move || {
@@ -238,15 +243,12 @@ impl Launch<'_> {
             }
             let _ = tx.send((slot, None));
         });
-        let label = label(experiment, variant);
-        let done =
-            Status::read(&RunDir::new(&args.results.join(&experiment.name), &variant.id).status())
-                .ok()
-                .flatten()
-                .map_or(0, |s| s.epochs_done as u64);
-        let bar = board.worker(&label, done, variant.config.experiment.epochs as u64);
+        let label = label(self.experiment, variant);
+        let planned = variant.config.experiment.epochs as u64;
+        let bar = board.worker(&label, epochs_done as u64, planned);
         Ok(Worker {
             child,
+            _spec_pipe: spec_pipe,
             variant,
             label,
             bar,
@@ -273,12 +275,12 @@ fn show(board: &Board, w: &Worker, line: &str) {
 fn settle(
     w: &Worker,
     status: ExitStatus,
-    exp_dir: &std::path::Path,
+    exp_dir: &ExperimentDir,
     board: &Board,
     tally: &mut Tally,
 ) {
-    let dir = RunDir::new(exp_dir, &w.variant.id);
-    let state = Status::read(&dir.status()).ok().flatten().map(|s| s.state);
+    let dir = exp_dir.run(&w.variant.id);
+    let state = reader::read_status(&dir).ok().flatten().map(|s| s.state);
     match status.code() {
         Some(0) if state == Some(State::Finished) => tally.finished += 1,
         Some(0) => tally.skipped += 1,

@@ -7,10 +7,9 @@ use anyhow::Result;
 use tch::Device;
 
 use crate::config::{DataSection, Variant};
+use crate::data::DeviceImages;
 use crate::data::{self, DataRoot};
 use crate::eval::{self, Evaluator};
-use crate::fsx;
-use crate::train::DeviceImages;
 
 /// Prepares every distinct `[data]` of `pending` once (and frees it again): generated faces,
 /// decoded caches, classifiers and reference files then exist for the workers.
@@ -120,10 +119,7 @@ fn evaluator(
         )?),
         None => None,
     };
-    let path = cache_dir.join(format!("quality-v2-{}-{split}.json", loaded.key));
-    let cached = std::fs::read_to_string(&path)
-        .ok()
-        .and_then(|text| serde_json::from_str(&text).ok());
+    let cached = eval::reference_cache::read(cache_dir, &loaded.key, &split);
     let e = Evaluator::new(
         &loaded.key,
         vocab,
@@ -135,8 +131,7 @@ fn evaluator(
         cached,
     )?;
     let r = &e.reference;
-    let json = serde_json::to_string_pretty(r).expect("reference serializes");
-    fsx::write_atomic(&path, format!("{json}\n").as_bytes())?;
+    eval::reference_cache::write(cache_dir, &loaded.key, &split, r)?;
     eprintln!(
         "quality reference: swd floor {:.2} +- {:.2} (real vs real, {} random training images \
          against as many held-out ones, sd over {} draws){}",

@@ -4,55 +4,44 @@
 use anyhow::Result;
 
 use crate::config::Variant;
-use crate::store::RunDir;
-use crate::store::status::{State, Status};
+use crate::results::{RunDir, Status, reader};
 
 /// What to do with a variant now.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Next {
-    Train,
+    /// Train it; `epochs_done` of its current timeline are already on disk.
+    Train { epochs_done: u32 },
     /// Finished up to the planned epochs, or given up as collapsed: `(state word, epochs)`.
     Done(&'static str, u32),
     /// Another process holds the run's lock: `(pid, host)`.
     Busy(u32, String),
 }
 
+/// Reads the variant's status once and decides.
 pub fn next(dir: &RunDir, variant: &Variant) -> Result<Next> {
-    if let Some(status) = Status::read(&dir.status())?
-        && done(&status, variant.config.experiment.epochs)
-    {
-        return Ok(Next::Done(state_word(status.state), status.epochs_done));
+    let status = reader::read_status(dir)?;
+    if let Some(done) = done(status.as_ref(), variant) {
+        return Ok(done);
     }
     Ok(match dir.holder() {
         Some((pid, host)) => Next::Busy(pid, host),
-        None => Next::Train,
+        None => Next::Train {
+            epochs_done: status.map_or(0, |s| s.epochs_done),
+        },
     })
 }
 
-/// Finished up to `planned` epochs (a raised `experiment.epochs` extends a finished run), or
-/// given up as collapsed.
-pub fn done(status: &Status, planned: u32) -> bool {
-    match status.state {
-        State::Finished => status.epochs_done >= planned,
-        State::Collapsed => true,
-        State::Running | State::Failed | State::Interrupted => false,
-    }
-}
-
-pub fn state_word(state: State) -> &'static str {
-    match state {
-        State::Finished => "finished",
-        State::Collapsed => "collapsed",
-        State::Running => "running",
-        State::Failed => "failed",
-        State::Interrupted => "interrupted",
-    }
+/// `Next::Done` when `status` says nothing is left to train for `variant`.
+pub fn done(status: Option<&Status>, variant: &Variant) -> Option<Next> {
+    status
+        .filter(|s| s.is_done(variant.config.experiment.epochs))
+        .map(|s| Next::Done(s.state.word(), s.epochs_done))
 }
 
 /// How `next` is told to a person, after the variant's label.
 pub fn describe(next: &Next) -> String {
     match next {
-        Next::Train => "to train".to_string(),
+        Next::Train { .. } => "to train".to_string(),
         Next::Done(word, epochs) => format!("already {word} ({epochs} epochs); skipping"),
         Next::Busy(pid, host) => {
             format!("is being trained by another process (pid {pid} on {host}); skipping")

@@ -1,26 +1,22 @@
 //! Trains variants one after another in this process: `run --jobs 1`, and every worker of a
 //! `--jobs N` sweep (one variant each, as a Slurm array task would run it).
 
-use std::path::PathBuf;
-
-use anyhow::{Context, Result};
+use anyhow::Result;
 use tch::Device;
 
 use super::budget;
 use super::prepare::{Prepared, prepare};
 use super::queue::{self, Next};
 use super::tally::Tally;
-use crate::commands::report_or_warn;
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::store::RunDir;
-use crate::store::status::{State, Status};
+use crate::results::{ExperimentDir, Recorder, RunDir};
 use crate::train::{self, Job, Outcome};
-use crate::{fsx, progress, stop};
+use crate::{progress, report, stop};
 
 /// Where and how to train.
 pub struct Options {
-    pub exp_dir: PathBuf,
+    pub exp_dir: ExperimentDir,
     pub device: Device,
     pub data_root: DataRoot,
     /// `--threads`, when given.
@@ -49,7 +45,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             selected.len(),
             train::device::describe(opts.device),
             budget::threads(opts.threads, selected[0].config.train.threads, opts.budget),
-            opts.exp_dir.display()
+            opts.exp_dir.root().display()
         );
     }
     let mut loaded: Option<(DataSection, Prepared)> = None;
@@ -59,14 +55,14 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             tally.not_started = selected.len() - done_before;
             break;
         }
-        let dir = RunDir::new(&opts.exp_dir, &variant.id);
+        let dir = opts.exp_dir.run(&variant.id);
         let label = label(experiment, variant);
         let next = queue::next(&dir, variant)?;
-        if next != Next::Train {
+        let Next::Train { epochs_done } = next else {
             eprintln!("{label} {}", queue::describe(&next));
             tally.skipped += 1;
             continue;
-        }
+        };
         let threads = budget::threads(opts.threads, variant.config.train.threads, opts.budget);
         train::device::set_cpu_threads(threads);
         let result = (|| -> Result<Option<Outcome>> {
@@ -80,7 +76,11 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             if stop::requested() {
                 return Ok(None); // asked to stop while the data was being prepared
             }
-            train_variant(variant, &dir, opts.device, prepared, &label)
+            let at = Start {
+                label: &label,
+                epochs_done,
+            };
+            train_variant(variant, &dir, opts.device, prepared, &at)
         })();
         match result {
             Ok(Some(Outcome::Finished)) => tally.finished += 1,
@@ -99,14 +99,20 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         }
         // A long sweep keeps a current report while it runs.
         if !opts.worker && done_before + 1 < selected.len() && !stop::requested() {
-            report_or_warn(&opts.exp_dir);
+            report::write_or_warn(&opts.exp_dir);
         }
     }
     if !opts.worker {
-        report_or_warn(&opts.exp_dir);
+        report::write_or_warn(&opts.exp_dir);
         eprintln!("{}", tally.line(&experiment.name));
     }
     Ok(tally)
+}
+
+/// How a variant is named and where its bar starts.
+struct Start<'a> {
+    label: &'a str,
+    epochs_done: u32,
 }
 
 /// Trains one variant under its run directory's lock. None: another process took the lock
@@ -116,69 +122,53 @@ fn train_variant(
     dir: &RunDir,
     device: Device,
     prepared: &Prepared,
-    label: &str,
+    at: &Start,
 ) -> Result<Option<Outcome>> {
-    let Some(_lock) = dir.create_and_lock()? else {
+    let Some(recorder) = Recorder::open(dir.clone())? else {
         let (pid, host) = dir.holder().unwrap_or((0, "?".into()));
-        eprintln!("{label} {}", queue::describe(&Next::Busy(pid, host)));
+        eprintln!("{} {}", at.label, queue::describe(&Next::Busy(pid, host)));
         return Ok(None);
     };
     // Checked again under the lock: another process may have finished it meanwhile.
-    if let Some(status) = Status::read(&dir.status())?
-        && queue::done(&status, variant.config.experiment.epochs)
-    {
-        let next = Next::Done(queue::state_word(status.state), status.epochs_done);
-        eprintln!("{label} {}", queue::describe(&next));
+    if let Some(done) = queue::done(recorder.status()?.as_ref(), variant) {
+        eprintln!("{} {}", at.label, queue::describe(&done));
         return Ok(None);
     }
-    let resolved = toml::to_string(&variant.config).context("config serializes to TOML")?;
-    fsx::write_atomic(&dir.config(), resolved.as_bytes())?;
-    let images = &prepared.images;
+    recorder.write_config(&variant.config)?;
     if let Some(vocab) = &prepared.vocab
         && variant.config.model.arch == config::Arch::Cgan
     {
-        crate::commands::write_vocabulary(&dir.tags(), vocab)?;
+        recorder.write_vocabulary(vocab)?;
     }
     let evaluator = prepared
         .evaluator
         .as_ref()
         .filter(|_| variant.config.eval.every > 0);
     if let Some(e) = evaluator {
-        let json = serde_json::to_string_pretty(&e.reference).expect("reference serializes");
-        fsx::write_atomic(&dir.quality_reference(), format!("{json}\n").as_bytes())?;
+        recorder.write_quality_reference(&e.reference)?;
     }
     let planned = variant.config.experiment.epochs as u64;
-    let before = Status::read(&dir.status())?.map_or(0, |s| s.epochs_done as u64);
-    let bar = progress::epochs(label, before, planned);
+    let bar = progress::epochs(at.label, at.epochs_done as u64, planned);
     let job = Job {
         variant,
-        dir: dir.clone(),
         device,
-        images,
-        reference: train::real_reference(images),
+        images: &prepared.images,
+        reference: train::real_reference(&prepared.images),
         evaluator,
-        bar: &bar,
+        recorder: &recorder,
+        progress: &bar,
     };
     let outcome = train::train(&job);
     bar.finish();
     outcome.map(Some)
 }
 
-/// Records a failure in status.json so a report can say which variant failed and why.
+/// Records a failure in status.json so a report can say which variant failed and why; a
+/// warning when it cannot.
 pub fn mark_failed(dir: &RunDir, variant: &Variant, reason: &str) {
     // Also when the variant failed before its directory existed (its data could not be loaded):
     // the report then lists it as failed with this reason, not as never started.
-    let previous = Status::read(&dir.status()).ok().flatten();
-    let status = Status {
-        state: State::Failed,
-        epochs_done: previous.as_ref().map_or(0, |s| s.epochs_done),
-        epochs_planned: variant.config.experiment.epochs,
-        steps_done: previous.as_ref().map_or(0, |s| s.steps_done),
-        attempt: previous.as_ref().map_or(0, |s| s.attempt),
-        last_checkpoint: previous.and_then(|s| s.last_checkpoint),
-        reason: Some(reason.to_string()),
-    };
-    if let Err(e) = status.write(&dir.status()) {
+    if let Err(e) = crate::results::mark_failed(dir, variant.config.experiment.epochs, reason) {
         eprintln!(
             "warning: cannot record the failure in {}: {e:#}",
             dir.status().display()

@@ -19,7 +19,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 pub use canvas::Part;
-pub use sheet::contact_sheet;
+pub use sheet::{contact_sheet, write_contact_sheet};
 pub use tags::{EYE_TAGS, HAIR_COLOURS, HAIR_LENGTHS, tags_txt, vocabulary};
 pub use write::{SynthOptions, SynthSummary, generate};
 

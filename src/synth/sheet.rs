@@ -1,9 +1,21 @@
 //! Contact sheets: many images tiled in a grid, for looking at a dataset or a generator's samples.
 
+use std::path::Path;
+
+use anyhow::Result;
 use image::{Rgb, RgbImage};
+
+use crate::fsx;
 
 /// Gap between tiles, in pixels.
 const GAP: u32 = 2;
+
+/// Writes a contact sheet of `images` (`columns` per row) to `path` as a PNG, atomically.
+pub fn write_contact_sheet(path: &Path, images: &[RgbImage], columns: u32) -> Result<()> {
+    let mut png = std::io::Cursor::new(Vec::new());
+    contact_sheet(images, columns).write_to(&mut png, image::ImageFormat::Png)?;
+    fsx::write_atomic(path, png.get_ref())
+}
 
 /// Tiles `images` row by row, `columns` per row, on a dark grey ground.
 ///

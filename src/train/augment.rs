@@ -12,38 +12,12 @@ use std::collections::HashMap;
 use anyhow::{Result, bail};
 use tch::{Device, Kind, Tensor};
 
-use crate::config::schema::AugmentSection;
+use crate::config::schema::{AugmentPolicy as Policy, AugmentSection};
 
 /// D steps over which r_t is averaged before `p` moves (StyleGAN2-ADA's `ada_interval`).
 pub const INTERVAL: i64 = 4;
 /// Checkpoint key of the augmentation probability (a [1] f32 tensor).
 pub const P_KEY: &str = "augment.p";
-
-/// Which DiffAugment operations are on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Policy {
-    pub color: bool,
-    pub translation: bool,
-    pub cutout: bool,
-}
-
-impl Policy {
-    /// `"color,translation,cutout"` (any subset, any order, spaces allowed).
-    pub fn parse(text: &str) -> Result<Self> {
-        let mut p = Policy::default();
-        for op in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
-            match op {
-                "color" => p.color = true,
-                "translation" => p.translation = true,
-                "cutout" => p.cutout = true,
-                other => bail!(
-                    "unknown augmentation {other:?}: use color, translation or cutout (comma-separated)"
-                ),
-            }
-        }
-        Ok(p)
-    }
-}
 
 /// The augmentation pipe and its controller.
 pub struct Augment {
@@ -276,20 +250,7 @@ mod tests {
     }
 
     #[test]
-    fn policy_parses_subsets_and_refuses_unknown_operations() {
-        assert_eq!(
-            Policy::parse(" cutout,color ").unwrap(),
-            Policy {
-                color: true,
-                translation: false,
-                cutout: true
-            }
-        );
-        let err = Policy::parse("color,flip").unwrap_err().to_string();
-        assert!(
-            err.contains("\"flip\"") && err.contains("translation"),
-            "{err}"
-        );
+    fn an_empty_policy_is_no_augmentation() {
         assert!(Augment::from_config(&section("", 1.0, 0.6), Device::Cpu).is_none());
     }
 

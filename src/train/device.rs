@@ -1,9 +1,44 @@
 //! Picks the training device and makes CUDA visible to libtorch when it is there.
 
+use std::str::FromStr;
+
 use anyhow::{Result, bail};
 use tch::{Cuda, Device};
 
-use crate::cli::DeviceChoice;
+/// The `--device` choice, before CUDA is probed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceChoice {
+    Auto,
+    Cpu,
+    Cuda(usize),
+}
+
+impl FromStr for DeviceChoice {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s {
+            "auto" => Ok(Self::Auto),
+            "cpu" => Ok(Self::Cpu),
+            "cuda" => Ok(Self::Cuda(0)),
+            _ => s
+                .strip_prefix("cuda:")
+                .and_then(|n| n.parse().ok())
+                .map(Self::Cuda)
+                .ok_or_else(|| format!("{s:?} is not a device: use auto, cpu, cuda or cuda:N")),
+        }
+    }
+}
+
+impl std::fmt::Display for DeviceChoice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Auto => write!(f, "auto"),
+            Self::Cpu => write!(f, "cpu"),
+            Self::Cuda(n) => write!(f, "cuda:{n}"),
+        }
+    }
+}
 
 /// Loads libtorch's CUDA library. A binary linked with `--as-needed` drops it (no symbol of it
 /// is used directly), and without it libtorch reports no CUDA even on a GPU machine. Tries the
@@ -158,6 +193,13 @@ pub fn describe(device: Device) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn devices() {
+        assert_eq!("cuda:2".parse(), Ok(DeviceChoice::Cuda(2)));
+        assert_eq!("cpu".parse(), Ok(DeviceChoice::Cpu));
+        assert!("gpu".parse::<DeviceChoice>().is_err());
+    }
 
     #[test]
     fn auto_without_a_driver_leaves_libtorch_cuda_unloaded() {

@@ -2,7 +2,6 @@
 //! with resume, checkpoints and automatic rollback.
 
 pub mod augment;
-mod batches;
 pub mod device;
 pub mod ema;
 mod nets;
@@ -11,15 +10,13 @@ pub mod samples;
 mod schedule;
 mod seeds;
 mod step;
-mod tags;
 mod variant;
 
-pub use batches::DeviceImages;
 pub use nets::{Nets, generate, net_config};
 pub use precision::{set_tf32, tf32_enabled};
-pub use tags::TagSampler;
-pub use variant::{Job, Outcome, epoch_stats, train};
+pub use variant::{Job, Outcome, Progress, train};
 
+use crate::data::DeviceImages;
 use crate::health::RealReference;
 
 /// Seeds the random sample of training images behind `real_reference`.

@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use tch::nn::ModuleT;
 use tch::{Device, Tensor, nn};
 
-use crate::checkpoint::{self, GanState};
+use crate::checkpoint;
 use crate::config::{Arch, Config, Precision};
 use crate::model::{self, Discriminator, NetConfig};
 use crate::optim::Adam;
@@ -176,34 +176,40 @@ impl Nets {
         self.augment.as_mut().map(Augment::end_epoch)
     }
 
-    pub fn state(&self) -> GanState<'_> {
-        let mut extra = Vec::new();
+    /// Everything a checkpoint holds, every tensor under its checkpoint key, sorted by key
+    /// (they alias the live state): both networks (batch-norm running stats included), both
+    /// optimisers, and the optional levers' state under their own keys (`g_ema.*` and
+    /// `ema.images` of the weight average, `augment.p`). D's spectral-norm vectors
+    /// (`d.*.weight_u`) are variables of D.
+    pub fn state(&self) -> Vec<(String, Tensor)> {
+        let mut out = Vec::new();
+        for (prefix, vs) in [(checkpoint::G, &self.g_vs), (checkpoint::D, &self.d_vs)] {
+            out.extend(
+                vs.variables()
+                    .into_iter()
+                    .map(|(k, t)| (format!("{prefix}.{k}"), t)),
+            );
+        }
+        out.extend(self.opt_g.state_tensors(checkpoint::OPT_G));
+        out.extend(self.opt_d.state_tensors(checkpoint::OPT_D));
         if let Some(ema) = &self.ema {
-            extra.extend(ema.state_tensors());
+            out.extend(ema.state_tensors());
         }
         if let Some(a) = &self.augment {
-            extra.push(a.state());
+            out.push(a.state());
         }
-        GanState {
-            g: &self.g_vs,
-            d: &self.d_vs,
-            opt_g: &self.opt_g,
-            opt_d: &self.opt_d,
-            extra,
-        }
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
 
     /// Overwrites every weight and optimiser moment with a checkpoint's, and the levers'
     /// state (a checkpoint without it starts the average from G and p from its setting).
     pub fn restore(&mut self, named: &HashMap<String, Tensor>) -> Result<()> {
         self.check_aux_head(named)?;
-        checkpoint::restore_gan(
-            named,
-            &mut self.g_vs,
-            &mut self.d_vs,
-            &mut self.opt_g,
-            &mut self.opt_d,
-        )?;
+        checkpoint::restore_into(&mut self.g_vs, named, checkpoint::G)?;
+        checkpoint::restore_into(&mut self.d_vs, named, checkpoint::D)?;
+        self.opt_g.load_state(named, checkpoint::OPT_G)?;
+        self.opt_d.load_state(named, checkpoint::OPT_D)?;
         if let Some(ema) = &mut self.ema {
             ema.restore(named)?;
         }
@@ -319,12 +325,7 @@ mod tests {
         }
         assert_eq!(new.end_epoch().unwrap().p, 0.25);
         // And the new state round-trips: its checkpoint has the average and p.
-        let keys: Vec<String> = new
-            .state()
-            .named_tensors()
-            .into_iter()
-            .map(|(k, _)| k)
-            .collect();
+        let keys: Vec<String> = new.state().into_iter().map(|(k, _)| k).collect();
         assert!(keys.contains(&"g_ema.up0.weight".to_string()));
         assert!(keys.contains(&"ema.images".to_string()));
         assert!(keys.contains(&"augment.p".to_string()));

@@ -80,14 +80,6 @@ pub fn grid_image(x: &Tensor) -> RgbImage {
     img
 }
 
-/// PNG bytes of `img`, for an atomic write.
-pub fn png_bytes(img: &RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("PNG encodes to memory");
-    out.into_inner()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

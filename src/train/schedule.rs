@@ -2,10 +2,10 @@
 
 use tch::{Kind, Tensor};
 
-use super::batches::DeviceImages;
 use super::nets::Nets;
 use super::step::{Gate, col, d_batch, draw_fakes, g_batch};
 use crate::config::Schedule;
+use crate::data::DeviceImages;
 
 /// The knobs one epoch needs (the rollback policy may have changed some since the config).
 #[derive(Debug, Clone, Copy)]

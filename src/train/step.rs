@@ -9,7 +9,7 @@ use tch::{Kind, Reduction, Tensor};
 
 use super::nets::Nets;
 use super::precision::autocast;
-use super::tags::TagSampler;
+use crate::data::TagSampler;
 use crate::optim::Adam;
 
 /// Layout of one batch's figures, a [6] f32 tensor on the training device.

@@ -6,34 +6,44 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
 
-use super::batches::DeviceImages;
 use super::nets::Nets;
 use super::samples::{self, GRID, SampleStats};
 use super::schedule::{EpochPlan, EpochSums, run_epoch};
 use super::seeds;
-use crate::checkpoint;
 use crate::config::Variant;
+use crate::data::{DeviceImages, TagSampler};
 use crate::eval::{Evaluator, Quality};
-use crate::fsx;
-use crate::health::{
-    self, Action, CheckpointInfo, Detector, EpochStats, EventRow, Hyper, RealReference, Verdict,
-};
-use crate::progress::EpochBar;
-use crate::store::RunDir;
-use crate::store::checkpoints::{self, CheckpointMeta};
-use crate::store::csv_log;
-use crate::store::metrics::{self, MetricsRow};
-use crate::store::status::{State, Status};
+use crate::health::{self, Action, CheckpointInfo, Detector, Hyper, RealReference, Verdict};
+use crate::results::{CheckpointMeta, EventRow, MetricsRow, Recorder, Saved, State, Status};
+
+/// Who is told how training goes: a bar on a terminal, log lines, or a parent process reading
+/// them. The loop does not know which.
+pub trait Progress {
+    /// Epoch `epoch` of `planned` finished, with a one-line summary of its figures.
+    fn epoch(&self, epoch: u32, planned: u32, summary: &str);
+    /// A message that must stay visible (rollbacks, resumes, warnings).
+    fn note(&self, line: &str);
+}
+
+impl Progress for crate::progress::EpochBar {
+    fn epoch(&self, epoch: u32, planned: u32, summary: &str) {
+        crate::progress::EpochBar::epoch(self, epoch as u64, planned as u64, summary);
+    }
+    fn note(&self, line: &str) {
+        crate::progress::EpochBar::note(self, line);
+    }
+}
 
 pub struct Job<'a> {
     pub variant: &'a Variant,
-    pub dir: RunDir,
     pub device: Device,
     pub images: &'a DeviceImages,
     pub reference: RealReference,
     /// Quality figures every `eval.every` epochs; None when evaluation is off.
     pub evaluator: Option<&'a Evaluator>,
-    pub bar: &'a EpochBar,
+    /// Every file of the run is written through it (it holds the run's lock).
+    pub recorder: &'a Recorder,
+    pub progress: &'a dyn Progress,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -77,7 +87,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
         Resumed::At(pos) => pos,
         Resumed::NoCheckpoint => start_fresh(job, &nets)?,
         Resumed::AllDamaged(n) => {
-            job.bar.note(&format!(
+            job.progress.note(&format!(
                 "all {n} checkpoint(s) of this run are damaged: starting over from epoch 0"
             ));
             // A failed restore may have left some weights loaded: start from the initial ones.
@@ -97,7 +107,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
         pos.epoch += 1;
         pos.step += 1;
         let row = train_epoch(job, &mut nets, &pos, &fixed)?;
-        let verdict = detector.observe(&epoch_stats(&row));
+        let verdict = detector.observe(&row.epoch_stats());
         if detector.is_healthy() {
             open_episode = None;
         }
@@ -124,7 +134,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
             save_checkpoint(job, &nets, &pos, healthy, swd, !regular)?;
         }
         if stopping {
-            job.bar
+            job.progress
                 .note(&format!("stopped after epoch {} on request", pos.epoch));
             write_status(job, &pos, State::Interrupted, None)?;
             return Ok(Outcome::Interrupted);
@@ -187,8 +197,8 @@ fn train_epoch(
     };
     let stats = samples::stats(&fakes);
     if pos.epoch.is_multiple_of(cfg.eval.sample_every) || pos.epoch == planned {
-        let png = samples::png_bytes(&samples::grid_image(&shown));
-        fsx::write_atomic(&job.dir.sample_grid(pos.epoch), &png)?;
+        job.recorder
+            .write_sample_grid(pos.epoch, &samples::grid_image(&shown))?;
     }
     let non_finite = sums.d.non_finite || sums.g.non_finite || !nets.weights_finite();
     let seconds = started.elapsed().as_secs_f64();
@@ -218,9 +228,8 @@ fn train_epoch(
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
     row.augment_p = augment.map(|a| a.p);
     row.r_t = augment.map(|a| a.r_t);
-    metrics::append(&job.dir.metrics(), &row)?;
-    job.bar
-        .epoch(pos.epoch as u64, planned as u64, &summary(&row));
+    job.recorder.append_metrics(&row)?;
+    job.progress.epoch(pos.epoch, planned, &summary(&row));
     Ok(row)
 }
 
@@ -242,16 +251,14 @@ fn handle_verdict(
     verdict: &Verdict,
 ) -> Result<Handled> {
     let cfg = &job.variant.config;
-    let saved = checkpoints::list(&job.dir.checkpoints())?;
-    let events: Vec<EventRow> = csv_log::read(&job.dir.events())?;
+    let saved = job.recorder.checkpoints()?;
+    let events = job.recorder.events()?;
     let infos = checkpoint_infos(&saved, &events);
     let history = rollback_history(&events);
     let action = health::decide(&cfg.rollback, &infos, verdict, &pos.hyper, &history);
-    csv_log::append(
-        &job.dir.events(),
-        &health::event_row(pos.step, verdict, &action),
-    )?;
-    job.bar.note(&format!(
+    job.recorder
+        .append_event(&EventRow::new(pos.step, verdict, &action))?;
+    job.progress.note(&format!(
         "{} (onset epoch {}): {}; {}",
         verdict.kind,
         verdict.onset_epoch,
@@ -266,11 +273,8 @@ fn handle_verdict(
                 .iter()
                 .find(|s| s.meta.epoch as u64 == restore_epoch)
                 .context("the rollback target checkpoint vanished")?;
-            restore(nets, &target.path)?;
-            // Checkpoints after the target belong to the abandoned timeline.
-            for s in saved.iter().filter(|s| s.meta.epoch > target.meta.epoch) {
-                checkpoints::remove(&s.path)?;
-            }
+            restore(job, nets, target)?;
+            job.recorder.discard_checkpoints_after(target.meta.epoch)?;
             *pos = Position {
                 epoch: target.meta.epoch,
                 step: pos.step,
@@ -291,8 +295,8 @@ fn handle_verdict(
 fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
     events
         .iter()
-        .filter(|e| e.action == "rollback")
-        .filter_map(|e| e.kind.parse().ok())
+        .filter(|e| e.is_rollback())
+        .map(|e| e.kind)
         .collect()
 }
 
@@ -300,8 +304,7 @@ fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
 fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
     let c = &job.variant.config;
     // Rows or events of a run that never reached a checkpoint are replayed from scratch.
-    metrics::retain(&job.dir.metrics(), |_| false)?;
-    csv_log::retain(&job.dir.events(), |_: &EventRow| false)?;
+    job.recorder.cut_back(0)?;
     let pos = Position {
         epoch: 0,
         step: 0,
@@ -327,21 +330,20 @@ enum Resumed {
 /// Restores the newest checkpoint that loads, drops log rows written after it and replays the
 /// current attempt's rows into the detector.
 fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed> {
-    let saved = checkpoints::list(&job.dir.checkpoints())?;
+    let saved = job.recorder.checkpoints()?;
     for s in saved.iter().rev() {
-        if let Err(e) = restore(nets, &s.path) {
-            job.bar
+        if let Err(e) = restore(job, nets, s) {
+            job.progress
                 .note(&format!("skipping checkpoint {}: {e:#}", s.path.display()));
             continue;
         }
         let m = &s.meta;
-        let rows = metrics::retain(&job.dir.metrics(), |r| r.step <= m.step)?;
-        csv_log::retain(&job.dir.events(), |r: &EventRow| r.step <= m.step)?;
+        let rows = job.recorder.cut_back(m.step)?;
         for row in rows.iter().filter(|r| r.attempt == m.attempt) {
-            detector.observe(&epoch_stats(row));
+            detector.observe(&row.epoch_stats());
         }
         if m.step > 0 {
-            job.bar.note(&format!(
+            job.progress.note(&format!(
                 "resuming from epoch {} (step {}, attempt {})",
                 m.epoch, m.step, m.attempt
             ));
@@ -359,9 +361,8 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
     })
 }
 
-fn restore(nets: &mut Nets, path: &std::path::Path) -> Result<()> {
-    let (named, _) = checkpoint::load(path)?;
-    nets.restore(&named)
+fn restore(job: &Job, nets: &mut Nets, saved: &Saved) -> Result<()> {
+    nets.restore(&job.recorder.load_checkpoint(saved)?)
 }
 
 fn save_checkpoint(
@@ -382,26 +383,13 @@ fn save_checkpoint(
         swd,
         stop,
     };
-    let dir = job.dir.checkpoints();
-    checkpoint::save(
-        &checkpoints::path_for(&dir, pos.epoch),
-        &nets.state(),
-        &meta,
-    )?;
-    let saved = checkpoints::list(&dir)?;
-    let metas: Vec<CheckpointMeta> = saved.iter().map(|s| s.meta.clone()).collect();
     let keep = job.variant.config.checkpoint.keep as usize;
-    for epoch in checkpoints::to_prune(&metas, keep) {
-        if let Some(s) = saved.iter().find(|s| s.meta.epoch == epoch) {
-            checkpoints::remove(&s.path)?;
-        }
-    }
-    Ok(())
+    job.recorder.save_checkpoint(&meta, &nets.state(), keep)
 }
 
 /// The policy's view of the checkpoints: how often each was already a rollback target in this
 /// timeline (events after it was saved).
-fn checkpoint_infos(saved: &[checkpoints::Saved], events: &[EventRow]) -> Vec<CheckpointInfo> {
+fn checkpoint_infos(saved: &[Saved], events: &[EventRow]) -> Vec<CheckpointInfo> {
     saved
         .iter()
         .map(|s| CheckpointInfo {
@@ -417,10 +405,8 @@ fn checkpoint_infos(saved: &[checkpoints::Saved], events: &[EventRow]) -> Vec<Ch
 }
 
 fn write_status(job: &Job, pos: &Position, state: State, reason: Option<String>) -> Result<()> {
-    let last_checkpoint = checkpoints::list(&job.dir.checkpoints())?
-        .last()
-        .map(|s| s.meta.epoch);
-    Status {
+    let last_checkpoint = job.recorder.checkpoints()?.last().map(|s| s.meta.epoch);
+    job.recorder.write_status(&Status {
         state,
         epochs_done: pos.epoch,
         epochs_planned: job.variant.config.experiment.epochs,
@@ -428,8 +414,7 @@ fn write_status(job: &Job, pos: &Position, state: State, reason: Option<String>)
         attempt: pos.attempt,
         last_checkpoint,
         reason,
-    }
-    .write(&job.dir.status())
+    })
 }
 
 fn metrics_row(
@@ -448,8 +433,8 @@ fn metrics_row(
         step: pos.step,
         epoch: pos.epoch,
         attempt: pos.attempt,
-        d_loss: d.mean(d.loss),
-        g_loss: g.mean(g.loss),
+        d_loss: Some(d.mean(d.loss)),
+        g_loss: Some(g.mean(g.loss)),
         d_acc_real: d.mean(d.acc),
         d_acc_fake: d.mean(d.acc_fake),
         g_acc: g.mean(g.acc),
@@ -460,10 +445,10 @@ fn metrics_row(
         g_updates: g.updates,
         lr_g: pos.hyper.lr_g,
         lr_d: pos.hyper.lr_d,
-        label_noise: pos.hyper.label_noise,
+        label_noise: Some(pos.hyper.label_noise),
         batch_size: plan.batch_size as u32,
-        sample_std: stats.sample_std,
-        sample_image_std: stats.image_std,
+        sample_std: Some(stats.sample_std),
+        sample_image_std: Some(stats.image_std),
         non_finite,
         seconds,
         images_per_sec: images / seconds.max(1e-9),
@@ -487,7 +472,7 @@ fn evaluates(cfg: &crate::config::Config, epoch: u32) -> bool {
 }
 
 /// The tag sampler when the nets are conditional.
-fn conditional<'a>(nets: &Nets, job: &'a Job) -> Option<&'a super::TagSampler> {
+fn conditional<'a>(nets: &Nets, job: &'a Job) -> Option<&'a TagSampler> {
     (nets.n_tags > 0)
         .then_some(job.images.sampler.as_ref())
         .flatten()
@@ -504,25 +489,6 @@ fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i6
         (nets.generate_shown(&z, tags.as_ref()), tags)
     };
     e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
-}
-
-/// The detector's view of a metrics row. Values are passed as they are (NaN included): a
-/// non-finite figure is itself a `non_finite` epoch.
-pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
-    EpochStats {
-        epoch: row.epoch as u64,
-        d_acc_real: row.d_acc_real,
-        d_acc_fake: row.d_acc_fake,
-        g_acc: row.g_acc,
-        d_loss: Some(row.d_loss),
-        g_loss: Some(row.g_loss),
-        sample_std: Some(row.sample_std),
-        sample_image_std: Some(row.sample_image_std),
-        sample_nn: row.sample_nn,
-        label_noise: Some(row.label_noise),
-        swd: row.swd,
-        non_finite: row.non_finite,
-    }
 }
 
 fn summary(r: &MetricsRow) -> String {

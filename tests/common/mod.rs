@@ -1,23 +1,22 @@
-//! Helpers shared by the integration tests that compare runs.
+//! Helpers shared by the integration tests that compare runs: files read through the
+//! runner's own reader (`anigan_runner::results`), never split by hand.
 
 use std::path::Path;
 
-/// metrics.csv of a run directory without its timing columns, one line per row: what two runs
-/// of the same variant must agree on.
-pub fn metrics_without_timing(run: &Path) -> Vec<String> {
-    let mut reader = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
-    let headers = reader.headers().unwrap().clone();
-    let keep: Vec<usize> = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| !anigan_runner::store::metrics::TIMING_COLUMNS.contains(h))
-        .map(|(i, _)| i)
-        .collect();
-    reader
-        .records()
-        .map(|r| {
-            let r = r.unwrap();
-            keep.iter().map(|&i| &r[i]).collect::<Vec<_>>().join(",")
-        })
+use anigan_runner::results::{EventRow, MetricsRow, RunDir, metrics};
+
+/// metrics.csv of a run directory with its timing figures cleared, one row per epoch: what
+/// two runs of the same variant must agree on.
+pub fn metrics_without_timing(run: &Path) -> Vec<MetricsRow> {
+    metrics::read(&RunDir::at(run).metrics())
+        .unwrap()
+        .into_iter()
+        .map(MetricsRow::without_timing)
         .collect()
+}
+
+/// events.csv of a run directory (none when there is no file).
+#[allow(dead_code)] // not every test file that shares this module reads events
+pub fn events(run: &Path) -> Vec<EventRow> {
+    anigan_runner::results::reader::read_events(&RunDir::at(run)).unwrap()
 }

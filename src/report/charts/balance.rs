@@ -8,9 +8,11 @@ use super::{
     Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Series, Swatch, err, font, kind_color, legend,
     step_label,
 };
-use crate::report::load::Run;
+use crate::health::Kind;
 use crate::report::segments;
 use crate::report::summary::{BALANCE_HIGH, BALANCE_LOW};
+use crate::results::Taken;
+use crate::results::reader::Run;
 
 pub const SIZE: (u32, u32) = (900, 380);
 
@@ -64,7 +66,7 @@ where
     for e in &run.events {
         let from = segments::onset_step(e) as f64 - 0.5;
         let to = e.step as f64 + 0.5;
-        let shade = kind_color(&e.kind).mix(0.15).filled();
+        let shade = kind_color(e.kind).mix(0.15).filled();
         chart
             .draw_series([Rectangle::new([(from, 0.0), (to, 1.0)], shade)])
             .map_err(err)?;
@@ -97,7 +99,7 @@ where
                 .map_err(err)?;
         }
     }
-    for e in run.events.iter().filter(|e| e.action != "continue") {
+    for e in run.events.iter().filter(|e| e.action != Taken::Continue) {
         let x = e.step as f64 + 0.5;
         chart
             .draw_series([PathElement::new(
@@ -107,7 +109,7 @@ where
             .map_err(err)?;
         let label = match e.restored_epoch {
             Some(r) => format!("back to {r}"),
-            None => e.action.clone(),
+            None => e.action.word().to_string(),
         };
         if !compact {
             chart
@@ -133,23 +135,23 @@ where
             ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
             (
                 "g_failure episode",
-                Swatch::Bar(kind_color("g_failure").mix(0.15).filled()),
+                Swatch::Bar(kind_color(Kind::GFailure).mix(0.15).filled()),
             ),
             (
                 "d_fooled episode",
-                Swatch::Bar(kind_color("d_fooled").mix(0.15).filled()),
+                Swatch::Bar(kind_color(Kind::DFooled).mix(0.15).filled()),
             ),
             (
                 "degenerate episode",
-                Swatch::Bar(kind_color("degenerate_output").mix(0.15).filled()),
+                Swatch::Bar(kind_color(Kind::DegenerateOutput).mix(0.15).filled()),
             ),
             (
                 "mode collapse episode",
-                Swatch::Bar(kind_color("mode_collapse").mix(0.15).filled()),
+                Swatch::Bar(kind_color(Kind::ModeCollapse).mix(0.15).filled()),
             ),
             (
                 "quality regression episode",
-                Swatch::Bar(kind_color("quality_regression").mix(0.15).filled()),
+                Swatch::Bar(kind_color(Kind::QualityRegression).mix(0.15).filled()),
             ),
         ]);
         legend(&side, &entries)?;

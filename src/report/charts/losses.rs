@@ -4,8 +4,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::{Area, D_REAL, G_ACC, Series, Swatch, err, font, legend, step_label};
-use crate::report::load::Run;
 use crate::report::segments;
+use crate::results::reader::Run;
 
 pub const SIZE: (u32, u32) = (900, 560);
 
@@ -17,8 +17,8 @@ where
     let (plots, side) = area.split_horizontally(area.dim_in_pixel().0 - 170);
     let panels = plots.split_evenly((2, 1));
     let losses: [Series; 2] = [
-        ("D loss", |r| r.d_loss, D_REAL),
-        ("G loss", |r| r.g_loss, G_ACC),
+        ("D loss", |r| r.d_loss.unwrap_or(f64::NAN), D_REAL),
+        ("G loss", |r| r.g_loss.unwrap_or(f64::NAN), G_ACC),
     ];
     let updates: [Series; 2] = [
         ("D updates", |r| r.d_updates as f64, D_REAL),

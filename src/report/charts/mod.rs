@@ -16,6 +16,8 @@ use plotters::coord::Shift;
 use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
+use crate::health::Kind;
+
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
 fn register_font() {
@@ -34,7 +36,11 @@ pub fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
 pub type Area<'a, DB> = DrawingArea<DB, Shift>;
 
 /// A line to draw per run: its name, the value it reads off a metrics row, its colour.
-pub type Series = (&'static str, fn(&crate::report::load::Row) -> f64, RGBColor);
+pub type Series = (
+    &'static str,
+    fn(&crate::results::MetricsRow) -> f64,
+    RGBColor,
+);
 
 /// Renders `draw` into a white RGB canvas of `size` and encodes it as PNG.
 pub fn png(
@@ -74,14 +80,14 @@ pub const ROLLBACK: RGBColor = RGBColor(214, 39, 40);
 pub const GREY: RGBColor = RGBColor(150, 150, 150);
 
 /// Colour of a collapse kind's episode shading and markers.
-pub fn kind_color(kind: &str) -> RGBColor {
+pub fn kind_color(kind: Kind) -> RGBColor {
     match kind {
-        "g_failure" => RGBColor(214, 39, 40),
-        "d_fooled" => RGBColor(148, 103, 189),
-        "degenerate_output" => RGBColor(140, 86, 75),
-        "mode_collapse" => RGBColor(227, 119, 194),
-        "quality_regression" => RGBColor(188, 189, 34),
-        _ => RGBColor(0, 0, 0),
+        Kind::GFailure => RGBColor(214, 39, 40),
+        Kind::DFooled => RGBColor(148, 103, 189),
+        Kind::DegenerateOutput => RGBColor(140, 86, 75),
+        Kind::ModeCollapse => RGBColor(227, 119, 194),
+        Kind::QualityRegression => RGBColor(188, 189, 34),
+        Kind::NonFinite => RGBColor(0, 0, 0),
     }
 }
 

@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::{Area, balance, err};
-use crate::report::load::Run;
+use crate::results::reader::Run;
 
 pub const CELL: (u32, u32) = (420, 230);
 pub const COLUMNS: usize = 3;

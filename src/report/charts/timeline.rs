@@ -7,8 +7,9 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Area, D_REAL, GREY, err, font, kind_color, lane_label, lanes, step_label};
-use crate::report::load::Run;
 use crate::report::segments;
+use crate::results::Taken;
+use crate::results::reader::Run;
 
 pub fn size(runs: usize) -> (u32, u32) {
     (900, 110 + 40 * runs.max(1) as u32)
@@ -26,7 +27,7 @@ where
         .unwrap_or(1) as f64;
     let rollbacks: usize = runs
         .iter()
-        .map(|r| r.events.iter().filter(|e| e.action == "rollback").count())
+        .map(|r| r.events.iter().filter(|e| e.is_rollback()).count())
         .sum();
     let mut chart = ChartBuilder::on(area)
         .caption(format!("Rollbacks per run ({rollbacks} in all)"), font(18))
@@ -62,16 +63,16 @@ where
         }
         for e in &run.events {
             let at = (e.step as f64 + 0.5, lane + 0.5);
-            let color = kind_color(&e.kind);
-            let marker: DynElement<DB, _> = match e.action.as_str() {
-                "rollback" => TriangleMarker::new(at, 8, color.filled()).into_dyn(),
-                "stop" => Cross::new(at, 7, color.stroke_width(3)).into_dyn(),
-                _ => Circle::new(at, 6, color.stroke_width(2)).into_dyn(),
+            let color = kind_color(e.kind);
+            let marker: DynElement<DB, _> = match e.action {
+                Taken::Rollback => TriangleMarker::new(at, 8, color.filled()).into_dyn(),
+                Taken::Stop => Cross::new(at, 7, color.stroke_width(3)).into_dyn(),
+                Taken::Continue => Circle::new(at, 6, color.stroke_width(2)).into_dyn(),
             };
             chart.draw_series([marker]).map_err(err)?;
             let label = match e.restored_epoch {
                 Some(r) => format!("{} -> {r}", e.kind),
-                None => format!("{} ({})", e.kind, e.action),
+                None => format!("{} ({})", e.kind, e.action.word()),
             };
             chart
                 .draw_series([Text::new(

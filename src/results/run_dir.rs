@@ -1,66 +1,72 @@
-//! A variant's run directory, `results/<experiment>/runs/<id>/`, and everything written in it.
-
-pub mod checkpoints;
-pub mod csv_log;
-pub mod metrics;
-pub mod status;
+//! One variant's run directory, `RESULTS/EXPERIMENT/runs/<id>/`: its paths and its lock.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use anyhow::{Context, Result};
 
-/// Paths inside one run directory.
-#[derive(Debug, Clone)]
+use super::names;
+
+/// Paths inside one run directory. Only `results` writes there (the recorder under the lock;
+/// the report its progress.gif and best.png).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RunDir {
     pub root: PathBuf,
 }
 
 impl RunDir {
-    pub fn new(experiment_dir: &Path, variant_id: &str) -> Self {
-        Self {
-            root: experiment_dir.join("runs").join(variant_id),
-        }
+    /// The run directory at `root` (`RESULTS/EXPERIMENT/runs/<id>`, as a user names it).
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
     }
+
     pub fn config(&self) -> PathBuf {
-        self.root.join("config.toml")
+        self.root.join(names::CONFIG)
     }
     pub fn metrics(&self) -> PathBuf {
-        self.root.join("metrics.csv")
+        self.root.join(names::METRICS)
     }
     pub fn events(&self) -> PathBuf {
-        self.root.join("events.csv")
+        self.root.join(names::EVENTS)
     }
     pub fn status(&self) -> PathBuf {
-        self.root.join("status.json")
+        self.root.join(names::STATUS)
     }
     pub fn samples(&self) -> PathBuf {
-        self.root.join("samples")
+        self.root.join(names::SAMPLES)
     }
     pub fn sample_grid(&self, epoch: u32) -> PathBuf {
-        self.samples().join(format!("epoch-{epoch:04}.png"))
+        self.samples().join(names::sample_grid(epoch))
+    }
+    /// The report's copy of the best sample grid.
+    pub fn best_samples(&self) -> PathBuf {
+        self.samples().join(names::BEST_SAMPLES)
+    }
+    /// The report's animation of the sample grids.
+    pub fn progress_gif(&self) -> PathBuf {
+        self.root.join(names::PROGRESS_GIF)
     }
     /// The evaluation's reference figures (SWD floor, classifier accuracy) for this run's data.
     pub fn quality_reference(&self) -> PathBuf {
-        self.root.join("quality-reference.json")
+        self.root.join(names::QUALITY_REFERENCE)
     }
     /// A CGAN run's tag vocabulary (tags.txt form), for `sample --tags`.
     pub fn tags(&self) -> PathBuf {
-        self.root.join("tags.txt")
+        self.root.join(names::TAGS)
     }
     pub fn checkpoints(&self) -> PathBuf {
-        self.root.join("checkpoints")
+        self.root.join(names::CHECKPOINTS)
     }
 
     fn lock_file(&self) -> PathBuf {
-        self.root.join(".lock")
+        self.root.join(names::RUN_LOCK)
     }
 
     /// Creates the directory and takes its lock, so two runners never train one variant at once;
     /// the lock file then names the holder (`pid host`, for `status`). The lock is released when
     /// the returned file is dropped (or the process dies). `Ok(None)`: another process holds it.
-    pub fn create_and_lock(&self) -> Result<Option<File>> {
+    pub(super) fn create_and_lock(&self) -> Result<Option<File>> {
         fs::create_dir_all(self.samples())
             .and_then(|_| fs::create_dir_all(self.checkpoints()))
             .with_context(|| format!("cannot create {}", self.root.display()))?;

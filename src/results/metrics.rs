@@ -1,48 +1,73 @@
-//! `metrics.csv`: one row per trained epoch, appended and flushed as the epoch ends.
+//! `metrics.csv`: one row per trained epoch, appended and flushed as the epoch ends. `MetricsRow`
+//! is the file's only schema: the recorder writes it, every reader (resume, report, status,
+//! replay, the tests) reads it back through `read` or `parse`.
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::csv_log::{self, Extra};
+use super::metrics_text;
+use crate::health::{EpochStats, Segment};
 
-/// One epoch's figures. Column order is the CSV's; `TIMING_COLUMNS` are the only
-/// timing columns (everything else replays exactly on CPU).
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+/// One epoch's figures. Column order is the CSV's; `seconds`, `images_per_sec` and
+/// `eval_seconds` are the only timing columns (everything else replays exactly on a CPU).
+#[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
 pub struct MetricsRow {
     /// Epochs trained in all, never reset (abandoned attempts included).
+    #[serde(default)]
     pub step: u64,
     pub epoch: u32,
     /// 0, then +1 after each rollback.
+    #[serde(default)]
     pub attempt: u32,
-    pub d_loss: f64,
-    pub g_loss: f64,
+    /// Absent only from files the runner did not write (replay reads any log with the four
+    /// accuracy columns): every figure the detector reads is then an Option, every other
+    /// column reads as 0.
+    #[serde(default)]
+    pub d_loss: Option<f64>,
+    #[serde(default)]
+    pub g_loss: Option<f64>,
     /// Mean of D's sigmoid output on real batches.
     pub d_acc_real: f64,
     /// 1 - mean of D's output on fake batches.
     pub d_acc_fake: f64,
     /// Mean of D's output on G's samples in the G phase.
     pub g_acc: f64,
+    #[serde(default)]
     pub d_acc_real_hard: f64,
+    #[serde(default)]
     pub d_acc_fake_hard: f64,
+    #[serde(default)]
     pub g_acc_hard: f64,
+    #[serde(default)]
     pub d_updates: u32,
+    #[serde(default)]
     pub g_updates: u32,
+    #[serde(default)]
     pub lr_g: f64,
+    #[serde(default)]
     pub lr_d: f64,
-    pub label_noise: f64,
+    #[serde(default)]
+    pub label_noise: Option<f64>,
+    #[serde(default)]
     pub batch_size: u32,
     /// Mean per-pixel std across the fixed-noise samples; collapse drives it to 0.
-    pub sample_std: f64,
+    #[serde(default)]
+    pub sample_std: Option<f64>,
     /// Mean over the fixed-noise samples of each image's own pixel std; a flat image has 0.
-    pub sample_image_std: f64,
+    #[serde(default)]
+    pub sample_image_std: Option<f64>,
     /// A loss or weight was NaN/Inf this epoch.
+    #[serde(default)]
     pub non_finite: bool,
     /// Wall time of the epoch's training and sample grid (evaluation excluded).
+    #[serde(default)]
     pub seconds: f64,
     /// Training images per second: dataset images consumed (real images D was trained on)
     /// over `seconds`, the figure other tools report; G's batches are not counted again.
+    #[serde(default)]
     pub images_per_sec: f64,
     /// Quality figures (`[eval]`), empty on epochs without evaluation. SWD x1e3 against the
     /// held-out images, mean over pyramid levels.
@@ -83,8 +108,6 @@ pub struct MetricsRow {
     pub r_t: Option<f64>,
 }
 
-pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
-
 /// Whether a metrics.csv column is a per-group accuracy (`tag_acc_<group>`).
 pub fn is_group_column(name: &str) -> bool {
     name.starts_with(GROUP_PREFIX)
@@ -92,32 +115,106 @@ pub fn is_group_column(name: &str) -> bool {
 
 pub const GROUP_PREFIX: &str = "tag_acc_";
 
-/// Appends `row` with its per-group columns.
-pub fn append(path: &Path, row: &MetricsRow) -> Result<()> {
-    csv_log::append_with(path, row, &row.tag_acc_groups, "tag_acc")
+/// The column the per-group accuracy columns follow.
+const GROUPS_AFTER: &str = "tag_acc";
+
+impl MetricsRow {
+    /// Training images this epoch consumed (dataset images D was trained on).
+    pub fn images(&self) -> f64 {
+        self.images_per_sec * self.seconds
+    }
+
+    /// The row with its timing figures cleared: what two runs of one variant agree on (the
+    /// rest replays exactly on a CPU).
+    pub fn without_timing(self) -> MetricsRow {
+        MetricsRow {
+            seconds: 0.0,
+            images_per_sec: 0.0,
+            eval_seconds: None,
+            ..self
+        }
+    }
+
+    /// The detector's view of this row. Values are passed as they are (NaN included): a
+    /// non-finite figure is itself a `non_finite` epoch, and so is a non-finite loss.
+    pub fn epoch_stats(&self) -> EpochStats {
+        let losses_finite = [self.d_loss, self.g_loss]
+            .iter()
+            .flatten()
+            .all(|v| v.is_finite());
+        EpochStats {
+            epoch: self.epoch as u64,
+            d_acc_real: self.d_acc_real,
+            d_acc_fake: self.d_acc_fake,
+            g_acc: self.g_acc,
+            d_loss: self.d_loss,
+            g_loss: self.g_loss,
+            sample_std: self.sample_std,
+            sample_image_std: self.sample_image_std,
+            sample_nn: self.sample_nn,
+            label_noise: self.label_noise,
+            swd: self.swd,
+            non_finite: self.non_finite || !losses_finite,
+        }
+    }
 }
 
-/// Every row, with its per-group columns.
+/// Appends `row` with its per-group columns.
+pub(super) fn append(path: &Path, row: &MetricsRow) -> Result<()> {
+    csv_log::append_with(path, row, &row.tag_acc_groups, GROUPS_AFTER)
+}
+
+/// Every row of the metrics.csv at `path` (none when there is no file), read as `parse` reads.
 pub fn read(path: &Path) -> Result<Vec<MetricsRow>> {
-    Ok(csv_log::read_with(path, is_group_column)?
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    parse(&text).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// Every row of a metrics.csv's text, leniently: a header naming at least `epoch`,
+/// `d_acc_real`, `d_acc_fake` and `g_acc`; columns added in later releases read as absent from
+/// older files; unknown columns are ignored; a file saved by a spreadsheet reads too (a BOM,
+/// CRLF, `;` or tab separators, decimal commas, `0`/`1` for booleans).
+pub fn parse(text: &str) -> Result<Vec<MetricsRow>> {
+    Ok(metrics_text::rows(text)?
         .into_iter()
-        .map(with_groups)
+        .map(|(_, row)| row)
         .collect())
 }
 
-/// Rewrites metrics.csv atomically with only the rows `keep` accepts; returns them.
-pub fn retain(path: &Path, keep: impl Fn(&MetricsRow) -> bool) -> Result<Vec<MetricsRow>> {
-    Ok(
-        csv_log::retain_with(path, keep, is_group_column, "tag_acc")?
-            .into_iter()
-            .map(with_groups)
-            .collect(),
-    )
+/// A metrics.csv's text as the detector's segments (replay): a new segment starts where
+/// `attempt` changes or `epoch` does not increase (a rollback or a restart replays epochs).
+pub fn segments(text: &str) -> Result<Vec<Segment>> {
+    let mut segments: Vec<Segment> = Vec::new();
+    let mut prev: Option<(u32, u32)> = None;
+    for (line, row) in metrics_text::rows(text)? {
+        let restart = prev.is_some_and(|(e, a)| row.epoch <= e || a != row.attempt);
+        if restart || segments.is_empty() {
+            segments.push(Segment {
+                line,
+                stats: Vec::new(),
+            });
+        }
+        segments
+            .last_mut()
+            .expect("pushed above")
+            .stats
+            .push(row.epoch_stats());
+        prev = Some((row.epoch, row.attempt));
+    }
+    Ok(segments)
 }
 
-fn with_groups((mut row, groups): (MetricsRow, Extra)) -> MetricsRow {
-    row.tag_acc_groups = groups;
-    row
+/// Rewrites metrics.csv atomically with only the rows `keep` accepts; returns them.
+pub(super) fn retain(path: &Path, keep: impl Fn(&MetricsRow) -> bool) -> Result<Vec<MetricsRow>> {
+    let rows: Vec<MetricsRow> = read(path)?.into_iter().filter(|r| keep(r)).collect();
+    if path.exists() {
+        csv_log::rewrite_with(path, &rows, |r| &r.tag_acc_groups, GROUPS_AFTER)?;
+    }
+    Ok(rows)
 }
 
 #[cfg(test)]
@@ -129,8 +226,8 @@ mod tests {
             step,
             epoch: step as u32,
             attempt: 0,
-            d_loss: 0.5,
-            g_loss: 2.0,
+            d_loss: Some(0.5),
+            g_loss: Some(2.0),
             d_acc_real: 0.9,
             d_acc_fake: 0.8,
             g_acc: 0.1,
@@ -141,10 +238,10 @@ mod tests {
             g_updates: 10,
             lr_g: 2e-4,
             lr_d: 2e-4,
-            label_noise: 0.1,
+            label_noise: Some(0.1),
             batch_size: 64,
-            sample_std: 0.3,
-            sample_image_std: 0.4,
+            sample_std: Some(0.3),
+            sample_image_std: Some(0.4),
             non_finite: false,
             seconds: 1.5,
             images_per_sec: 100.0,

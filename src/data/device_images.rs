@@ -3,8 +3,8 @@
 
 use tch::{Device, Kind, Tensor};
 
-use super::tags::TagSampler;
-use crate::data::Dataset;
+use super::Dataset;
+use super::tag_sampler::TagSampler;
 
 pub struct DeviceImages {
     /// [n, 3, s, s] u8.

@@ -3,7 +3,7 @@
 
 use tch::{Device, Kind, Tensor};
 
-use crate::data::Vocabulary;
+use super::Vocabulary;
 
 /// Per-group categorical distributions over "none" and the group's tags, on the device.
 pub struct TagSampler {

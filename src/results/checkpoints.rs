@@ -35,8 +35,8 @@ pub struct Saved {
     pub meta: CheckpointMeta,
 }
 
-pub fn path_for(dir: &Path, epoch: u32) -> PathBuf {
-    dir.join(format!("epoch-{epoch:04}.safetensors"))
+pub(super) fn path_for(dir: &Path, epoch: u32) -> PathBuf {
+    dir.join(super::names::checkpoint(epoch))
 }
 
 /// Complete checkpoints in `dir` (those with a readable sidecar), oldest first by step.
@@ -68,7 +68,7 @@ pub fn list(dir: &Path) -> Result<Vec<Saved>> {
 }
 
 /// Deletes a checkpoint: sidecar first, so no sidecar ever vouches for missing data.
-pub fn remove(path: &Path) -> Result<()> {
+pub(super) fn remove(path: &Path) -> Result<()> {
     for p in [checkpoint::sidecar_path(path), path.to_path_buf()] {
         match std::fs::remove_file(&p) {
             Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -87,7 +87,7 @@ pub fn remove(path: &Path) -> Result<()> {
 ///   reaches when every later one was already bad;
 /// - the one with the lowest `swd` stays, so that `sample --epoch best` finds it;
 /// - a stop checkpoint (`stop`) counts for none of these and goes once a newer one exists.
-pub fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
+pub(super) fn to_prune(saved: &[CheckpointMeta], keep: usize) -> Vec<u32> {
     let best = best_swd(saved);
     let mut by_step: Vec<&CheckpointMeta> = saved.iter().collect();
     by_step.sort_by_key(|m| std::cmp::Reverse(m.step));

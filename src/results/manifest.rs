@@ -3,16 +3,19 @@
 
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
+use super::names::FORMAT_VERSION;
 use crate::config::Experiment;
 use crate::fsx;
 
-pub const FILE: &str = "experiment.json";
-
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct Manifest {
+    /// The results directory's format version (`names::FORMAT_VERSION`); absent (1) in files
+    /// written before it was recorded.
+    #[serde(default = "first_version")]
+    pub format: u32,
     pub name: String,
     pub description: String,
     pub source: String,
@@ -34,6 +37,7 @@ pub struct PlannedVariant {
 impl Manifest {
     pub fn of(experiment: &Experiment) -> Manifest {
         Manifest {
+            format: FORMAT_VERSION,
             name: experiment.name.clone(),
             description: experiment
                 .variants
@@ -65,9 +69,26 @@ impl Manifest {
         json
     }
 
+    /// The manifest at `path`; None when there is none. Errors: unreadable, not a manifest,
+    /// or a format newer than this build reads.
     pub fn read(path: &Path) -> Result<Option<Manifest>> {
-        fsx::read_json(path, "experiment manifest")
+        let manifest: Option<Manifest> = fsx::read_json(path, "experiment manifest")?;
+        if let Some(m) = &manifest
+            && m.format > FORMAT_VERSION
+        {
+            bail!(
+                "{} was written by a newer anigan-runner (results format {}; this build reads up \
+                 to {FORMAT_VERSION}): use that release or newer",
+                path.display(),
+                m.format
+            );
+        }
+        Ok(manifest)
     }
+}
+
+fn first_version() -> u32 {
+    1
 }
 
 /// A grid value as a person writes it: `0.0002`, `dcgan` (no quotes), `[0.5, 0.99]`, and
@@ -93,5 +114,25 @@ mod tests {
         assert_eq!(value_text(&toml::Value::Float(1e20)), "1e20");
         assert_eq!(value_text(&toml::Value::Float(1e-9)), "1e-9");
         assert_eq!(value_text(&toml::Value::Float(2.5e-5)), "0.000025");
+    }
+
+    #[test]
+    fn format_versions_older_read_newer_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("experiment.json");
+        let old = r#"{"name":"x","description":"","source":"x.toml","grid_keys":[],"variants":[]}"#;
+        std::fs::write(&path, old).unwrap();
+        let m = Manifest::read(&path).unwrap().unwrap();
+        assert_eq!(m.format, 1, "written before the version was recorded");
+        let newer = old.replacen('{', &format!("{{\"format\":{},", FORMAT_VERSION + 1), 1);
+        std::fs::write(&path, newer).unwrap();
+        let err = Manifest::read(&path).unwrap_err().to_string();
+        assert!(err.contains("newer anigan-runner"), "{err}");
+        assert!(
+            String::from_utf8(m.to_json())
+                .unwrap()
+                .contains(&format!("\"format\": {FORMAT_VERSION}")),
+            "written with this build's version"
+        );
     }
 }

@@ -37,67 +37,23 @@ pub fn append_with<T: Serialize>(path: &Path, row: &T, extra: &Extra, after: &st
     fsx::append_synced(path, &w.into_inner().expect("in-memory writer"))
 }
 
-/// Every row of `path` and its extra columns: those whose name `is_extra` accepts.
-pub fn read_with<T: DeserializeOwned>(
+/// Rewrites `path` atomically with `rows`, each with its extra columns (see `append_with`).
+pub fn rewrite_with<T: Serialize>(
     path: &Path,
-    is_extra: impl Fn(&str) -> bool,
-) -> Result<Vec<(T, Extra)>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let headers = r.headers()?.clone();
-    let extra_at: Vec<usize> = (0..headers.len())
-        .filter(|&i| is_extra(&headers[i]))
-        .collect();
-    let mut rows = Vec::new();
-    for (i, record) in r.records().enumerate() {
-        let bad = || format!("{}: bad row on line {}", path.display(), i + 2);
-        let record = record.with_context(bad)?;
-        let row: T = record.deserialize(Some(&headers)).with_context(bad)?;
-        let mut extra = Extra::new();
-        for &at in &extra_at {
-            let cell = record.get(at).unwrap_or_default().trim();
-            let value = match cell {
-                "" => None,
-                v => Some(
-                    v.parse::<f64>()
-                        .with_context(|| format!("{}: column {}", bad(), &headers[at]))?,
-                ),
-            };
-            extra.push((headers[at].to_string(), value));
-        }
-        rows.push((row, extra));
-    }
-    Ok(rows)
-}
-
-/// `retain` for rows with extra columns (see `append_with` and `read_with`).
-pub fn retain_with<T: Serialize + DeserializeOwned>(
-    path: &Path,
-    keep: impl Fn(&T) -> bool,
-    is_extra: impl Fn(&str) -> bool,
+    rows: &[T],
+    extra: impl Fn(&T) -> &Extra,
     after: &str,
-) -> Result<Vec<(T, Extra)>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let rows: Vec<(T, Extra)> = read_with::<T>(path, is_extra)?
-        .into_iter()
-        .filter(|(r, _)| keep(r))
-        .collect();
+) -> Result<()> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    for (i, (row, extra)) in rows.iter().enumerate() {
-        let (header, values) = spliced(row, extra, after)?;
+    for (i, row) in rows.iter().enumerate() {
+        let (header, values) = spliced(row, extra(row), after)?;
         if i == 0 {
             w.write_record(&header).context("CSV header")?;
         }
         w.write_record(&values).context("CSV row")?;
     }
     // With no rows there is no header either: the next append starts afresh.
-    fsx::write_atomic(path, &w.into_inner().expect("in-memory writer"))?;
-    Ok(rows)
+    fsx::write_atomic(path, &w.into_inner().expect("in-memory writer"))
 }
 
 /// The header and cells of `row` with `extra` inserted after the column `after` (at the end

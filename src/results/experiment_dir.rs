@@ -1,0 +1,109 @@
+//! An experiment's results directory, `RESULTS/EXPERIMENT/`: its runs, its manifest
+//! (experiment.json), its Slurm folder, its report files and the report's lock.
+
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use super::manifest::Manifest;
+use super::names;
+use super::run_dir::RunDir;
+use crate::fsx;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExperimentDir {
+    root: PathBuf,
+}
+
+impl ExperimentDir {
+    /// `results/<name>`: where `run` writes the experiment called `name`.
+    pub fn new(results: &Path, name: &str) -> Self {
+        Self::at(results.join(name))
+    }
+
+    /// The experiment directory at `root`, as a user names it (`results/smoke`).
+    pub fn at(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The run directory of variant `id`.
+    pub fn run(&self, id: &str) -> RunDir {
+        RunDir::at(self.root.join(names::RUNS).join(id))
+    }
+
+    /// Whether this looks like an experiment's results directory: a manifest or a runs/ folder.
+    pub fn exists(&self) -> bool {
+        self.root.join(names::MANIFEST).is_file() || self.root.join(names::RUNS).is_dir()
+    }
+
+    /// The ids of every run directory under runs/, sorted.
+    pub fn run_ids(&self) -> Result<Vec<String>> {
+        let runs = self.root.join(names::RUNS);
+        let Ok(entries) = std::fs::read_dir(&runs) else {
+            return Ok(Vec::new());
+        };
+        let mut ids = Vec::new();
+        for entry in entries {
+            let entry = entry.with_context(|| format!("cannot list {}", runs.display()))?;
+            if entry.path().is_dir() {
+                ids.push(entry.file_name().to_string_lossy().into_owned());
+            }
+        }
+        ids.sort();
+        Ok(ids)
+    }
+
+    /// experiment.json, or None when the experiment was never planned here (or by an older
+    /// release that wrote no manifest). Errors: unreadable, not a manifest, or written by a
+    /// newer release (see `names::FORMAT_VERSION`).
+    pub fn read_manifest(&self) -> Result<Option<Manifest>> {
+        Manifest::read(&self.root.join(names::MANIFEST))
+    }
+
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+        fsx::write_atomic(&self.root.join(names::MANIFEST), &manifest.to_json())
+    }
+
+    /// The folder of the Slurm batch script, variant lists, submission records and task logs.
+    pub fn slurm(&self) -> PathBuf {
+        self.root.join(names::SLURM)
+    }
+
+    /// Writes one report file (`rel` relative to this directory: summary.csv, charts/x.png,
+    /// runs/<id>/progress.gif) atomically.
+    pub fn write_report_file(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        fsx::write_atomic(&self.root.join(rel), bytes)
+    }
+
+    /// Takes the report's lock, `.report.lock`, held until the returned file drops: one
+    /// report writer at a time (workers of a sweep, a second `run`, `report`), so no report
+    /// mixes two readings of the results. None when the directory does not exist.
+    pub fn lock_report(&self) -> Result<Option<File>> {
+        if !self.root.is_dir() {
+            return Ok(None);
+        }
+        let path = self.root.join(names::REPORT_LOCK);
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        file.lock()
+            .with_context(|| format!("cannot lock {}", path.display()))?;
+        Ok(Some(file))
+    }
+
+    /// The experiment's name: the directory's.
+    pub fn name(&self) -> String {
+        self.root
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,222 @@
+//! Reading a results directory as typed data: a whole experiment (its plan and every run in
+//! it: status, metric and event rows, which rows survived, sample epochs, quality reference,
+//! and the state a reader tells from status and lock), or one run's files (settings,
+//! vocabulary, checkpoints for `sample`). Reading only: nothing here writes, so it works while
+//! a sweep runs.
+
+use std::collections::HashMap;
+
+use anyhow::{Context, Result, bail};
+use tch::Tensor;
+
+use super::checkpoints::{self, Saved};
+use super::csv_log;
+use super::events::EventRow;
+use super::experiment_dir::ExperimentDir;
+use super::metrics::{self, MetricsRow};
+use super::names;
+use super::quality_reference::QualityReference;
+use super::run_dir::RunDir;
+use super::status::{RunState, Status};
+use super::surviving;
+use crate::checkpoint;
+use crate::config::Config;
+use crate::data::Vocabulary;
+
+/// events.csv; none before the first verdict.
+pub fn read_events(dir: &RunDir) -> Result<Vec<EventRow>> {
+    csv_log::read(&dir.events())
+}
+
+/// status.json; None before the run wrote one.
+pub fn read_status(dir: &RunDir) -> Result<Option<Status>> {
+    Status::read(&dir.status())
+}
+
+/// quality-reference.json; None when absent or unreadable.
+pub fn read_quality_reference(dir: &RunDir) -> Option<QualityReference> {
+    let text = std::fs::read_to_string(dir.quality_reference()).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
+/// config.toml: the settings the run was trained with. Errors: no such file (not a run
+/// directory), or not this release's settings.
+pub fn read_config(dir: &RunDir) -> Result<Config> {
+    let path = dir.config();
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// The vocabulary the run was trained with: its tags.txt, else the tag groups its
+/// quality-reference.json records. Errors: neither has it.
+pub fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
+    let path = dir.tags();
+    if path.is_file() {
+        return Vocabulary::parse(&crate::textfile::read(&path)?, &path);
+    }
+    match read_quality_reference(dir).and_then(|r| r.tag_groups) {
+        Some(groups) => Ok(Vocabulary::new(groups)),
+        None => bail!(
+            "cannot find the run's tag vocabulary: neither {} nor tag groups in {}",
+            path.display(),
+            dir.quality_reference().display()
+        ),
+    }
+}
+
+/// Complete checkpoints, oldest first by step.
+pub fn checkpoints(dir: &RunDir) -> Result<Vec<Saved>> {
+    checkpoints::list(&dir.checkpoints())
+}
+
+/// A checkpoint's tensors (on the CPU) by name, checked against its sidecar's checksum.
+pub fn load_checkpoint(saved: &Saved) -> Result<HashMap<String, Tensor>> {
+    Ok(checkpoint::load(&saved.path)?.0)
+}
+
+fn sample_epochs(dir: &RunDir) -> Vec<u32> {
+    let mut epochs: Vec<u32> = std::fs::read_dir(dir.samples())
+        .into_iter()
+        .flatten()
+        .filter_map(|e| names::sample_grid_epoch(&e.ok()?.file_name().to_string_lossy()))
+        .collect();
+    epochs.sort_unstable();
+    epochs
+}
+
+/// One variant as an experiment lists it, with its run directory's files.
+#[derive(Clone, Debug)]
+pub struct Run {
+    /// Its index in the plan (for a run no longer planned: the number its id starts with).
+    pub index: usize,
+    pub id: String,
+    /// Grid values in the order of `ExperimentRecord::grid_keys` (empty strings when unknown).
+    pub grid: Vec<String>,
+    /// Epochs the plan gives it; None when unknown (a run no longer planned, an old manifest).
+    pub planned_epochs: Option<u32>,
+    pub state: RunState,
+    pub status: Option<Status>,
+    pub rows: Vec<MetricsRow>,
+    /// Parallel to `rows`: abandoned by a later rollback (see `surviving::abandoned`).
+    pub abandoned: Vec<bool>,
+    pub events: Vec<EventRow>,
+    /// Epochs with a sample grid `samples/epoch-NNNN.png`, ascending.
+    pub sample_epochs: Vec<u32>,
+    /// quality-reference.json (SWD floor and its spread), when the run evaluates; absent or
+    /// unreadable reads as None (a report shows no floor rather than failing).
+    pub reference: Option<QualityReference>,
+    pub dir: RunDir,
+}
+
+impl Run {
+    /// Rows of the timeline that survived every rollback.
+    pub fn kept(&self) -> impl Iterator<Item = &MetricsRow> {
+        surviving::kept(&self.rows, &self.abandoned)
+    }
+}
+
+/// A whole experiment directory: the plan (experiment.json, or the run directories when it
+/// is missing) and every run.
+#[derive(Clone, Debug)]
+pub struct ExperimentRecord {
+    pub dir: ExperimentDir,
+    pub name: String,
+    pub description: String,
+    /// The experiment file, when experiment.json says.
+    pub source: Option<String>,
+    pub grid_keys: Vec<String>,
+    /// Planned variants first in plan order, then runs of settings no longer planned.
+    pub runs: Vec<Run>,
+    /// false: experiment.json was missing and the runs were read off the run directories.
+    pub planned: bool,
+}
+
+/// Reads the experiment at `dir`. Errors: neither experiment.json nor runs/ (not an
+/// experiment's results directory), or a file that cannot be read.
+pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
+    let manifest = dir.read_manifest()?;
+    let on_disk = dir.run_ids()?;
+    if manifest.is_none() && on_disk.is_empty() {
+        bail!(
+            "{} holds no {} and no {}/: not an experiment's results directory \
+             (pass RESULTS/EXPERIMENT, e.g. results/smoke)",
+            dir.root().display(),
+            names::MANIFEST,
+            names::RUNS
+        );
+    }
+    let mut out = ExperimentRecord {
+        dir: dir.clone(),
+        name: dir.name(),
+        description: String::new(),
+        source: None,
+        grid_keys: Vec::new(),
+        runs: Vec::new(),
+        planned: manifest.is_some(),
+    };
+    let mut planned_ids = Vec::new();
+    if let Some(m) = manifest {
+        out.name = m.name;
+        out.description = m.description;
+        out.source = Some(m.source);
+        out.grid_keys = m.grid_keys;
+        for v in m.variants {
+            let grid = out
+                .grid_keys
+                .iter()
+                .map(|k| {
+                    v.grid
+                        .iter()
+                        .find(|(key, _)| key == k)
+                        .map_or(String::new(), |(_, val)| val.clone())
+                })
+                .collect();
+            planned_ids.push(v.id.clone());
+            let epochs = (v.epochs > 0).then_some(v.epochs);
+            out.runs
+                .push(experiment_run(dir, v.index, &v.id, grid, epochs)?);
+        }
+    }
+    // Runs of settings no longer planned (or all of them, without a manifest).
+    for id in on_disk.iter().filter(|id| !planned_ids.contains(id)) {
+        let index = id
+            .split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX);
+        let grid = vec![String::new(); out.grid_keys.len()];
+        out.runs.push(experiment_run(dir, index, id, grid, None)?);
+    }
+    Ok(out)
+}
+
+fn experiment_run(
+    exp: &ExperimentDir,
+    index: usize,
+    id: &str,
+    grid: Vec<String>,
+    planned_epochs: Option<u32>,
+) -> Result<Run> {
+    let dir = exp.run(id);
+    let status = read_status(&dir)?;
+    let rows = metrics::read(&dir.metrics())?;
+    let events = read_events(&dir)?;
+    // The lock is probed only for a run that may be training: probing takes the lock for
+    // an instant, which a runner starting that variant then would see as busy.
+    let state = RunState::of(status.as_ref(), !rows.is_empty(), || dir.holder().is_some());
+    Ok(Run {
+        index,
+        id: id.to_string(),
+        grid,
+        planned_epochs,
+        state,
+        status,
+        abandoned: surviving::abandoned(&rows, &events),
+        rows,
+        events,
+        sample_epochs: sample_epochs(&dir),
+        reference: read_quality_reference(&dir),
+        dir,
+    })
+}

@@ -1,0 +1,169 @@
+//! The only writer of a run directory: opened under the run's lock, it writes the resolved
+//! settings, the vocabulary and quality reference, metric and event rows, the status, sample
+//! grids and checkpoints (saved, pruned, cut back on resume and rollback). The training loop
+//! holds a `Recorder` instead of paths.
+
+use std::collections::HashMap;
+use std::fs::File;
+
+use anyhow::{Context, Result};
+use image::RgbImage;
+use tch::Tensor;
+
+use super::checkpoints::{self, CheckpointMeta, Saved};
+use super::csv_log;
+use super::events::EventRow;
+use super::images;
+use super::metrics::{self, MetricsRow};
+use super::quality_reference::QualityReference;
+use super::run_dir::RunDir;
+use super::status::{State, Status};
+use crate::config::Config;
+use crate::data::Vocabulary;
+use crate::{checkpoint, fsx};
+
+pub struct Recorder {
+    dir: RunDir,
+    /// The run's lock, released when the recorder drops (or the process dies).
+    _lock: File,
+}
+
+impl Recorder {
+    /// Creates the run directory and takes its lock. None: another process holds it (it is
+    /// training this variant now).
+    pub fn open(dir: RunDir) -> Result<Option<Recorder>> {
+        Ok(dir
+            .create_and_lock()?
+            .map(|lock| Recorder { dir, _lock: lock }))
+    }
+
+    /// The run directory, for messages that name its files.
+    pub fn dir(&self) -> &RunDir {
+        &self.dir
+    }
+
+    /// config.toml: the variant's resolved settings (what `sample` rebuilds the nets from).
+    pub fn write_config(&self, config: &Config) -> Result<()> {
+        let text = toml::to_string(config).context("config serializes to TOML")?;
+        fsx::write_atomic(&self.dir.config(), text.as_bytes())
+    }
+
+    /// tags.txt: the vocabulary a CGAN run was trained with, for `sample --tags`.
+    pub fn write_vocabulary(&self, vocab: &Vocabulary) -> Result<()> {
+        fsx::write_atomic(
+            &self.dir.tags(),
+            format!("{}\n", vocab.to_text()).as_bytes(),
+        )
+    }
+
+    /// quality-reference.json: what this run's quality columns are read against.
+    pub fn write_quality_reference(&self, reference: &QualityReference) -> Result<()> {
+        let json = serde_json::to_string_pretty(reference).expect("reference serializes");
+        fsx::write_atomic(
+            &self.dir.quality_reference(),
+            format!("{json}\n").as_bytes(),
+        )
+    }
+
+    pub fn status(&self) -> Result<Option<Status>> {
+        Status::read(&self.dir.status())
+    }
+
+    pub fn write_status(&self, status: &Status) -> Result<()> {
+        status.write(&self.dir.status())
+    }
+
+    /// Records a failure in status.json (keeping how far the run got), so a report can say
+    /// which variant failed and why.
+    pub fn mark_failed(&self, planned: u32, reason: &str) -> Result<()> {
+        let previous = self.status().ok().flatten();
+        Status {
+            state: State::Failed,
+            epochs_done: previous.as_ref().map_or(0, |s| s.epochs_done),
+            epochs_planned: planned,
+            steps_done: previous.as_ref().map_or(0, |s| s.steps_done),
+            attempt: previous.as_ref().map_or(0, |s| s.attempt),
+            last_checkpoint: previous.and_then(|s| s.last_checkpoint),
+            reason: Some(reason.to_string()),
+        }
+        .write(&self.dir.status())
+    }
+
+    /// Appends one epoch's row to metrics.csv (flushed to disk).
+    pub fn append_metrics(&self, row: &MetricsRow) -> Result<()> {
+        metrics::append(&self.dir.metrics(), row)
+    }
+
+    /// Appends one verdict's row to events.csv (flushed to disk).
+    pub fn append_event(&self, row: &EventRow) -> Result<()> {
+        csv_log::append(&self.dir.events(), row)
+    }
+
+    /// Every row of events.csv so far.
+    pub fn events(&self) -> Result<Vec<EventRow>> {
+        csv_log::read(&self.dir.events())
+    }
+
+    /// samples/epoch-NNNN.png.
+    pub fn write_sample_grid(&self, epoch: u32, grid: &RgbImage) -> Result<()> {
+        images::write_png(&self.dir.sample_grid(epoch), grid)
+    }
+
+    /// Complete checkpoints, oldest first by step.
+    pub fn checkpoints(&self) -> Result<Vec<Saved>> {
+        checkpoints::list(&self.dir.checkpoints())
+    }
+
+    /// A checkpoint's tensors (on the CPU) by name, checked against its sidecar's checksum.
+    pub fn load_checkpoint(&self, saved: &Saved) -> Result<HashMap<String, Tensor>> {
+        Ok(checkpoint::load(&saved.path)?.0)
+    }
+
+    /// Saves `tensors` as the checkpoint of `meta.epoch`, then deletes the checkpoints
+    /// `checkpoints::to_prune` gives up (keeping `keep` newest and restore points).
+    pub fn save_checkpoint(
+        &self,
+        meta: &CheckpointMeta,
+        tensors: &[(String, Tensor)],
+        keep: usize,
+    ) -> Result<()> {
+        let dir = self.dir.checkpoints();
+        checkpoint::save(&checkpoints::path_for(&dir, meta.epoch), tensors, meta)?;
+        let saved = self.checkpoints()?;
+        let metas: Vec<CheckpointMeta> = saved.iter().map(|s| s.meta.clone()).collect();
+        for epoch in checkpoints::to_prune(&metas, keep) {
+            if let Some(s) = saved.iter().find(|s| s.meta.epoch == epoch) {
+                checkpoints::remove(&s.path)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Deletes the checkpoints after `epoch`: after a rollback to it they belong to the
+    /// abandoned timeline.
+    pub fn discard_checkpoints_after(&self, epoch: u32) -> Result<()> {
+        for s in self.checkpoints()?.iter().filter(|s| s.meta.epoch > epoch) {
+            checkpoints::remove(&s.path)?;
+        }
+        Ok(())
+    }
+
+    /// Cuts metrics.csv and events.csv back to training step `step` (resuming from a
+    /// checkpoint of that step replays what came after; 0 empties both); returns the metric
+    /// rows kept.
+    pub fn cut_back(&self, step: u64) -> Result<Vec<MetricsRow>> {
+        let rows = metrics::retain(&self.dir.metrics(), |r| r.step <= step)?;
+        csv_log::retain(&self.dir.events(), |r: &EventRow| r.step <= step)?;
+        Ok(rows)
+    }
+}
+
+/// Marks the variant of `dir` failed with `reason`, taking the run's lock for it (a failed
+/// variant may have stopped before it took the lock, or a dead worker released it). Does
+/// nothing when another process holds the lock: it is training the variant again.
+pub fn mark_failed(dir: &RunDir, planned: u32, reason: &str) -> Result<()> {
+    match Recorder::open(dir.clone())? {
+        Some(recorder) => recorder.mark_failed(planned, reason),
+        None => Ok(()),
+    }
+}
