@@ -21,5 +21,6 @@ pub mod stop;
 pub mod store;
 pub mod sweep;
 pub mod synth;
+pub mod tensorboard;
 pub mod textfile;
 pub mod train;
