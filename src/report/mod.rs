@@ -17,7 +17,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
-use self::charts::{balance, heatmap, losses, multiples, ranking, timeline};
+use self::charts::{balance, heatmap, losses, multiples, quality, ranking, swd_runs, timeline};
 use self::load::{Results, Run};
 use self::summary::Figure;
 use crate::fsx;
@@ -34,6 +34,8 @@ pub struct CrossChart {
 pub struct RunFiles {
     pub balance: Option<String>,
     pub losses: Option<String>,
+    /// swd, tag_kl and diversity over training, when the run evaluates.
+    pub quality: Option<String>,
     /// (path, epoch) of the newest sample grid.
     pub latest: Option<(String, u32)>,
     /// (path, which epoch and why).
@@ -122,6 +124,18 @@ fn cross_charts(
         }
         cross.push(CrossChart { title, path });
     };
+    let bars = ranking::ranked(summaries, figure);
+    if swd_runs::any(&started) {
+        let best: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        add(
+            "Quality over training: swd of every run (shared axes)".into(),
+            "swd-all",
+            charts::png(swd_runs::SIZE, |a| swd_runs::draw(a, &started, &best))?,
+            Some(charts::svg(swd_runs::SIZE, |a| {
+                swd_runs::draw(a, &started, &best)
+            })?),
+        );
+    }
     add(
         "Balance of every run (shared axes)".into(),
         "balance-all",
@@ -130,7 +144,6 @@ fn cross_charts(
         })?,
         None,
     );
-    let bars = ranking::ranked(summaries, figure);
     if !bars.is_empty() {
         let size = ranking::size(bars.len());
         add(
@@ -182,6 +195,11 @@ fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
             charts::png(losses::SIZE, |a| losses::draw(a, run))?,
         ));
         f.losses = Some(path);
+        if let Some(size) = quality::size(run) {
+            let path = format!("charts/quality-{}.png", run.id);
+            out.push((path.clone(), charts::png(size, |a| quality::draw(a, run))?));
+            f.quality = Some(path);
+        }
     }
     let rel = |p: &str| format!("runs/{}/{p}", run.id);
     if let Some(&last) = run.sample_epochs.last() {
