@@ -112,8 +112,8 @@ impl EventFile {
 }
 
 /// Cuts every event file of `dir` back to the records `keep` accepts, in order, and returns
-/// those records' heads. A file losing records (or holding a torn tail) is rewritten atomically
-/// (`fsx::write_atomic`), one left with nothing but its `file_version` is removed, the others
+/// those records' heads. A file losing records (or holding a torn tail) is rewritten atomically,
+/// one left with nothing but its `file_version` is removed, the others
 /// are not touched. A record that does not decode ends its file, like a torn one.
 pub fn retain(dir: &Path, keep: impl Fn(&EventHead) -> bool) -> Result<Vec<EventHead>> {
     let mut kept_heads = Vec::new();
@@ -145,10 +145,25 @@ pub fn retain(dir: &Path, keep: impl Fn(&EventHead) -> bool) -> Result<Vec<Event
         for frame in kept {
             out.extend_from_slice(&bytes[frame]);
         }
-        fsx::write_atomic(&path, &out)?;
+        replace(&path, &out)?;
     }
     fsx::sync_dir(dir)?;
     Ok(kept_heads)
+}
+
+/// Replaces `path` with `bytes` atomically, through a temp file whose name lacks "tfevents":
+/// `fsx::write_atomic`'s temp name keeps the file's, and a reader listing the folder meanwhile
+/// would take the copy for another event file of the run.
+fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = fsx::parent_dir(path);
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".cut-")
+        .suffix(".tmp")
+        .tempfile_in(dir)
+        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    tmp.write_all(bytes)
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    fsx::commit(tmp, path)
 }
 
 /// Removes every event file of `dir`.

@@ -207,9 +207,9 @@ impl HParam {
                 min != max,
             ),
             Domain::Values(values) => {
-                let kind = values.first().map_or(HParamType::String, HValue::kind);
+                let first = values.first().map_or(HParamType::String, HValue::kind);
                 // Mixed kinds are shown as text, as the plugin does when it infers types.
-                let values: Vec<HValue> = if values.iter().all(|v| v.kind() == kind) {
+                let values: Vec<HValue> = if values.iter().all(|v| v.kind() == first) {
                     values.clone()
                 } else {
                     values.iter().map(|v| HValue::Text(v.to_string())).collect()
