@@ -501,6 +501,7 @@ fn tensorboard_serves_every_run_of_an_experiment() {
     for (page, name) in [
         ("timeseries", "tensorboard-sweep.png"),
         ("hparams", "tensorboard-hparams.png"),
+        ("images", "tensorboard-images.png"),
     ] {
         let shot = artifacts.join(name);
         let _ = std::fs::remove_file(&shot);
