@@ -21,5 +21,6 @@ pub mod slurm;
 pub mod stop;
 pub mod sweep;
 pub mod synth;
+pub mod tensorboard;
 pub mod textfile;
 pub mod train;

@@ -144,12 +144,20 @@ fn report_on_a_partial_sweep() {
         "charts/balance-000-aaaaaaaa.png",
         "charts/losses-000-aaaaaaaa.png",
         "charts/balance-002-cccccccc.png",
+        "charts/quality-000-aaaaaaaa.png",
+        "charts/quality-001-bbbbbbbb.png",
+        "charts/swd-all.png",
+        "charts/swd-all.svg",
         "runs/000-aaaaaaaa/progress.gif",
         "runs/000-aaaaaaaa/samples/best.png",
         "runs/001-bbbbbbbb/progress.gif",
     ] {
         assert!(dir.join(f).is_file(), "{f} missing");
     }
+    assert!(
+        !dir.join("charts/quality-002-cccccccc.png").exists(),
+        "a run without quality figures has no quality chart"
+    );
     let csv = read(&dir.join("summary.csv"));
     let lines: Vec<&str> = csv.lines().collect();
     assert_eq!(

@@ -212,7 +212,11 @@ fn run_section(run: &Run, f: &RunFiles) -> String {
         return s
             + "<p class=\"note\">Not started yet: no metrics, samples or events.</p></section>\n";
     }
-    for (title, path) in [("balance", &f.balance), ("losses and updates", &f.losses)] {
+    for (title, path) in [
+        ("balance", &f.balance),
+        ("quality over training", &f.quality),
+        ("losses and updates", &f.losses),
+    ] {
         if let Some(path) = path {
             s += &format!(
                 "<img src=\"{}\" alt=\"{} of {}\">\n",

@@ -15,7 +15,7 @@ use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
-use self::charts::{balance, heatmap, losses, multiples, ranking, timeline};
+use self::charts::{balance, heatmap, losses, multiples, quality, ranking, swd_runs, timeline};
 use self::summary::Figure;
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::{ExperimentDir, names, reader};
@@ -32,6 +32,8 @@ pub struct CrossChart {
 pub struct RunFiles {
     pub balance: Option<String>,
     pub losses: Option<String>,
+    /// swd, tag_kl and diversity over training, when the run evaluates.
+    pub quality: Option<String>,
     /// (path, epoch) of the newest sample grid.
     pub latest: Option<(String, u32)>,
     /// (path, which epoch and why).
@@ -110,6 +112,18 @@ fn cross_charts(
         }
         cross.push(CrossChart { title, path });
     };
+    let bars = ranking::ranked(summaries, figure);
+    if swd_runs::any(&started) {
+        let best: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        add(
+            "Quality over training: swd of every run (shared axes)".into(),
+            "swd-all",
+            charts::png(swd_runs::SIZE, |a| swd_runs::draw(a, &started, &best))?,
+            Some(charts::svg(swd_runs::SIZE, |a| {
+                swd_runs::draw(a, &started, &best)
+            })?),
+        );
+    }
     add(
         "Balance of every run (shared axes)".into(),
         "balance-all",
@@ -118,7 +132,6 @@ fn cross_charts(
         })?,
         None,
     );
-    let bars = ranking::ranked(summaries, figure);
     if !bars.is_empty() {
         let size = ranking::size(bars.len());
         add(
@@ -170,6 +183,11 @@ fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
             charts::png(losses::SIZE, |a| losses::draw(a, run))?,
         ));
         f.losses = Some(path);
+        if let Some(size) = quality::size(run) {
+            let path = format!("charts/quality-{}.png", run.id);
+            out.push((path.clone(), charts::png(size, |a| quality::draw(a, run))?));
+            f.quality = Some(path);
+        }
     }
     let rel = |p: &str| names::in_run(&run.id, p);
     let sample = |name: &str| format!("{}/{name}", names::SAMPLES);

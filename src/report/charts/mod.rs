@@ -6,7 +6,9 @@ pub mod balance;
 pub mod heatmap;
 pub mod losses;
 pub mod multiples;
+pub mod quality;
 pub mod ranking;
+pub mod swd_runs;
 pub mod timeline;
 
 use std::sync::Once;

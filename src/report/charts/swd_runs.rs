@@ -1,0 +1,245 @@
+//! Every run's swd over its surviving epochs on shared axes: all runs as thin grey lines, the
+//! best few (by the ranking's final swd) in colour over them with their names, so a reader of
+//! a 32-variant sweep sees which runs improved and which stalled; the floor as a band when the
+//! runs share one.
+
+use anyhow::Result;
+use plotters::prelude::*;
+
+use super::{Area, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label};
+use crate::report::summary::num;
+use crate::results::reader::Run;
+
+/// How many runs are drawn in colour.
+pub const HIGHLIGHT: usize = 5;
+const COLORS: [RGBColor; HIGHLIGHT] = [
+    D_REAL,
+    D_FAKE,
+    G_ACC,
+    RGBColor(148, 103, 189),
+    RGBColor(140, 86, 75),
+];
+
+pub const SIZE: (u32, u32) = (1000, 520);
+
+/// (epoch, swd) of a run's surviving evaluations.
+fn curve(run: &Run) -> Vec<(f64, f64)> {
+    run.kept()
+        .filter_map(|r| Some((r.epoch as f64, r.swd?)))
+        .filter(|(_, v)| v.is_finite())
+        .collect()
+}
+
+/// Whether any run has an swd to draw.
+pub fn any(runs: &[&Run]) -> bool {
+    runs.iter().any(|r| !curve(r).is_empty())
+}
+
+/// `runs` with swd curves; `best`: ids best first (the ranking), of which the first
+/// `HIGHLIGHT` with a curve are drawn in colour.
+pub fn draw<DB: DrawingBackend>(area: &Area<DB>, runs: &[&Run], best: &[String]) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    area.fill(&WHITE).map_err(err)?;
+    let (plot, side) = area.split_horizontally(area.dim_in_pixel().0 - 260);
+    let curves: Vec<(&Run, Vec<(f64, f64)>)> = runs
+        .iter()
+        .map(|r| (*r, curve(r)))
+        .filter(|(_, c)| !c.is_empty())
+        .collect();
+    let highlighted = highlighted(runs, best);
+    let floor = shared_floor(runs);
+    let values = curves.iter().flat_map(|(_, c)| c.iter().map(|p| p.1));
+    let floor_values = floor.into_iter().flat_map(|(m, sd)| [m - sd, m + sd]);
+    let hi = values.chain(floor_values).fold(0.0f64, f64::max).max(1e-6) * 1.08;
+    let x_end = curves
+        .iter()
+        .flat_map(|(_, c)| c.iter().map(|p| p.0))
+        .fold(1.0f64, f64::max);
+    let mut chart = ChartBuilder::on(&plot)
+        .caption(
+            format!(
+                "swd over training, {} runs (the best {} in colour)",
+                curves.len(),
+                highlighted.len()
+            ),
+            font(18),
+        )
+        .margin(10)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        .build_cartesian_2d(0f64..x_end, 0f64..hi)
+        .map_err(err)?;
+    chart
+        .configure_mesh()
+        .light_line_style(WHITE)
+        .label_style(font(14))
+        .x_labels(10)
+        .x_label_formatter(&step_label)
+        .x_desc("epoch (surviving timeline)")
+        .y_desc("swd")
+        .draw()
+        .map_err(err)?;
+    if let Some((mean, sd)) = floor {
+        if sd > 0.0 {
+            chart
+                .draw_series([Rectangle::new(
+                    [(0.0, mean - sd), (x_end, mean + sd)],
+                    GREY.mix(0.25).filled(),
+                )])
+                .map_err(err)?;
+        }
+        chart
+            .draw_series(DashedLineSeries::new(
+                [(0.0, mean), (x_end, mean)],
+                5,
+                4,
+                GREY.stroke_width(1),
+            ))
+            .map_err(err)?;
+    }
+    for (_, c) in curves
+        .iter()
+        .filter(|(r, _)| !highlighted.contains(&r.id.as_str()))
+    {
+        chart
+            .draw_series(LineSeries::new(c.clone(), GREY.mix(0.55).stroke_width(1)))
+            .map_err(err)?;
+    }
+    let mut entries: Vec<(String, Swatch)> = Vec::new();
+    // Drawn worst first, so the best lies on top.
+    for (k, id) in highlighted.iter().enumerate().rev() {
+        let Some((_, c)) = curves.iter().find(|(r, _)| r.id == *id) else {
+            continue;
+        };
+        let color = COLORS[k];
+        chart
+            .draw_series(LineSeries::new(c.clone(), color.stroke_width(2)).point_size(3))
+            .map_err(err)?;
+        let last = c.last().map(|p| p.1);
+        entries.push((
+            format!("{}. {id} ({})", k + 1, num(last)),
+            Swatch::Line(color.stroke_width(2)),
+        ));
+    }
+    entries.reverse();
+    if curves.len() > highlighted.len() {
+        entries.push((
+            format!("the other {}", curves.len() - highlighted.len()),
+            Swatch::Line(GREY.mix(0.55).stroke_width(1)),
+        ));
+    }
+    if floor.is_some() {
+        entries.push((
+            "swd floor \u{b1} sd".to_string(),
+            Swatch::Bar(GREY.mix(0.25).filled()),
+        ));
+    }
+    let entries: Vec<(&str, Swatch)> = entries.iter().map(|(s, w)| (s.as_str(), *w)).collect();
+    legend(&side, &entries)
+}
+
+/// The ids drawn in colour: the first `HIGHLIGHT` of `best` that have an swd curve.
+fn highlighted<'a>(runs: &[&Run], best: &'a [String]) -> Vec<&'a str> {
+    best.iter()
+        .filter(|id| runs.iter().any(|r| &r.id == *id && !curve(r).is_empty()))
+        .take(HIGHLIGHT)
+        .map(String::as_str)
+        .collect()
+}
+
+/// The swd floor (mean, sd) when every run that has a reference has the same one (one
+/// dataset); None when they differ or none has one.
+fn shared_floor(runs: &[&Run]) -> Option<(f64, f64)> {
+    let mut floors = runs
+        .iter()
+        .filter_map(|r| r.reference.as_ref())
+        .map(|q| (q.swd_floor, q.swd_floor_std));
+    let first = floors.next()?;
+    floors.all(|f| f == first).then_some(first)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::QualityReference;
+    use crate::results::RunDir;
+    use crate::results::{MetricsRow, RunState};
+
+    fn run(id: &str, swds: &[Option<f64>], floor: Option<f64>) -> Run {
+        let rows: Vec<MetricsRow> = swds
+            .iter()
+            .enumerate()
+            .map(|(i, &swd)| MetricsRow {
+                step: i as u64 + 1,
+                epoch: i as u32 + 1,
+                swd,
+                ..MetricsRow::default()
+            })
+            .collect();
+        Run {
+            index: 0,
+            id: id.into(),
+            grid: vec![],
+            planned_epochs: None,
+            state: RunState::Finished,
+            status: None,
+            abandoned: vec![false; rows.len()],
+            rows,
+            events: vec![],
+            sample_epochs: vec![],
+            reference: floor.map(|f| QualityReference {
+                dataset: "d".into(),
+                samples: 500,
+                swd_floor_levels: vec![f],
+                swd_floor: f,
+                swd_floor_std: 2.0,
+                swd_floor_draws: 5,
+                real_pairwise_distance: 1.0,
+                classifier_accuracy: None,
+                tag_groups: None,
+                tag_group_names: None,
+                tag_kl_floor: None,
+                tag_kl_floor_std: None,
+            }),
+            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
+        }
+    }
+
+    #[test]
+    fn a_floor_is_drawn_only_when_the_runs_share_it() {
+        let a = run("000-a", &[Some(90.0)], Some(28.0));
+        let b = run("001-b", &[Some(80.0)], Some(28.0));
+        let c = run("002-c", &[Some(70.0)], Some(31.0));
+        let none = run("003-d", &[Some(70.0)], None);
+        assert_eq!(shared_floor(&[&a, &b, &none]), Some((28.0, 2.0)));
+        assert_eq!(shared_floor(&[&a, &c]), None, "two datasets");
+        assert_eq!(shared_floor(&[&none]), None);
+    }
+
+    #[test]
+    fn the_best_runs_with_a_curve_are_drawn_in_colour() {
+        let runs: Vec<Run> = (0..32)
+            .map(|k| {
+                run(
+                    &format!("{k:03}-x"),
+                    &[None, Some(100.0 - k as f64)],
+                    Some(28.0),
+                )
+            })
+            .chain([run("032-off", &[None, None], None)])
+            .collect();
+        let refs: Vec<&Run> = runs.iter().collect();
+        assert!(any(&refs));
+        assert!(!any(&refs[32..]), "evaluation off");
+        // The ranking, best first: the run without swd has no figure to rank by, but even
+        // listed first it is not drawn.
+        let best: Vec<String> = runs.iter().rev().map(|r| r.id.clone()).collect();
+        assert_eq!(
+            highlighted(&refs, &best),
+            ["031-x", "030-x", "029-x", "028-x", "027-x"]
+        );
+        super::super::png(SIZE, |a| draw(a, &refs, &best)).unwrap();
+    }
+}
