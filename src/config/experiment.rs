@@ -28,6 +28,17 @@ const FIXED_KEYS: &[(&str, &str)] = &[
     ),
 ];
 
+/// Why `key` cannot vary between the variants of one experiment, if it cannot.
+fn fixed_reason(key: &str) -> Option<&'static str> {
+    if key.starts_with("prune.") {
+        return Some("every variant of an experiment is judged by one rule");
+    }
+    FIXED_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, why)| *why)
+}
+
 /// Everything wrong with an experiment's settings; exit code 2.
 #[derive(Debug)]
 pub struct ConfigErrors(pub Vec<String>);
@@ -137,7 +148,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
 
     let grid_keys = grid.keys();
     for key in &grid_keys {
-        if let Some((_, why)) = FIXED_KEYS.iter().find(|(k, _)| k == key) {
+        if let Some(why) = fixed_reason(key) {
             problems.push(format!(
                 "[grid] cannot vary `{key}` ({why}) in {}",
                 file.display()
@@ -387,13 +398,23 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 ///   `experiment.description`, `data.max_bad_fraction` (a tolerance: it stops a run or not),
 ///   `train.threads` (an execution setting, like `--threads`), `checkpoint.keep` (disk use),
 ///   `eval.*` (what is measured and drawn: evaluation reseeds, so training's numbers do not
-///   move), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and `faces`
-///   are one folder);
+///   move), `[prune]` (like `experiment.epochs`, it decides how far a variant trains, not what
+///   it trains), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and
+///   `faces` are one folder);
 /// - in: everything else, including `checkpoint.every` (which epochs a rollback can return to).
 pub fn config_hash(config: &Config) -> String {
     let mut value = serde_json::to_value(shaping(config)).expect("config serializes");
     drop_levers_when_off(&mut value);
+    drop_unhashed_sections(&mut value);
     hash_value(&value)
+}
+
+/// Sections that never enter an id or a seed, removed rather than fixed so that ids made
+/// before they existed stay as they were.
+fn drop_unhashed_sections(value: &mut serde_json::Value) {
+    if let Some(table) = value.as_object_mut() {
+        table.remove("prune");
+    }
 }
 
 fn hash_value(value: &serde_json::Value) -> String {
@@ -495,6 +516,7 @@ pub fn seed_hash(config: &Config) -> String {
     neutral.augment = super::schema::AugmentSection::default();
     let mut value = serde_json::to_value(neutral).expect("config serializes");
     drop_levers_when_off(&mut value);
+    drop_unhashed_sections(&mut value);
     if let Some(table) = value.as_object_mut() {
         table.remove("rollback");
     }
@@ -638,6 +660,53 @@ mod tests {
         let err =
             resolve_text("[grid]\n\"train.lr_d\" = [5e-4]", &["train.lr_d=1e-4"]).unwrap_err();
         assert!(err.0[0].contains("[grid] varies it"), "{err}");
+    }
+
+    fn errors(text: &str, sets: &[&str]) -> Vec<String> {
+        resolve_text(text, sets).unwrap_err().0
+    }
+
+    fn has(errors: &[String], want: &str) -> bool {
+        errors.iter().any(|e| e.contains(want))
+    }
+
+    #[test]
+    fn prune_is_no_part_of_ids_and_cannot_vary() {
+        let base = ids("[grid]\n\"train.lr_d\" = [1e-4, 2e-4]");
+        let pruned = ids(
+            "[prune]\nenabled = true\neta = 4\nfirst_rung = 5\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
+        );
+        assert_eq!(base, pruned);
+        let config = |sets: &[&str]| resolve_text("", sets).unwrap().variants[0].config.clone();
+        assert_eq!(
+            seed_hash(&config(&[])),
+            seed_hash(&config(&["prune.enabled=true", "prune.min_peers=7"]))
+        );
+        assert!(has(
+            &errors("[grid]\n\"prune.eta\" = [2, 3]", &[]),
+            "[grid] cannot vary `prune.eta`"
+        ));
+    }
+
+    #[test]
+    fn prune_needs_evaluations_and_a_metric_the_data_has() {
+        let found = errors("[prune]\nenabled = true\n[eval]\nevery = 0", &[]);
+        assert!(has(&found, "eval.every = 0 computes none"), "{found:?}");
+        assert!(resolve_text("[prune]\nenabled = false\n[eval]\nevery = 0", &[]).is_ok());
+        let found = errors(
+            "[prune]\nenabled = true\nmetric = \"tag_kl\"\n[data]\nsource = \"folder\"\npath = \"faces\"",
+            &[],
+        );
+        assert!(
+            has(&found, "prune.metric = \"tag_kl\" needs a labelled dataset"),
+            "{found:?}"
+        );
+        let found = errors("[prune]\neta = 1\nmetric = \"fid\"", &[]);
+        assert!(has(&found, "prune.eta must be >= 2"), "{found:?}");
+        assert!(
+            has(&found, "prune.metric: unknown value \"fid\""),
+            "{found:?}"
+        );
     }
 
     #[test]
