@@ -121,7 +121,7 @@ fn prune_line(config: &config::Config) -> String {
     )
 }
 
-/// One line per variant (index, id, grid values) and the total.
+/// One line per variant (index, id, grid and drawn values) and the total.
 fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
     let mut out = format!(
         "experiment {} ({}): {} variant{}",
@@ -134,8 +134,18 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
             "s"
         },
     );
-    if !experiment.grid_keys.is_empty() {
-        out += &format!(", grid over {}", experiment.grid_keys.join(" x "));
+    let sampled_keys = experiment.sampled.as_ref().map_or(&[][..], |s| &s.keys[..]);
+    let grid_keys: Vec<&str> = experiment
+        .grid_keys
+        .iter()
+        .filter(|k| !sampled_keys.contains(k))
+        .map(String::as_str)
+        .collect();
+    if !grid_keys.is_empty() {
+        out += &format!(", grid over {}", grid_keys.join(" x "));
+    }
+    if let Some(sampled) = &experiment.sampled {
+        out += &format!("{} {sampled}", if grid_keys.is_empty() { "," } else { ";" });
     }
     out += "\n";
     if let Some(first) = experiment.variants.first() {
