@@ -14,6 +14,7 @@ pub mod health;
 pub mod model;
 pub mod optim;
 pub mod progress;
+pub mod prune;
 pub mod report;
 pub mod results;
 pub mod shim;

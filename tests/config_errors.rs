@@ -222,3 +222,25 @@ fn cgan_on_a_folder_without_tags() {
         &["model.arch = \"cgan\" conditions on tags, but this folder has none: set data.tags_file"],
     );
 }
+
+#[test]
+fn search_ranges_are_checked_all_at_once() {
+    let file = fixture("search-bad-ranges.toml");
+    fails_with(
+        &file,
+        &[],
+        &[
+            "7 problems",
+            "[search] method \"sobol\" is unknown",
+            "[search] train.lr_g: log_uniform needs low > 0 (got 0)",
+            "[search] train.p0: low (0.99) must be below high (0.9)",
+            "[search] train.d_steps: step must be >= 1 (got 0)",
+            "[search] train.schedule: unknown distribution \"normal\"",
+            "`train.lr_d` is both in [grid] and in [search]",
+            &format!(
+                "train.label_noise must be in [0, 0.5) (got 0.6) in {} [search] train.label_noise high",
+                file.display()
+            ),
+        ],
+    );
+}

@@ -107,7 +107,28 @@ pub(super) fn select<'a>(
     }
 }
 
-/// One line per variant (index, id, grid values) and the total.
+/// `[prune]`'s rule as the dry run shows it (epochs and `[prune]` are the same for every
+/// variant); empty when it is off.
+fn prune_line(config: &config::Config) -> String {
+    let rule = &config.prune;
+    if !rule.enabled {
+        return String::new();
+    }
+    let rungs = crate::prune::rungs(rule, config.experiment.epochs);
+    let at = if rungs.is_empty() {
+        "no rung below the budget: nobody is stopped".to_string()
+    } else {
+        let epochs: Vec<String> = rungs.iter().map(|r| r.epoch.to_string()).collect();
+        format!("rungs at epochs {}", epochs.join(", "))
+    };
+    format!(
+        "prune: best {} so far, {at} of {}; a variant goes on within the best 1/{} of those at a \
+         rung, once {} others are there (not acted on by this build yet)\n",
+        rule.metric, config.experiment.epochs, rule.eta, rule.min_peers
+    )
+}
+
+/// One line per variant (index, id, grid and drawn values) and the total.
 fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
     let mut out = format!(
         "experiment {} ({}): {} variant{}",
@@ -120,10 +141,23 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
             "s"
         },
     );
-    if !experiment.grid_keys.is_empty() {
-        out += &format!(", grid over {}", experiment.grid_keys.join(" x "));
+    let sampled_keys = experiment.sampled.as_ref().map_or(&[][..], |s| &s.keys[..]);
+    let grid_keys: Vec<&str> = experiment
+        .grid_keys
+        .iter()
+        .filter(|k| !sampled_keys.contains(k))
+        .map(String::as_str)
+        .collect();
+    if !grid_keys.is_empty() {
+        out += &format!(", grid over {}", grid_keys.join(" x "));
+    }
+    if let Some(sampled) = &experiment.sampled {
+        out += &format!("{} {sampled}", if grid_keys.is_empty() { "," } else { ";" });
     }
     out += "\n";
+    if let Some(first) = experiment.variants.first() {
+        out += &prune_line(&first.config);
+    }
     for v in selected {
         let values: Vec<String> = v
             .grid_values

@@ -5,10 +5,11 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use super::grid::Grid;
+use super::grid::{Grid, Point};
 use super::keys;
 use super::layers::{self, Origin, Setting};
 use super::schema::Config;
+use super::search::{Sampled, Search};
 use super::validate::{self, SAFE_NAME_RULE};
 use crate::health::RollbackConfig;
 
@@ -27,6 +28,17 @@ const FIXED_KEYS: &[(&str, &str)] = &[
         "it describes the whole experiment",
     ),
 ];
+
+/// Why `key` cannot vary between the variants of one experiment, if it cannot.
+fn fixed_reason(key: &str) -> Option<&'static str> {
+    if key.starts_with("prune.") {
+        return Some("every variant of an experiment is judged by one rule");
+    }
+    FIXED_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, why)| *why)
+}
 
 /// Everything wrong with an experiment's settings; exit code 2.
 #[derive(Debug)]
@@ -71,13 +83,14 @@ impl Overrides {
     }
 }
 
-/// One point of the grid, fully resolved and validated.
+/// One point of the grid (crossed with a `[search]` trial), fully resolved and validated.
 #[derive(Debug, Clone)]
 pub struct Variant {
     pub index: usize,
     /// `NNN-hash8`: index plus a hash of the resolved config (epochs and description excluded).
     pub id: String,
-    /// The grid's values for this variant, as `key=value` pairs in grid order.
+    /// The grid's values for this variant, then its trial's drawn values, as `key=value` pairs
+    /// in the order of `Experiment::grid_keys`.
     pub grid_values: Vec<(String, toml::Value)>,
     pub config: Config,
 }
@@ -86,7 +99,10 @@ pub struct Variant {
 pub struct Experiment {
     pub file: PathBuf,
     pub name: String,
+    /// The keys that vary between variants: `[grid]`'s, then `[search]`'s.
     pub grid_keys: Vec<String>,
+    /// What `[search]` drew, if the file has one.
+    pub sampled: Option<Sampled>,
     pub variants: Vec<Variant>,
 }
 
@@ -110,6 +126,26 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         .map_err(|e| ConfigErrors(vec![syntax_error(file, &text, &e)]))?;
 
     let mut problems = Vec::new();
+    let search = match table.remove("search") {
+        None => None,
+        Some(toml::Value::Table(t)) => Some(Search::parse(&t)),
+        Some(_) => {
+            problems.push(format!(
+                "`search` must be a table ([search]) in {}",
+                file.display()
+            ));
+            None
+        }
+    };
+    let search_is_broken = search.as_ref().is_some_and(|(_, p)| !p.is_empty());
+    let search = search.map(|(search, shape_problems)| {
+        problems.extend(
+            shape_problems
+                .into_iter()
+                .map(|p| format!("{p} in {}", file.display())),
+        );
+        search
+    });
     let grid = match table.remove("grid") {
         None => Grid::default(),
         Some(toml::Value::Table(t)) => Grid::parse(&t).unwrap_or_else(|p| {
@@ -136,40 +172,64 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     }
 
     let grid_keys = grid.keys();
-    for key in &grid_keys {
-        if let Some((_, why)) = FIXED_KEYS.iter().find(|(k, _)| k == key) {
-            problems.push(format!(
-                "[grid] cannot vary `{key}` ({why}) in {}",
-                file.display()
-            ));
-        }
-    }
-    for setting in settings
-        .iter()
-        .filter(|s| !matches!(s.origin, Origin::File(_)))
-    {
-        if grid_keys.contains(&setting.key.as_str()) {
-            problems.push(format!(
-                "`{}` is set {} but [grid] varies it in {}; remove one of the two",
-                setting.key,
-                setting.origin,
-                file.display()
-            ));
-        }
-    }
+    let search_keys = search.as_ref().map_or_else(Vec::new, |s| s.keys());
+    problems.extend(check_varied_keys(file, &grid, &search_keys, &settings));
     let name = experiment_name(file, &settings, &mut problems);
-    let count = grid.count();
+    let trials = search.as_ref().map_or(1, |s| s.trials);
+    let count = grid.count().and_then(|n| n.checked_mul(trials));
     if count.is_none_or(|n| n > MAX_VARIANTS) {
+        let what = if search.is_some() {
+            format!("[grid] x [search] trials = {trials}")
+        } else {
+            "[grid]".to_string()
+        };
         problems.push(format!(
-            "[grid] expands to {} variants, more than the {MAX_VARIANTS} one experiment may have, in {}; \
+            "{what} expands to {} variants, more than the {MAX_VARIANTS} one experiment may have, in {}; \
              split it into several experiment files or shorten its lists",
             count.map_or_else(|| "more than 2^64".to_string(), |n| n.to_string()),
             file.display()
         ));
         return Err(ConfigErrors(dedup(problems)));
     }
-    let points = grid.points();
-    problems.extend(check_grid_values(file, &points));
+    let grid_points = grid.points();
+    problems.extend(check_grid_values(file, &grid_points));
+    let mut sampled = None;
+    let points = match &search {
+        None => grid_points,
+        Some(search) => {
+            // Unknown keys are reported once by check_varied_keys; fixed ones too.
+            let skip: Vec<&str> = search_keys
+                .iter()
+                .copied()
+                .filter(|k| !keys::is_known(k) || fixed_reason(k).is_some())
+                .collect();
+            let check_values = |drawn: &[Vec<toml::Value>]| {
+                search.check_values(
+                    file,
+                    drawn,
+                    &skip,
+                    &keys::takes_whole_numbers,
+                    &check_setting,
+                )
+            };
+            if search_is_broken {
+                // Its ranges' own problems still go into this one report; nothing is drawn.
+                problems.extend(check_values(&[]));
+                return Err(ConfigErrors(dedup(problems)));
+            }
+            let seed = search.seed.unwrap_or_else(|| base_seed(&settings));
+            let drawn = match search.draw(seed) {
+                Ok(drawn) => drawn,
+                Err(problem) => {
+                    problems.push(format!("{problem} in {}", file.display()));
+                    return Err(ConfigErrors(dedup(problems)));
+                }
+            };
+            problems.extend(check_values(&drawn));
+            sampled = Some(search.sampled(seed));
+            cross(&grid_points, &search.points(&drawn))
+        }
+    };
 
     let mut variants = Vec::new();
     let mut seen: HashMap<String, usize> = HashMap::new();
@@ -207,14 +267,118 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     Ok(Experiment {
         file: file.to_path_buf(),
         name,
-        grid_keys: grid_keys.into_iter().map(String::from).collect(),
+        grid_keys: grid_keys
+            .into_iter()
+            .chain(search_keys)
+            .map(String::from)
+            .collect(),
+        sampled,
         variants,
     })
 }
 
+/// The grid repeated for every trial, trial slowest: variant `t * grid + g` is grid point `g`
+/// with trial `t`'s values after it. Raising `trials` appends whole grids, so earlier indexes
+/// (and ids) stay; appending values to the grid's first list renumbers from trial 2 on.
+fn cross(grid: &[Point], trials: &[Point]) -> Vec<Point> {
+    trials
+        .iter()
+        .flat_map(|trial| {
+            grid.iter().map(move |point| {
+                let mut p = point.clone();
+                p.extend(trial.iter().cloned());
+                p
+            })
+        })
+        .collect()
+}
+
+/// `experiment.seed` as the file, variables and `--set` give it (the last wins); 0 when unset
+/// or invalid (an invalid one is reported on its own).
+fn base_seed(settings: &[Setting]) -> u64 {
+    settings
+        .iter()
+        .rev()
+        .find(|s| s.key == "experiment.seed")
+        .and_then(|s| s.value.as_integer())
+        .and_then(|i| u64::try_from(i).ok())
+        .unwrap_or(0)
+}
+
+/// Problems of the keys `[grid]` and `[search]` vary: keys that cannot vary, a key in both
+/// sections or listed twice in the grid, a search key that names no setting, and a variable or
+/// `--set` on a varied key (which one would win is not obvious).
+fn check_varied_keys(
+    file: &Path,
+    grid: &Grid,
+    search_keys: &[&str],
+    settings: &[Setting],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let grid_keys = grid.keys();
+    for key in &grid_keys {
+        if let Some(why) = fixed_reason(key) {
+            problems.push(format!(
+                "[grid] cannot vary `{key}` ({why}) in {}",
+                file.display()
+            ));
+        }
+    }
+    for (i, (key, _)) in grid.axes.iter().enumerate() {
+        if grid.axes[..i].iter().any(|(k, _)| k == key) {
+            problems.push(format!(
+                "[grid] lists `{key}` twice (once as a dotted key, once in a nested table) in {}; keep one",
+                file.display()
+            ));
+        }
+    }
+    for key in search_keys {
+        if !keys::is_known(key) {
+            problems.extend(check_setting(&Setting {
+                key: key.to_string(),
+                value: toml::Value::Integer(0),
+                origin: Origin::Grid {
+                    file: file.to_path_buf(),
+                    what: format!("[search] {key}"),
+                },
+            }));
+        } else if let Some(why) = fixed_reason(key) {
+            problems.push(format!(
+                "[search] cannot draw `{key}` ({why}) in {}",
+                file.display()
+            ));
+        }
+        if grid_keys.contains(key) {
+            problems.push(format!(
+                "`{key}` is both in [grid] and in [search] in {}; keep it in one of the two",
+                file.display()
+            ));
+        }
+    }
+    for setting in settings
+        .iter()
+        .filter(|s| !matches!(s.origin, Origin::File(_)))
+    {
+        let key = setting.key.as_str();
+        let section = if grid_keys.contains(&key) {
+            "[grid] varies"
+        } else if search_keys.contains(&key) {
+            "[search] draws"
+        } else {
+            continue;
+        };
+        problems.push(format!(
+            "`{key}` is set {} but {section} it in {}; remove one of the two",
+            setting.origin,
+            file.display()
+        ));
+    }
+    problems
+}
+
 /// Each distinct grid value checked once; a key that names no setting is reported once, not
 /// once per value.
-fn check_grid_values(file: &Path, points: &[super::grid::Point]) -> Vec<String> {
+fn check_grid_values(file: &Path, points: &[Point]) -> Vec<String> {
     let mut problems = Vec::new();
     let mut checked: Vec<(&String, &toml::Value)> = Vec::new();
     let mut unknown: Vec<&String> = Vec::new();
@@ -387,13 +551,23 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 ///   `experiment.description`, `data.max_bad_fraction` (a tolerance: it stops a run or not),
 ///   `train.threads` (an execution setting, like `--threads`), `checkpoint.keep` (disk use),
 ///   `eval.*` (what is measured and drawn: evaluation reseeds, so training's numbers do not
-///   move), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and `faces`
-///   are one folder);
+///   move), `[prune]` (like `experiment.epochs`, it decides how far a variant trains, not what
+///   it trains), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and
+///   `faces` are one folder);
 /// - in: everything else, including `checkpoint.every` (which epochs a rollback can return to).
 pub fn config_hash(config: &Config) -> String {
     let mut value = serde_json::to_value(shaping(config)).expect("config serializes");
     drop_levers_when_off(&mut value);
+    drop_unhashed_sections(&mut value);
     hash_value(&value)
+}
+
+/// Sections that never enter an id or a seed, removed rather than fixed so that ids made
+/// before they existed stay as they were.
+fn drop_unhashed_sections(value: &mut serde_json::Value) {
+    if let Some(table) = value.as_object_mut() {
+        table.remove("prune");
+    }
 }
 
 fn hash_value(value: &serde_json::Value) -> String {
@@ -495,6 +669,7 @@ pub fn seed_hash(config: &Config) -> String {
     neutral.augment = super::schema::AugmentSection::default();
     let mut value = serde_json::to_value(neutral).expect("config serializes");
     drop_levers_when_off(&mut value);
+    drop_unhashed_sections(&mut value);
     if let Some(table) = value.as_object_mut() {
         table.remove("rollback");
     }
@@ -638,6 +813,257 @@ mod tests {
         let err =
             resolve_text("[grid]\n\"train.lr_d\" = [5e-4]", &["train.lr_d=1e-4"]).unwrap_err();
         assert!(err.0[0].contains("[grid] varies it"), "{err}");
+    }
+
+    const LR_SPACE: &str = "[search]\ntrials = TRIALS\n\
+        \"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, high = 1e-3 }\n\
+        \"train.lr_g\" = { distribution = \"log_uniform\", low = 1e-5, high = 1e-3 }\n";
+
+    fn lr_space(trials: usize) -> String {
+        LR_SPACE.replace("TRIALS", &trials.to_string())
+    }
+
+    fn errors(text: &str, sets: &[&str]) -> Vec<String> {
+        resolve_text(text, sets).unwrap_err().0
+    }
+
+    fn has(errors: &[String], want: &str) -> bool {
+        errors.iter().any(|e| e.contains(want))
+    }
+
+    #[test]
+    fn grid_crossed_with_trials_trial_slowest() {
+        let e = resolve_text(
+            &format!("[grid]\n\"model.d_width\" = [32, 64]\n{}", lr_space(3)),
+            &[],
+        )
+        .unwrap();
+        assert_eq!(e.grid_keys, ["model.d_width", "train.lr_d", "train.lr_g"]);
+        let sampled = e.sampled.as_ref().unwrap();
+        assert_eq!((sampled.trials, sampled.seed), (3, 0));
+        let rows: Vec<(i64, f64, f64)> = e
+            .variants
+            .iter()
+            .map(|v| {
+                let keys: Vec<&str> = v.grid_values.iter().map(|(k, _)| k.as_str()).collect();
+                assert_eq!(keys, e.grid_keys, "values in grid_keys order");
+                (
+                    v.grid_values[0].1.as_integer().unwrap(),
+                    v.config.train.lr_d,
+                    v.config.train.lr_g,
+                )
+            })
+            .collect();
+        assert_eq!(rows.len(), 6);
+        for t in 0..3 {
+            let (a, b) = (rows[2 * t], rows[2 * t + 1]);
+            assert_eq!((a.0, b.0), (32, 64), "the grid varies fastest");
+            assert_eq!((a.1, a.2), (b.1, b.2), "one trial per grid pass");
+        }
+        assert_ne!(rows[0].1, rows[2].1, "trials differ");
+        assert_eq!(
+            e.variants[0].grid_values[1].1,
+            toml::Value::Float(e.variants[0].config.train.lr_d),
+            "the value shown is the value trained with"
+        );
+    }
+
+    #[test]
+    fn more_trials_keep_earlier_ids_and_rereading_gives_the_same() {
+        let grid = "[grid]\n\"model.d_width\" = [32, 64]\n";
+        let few = ids(&format!("{grid}{}", lr_space(4)));
+        let more = ids(&format!("{grid}{}", lr_space(7)));
+        assert_eq!(few.len(), 8);
+        assert_eq!(few[..], more[..8]);
+        assert_eq!(few, ids(&format!("{grid}{}", lr_space(4))));
+        let random = lr_space(4).replace("trials", "method = \"random\"\ntrials");
+        assert_ne!(
+            ids(&random),
+            ids(&lr_space(4)),
+            "another method, other trials"
+        );
+    }
+
+    #[test]
+    fn trials_follow_the_experiment_seed_unless_search_has_one() {
+        let lr = |text: &str, sets: &[&str]| -> Vec<f64> {
+            resolve_text(text, sets)
+                .unwrap()
+                .variants
+                .iter()
+                .map(|v| v.config.train.lr_d)
+                .collect()
+        };
+        let base = lr(&lr_space(3), &[]);
+        assert_ne!(base, lr(&lr_space(3), &["experiment.seed=1"]));
+        assert_ne!(
+            base,
+            lr(&format!("[experiment]\nseed = 1\n{}", lr_space(3)), &[])
+        );
+        let pinned = lr_space(3).replace("trials", "seed = 0\ntrials");
+        assert_eq!(
+            base,
+            lr(&pinned, &["experiment.seed=1"]),
+            "[search] seed keeps the trials"
+        );
+        let e = resolve_text(&pinned, &["experiment.seed=1"]).unwrap();
+        assert_eq!(
+            e.variants[0].config.experiment.seed, 1,
+            "training still uses its own seed"
+        );
+    }
+
+    #[test]
+    fn sampled_keys_are_checked_like_grid_keys() {
+        type Row<'a> = (&'a str, &'a [&'a str], &'a str, &'a str);
+        let rows: &[Row] = &[
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4]\n",
+                &[],
+                "`train.lr_d` is both in [grid] and in [search]",
+                "one key in both sections",
+            ),
+            (
+                "",
+                &["train.lr_g=1e-4"],
+                "`train.lr_g` is set in --set train.lr_g=1e-4 but [search] draws it",
+                "--set on a drawn key",
+            ),
+            (
+                "[search.train]\nlr_dd = { distribution = \"uniform\", low = 1, high = 2 }\n",
+                &[],
+                "unknown key `train.lr_dd` in ",
+                "a key that names no setting",
+            ),
+            (
+                "[search.experiment]\nepochs = { distribution = \"int\", low = 1, high = 9 }\n",
+                &[],
+                "[search] cannot draw `experiment.epochs`",
+                "a fixed key",
+            ),
+            (
+                "[search.prune]\neta = { distribution = \"int\", low = 2, high = 4 }\n",
+                &[],
+                "[search] cannot draw `prune.eta` (every variant of an experiment is judged by one rule)",
+                "prune keys are fixed",
+            ),
+            (
+                "[search.train]\np0 = { distribution = \"uniform\", low = 0.9, high = 1.5 }\n",
+                &[],
+                "train.p0 must be in (0, 1] (got 1.5) in ",
+                "a range end outside the key's range",
+            ),
+            (
+                "[search.train]\np0 = { distribution = \"uniform\", low = 0.9, high = 1.5 }\n",
+                &[],
+                "[search] train.p0 high",
+                "the message names the end",
+            ),
+            (
+                "[search.data]\nimage_size = { distribution = \"int\", low = 16, high = 128, step = 16 }\n",
+                &[],
+                "data.image_size must be a power of two in 16..=256 (16, 32, 64, 128 or 256) (got 48)",
+                "ends allowed, values between not",
+            ),
+            (
+                "[search.data]\nimage_size = { distribution = \"int\", low = 16, high = 128, step = 16 }\n",
+                &[],
+                "3 more of its values break the rules too (80, 96, 112)",
+                "one message per key",
+            ),
+            (
+                "[search.model]\nd_width = { distribution = \"uniform\", low = 32, high = 128 }\n",
+                &[],
+                "[search] model.d_width takes whole numbers, but a uniform range draws fractions",
+                "floats for an integer key",
+            ),
+            (
+                "[search.train]\nschedule = { distribution = \"choice\", values = [\"phased\", \"sometimes\"] }\n",
+                &[],
+                "train.schedule: unknown value \"sometimes\"",
+                "every choice is checked",
+            ),
+        ];
+        for &(extra, sets, want, reason) in rows {
+            let found = errors(&format!("{}{extra}", lr_space(2)), sets);
+            assert!(has(&found, want), "{reason}: {found:?}");
+        }
+        let d_width = errors(
+            &format!(
+                "{}[search.model]\nd_width = {{ distribution = \"uniform\", low = 32, high = 128 }}\n",
+                lr_space(2)
+            ),
+            &[],
+        );
+        assert_eq!(
+            d_width.len(),
+            1,
+            "no second message per drawn value: {d_width:?}"
+        );
+    }
+
+    #[test]
+    fn the_variant_cap_counts_grid_times_trials() {
+        let found = errors(
+            &format!("[grid]\n\"model.d_width\" = [32, 64]\n{}", lr_space(5001)),
+            &[],
+        );
+        assert!(
+            has(
+                &found,
+                "[grid] x [search] trials = 5001 expands to 10002 variants, more than the 10000"
+            ),
+            "{found:?}"
+        );
+        assert!(has(
+            &errors(&lr_space(10_001), &[]),
+            "expands to 10001 variants"
+        ));
+    }
+
+    #[test]
+    fn prune_is_no_part_of_ids_and_cannot_vary() {
+        let base = ids("[grid]\n\"train.lr_d\" = [1e-4, 2e-4]");
+        let pruned = ids(
+            "[prune]\nenabled = true\neta = 4\nfirst_rung = 5\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]",
+        );
+        assert_eq!(base, pruned);
+        let config = |sets: &[&str]| resolve_text("", sets).unwrap().variants[0].config.clone();
+        assert_eq!(
+            seed_hash(&config(&[])),
+            seed_hash(&config(&["prune.enabled=true", "prune.min_peers=7"]))
+        );
+        assert!(has(
+            &errors("[grid]\n\"prune.eta\" = [2, 3]", &[]),
+            "[grid] cannot vary `prune.eta`"
+        ));
+    }
+
+    #[test]
+    fn prune_needs_evaluations_and_a_metric_the_data_has() {
+        let found = errors("[prune]\nenabled = true\n[eval]\nevery = 0", &[]);
+        assert!(has(&found, "eval.every = 0 computes none"), "{found:?}");
+        assert!(resolve_text("[prune]\nenabled = false\n[eval]\nevery = 0", &[]).is_ok());
+        let found = errors(
+            "[prune]\nenabled = true\nmetric = \"tag_kl\"\n[data]\nsource = \"folder\"\npath = \"faces\"",
+            &[],
+        );
+        assert!(
+            has(&found, "prune.metric = \"tag_kl\" needs a labelled dataset"),
+            "{found:?}"
+        );
+        let found = errors("[prune]\neta = 1\nmetric = \"fid\"", &[]);
+        assert!(has(&found, "prune.eta must be >= 2"), "{found:?}");
+        assert!(
+            has(&found, "prune.metric: unknown value \"fid\""),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn grid_key_listed_twice() {
+        let found = errors("[grid]\n\"train.lr_d\" = [1e-4]\ntrain.lr_d = [2e-4]", &[]);
+        assert!(has(&found, "[grid] lists `train.lr_d` twice"), "{found:?}");
     }
 
     #[test]

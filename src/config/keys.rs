@@ -22,6 +22,11 @@ pub fn is_known(key: &str) -> bool {
     known().iter().any(|(k, _)| k == key)
 }
 
+/// Does `key`'s setting take whole numbers only (its default is an integer)?
+pub fn takes_whole_numbers(key: &str) -> bool {
+    known().iter().any(|(k, v)| k == key && v.is_integer())
+}
+
 /// Names other tools use for our keys.
 const ALIASES: &[(&str, &str)] = &[
     ("learning_rate", "lr_d"),

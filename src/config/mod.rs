@@ -5,9 +5,12 @@ mod grid;
 mod keys;
 mod layers;
 pub mod schema;
+mod search;
+mod sequence;
 mod validate;
 
 pub use experiment::{
     ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback, seed_hash,
 };
 pub use schema::*;
+pub use search::{Method, Sampled};

@@ -4,6 +4,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use crate::health::RollbackConfig;
+use crate::prune::PruneConfig;
 
 /// All settings of one variant, before validation. `[grid]` lives apart (see `grid.rs`).
 #[derive(Serialize, Deserialize, Clone, Debug, Default, PartialEq)]
@@ -17,6 +18,7 @@ pub struct Config {
     pub rollback: RollbackConfig,
     pub eval: EvalSection,
     pub augment: AugmentSection,
+    pub prune: PruneConfig,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]

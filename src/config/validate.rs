@@ -99,6 +99,15 @@ pub fn check(config: &Config) -> Vec<Broken> {
     );
     rule(config.eval.samples >= 2, "eval.samples", "must be >= 2");
 
+    let p = &config.prune;
+    rule(p.first_rung >= 1, "prune.first_rung", "must be >= 1");
+    rule(
+        p.eta >= 2,
+        "prune.eta",
+        "must be >= 2 (a variant goes on within the best 1/eta)",
+    );
+    rule(p.min_peers >= 1, "prune.min_peers", "must be >= 1");
+
     // The health module words its own rules as "KEY must be ... (got X)"; keep "must be ...".
     for problem in config.rollback.validate() {
         let (key, rest) = problem.split_once(' ').unwrap_or((&problem, "is invalid"));
@@ -130,6 +139,25 @@ pub fn check_combined(config: &Config) -> Vec<String> {
              data.tags_file to its tag file, or use model.arch = \"dcgan\""
                 .to_string(),
         );
+    }
+    let p = &config.prune;
+    if p.enabled && config.eval.every == 0 {
+        out.push(
+            "prune.enabled ranks variants by their quality figures, but eval.every = 0 computes \
+             none: set eval.every (e.g. to prune.first_rung) or turn prune.enabled off"
+                .to_string(),
+        );
+    }
+    if p.enabled
+        && p.metric.needs_tags()
+        && d.source == DataSource::Folder
+        && d.tags_file.is_empty()
+    {
+        out.push(format!(
+            "prune.metric = \"{}\" needs a labelled dataset, but this folder has no \
+             data.tags_file: use prune.metric = \"swd\" or set data.tags_file",
+            p.metric
+        ));
     }
     if d.source == DataSource::Synthetic && d.holdout >= d.synthetic_count {
         out.push(format!(
@@ -222,6 +250,13 @@ mod tests {
                 "no slash",
             ),
             (|c| c.train.betas = [0.5, 1.0], "train.betas", "beta2 < 1"),
+            (|c| c.prune.eta = 1, "prune.eta", "eta 1 keeps everyone"),
+            (
+                |c| c.prune.first_rung = 0,
+                "prune.first_rung",
+                "a rung at 0",
+            ),
+            (|c| c.prune.min_peers = 0, "prune.min_peers", "peers >= 1"),
         ];
         for (edit, key, reason) in cases {
             let mut config = Config::default();

@@ -1,0 +1,115 @@
+//! `[search]` through the binary: `--dry-run` lists the drawn values, the same file lists the
+//! same trials every time, more trials keep the earlier ids, and the grid runs once per trial.
+
+use std::path::Path;
+
+use assert_cmd::Command;
+
+const SPACE: &str = r#"
+[experiment]
+seed = 4
+[grid]
+"model.d_width" = [32, 64]
+[search]
+trials = TRIALS
+method = "METHOD"
+"train.lr_d" = { distribution = "log_uniform", low = 1e-5, high = 1e-3 }
+"train.p0" = { distribution = "uniform", low = 0.9, high = 0.999, digits = 4 }
+"train.batch_size" = { distribution = "int", low = 32, high = 128, step = 32 }
+"train.schedule" = { distribution = "choice", values = ["phased", "alternating"] }
+"#;
+
+/// `--dry-run`'s stdout for the space with `trials` and `method`; asserts nothing was written.
+fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
+    let file = dir.join("space.toml");
+    let text = SPACE
+        .replace("TRIALS", &trials.to_string())
+        .replace("METHOD", method);
+    std::fs::write(&file, text).unwrap();
+    let results = dir.join("results");
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(&file)
+        .arg("--results")
+        .arg(&results)
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    assert!(!results.exists(), "a dry run writes nothing");
+    String::from_utf8(out).unwrap()
+}
+
+/// The variant lines: index, id, values.
+fn variant_lines(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
+        .filter(|l| !l.contains("variants selected"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
+#[test]
+fn dry_run_lists_the_drawn_values_in_grid_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let listing = dry_run(dir.path(), 3, "halton");
+    assert!(
+        listing.contains(
+            "6 variants, grid over model.d_width; 3 trials (halton, seed 4) of \
+             train.lr_d x train.p0 x train.batch_size x train.schedule"
+        ),
+        "{listing}"
+    );
+    let lines = variant_lines(&listing);
+    assert_eq!(lines.len(), 6, "{listing}");
+    let drawn = |line: &str| {
+        line.split_whitespace()
+            .skip(3)
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for t in 0..3 {
+        let (a, b) = (&lines[2 * t], &lines[2 * t + 1]);
+        assert!(
+            a.contains("model.d_width=32") && b.contains("model.d_width=64"),
+            "{listing}"
+        );
+        assert_eq!(
+            drawn(a),
+            drawn(b),
+            "one trial per pass of the grid: {listing}"
+        );
+        for key in [
+            "train.lr_d=0.0",
+            "train.p0=0.9",
+            "train.batch_size=",
+            "train.schedule=\"",
+        ] {
+            assert!(a.contains(key), "{key} in {a}");
+        }
+    }
+    assert_ne!(drawn(&lines[0]), drawn(&lines[2]), "{listing}");
+}
+
+#[test]
+fn the_same_file_draws_the_same_trials_and_more_trials_keep_the_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    for method in ["halton", "random"] {
+        let first = variant_lines(&dry_run(dir.path(), 4, method));
+        assert_eq!(
+            first,
+            variant_lines(&dry_run(dir.path(), 4, method)),
+            "{method}"
+        );
+        let more = variant_lines(&dry_run(dir.path(), 6, method));
+        assert_eq!(more.len(), 12);
+        assert_eq!(
+            first[..],
+            more[..8],
+            "{method}: the first 4 trials keep their ids"
+        );
+    }
+}
