@@ -1,8 +1,10 @@
 //! Crash-safe file writes: a reader (or a crash) sees the old file or the whole new one, never
-//! a part. Every file the runner writes goes through here.
+//! a part. Every file the runner writes goes through here, with the permissions any other
+//! program's new file would get (0666 less the umask), or those of the file it replaces.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::Write;
+use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -26,11 +28,27 @@ pub fn temp_beside(path: &Path) -> Result<NamedTempFile> {
         .file_name()
         .with_context(|| format!("{} does not name a file", path.display()))?
         .to_string_lossy();
-    tempfile::Builder::new()
-        .prefix(&format!(".{name}."))
+    temp_named(path, &format!(".{name}."))
+}
+
+/// An empty temp file in `path`'s folder named `<prefix><random>.tmp`, for `commit` to `path`:
+/// readable as `path` will be. A new file gets mode 0666 less the process's umask, as any
+/// program's new file does (tempfile's own 0600 would hide reports, checkpoints and caches
+/// from the group and others on a shared file system); a file it replaces keeps its mode.
+pub fn temp_named(path: &Path, prefix: &str) -> Result<NamedTempFile> {
+    let tmp = tempfile::Builder::new()
+        .prefix(prefix)
         .suffix(".tmp")
+        .permissions(Permissions::from_mode(0o666))
         .tempfile_in(parent_dir(path))
-        .with_context(|| format!("cannot create a temporary file next to {}", path.display()))
+        .with_context(|| format!("cannot create a temporary file next to {}", path.display()))?;
+    if let Ok(existing) = fs::metadata(path) {
+        let mode = existing.permissions().mode() & 0o7777;
+        tmp.as_file()
+            .set_permissions(Permissions::from_mode(mode))
+            .with_context(|| format!("cannot set the mode of {}", tmp.path().display()))?;
+    }
+    Ok(tmp)
 }
 
 /// Flushes `tmp` to disk, renames it to `path` and makes the rename durable.

@@ -42,8 +42,7 @@ pub(super) fn file_name(key: &blake3::Hash) -> String {
 pub(super) fn write(path: &Path, decoded: &Decoded) -> anyhow::Result<()> {
     let dir = path.parent().context("cache path has no folder")?;
     fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let temp = tempfile::NamedTempFile::new_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let temp = crate::fsx::temp_beside(path)?;
     let vocab = decoded
         .vocab
         .as_ref()
@@ -70,14 +69,7 @@ pub(super) fn write(path: &Path, decoded: &Decoded) -> anyhow::Result<()> {
     let hash = out.hasher.finalize();
     out.inner.write_all(hash.as_bytes())?;
     let temp = out.inner.into_inner().map_err(|e| e.into_error())?;
-    temp.as_file().sync_all()?;
-    temp.persist(path)
-        .with_context(|| format!("cannot rename the cache file into {}", path.display()))?;
-    // The rename is durable only once the folder is synced; best effort where unsupported.
-    if let Ok(dir) = File::open(dir) {
-        let _ = dir.sync_all();
-    }
-    Ok(())
+    crate::fsx::commit(temp, path)
 }
 
 /// Reads a whole cache file; any mismatch (truncation, bit flip, other version) is an error.

@@ -155,12 +155,7 @@ pub fn retain(dir: &Path, keep: impl Fn(&EventHead) -> bool) -> Result<Vec<Event
 /// `fsx::write_atomic`'s temp name keeps the file's, and a reader listing the folder meanwhile
 /// would take the copy for another event file of the run.
 fn replace(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = fsx::parent_dir(path);
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".cut-")
-        .suffix(".tmp")
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+    let mut tmp = fsx::temp_named(path, ".cut-")?;
     tmp.write_all(bytes)
         .with_context(|| format!("cannot write {}", tmp.path().display()))?;
     fsx::commit(tmp, path)

@@ -1,0 +1,133 @@
+//! Files and folders the runner creates honour the umask, as any program's do: with umask 022
+//! a colleague on the shared file system can read the report, the checkpoints and the data
+//! cache; with umask 077 nobody else can. A file the runner replaces keeps its mode.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use assert_cmd::cargo::CommandCargoExt;
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
+}
+
+/// The runner with `args`, run under `umask`; asserts it succeeds.
+fn run_with_umask(umask: u32, args: &[&std::ffi::OsStr]) {
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.args(args);
+    // SAFETY: umask is async-signal-safe; it runs in the child between fork and exec.
+    unsafe {
+        cmd.pre_exec(move || {
+            libc::umask(umask as libc::mode_t);
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Every file and folder under `root` with its mode bits.
+fn modes(root: &Path) -> Vec<(PathBuf, u32, bool)> {
+    walkdir::WalkDir::new(root)
+        .min_depth(1)
+        .into_iter()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            (
+                e.path().to_path_buf(),
+                meta.permissions().mode() & 0o777,
+                meta.is_dir(),
+            )
+        })
+        .collect()
+}
+
+/// A smoke run (which writes the report and the data cache), `report`, and `sample --out`
+/// under `umask`, in `tmp`; returns the folders it wrote into and the sample's path.
+fn write_everything(tmp: &Path, umask: u32) -> (Vec<PathBuf>, PathBuf) {
+    let (results, data) = (tmp.join("results"), tmp.join("data"));
+    let os = |s: &str| std::ffi::OsString::from(s);
+    run_with_umask(
+        umask,
+        &[
+            smoke().as_os_str(),
+            &os("--results"),
+            results.as_os_str(),
+            &os("--data-dir"),
+            data.as_os_str(),
+            &os("--device"),
+            &os("cpu"),
+            &os("--variant"),
+            &os("0"),
+            &os("--set"),
+            &os("experiment.epochs=2"),
+            &os("--set"),
+            &os("train.threads=1"),
+        ],
+    );
+    let exp = results.join("smoke");
+    run_with_umask(umask, &[&os("report"), exp.as_os_str()]);
+    let run = std::fs::read_dir(exp.join("runs"))
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let out = tmp.join("faces.png");
+    run_with_umask(
+        umask,
+        &[
+            &os("sample"),
+            run.as_os_str(),
+            &os("--out"),
+            out.as_os_str(),
+        ],
+    );
+    (vec![results, data], out)
+}
+
+#[test]
+fn with_umask_022_everything_is_readable_by_group_and_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("faces.png");
+    std::fs::write(&out, b"an older picture").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let (folders, out) = write_everything(tmp.path(), 0o022);
+    let written: Vec<_> = folders.iter().flat_map(|f| modes(f)).collect();
+    assert!(written.iter().any(|(p, ..)| p.ends_with("report.html")));
+    assert!(
+        written
+            .iter()
+            .any(|(p, ..)| p.to_string_lossy().contains("dataset-v")),
+        "the data cache is among them"
+    );
+    for (path, mode, dir) in &written {
+        let want = if *dir { 0o755 } else { 0o644 };
+        assert_eq!(mode & want, want, "{} is {mode:o}", path.display());
+    }
+    let mode = std::fs::metadata(&out).unwrap().permissions().mode() & 0o777;
+    assert_eq!(
+        mode, 0o644,
+        "sample --out over an existing file keeps its mode"
+    );
+}
+
+#[test]
+fn with_umask_077_nothing_is_open_to_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folders, out) = write_everything(tmp.path(), 0o077);
+    for (path, mode, _) in folders.iter().flat_map(|f| modes(f)).chain([(
+        out.clone(),
+        std::fs::metadata(&out).unwrap().permissions().mode() & 0o777,
+        false,
+    )]) {
+        assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+    }
+}
