@@ -7,8 +7,10 @@ fn main() {
     let lib = std::env::var("DEP_TCH_LIBTORCH_LIB")
         .expect("torch-sys did not report its libtorch lib dir; run scripts/bootstrap");
     println!("cargo:rustc-link-arg=-Wl,-rpath,{lib}");
-    // Where to find libtorch_cuda.so at run time: as-needed linking drops it, so it is loaded explicitly.
-    println!("cargo:rustc-env=ANIGAN_LIBTORCH_LIB={lib}");
+    // Where to find libtorch_cuda.so at run time: as-needed linking drops it, so it is loaded
+    // explicitly. Not named ANIGAN_*: cargo also sets it when it runs the binary (`cargo run`,
+    // tests), and every ANIGAN_* variable must name a setting.
+    println!("cargo:rustc-env=BUILT_LIBTORCH_LIB={lib}");
     println!("cargo:rerun-if-env-changed=DEP_TCH_LIBTORCH_LIB");
 
     // The headers sit beside the lib dir in both layouts (libtorch zip and torch wheel).

@@ -191,3 +191,56 @@ fn a_non_utf8_anigan_variable_is_a_settings_error() {
         ));
     assert!(!results.exists());
 }
+
+/// A variable with one underscore between section and key changed nothing and said nothing;
+/// now it is a settings error that names the variable meant, and nothing is written.
+#[test]
+fn a_misspelt_anigan_variable_names_the_one_meant() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(smoke())
+        .arg("--results")
+        .arg(&results)
+        .env("ANIGAN_TRAIN_LR_G", "1e-4")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "environment variable ANIGAN_TRAIN_LR_G names no setting",
+        ))
+        .stderr(predicate::str::contains(
+            "did you mean ANIGAN_TRAIN__LR_G (`train.lr_g`)?",
+        ));
+    assert!(!results.exists());
+}
+
+/// `--dry-run` and a run's first lines say which overrides are in force, and where from: the
+/// only other sign of one was a changed variant id.
+#[test]
+fn overrides_in_force_are_printed_by_dry_run_and_run() {
+    let line = "overrides in force: train.lr_g=0.0001 (ANIGAN_TRAIN__LR_G), \
+                experiment.epochs=1 (--set), train.threads=1 (--set)";
+    let tmp = tempfile::tempdir().unwrap();
+    let runner = || {
+        let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+        cmd.arg(smoke())
+            .arg("--results")
+            .arg(tmp.path().join("results"))
+            .arg("--data-dir")
+            .arg(tmp.path().join("data"))
+            .args(["--device", "cpu", "--variant", "0"])
+            .args(["--set", "experiment.epochs=1", "--set", "train.threads=1"])
+            .env("ANIGAN_TRAIN__LR_G", "1e-4");
+        cmd
+    };
+    runner()
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(line));
+    runner()
+        .assert()
+        .success()
+        .stderr(predicate::str::contains(line));
+}

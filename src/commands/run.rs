@@ -155,6 +155,9 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
         out += &format!("{} {sampled}", if grid_keys.is_empty() { "," } else { ";" });
     }
     out += "\n";
+    if let Some(line) = config::overrides_line(&experiment.overrides) {
+        out += &format!("{line}\n");
+    }
     if let Some(first) = experiment.variants.first() {
         out += &prune_line(&first.config);
     }

@@ -83,6 +83,43 @@ impl Overrides {
     }
 }
 
+/// A setting from outside the experiment file: an `ANIGAN_*` variable or `--set`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Override {
+    /// `train.lr_g=0.0001`, the value as TOML writes it.
+    pub setting: String,
+    /// `--set` or the variable's name.
+    pub from: String,
+}
+
+impl Override {
+    fn of(s: &Setting) -> Option<Override> {
+        let from = match &s.origin {
+            Origin::Env(var) => var.clone(),
+            Origin::Set(_) => "--set".to_string(),
+            Origin::File(_) | Origin::Grid { .. } => return None,
+        };
+        Some(Override {
+            setting: format!("{}={}", s.key, s.value),
+            from,
+        })
+    }
+}
+
+impl fmt::Display for Override {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} ({})", self.setting, self.from)
+    }
+}
+
+/// `overrides: a (--set), b (ANIGAN_X__Y)`, or nothing when there are none.
+pub fn overrides_line(overrides: &[Override]) -> Option<String> {
+    (!overrides.is_empty()).then(|| {
+        let list: Vec<String> = overrides.iter().map(Override::to_string).collect();
+        format!("overrides in force: {}", list.join(", "))
+    })
+}
+
 /// One point of the grid (crossed with a `[search]` trial), fully resolved and validated.
 #[derive(Debug, Clone)]
 pub struct Variant {
@@ -99,6 +136,8 @@ pub struct Variant {
 pub struct Experiment {
     pub file: PathBuf,
     pub name: String,
+    /// The settings `ANIGAN_*` variables and `--set` put over the file, in the order applied.
+    pub overrides: Vec<Override>,
     /// The keys that vary between variants: `[grid]`'s, then `[search]`'s.
     pub grid_keys: Vec<String>,
     /// What `[search]` drew, if the file has one.
@@ -162,7 +201,9 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     };
 
     let mut settings = layers::from_file(&table, file);
-    settings.extend(layers::from_env(&overrides.env));
+    let (env, env_problems) = layers::from_env(&overrides.env);
+    settings.extend(env);
+    problems.extend(env_problems);
     problems.extend(overrides.env_problems.iter().cloned());
     let (sets, set_problems) = layers::from_sets(&overrides.sets);
     settings.extend(sets);
@@ -266,6 +307,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     }
     Ok(Experiment {
         file: file.to_path_buf(),
+        overrides: settings.iter().filter_map(Override::of).collect(),
         name,
         grid_keys: grid_keys
             .into_iter()

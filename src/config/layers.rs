@@ -69,18 +69,48 @@ pub fn from_file(table: &toml::Table, file: &Path) -> Vec<Setting> {
         .collect()
 }
 
-/// Settings from `ANIGAN_SECTION__KEY=value` variables (`__` separates path segments).
-pub fn from_env(vars: &[(String, String)]) -> Vec<Setting> {
-    vars.iter()
-        .filter_map(|(name, raw)| {
-            let path = name.strip_prefix(ENV_PREFIX)?;
-            path.contains("__").then(|| Setting {
+/// Settings from `ANIGAN_SECTION__KEY=value` variables (`__` separates path segments), and a
+/// problem for each `ANIGAN_` variable without `__`: it names no setting, so it is most likely
+/// a misspelt one (`ANIGAN_TRAIN_LR_G`), which would otherwise change nothing without a word.
+pub fn from_env(vars: &[(String, String)]) -> (Vec<Setting>, Vec<String>) {
+    let (mut settings, mut problems) = (Vec::new(), Vec::new());
+    for (name, raw) in vars {
+        let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+            continue;
+        };
+        if path.contains("__") {
+            settings.push(Setting {
                 key: path.to_ascii_lowercase().replace("__", "."),
                 value: parse_value(raw),
                 origin: Origin::Env(name.clone()),
-            })
-        })
-        .collect()
+            });
+        } else {
+            problems.push(unnamed_env_setting(name, path));
+        }
+    }
+    (settings, problems)
+}
+
+/// The problem of `ANIGAN_<path>` without `__`, with the variable most likely meant.
+fn unnamed_env_setting(name: &str, path: &str) -> String {
+    let flat = path.to_ascii_lowercase();
+    let meant = super::keys::known()
+        .iter()
+        .map(|(k, _)| k.as_str())
+        .find(|k| k.replace('.', "_") == flat)
+        .map(str::to_string)
+        .or_else(|| super::keys::suggest(&flat.replacen('_', ".", 1)));
+    let hint = match meant {
+        Some(key) => format!(
+            "; did you mean {ENV_PREFIX}{} (`{key}`)?",
+            key.to_ascii_uppercase().replace('.', "__")
+        ),
+        None => "; unset it".to_string(),
+    };
+    format!(
+        "environment variable {name} names no setting: a setting's variable is \
+         {ENV_PREFIX}<SECTION>__<KEY>, with two underscores between section and key{hint}"
+    )
 }
 
 /// The `ANIGAN_*` variables among `vars` (the process environment), and a problem for each one
@@ -186,10 +216,38 @@ mod tests {
             ("ANIGAN_UNRELATED".to_string(), "x".to_string()),
             ("PATH".to_string(), "/bin".to_string()),
         ];
-        let settings = from_env(&vars);
+        let (settings, _) = from_env(&vars);
         assert_eq!(settings.len(), 1);
         assert_eq!(settings[0].key, "train.lr_d");
         assert_eq!(settings[0].value, toml::Value::Float(1e-4));
+    }
+
+    #[test]
+    fn an_anigan_variable_without_a_key_names_the_one_meant() {
+        let vars = |name: &str| vec![(name.to_string(), "1e-4".to_string())];
+        let rows = [
+            (
+                "ANIGAN_TRAIN_LR_G",
+                "ANIGAN_TRAIN__LR_G (`train.lr_g`)",
+                "one underscore",
+            ),
+            (
+                "ANIGAN_TRAIN_LRD",
+                "ANIGAN_TRAIN__LR_D",
+                "a typo in the key too",
+            ),
+            ("ANIGAN_NOTHING", "unset it", "nothing close"),
+        ];
+        for (name, want, why) in rows {
+            let (settings, problems) = from_env(&vars(name));
+            assert!(settings.is_empty(), "{why}");
+            assert_eq!(problems.len(), 1, "{why}");
+            assert!(
+                problems[0].contains(name) && problems[0].contains(want),
+                "{why}: {}",
+                problems[0]
+            );
+        }
     }
 
     #[test]

@@ -10,7 +10,8 @@ mod sequence;
 mod validate;
 
 pub use experiment::{
-    ConfigErrors, Experiment, Overrides, Variant, config_hash, resolve, resolve_rollback, seed_hash,
+    ConfigErrors, Experiment, Override, Overrides, Variant, config_hash, overrides_line, resolve,
+    resolve_rollback, seed_hash,
 };
 pub use schema::*;
 pub use search::{Method, Sampled};

@@ -96,6 +96,9 @@ pub fn run(
         budget::threads(opts.threads, 0, threads),
         exp_dir.root().display()
     );
+    if let Some(line) = crate::config::overrides_line(&experiment.overrides) {
+        eprintln!("{line}");
+    }
     if !pending.is_empty() {
         train::device::set_cpu_threads(cores);
         let pending: Vec<&Variant> = pending.iter().copied().collect();

@@ -47,6 +47,9 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             budget::threads(opts.threads, selected[0].config.train.threads, opts.budget),
             opts.exp_dir.root().display()
         );
+        if let Some(line) = config::overrides_line(&experiment.overrides) {
+            eprintln!("{line}");
+        }
     }
     let mut loaded: Option<(DataSection, Prepared)> = None;
     let mut tally = Tally::default();

@@ -46,7 +46,7 @@ impl std::fmt::Display for DeviceChoice {
 /// on `LD_LIBRARY_PATH`: a binary copied to a GPU machine whose torch lives elsewhere. Returns
 /// whether it is loaded.
 fn load_torch_cuda() -> bool {
-    let built = std::path::Path::new(env!("ANIGAN_LIBTORCH_LIB")).join("libtorch_cuda.so");
+    let built = std::path::Path::new(env!("BUILT_LIBTORCH_LIB")).join("libtorch_cuda.so");
     let candidates = [built.into_os_string(), "libtorch_cuda.so".into()];
     candidates.iter().any(|lib| {
         // SAFETY: loading libtorch's own CUDA backend; its initialisers only register kernels.
@@ -88,7 +88,7 @@ pub fn select(choice: DeviceChoice) -> Result<Device> {
                     "--device cuda:{n} asked for, but libtorch's CUDA library (libtorch_cuda.so) \
                      was found neither in {} nor on LD_LIBRARY_PATH; put the lib folder of a CUDA \
                      build of torch 2.11 on LD_LIBRARY_PATH, or use --device cpu",
-                    env!("ANIGAN_LIBTORCH_LIB"),
+                    env!("BUILT_LIBTORCH_LIB"),
                 );
             }
             if n >= count {
