@@ -44,6 +44,18 @@ pub fn usage(message: impl fmt::Display) -> anyhow::Error {
     UsageError(message.to_string()).into()
 }
 
+/// Several command-line problems at once (bad flag values), as one `UsageError`: headed as the
+/// command line's, not the experiment settings', since no setting is wrong.
+pub fn usage_problems(problems: Vec<String>) -> anyhow::Error {
+    let n = problems.len();
+    let list: Vec<String> = problems.iter().map(|p| format!("  - {p}")).collect();
+    usage(format!(
+        "{n} problem{} with the command line:\n{}",
+        if n == 1 { "" } else { "s" },
+        list.join("\n")
+    ))
+}
+
 /// The exit code for a command that ended with `error`: `Usage` when a settings or usage error
 /// is anywhere in its chain (context added on the way up does not hide it), else `Failed`.
 pub fn code_of(error: &anyhow::Error) -> Exit {

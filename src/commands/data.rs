@@ -3,8 +3,8 @@
 use anyhow::Result;
 
 use crate::cli::{DataCommand, SynthArgs};
-use crate::config::ConfigErrors;
-use crate::exit::Exit;
+
+use crate::exit::{Exit, usage_problems};
 use crate::progress;
 use crate::synth::{self, SynthOptions};
 
@@ -33,7 +33,7 @@ fn synth_command(args: &SynthArgs) -> Result<Exit> {
         }
     }
     if !problems.is_empty() {
-        return Err(ConfigErrors(problems).into());
+        return Err(usage_problems(problems));
     }
     if let Some(out) = &args.out {
         let bar = progress::counter(

@@ -5,7 +5,7 @@ use anyhow::{Context, Result, bail};
 use tch::{Device, Kind, Tensor, nn};
 
 use crate::cli::SampleArgs;
-use crate::config::{Arch, ConfigErrors};
+use crate::config::Arch;
 use crate::data::Vocabulary;
 use crate::exit::{Exit, usage};
 use crate::results::{self, RunDir, Saved, reader};
@@ -13,6 +13,12 @@ use crate::train::{self, samples};
 use crate::{checkpoint, model};
 
 pub fn sample(args: &SampleArgs) -> Result<Exit> {
+    if results::images::format_for(&args.out).is_none() {
+        return Err(usage(format!(
+            "--out {}: write a .png or .jpg file (the extension picks the format)",
+            args.out.display()
+        )));
+    }
     let dir = RunDir::at(&args.run_dir);
     if !dir.config().is_file() {
         return Err(usage(format!(
@@ -26,17 +32,16 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         Arch::Dcgan => None,
     };
     let tags = match (&args.tags, &vocab) {
-        (Some(t), Some(v)) => Some(parse_tags(t, v).map_err(|e| ConfigErrors(vec![e]))?),
+        (Some(t), Some(v)) => Some(parse_tags(t, v).map_err(usage)?),
         (Some(_), None) => {
-            return Err(ConfigErrors(vec![
-                "--tags needs a CGAN run ([model] arch = \"cgan\"); this run is a DCGAN".into(),
-            ])
-            .into());
+            return Err(usage(
+                "--tags needs a CGAN run ([model] arch = \"cgan\"); this run is a DCGAN",
+            ));
         }
         _ => None,
     };
     if args.count == 0 {
-        return Err(ConfigErrors(vec!["--count must be at least 1".into()]).into());
+        return Err(usage("--count must be at least 1"));
     }
     let saved = reader::checkpoints(&dir)?;
     // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
@@ -70,7 +75,7 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         None => random_tags(v, n),
     });
     let images = tch::no_grad(|| train::generate(&g, n_tags, &z, tag_vectors.as_ref(), true));
-    results::write_png(&args.out, &samples::grid_image(&images))?;
+    results::images::write_image(&args.out, &samples::grid_image(&images))?;
     println!(
         "wrote {} ({} image{} from epoch {} of {}, {}{})",
         args.out.display(),
@@ -121,11 +126,9 @@ fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
             saved.iter().find(|s| s.meta.epoch == best)
         }
         n => {
-            let epoch: u32 = n.parse().map_err(|_| {
-                ConfigErrors(vec![format!(
-                    "--epoch {n}: use an epoch number, best or last"
-                )])
-            })?;
+            let epoch: u32 = n
+                .parse()
+                .map_err(|_| usage(format!("--epoch {n}: use an epoch number, best or last")))?;
             saved.iter().find(|s| s.meta.epoch == epoch)
         }
     };
@@ -138,14 +141,16 @@ fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
 }
 
 /// A multi-hot vector from comma-separated tag names: every name in the vocabulary, at most one
-/// per group. The messages name the vocabulary.
+/// per group. The messages name the vocabulary and its groups by the run's own names (hair,
+/// length, eyes on the anime faces).
 pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
+    let names = vocab.group_names();
     let listing = || {
         let groups: Vec<String> = vocab
             .groups
             .iter()
-            .enumerate()
-            .map(|(i, g)| format!("group {}: {}", i + 1, g.join(", ")))
+            .zip(&names)
+            .map(|(g, name)| format!("{name}: {}", g.join(", ")))
             .collect();
         groups.join("; ")
     };
@@ -161,9 +166,9 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
         let g = vocab.group_of(i);
         if let Some(other) = taken[g] {
             return Err(format!(
-                "--tags: \"{other}\" and \"{tag}\" are both from group {} ({}); give at most one \
-                 tag per group",
-                g + 1,
+                "--tags: \"{other}\" and \"{tag}\" are both {} tags ({}); give at most one tag \
+                 per group",
+                names[g],
                 vocab.groups[g].join(", ")
             ));
         }
@@ -191,11 +196,8 @@ mod tests {
     use super::*;
 
     fn vocab() -> Vocabulary {
-        Vocabulary::new(vec![
-            vec!["blue hair".into(), "red hair".into()],
-            vec!["long hair".into(), "short hair".into()],
-            vec!["red eyes".into()],
-        ])
+        let text = "[hair] blue hair,red hair\n[length] long hair,short hair\n[eyes] red eyes\n";
+        Vocabulary::parse(text, std::path::Path::new("tags.txt")).unwrap()
     }
 
     #[test]
@@ -214,8 +216,8 @@ mod tests {
             ("green hair", "unknown tag \"green hair\"", "unknown"),
             (
                 "blue hair,red hair",
-                "both from group 1",
-                "two of one group",
+                "are both hair tags (blue hair, red hair)",
+                "two of one group, named as the run names it",
             ),
             (
                 "long hair, short hair",
@@ -229,8 +231,8 @@ mod tests {
         }
         let e = parse_tags("blond hair", &v).unwrap_err();
         assert!(
-            e.contains("group 1: blue hair, red hair"),
-            "names the vocabulary: {e}"
+            e.contains("hair: blue hair, red hair; length: long hair, short hair; eyes: red eyes"),
+            "names the vocabulary by its groups' names: {e}"
         );
     }
 }

@@ -8,9 +8,9 @@ use anyhow::{Context, Result, bail};
 
 use super::run;
 use crate::cli::SlurmArgs;
-use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
-use crate::exit::Exit;
+use crate::exit::{Exit, usage_problems};
 use crate::results::{ExperimentDir, Manifest, reader};
 use crate::slurm::{self, Script, Submission, submissions};
 use crate::sweep::{prepare, queue as sweep_queue};
@@ -110,7 +110,7 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(ConfigErrors(problems).into())
+        Err(usage_problems(problems))
     }
 }
 

@@ -26,6 +26,20 @@ pub fn check_paths<'a>(
     }
 }
 
+/// Data folders this project fetches with a script of its own, and the script.
+const FETCHED_BY: &[(&str, &str)] = &[("data/emoji", "scripts/fetch-emoji")];
+
+/// The problem of a `data.path` folder that is not there, with the script that fetches it when
+/// the project has one.
+fn missing_folder(path: &str) -> String {
+    let fetch = FETCHED_BY
+        .iter()
+        .find(|(folder, _)| Path::new(path).ends_with(folder))
+        .map(|(_, script)| format!("; run {script} first (it downloads and builds {path})"))
+        .unwrap_or_else(|| "; check [data] path".to_string());
+    format!("data.path = {path:?}: no such folder{fetch}")
+}
+
 fn path_problems(d: &DataSection) -> Vec<String> {
     let path = Path::new(&d.path);
     let mut out = Vec::new();
@@ -53,23 +67,11 @@ fn path_problems(d: &DataSection) -> Vec<String> {
                     format!("data.path = {:?} has no selected/ folder of images", d.path),
                 );
             } else {
-                need(
-                    false,
-                    format!(
-                        "data.path = {:?}: no such folder; check [data] path",
-                        d.path
-                    ),
-                );
+                need(false, missing_folder(&d.path));
             }
         }
         DataSource::Folder if !d.path.is_empty() => {
-            need(
-                path.is_dir(),
-                format!(
-                    "data.path = {:?}: no such folder; check [data] path",
-                    d.path
-                ),
-            );
+            need(path.is_dir(), missing_folder(&d.path));
             need(
                 d.tags_file.is_empty() || Path::new(&d.tags_file).is_file(),
                 format!("data.tags_file = {:?}: no such file", d.tags_file),
@@ -123,6 +125,11 @@ mod tests {
                 section(DataSource::Synthetic, &missing, ""),
                 vec![],
                 "synthetic: generated",
+            ),
+            (
+                section(DataSource::Folder, &format!("{root}/data/emoji"), ""),
+                vec!["no such folder; run scripts/fetch-emoji first"],
+                "a folder the project fetches names its script (emoji.toml)",
             ),
         ];
         for (d, want, why) in rows {

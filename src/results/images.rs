@@ -1,22 +1,70 @@
-//! Sample grids on disk: PNG files, written atomically (the run's `samples/epoch-NNNN.png`, and
-//! `sample --out`).
+//! Sample grids on disk, written atomically: the run's `samples/epoch-NNNN.png`, and
+//! `sample --out` in the format its extension names.
 
+use std::io::Cursor;
 use std::path::Path;
 
 use anyhow::Result;
-use image::RgbImage;
+use image::{ImageFormat, RgbImage};
 
 use crate::fsx;
 
 /// `img` as PNG bytes.
 pub fn encode_png(img: &RgbImage) -> Vec<u8> {
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("PNG encodes to memory");
-    out.into_inner()
+    encode(img, ImageFormat::Png)
 }
 
 /// Writes `img` to `path` as a PNG, atomically.
 pub fn write_png(path: &Path, img: &RgbImage) -> Result<()> {
     fsx::write_atomic(path, &encode_png(img))
+}
+
+/// The format a file's extension names: PNG (`.png`) or JPEG (`.jpg`, `.jpeg`), any case;
+/// None for anything else.
+pub fn format_for(path: &Path) -> Option<ImageFormat> {
+    let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+    match ext.as_str() {
+        "png" => Some(ImageFormat::Png),
+        "jpg" | "jpeg" => Some(ImageFormat::Jpeg),
+        _ => None,
+    }
+}
+
+/// Writes `img` to `path`, atomically, in the format `format_for(path)` names. Errors: another
+/// extension (check with `format_for` first to refuse it before any work).
+pub fn write_image(path: &Path, img: &RgbImage) -> Result<()> {
+    let Some(format) = format_for(path) else {
+        anyhow::bail!("{} names no image format: use .png or .jpg", path.display());
+    };
+    fsx::write_atomic(path, &encode(img, format))
+}
+
+fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
+    let mut out = Cursor::new(Vec::new());
+    img.write_to(&mut out, format)
+        .expect("an RGB image encodes to memory as PNG or JPEG");
+    out.into_inner()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_extension_picks_the_format_and_the_bytes_match_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let img = RgbImage::from_pixel(8, 8, image::Rgb([200, 40, 40]));
+        for (name, format) in [
+            ("a.png", ImageFormat::Png),
+            ("b.JPG", ImageFormat::Jpeg),
+            ("c.jpeg", ImageFormat::Jpeg),
+        ] {
+            let path = dir.path().join(name);
+            write_image(&path, &img).unwrap();
+            let bytes = std::fs::read(&path).unwrap();
+            assert_eq!(image::guess_format(&bytes).unwrap(), format, "{name}");
+        }
+        assert!(format_for(Path::new("x.gif")).is_none());
+        assert!(write_image(&dir.path().join("x"), &img).is_err());
+    }
 }

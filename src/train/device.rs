@@ -91,10 +91,18 @@ pub fn select(choice: DeviceChoice) -> Result<Device> {
                     env!("BUILT_LIBTORCH_LIB"),
                 );
             }
+            if count == 0 {
+                bail!(
+                    "--device cuda:{n} asked for, but libtorch sees no CUDA device here (no \
+                     NVIDIA GPU, or its driver is not loaded); use --device cpu, or --device auto \
+                     to take a GPU where there is one"
+                );
+            }
             if n >= count {
                 bail!(
-                    "--device cuda:{n} asked for, but libtorch sees {count} CUDA device(s); \
-                     use --device cpu or a device below {count}"
+                    "--device cuda:{n} asked for, but libtorch sees {count} CUDA device(s); use \
+                     one of cuda:0..cuda:{} or --device cpu",
+                    count - 1
                 );
             }
             Device::Cuda(n)
