@@ -15,8 +15,12 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// queued, running, interrupted, finished, collapsed or failed.
+    /// not started, running, interrupted, finished, collapsed or failed (as summary.csv says).
     pub state: &'static str,
+    /// Listed in experiment.json; false: a run of another recipe in the same folder.
+    pub in_experiment: bool,
+    /// The overrides in force when it last trained (`key=value (from)`); None when not recorded.
+    pub overrides: Option<Vec<String>>,
     /// The training process of a running variant.
     pub pid: Option<u32>,
     pub host: Option<String>,
@@ -40,7 +44,7 @@ pub struct Line {
     /// The kept timeline's fastest epoch, in training images per second.
     pub best_images_per_sec: Option<f64>,
     /// Seconds to the planned epoch at the mean pace of the last epochs (training and
-    /// evaluation); running and interrupted variants only.
+    /// evaluation); running variants only.
     pub eta_seconds: Option<f64>,
     pub reason: Option<String>,
     /// Slurm's state of the variant's newest array task ("pending", "running on node7
@@ -101,18 +105,18 @@ pub fn line(run: &Run) -> Line {
             / recent.len() as f64
     });
     let eta_seconds = match (run.state, pace, planned) {
-        (RunState::Running | RunState::Interrupted, Some(p), Some(n)) => {
-            Some(p * n.saturating_sub(epoch) as f64)
-        }
+        (RunState::Running, Some(p), Some(n)) => Some(p * n.saturating_sub(epoch) as f64),
         _ => None,
     };
     Line {
         index: run.index,
         id: run.id.clone(),
-        state: match run.state {
-            RunState::NotStarted => "queued",
-            other => other.word(),
-        },
+        state: run.state.word(),
+        in_experiment: run.current,
+        overrides: run
+            .overrides
+            .as_ref()
+            .map(|o| o.iter().map(|o| o.to_string()).collect()),
         pid: holder.as_ref().map(|h| h.0),
         host: holder.map(|h| h.1),
         epoch,
@@ -135,14 +139,14 @@ pub fn line(run: &Run) -> Line {
 pub fn table(name: &str, lines: &[Line]) -> String {
     let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
     let mut out = format!(
-        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed, {} failed, {} queued\n",
+        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed, {} failed, {} not started\n",
         lines.len(),
         count("finished"),
         count("running"),
         count("interrupted"),
         count("collapsed"),
         count("failed"),
-        count("queued"),
+        count("not started"),
     );
     let on_slurm = lines.iter().any(|l| l.slurm.is_some());
     out += &format!(
@@ -186,6 +190,15 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         );
         if let Some(reason) = l.reason.as_ref().filter(|_| l.state != "finished") {
             out += &format!("       {reason}\n");
+        }
+        if !l.in_experiment {
+            let overrides = match &l.overrides {
+                Some(o) if !o.is_empty() => format!("; it trained with {}", o.join(", ")),
+                _ => String::new(),
+            };
+            out += &format!(
+                "       not in the experiment as it stands: a run of another recipe{overrides}\n"
+            );
         }
     }
     out

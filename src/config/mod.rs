@@ -13,5 +13,6 @@ pub use experiment::{
     ConfigErrors, Experiment, Override, Overrides, Variant, config_hash, overrides_line, resolve,
     resolve_rollback, seed_hash,
 };
+pub use layers::leaves;
 pub use schema::*;
 pub use search::{Method, Sampled};

@@ -83,7 +83,7 @@ pub fn html(
     p += &format!(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
          (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
-         accuracy all lie in [0.05, 0.95] (neither side has won). Runs are ranked by {}. Mean updates, wall time and \
+         accuracy all lie in [0.05, 0.95] (neither side has won). Rows are in grid order; <b>rank</b> orders the runs of the experiment by {}. Mean updates, wall time and \
          img/s count every trained epoch. {}</p>\n",
         esc(figure.label()),
         esc(FLOOR_NOTE)
@@ -195,6 +195,21 @@ fn run_section(run: &Run, f: &RunFiles) -> String {
         class(state),
         state
     );
+    if !run.current {
+        s += "<p class=\"note\">Not in the experiment file as it stands (experiment.json): a \
+              run of another recipe in the same folder (an edited grid, or overrides that change \
+              what is trained). It is not ranked; its values below are its own.</p>\n";
+    }
+    match &run.overrides {
+        Some(o) if !o.is_empty() => {
+            let list: Vec<String> = o.iter().map(|o| esc(&o.to_string())).collect();
+            s += &format!(
+                "<p>overrides when it last trained: {}</p>\n",
+                list.join(", ")
+            );
+        }
+        _ => {}
+    }
     let grid: Vec<String> = run.grid.iter().map(|v| esc(v)).collect();
     if !grid.is_empty() {
         s += &format!("<p>grid values: {}</p>\n", grid.join(", "));
@@ -292,7 +307,6 @@ fn chosen(e: &EventRow) -> String {
 mod tests {
     use super::*;
     use crate::health::Kind;
-    use crate::results::RunDir;
 
     fn event(kind: Kind, action: Taken, restored: Option<u64>) -> EventRow {
         EventRow {
@@ -309,20 +323,7 @@ mod tests {
     }
 
     fn run(id: &str, events: Vec<EventRow>) -> Run {
-        Run {
-            index: 0,
-            id: id.into(),
-            grid: vec![],
-            planned_epochs: None,
-            state: RunState::Finished,
-            status: None,
-            abandoned: vec![],
-            rows: vec![],
-            events,
-            sample_epochs: vec![],
-            reference: None,
-            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
-        }
+        Run::for_test(id, vec![], events)
     }
 
     #[test]

@@ -36,7 +36,8 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         out += &format!("- {} {}: {}\n", s.id, s.state, md_cell(reason));
     }
     out += &format!(
-        "\nRanked by {}. An epoch is in balance when D real, D fake and G accuracy all lie in \
+        "\nRows are in grid order; `rank` orders the runs of the experiment by {}; \
+         `in_experiment` no: a run of another recipe in this folder, not ranked. An epoch is in balance when D real, D fake and G accuracy all lie in \
          [0.05, 0.95] (neither side has won). {} Charts, samples and events: report.html.\n",
         figure.label(),
         super::html::FLOOR_NOTE

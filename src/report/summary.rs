@@ -87,8 +87,16 @@ pub struct Summary {
     /// `[augment]`: the augmentation probability and r_t of the last epoch.
     pub final_augment_p: Option<f64>,
     pub final_r_t: Option<f64>,
-    /// The ranking figure (see `Figure`).
+    /// The ranking figure (see `Figure`); None for a run of another recipe, which is not ranked.
     pub figure: Option<f64>,
+    /// 1 for the best figure among the current experiment's runs, and so on; None without a
+    /// figure.
+    pub rank: Option<usize>,
+    /// Listed in experiment.json (see `reader::Run::current`).
+    pub current: bool,
+    /// The overrides in force when it last trained, `key=value (from)` joined by `; `; None
+    /// when not recorded (runs started before run.json).
+    pub overrides: Option<String>,
     /// Why a failed variant failed (status.json's reason).
     pub reason: Option<String>,
 }
@@ -154,14 +162,34 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         figure: match figure {
             Figure::Swd => final_swd,
             Figure::Balance => balance_share,
-        },
+        }
+        .filter(|_| run.current),
+        rank: None,
+        current: run.current,
+        overrides: run.overrides.as_ref().map(|o| {
+            let list: Vec<String> = o.iter().map(|o| o.to_string()).collect();
+            list.join("; ")
+        }),
         reason: run.status.as_ref().and_then(|s| s.reason.clone()),
     }
 }
 
 pub fn summaries(results: &ExperimentRecord) -> Vec<Summary> {
     let figure = Figure::of(results);
-    results.runs.iter().map(|r| summarize(r, figure)).collect()
+    let mut out: Vec<Summary> = results.runs.iter().map(|r| summarize(r, figure)).collect();
+    let mut ranked: Vec<(usize, f64)> = out
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| s.figure.map(|f| (i, f)))
+        .collect();
+    ranked.sort_by(|a, b| a.1.total_cmp(&b.1));
+    if !figure.lower_is_better() {
+        ranked.reverse();
+    }
+    for (rank, (i, _)) in ranked.into_iter().enumerate() {
+        out[i].rank = Some(rank + 1);
+    }
+    out
 }
 
 pub const FIXED_COLUMNS: &[&str] = &[
@@ -188,6 +216,9 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "images_per_sec",
     "final_augment_p",
     "final_r_t",
+    "rank",
+    "in_experiment",
+    "overrides",
 ];
 
 /// A number with 4 significant-ish decimals; empty when missing.
@@ -252,6 +283,9 @@ pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
             .map_or(String::new(), |v| format!("{v:.0}")),
         num(s.final_augment_p),
         num(s.final_r_t),
+        s.rank.map_or(String::new(), |r| r.to_string()),
+        if s.current { "yes" } else { "no" }.to_string(),
+        s.overrides.clone().unwrap_or_default(),
     ];
     fixed.into_iter().chain(groups.iter().map(group)).collect()
 }
@@ -283,7 +317,7 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
 mod tests {
     use super::*;
     use crate::health::Kind;
-    use crate::results::{EventRow, RunDir, RunState, Taken};
+    use crate::results::{EventRow, Taken};
 
     fn row(step: u64, epoch: u32, accs: (f64, f64, f64), swd: Option<f64>) -> MetricsRow {
         MetricsRow {
@@ -304,18 +338,8 @@ mod tests {
 
     fn run(rows: Vec<MetricsRow>, events: Vec<EventRow>) -> Run {
         Run {
-            index: 0,
-            id: "000-aaaaaaaa".into(),
             grid: vec!["0.0002".into()],
-            planned_epochs: None,
-            state: RunState::Finished,
-            status: None,
-            abandoned: crate::results::abandoned(&rows, &events),
-            rows,
-            events,
-            sample_epochs: vec![],
-            reference: None,
-            dir: RunDir::at("x/runs/000-aaaaaaaa"),
+            ..Run::for_test("000-aaaaaaaa", rows, events)
         }
     }
 
@@ -371,8 +395,9 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,",
-            "no augmentation: empty augment_p and r_t; the reason column is empty unless the variant failed"
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
+            "no augmentation: empty augment_p and r_t; no rank outside a ranked sweep; in the \
+             experiment, no overrides recorded; the reason column is empty unless the variant failed"
         );
     }
 

@@ -7,7 +7,7 @@ use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::names::FORMAT_VERSION;
-use crate::config::Experiment;
+use crate::config::{Experiment, Variant};
 use crate::fsx;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -52,11 +52,7 @@ impl Manifest {
                 .map(|v| PlannedVariant {
                     index: v.index,
                     id: v.id.clone(),
-                    grid: v
-                        .grid_values
-                        .iter()
-                        .map(|(k, val)| (k.clone(), value_text(val)))
-                        .collect(),
+                    grid: grid_texts(v),
                     epochs: v.config.experiment.epochs,
                 })
                 .collect(),
@@ -89,6 +85,15 @@ impl Manifest {
 
 fn first_version() -> u32 {
     1
+}
+
+/// A variant's grid (and sampled) values as `[key, value]` texts (see `value_text`).
+pub fn grid_texts(variant: &Variant) -> Vec<(String, String)> {
+    variant
+        .grid_values
+        .iter()
+        .map(|(k, val)| (k.clone(), value_text(val)))
+        .collect()
 }
 
 /// A grid value as a person writes it: `0.0002`, `dcgan` (no quotes), `[0.5, 0.99]`, and

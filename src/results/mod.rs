@@ -12,7 +12,7 @@ mod checkpoints;
 mod csv_log;
 mod events;
 mod experiment_dir;
-mod images;
+pub mod images;
 mod manifest;
 pub mod metrics;
 mod metrics_text;
@@ -21,6 +21,7 @@ mod quality_reference;
 pub mod reader;
 mod recorder;
 mod run_dir;
+mod run_info;
 mod status;
 mod surviving;
 
@@ -33,6 +34,7 @@ pub use metrics::{GROUP_PREFIX, MetricsRow, is_group_column};
 pub use quality_reference::QualityReference;
 pub use recorder::{Recorder, mark_failed};
 pub use run_dir::{RunDir, hostname};
+pub use run_info::RunInfo;
 pub use status::{RunState, State, Status};
 #[cfg(test)]
 pub use surviving::test_rows;

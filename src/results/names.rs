@@ -5,7 +5,8 @@
 //! RESULTS/EXPERIMENT/
 //!   experiment.json   summary.csv   report.html   report.md   charts/   slurm/   .report.lock
 //!   runs/<id>/
-//!     config.toml  metrics.csv  events.csv  status.json  quality-reference.json  tags.txt  .lock
+//!     config.toml  run.json  metrics.csv  events.csv  status.json  quality-reference.json
+//!     tags.txt  .lock
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
 //! ```
@@ -25,6 +26,7 @@ pub const REPORT_MD: &str = "report.md";
 pub const CHARTS: &str = "charts";
 
 pub const CONFIG: &str = "config.toml";
+pub const RUN_INFO: &str = "run.json";
 pub const METRICS: &str = "metrics.csv";
 pub const EVENTS: &str = "events.csv";
 pub const STATUS: &str = "status.json";

@@ -13,14 +13,16 @@ use super::checkpoints::{self, Saved};
 use super::csv_log;
 use super::events::EventRow;
 use super::experiment_dir::ExperimentDir;
+use super::manifest::value_text;
 use super::metrics::{self, MetricsRow};
 use super::names;
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
+use super::run_info::RunInfo;
 use super::status::{RunState, Status};
 use super::surviving;
 use crate::checkpoint;
-use crate::config::Config;
+use crate::config::{Config, Override};
 use crate::data::Vocabulary;
 
 /// events.csv; none before the first verdict.
@@ -95,6 +97,14 @@ pub struct Run {
     pub grid: Vec<String>,
     /// Epochs the plan gives it; None when unknown (a run no longer planned, an old manifest).
     pub planned_epochs: Option<u32>,
+    /// Listed in experiment.json: a run of the experiment as it stands now (every run is, when
+    /// there is no experiment.json). false: a run of another recipe (an edited grid, a `--set`
+    /// that changed what is trained); its index and grid values then come from its own
+    /// run.json or config.toml.
+    pub current: bool,
+    /// The `--set` and `ANIGAN_*` overrides in force when it last trained (run.json); None for
+    /// runs started before run.json was written.
+    pub overrides: Option<Vec<Override>>,
     pub state: RunState,
     pub status: Option<Status>,
     pub rows: Vec<MetricsRow>,
@@ -107,6 +117,30 @@ pub struct Run {
     /// unreadable reads as None (a report shows no floor rather than failing).
     pub reference: Option<QualityReference>,
     pub dir: RunDir,
+}
+
+#[cfg(test)]
+impl Run {
+    /// A finished run `id` of the current experiment for tests: its rows and events, which
+    /// rows they abandon worked out.
+    pub fn for_test(id: &str, rows: Vec<MetricsRow>, events: Vec<EventRow>) -> Run {
+        Run {
+            index: 0,
+            id: id.into(),
+            grid: vec![],
+            planned_epochs: None,
+            current: true,
+            overrides: None,
+            state: RunState::Finished,
+            status: None,
+            abandoned: surviving::abandoned(&rows, &events),
+            rows,
+            events,
+            sample_epochs: vec![],
+            reference: None,
+            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
+        }
+    }
 }
 
 impl Run {
@@ -174,31 +208,59 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
                 .collect();
             planned_ids.push(v.id.clone());
             let epochs = (v.epochs > 0).then_some(v.epochs);
-            out.runs
-                .push(experiment_run(dir, v.index, &v.id, grid, epochs)?);
+            let mut run = experiment_run(dir, &v.id)?;
+            (run.index, run.grid, run.planned_epochs) = (v.index, grid, epochs);
+            out.runs.push(run);
         }
     }
     // Runs of settings no longer planned (or all of them, without a manifest).
     for id in on_disk.iter().filter(|id| !planned_ids.contains(id)) {
-        let index = id
-            .split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(usize::MAX);
-        let grid = vec![String::new(); out.grid_keys.len()];
-        out.runs.push(experiment_run(dir, index, id, grid, None)?);
+        let mut run = experiment_run(dir, id)?;
+        run.current = !out.planned;
+        run.grid = own_grid_values(&run.dir, &out.grid_keys);
+        out.runs.push(run);
     }
     Ok(out)
 }
 
-fn experiment_run(
-    exp: &ExperimentDir,
-    index: usize,
-    id: &str,
-    grid: Vec<String>,
-    planned_epochs: Option<u32>,
-) -> Result<Run> {
+/// A run's values of `keys`: from its run.json where it records them, else its config.toml
+/// (empty where neither has the key).
+fn own_grid_values(dir: &RunDir, keys: &[String]) -> Vec<String> {
+    let info = RunInfo::read(&dir.run_info()).ok().flatten();
+    let config = std::fs::read_to_string(dir.config())
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .map(|t| crate::config::leaves(&t, ""))
+        .unwrap_or_default();
+    keys.iter()
+        .map(|key| {
+            let recorded = info
+                .as_ref()
+                .and_then(|i| i.grid.iter().find(|(k, _)| k == key))
+                .map(|(_, v)| v.clone());
+            recorded
+                .or_else(|| {
+                    config
+                        .iter()
+                        .find(|(k, _)| k == key)
+                        .map(|(_, v)| value_text(v))
+                })
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// Run `id` as its own files tell it: in the plan, with no grid values yet; the index its
+/// run.json records, else the number its id starts with.
+fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
     let dir = exp.run(id);
+    let info = RunInfo::read(&dir.run_info())?;
+    let index = info.as_ref().map(|i| i.index).unwrap_or_else(|| {
+        id.split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX)
+    });
     let status = read_status(&dir)?;
     let rows = metrics::read(&dir.metrics())?;
     let events = read_events(&dir)?;
@@ -208,8 +270,10 @@ fn experiment_run(
     Ok(Run {
         index,
         id: id.to_string(),
-        grid,
-        planned_epochs,
+        grid: Vec::new(),
+        planned_epochs: None,
+        current: true,
+        overrides: info.map(|i| i.overrides),
         state,
         status,
         abandoned: surviving::abandoned(&rows, &events),

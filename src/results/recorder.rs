@@ -17,6 +17,7 @@ use super::images;
 use super::metrics::{self, MetricsRow};
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
+use super::run_info::RunInfo;
 use super::status::{State, Status};
 use crate::config::Config;
 use crate::data::Vocabulary;
@@ -46,6 +47,11 @@ impl Recorder {
     pub fn write_config(&self, config: &Config) -> Result<()> {
         let text = toml::to_string(config).context("config serializes to TOML")?;
         fsx::write_atomic(&self.dir.config(), text.as_bytes())
+    }
+
+    /// run.json: the experiment file, index, grid values and overrides of this start.
+    pub fn write_run_info(&self, info: &RunInfo) -> Result<()> {
+        info.write(&self.dir.run_info())
     }
 
     /// tags.txt: the vocabulary a CGAN run was trained with, for `sample --tags`.

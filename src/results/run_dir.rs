@@ -24,6 +24,9 @@ impl RunDir {
     pub fn config(&self) -> PathBuf {
         self.root.join(names::CONFIG)
     }
+    pub fn run_info(&self) -> PathBuf {
+        self.root.join(names::RUN_INFO)
+    }
     pub fn metrics(&self) -> PathBuf {
         self.root.join(names::METRICS)
     }

@@ -181,24 +181,9 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::RunDir;
-    use crate::results::RunState;
 
     fn run(rows: Vec<MetricsRow>) -> Run {
-        Run {
-            index: 0,
-            id: "000-a".into(),
-            grid: vec![],
-            planned_epochs: None,
-            state: RunState::Finished,
-            status: None,
-            abandoned: vec![false; rows.len()],
-            rows,
-            events: vec![],
-            sample_epochs: vec![],
-            reference: None,
-            dir: RunDir::at("x/runs/000-a"),
-        }
+        Run::for_test("000-a", rows, vec![])
     }
 
     fn row(

@@ -10,17 +10,14 @@ pub fn size(bars: usize) -> (u32, u32) {
     (900, 90 + 34 * bars.max(1) as u32)
 }
 
-/// (id, figure) of the runs that have one, best first.
-pub fn ranked(summaries: &[Summary], figure: Figure) -> Vec<(String, f64)> {
-    let mut bars: Vec<(String, f64)> = summaries
+/// (id, figure) of the ranked runs (`Summary::rank`), best first.
+pub fn ranked(summaries: &[Summary]) -> Vec<(String, f64)> {
+    let mut bars: Vec<(usize, String, f64)> = summaries
         .iter()
-        .filter_map(|s| s.figure.map(|f| (s.id.clone(), f)))
+        .filter_map(|s| Some((s.rank?, s.id.clone(), s.figure?)))
         .collect();
-    bars.sort_by(|a, b| a.1.total_cmp(&b.1));
-    if !figure.lower_is_better() {
-        bars.reverse();
-    }
-    bars
+    bars.sort_by_key(|b| b.0);
+    bars.into_iter().map(|(_, id, f)| (id, f)).collect()
 }
 
 pub fn draw<DB: DrawingBackend>(

@@ -163,9 +163,8 @@ fn shared_floor(runs: &[&Run]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::MetricsRow;
     use crate::results::QualityReference;
-    use crate::results::RunDir;
-    use crate::results::{MetricsRow, RunState};
 
     fn run(id: &str, swds: &[Option<f64>], floor: Option<f64>) -> Run {
         let rows: Vec<MetricsRow> = swds
@@ -179,16 +178,6 @@ mod tests {
             })
             .collect();
         Run {
-            index: 0,
-            id: id.into(),
-            grid: vec![],
-            planned_epochs: None,
-            state: RunState::Finished,
-            status: None,
-            abandoned: vec![false; rows.len()],
-            rows,
-            events: vec![],
-            sample_epochs: vec![],
             reference: floor.map(|f| QualityReference {
                 dataset: "d".into(),
                 samples: 500,
@@ -203,7 +192,7 @@ mod tests {
                 tag_kl_floor: None,
                 tag_kl_floor_std: None,
             }),
-            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
+            ..Run::for_test(id, rows, vec![])
         }
     }
 

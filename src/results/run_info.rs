@@ -1,0 +1,45 @@
+//! `run.json`: how a run was started, so a results folder holding runs of several recipes (an
+//! edited grid, a `--set` that changes what is trained) still tells each run's origin: the
+//! experiment file, the run's index and grid values there, and the overrides in force when it
+//! last trained. Runs written before it have none; readers then read config.toml.
+
+use std::path::Path;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Experiment, Override, Variant};
+use crate::fsx;
+
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct RunInfo {
+    /// The experiment file, as it was given.
+    pub experiment: String,
+    /// The variant's index in that file's plan.
+    pub index: usize,
+    /// Its grid (and sampled) values, `[key, value]` as the manifest writes them.
+    pub grid: Vec<(String, String)>,
+    /// `--set` and `ANIGAN_*` settings in force when it last trained.
+    pub overrides: Vec<Override>,
+}
+
+impl RunInfo {
+    /// What `run.json` says of `variant` started from `experiment`.
+    pub fn of(experiment: &Experiment, variant: &Variant) -> RunInfo {
+        RunInfo {
+            experiment: experiment.file.display().to_string(),
+            index: variant.index,
+            grid: super::manifest::grid_texts(variant),
+            overrides: experiment.overrides.clone(),
+        }
+    }
+
+    pub(super) fn read(path: &Path) -> Result<Option<RunInfo>> {
+        fsx::read_json(path, "run description")
+    }
+
+    pub(super) fn write(&self, path: &Path) -> Result<()> {
+        let json = serde_json::to_string_pretty(self).expect("run info serializes");
+        fsx::write_atomic(path, format!("{json}\n").as_bytes())
+    }
+}

@@ -1,0 +1,99 @@
+//! A results folder holding runs of two recipes (the same experiment file, once with a `--set`
+//! that changes what is trained): `status`, summary.csv and the report tell which runs belong
+//! to the experiment as it stands, and each run's own settings and overrides.
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn smoke() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
+}
+
+fn run(tmp: &Path, extra: &[&str]) {
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(smoke())
+        .arg("--results")
+        .arg(tmp.join("results"))
+        .arg("--data-dir")
+        .arg(tmp.join("data"))
+        .args(["--device", "cpu", "--variant", "0"])
+        .args(["--set", "experiment.epochs=1", "--set", "train.threads=1"])
+        .args(extra)
+        .assert()
+        .success();
+}
+
+#[test]
+fn runs_of_another_recipe_are_marked_with_their_own_settings() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A CGAN first, then the file as it is (a DCGAN): the CGAN run is now another recipe's.
+    run(tmp.path(), &["--set", "model.arch=cgan"]);
+    run(tmp.path(), &[]);
+    let exp = tmp.path().join("results/smoke");
+
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["status", "--json"])
+        .arg(&exp)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&out).unwrap();
+    let current: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["in_experiment"] == true)
+        .collect();
+    let other: Vec<&serde_json::Value> = lines
+        .iter()
+        .filter(|l| l["in_experiment"] == false)
+        .collect();
+    assert_eq!((current.len(), other.len()), (2, 1), "{lines:?}");
+    let cgan_override = "model.arch=\"cgan\" (--set)";
+    let overrides = |l: &serde_json::Value| l["overrides"].to_string();
+    assert!(overrides(other[0]).contains("cgan"), "{}", other[0]);
+    assert!(!overrides(current[0]).contains("cgan"), "{}", current[0]);
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(&exp)
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "not in the experiment as it stands: a run of another recipe",
+        ))
+        .stdout(predicate::str::contains(cgan_override));
+
+    let mut csv = csv::Reader::from_path(exp.join("summary.csv")).unwrap();
+    let header = csv.headers().unwrap().clone();
+    let col = |name: &str| header.iter().position(|h| h == name).unwrap();
+    let rows: Vec<csv::StringRecord> = csv.records().map(Result::unwrap).collect();
+    let other_row = rows
+        .iter()
+        .find(|r| &r[col("in_experiment")] == "no")
+        .expect("the other recipe's row");
+    assert!(other_row[col("overrides")].contains(cgan_override));
+    assert_eq!(
+        &other_row[col("rank")],
+        "",
+        "another recipe's run is not ranked"
+    );
+    assert_eq!(
+        &other_row[col("train.lr_d")],
+        "0.0002",
+        "its grid value, read from its own files"
+    );
+    let html = std::fs::read_to_string(exp.join("report.html")).unwrap();
+    assert!(
+        html.contains("a run of another recipe"),
+        "the report says so"
+    );
+    assert!(
+        html.contains("overrides when it last trained"),
+        "and names them"
+    );
+}
