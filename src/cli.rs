@@ -16,13 +16,16 @@ pub use crate::train::device::DeviceChoice;
     after_help = "Examples:\n  \
         anigan-runner experiments/quickstart.toml\n  \
         anigan-runner experiments/sweep.toml --dry-run\n  \
-        anigan-runner run experiments/smoke.toml --set train.lr_d=1e-4 --device cpu\n  \
-        anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
-        anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv\n  \
+        anigan-runner run experiments/smoke.toml --set train.lr_g=1e-4 --device cpu\n  \
+        anigan-runner data synth --out data/faces-1k --count 1000 --size 64\n  \
+        anigan-runner replay results/quickstart/runs/000-*/metrics.csv\n  \
         anigan-runner report results/quickstart\n  \
         anigan-runner experiments/sweep.toml --jobs 2\n  \
         anigan-runner status results/sweep\n  \
-        anigan-runner sample results/cgan/runs/000-1a2b3c4d --tags \"blue hair,long hair\" --out blue.png"
+        anigan-runner experiments/cgan.toml\n  \
+        anigan-runner sample results/cgan/runs/000-* --tags \"blue hair,long hair\" --out blue.png\n\n\
+A run's folder is results/<experiment>/runs/<index>-<hash> (`status` lists them); the\n\
+shell's * picks the one of an index, as above."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -89,7 +92,7 @@ pub enum DataCommand {
 #[command(
     arg_required_else_help = true,
     after_help = "Examples:\n  \
-    anigan-runner data synth --out data/faces --count 18000 --size 64\n  \
+    anigan-runner data synth --out data/faces-64 --count 2000 --size 64\n  \
     anigan-runner data synth --contact-sheet faces.png --size 64 --seed 3\n\n\
     Tags are drawn from the original dataset's tag statistics (data/tag-combos.csv): hair\n\
     colour paints the hair, long/short hair changes its shape, eye colour paints the irises.\n\
@@ -120,8 +123,8 @@ pub struct SynthArgs {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
     anigan-runner experiments/sweep.toml --dry-run\n  \
-    anigan-runner experiments/smoke.toml --set train.lr_d=1e-4 --set train.p0=0.99\n  \
-    anigan-runner experiments/sweep.toml --variant 3 --variant 007-3fa9c2d1 --device cuda:1\n  \
+    anigan-runner experiments/smoke.toml --set train.lr_g=1e-4 --set train.p0=0.99\n  \
+    anigan-runner experiments/sweep.toml --variant 3 --variant 7 --device cuda:1\n  \
     anigan-runner experiments/sweep.toml --jobs 2                 # 2 worker processes\n  \
     anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n\n\
     Settings are layered: built-in defaults < the file < environment variables\n\
@@ -161,12 +164,14 @@ pub struct RunArgs {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
     anigan-runner status results/sweep\n  \
-    watch -n 10 anigan-runner status results/sweep\n  \
-    anigan-runner status results/sweep --json | jq '.[] | select(.state == \"failed\")'\n\n\
+    anigan-runner status results/sweep --json\n\n\
     One line per variant: state (finished, running with pid@host, interrupted, collapsed,\n\
-    failed, queued), epoch/planned, rollbacks, the last epoch's D accuracy on real and fake\n\
-    and G's, the best swd, and an ETA from the measured epoch times. Reads only; works while\n\
-    a sweep runs, from any terminal or machine that sees the results directory.")]
+    failed, not started), epoch/planned, rollbacks, the last epoch's D accuracy on real and fake\n\
+    and G's, the best swd, and for a running variant an ETA from the measured epoch times. A\n\
+    run that the experiment file as it stands no longer plans (an edited grid, an override\n\
+    that changed what is trained) is marked as a run of another recipe, with its overrides.\n\
+    Reads only; works while a sweep runs, from any terminal or machine that sees the results\n\
+    directory.")]
 pub struct StatusArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
     #[arg(value_name = "RESULTS/EXPERIMENT")]
@@ -179,9 +184,10 @@ pub struct StatusArgs {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
-    anigan-runner replay ../shared/seed-data/logs/dcgan-560-960.log\n  \
-    anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv --json\n  \
-    anigan-runner replay train.log --set rollback.patience=10 --set rollback.eps=0.05\n\n\
+    anigan-runner replay tests/fixtures/seed-logs/dcgan-560-960.log\n  \
+    anigan-runner replay results/quickstart/runs/000-*/metrics.csv --json\n  \
+    anigan-runner replay tests/fixtures/seed-logs/dcgan-840-1279.log \\\n      \
+      --set rollback.patience=10 --set rollback.eps=0.05\n\n\
     Formats: the original training script's stdout (blocks ending in `epoch:N/M`; a restart\n\
     starts a new segment) or this runner's metrics.csv (a new attempt starts a new segment).\n\
     Replay never rolls back: after an episode ends, detection goes on.")]
@@ -205,7 +211,7 @@ pub struct ReplayArgs {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
     anigan-runner report results/smoke\n  \
-    anigan-runner report /scratch/results/sweep && xdg-open /scratch/results/sweep/report.html\n\n\
+    anigan-runner report results/sweep\n\n\
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
     runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
@@ -219,10 +225,10 @@ pub struct ReportArgs {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
-    anigan-runner sample results/quickstart/runs/000-1a2b3c4d --out faces.png\n  \
-    anigan-runner sample results/cgan/runs/000-1a2b3c4d --epoch best \\\n      \
-      --tags \"blue hair,long hair,red eyes\" --out blue-long-red.png\n  \
-    anigan-runner sample results/cgan/runs/000-1a2b3c4d --tags \"pink hair\" --interpolate \\\n      \
+    anigan-runner sample results/quickstart/runs/000-* --out faces.png\n  \
+    anigan-runner sample results/cgan/runs/000-* --epoch best \\\n      \
+      --tags \"blue hair,long hair,red eyes\" --out blue-long-red.jpg\n  \
+    anigan-runner sample results/cgan/runs/000-* --tags \"pink hair\" --interpolate \\\n      \
       --count 16 --seed 3 --out walk.png\n\n\
     RUN_DIR is results/<experiment>/runs/<variant-id>. Tags (CGAN runs only) are names from the\n\
     run's tags.txt, at most one per group (hair colour, hair length, eye colour); groups left\n\
@@ -254,8 +260,8 @@ pub struct SampleArgs {
     #[arg(long)]
     pub interpolate: bool,
 
-    /// The PNG to write.
-    #[arg(long, value_name = "FILE.png")]
+    /// The image to write: PNG for .png, JPEG for .jpg/.jpeg (the extension picks the format).
+    #[arg(long, value_name = "FILE.png|FILE.jpg")]
     pub out: PathBuf,
 }
 

@@ -104,6 +104,34 @@ fn every_command_exits_2_on_a_usage_problem() {
             "sample: a folder that is not a run",
         ),
         (
+            vec!["sample", "{tmp}", "--out", "{tmp}/grid.gif"],
+            "write a .png or .jpg file",
+            "sample: an image format it does not write (was PNG bytes under any name)",
+        ),
+        (
+            vec![
+                smoke.to_str().unwrap(),
+                "--device",
+                "cuda:9",
+                "--dry-run",
+                "--results",
+                "{tmp}/results",
+            ],
+            "cuda:9",
+            "run --dry-run: the device the run would refuse",
+        ),
+        (
+            vec![
+                smoke.to_str().unwrap(),
+                "--variant",
+                "99",
+                "--results",
+                "{tmp}/results",
+            ],
+            "1 problem with the command line",
+            "run: a flag's problem is the command line's, not the settings'",
+        ),
+        (
             vec!["replay", readme.to_str().unwrap()],
             "neither format tried",
             "replay: a README",
@@ -115,8 +143,8 @@ fn every_command_exits_2_on_a_usage_problem() {
         ),
         (
             vec!["data", "synth", "--count", "0", "--out", "{tmp}/faces"],
-            "--count must be at least 1",
-            "data synth: bad count",
+            "with the command line:\n  - --count must be at least 1",
+            "data synth: bad count, headed as the command line's",
         ),
         (
             vec![

@@ -115,7 +115,7 @@ fn jobs_2_trains_every_variant_of_a_4_variant_grid_exactly_once() {
         .assert()
         .success()
         .stderr(predicate::str::contains("by 2 worker processes"))
-        .stderr(predicate::str::contains(
+        .stdout(predicate::str::contains(
             "4 finished, 0 collapsed, 0 failed",
         ))
         .get_output()
@@ -421,7 +421,7 @@ fn status_of_a_finished_sweep_as_table_and_json() {
         .args(["--variant", "1", "--set", "experiment.epochs=2"])
         .assert()
         .success();
-    // The manifest is written by `run`: the other variants are queued.
+    // The manifest is written by `run`: the other variants are not started.
     let status = |json: bool| {
         let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
         cmd.arg("status").arg(results.join("grid4"));
@@ -432,7 +432,7 @@ fn status_of_a_finished_sweep_as_table_and_json() {
     };
     let table = status(false);
     assert!(
-        table.contains("1 finished") && table.contains("3 queued"),
+        table.contains("1 finished") && table.contains("3 not started"),
         "{table}"
     );
     let lines: serde_json::Value = serde_json::from_str(&status(true)).unwrap();
@@ -441,7 +441,7 @@ fn status_of_a_finished_sweep_as_table_and_json() {
     assert_eq!(lines[1]["state"], "finished");
     assert_eq!(lines[1]["epoch"], 2);
     assert!(lines[1]["d_acc_real"].as_f64().is_some());
-    assert_eq!(lines[0]["state"], "queued");
+    assert_eq!(lines[0]["state"], "not started");
     assert_eq!(lines[0]["planned"], 2);
     Command::cargo_bin("anigan-runner")
         .unwrap()
@@ -489,4 +489,56 @@ fn status_command(exp_dir: &Path) -> assert_cmd::assert::Assert {
         .arg(exp_dir)
         .assert()
         .success()
+}
+
+/// A stop asked for while the last variant left to train runs its last epoch: the variants
+/// already finished before are skipped, not "not started (rerun to resume)", and a variant that
+/// finished its planned epochs counts as finished.
+#[test]
+fn a_stop_counts_only_what_is_left_to_train_as_not_started() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let three = ["--set", "experiment.epochs=3"];
+    // Variant 1 is finished first; the rerun trains only variant 0.
+    runner(&smoke(), &results)
+        .args(three)
+        .args(["--variant", "1"])
+        .assert()
+        .success();
+    let child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&smoke(), &results))
+        .args(three)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let exp_dir = results.join("smoke");
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let at_epoch_2 = || {
+        run_dirs(&exp_dir)
+            .iter()
+            .any(|r| r.join("checkpoints/epoch-0002.json").exists() && steps(r).len() < 3)
+    };
+    while !at_epoch_2() {
+        assert!(Instant::now() < deadline, "variant 0 never reached epoch 2");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    // SAFETY: signalling our own child.
+    unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    let log = String::from_utf8_lossy(&out.stdout);
+    // Variant 0 either finished its last epoch or (a stop taken right at epoch 2) was
+    // interrupted; variant 1 is done either way.
+    assert!(
+        log.contains(", 0 not started") || !log.contains("not started"),
+        "{log}"
+    );
+    let finished = log.contains("experiment smoke: 1 finished, 0 collapsed, 0 failed, 1 skipped");
+    let interrupted = log.contains("1 interrupted, 0 not started");
+    assert!(finished || interrupted, "{log}");
+    assert_eq!(
+        out.status.code(),
+        Some(if finished { 0 } else { 4 }),
+        "{log}"
+    );
 }

@@ -52,7 +52,7 @@ fn smoke_run_writes_every_file_and_resumes_or_extends() {
     runner(&results)
         .assert()
         .success()
-        .stderr(predicate::str::contains(
+        .stdout(predicate::str::contains(
             "2 finished, 0 collapsed, 0 failed",
         ));
 
@@ -344,7 +344,7 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         .code(3)
         .stderr(predicate::str::contains("g_failure (onset epoch 1)"))
         .stderr(predicate::str::contains("rolling back to epoch 0"))
-        .stderr(predicate::str::contains("0 finished, 1 collapsed"));
+        .stdout(predicate::str::contains("0 finished, 1 collapsed"));
     let run = &run_dirs(&results)[0];
     let rows = events(run);
     assert_eq!(rows.len(), 2, "{rows:?}");
@@ -412,7 +412,7 @@ fn healthy_smoke_runs_have_no_events_at_4_8_and_30_epochs() {
             .args(["--set", &format!("experiment.epochs={epochs}")])
             .assert()
             .success()
-            .stderr(predicate::str::contains("2 finished, 0 collapsed"));
+            .stdout(predicate::str::contains("2 finished, 0 collapsed"));
         for run in run_dirs(&results) {
             let rows = events(&run).len();
             assert_eq!(rows, 0, "{epochs} epochs: verdicts in {}", run.display());
@@ -544,7 +544,7 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
         .arg(tmp.path().join("x.png"))
         .assert()
         .code(2)
-        .stderr(predicate::str::contains("both from group 1"));
+        .stderr(predicate::str::contains("are both hair tags"));
     sample(&["--tags", "blue hiar", "--out"])
         .arg(tmp.path().join("x.png"))
         .assert()

@@ -10,7 +10,7 @@ use crate::results::{ExperimentDir, names};
 pub fn report(args: &ReportArgs) -> Result<Exit> {
     let dir = experiment_dir(&args.dir)?;
     let written = report::write_report(&dir)?;
-    eprintln!(
+    println!(
         "report: {} ({} files written; summary.csv, report.md and charts/ beside it)",
         written.html.display(),
         written.files

@@ -4,7 +4,7 @@
 use anyhow::Result;
 
 use crate::cli::RunArgs;
-use crate::config::{self, ConfigErrors, Experiment, Overrides, Variant};
+use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::{self, Exit};
 use crate::results::{ExperimentDir, Manifest};
@@ -18,16 +18,17 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = select(&experiment, &exp.variants)?;
     data::check_paths(selected.iter().map(|v| &v.config.data))?;
-    if args.dry_run {
-        print!("{}", plan(&experiment, &selected));
-        return Ok(Exit::Success);
-    }
-    stop::install()?;
+    // Checked by --dry-run too: it must refuse what the run would refuse.
     let devices = args
         .device
         .iter()
         .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
         .collect::<Result<Vec<_>>>()?;
+    if args.dry_run {
+        print!("{}", plan(&experiment, &selected));
+        return Ok(Exit::Success);
+    }
+    stop::install()?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
@@ -103,7 +104,7 @@ pub(super) fn select<'a>(
         chosen.sort_by_key(|v| v.index);
         Ok(chosen)
     } else {
-        Err(ConfigErrors(problems).into())
+        Err(exit::usage_problems(problems))
     }
 }
 

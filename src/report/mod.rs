@@ -85,11 +85,29 @@ pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
     })
 }
 
-/// The report after (part of) a run: a failure is a warning, never a failed run.
+/// The report while a run goes on: its path on stderr with the progress; a failure is a
+/// warning, never a failed run.
 pub fn write_or_warn(exp_dir: &ExperimentDir) {
+    if let Some(html) = write_quietly(exp_dir) {
+        eprintln!("report: {}", html.display());
+    }
+}
+
+/// The report at the end of a run: its path on stdout, beside the run's outcome (see
+/// README, "Output"); a failure is a warning on stderr.
+pub fn write_final(exp_dir: &ExperimentDir) {
+    if let Some(html) = write_quietly(exp_dir) {
+        println!("report: {}", html.display());
+    }
+}
+
+fn write_quietly(exp_dir: &ExperimentDir) -> Option<PathBuf> {
     match write_report(exp_dir) {
-        Ok(w) => eprintln!("report: {}", w.html.display()),
-        Err(e) => eprintln!("warning: the report could not be written: {e:#}"),
+        Ok(w) => Some(w.html),
+        Err(e) => {
+            eprintln!("warning: the report could not be written: {e:#}");
+            None
+        }
     }
 }
 
@@ -112,7 +130,7 @@ fn cross_charts(
         }
         cross.push(CrossChart { title, path });
     };
-    let bars = ranking::ranked(summaries, figure);
+    let bars = ranking::ranked(summaries);
     if swd_runs::any(&started) {
         let best: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
         add(

@@ -179,8 +179,8 @@ pub fn run(
     }
     board.finish();
     tally.not_started += pending.len();
-    report::write_or_warn(&exp_dir);
-    eprintln!("{}", tally.line(&experiment.name));
+    report::write_final(&exp_dir);
+    println!("{}", tally.line(&experiment.name));
     Ok(tally)
 }
 

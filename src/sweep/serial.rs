@@ -10,7 +10,7 @@ use super::queue::{self, Next};
 use super::tally::Tally;
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::results::{ExperimentDir, Recorder, RunDir};
+use crate::results::{ExperimentDir, Recorder, RunDir, RunInfo};
 use crate::train::{self, Job, Outcome};
 use crate::{progress, report, stop};
 
@@ -54,10 +54,6 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
     let mut loaded: Option<(DataSection, Prepared)> = None;
     let mut tally = Tally::default();
     for (done_before, variant) in selected.iter().enumerate() {
-        if stop::requested() {
-            tally.not_started = selected.len() - done_before;
-            break;
-        }
         let dir = opts.exp_dir.run(&variant.id);
         let label = label(experiment, variant);
         let next = queue::next(&dir, variant)?;
@@ -66,9 +62,15 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             tally.skipped += 1;
             continue;
         };
+        // After a stop request only what is left to train counts as not started: a variant
+        // already done is done, not something a rerun would resume.
+        if stop::requested() {
+            tally.not_started += 1;
+            continue;
+        }
         let threads = budget::threads(opts.threads, variant.config.train.threads, opts.budget);
         train::device::set_cpu_threads(threads);
-        let result = (|| -> Result<Option<Outcome>> {
+        let result = (|| -> Result<Ran> {
             let data = &variant.config.data;
             if loaded.as_ref().is_none_or(|(section, _)| section != data) {
                 loaded = None; // free the previous dataset's device memory first
@@ -77,23 +79,23 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             }
             let prepared = &loaded.as_ref().expect("loaded above").1;
             if stop::requested() {
-                return Ok(None); // asked to stop while the data was being prepared
+                return Ok(Ran::NotStarted); // asked to stop while the data was being prepared
             }
             let at = Start {
                 label: &label,
                 epochs_done,
             };
-            train_variant(variant, &dir, opts.device, prepared, &at)
+            train_variant(experiment, variant, &dir, (opts.device, prepared), &at)
         })();
         match result {
-            Ok(Some(Outcome::Finished)) => tally.finished += 1,
-            Ok(Some(Outcome::Collapsed)) => {
+            Ok(Ran::Trained(Outcome::Finished)) => tally.finished += 1,
+            Ok(Ran::Trained(Outcome::Collapsed)) => {
                 eprintln!("{label} collapsed: see {}", dir.events().display());
                 tally.collapsed += 1;
             }
-            Ok(Some(Outcome::Interrupted)) => tally.interrupted += 1,
-            Ok(None) if stop::requested() => tally.not_started += 1,
-            Ok(None) => tally.skipped += 1,
+            Ok(Ran::Trained(Outcome::Interrupted)) => tally.interrupted += 1,
+            Ok(Ran::Skipped) => tally.skipped += 1,
+            Ok(Ran::NotStarted) => tally.not_started += 1,
             Err(e) => {
                 eprintln!("{label} failed: {e:#}");
                 mark_failed(&dir, variant, &format!("{e:#}"));
@@ -106,10 +108,19 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         }
     }
     if !opts.worker {
-        report::write_or_warn(&opts.exp_dir);
-        eprintln!("{}", tally.line(&experiment.name));
+        report::write_final(&opts.exp_dir);
+        println!("{}", tally.line(&experiment.name));
     }
     Ok(tally)
+}
+
+/// What became of a variant this process was to train.
+enum Ran {
+    Trained(Outcome),
+    /// Another process took the lock first, or finished the variant since it was queued.
+    Skipped,
+    /// A stop was asked for before its training began.
+    NotStarted,
 }
 
 /// How a variant is named and where its bar starts.
@@ -118,26 +129,26 @@ struct Start<'a> {
     epochs_done: u32,
 }
 
-/// Trains one variant under its run directory's lock. None: another process took the lock
-/// first, or finished the variant since it was queued.
+/// Trains one variant under its run directory's lock.
 fn train_variant(
+    experiment: &Experiment,
     variant: &Variant,
     dir: &RunDir,
-    device: Device,
-    prepared: &Prepared,
+    (device, prepared): (Device, &Prepared),
     at: &Start,
-) -> Result<Option<Outcome>> {
+) -> Result<Ran> {
     let Some(recorder) = Recorder::open(dir.clone())? else {
         let (pid, host) = dir.holder().unwrap_or((0, "?".into()));
         eprintln!("{} {}", at.label, queue::describe(&Next::Busy(pid, host)));
-        return Ok(None);
+        return Ok(Ran::Skipped);
     };
     // Checked again under the lock: another process may have finished it meanwhile.
     if let Some(done) = queue::done(recorder.status()?.as_ref(), variant) {
         eprintln!("{} {}", at.label, queue::describe(&done));
-        return Ok(None);
+        return Ok(Ran::Skipped);
     }
     recorder.write_config(&variant.config)?;
+    recorder.write_run_info(&RunInfo::of(experiment, variant))?;
     if let Some(vocab) = &prepared.vocab
         && variant.config.model.arch == config::Arch::Cgan
     {
@@ -163,7 +174,7 @@ fn train_variant(
     };
     let outcome = train::train(&job);
     bar.finish();
-    outcome.map(Some)
+    outcome.map(Ran::Trained)
 }
 
 /// Records a failure in status.json so a report can say which variant failed and why; a
