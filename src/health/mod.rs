@@ -18,9 +18,9 @@ mod policy_tests;
 mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
-pub use detector::{Detector, REPLAY_EPOCH_IMAGES};
+pub use detector::{Detector, FAR_RATIO, Findings, REPLAY_EPOCH_IMAGES};
 pub use events::{EventRow, event_row};
-pub use kind::{Kind, ParseKindError, Verdict};
+pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use metrics_log::parse_metrics_csv;
 pub use policy::{
     Action, Change, CheckpointInfo, Hyper, decide, escalated, format_changes, repeats,
