@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, bail};
 
+use super::policy::Hyper;
 use super::stats::{EpochStats, Segment};
 
 /// Splits rows into segments: a new one starts when `attempt` changes or `epoch` does not
@@ -35,6 +36,12 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
         "sample_nn",
         "label_noise",
         "swd",
+        "sample_swd",
+        "d_updates",
+        "g_updates",
+        "lr_g",
+        "lr_d",
+        "batch_size",
     ]
     .map(col);
     let [
@@ -47,6 +54,12 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
         nn_i,
         noise_i,
         swd_i,
+        sample_swd_i,
+        d_updates_i,
+        g_updates_i,
+        lr_g_i,
+        lr_d_i,
+        batch_i,
     ] = optional;
 
     let mut segments = Vec::new();
@@ -102,6 +115,23 @@ pub fn parse_metrics_csv(text: &str) -> Result<Vec<Segment>> {
             sample_nn: num(nn_i, "sample_nn")?,
             label_noise: num(noise_i, "label_noise")?,
             swd: num(swd_i, "swd")?,
+            sample_swd: num(sample_swd_i, "sample_swd")?,
+            d_updates: num(d_updates_i, "d_updates")?,
+            g_updates: num(g_updates_i, "g_updates")?,
+            hyper: match (
+                num(lr_g_i, "lr_g")?,
+                num(lr_d_i, "lr_d")?,
+                num(noise_i, "label_noise")?,
+                num(batch_i, "batch_size")?,
+            ) {
+                (Some(lr_g), Some(lr_d), Some(label_noise), Some(b)) => Some(Hyper {
+                    lr_g,
+                    lr_d,
+                    label_noise,
+                    batch_size: b as u32,
+                }),
+                _ => None,
+            },
             non_finite: flag || !losses_finite,
         });
         prev = Some((epoch, attempt));

@@ -103,7 +103,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
         }
         let mut rolled_back = false;
         if let Some(verdict) = verdict {
-            match handle_verdict(job, &mut nets, &mut pos, &verdict)? {
+            let findings = detector.findings(&verdict);
+            match handle_verdict(job, &mut nets, &mut pos, &verdict, &findings)? {
                 Handled::RolledBack => {
                     detector.reset();
                     rolled_back = true;
@@ -240,13 +241,21 @@ fn handle_verdict(
     nets: &mut Nets,
     pos: &mut Position,
     verdict: &Verdict,
+    findings: &health::Findings,
 ) -> Result<Handled> {
     let cfg = &job.variant.config;
     let saved = checkpoints::list(&job.dir.checkpoints())?;
     let events: Vec<EventRow> = csv_log::read(&job.dir.events())?;
     let infos = checkpoint_infos(&saved, &events);
     let history = rollback_history(&events);
-    let action = health::decide(&cfg.rollback, &infos, verdict, &pos.hyper, &history);
+    let action = health::decide(
+        &cfg.rollback,
+        &infos,
+        verdict,
+        &pos.hyper,
+        &history,
+        findings,
+    );
     csv_log::append(
         &job.dir.events(),
         &health::event_row(pos.step, verdict, &action),
@@ -521,6 +530,15 @@ pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
         sample_nn: row.sample_nn,
         label_noise: Some(row.label_noise),
         swd: row.swd,
+        sample_swd: None,
+        d_updates: Some(f64::from(row.d_updates)),
+        g_updates: Some(f64::from(row.g_updates)),
+        hyper: Some(Hyper {
+            lr_g: row.lr_g,
+            lr_d: row.lr_d,
+            label_noise: row.label_noise,
+            batch_size: row.batch_size,
+        }),
         non_finite: row.non_finite,
     }
 }
