@@ -81,6 +81,11 @@ pub struct MetricsRow {
     /// images (the controller holds it near `augment.target`); empty without augmentation.
     #[serde(default)]
     pub r_t: Option<f64>,
+    /// A small SWD of the fixed-noise samples to 64 training images over the same figure for
+    /// other training images (`train::samples::GridSwd`), every epoch: 1 = as close to the
+    /// data as real images; empty on a non-finite epoch and in files written before it.
+    #[serde(default)]
+    pub sample_swd: Option<f64>,
 }
 
 pub const TIMING_COLUMNS: &[&str] = &["seconds", "images_per_sec", "eval_seconds"];
@@ -164,6 +169,7 @@ mod tests {
             sample_nn: Some(0.9),
             augment_p: None,
             r_t: None,
+            sample_swd: Some(1.5),
         }
     }
 

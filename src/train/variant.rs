@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::batches::DeviceImages;
 use super::nets::Nets;
-use super::samples::{self, GRID, SampleStats};
+use super::samples::{self, GRID, GridSwd, SampleStats};
 use super::schedule::{EpochPlan, EpochSums, run_epoch};
 use super::seeds;
 use crate::checkpoint;
@@ -89,6 +89,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
         tags: conditional(&nets, job).map(|s| s.sample(GRID)), // [64, n_tags]
+        grid_swd: GridSwd::new(job.images),
     };
     // With rollback disabled: the verdict of an episode still going on.
     let mut open_episode: Option<Verdict> = None;
@@ -145,10 +146,12 @@ pub fn train(job: &Job) -> Result<Outcome> {
     Ok(Outcome::Finished)
 }
 
-/// The fixed noise (and tags) behind every sample grid and the collapse figures.
+/// The fixed noise (and tags) behind every sample grid and the collapse figures, and the
+/// real images `sample_swd` compares those samples with.
 struct FixedNoise {
     z: Tensor,
     tags: Option<Tensor>,
+    grid_swd: GridSwd,
 }
 
 /// Trains epoch `pos.epoch`, writes its sample grid and metrics row, and returns the row.
@@ -217,6 +220,7 @@ fn train_epoch(
     row.tag_acc_groups = groups;
     row.eval_seconds = eval_seconds;
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
+    row.sample_swd = (!non_finite).then(|| fixed.grid_swd.ratio(&fakes));
     row.augment_p = augment.map(|a| a.p);
     row.r_t = augment.map(|a| a.r_t);
     metrics::append(&job.dir.metrics(), &row)?;
@@ -486,6 +490,7 @@ fn metrics_row(
         sample_nn: None,
         augment_p: None,
         r_t: None,
+        sample_swd: None,
     }
 }
 
@@ -530,7 +535,7 @@ pub fn epoch_stats(row: &MetricsRow) -> EpochStats {
         sample_nn: row.sample_nn,
         label_noise: Some(row.label_noise),
         swd: row.swd,
-        sample_swd: None,
+        sample_swd: row.sample_swd,
         d_updates: Some(f64::from(row.d_updates)),
         g_updates: Some(f64::from(row.g_updates)),
         hyper: Some(Hyper {
