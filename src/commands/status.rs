@@ -15,7 +15,7 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// queued, running, interrupted, finished, collapsed or failed.
+    /// queued, running, interrupted, finished, collapsed, stalled or failed.
     pub state: &'static str,
     /// The training process of a running variant.
     pub pid: Option<u32>,
@@ -133,8 +133,12 @@ pub fn line(run: &Run, planned: Option<u32>) -> Line {
 
 pub fn table(name: &str, lines: &[Line]) -> String {
     let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
+    let stalled = match count("stalled") {
+        0 => String::new(),
+        n => format!(", {n} stalled"),
+    };
     let mut out = format!(
-        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed, {} failed, {} queued\n",
+        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed{stalled}, {} failed, {} queued\n",
         lines.len(),
         count("finished"),
         count("running"),

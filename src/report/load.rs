@@ -63,6 +63,7 @@ pub enum RunState {
     Interrupted,
     Finished,
     Collapsed,
+    Stalled,
     Failed,
 }
 
@@ -74,6 +75,7 @@ impl RunState {
             RunState::Interrupted => "interrupted",
             RunState::Finished => "finished",
             RunState::Collapsed => "collapsed",
+            RunState::Stalled => "stalled",
             RunState::Failed => "failed",
         }
     }
@@ -218,6 +220,7 @@ fn load_run(exp_dir: &Path, index: usize, id: &str, grid: Vec<String>) -> Result
         None | Some(State::Running | State::Interrupted) => RunState::Interrupted,
         Some(State::Finished) => RunState::Finished,
         Some(State::Collapsed) => RunState::Collapsed,
+        Some(State::Stalled) => RunState::Stalled,
         Some(State::Failed) => RunState::Failed,
     };
     Ok(Run {

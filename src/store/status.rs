@@ -15,6 +15,10 @@ pub enum State {
     /// Stopped by the health policy after too many rollbacks, or ended inside a collapse
     /// episode with rollback disabled.
     Collapsed,
+    /// Stopped by the health policy because the samples never got near the data and stopped
+    /// getting closer (or ended so with rollback disabled); `reason` has the figures and what
+    /// to change.
+    Stalled,
     /// Stopped by an error; `reason` says which.
     Failed,
     /// Stopped on request (a signal) after an epoch, with a checkpoint of that epoch.

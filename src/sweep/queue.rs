@@ -34,7 +34,7 @@ pub fn next(dir: &RunDir, variant: &Variant) -> Result<Next> {
 pub fn done(status: &Status, planned: u32) -> bool {
     match status.state {
         State::Finished => status.epochs_done >= planned,
-        State::Collapsed => true,
+        State::Collapsed | State::Stalled => true,
         State::Running | State::Failed | State::Interrupted => false,
     }
 }
@@ -43,6 +43,7 @@ pub fn state_word(state: State) -> &'static str {
     match state {
         State::Finished => "finished",
         State::Collapsed => "collapsed",
+        State::Stalled => "stalled",
         State::Running => "running",
         State::Failed => "failed",
         State::Interrupted => "interrupted",

@@ -88,6 +88,10 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 eprintln!("{label} collapsed: see {}", dir.events().display());
                 tally.collapsed += 1;
             }
+            Ok(Some(Outcome::Stalled)) => {
+                eprintln!("{label} stalled: see {}", dir.status().display());
+                tally.stalled += 1;
+            }
             Ok(Some(Outcome::Interrupted)) => tally.interrupted += 1,
             Ok(None) if stop::requested() => tally.not_started += 1,
             Ok(None) => tally.skipped += 1,

@@ -41,6 +41,8 @@ pub enum Outcome {
     Finished,
     /// The health policy gave up after too many rollbacks.
     Collapsed,
+    /// The samples never got near the data and no setting the policy changes was the cause.
+    Stalled,
     /// A graceful stop was asked for: checkpoint of the last epoch written, status interrupted.
     Interrupted,
 }
@@ -110,7 +112,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
                     detector.reset();
                     rolled_back = true;
                 }
-                Handled::Stopped => return Ok(Outcome::Collapsed),
+                Handled::Stopped(outcome) => return Ok(outcome),
                 Handled::Logged => open_episode = Some(verdict),
             }
         }
@@ -139,8 +141,9 @@ pub fn train(job: &Job) -> Result<Outcome> {
             "ended inside a {} episode (onset epoch {}) with rollback disabled: {}",
             v.kind, v.onset_epoch, v.evidence
         );
-        write_status(job, &pos, State::Collapsed, Some(reason))?;
-        return Ok(Outcome::Collapsed);
+        let (state, outcome) = ending(v.kind);
+        write_status(job, &pos, state, Some(reason))?;
+        return Ok(outcome);
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
@@ -152,6 +155,15 @@ struct FixedNoise {
     z: Tensor,
     tags: Option<Tensor>,
     grid_swd: GridSwd,
+}
+
+/// How a run that the health policy stopped (or that ended inside an episode with rollback
+/// disabled) ends: `stalled` when the samples got nowhere, else `collapsed`.
+fn ending(kind: health::Kind) -> (State, Outcome) {
+    match kind {
+        health::Kind::Stalled => (State::Stalled, Outcome::Stalled),
+        _ => (State::Collapsed, Outcome::Collapsed),
+    }
 }
 
 /// Trains epoch `pos.epoch`, writes its sample grid and metrics row, and returns the row.
@@ -233,8 +245,8 @@ fn train_epoch(
 enum Handled {
     /// A checkpoint was restored and `pos` now points at it with new settings.
     RolledBack,
-    /// The policy gave up: the status says collapsed.
-    Stopped,
+    /// The policy gave up: the status says collapsed or stalled.
+    Stopped(Outcome),
     /// Rollback is disabled: the verdict is only recorded.
     Logged,
 }
@@ -293,8 +305,9 @@ fn handle_verdict(
             Ok(Handled::RolledBack)
         }
         Action::Stop { reason } => {
-            write_status(job, pos, State::Collapsed, Some(reason))?;
-            Ok(Handled::Stopped)
+            let (state, outcome) = ending(verdict.kind);
+            write_status(job, pos, state, Some(reason))?;
+            Ok(Handled::Stopped(outcome))
         }
         Action::Continue => Ok(Handled::Logged),
     }
