@@ -363,7 +363,12 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
         let m = &s.meta;
         let rows = metrics::retain(&job.dir.metrics(), |r| r.step <= m.step)?;
         csv_log::retain(&job.dir.events(), |r: &EventRow| r.step <= m.step)?;
-        for row in rows.iter().filter(|r| r.attempt == m.attempt) {
+        // Every attempt, as the live run saw them (the detector keeps the settings that
+        // trained healthily across a rollback's reset).
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 && rows[i - 1].attempt != row.attempt {
+                detector.reset();
+            }
             detector.observe(&epoch_stats(row));
         }
         if m.step > 0 {
