@@ -113,7 +113,16 @@ pub fn train(job: &Job) -> Result<Outcome> {
                     rolled_back = true;
                 }
                 Handled::Stopped(outcome) => return Ok(outcome),
-                Handled::Logged => open_episode = Some(verdict),
+                // An open stall stays the ending: the run never got anywhere, whatever else
+                // went wrong on the way.
+                Handled::Logged => {
+                    if open_episode
+                        .as_ref()
+                        .is_none_or(|v| v.kind != health::Kind::Stalled)
+                    {
+                        open_episode = Some(verdict);
+                    }
+                }
             }
         }
         let regular = pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned;
