@@ -63,7 +63,7 @@ const SWD_NHOOD: i64 = 5;
 const SWD_PER_IMAGE: i64 = 64;
 /// Projection directions, drawn once.
 const SWD_DIRS: i64 = 64;
-/// The coarsest pyramid level's side: the layout of a face.
+/// The last (Gaussian) pyramid level's side: the layout and colours of a face.
 const SWD_MIN_SIDE: i64 = 8;
 /// Draws of other training images behind the floor.
 const SWD_FLOOR_DRAWS: u64 = 3;
@@ -77,27 +77,32 @@ const SWD_SEED: u64 = 0x5_d15_7a11;
 /// speckle, lost colour).
 ///
 /// The method of Karras et al. 2018 ("Progressive Growing of GANs", appendix D) with far
-/// fewer draws, fixed once: 5x5 neighbourhoods (64 per image) of every level of a Gaussian
-/// pyramid (average pooling, from the full size down to 8 px; Gaussian rather than Laplacian
-/// levels, so that colour counts at every scale), normalised per channel by the real set's
-/// std, projected on 64 fixed random unit directions; per level, the mean absolute difference
-/// of the sorted projections x1e3, averaged over levels. Read against its floor, the same
-/// distance for other training images (mean of 3 draws): 1 means as close to the data as real
-/// images.
+/// fewer draws, fixed once: a Laplacian pyramid (2x2 average pooling, bilinear upsampling)
+/// whose band-pass levels run from the full size down to 16 px and whose last, Gaussian level
+/// is 8 px (the layout and colours of a face; speckle shows in the band-pass levels); per level
+/// 5x5 neighbourhoods (64 per image), normalised per channel by the real set's std, projected
+/// on 64 fixed random unit directions, the mean absolute difference of the sorted projections.
+/// Each level is read against its floor, the same distance for other training images (mean of
+/// 3 draws), and the ratios are averaged: 1 means as close to the data as real images.
 pub struct GridSwd {
-    /// Per level: the neighbourhoods' positions (`Picks`), the real set's sorted projections
-    /// (one row per direction) and its per-channel std [1, 3, 1, 1].
-    levels: Vec<(Picks, Vec<Vec<f32>>, Tensor)>,
+    levels: Vec<SwdLevel>,
     /// [3 * 5 * 5, SWD_DIRS] unit columns.
     dirs: Tensor,
     /// Real images in the set (the samples compared are the first as many).
     n: i64,
-    /// The distance of other training images to the set, x1e3.
-    pub floor: f64,
 }
 
-/// Top-left corners (row, column) of the neighbourhoods cut out of every image of a level.
-type Picks = Vec<(i64, i64)>;
+/// One pyramid level of `GridSwd`'s real set.
+struct SwdLevel {
+    /// Top-left corners (row, column) of the neighbourhoods cut out of every image.
+    picks: Vec<(i64, i64)>,
+    /// The real set's sorted projections, one row per direction.
+    real: Vec<Vec<f32>>,
+    /// The real set's per-channel std [1, 3, 1, 1].
+    std: Tensor,
+    /// The distance of other training images to the set.
+    floor: f64,
+}
 
 impl GridSwd {
     /// The real set: `GRID` seeded random training images of `data`; the floor's draws are
@@ -112,7 +117,6 @@ impl GridSwd {
             let idx = Tensor::arange(n, (Kind::Int64, device)) * draws + k;
             pool.index_select(0, &idx)
         };
-        let real = set(0);
         let mut rng = ChaCha8Rng::seed_from_u64(SWD_SEED);
         let descriptor = 3 * SWD_NHOOD * SWD_NHOOD;
         let dirs: Vec<f32> = (0..descriptor * SWD_DIRS)
@@ -122,66 +126,86 @@ impl GridSwd {
             .view([descriptor, SWD_DIRS])
             .to_device(device);
         let dirs = &dirs / dirs.square().sum_dim_intlist(0, true, Kind::Float).sqrt();
-        let mut levels = Vec::new();
-        for level in pyramid(&real) {
-            let side = level.size()[2];
-            let fits = side - SWD_NHOOD + 1;
-            let picks = sample_indices(fits * fits, SWD_PER_IMAGE, rng.random())
-                .into_iter()
-                .map(|p| (p / fits, p % fits))
-                .collect();
-            let std = level.std_dim([0, 2, 3].as_slice(), true, true) + 1e-8; // [1, 3, 1, 1]
-            let sorted = projections(&level, &picks, &std, &dirs);
-            levels.push((picks, sorted, std));
+        let levels = pyramid(&set(0))
+            .into_iter()
+            .map(|level| {
+                let fits = level.size()[2] - SWD_NHOOD + 1;
+                let picks: Vec<(i64, i64)> =
+                    sample_indices(fits * fits, SWD_PER_IMAGE, rng.random())
+                        .into_iter()
+                        .map(|p| (p / fits, p % fits))
+                        .collect();
+                let std = level.std_dim([0, 2, 3].as_slice(), true, true) + 1e-8;
+                let real = projections(&level, &picks, &std, &dirs);
+                SwdLevel {
+                    picks,
+                    real,
+                    std,
+                    floor: 0.0,
+                }
+            })
+            .collect();
+        let mut swd = GridSwd { levels, dirs, n };
+        for k in 1..draws {
+            let d = swd.distances(&set(k));
+            for (level, d) in swd.levels.iter_mut().zip(d) {
+                level.floor += d / SWD_FLOOR_DRAWS as f64;
+            }
         }
-        let mut swd = GridSwd {
-            levels,
-            dirs,
-            n,
-            floor: 1.0,
-        };
-        let floor: f64 = (1..draws).map(|k| swd.distance(&set(k))).sum();
-        swd.floor = floor / SWD_FLOOR_DRAWS as f64;
         swd
     }
 
-    /// The distance of `x` ([>= n, 3, s, s] in [-1, 1]; its first n images) to the real set,
-    /// x1e3.
-    pub fn distance(&self, x: &Tensor) -> f64 {
+    /// Per level (finest first), the distance of `x` ([>= n, 3, s, s] in [-1, 1]; its first n
+    /// images) to the real set.
+    fn distances(&self, x: &Tensor) -> Vec<f64> {
         let _guard = tch::no_grad_guard();
         let x = x.narrow(0, 0, self.n).to_kind(Kind::Float);
-        let per_level: f64 = pyramid(&x)
+        pyramid(&x)
             .iter()
             .zip(&self.levels)
-            .map(|(level, (picks, real, std))| {
-                let test = projections(level, picks, std, &self.dirs);
+            .map(|(level, l)| {
+                let test = projections(level, &l.picks, &l.std, &self.dirs);
                 let total: f64 = test
                     .iter()
-                    .zip(real)
+                    .zip(&l.real)
                     .flat_map(|(a, b)| a.iter().zip(b))
                     .map(|(a, b)| f64::from((a - b).abs()))
                     .sum();
-                total / (real.len() * real[0].len()) as f64
+                total / (l.real.len() * l.real[0].len()) as f64
             })
-            .sum();
-        per_level / self.levels.len() as f64 * 1e3
+            .collect()
     }
 
-    /// `distance` over the floor: 1 = as close to the data as other real images.
+    /// Per level (finest first), the distance over its floor.
+    pub fn level_ratios(&self, x: &Tensor) -> Vec<f64> {
+        self.distances(x)
+            .iter()
+            .zip(&self.levels)
+            .map(|(d, l)| d / l.floor.max(1e-12))
+            .collect()
+    }
+
+    /// The mean of `level_ratios`: 1 = as close to the data as other real images.
     pub fn ratio(&self, x: &Tensor) -> f64 {
-        self.distance(x) / self.floor.max(1e-12)
+        let r = self.level_ratios(x);
+        r.iter().sum::<f64>() / r.len() as f64
     }
 }
 
-/// `x` [n, 3, s, s] and its 2x average-pooled halvings down to `SWD_MIN_SIDE` (or `x` alone
-/// when smaller), each at least a neighbourhood wide (padded at the edge).
+/// The Laplacian pyramid of `x` [n, 3, s, s]: band-pass levels (the level minus its 2x
+/// average-pooled, bilinearly upsampled self) while the side is above `SWD_MIN_SIDE`, then the
+/// pooled image itself; every level at least a neighbourhood wide (padded at the edge).
 fn pyramid(x: &Tensor) -> Vec<Tensor> {
-    let mut levels = vec![x.shallow_clone()];
-    while levels[levels.len() - 1].size()[2] > SWD_MIN_SIDE {
-        let down =
-            levels[levels.len() - 1].avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>);
-        levels.push(down);
+    let mut levels = Vec::new();
+    let mut g = x.shallow_clone();
+    while g.size()[2] > SWD_MIN_SIDE {
+        let s = g.size()[2];
+        let down = g.avg_pool2d([2, 2], [2, 2], [0, 0], false, true, None::<i64>);
+        let up = down.upsample_bilinear2d([s, s], false, None, None);
+        levels.push(&g - up);
+        g = down;
     }
+    levels.push(g);
     let pad = |l: Tensor| match SWD_NHOOD - l.size()[2] {
         p if p > 0 => l.replication_pad2d([0, p, 0, p]),
         _ => l,
@@ -192,7 +216,7 @@ fn pyramid(x: &Tensor) -> Vec<Tensor> {
 /// The neighbourhoods at `picks` of every image of `level` [n, 3, h, w], divided by `std`,
 /// projected on `dirs` and sorted on the host (radix sort: several times faster than
 /// libtorch's on the CPU): one row of n * picks values per direction.
-fn projections(level: &Tensor, picks: &Picks, std: &Tensor, dirs: &Tensor) -> Vec<Vec<f32>> {
+fn projections(level: &Tensor, picks: &[(i64, i64)], std: &Tensor, dirs: &Tensor) -> Vec<Vec<f32>> {
     let n = level.size()[0];
     let scaled = level / std;
     let cut: Vec<Tensor> = picks
@@ -340,8 +364,8 @@ mod tests {
                 let r = swd.ratio(&x);
                 assert!(
                     (lo..hi).contains(&r),
-                    "{s} px, {why}: ratio {r:.2}, floor {:.1}",
-                    swd.floor
+                    "{s} px, {why}: ratio {r:.2}, levels {:?}",
+                    swd.level_ratios(&x)
                 );
             }
             assert_eq!(
