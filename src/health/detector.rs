@@ -31,6 +31,25 @@ const GATED_SHARE: f64 = 0.5;
 /// Epochs of the current attempt kept for the evidence of a verdict.
 const RECENT: usize = 256;
 
+/// Epochs over which the gate's share of a side's steps is read for a cause of samples far
+/// from the data.
+const GATE_WINDOW: usize = 5;
+
+/// The mean share of a side's steps that p0 stopped over `epochs`, `max` being the most
+/// updates the side made in one epoch of the attempt (every step); None without counts.
+fn gated_share(
+    epochs: &[&EpochStats],
+    max: f64,
+    updates: fn(&EpochStats) -> Option<f64>,
+) -> Option<f64> {
+    let shares: Vec<f64> = epochs
+        .iter()
+        .filter_map(|s| updates(s))
+        .map(|u| 1.0 - u / max)
+        .collect();
+    (max > 0.0 && !shares.is_empty()).then(|| shares.iter().sum::<f64>() / shares.len() as f64)
+}
+
 /// What one epoch did to a streak.
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Update {
@@ -302,12 +321,7 @@ impl Detector {
         let mean = |f: fn(&EpochStats) -> f64| epochs.iter().map(|s| f(s)).sum::<f64>() / n;
         let (g_acc, d_acc_fake) = (mean(|s| s.g_acc), mean(|s| s.d_acc_fake));
         let gated = |i: usize, f: fn(&EpochStats) -> Option<f64>| {
-            let max = self.max_updates[i];
-            let share = epochs.iter().filter_map(|s| f(s)).map(|u| 1.0 - u / max);
-            let shares: Vec<f64> = share.collect();
-            (max > 0.0 && !shares.is_empty())
-                .then(|| shares.iter().sum::<f64>() / shares.len() as f64)
-                .filter(|g| *g >= GATED_SHARE)
+            gated_share(epochs, self.max_updates[i], f).filter(|g| *g >= GATED_SHARE)
         };
         let span = format!("epochs {}-{}", epochs[0].epoch, last.epoch);
         let d_why = if g_acc <= lim.low {
@@ -374,7 +388,9 @@ impl Detector {
             && at_least(1, lim.min_image_std)
             && figures[1].is_none_or(|v| v <= lim.max_image_std)
             && at_least(2, lim.min_nn);
-        let sample_swd = finite(s.sample_swd).filter(|_| !non_finite);
+        // From the warm-up on: an untrained G's noise may sit closer to the data than a G that
+        // has started to learn, and is no level to improve on.
+        let sample_swd = finite(s.sample_swd).filter(|_| !non_finite && warm);
         if let Some(v) = sample_swd {
             // Steps are counted from the last counted one, so a steady creep adds up.
             match self.sample_step_from {
@@ -392,12 +408,47 @@ impl Detector {
                 self.best_sample_swd = Some((v, s.epoch));
             }
         }
+        for (max, u) in self.max_updates.iter_mut().zip([s.d_updates, s.g_updates]) {
+            *max = max.max(u.filter(|u| u.is_finite()).unwrap_or(0.0));
+        }
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(*s);
         // Far from the data after having been near it (the spread may look normal: saturated
         // speckle, lost colour).
         let off_data = match (sample_swd, self.best_sample_swd) {
             (Some(v), Some((best, _))) => v > FAR_RATIO && best <= FAR_RATIO && v * drop > best,
             _ => false,
         };
+        // Far from the data once judged while a side with a learning rate above the cap wins
+        // so fast that p0 stops most of its steps: that rate is the cause (the policy's first
+        // fix), no need to wait for a stall. A fast side that p0 does not stop (a confident D
+        // at p0 = 1) is no such evidence: it may still be teaching G.
+        let window: Vec<&EpochStats> = self.recent.iter().rev().take(GATE_WINDOW).collect();
+        let cause = s.hyper.and_then(|h| {
+            let sides = [
+                (
+                    Side::D,
+                    h.lr_d,
+                    0,
+                    (|s| s.d_updates) as fn(&EpochStats) -> Option<f64>,
+                ),
+                (Side::G, h.lr_g, 1, |s| s.g_updates),
+            ];
+            sides.into_iter().find_map(|(side, lr, i, updates)| {
+                let share = gated_share(&window, self.max_updates[i], updates)?;
+                (lr > self.cfg.lr_max && share >= GATED_SHARE).then(|| {
+                    format!(
+                        "p0 stopped {:.0}% of {side}'s updates over the last {} epochs at {side}'s \
+                         learning rate {lr:e}, above the cap",
+                        share * 100.0,
+                        window.len()
+                    )
+                })
+            })
+        });
+        let far_with_cause = cause.is_some() && sample_swd.is_some_and(|v| v > FAR_RATIO);
         // Never near the data and no closer for a long stretch: the run gets nowhere.
         let stretch = (self.cfg.warmup_images.saturating_mul(STALL_WARMUPS) / self.epoch_images)
             .max(STALL_EPOCHS);
@@ -420,7 +471,7 @@ impl Detector {
         let checks = [
             Some((non_finite, 0.0)),
             Some((
-                judged && (low_sample || low_image || off_data),
+                judged && (low_sample || low_image || off_data || far_with_cause),
                 s.sample_std
                     .unwrap_or(0.0)
                     .max(s.sample_image_std.unwrap_or(0.0)),
@@ -436,13 +487,6 @@ impl Detector {
         ];
         // A stall is no bad epoch for a restore point: the state is slow, not broken.
         self.last_bad = checks[..6].iter().flatten().any(|(bad, _)| *bad);
-        for (max, u) in self.max_updates.iter_mut().zip([s.d_updates, s.g_updates]) {
-            *max = max.max(u.filter(|u| u.is_finite()).unwrap_or(0.0));
-        }
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
-        }
-        self.recent.push_back(*s);
         // After `lim` (which compares with the best before this epoch), before the streaks.
         if let Some(v) = swd.filter(|_| !non_finite) {
             match self.best_swd {
@@ -489,6 +533,7 @@ impl Detector {
                         swd: self.best_swd,
                         sample_swd: self.best_sample_swd,
                         sample_improved_at: self.stall_since(),
+                        cause: cause.clone().filter(|_| far_with_cause),
                     };
                     step.fired.push(Verdict {
                         kind,
@@ -566,6 +611,8 @@ struct Best {
     sample_swd: Option<(f64, u64)>,
     /// The last epoch sample_swd got `SAMPLE_IMPROVE_MARGIN` closer.
     sample_improved_at: Option<u64>,
+    /// A cause found for samples far from the data, in words.
+    cause: Option<String>,
 }
 
 /// One sentence with the numbers behind a verdict.
@@ -586,8 +633,11 @@ fn evidence(kind: Kind, lim: &Limits, st: &Streak, s: &EpochStats, best: &Best) 
                 .filter(|v| *v > FAR_RATIO)
                 .map_or(String::new(), |v| {
                     format!(
-                        ", sample_swd {v:.1}x the real images' vs max {FAR_RATIO} (best {:.1})",
-                        best.sample_swd.map_or(f64::NAN, |b| b.0)
+                        ", sample_swd {v:.1}x the real images' vs max {FAR_RATIO} (best {:.1}){}",
+                        best.sample_swd.map_or(f64::NAN, |b| b.0),
+                        best.cause
+                            .as_ref()
+                            .map_or(String::new(), |c| format!("; {c}"))
                     )
                 });
             format!(

@@ -658,28 +658,63 @@ fn far_from_the_data_with_a_normal_spread() {
             vec![],
             "far from the start: not broken, not started (a stall is judged over longer)",
         ),
+        (
+            cat(vec![vec![d_rate(0.5, 31.0)], rep(|| d_rate(0.5, 10.0), 9)]),
+            vec![(Kind::DegenerateOutput, 103, 105)],
+            "far from the start while p0 stops most steps of a D whose rate is 250x the cap \
+             (over 5 epochs: from the 4th on): the cause is known, no need to wait for a stall",
+        ),
+        (
+            rep(|| d_rate(0.5, 31.0), 10),
+            vec![],
+            "the same rate while p0 stops none of D's steps (a confident D at p0 = 1 that still \
+             teaches G): no evidence against it",
+        ),
+        (
+            cat(vec![
+                vec![d_rate(2e-3, 31.0)],
+                rep(|| d_rate(2e-3, 10.0), 9),
+            ]),
+            vec![],
+            "D gated, but its rate within the cap: nothing to fix yet",
+        ),
     ];
     for (s, want, why) in rows {
         assert_eq!(run(s, FIRST), want, "{why}");
     }
 }
 
+/// Far from the data, D at rate `lr_d` with `d_updates` of its 31 steps done.
+fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
+    EpochStats {
+        d_updates: Some(d_updates),
+        g_updates: Some(31.0),
+        hyper: Some(super::policy::Hyper {
+            lr_g: 2e-4,
+            lr_d,
+            label_noise: 0.1,
+            batch_size: 32,
+        }),
+        ..at_swd(super::detector::FAR_RATIO * 2.0)
+    }
+}
+
 #[test]
 fn a_run_that_never_gets_near_the_data_stalls() {
     use super::detector::{FAR_RATIO, SAMPLE_IMPROVE_MARGIN};
-    // Epochs of 500 images: the grace ends at epoch 40, the stretch is 40 epochs (twice the
-    // 10,000-image warm-up, at least STALL_EPOCHS).
+    // Epochs of 500 images: judged from epoch 20, the grace ends at epoch 40, the stretch is
+    // 40 epochs (twice the 10,000-image warm-up, at least STALL_EPOCHS).
     let far = FAR_RATIO * 2.0;
     let creeping = |i: usize| far * (1.0 - SAMPLE_IMPROVE_MARGIN * 1.2).powi(i as i32 / 8);
     let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
         (
             rep(|| at_swd(FAR_RATIO * 2.0), 80),
-            vec![(Kind::Stalled, 0, 40)],
+            vec![(Kind::Stalled, 20, 60)],
             "far from the data and no closer for 40 epochs: stalled, the onset its last step \
-             closer (its first epoch)",
+             closer (the first judged epoch: an untrained G's noise is no level to improve on)",
         ),
         (
-            rep(|| at_swd(FAR_RATIO * 2.0), 40),
+            rep(|| at_swd(FAR_RATIO * 2.0), 60),
             vec![],
             "one epoch short of the stretch",
         ),
