@@ -240,11 +240,11 @@ struct Why {
     batch_size: String,
 }
 
-/// The sides whose learning rate is above `lr_max`, with how many times the cap it is.
+/// The sides whose learning rate is above `lr_max` (or NaN), with how many times the cap it is.
 fn out_of_range(cfg: &RollbackConfig, hyper: &Hyper) -> Vec<(Side, f64)> {
     [(Side::G, hyper.lr_g), (Side::D, hyper.lr_d)]
         .into_iter()
-        .filter(|(_, lr)| !(*lr <= cfg.lr_max))
+        .filter(|(_, lr)| lr.is_nan() || *lr > cfg.lr_max)
         .map(|(side, lr)| (side, lr / cfg.lr_max))
         .collect()
 }
