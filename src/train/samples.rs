@@ -68,7 +68,7 @@ const SWD_MIN_SIDE: i64 = 8;
 /// Draws of other training images behind the floor.
 const SWD_FLOOR_DRAWS: u64 = 3;
 /// Seeds the real set, the floor's draws, the neighbourhoods and the directions.
-const SWD_SEED: u64 = 0x5_d15_7a11;
+const SWD_SEED: u64 = 0x5d15_7a11;
 
 /// A small sliced Wasserstein distance from the fixed-noise samples to a fixed set of `GRID`
 /// training images, cheap enough for every epoch (a few milliseconds at 16-64 px, against the
