@@ -11,7 +11,8 @@ use super::stats::{EpochStats, RealReference};
 pub const REPLAY_EPOCH_IMAGES: u64 = 13_000;
 
 /// `sample_swd` above this: the samples are far from the data, whatever their spread (real
-/// images read 1; this project's healthy benchmark recipes read under 2 past the warm-up).
+/// images read 1; the health benchmark's healthy recipes at 16 px get to 1.4-2.5 past the
+/// warm-up).
 pub const FAR_RATIO: f64 = 3.0;
 
 /// A new lowest `sample_swd` counts as the samples getting closer to the data only when it
