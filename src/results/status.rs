@@ -17,6 +17,10 @@ pub enum State {
     /// Stopped by the health policy after too many rollbacks, or ended inside a collapse
     /// episode with rollback disabled.
     Collapsed,
+    /// Stopped by the health policy because the samples never got near the data and stopped
+    /// getting closer (or ended so with rollback disabled); `reason` has the figures and what
+    /// to change.
+    Stalled,
     /// Stopped by an error; `reason` says which.
     Failed,
     /// Stopped on request (a signal) after an epoch, with a checkpoint of that epoch.
@@ -30,6 +34,7 @@ impl State {
             State::Running => "running",
             State::Finished => "finished",
             State::Collapsed => "collapsed",
+            State::Stalled => "stalled",
             State::Failed => "failed",
             State::Interrupted => "interrupted",
         }
@@ -61,11 +66,11 @@ impl Status {
     }
 
     /// Nothing is left to train: finished up to `planned` epochs (a raised
-    /// `experiment.epochs` extends a finished run), or given up as collapsed.
+    /// `experiment.epochs` extends a finished run), or given up as collapsed or stalled.
     pub fn is_done(&self, planned: u32) -> bool {
         match self.state {
             State::Finished => self.epochs_done >= planned,
-            State::Collapsed => true,
+            State::Collapsed | State::Stalled => true,
             State::Running | State::Failed | State::Interrupted => false,
         }
     }
@@ -82,6 +87,7 @@ pub enum RunState {
     Interrupted,
     Finished,
     Collapsed,
+    Stalled,
     Failed,
 }
 
@@ -95,6 +101,7 @@ impl RunState {
             None | Some(State::Running | State::Interrupted) => RunState::Interrupted,
             Some(State::Finished) => RunState::Finished,
             Some(State::Collapsed) => RunState::Collapsed,
+            Some(State::Stalled) => RunState::Stalled,
             Some(State::Failed) => RunState::Failed,
         }
     }
@@ -106,6 +113,7 @@ impl RunState {
             RunState::Interrupted => "interrupted",
             RunState::Finished => "finished",
             RunState::Collapsed => "collapsed",
+            RunState::Stalled => "stalled",
             RunState::Failed => "failed",
         }
     }
