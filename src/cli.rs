@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::sweep::queue::Only;
 pub use crate::train::device::DeviceChoice;
 
 #[derive(Parser, Debug)]
@@ -76,6 +77,12 @@ pub struct ExperimentArgs {
     /// Only these variants, by index (3) or id as `--dry-run` lists it (repeatable).
     #[arg(long = "variant", value_name = "SEL")]
     pub variants: Vec<String>,
+
+    /// Only the variants in these states: failed, collapsed, pruned, interrupted, not-started
+    /// (comma-separated), each from its last valid checkpoint; a pruned one trains on to its
+    /// budget. Ids and directories stay as they are; what will be done is printed first.
+    #[arg(long, value_name = "STATE[,STATE]", value_delimiter = ',')]
+    pub only: Vec<Only>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -123,7 +130,8 @@ pub struct SynthArgs {
     anigan-runner experiments/smoke.toml --set train.lr_d=1e-4 --set train.p0=0.99\n  \
     anigan-runner experiments/sweep.toml --variant 3 --variant 007-3fa9c2d1 --device cuda:1\n  \
     anigan-runner experiments/sweep.toml --jobs 2                 # 2 worker processes\n  \
-    anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n\n\
+    anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n  \
+    anigan-runner experiments/sweep.toml --only failed,interrupted   # rerun just those\n\n\
     Settings are layered: built-in defaults < the file < environment variables\n\
     ANIGAN_<SECTION>__<KEY> (e.g. ANIGAN_TRAIN__LR_D=1e-4) < --set.\n\
     Re-running the same command resumes unfinished variants and skips finished ones.\n\
@@ -390,6 +398,21 @@ mod tests {
             parse(&["x", "status", "results/smoke", "--json"]).command,
             Command::Status(s) if s.json
         ));
+    }
+
+    #[test]
+    fn only_takes_a_list_of_states() {
+        let Command::Run(a) = parse(&["x", "e.toml", "--only", "failed,not-started"]).command
+        else {
+            panic!("not run")
+        };
+        assert_eq!(a.exp.only, [Only::Failed, Only::NotStarted]);
+        let args = ["x", "e.toml", "--only", "finished"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let err = Cli::try_parse_from(with_default_subcommand(args)).unwrap_err();
+        assert!(err.to_string().contains("not-started"), "{err}");
     }
 
     #[test]

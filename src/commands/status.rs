@@ -15,7 +15,7 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// queued, running, interrupted, finished, collapsed or failed.
+    /// queued, running, interrupted, finished, pruned, collapsed or failed.
     pub state: &'static str,
     /// The training process of a running variant.
     pub pid: Option<u32>,
@@ -43,6 +43,9 @@ pub struct Line {
     /// evaluation); running and interrupted variants only.
     pub eta_seconds: Option<f64>,
     pub reason: Option<String>,
+    /// A pruned variant: the epoch of the rung `[prune]` stopped it at (`reason` has the
+    /// figures; rungs/eNNNN.json every peer's).
+    pub pruned_at_rung: Option<u32>,
     /// Slurm's state of the variant's newest array task ("pending", "running on node7
     /// (requeued 1x)"), when the sweep was submitted with `anigan-runner slurm` and Slurm
     /// still knows the task.
@@ -128,6 +131,7 @@ pub fn line(run: &Run) -> Line {
         best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
         eta_seconds,
         reason: status.and_then(|s| s.reason.clone()),
+        pruned_at_rung: run.stopped_at().map(|r| r.rung_epoch),
         slurm: None,
     }
 }
@@ -135,9 +139,13 @@ pub fn line(run: &Run) -> Line {
 pub fn table(name: &str, lines: &[Line]) -> String {
     let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
     let mut out = format!(
-        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed, {} failed, {} queued\n",
+        "{name}: {} variants: {} finished, {}{} running, {} interrupted, {} collapsed, {} failed, {} queued\n",
         lines.len(),
         count("finished"),
+        match count("pruned") {
+            0 => String::new(),
+            n => format!("{n} pruned, "),
+        },
         count("running"),
         count("interrupted"),
         count("collapsed"),

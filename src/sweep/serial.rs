@@ -6,11 +6,11 @@ use tch::Device;
 
 use super::budget;
 use super::prepare::{Prepared, prepare};
-use super::queue::{self, Next};
+use super::queue::{self, Next, Only};
 use super::tally::Tally;
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::results::{ExperimentDir, Recorder, RunDir};
+use crate::results::{ExperimentDir, Peers, Recorder, RunDir};
 use crate::train::{self, Job, Outcome};
 use crate::{progress, report, stop};
 
@@ -25,6 +25,9 @@ pub struct Options {
     pub budget: usize,
     /// A worker of a `--jobs` sweep: the parent writes the report and the totals.
     pub worker: bool,
+    /// `--only`: the states this rerun trains (collapsed and pruned variants are otherwise
+    /// done; a pruned one trains on to its budget).
+    pub only: Vec<Only>,
 }
 
 /// `[i/N] id`: how a variant is named in every line about it.
@@ -53,6 +56,9 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
     }
     let mut loaded: Option<(DataSection, Prepared)> = None;
     let mut tally = Tally::default();
+    // [prune] ranks a variant against every variant of the experiment, selected or not.
+    let ids = experiment.variants.iter().map(|v| v.id.clone()).collect();
+    let peers = Peers::new(opts.exp_dir.clone(), ids);
     for (done_before, variant) in selected.iter().enumerate() {
         if stop::requested() {
             tally.not_started = selected.len() - done_before;
@@ -60,7 +66,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         }
         let dir = opts.exp_dir.run(&variant.id);
         let label = label(experiment, variant);
-        let next = queue::next(&dir, variant)?;
+        let next = queue::next(&dir, variant, &opts.only)?;
         let Next::Train { epochs_done } = next else {
             eprintln!("{label} {}", queue::describe(&next));
             tally.skipped += 1;
@@ -82,6 +88,8 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             let at = Start {
                 label: &label,
                 epochs_done,
+                peers: variant.config.prune.enabled.then_some(&peers),
+                only: &opts.only,
             };
             train_variant(variant, &dir, opts.device, prepared, &at)
         })();
@@ -92,6 +100,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 tally.collapsed += 1;
             }
             Ok(Some(Outcome::Interrupted)) => tally.interrupted += 1,
+            Ok(Some(Outcome::Pruned)) => tally.pruned += 1,
             Ok(None) if stop::requested() => tally.not_started += 1,
             Ok(None) => tally.skipped += 1,
             Err(e) => {
@@ -112,10 +121,13 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
     Ok(tally)
 }
 
-/// How a variant is named and where its bar starts.
+/// How a variant is named, where its bar starts, and what `[prune]` and `--only` ask.
 struct Start<'a> {
     label: &'a str,
     epochs_done: u32,
+    /// None when `[prune]` is off.
+    peers: Option<&'a Peers>,
+    only: &'a [Only],
 }
 
 /// Trains one variant under its run directory's lock. None: another process took the lock
@@ -133,7 +145,7 @@ fn train_variant(
         return Ok(None);
     };
     // Checked again under the lock: another process may have finished it meanwhile.
-    if let Some(done) = queue::done(recorder.status()?.as_ref(), variant) {
+    if let Some(done) = queue::done(recorder.status()?.as_ref(), variant, at.only) {
         eprintln!("{} {}", at.label, queue::describe(&done));
         return Ok(None);
     }
@@ -160,6 +172,8 @@ fn train_variant(
         evaluator,
         recorder: &recorder,
         progress: &bar,
+        peers: at.peers,
+        continue_pruned: at.only.contains(&Only::Pruned),
     };
     let outcome = train::train(&job);
     bar.finish();
