@@ -20,6 +20,7 @@ pub use crate::train::device::DeviceChoice;
         anigan-runner run experiments/smoke.toml --set train.lr_d=1e-4 --device cpu\n  \
         anigan-runner data synth --out data/faces --count 1000 --size 64\n  \
         anigan-runner replay results/quickstart/runs/000-1a2b3c4d/metrics.csv\n  \
+        anigan-runner prune-replay results/sweep --set prune.eta=4\n  \
         anigan-runner report results/quickstart\n  \
         anigan-runner experiments/sweep.toml --jobs 2\n  \
         anigan-runner status results/sweep\n  \
@@ -39,6 +40,9 @@ pub enum Command {
     Data(DataCommand),
     /// Run the collapse detector over a recorded training log and list every episode.
     Replay(ReplayArgs),
+    /// Replay a [prune] rule over a finished sweep's metrics (no training): the training it
+    /// would have saved, and whether the variant that finished best would have been stopped.
+    PruneReplay(PruneReplayArgs),
     /// Write an experiment's report: summary.csv, charts, sample animations, report.html.
     Report(ReportArgs),
     /// Generate a grid of images from a trained run's checkpoint (CGAN: for given tags).
@@ -208,6 +212,31 @@ pub struct ReplayArgs {
     /// Override a detector setting, e.g. `rollback.patience=10` (repeatable).
     #[arg(long = "set", value_name = "rollback.KEY=VALUE")]
     pub sets: Vec<String>,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
+    anigan-runner prune-replay results/sweep\n  \
+    anigan-runner prune-replay results/sweep --set prune.eta=4 --set prune.first_rung=20\n  \
+    anigan-runner prune-replay results/sweep --json | jq .totals\n\n\
+    The rule is the one the runs were trained with ([prune] in their config.toml, enabled or\n\
+    not) with --set on top. Variants are met in index order, as `run --jobs 1` meets them,\n\
+    and judged by the functions a live sweep uses, from their metrics as they stood at each\n\
+    evaluation: over a sweep trained without [prune] it says what a `--jobs 1` sweep with the\n\
+    rule would have decided. Use it to pick first_rung, eta and min_peers before trusting\n\
+    them: if the variant that finished best would have been stopped, the rule is too eager.")]
+pub struct PruneReplayArgs {
+    /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/sweep.
+    #[arg(value_name = "RESULTS/EXPERIMENT")]
+    pub dir: PathBuf,
+
+    /// Change the rule, e.g. `prune.eta=4` (repeatable; only prune.* keys).
+    #[arg(long = "set", value_name = "prune.KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Print one JSON object (the rule, every variant's decisions, the totals).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Args, Debug, Clone)]
