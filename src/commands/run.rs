@@ -10,7 +10,7 @@ use crate::exit::{self, Exit};
 use crate::results::{ExperimentDir, Manifest, RunState, reader};
 use crate::sweep::queue::Only;
 use crate::sweep::tally::Tally;
-use crate::sweep::{pool, serial};
+use crate::sweep::{budget, cost, pool, serial};
 use crate::{slurm, stop, train};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
@@ -21,8 +21,17 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     data::check_paths(selected.iter().map(|v| &v.config.data))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
+    let devices = || -> Result<Vec<tch::Device>> {
+        args.device
+            .iter()
+            .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
+            .collect()
+    };
     if args.dry_run {
         print!("{rerun}{}", plan(&experiment, &selected));
+        if !selected.is_empty() {
+            print!("{}", estimate(args, &selected, &devices()?));
+        }
         return Ok(Exit::Success);
     }
     eprint!("{rerun}");
@@ -30,11 +39,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     stop::install()?;
-    let devices = args
-        .device
-        .iter()
-        .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
-        .collect::<Result<Vec<_>>>()?;
+    let devices = devices()?;
+    eprint!("{}", estimate(args, &selected, &devices));
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
     if args.jobs > 1 {
@@ -67,6 +73,25 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let tally = serial::run(&experiment, &selected, &options)?;
     requeue_if_warned(&tally);
     Ok(tally.exit())
+}
+
+/// What the selected variants ask for and about how long they take here (`sweep::cost`).
+fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> String {
+    let cores = train::device::available_cores();
+    let gpus = devices.iter().filter(|d| d.is_cuda()).count();
+    let jobs = args.jobs as usize;
+    let lanes = if gpus > 0 { gpus } else { jobs };
+    let runner = cost::Runner {
+        device: devices[0],
+        lanes,
+        threads: budget::threads(
+            args.threads,
+            selected[0].config.train.threads,
+            budget::share(cores, if gpus > 0 { jobs * gpus } else { jobs }),
+        ),
+        jobs,
+    };
+    cost::estimate(selected, &DataRoot(args.exp.data_dir.clone()), &runner)
 }
 
 /// A Slurm task warned of its time limit (USR1) that stopped early goes back to the queue,

@@ -93,6 +93,17 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             };
             train_variant(variant, &dir, opts.device, prepared, &at)
         })();
+        if let Ok(Some(_)) = &result {
+            // This machine's pace for this shape, for later estimates (`sweep::cost`).
+            let rows = crate::results::metrics::read(&dir.metrics()).unwrap_or_default();
+            super::cost::record(
+                &opts.data_root,
+                &variant.config,
+                opts.device,
+                threads,
+                &rows,
+            );
+        }
         match result {
             Ok(Some(Outcome::Finished)) => tally.finished += 1,
             Ok(Some(Outcome::Collapsed)) => {
