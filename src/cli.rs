@@ -175,9 +175,10 @@ pub struct RunArgs {
     anigan-runner status results/sweep\n  \
     watch -n 10 anigan-runner status results/sweep\n  \
     anigan-runner status results/sweep --json | jq '.[] | select(.state == \"failed\")'\n\n\
-    One line per variant: state (finished, running with pid@host, interrupted, collapsed,\n\
-    failed, queued), epoch/planned, rollbacks, the last epoch's D accuracy on real and fake\n\
-    and G's, the best swd, and an ETA from the measured epoch times. Reads only; works while\n\
+    One line per variant: state (finished, pruned, running with pid@host, interrupted,\n\
+    collapsed, failed, queued), epoch/planned, rollbacks, the last epoch's D accuracy on real\n\
+    and fake and G's, the best swd, and an ETA from the measured epoch times; under a pruned\n\
+    variant the figures that stopped it (--json: pruned_at_rung). Reads only; works while\n\
     a sweep runs, from any terminal or machine that sees the results directory.")]
 pub struct StatusArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
@@ -246,7 +247,8 @@ pub struct PruneReplayArgs {
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
     runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
-    variants are listed as finished, running, interrupted, collapsed, failed or not started.\n\
+    variants are listed as finished, pruned, running, interrupted, collapsed, failed or not\n\
+    started.\n\
     `run` writes the report itself after each variant and at the end.")]
 pub struct ReportArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.

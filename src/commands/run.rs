@@ -30,7 +30,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if args.dry_run {
         print!("{rerun}{}", plan(&experiment, &selected));
         if !selected.is_empty() {
-            print!("{}", estimate(args, &selected, &devices()?));
+            // A dry run for a device this machine lacks still counts the images.
+            print!("{}", estimate(args, &selected, devices().ok().as_deref()));
         }
         return Ok(Exit::Success);
     }
@@ -40,7 +41,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     }
     stop::install()?;
     let devices = devices()?;
-    eprint!("{}", estimate(args, &selected, &devices));
+    eprint!("{}", estimate(args, &selected, Some(&devices)));
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
     if args.jobs > 1 {
@@ -76,7 +77,11 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
 }
 
 /// What the selected variants ask for and about how long they take here (`sweep::cost`).
-fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> String {
+fn estimate(args: &RunArgs, selected: &[&Variant], devices: Option<&[tch::Device]>) -> String {
+    let data_root = DataRoot(args.exp.data_dir.clone());
+    let Some(devices) = devices else {
+        return cost::estimate(selected, &data_root, None);
+    };
     let cores = train::device::available_cores();
     let gpus = devices.iter().filter(|d| d.is_cuda()).count();
     let jobs = args.jobs as usize;
@@ -91,7 +96,7 @@ fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> S
         ),
         jobs,
     };
-    cost::estimate(selected, &DataRoot(args.exp.data_dir.clone()), &runner)
+    cost::estimate(selected, &data_root, Some(&runner))
 }
 
 /// A Slurm task warned of its time limit (USR1) that stopped early goes back to the queue,

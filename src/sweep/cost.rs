@@ -202,8 +202,9 @@ struct Cost {
 }
 
 /// The estimate's lines: the images asked for and, where a pace is known, about how long;
-/// with `[prune]`, the most and the least.
-pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: &Runner) -> String {
+/// with `[prune]`, the most and the least. `runner`: None when the device cannot be used here
+/// (a dry run for a GPU on a machine without one): images only.
+pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>) -> String {
     let Some(first) = variants.first() else {
         return String::new();
     };
@@ -220,7 +221,7 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: &Runner) -> Stri
         let per_epoch = images_per_epoch(cfg, n) as f64;
         let epochs = cfg.experiment.epochs as f64;
         let evals = |through: u32| evaluations(cfg, through) as f64;
-        let pace = pace(root, cfg, runner.device, runner.threads);
+        let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads));
         if let Some(p) = &pace {
             let line = format!(
                 "{:.0} img/s ({} px, widths {}/{}, batch {}: {})",
@@ -264,6 +265,10 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: &Runner) -> Stri
         out += &format!(" ({unknown_data} variant(s) whose data cannot be listed yet not counted)");
     }
     let full: Option<Vec<f64>> = costs.iter().map(|c| c.seconds_full).collect();
+    let Some(runner) = runner else {
+        out += "; no time: the device asked for is not on this machine\n";
+        return out + &prune_bounds(first, &costs, total, None, None);
+    };
     let on = format!(
         "{} with --jobs {}",
         train::device::describe(runner.device),
@@ -285,9 +290,32 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: &Runner) -> Stri
         }
         _ => out += "; no pace for this device yet (the probe failed)\n",
     }
+    let both: Option<Vec<(f64, f64)>> = costs
+        .iter()
+        .map(|c| Some((c.seconds_full?, c.seconds_first_rung?)))
+        .collect();
+    out + &prune_bounds(
+        first,
+        &costs,
+        total,
+        full.as_deref(),
+        both.as_deref().map(|b| (b, runner.lanes)),
+    )
+}
+
+/// `[prune]`'s line: the most and the least the sweep can train, and take when the times are
+/// known (`seconds`: full, and (full, to the first rung) per variant with the workers).
+fn prune_bounds(
+    first: &Variant,
+    costs: &[Cost],
+    total: f64,
+    full: Option<&[f64]>,
+    seconds: Option<(&[(f64, f64)], usize)>,
+) -> String {
     let rule = &first.config.prune;
+    let mut out = String::new();
     if rule.enabled && first_judged(&first.config).is_some() {
-        let least_images = least(&costs, rule.min_peers as usize, |c| {
+        let least_images = least(costs, rule.min_peers as usize, |c| {
             (c.images_full, c.images_first_rung)
         });
         let mut line = format!(
@@ -299,16 +327,12 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: &Runner) -> Stri
             (rule.min_peers as usize).min(costs.len()),
             first_judged(&first.config).unwrap_or(0)
         );
-        let both: Option<Vec<(f64, f64)>> = costs
-            .iter()
-            .map(|c| Some((c.seconds_full?, c.seconds_first_rung?)))
-            .collect();
-        if let (Some(full), Some(both)) = (&full, both) {
-            let at_least = least_parts(&both, rule.min_peers as usize);
+        if let (Some(full), Some((both, lanes))) = (full, seconds) {
+            let at_least = least_parts(both, rule.min_peers as usize);
             line += &format!(
                 ": about {} at most, {} at least",
-                duration(makespan(full, runner.lanes)),
-                duration(makespan(&at_least, runner.lanes))
+                duration(makespan(full, lanes)),
+                duration(makespan(&at_least, lanes))
             );
         }
         out += &line;

@@ -1,6 +1,6 @@
 //! Rollback timeline: one lane per run over `step`; the trained steps as a bar (rolled-back
 //! ones faded), each verdict as a marker (rollback: triangle with the restored epoch, stop:
-//! cross, continue: circle).
+//! cross, continue: circle); a stop at a rung (`[prune]`) is a cross too, labelled `behind`.
 
 use anyhow::Result;
 use plotters::prelude::*;
