@@ -76,7 +76,10 @@ fn sweep_bench_prints_a_row_per_sweep_and_its_last_line() {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr),
     );
-    assert!(out.status.success(), "sweep-bench failed:\n{stdout}\n{stderr}");
+    assert!(
+        out.status.success(),
+        "sweep-bench failed:\n{stdout}\n{stderr}"
+    );
     for sweep in ["full", "pruned", "sampled"] {
         assert!(
             stdout.lines().any(|l| l.starts_with(&format!("{sweep} "))),
@@ -90,8 +93,19 @@ fn sweep_bench_prints_a_row_per_sweep_and_its_last_line() {
     let last = stdout.lines().last().unwrap_or_default();
     let words: Vec<&str> = last.split_whitespace().collect();
     assert_eq!(
-        (words[0], words[1], words[2], words[4], words[5], words[6], words[8], words[10]),
-        ("sweep-bench:", "images", "pruned/full", "best", "swd", "pruned", "full", "winner"),
+        (
+            words[0], words[1], words[2], words[4], words[5], words[6], words[8], words[10]
+        ),
+        (
+            "sweep-bench:",
+            "images",
+            "pruned/full",
+            "best",
+            "swd",
+            "pruned",
+            "full",
+            "winner"
+        ),
         "{last}"
     );
     for i in [3, 7, 9] {

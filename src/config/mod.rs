@@ -11,8 +11,7 @@ mod validate;
 
 pub use experiment::{
     ConfigErrors, Experiment, Override, Overrides, Variant, config_hash, overrides_line, resolve,
-    resolve_prune,
-    resolve_rollback, seed_hash,
+    resolve_prune, resolve_rollback, seed_hash,
 };
 pub use schema::*;
 pub use search::{Method, Sampled};
