@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+pub use crate::sweep::queue::Only;
 pub use crate::train::device::DeviceChoice;
 
 #[derive(Parser, Debug)]
@@ -22,6 +23,7 @@ pub use crate::train::device::DeviceChoice;
         anigan-runner report results/quickstart\n  \
         anigan-runner experiments/sweep.toml --jobs 2\n  \
         anigan-runner status results/sweep\n  \
+        anigan-runner prune-replay results/sweep --set prune.eta=4\n  \
         anigan-runner experiments/cgan.toml\n  \
         anigan-runner sample results/cgan/runs/000-* --tags \"blue hair,long hair\" --out blue.png\n\n\
 A run's folder is results/<experiment>/runs/<index>-<hash> (`status` lists them); the\n\
@@ -41,6 +43,9 @@ pub enum Command {
     Data(DataCommand),
     /// Run the collapse detector over a recorded training log and list every episode.
     Replay(ReplayArgs),
+    /// Replay a [prune] rule over a finished sweep's metrics (no training): the training it
+    /// would have saved, and whether the variant that finished best would have been stopped.
+    PruneReplay(PruneReplayArgs),
     /// Write an experiment's report: summary.csv, charts, sample animations, report.html.
     Report(ReportArgs),
     /// Generate a grid of images from a trained run's checkpoint (CGAN: for given tags).
@@ -79,6 +84,12 @@ pub struct ExperimentArgs {
     /// Only these variants, by index (3) or id as `--dry-run` lists it (repeatable).
     #[arg(long = "variant", value_name = "SEL")]
     pub variants: Vec<String>,
+
+    /// Only the variants in these states: failed, collapsed, pruned, interrupted, not-started
+    /// (comma-separated), each from its last valid checkpoint; a pruned one trains on to its
+    /// budget. Ids and directories stay as they are; what will be done is printed first.
+    #[arg(long, value_name = "STATE[,STATE]", value_delimiter = ',')]
+    pub only: Vec<Only>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -126,7 +137,8 @@ pub struct SynthArgs {
     anigan-runner experiments/smoke.toml --set train.lr_g=1e-4 --set train.p0=0.99\n  \
     anigan-runner experiments/sweep.toml --variant 3 --variant 7 --device cuda:1\n  \
     anigan-runner experiments/sweep.toml --jobs 2                 # 2 worker processes\n  \
-    anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n\n\
+    anigan-runner experiments/sweep.toml --jobs 2 --device cuda:0,cuda:1  # 2 per GPU\n  \
+    anigan-runner experiments/sweep.toml --only failed,interrupted   # rerun just those\n\n\
     Settings are layered: built-in defaults < the file < environment variables\n\
     ANIGAN_<SECTION>__<KEY> (e.g. ANIGAN_TRAIN__LR_D=1e-4) < --set.\n\
     Re-running the same command resumes unfinished variants and skips finished ones.\n\
@@ -165,13 +177,14 @@ pub struct RunArgs {
 #[command(after_help = "Examples:\n  \
     anigan-runner status results/sweep\n  \
     anigan-runner status results/sweep --json\n\n\
-    One line per variant: state (finished, running with pid@host, interrupted, collapsed,\n\
-    failed, not started), epoch/planned, rollbacks, the last epoch's D accuracy on real and fake\n\
-    and G's, the best swd, and for a running variant an ETA from the measured epoch times. A\n\
-    run that the experiment file as it stands no longer plans (an edited grid, an override\n\
-    that changed what is trained) is marked as a run of another recipe, with its overrides.\n\
-    Reads only; works while a sweep runs, from any terminal or machine that sees the results\n\
-    directory.")]
+    One line per variant: state (finished, pruned, running with pid@host, interrupted,\n\
+    collapsed, stalled, failed, not started), epoch/planned, rollbacks, the last epoch's D\n\
+    accuracy on real and fake and G's, the best swd, and for a running variant an ETA from the\n\
+    measured epoch times; under a pruned variant the figures that stopped it (--json:\n\
+    pruned_at_rung). A run that the experiment file as it stands no longer plans (an edited\n\
+    grid, an override that changed what is trained) is marked as a run of another recipe, with\n\
+    its overrides. Reads only; works while a sweep runs, from any terminal or machine that sees\n\
+    the results directory.")]
 pub struct StatusArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
     #[arg(value_name = "RESULTS/EXPERIMENT")]
@@ -210,12 +223,38 @@ pub struct ReplayArgs {
 
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
+    anigan-runner prune-replay results/sweep\n  \
+    anigan-runner prune-replay results/sweep --set prune.eta=4 --set prune.first_rung=20\n  \
+    anigan-runner prune-replay results/sweep --json > replay.json\n\n\
+    The rule is the one the runs were trained with ([prune] in their config.toml, enabled or\n\
+    not) with --set on top. Variants are met in index order, as `run --jobs 1` meets them,\n\
+    and judged by the functions a live sweep uses, from their metrics as they stood at each\n\
+    evaluation: over a sweep trained without [prune] it says what a `--jobs 1` sweep with the\n\
+    rule would have decided. Use it to pick first_rung, eta and min_peers before trusting\n\
+    them: if the variant that finished best would have been stopped, the rule is too eager.")]
+pub struct PruneReplayArgs {
+    /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/sweep.
+    #[arg(value_name = "RESULTS/EXPERIMENT")]
+    pub dir: PathBuf,
+
+    /// Change the rule, e.g. `prune.eta=4` (repeatable; only prune.* keys).
+    #[arg(long = "set", value_name = "prune.KEY=VALUE")]
+    pub sets: Vec<String>,
+
+    /// Print one JSON object (the rule, every variant's decisions, the totals).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  \
     anigan-runner report results/smoke\n  \
     anigan-runner report results/sweep\n\n\
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
     runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
-    variants are listed as finished, running, interrupted, collapsed, failed or not started.\n\
+    variants are listed as finished, pruned, running, interrupted, collapsed, failed or not\n\
+    started.\n\
     `run` writes the report itself after each variant and at the end.")]
 pub struct ReportArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
@@ -396,6 +435,21 @@ mod tests {
             parse(&["x", "status", "results/smoke", "--json"]).command,
             Command::Status(s) if s.json
         ));
+    }
+
+    #[test]
+    fn only_takes_a_list_of_states() {
+        let Command::Run(a) = parse(&["x", "e.toml", "--only", "failed,not-started"]).command
+        else {
+            panic!("not run")
+        };
+        assert_eq!(a.exp.only, [Only::Failed, Only::NotStarted]);
+        let args = ["x", "e.toml", "--only", "finished"]
+            .iter()
+            .map(OsString::from)
+            .collect();
+        let err = Cli::try_parse_from(with_default_subcommand(args)).unwrap_err();
+        assert!(err.to_string().contains("not-started"), "{err}");
     }
 
     #[test]

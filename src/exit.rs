@@ -8,13 +8,14 @@ use crate::config::ConfigErrors;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Exit {
-    /// Everything asked for was done.
+    /// Everything asked for was done: every variant finished, or stopped at a rung by
+    /// `[prune]` as the rule asks.
     Success = 0,
     /// A variant failed (error, crash) or the runner hit an internal error.
     Failed = 1,
     /// Bad command line or experiment settings; nothing was written.
     Usage = 2,
-    /// Every variant finished, but at least one ended collapsed.
+    /// Every variant ended (finished or pruned), but at least one collapsed.
     Collapsed = 3,
     /// Stopped on request (SIGINT, SIGTERM, SIGUSR1) after an epoch; rerun to resume.
     Interrupted = 4,

@@ -61,6 +61,29 @@ pub fn commit(tmp: NamedTempFile, path: &Path) -> Result<()> {
     sync_dir(parent_dir(path))
 }
 
+/// Writes `bytes` to `path` only if no file is there: a temp file beside it (write, fsync) is
+/// hard-linked to `path`, which fails rather than replaces; then the folder is fsynced. A reader
+/// (or a crash) sees no file or the whole one. Returns false when `path` already existed (its
+/// content is left as it was). Missing parent folders are created.
+pub fn write_new(path: &Path, bytes: &[u8]) -> Result<bool> {
+    let dir = parent_dir(path);
+    fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)
+        .and_then(|_| tmp.as_file().sync_all())
+        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
+    let created = match fs::hard_link(tmp.path(), path) {
+        Ok(()) => true,
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => false,
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot create {}", path.display()));
+        }
+    };
+    drop(tmp); // the temp name goes; the link keeps the data
+    sync_dir(dir)?;
+    Ok(created)
+}
+
 /// Makes renames, creations and removals in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -117,6 +140,20 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["state.json"], "temp files left behind");
+    }
+
+    #[test]
+    fn write_new_never_replaces() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/decision.json");
+        assert!(write_new(&path, b"first").unwrap());
+        assert!(!write_new(&path, b"second").unwrap(), "already there");
+        assert_eq!(fs::read(&path).unwrap(), b"first");
+        let names: Vec<_> = fs::read_dir(path.parent().unwrap())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["decision.json"], "temp files left behind");
     }
 
     #[test]

@@ -49,3 +49,68 @@ fn bench_compare_prints_each_pair_and_a_ratio_row() {
         "the ratio is runner / eager: {row:?}"
     );
 }
+
+/// scripts/sweep-bench end to end, made tiny with --set (its figures are not judged): three
+/// sweeps, a row each, the replay's agreement, and the last line scripts read.
+#[test]
+fn sweep_bench_prints_a_row_per_sweep_and_its_last_line() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tmp = tempfile::tempdir().unwrap();
+    let mut cmd = Command::new(format!("{root}/scripts/sweep-bench"));
+    cmd.args(["--prebuilt", "--results"]).arg(tmp.path());
+    for set in [
+        "experiment.epochs=6",
+        "data.synthetic_count=400",
+        "data.holdout=100",
+        "eval.every=2",
+        "eval.samples=64",
+        "prune.first_rung=2",
+    ] {
+        cmd.args(["--set", set]);
+    }
+    let out = cmd
+        .env("PYTHON", format!("{root}/.venv/bin/python"))
+        .output()
+        .expect("scripts/sweep-bench runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "sweep-bench failed:\n{stdout}\n{stderr}"
+    );
+    for sweep in ["full", "pruned", "sampled"] {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(&format!("{sweep} "))),
+            "no {sweep} row:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("agrees with the live pruned sweep on 16 of 16 variants"),
+        "--jobs 1: the replay of the full grid decides as the live sweep did:\n{stdout}"
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    let words: Vec<&str> = last.split_whitespace().collect();
+    assert_eq!(
+        (
+            words[0], words[1], words[2], words[4], words[5], words[6], words[8], words[10]
+        ),
+        (
+            "sweep-bench:",
+            "images",
+            "pruned/full",
+            "best",
+            "swd",
+            "pruned",
+            "full",
+            "winner"
+        ),
+        "{last}"
+    );
+    for i in [3, 7, 9] {
+        let figure = words[i].trim_end_matches(';');
+        assert!(figure.parse::<f64>().is_ok(), "{figure} in {last}");
+    }
+    assert!(["yes", "no"].contains(&words[12]), "{last}");
+}

@@ -15,6 +15,7 @@ const SUBCOMMANDS: &[&[&str]] = &[
     &["sample"],
     &["slurm"],
     &["status"],
+    &["prune-replay"],
 ];
 
 /// Settings that make every shipped experiment a matter of seconds; none is a key a shipped

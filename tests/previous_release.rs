@@ -52,11 +52,11 @@ fn an_old_results_directory_resumes_reports_and_samples() {
     assert_eq!(
         collapsed
             .iter()
-            .map(|e| (e.kind, e.action))
+            .map(|e| (e.kind.health(), e.action))
             .collect::<Vec<_>>(),
         [
-            (Kind::DFooled, Taken::Rollback),
-            (Kind::DFooled, Taken::Stop)
+            (Some(Kind::DFooled), Taken::Rollback),
+            (Some(Kind::DFooled), Taken::Stop)
         ],
         "events.csv reads into typed kinds and actions"
     );

@@ -2,7 +2,7 @@
 //! a single-node one that scripts/slurm-local starts (and stops) for these tests.
 
 mod common;
-use common::metrics_without_timing;
+use common::{GRID8, assert_rule_held, metrics_without_timing};
 
 use std::path::{Path, PathBuf};
 use std::process::Command as Process;
@@ -264,6 +264,47 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
     assert!(lines.iter().all(|l| l["state"] == "finished"), "{lines:?}");
 
     requeue_resumes_exactly(&cluster, tmp.path());
+    pruned_sweep_on_slurm(&cluster, tmp.path());
+}
+
+/// `[prune]` through Slurm: the array tasks rank themselves against each other's decision
+/// files (no coordinator); every variant ends stopped by the rule or finished once. Then
+/// `slurm --only pruned` submits exactly the pruned variants, its tasks told to rerun them.
+fn pruned_sweep_on_slurm(cluster: &Cluster, tmp: &Path) {
+    let exp = tmp.join("grid8.toml");
+    std::fs::write(&exp, GRID8).unwrap();
+    let results = tmp.join("pruned");
+    let started = Instant::now();
+    let out = cluster
+        .slurm(&exp, &results, &["--max-parallel", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    cluster.wait_done(&job_id(&out), Duration::from_secs(600));
+    let (pruned, finished) = assert_rule_held(&results.join("grid8"), 8, false);
+    eprintln!(
+        "[prune] on Slurm: {pruned} pruned, {finished} finished in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    assert!(
+        pruned > 0 && finished > 0,
+        "{pruned} pruned, {finished} finished"
+    );
+    let dry = cluster
+        .slurm(&exp, &results, &["--only", "pruned", "--dry-run"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&dry.stdout),
+        String::from_utf8_lossy(&dry.stderr),
+    );
+    assert!(dry.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(&format!("--only pruned: {pruned} of 8 selected variant(s)"))
+            && stderr.contains(&format!("would submit {pruned} array task(s)")),
+        "{stderr}"
+    );
+    assert!(stdout.contains("--only pruned,interrupted"), "{stdout}");
 }
 
 /// This test is about requeue, not health: a rollback would only make it longer.

@@ -363,7 +363,7 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         (
             2,
             2,
-            Kind::GFailure,
+            Kind::GFailure.into(),
             1,
             Taken::Rollback,
             Some(0),

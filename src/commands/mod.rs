@@ -1,6 +1,7 @@
 //! One module per subcommand; `dispatch` routes a parsed command line to it.
 
 mod data;
+mod prune_replay;
 pub mod replay;
 mod report;
 mod run;
@@ -19,6 +20,7 @@ pub fn dispatch(cli: Cli) -> Result<Exit> {
         Command::Run(args) => run::run(&args),
         Command::Data(cmd) => data::data(&cmd),
         Command::Replay(args) => replay::replay(&args),
+        Command::PruneReplay(args) => prune_replay::prune_replay(&args),
         Command::Report(args) => report::report(&args),
         Command::Sample(args) => sample::sample(&args),
         Command::Slurm(args) => slurm::slurm(&args),

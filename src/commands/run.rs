@@ -7,9 +7,10 @@ use crate::cli::RunArgs;
 use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::{self, Exit};
-use crate::results::{ExperimentDir, Manifest};
+use crate::results::{ExperimentDir, Manifest, RunState, reader};
+use crate::sweep::queue::Only;
 use crate::sweep::tally::Tally;
-use crate::sweep::{pool, serial};
+use crate::sweep::{budget, cost, pool, serial};
 use crate::{slurm, stop, train};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
@@ -18,6 +19,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = select(&experiment, &exp.variants)?;
     data::check_paths(selected.iter().map(|v| &v.config.data))?;
+    let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
     // Checked by --dry-run too: it must refuse what the run would refuse.
     let devices = args
         .device
@@ -25,11 +28,18 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
         .collect::<Result<Vec<_>>>()?;
     if args.dry_run {
-        print!("{}", plan(&experiment, &selected));
+        print!("{rerun}{}", plan(&experiment, &selected));
+        if !selected.is_empty() {
+            print!("{}", estimate(args, &selected, &devices));
+        }
+        return Ok(Exit::Success);
+    }
+    eprint!("{rerun}");
+    if selected.is_empty() {
         return Ok(Exit::Success);
     }
     stop::install()?;
-    let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    eprint!("{}", estimate(args, &selected, &devices));
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
     if args.jobs > 1 {
@@ -41,6 +51,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
             devices: args.device.clone(),
             jobs: args.jobs as usize,
             threads: args.threads,
+            only: exp.only.clone(),
         };
         let tally = pool::run(&options, &experiment, &selected, &devices, cores)?;
         requeue_if_warned(&tally);
@@ -56,10 +67,31 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         threads: args.threads,
         budget: cores,
         worker: false,
+        only: exp.only.clone(),
     };
     let tally = serial::run(&experiment, &selected, &options)?;
     requeue_if_warned(&tally);
     Ok(tally.exit())
+}
+
+/// What the selected variants ask for and about how long they take here (`sweep::cost`).
+fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> String {
+    let data_root = DataRoot(args.exp.data_dir.clone());
+    let cores = train::device::available_cores();
+    let gpus = devices.iter().filter(|d| d.is_cuda()).count();
+    let jobs = args.jobs as usize;
+    let lanes = if gpus > 0 { gpus } else { jobs };
+    let runner = cost::Runner {
+        device: devices[0],
+        lanes,
+        threads: budget::threads(
+            args.threads,
+            selected[0].config.train.threads,
+            budget::share(cores, if gpus > 0 { jobs * gpus } else { jobs }),
+        ),
+        jobs,
+    };
+    cost::estimate(selected, &data_root, Some(&runner))
 }
 
 /// A Slurm task warned of its time limit (USR1) that stopped early goes back to the queue,
@@ -108,6 +140,66 @@ pub(super) fn select<'a>(
     }
 }
 
+/// `--only STATE[,STATE]`: of `selected`, the variants in those states, and what will be done
+/// to each, as lines to print first (empty without `--only`). Nothing is renumbered: a variant
+/// keeps its id and directory, and continues from its own last valid checkpoint.
+pub(super) fn only<'a>(
+    experiment: &Experiment,
+    exp_dir: &ExperimentDir,
+    selected: Vec<&'a Variant>,
+    only: &[Only],
+) -> Result<(Vec<&'a Variant>, String)> {
+    if only.is_empty() {
+        return Ok((selected, String::new()));
+    }
+    let names: Vec<&str> = only.iter().map(|o| o.word()).collect();
+    let mut chosen = Vec::new();
+    let mut lines = String::new();
+    for v in &selected {
+        let dir = exp_dir.run(&v.id);
+        let (state, status) = reader::read_state(&dir)?;
+        if !only.iter().any(|o| o.matches(state)) {
+            continue;
+        }
+        let planned = v.config.experiment.epochs;
+        let from = reader::checkpoints(&dir)?.last().map(|s| s.meta.epoch);
+        let done = status.as_ref().map_or(0, |s| s.epochs_done);
+        let action = match (state, from) {
+            (RunState::NotStarted, _) | (_, None) => {
+                format!("starts at epoch 0, trains to {planned}")
+            }
+            (RunState::Pruned, Some(c)) => format!(
+                "trains on from its checkpoint of epoch {c} to {planned}; no rung judges it any more"
+            ),
+            (_, Some(c)) => {
+                format!("resumes from its checkpoint of epoch {c}, trains to {planned}")
+            }
+        };
+        let at = match state {
+            RunState::NotStarted => String::new(),
+            _ => format!(" at epoch {done}"),
+        };
+        lines += &format!(
+            "{} {}{at}: {action}\n",
+            serial::label(experiment, v),
+            state.word()
+        );
+        chosen.push(*v);
+    }
+    let head = format!(
+        "--only {}: {} of {} selected variant(s){}\n",
+        names.join(","),
+        chosen.len(),
+        selected.len(),
+        match chosen.len() {
+            0 => "; nothing to do".to_string(),
+            n if n < selected.len() => format!("; the other {} are left alone", selected.len() - n),
+            _ => String::new(),
+        }
+    );
+    Ok((chosen, head + &lines))
+}
+
 /// `[prune]`'s rule as the dry run shows it (epochs and `[prune]` are the same for every
 /// variant); empty when it is off.
 fn prune_line(config: &config::Config) -> String {
@@ -124,7 +216,7 @@ fn prune_line(config: &config::Config) -> String {
     };
     format!(
         "prune: best {} so far, {at} of {}; a variant goes on within the best 1/{} of those at a \
-         rung, once {} others are there (not acted on by this build yet)\n",
+         rung, once {} others are there\n",
         rule.metric, config.experiment.epochs, rule.eta, rule.min_peers
     )
 }

@@ -13,6 +13,7 @@ use crate::data::DataRoot;
 use crate::exit::{Exit, usage_problems};
 use crate::results::{ExperimentDir, Manifest, reader};
 use crate::slurm::{self, Script, Submission, submissions};
+use crate::sweep::queue::Only;
 use crate::sweep::{prepare, queue as sweep_queue};
 
 pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
@@ -23,9 +24,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let selected = run::select(&experiment, &exp.variants)?;
     crate::data::check_paths(selected.iter().map(|v| &v.config.data))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
+    eprint!("{rerun}");
     let slurm_dir = exp_dir.slurm();
     let queued = slurm::queued_variants(&slurm_dir)?;
-    let (left, finished, in_queue) = split(&selected, &exp_dir, &queued)?;
+    let (left, finished, in_queue) = split(&selected, &exp_dir, &queued, &exp.only)?;
     eprintln!(
         "experiment {}: {} variant(s) selected: {finished} done, {in_queue} already queued, {} to submit",
         experiment.name,
@@ -119,11 +122,12 @@ fn split<'a>(
     selected: &[&'a Variant],
     exp_dir: &ExperimentDir,
     queued: &[String],
+    only: &[Only],
 ) -> Result<(Vec<&'a Variant>, usize, usize)> {
     let (mut left, mut finished, mut in_queue) = (Vec::new(), 0, 0);
     for v in selected {
         let status = reader::read_status(&exp_dir.run(&v.id))?;
-        if sweep_queue::done(status.as_ref(), v).is_some() {
+        if sweep_queue::done(status.as_ref(), v, only).is_some() {
             finished += 1;
         } else if queued.contains(&v.id) {
             in_queue += 1;
@@ -157,6 +161,15 @@ fn script(
     for set in &exp.sets {
         run_args.push("--set".into());
         run_args.push(set.clone());
+    }
+    if !exp.only.is_empty() {
+        // A task requeued by its time limit finds its variant interrupted: it resumes it too.
+        let mut states: Vec<&str> = exp.only.iter().map(|o| o.word()).collect();
+        if !exp.only.contains(&Only::Interrupted) {
+            states.push(Only::Interrupted.word());
+        }
+        run_args.push("--only".into());
+        run_args.push(states.join(","));
     }
     Ok(Script {
         job_name: format!("anigan-{}", experiment.name),

@@ -15,8 +15,8 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// not started, running, interrupted, finished, collapsed, stalled or failed (as summary.csv
-    /// says).
+    /// not started, running, interrupted, finished, pruned, collapsed, stalled or failed (as
+    /// summary.csv says).
     pub state: &'static str,
     /// Listed in experiment.json; false: a run of another recipe in the same folder.
     pub in_experiment: bool,
@@ -48,6 +48,9 @@ pub struct Line {
     /// evaluation); running variants only.
     pub eta_seconds: Option<f64>,
     pub reason: Option<String>,
+    /// A pruned variant: the epoch of the rung `[prune]` stopped it at (`reason` has the
+    /// figures; rungs/eNNNN.json every peer's).
+    pub pruned_at_rung: Option<u32>,
     /// Slurm's state of the variant's newest array task ("pending", "running on node7
     /// (requeued 1x)"), when the sweep was submitted with `anigan-runner slurm` and Slurm
     /// still knows the task.
@@ -133,6 +136,7 @@ pub fn line(run: &Run) -> Line {
         best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
         eta_seconds,
         reason: status.and_then(|s| s.reason.clone()),
+        pruned_at_rung: run.stopped_at().map(|r| r.rung_epoch),
         slurm: None,
     }
 }
@@ -144,9 +148,13 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         n => format!(", {n} stalled"),
     };
     let mut out = format!(
-        "{name}: {} variants: {} finished, {} running, {} interrupted, {} collapsed{stalled}, {} failed, {} not started\n",
+        "{name}: {} variants: {} finished, {}{} running, {} interrupted, {} collapsed{stalled}, {} failed, {} not started\n",
         lines.len(),
         count("finished"),
+        match count("pruned") {
+            0 => String::new(),
+            n => format!("{n} pruned, "),
+        },
         count("running"),
         count("interrupted"),
         count("collapsed"),

@@ -39,6 +39,7 @@ pub fn worker() -> Result<Exit> {
         threads: spec.threads,
         budget: spec.thread_budget,
         worker: true,
+        only: spec.only.clone(),
     };
     Ok(serial::run(&experiment, &[variant], &options)?.exit())
 }

@@ -12,6 +12,7 @@ use super::schema::Config;
 use super::search::{Sampled, Search};
 use super::validate::{self, SAFE_NAME_RULE};
 use crate::health::RollbackConfig;
+use crate::prune::PruneConfig;
 
 /// Grid keys that cannot vary between the variants of one experiment.
 const FIXED_KEYS: &[(&str, &str)] = &[
@@ -473,6 +474,45 @@ pub fn resolve_rollback(sets: &[String]) -> Result<RollbackConfig, ConfigErrors>
     }
     layers::extract(&settings)
         .map(|c| c.rollback)
+        .map_err(|e| ConfigErrors(vec![e]))
+}
+
+/// `[prune]` for a replay over a finished sweep: `recorded` (the rule in the runs' settings,
+/// read from `from`) with `--set prune.KEY=VALUE` on top, each checked as in an experiment
+/// file. `enabled` is whatever they say: a replay applies the rule either way.
+pub fn resolve_prune(
+    recorded: &PruneConfig,
+    from: &Path,
+    sets: &[String],
+) -> Result<PruneConfig, ConfigErrors> {
+    let recorded = toml::Value::try_from(recorded).expect("[prune] serializes");
+    let mut settings: Vec<Setting> = recorded
+        .as_table()
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| Setting {
+            key: format!("prune.{key}"),
+            value: value.clone(),
+            origin: Origin::File(from.to_path_buf()),
+        })
+        .collect();
+    let (sets, mut problems) = layers::from_sets(sets);
+    for s in &sets {
+        if s.key.starts_with("prune.") {
+            problems.extend(check_setting(s));
+        } else {
+            problems.push(format!(
+                "`{}` {}: only prune.* settings apply to a prune replay",
+                s.key, s.origin
+            ));
+        }
+    }
+    if !problems.is_empty() {
+        return Err(ConfigErrors(problems));
+    }
+    settings.extend(sets);
+    layers::extract(&settings)
+        .map(|c| c.prune)
         .map_err(|e| ConfigErrors(vec![e]))
 }
 

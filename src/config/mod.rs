@@ -11,7 +11,7 @@ mod validate;
 
 pub use experiment::{
     ConfigErrors, Experiment, Override, Overrides, Variant, config_hash, overrides_line, resolve,
-    resolve_rollback, seed_hash,
+    resolve_prune, resolve_rollback, seed_hash,
 };
 pub use layers::leaves;
 pub use schema::*;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Result, bail};
 
-use super::{LoadOptions, Loaded, Source, load};
+use super::{LoadOptions, Loaded, Source, folder, load, seed_layout};
 use crate::config::{DataSection, DataSource};
 use crate::progress;
 use crate::synth::{self, SynthOptions};
@@ -92,4 +92,50 @@ pub fn load_dataset(
         cache_dir: root.cache(),
     };
     load(&opts, warn)
+}
+
+/// How many images `d` trains on, from the source's listing alone (no image is decoded, so an
+/// unreadable one, skipped when the data loads, is still counted); None when the source cannot
+/// be listed or the holdout leaves nothing.
+pub fn training_images(d: &DataSection) -> Option<usize> {
+    let total = match d.source {
+        DataSource::Synthetic => d.synthetic_count as usize,
+        DataSource::Seed => seed_layout::list(Path::new(&d.path)).ok()?.items.len(),
+        DataSource::Folder => {
+            let tags = (!d.tags_file.is_empty()).then(|| Path::new(&d.tags_file));
+            folder::list(Path::new(&d.path), tags, &mut |_| {})
+                .ok()?
+                .items
+                .len()
+        }
+    };
+    let available = total.checked_sub(d.holdout as usize).filter(|&n| n > 0)?;
+    Some(match d.limit as usize {
+        0 => available,
+        limit => limit.min(available),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn training_images_of_a_synthetic_set() {
+        let d = |count, holdout, limit| DataSection {
+            synthetic_count: count,
+            holdout,
+            limit,
+            ..DataSection::default()
+        };
+        let rows = [
+            (d(18_000, 2_000, 13_000), Some(13_000), "the limit"),
+            (d(18_000, 500, 0), Some(17_500), "all but the holdout"),
+            (d(1_000, 500, 900), Some(500), "a limit past what is left"),
+            (d(500, 500, 0), None, "nothing left to train on"),
+        ];
+        for (section, want, why) in rows {
+            assert_eq!(training_images(&section), want, "{why}");
+        }
+    }
 }

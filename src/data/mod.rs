@@ -30,7 +30,7 @@ mod fixtures;
 
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
 pub use device_images::{DeviceImages, sample_indices};
-pub use from_config::{DataRoot, load_dataset};
+pub use from_config::{DataRoot, load_dataset, training_images};
 pub use load::load;
 pub use options::{LoadOptions, Source};
 pub use paths::check_paths;

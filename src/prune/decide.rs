@@ -3,12 +3,15 @@
 use std::cmp::Ordering;
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 use super::{PruneConfig, Rung};
 
 /// A variant's figure at a rung: the best so far of the metric (lower is better), or `Worst`
 /// for a variant that collapsed before the rung (it counts as the worst at every rung it did
-/// not reach) or whose evaluations gave no finite value.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// not reach) or whose evaluations gave no finite value. In JSON: the number, or `"worst"`.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(into = "FigureJson", try_from = "FigureJson")]
 pub enum Figure {
     Value(f64),
     Worst,
@@ -39,12 +42,56 @@ impl Figure {
     }
 }
 
+/// How a `Figure` is written: a number, or the word `worst`.
+#[derive(Serialize, Deserialize)]
+#[serde(untagged)]
+enum FigureJson {
+    Value(f64),
+    Word(String),
+}
+
+impl From<Figure> for FigureJson {
+    fn from(f: Figure) -> Self {
+        match f {
+            Figure::Value(x) => FigureJson::Value(x),
+            Figure::Worst => FigureJson::Word("worst".into()),
+        }
+    }
+}
+
+impl TryFrom<FigureJson> for Figure {
+    type Error = String;
+
+    fn try_from(j: FigureJson) -> Result<Self, String> {
+        match j {
+            FigureJson::Value(x) => Ok(Figure::new(x)),
+            FigureJson::Word(w) if w == "worst" => Ok(Figure::Worst),
+            FigureJson::Word(w) => Err(format!("{w:?} is no figure: a number or \"worst\"")),
+        }
+    }
+}
+
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Figure::Value(x) => write!(f, "{x}"),
+            // Four significant digits: what a person compares; the files keep every digit.
+            Figure::Value(x) => write!(f, "{}", short(*x)),
             Figure::Worst => f.write_str("worst"),
         }
+    }
+}
+
+/// `x` with about four significant digits, without trailing zeros (12.35, 0.04211, 1235).
+fn short(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return x.to_string();
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{x:.digits$}");
+    if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.').to_string()
+    } else {
+        text
     }
 }
 

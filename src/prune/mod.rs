@@ -11,4 +11,4 @@ mod decide_tests;
 
 pub use config::{Metric, PruneConfig};
 pub use decide::{Decision, Figure, Standing, best_so_far, decide};
-pub use rungs::{Rung, due, rungs};
+pub use rungs::{Rung, due, judged_at, rungs};

@@ -47,6 +47,29 @@ pub fn due(rungs: &[Rung], decided: usize, last_evaluation: Option<u32>) -> &[Ru
     &rungs[start..end]
 }
 
+/// The rungs the newest of a timeline's evaluations judges: those after the timeline's
+/// previous evaluation, up to this one (`evaluated`: the epochs of the timeline's evaluations,
+/// ascending, the newest last). The same rule decides for a live sweep and for a replay:
+/// - a rung without an evaluation of its own is judged at the next one;
+/// - a rung the timeline passed before (an earlier evaluation reached it) is not judged again
+///   here: it was judged then, or `[prune]` was off or had other rungs then;
+/// - after a rollback the timeline's previous evaluation is the last one kept, so a rung whose
+///   evaluation was rolled back is judged at the next evaluation;
+/// - an evaluation at the budget (`epochs`) judges nothing: the variant has finished, stopping
+///   it would save nothing.
+pub fn judged_at<'r>(rungs: &'r [Rung], evaluated: &[u32], epochs: u32) -> &'r [Rung] {
+    let Some((&newest, earlier)) = evaluated.split_last() else {
+        return &[];
+    };
+    if newest >= epochs {
+        return &[];
+    }
+    let passed = earlier.last().map_or(0, |&prev| {
+        rungs.iter().take_while(|r| r.epoch <= prev).count()
+    });
+    due(rungs, passed, Some(newest))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -102,6 +125,47 @@ mod tests {
         let short = rungs(&rule(10, 3), 100);
         let long = rungs(&rule(10, 3), 1000);
         assert_eq!(short[..], long[..short.len()]);
+    }
+
+    #[test]
+    fn rungs_an_evaluation_judges() {
+        let all = rungs(&rule(10, 3), 300); // 10, 30, 90, 270
+        let cases: &[(&[u32], &[u32], &str)] = &[
+            (&[], &[], "no evaluation yet"),
+            (&[5], &[], "before the first rung"),
+            (&[10], &[10], "at the rung"),
+            (&[5, 10], &[10], "at the rung, after an earlier evaluation"),
+            (&[10, 20], &[], "rung 10 was the previous evaluation's"),
+            (
+                &[5, 25],
+                &[10],
+                "no evaluation at 10: judged at the next one",
+            ),
+            (
+                &[5, 40],
+                &[10, 30],
+                "two rungs passed since the previous evaluation",
+            ),
+            (
+                &[50, 60],
+                &[],
+                "rungs passed before (prune turned on later) are not judged afresh",
+            ),
+            (&[80, 280], &[90, 270], "one evaluation judges the rest"),
+            (
+                &[80, 300],
+                &[],
+                "the evaluation at the budget judges nothing",
+            ),
+            (
+                &[10, 20],
+                &[],
+                "after a rollback to 20 the kept evaluations decide: 10 was judged",
+            ),
+        ];
+        for &(evaluated, want, reason) in cases {
+            assert_eq!(epochs(judged_at(&all, evaluated, 300)), want, "{reason}");
+        }
     }
 
     #[test]

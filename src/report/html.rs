@@ -2,9 +2,10 @@
 //! network). Every user-supplied string goes through `escape::html`.
 
 use super::escape::html as esc;
-use super::summary::{Figure, Summary, cells, columns, group_columns};
+use super::summary::{Figure, Summary, cells, columns, extra_columns};
 use crate::results::reader::{ExperimentRecord, Run};
-use crate::results::{EventRow, RunState, Taken};
+use crate::results::rungs::Outcome;
+use crate::results::{EventRow, PeerSource, RunState, Taken};
 
 /// What the floor columns mean, under every summary table.
 pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample of training \
@@ -20,7 +21,7 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}\
 td.n{text-align:right}\
 .st{font-weight:bold}.finished{color:#2a7d2a}.running{color:#1f77b4}.interrupted{color:#b8860b}\
-.collapsed{color:#d62728}.stalled{color:#ff7f0e}.failed{color:#d62728}.not-started{color:#888}\
+.collapsed{color:#d62728}.stalled{color:#ff7f0e}.failed{color:#d62728}.not-started{color:#888}.pruned{color:#17becf}\
 section.run{border-top:2px solid #ddd;margin-top:28px}\
 img{max-width:100%;border:1px solid #eee}\
 .samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
@@ -30,6 +31,7 @@ img{max-width:100%;border:1px solid #eee}\
 pub fn state_counts(summaries: &[Summary]) -> String {
     let order = [
         RunState::Finished,
+        RunState::Pruned,
         RunState::Running,
         RunState::Interrupted,
         RunState::Collapsed,
@@ -160,7 +162,7 @@ fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     for k in &results.grid_keys {
         t += &format!("<th>{}</th>", esc(k));
     }
-    let groups = group_columns(summaries);
+    let groups = extra_columns(summaries);
     for c in columns(&groups) {
         t += &format!("<th>{}</th>", esc(&c.replace('_', " ")));
     }
@@ -253,8 +255,51 @@ fn run_section(run: &Run, f: &RunFiles) -> String {
         s += &figure(path, "progress over the epochs (progress.gif)");
     }
     s += "</div>\n";
+    s += &rungs_table(run);
     s += &events_table(run);
     s + "</section>\n"
+}
+
+/// `[prune]`'s decisions of a run, one row per rung: its figure, place and the peers'.
+fn rungs_table(run: &Run) -> String {
+    if run.rungs.is_empty() {
+        return String::new();
+    }
+    let mut t = String::from(
+        "<h3>Rungs</h3><table><tr><th>rung</th><th>judged at</th><th>figure</th>\
+         <th>place</th><th>go on</th><th>cutoff</th><th>decision</th><th>peers</th></tr>\n",
+    );
+    for r in &run.rungs {
+        let opt = |x: Option<String>| x.unwrap_or_default();
+        let peers: Vec<String> = r
+            .peers
+            .iter()
+            .map(|p| match p.source {
+                PeerSource::Rung => format!("{} {}", p.id, p.figure),
+                PeerSource::Collapsed => format!("{} worst (collapsed)", p.id),
+            })
+            .collect();
+        let decision = match r.outcome {
+            Outcome::Keep => "goes on",
+            Outcome::TooFewPeers => "goes on (too few peers)",
+            Outcome::Stop => "stopped",
+        };
+        t += &format!(
+            "<tr><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{} {}</td>\
+             <td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td>\
+             <td>{}</td></tr>\n",
+            esc(&r.rung_name()),
+            r.judged_epoch,
+            r.rule.metric,
+            r.figure,
+            opt(r.place.map(|p| format!("{p} of {}", r.entrants))),
+            opt(r.places.map(|p| p.to_string())),
+            opt(r.cutoff.map(|c| c.to_string())),
+            decision,
+            esc(&peers.join(", "))
+        );
+    }
+    t + "</table>\n"
 }
 
 fn figure(path: &str, caption: &str) -> String {
@@ -313,7 +358,7 @@ mod tests {
         EventRow {
             step: 5,
             epoch: 5,
-            kind,
+            kind: kind.into(),
             onset_epoch: 3,
             action,
             restored_epoch: restored,

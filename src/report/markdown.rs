@@ -1,7 +1,7 @@
 //! report.md: the summary table for terminals and code hosts.
 
 use super::escape::md_cell;
-use super::summary::{Figure, Summary, cells, columns, group_columns};
+use super::summary::{Figure, Summary, cells, columns, extra_columns};
 use crate::results::reader::ExperimentRecord;
 
 pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figure) -> String {
@@ -10,7 +10,7 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         out += &format!("{}\n\n", md_cell(&results.description));
     }
     out += &format!("{}\n\n", super::html::state_counts(summaries));
-    let groups = group_columns(summaries);
+    let groups = extra_columns(summaries);
     let header: Vec<String> = ["index", "id"]
         .iter()
         .map(|s| s.to_string())

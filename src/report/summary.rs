@@ -15,8 +15,12 @@
 //!   named from the dataset's vocabulary) come from the last evaluated row that has them;
 //!   `tag_kl_floor` is what real training images score on `tag_kl` (quality-reference.json);
 //! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
-//!   swd, else the balance share (higher is better).
+//!   swd, else the balance share (higher is better);
+//! - a variant `[prune]` stopped has the rung it was stopped at, the epoch judged, its figure,
+//!   its place among the entrants and the cutoff it missed (columns `pruned_*`, present when
+//!   any variant was pruned).
 
+use crate::prune::Figure as RungFigure;
 use crate::results::MetricsRow;
 use crate::results::reader::{ExperimentRecord, Run};
 
@@ -99,6 +103,19 @@ pub struct Summary {
     pub overrides: Option<String>,
     /// Why a failed variant failed (status.json's reason).
     pub reason: Option<String>,
+    /// Where `[prune]` stopped a pruned variant.
+    pub pruned: Option<PrunedAt>,
+}
+
+/// The decision that stopped a variant, as the summary shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PrunedAt {
+    pub rung_epoch: u32,
+    pub judged_epoch: u32,
+    pub figure: RungFigure,
+    pub place: Option<usize>,
+    pub entrants: usize,
+    pub cutoff: Option<RungFigure>,
 }
 
 pub fn in_balance(row: &MetricsRow) -> bool {
@@ -171,6 +188,14 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             list.join("; ")
         }),
         reason: run.status.as_ref().and_then(|s| s.reason.clone()),
+        pruned: run.stopped_at().map(|r| PrunedAt {
+            rung_epoch: r.rung_epoch,
+            judged_epoch: r.judged_epoch,
+            figure: r.figure,
+            place: r.place,
+            entrants: r.entrants,
+            cutoff: r.cutoff,
+        }),
     }
 }
 
@@ -230,10 +255,24 @@ pub fn num(x: Option<f64>) -> String {
     }
 }
 
-/// The per-group accuracy columns of a table of runs: every `tag_acc_<group>` any run has,
-/// in the order they first appear.
-pub fn group_columns(rows: &[Summary]) -> Vec<String> {
+/// Where a pruned variant was stopped, present when any variant of the table was pruned.
+pub const PRUNED_COLUMNS: &[&str] = &[
+    "pruned_at_rung",
+    "pruned_judged_epoch",
+    "pruned_figure",
+    "pruned_place",
+    "pruned_entrants",
+    "pruned_cutoff",
+];
+
+/// The columns a table of runs has beyond `FIXED_COLUMNS`: the `pruned_*` ones when any run
+/// was pruned, then every per-group accuracy `tag_acc_<group>` any run has, in the order they
+/// first appear.
+pub fn extra_columns(rows: &[Summary]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
+    if rows.iter().any(|s| s.pruned.is_some()) {
+        names.extend(PRUNED_COLUMNS.iter().map(|c| c.to_string()));
+    }
     for (name, _) in rows.iter().flat_map(|s| &s.final_tag_acc_groups) {
         if !names.contains(name) {
             names.push(name.clone());
@@ -242,19 +281,42 @@ pub fn group_columns(rows: &[Summary]) -> Vec<String> {
     names
 }
 
-/// Every column after index, id and the grid values: `FIXED_COLUMNS`, then `groups`.
-pub fn columns(groups: &[String]) -> Vec<String> {
+/// Every column after index, id and the grid values: `FIXED_COLUMNS`, then `extra`.
+pub fn columns(extra: &[String]) -> Vec<String> {
     FIXED_COLUMNS
         .iter()
         .map(|c| c.to_string())
-        .chain(groups.iter().cloned())
+        .chain(extra.iter().cloned())
         .collect()
 }
 
+/// A `pruned_*` cell of `s`; empty for a variant that was not pruned.
+fn pruned_cell(s: &Summary, column: &str) -> String {
+    let Some(p) = &s.pruned else {
+        return String::new();
+    };
+    let figure = |f: RungFigure| match f {
+        RungFigure::Value(x) => num(Some(x)),
+        RungFigure::Worst => "worst".to_string(),
+    };
+    match column {
+        "pruned_at_rung" => p.rung_epoch.to_string(),
+        "pruned_judged_epoch" => p.judged_epoch.to_string(),
+        "pruned_figure" => figure(p.figure),
+        "pruned_place" => p.place.map_or(String::new(), |x| x.to_string()),
+        "pruned_entrants" => p.entrants.to_string(),
+        "pruned_cutoff" => p.cutoff.map_or(String::new(), figure),
+        _ => String::new(),
+    }
+}
+
 /// The cells of one summary row after index, id and the grid values (`columns` order).
-pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
+pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
     let floor = s.swd_floor.filter(|f| f.0 > 0.0);
     let group = |name: &String| {
+        if PRUNED_COLUMNS.contains(&name.as_str()) {
+            return pruned_cell(s, name);
+        }
         let value = s.final_tag_acc_groups.iter().find(|(n, _)| n == name);
         num(value.and_then(|(_, v)| *v))
     };
@@ -287,17 +349,17 @@ pub fn cells(s: &Summary, groups: &[String]) -> Vec<String> {
         if s.current { "yes" } else { "no" }.to_string(),
         s.overrides.clone().unwrap_or_default(),
     ];
-    fixed.into_iter().chain(groups.iter().map(group)).collect()
+    fixed.into_iter().chain(extra.iter().map(group)).collect()
 }
 
 pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
     let mut w = csv::Writer::from_writer(Vec::new());
-    let groups = group_columns(rows);
+    let extra = extra_columns(rows);
     let header: Vec<String> = ["index", "id"]
         .into_iter()
         .map(str::to_string)
         .chain(grid_keys.iter().cloned())
-        .chain(columns(&groups))
+        .chain(columns(&extra))
         .chain(["reason".to_string()])
         .collect();
     w.write_record(&header).expect("in-memory CSV");
@@ -305,7 +367,7 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
         let record: Vec<String> = [s.index.to_string(), s.id.clone()]
             .into_iter()
             .chain(s.grid.iter().cloned())
-            .chain(cells(s, &groups))
+            .chain(cells(s, &extra))
             .chain([s.reason.clone().unwrap_or_default()])
             .collect();
         w.write_record(&record).expect("in-memory CSV");
@@ -354,7 +416,7 @@ mod tests {
         let events = vec![EventRow {
             step: 2,
             epoch: 2,
-            kind: Kind::GFailure,
+            kind: Kind::GFailure.into(),
             onset_epoch: 2,
             action: Taken::Rollback,
             restored_epoch: Some(1),

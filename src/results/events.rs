@@ -1,8 +1,78 @@
-//! `events.csv`: one row per health verdict and what was done about it.
+//! `events.csv`: one row per health verdict and what was done about it, and one for a stop at
+//! a rung (`[prune]`).
+
+use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::rungs::RungRecord;
 use crate::health::{self, Kind, Verdict};
+
+/// What an events.csv row is about: a collapse verdict of the health detector (its kind, as
+/// files before `[prune]` hold them), or `behind`: a stop at a rung for being behind the peers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum EventKind {
+    Health(Kind),
+    Behind,
+}
+
+impl EventKind {
+    pub const BEHIND: &'static str = "behind";
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::Health(k) => k.as_str(),
+            EventKind::Behind => Self::BEHIND,
+        }
+    }
+
+    /// The health kind of a verdict row; None for a rung's stop.
+    pub fn health(self) -> Option<Kind> {
+        match self {
+            EventKind::Health(k) => Some(k),
+            EventKind::Behind => None,
+        }
+    }
+}
+
+impl From<Kind> for EventKind {
+    fn from(k: Kind) -> Self {
+        EventKind::Health(k)
+    }
+}
+
+/// `row.kind == health::Kind::GFailure` reads as before the rung rows existed.
+impl PartialEq<Kind> for EventKind {
+    fn eq(&self, other: &Kind) -> bool {
+        *self == EventKind::Health(*other)
+    }
+}
+
+impl fmt::Display for EventKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<EventKind> for String {
+    fn from(k: EventKind) -> String {
+        k.as_str().to_string()
+    }
+}
+
+impl TryFrom<String> for EventKind {
+    type Error = String;
+
+    fn try_from(s: String) -> Result<Self, String> {
+        if s == Self::BEHIND {
+            return Ok(EventKind::Behind);
+        }
+        s.parse::<Kind>()
+            .map(EventKind::Health)
+            .map_err(|e| format!("{e} or {}", Self::BEHIND))
+    }
+}
 
 /// What was done about a verdict, as events.csv spells it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -14,6 +84,8 @@ pub enum Taken {
     Stop,
     /// Rollback is disabled: the verdict was only recorded.
     Continue,
+    /// `[prune]` stopped the variant at a rung: it ended pruned.
+    Prune,
 }
 
 impl Taken {
@@ -22,6 +94,7 @@ impl Taken {
             Taken::Rollback => "rollback",
             Taken::Stop => "stop",
             Taken::Continue => "continue",
+            Taken::Prune => "prune",
         }
     }
 }
@@ -32,13 +105,15 @@ impl Taken {
 pub struct EventRow {
     pub step: u64,
     pub epoch: u64,
-    pub kind: Kind,
+    pub kind: EventKind,
+    /// A verdict's onset; a rung's stop: the rung's epoch.
     pub onset_epoch: u64,
     pub action: Taken,
     /// Empty unless the action is a rollback.
     pub restored_epoch: Option<u64>,
     pub changes: String,
-    /// The verdict's evidence, followed by the stop reason if any.
+    /// The verdict's evidence, followed by the stop reason if any; a rung's stop: the figure
+    /// compared, its place and the peers' figures (`RungRecord::describe`).
     pub evidence: String,
     /// Rollbacks: how many rollbacks in a row before this one were for the same kind (the
     /// adjustments were raised to the power escalation + 1). Absent in older files: 0.
@@ -80,13 +155,28 @@ impl EventRow {
         EventRow {
             step,
             epoch: verdict.detected_epoch,
-            kind: verdict.kind,
+            kind: verdict.kind.into(),
             onset_epoch: verdict.onset_epoch,
             action: taken,
             restored_epoch,
             changes,
             evidence,
             escalation,
+        }
+    }
+
+    /// The row of a stop at a rung, at the step and epoch of the evaluation that judged it.
+    pub fn pruned(record: &RungRecord) -> EventRow {
+        EventRow {
+            step: record.step,
+            epoch: record.judged_epoch as u64,
+            kind: EventKind::Behind,
+            onset_epoch: record.rung_epoch as u64,
+            action: Taken::Prune,
+            restored_epoch: None,
+            changes: String::new(),
+            evidence: record.describe(),
+            escalation: 0,
         }
     }
 
@@ -144,5 +234,27 @@ mod tests {
         assert_eq!(back[0].kind, Kind::GFailure);
         assert_eq!(back[0].action, Taken::Rollback);
         assert_eq!(back[1].action, Taken::Stop);
+    }
+
+    #[test]
+    fn kinds_read_from_old_and_new_rows() {
+        let rows = [
+            (
+                "g_failure",
+                Ok(EventKind::Health(Kind::GFailure)),
+                "files before [prune]",
+            ),
+            ("behind", Ok(EventKind::Behind), "a stop at a rung"),
+            ("fid", Err(()), "unknown: an error naming the kinds"),
+        ];
+        for (text, want, why) in rows {
+            let got = EventKind::try_from(text.to_string()).map_err(|e| {
+                assert!(e.contains("behind") && e.contains("g_failure"), "{e}");
+            });
+            assert_eq!(got, want, "{why}");
+            if let Ok(kind) = got {
+                assert_eq!(String::from(kind), text, "{why}: written back as read");
+            }
+        }
     }
 }

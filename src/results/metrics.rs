@@ -124,6 +124,15 @@ pub const GROUP_PREFIX: &str = "tag_acc_";
 const GROUPS_AFTER: &str = "tag_acc";
 
 impl MetricsRow {
+    /// The value of `[prune]`'s metric on this row; None on epochs without evaluation.
+    pub fn figure(&self, metric: crate::prune::Metric) -> Option<f64> {
+        match metric {
+            crate::prune::Metric::Swd => self.swd,
+            crate::prune::Metric::TagFd => self.tag_fd,
+            crate::prune::Metric::TagKl => self.tag_kl,
+        }
+    }
+
     /// Training images this epoch consumed (dataset images D was trained on).
     pub fn images(&self) -> f64 {
         self.images_per_sec * self.seconds

@@ -2,6 +2,7 @@
 //! knows its layout and formats (after cargo-nextest's `record` module):
 //! - formats: `names` (every file name and the format version), `metrics` (`MetricsRow`, the
 //!   one schema of metrics.csv), `events` (`EventRow`), `status` (`Status`, `RunState`),
+//!   `rungs` (`RungRecord`: `[prune]`'s decision at a rung, written once),
 //!   `manifest` (experiment.json), `quality_reference`, `checkpoints` (the catalogue);
 //! - places: `ExperimentDir` (runs/, experiment.json, slurm/, the report's files and lock) and
 //!   `RunDir` (one run's paths and lock);
@@ -22,11 +23,12 @@ pub mod reader;
 mod recorder;
 mod run_dir;
 mod run_info;
+pub mod rungs;
 mod status;
 mod surviving;
 
 pub use checkpoints::{CheckpointMeta, Saved, best_swd};
-pub use events::{EventRow, Taken};
+pub use events::{EventKind, EventRow, Taken};
 pub use experiment_dir::ExperimentDir;
 pub use images::write_png;
 pub use manifest::{Manifest, PlannedVariant, value_text};
@@ -35,6 +37,7 @@ pub use quality_reference::QualityReference;
 pub use recorder::{Recorder, mark_failed};
 pub use run_dir::{RunDir, hostname};
 pub use run_info::RunInfo;
+pub use rungs::{PeerFigure, PeerSource, Peers, RungRecord};
 pub use status::{RunState, State, Status};
 #[cfg(test)]
 pub use surviving::test_rows;

@@ -9,6 +9,7 @@
 //!     tags.txt  .lock
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
+//!     rungs/eNNNN.json   (one per rung `[prune]` judged the variant at)
 //! ```
 
 /// The version of this layout and of its files' formats, written into experiment.json. A
@@ -37,6 +38,7 @@ pub const SAMPLES: &str = "samples";
 pub const BEST_SAMPLES: &str = "best.png";
 pub const PROGRESS_GIF: &str = "progress.gif";
 pub const CHECKPOINTS: &str = "checkpoints";
+pub const RUNGS: &str = "rungs";
 
 /// `samples/epoch-NNNN.png`'s file name.
 pub fn sample_grid(epoch: u32) -> String {
@@ -67,9 +69,26 @@ pub fn checkpoint(epoch: u32) -> String {
     format!("epoch-{epoch:04}.safetensors")
 }
 
+/// `rungs/eNNNN.json`'s file name: the decision at the rung of epoch `epoch`.
+pub fn rung_decision(epoch: u32) -> String {
+    format!("e{epoch:04}.json")
+}
+
+/// The rung epoch of a decision file's name, None for any other name (temp files).
+pub fn rung_decision_epoch(name: &str) -> Option<u32> {
+    name.strip_prefix('e')?.strip_suffix(".json")?.parse().ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rung_decision_names_round_trip() {
+        assert_eq!(rung_decision(30), "e0030.json");
+        assert_eq!(rung_decision_epoch(&rung_decision(12345)), Some(12345));
+        assert_eq!(rung_decision_epoch(".e0030.json.x1y2.tmp"), None);
+    }
 
     #[test]
     fn sample_grid_names_round_trip() {

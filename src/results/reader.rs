@@ -19,6 +19,7 @@ use super::names;
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
 use super::run_info::RunInfo;
+use super::rungs::{self, RungRecord};
 use super::status::{RunState, Status};
 use super::surviving;
 use crate::checkpoint;
@@ -30,9 +31,23 @@ pub fn read_events(dir: &RunDir) -> Result<Vec<EventRow>> {
     csv_log::read(&dir.events())
 }
 
+/// `[prune]`'s decisions of a run, by rung epoch; none when it was never judged.
+pub fn read_rungs(dir: &RunDir) -> Result<Vec<RungRecord>> {
+    rungs::read_all(dir)
+}
+
 /// status.json; None before the run wrote one.
 pub fn read_status(dir: &RunDir) -> Result<Option<Status>> {
     Status::read(&dir.status())
+}
+
+/// The state a reader tells of one run, from its status.json, whether it has metric rows, and
+/// (only when that decides) its lock; with the status it was told from.
+pub fn read_state(dir: &RunDir) -> Result<(RunState, Option<Status>)> {
+    let status = read_status(dir)?;
+    let has_rows = std::fs::metadata(dir.metrics()).is_ok_and(|m| m.len() > 0);
+    let state = RunState::of(status.as_ref(), has_rows, || dir.holder().is_some());
+    Ok((state, status))
 }
 
 /// quality-reference.json; None when absent or unreadable.
@@ -111,6 +126,8 @@ pub struct Run {
     /// Parallel to `rows`: abandoned by a later rollback (see `surviving::abandoned`).
     pub abandoned: Vec<bool>,
     pub events: Vec<EventRow>,
+    /// `[prune]`'s decisions, by rung epoch (rungs/eNNNN.json); empty when never judged.
+    pub rungs: Vec<RungRecord>,
     /// Epochs with a sample grid `samples/epoch-NNNN.png`, ascending.
     pub sample_epochs: Vec<u32>,
     /// quality-reference.json (SWD floor and its spread), when the run evaluates; absent or
@@ -136,6 +153,7 @@ impl Run {
             abandoned: surviving::abandoned(&rows, &events),
             rows,
             events,
+            rungs: vec![],
             sample_epochs: vec![],
             reference: None,
             dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
@@ -147,6 +165,14 @@ impl Run {
     /// Rows of the timeline that survived every rollback.
     pub fn kept(&self) -> impl Iterator<Item = &MetricsRow> {
         surviving::kept(&self.rows, &self.abandoned)
+    }
+
+    /// The decision that stopped a pruned run (a run continued past it by `--only pruned` is
+    /// finished, not pruned: None).
+    pub fn stopped_at(&self) -> Option<&RungRecord> {
+        (self.state == RunState::Pruned)
+            .then(|| self.rungs.iter().find(|r| r.is_stop()))
+            .flatten()
     }
 }
 
@@ -279,6 +305,7 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
         abandoned: surviving::abandoned(&rows, &events),
         rows,
         events,
+        rungs: read_rungs(&dir)?,
         sample_epochs: sample_epochs(&dir),
         reference: read_quality_reference(&dir),
         dir,

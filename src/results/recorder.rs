@@ -18,7 +18,9 @@ use super::metrics::{self, MetricsRow};
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
 use super::run_info::RunInfo;
+use super::rungs::{self, RungRecord};
 use super::status::{State, Status};
+use super::surviving;
 use crate::config::Config;
 use crate::data::Vocabulary;
 use crate::{checkpoint, fsx};
@@ -89,8 +91,9 @@ impl Recorder {
             epochs_planned: planned,
             steps_done: previous.as_ref().map_or(0, |s| s.steps_done),
             attempt: previous.as_ref().map_or(0, |s| s.attempt),
-            last_checkpoint: previous.and_then(|s| s.last_checkpoint),
+            last_checkpoint: previous.as_ref().and_then(|s| s.last_checkpoint),
             reason: Some(reason.to_string()),
+            continued_after: previous.and_then(|s| s.continued_after),
         }
         .write(&self.dir.status())
     }
@@ -108,6 +111,33 @@ impl Recorder {
     /// Every row of events.csv so far.
     pub fn events(&self) -> Result<Vec<EventRow>> {
         csv_log::read(&self.dir.events())
+    }
+
+    /// Appends `row` to events.csv unless the same row is there (a step repeated after a
+    /// crash records its row once).
+    pub fn append_event_once(&self, row: &EventRow) -> Result<()> {
+        if self.events()?.contains(row) {
+            return Ok(());
+        }
+        self.append_event(row)
+    }
+
+    /// The metric rows of the current timeline: every row a rollback did not abandon.
+    pub fn timeline(&self) -> Result<Vec<MetricsRow>> {
+        let rows = metrics::read(&self.dir.metrics())?;
+        let abandoned = surviving::abandoned(&rows, &self.events()?);
+        Ok(surviving::kept(&rows, &abandoned).cloned().collect())
+    }
+
+    /// `[prune]`'s decisions of this run so far, by rung epoch.
+    pub fn rung_decisions(&self) -> Result<Vec<RungRecord>> {
+        rungs::read_all(&self.dir)
+    }
+
+    /// Records `record` as the decision at its rung, once: when a decision is on disk already
+    /// (a crash came after it), that one stands and is returned.
+    pub fn decide_rung(&self, record: &RungRecord) -> Result<RungRecord> {
+        rungs::write_once(&self.dir, record)
     }
 
     /// samples/epoch-NNNN.png.

@@ -61,6 +61,13 @@ impl RunDir {
     pub fn checkpoints(&self) -> PathBuf {
         self.root.join(names::CHECKPOINTS)
     }
+    /// `[prune]`'s decisions, one file per rung the variant was judged at.
+    pub fn rungs(&self) -> PathBuf {
+        self.root.join(names::RUNGS)
+    }
+    pub fn rung_decision(&self, epoch: u32) -> PathBuf {
+        self.rungs().join(names::rung_decision(epoch))
+    }
 
     fn lock_file(&self) -> PathBuf {
         self.root.join(names::RUN_LOCK)

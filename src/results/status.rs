@@ -25,6 +25,9 @@ pub enum State {
     Failed,
     /// Stopped on request (a signal) after an epoch, with a checkpoint of that epoch.
     Interrupted,
+    /// Stopped at a rung by `[prune]`: behind its peers there (`reason` says by which figures;
+    /// the decision is `rungs/eNNNN.json`), with a checkpoint of the epoch judged.
+    Pruned,
 }
 
 impl State {
@@ -37,6 +40,7 @@ impl State {
             State::Stalled => "stalled",
             State::Failed => "failed",
             State::Interrupted => "interrupted",
+            State::Pruned => "pruned",
         }
     }
 }
@@ -51,8 +55,14 @@ pub struct Status {
     pub steps_done: u64,
     pub attempt: u32,
     pub last_checkpoint: Option<u32>,
-    /// Why it stopped: the error of a failed run, the verdict of a collapsed one.
+    /// Why it stopped: the error of a failed run, the verdict of a collapsed one, the figures
+    /// that stopped a pruned one.
     pub reason: Option<String>,
+    /// A pruned run trained on past its stop by `run --only pruned`: the epoch it had been
+    /// stopped at. No rung judges it any more, and a rerun resumes it to its budget. Absent
+    /// otherwise (and in files written before `[prune]` acted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub continued_after: Option<u32>,
 }
 
 impl Status {
@@ -66,11 +76,13 @@ impl Status {
     }
 
     /// Nothing is left to train: finished up to `planned` epochs (a raised
-    /// `experiment.epochs` extends a finished run), or given up as collapsed or stalled.
+    /// `experiment.epochs` extends a finished run), given up as collapsed or stalled, or stopped
+    /// at a rung (a raised budget does not revisit that decision; `run --only pruned` trains it
+    /// on).
     pub fn is_done(&self, planned: u32) -> bool {
         match self.state {
             State::Finished => self.epochs_done >= planned,
-            State::Collapsed | State::Stalled => true,
+            State::Collapsed | State::Stalled | State::Pruned => true,
             State::Running | State::Failed | State::Interrupted => false,
         }
     }
@@ -89,6 +101,8 @@ pub enum RunState {
     Collapsed,
     Stalled,
     Failed,
+    /// Stopped at a rung by `[prune]`.
+    Pruned,
 }
 
 impl RunState {
@@ -103,6 +117,7 @@ impl RunState {
             Some(State::Collapsed) => RunState::Collapsed,
             Some(State::Stalled) => RunState::Stalled,
             Some(State::Failed) => RunState::Failed,
+            Some(State::Pruned) => RunState::Pruned,
         }
     }
 
@@ -115,6 +130,73 @@ impl RunState {
             RunState::Collapsed => "collapsed",
             RunState::Stalled => "stalled",
             RunState::Failed => "failed",
+            RunState::Pruned => "pruned",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn status(state: State, epochs_done: u32) -> Status {
+        Status {
+            state,
+            epochs_done,
+            epochs_planned: 30,
+            steps_done: epochs_done as u64,
+            attempt: 0,
+            last_checkpoint: Some(epochs_done),
+            reason: None,
+            continued_after: None,
+        }
+    }
+
+    #[test]
+    fn what_is_left_to_train() {
+        let rows = [
+            (State::Finished, 30, 30, true, "finished at its budget"),
+            (
+                State::Finished,
+                30,
+                60,
+                false,
+                "a raised budget extends a finished run",
+            ),
+            (
+                State::Pruned,
+                10,
+                30,
+                true,
+                "a stop at a rung is final for a rerun",
+            ),
+            (
+                State::Pruned,
+                10,
+                60,
+                true,
+                "a raised budget does not revisit a stop",
+            ),
+            (State::Collapsed, 12, 30, true, "given up"),
+            (State::Interrupted, 12, 30, false, "resumed by a rerun"),
+            (State::Failed, 12, 30, false, "tried again by a rerun"),
+        ];
+        for (state, done, planned, want, why) in rows {
+            assert_eq!(status(state, done).is_done(planned), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn pruned_reads_and_older_files_read_without_the_continuation() {
+        let json = r#"{"state":"pruned","epochs_done":10,"epochs_planned":30,"steps_done":10,
+            "attempt":0,"last_checkpoint":10,"reason":"behind"}"#;
+        let s: Status = serde_json::from_str(json).unwrap();
+        assert_eq!((s.state, s.continued_after), (State::Pruned, None));
+        let text = serde_json::to_string(&s).unwrap();
+        assert!(!text.contains("continued_after"), "{text}");
+        assert_eq!(
+            RunState::of(Some(&s), true, || unreachable!("no lock probe")),
+            RunState::Pruned
+        );
     }
 }

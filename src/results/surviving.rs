@@ -50,7 +50,7 @@ pub mod test_rows {
         EventRow {
             step,
             epoch,
-            kind: Kind::GFailure,
+            kind: Kind::GFailure.into(),
             onset_epoch: onset,
             action: Taken::Rollback,
             restored_epoch: Some(restored),

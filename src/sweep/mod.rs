@@ -1,14 +1,17 @@
 //! Training a sweep on one machine: the variants still to train (`queue`), the thread budget
-//! (`budget`), data and caches prepared once (`prepare`), one process training variants one
+//! (`budget`), what the sweep will cost (`cost`), data and caches prepared once (`prepare`), one process training variants one
 //! after another (`serial`: `--jobs 1`, and every worker), worker processes side by side
 //! (`pool`: `--jobs N`), what a worker is handed and how it notices its parent's end
-//! (`worker`), what they print (`output`), and how it all went (`tally`).
+//! (`worker`), what they print (`output`), how it all went (`tally`), and what a `[prune]`
+//! rule would have done to a sweep already trained (`replay`).
 
 pub mod budget;
+pub mod cost;
 pub mod output;
 pub mod pool;
 pub mod prepare;
 pub mod queue;
+pub mod replay;
 pub mod serial;
 pub mod tally;
 pub mod worker;

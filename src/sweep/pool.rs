@@ -17,7 +17,7 @@ use anyhow::{Context, Result};
 use tch::{Cuda, Device};
 
 use super::output::{self, Line};
-use super::queue::{self, Next};
+use super::queue::{self, Next, Only};
 use super::serial::{label, mark_failed};
 use super::tally::Tally;
 use super::worker::WorkerSpec;
@@ -42,6 +42,8 @@ pub struct Options {
     pub jobs: usize,
     /// `--threads`, when given.
     pub threads: Option<u32>,
+    /// `--only`: the states this rerun trains.
+    pub only: Vec<Only>,
 }
 
 /// A worker process and what it trains.
@@ -69,7 +71,7 @@ pub fn run(
     let mut pending: VecDeque<&Variant> = VecDeque::new();
     let mut epochs_left = 0u64;
     for v in selected {
-        match queue::next(&exp_dir.run(&v.id), v)? {
+        match queue::next(&exp_dir.run(&v.id), v, &opts.only)? {
             Next::Train { epochs_done } => {
                 pending.push_back(v);
                 epochs_left += v.config.experiment.epochs.saturating_sub(epochs_done) as u64;
@@ -135,7 +137,7 @@ pub fn run(
                 continue;
             }
             while let Some(v) = pending.pop_front() {
-                match queue::next(&exp_dir.run(&v.id), v)? {
+                match queue::next(&exp_dir.run(&v.id), v, &opts.only)? {
                     Next::Train { epochs_done } => {
                         let at = (slot, slots[slot], epochs_done);
                         *place = Some(launch.spawn(v, at, &board)?);
@@ -223,6 +225,7 @@ impl Launch<'_> {
             device: train::device::describe(device),
             threads: opts.threads,
             thread_budget: self.threads,
+            only: opts.only.clone(),
         };
         let exe = std::env::current_exe().context("cannot find this program's executable")?;
         let mut child = Command::new(exe)
@@ -287,6 +290,7 @@ fn settle(
     match status.code() {
         Some(0) if state == Some(State::Finished) => tally.finished += 1,
         Some(0) if state == Some(State::Stalled) => tally.stalled += 1,
+        Some(0) if state == Some(State::Pruned) => tally.pruned += 1,
         Some(0) => tally.skipped += 1,
         Some(c) if c == Exit::Collapsed as i32 => tally.collapsed += 1,
         Some(c) if c == Exit::Interrupted as i32 => tally.interrupted += 1,

@@ -6,11 +6,11 @@ use tch::Device;
 
 use super::budget;
 use super::prepare::{Prepared, prepare};
-use super::queue::{self, Next};
+use super::queue::{self, Next, Only};
 use super::tally::Tally;
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::results::{ExperimentDir, Recorder, RunDir, RunInfo};
+use crate::results::{ExperimentDir, Peers, Recorder, RunDir, RunInfo};
 use crate::train::{self, Job, Outcome};
 use crate::{progress, report, stop};
 
@@ -25,6 +25,9 @@ pub struct Options {
     pub budget: usize,
     /// A worker of a `--jobs` sweep: the parent writes the report and the totals.
     pub worker: bool,
+    /// `--only`: the states this rerun trains (collapsed and pruned variants are otherwise
+    /// done; a pruned one trains on to its budget).
+    pub only: Vec<Only>,
 }
 
 /// `[i/N] id`: how a variant is named in every line about it.
@@ -53,10 +56,13 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
     }
     let mut loaded: Option<(DataSection, Prepared)> = None;
     let mut tally = Tally::default();
+    // [prune] ranks a variant against every variant of the experiment, selected or not.
+    let ids = experiment.variants.iter().map(|v| v.id.clone()).collect();
+    let peers = Peers::new(opts.exp_dir.clone(), ids);
     for (done_before, variant) in selected.iter().enumerate() {
         let dir = opts.exp_dir.run(&variant.id);
         let label = label(experiment, variant);
-        let next = queue::next(&dir, variant)?;
+        let next = queue::next(&dir, variant, &opts.only)?;
         let Next::Train { epochs_done } = next else {
             eprintln!("{label} {}", queue::describe(&next));
             tally.skipped += 1;
@@ -84,9 +90,22 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             let at = Start {
                 label: &label,
                 epochs_done,
+                peers: variant.config.prune.enabled.then_some(&peers),
+                only: &opts.only,
             };
             train_variant(experiment, variant, &dir, (opts.device, prepared), &at)
         })();
+        if let Ok(Ran::Trained(_)) = &result {
+            // This machine's pace for this shape, for later estimates (`sweep::cost`).
+            let rows = crate::results::metrics::read(&dir.metrics()).unwrap_or_default();
+            super::cost::record(
+                &opts.data_root,
+                &variant.config,
+                opts.device,
+                threads,
+                &rows,
+            );
+        }
         match result {
             Ok(Ran::Trained(Outcome::Finished)) => tally.finished += 1,
             Ok(Ran::Trained(Outcome::Collapsed)) => {
@@ -98,6 +117,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 tally.stalled += 1;
             }
             Ok(Ran::Trained(Outcome::Interrupted)) => tally.interrupted += 1,
+            Ok(Ran::Trained(Outcome::Pruned)) => tally.pruned += 1,
             Ok(Ran::Skipped) => tally.skipped += 1,
             Ok(Ran::NotStarted) => tally.not_started += 1,
             Err(e) => {
@@ -127,10 +147,13 @@ enum Ran {
     NotStarted,
 }
 
-/// How a variant is named and where its bar starts.
+/// How a variant is named, where its bar starts, and what `[prune]` and `--only` ask.
 struct Start<'a> {
     label: &'a str,
     epochs_done: u32,
+    /// None when `[prune]` is off.
+    peers: Option<&'a Peers>,
+    only: &'a [Only],
 }
 
 /// Trains one variant under its run directory's lock.
@@ -147,7 +170,7 @@ fn train_variant(
         return Ok(Ran::Skipped);
     };
     // Checked again under the lock: another process may have finished it meanwhile.
-    if let Some(done) = queue::done(recorder.status()?.as_ref(), variant) {
+    if let Some(done) = queue::done(recorder.status()?.as_ref(), variant, at.only) {
         eprintln!("{} {}", at.label, queue::describe(&done));
         return Ok(Ran::Skipped);
     }
@@ -175,6 +198,8 @@ fn train_variant(
         evaluator,
         recorder: &recorder,
         progress: &bar,
+        peers: at.peers,
+        continue_pruned: at.only.contains(&Only::Pruned),
     };
     let outcome = train::train(&job);
     bar.finish();

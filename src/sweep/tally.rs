@@ -5,6 +5,8 @@ use crate::exit::Exit;
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tally {
     pub finished: usize,
+    /// Stopped at a rung by `[prune]`: a success, like finished.
+    pub pruned: usize,
     /// Already done, or being trained by another process.
     pub skipped: usize,
     pub collapsed: usize,
@@ -18,7 +20,7 @@ pub struct Tally {
 
 impl Tally {
     /// The most serious outcome wins: failed, then interrupted (not everything ran), then
-    /// collapsed.
+    /// collapsed; finished and pruned variants are a success.
     pub fn exit(&self) -> Exit {
         if self.failed > 0 {
             Exit::Failed
@@ -32,8 +34,12 @@ impl Tally {
     }
 
     pub fn line(&self, experiment: &str) -> String {
+        let pruned = match self.pruned {
+            0 => String::new(),
+            n => format!(", {n} pruned (stopped at a rung)"),
+        };
         let mut line = format!(
-            "experiment {experiment}: {} finished, {} collapsed, {} failed, {} skipped (already done or trained elsewhere)",
+            "experiment {experiment}: {} finished{pruned}, {} collapsed, {} failed, {} skipped (already done or trained elsewhere)",
             self.finished, self.collapsed, self.failed, self.skipped
         );
         if self.stalled > 0 {
@@ -60,6 +66,16 @@ mod tests {
             ..Tally::default()
         };
         assert_eq!(t.exit(), Exit::Success);
+        t.pruned = 3;
+        assert_eq!(
+            t.exit(),
+            Exit::Success,
+            "pruned variants ended as the rule wants"
+        );
+        assert!(
+            t.line("x")
+                .contains("2 finished, 3 pruned (stopped at a rung)")
+        );
         t.collapsed = 1;
         assert_eq!(t.exit(), Exit::Collapsed);
         t.not_started = 1;

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::queue::Only;
 use crate::stop;
 
 /// What one worker trains, and where.
@@ -29,6 +30,9 @@ pub struct WorkerSpec {
     /// The threads the parent leaves to this worker when neither `--threads` nor
     /// `train.threads` says.
     pub thread_budget: usize,
+    /// `--only`: the states the sweep reruns (collapsed and pruned variants are otherwise done).
+    #[serde(default)]
+    pub only: Vec<Only>,
 }
 
 impl WorkerSpec {

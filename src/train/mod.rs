@@ -6,6 +6,7 @@ pub mod device;
 pub mod ema;
 mod nets;
 mod precision;
+mod probe;
 pub mod samples;
 mod schedule;
 mod seeds;
@@ -14,6 +15,7 @@ mod variant;
 
 pub use nets::{Nets, generate, net_config};
 pub use precision::{set_tf32, tf32_enabled};
+pub use probe::{Probe, probe};
 pub use variant::{Job, Outcome, Progress, train};
 
 use crate::data::DeviceImages;

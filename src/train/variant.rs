@@ -14,7 +14,10 @@ use crate::config::Variant;
 use crate::data::{DeviceImages, TagSampler};
 use crate::eval::{Evaluator, Quality};
 use crate::health::{self, Action, CheckpointInfo, Detector, Hyper, RealReference, Verdict};
-use crate::results::{CheckpointMeta, EventRow, MetricsRow, Recorder, Saved, State, Status};
+use crate::prune::{self, Figure};
+use crate::results::{
+    CheckpointMeta, EventRow, MetricsRow, Peers, Recorder, RungRecord, Saved, State, Status,
+};
 
 /// Who is told how training goes: a bar on a terminal, log lines, or a parent process reading
 /// them. The loop does not know which.
@@ -44,6 +47,11 @@ pub struct Job<'a> {
     /// Every file of the run is written through it (it holds the run's lock).
     pub recorder: &'a Recorder,
     pub progress: &'a dyn Progress,
+    /// `[prune]`: the experiment's variants, whose decisions at a rung this one is ranked
+    /// against; None when `[prune]` is off.
+    pub peers: Option<&'a Peers>,
+    /// `run --only pruned`: a variant stopped at a rung trains on to its budget.
+    pub continue_pruned: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -55,6 +63,8 @@ pub enum Outcome {
     Stalled,
     /// A graceful stop was asked for: checkpoint of the last epoch written, status interrupted.
     Interrupted,
+    /// `[prune]` stopped it at a rung: checkpoint of the epoch judged, status pruned.
+    Pruned,
 }
 
 /// Where the current timeline stands.
@@ -64,6 +74,8 @@ struct Position {
     step: u64,
     attempt: u32,
     hyper: Hyper,
+    /// Trained on past a stop at a rung (`--only pruned`): the epoch stopped at.
+    continued_after: Option<u32>,
 }
 
 pub fn train(job: &Job) -> Result<Outcome> {
@@ -97,6 +109,9 @@ pub fn train(job: &Job) -> Result<Outcome> {
             start_fresh(job, &nets)?
         }
     };
+    if let Some(outcome) = stop_on_disk(job, &mut pos)? {
+        return Ok(outcome);
+    }
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
@@ -135,16 +150,25 @@ pub fn train(job: &Job) -> Result<Outcome> {
                 }
             }
         }
+        let pruned = match rolled_back {
+            true => None, // the judgement waits for the next evaluation the timeline keeps
+            false => judge_rungs(job, &pos, &row)?,
+        };
         let regular = pos.epoch.is_multiple_of(cfg.checkpoint.every) || pos.epoch == planned;
         // A stop asked for during a rollback is taken at the end of the next epoch, so the
         // interrupted run resumes on the new attempt's own checkpoint.
-        let stopping = crate::stop::requested() && pos.epoch < planned && !rolled_back;
-        if !rolled_back && (regular || stopping) {
-            // A checkpoint taken only to stop is never a rollback target (not healthy) nor the
-            // best: the rerun keeps the same targets as an uninterrupted run.
+        let stopping =
+            crate::stop::requested() && pos.epoch < planned && !rolled_back && pruned.is_none();
+        if !rolled_back && (regular || stopping || pruned.is_some()) {
+            // A checkpoint taken only to stop (a signal, a rung) is never a rollback target (not
+            // healthy) nor the best: a rerun, or a pruned run trained on, keeps the same
+            // targets as an uninterrupted run.
             let healthy = regular && detector.is_restore_point() && !row.non_finite;
             let swd = row.swd.filter(|_| regular);
             save_checkpoint(job, &nets, &pos, healthy, swd, !regular)?;
+        }
+        if let Some(stop) = pruned {
+            return end_pruned(job, &pos, &stop);
         }
         if stopping {
             job.progress
@@ -166,6 +190,86 @@ pub fn train(job: &Job) -> Result<Outcome> {
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
+}
+
+/// `[prune]` after an evaluation the timeline kept: the rungs it judges, each decided once (a
+/// decision on disk stands: a crash or rollback never revisits it) against what the peers
+/// recorded there. Some: stopped at that rung.
+fn judge_rungs(job: &Job, pos: &Position, row: &MetricsRow) -> Result<Option<RungRecord>> {
+    let rule = &job.variant.config.prune;
+    let planned = job.variant.config.experiment.epochs;
+    let Some(peers) = job.peers.filter(|_| pos.continued_after.is_none()) else {
+        return Ok(None);
+    };
+    if row.figure(rule.metric).is_none() {
+        return Ok(None); // no evaluation this epoch
+    }
+    let evaluations: Vec<(u32, f64)> = job
+        .recorder
+        .timeline()?
+        .iter()
+        .filter_map(|r| Some((r.epoch, r.figure(rule.metric)?)))
+        .collect();
+    let evaluated: Vec<u32> = evaluations.iter().map(|e| e.0).collect();
+    let all = prune::rungs(rule, planned);
+    for &rung in prune::judged_at(&all, &evaluated, planned) {
+        let own = job.recorder.rung_decisions()?;
+        let record = match own.into_iter().find(|r| r.rung_epoch == rung.epoch) {
+            Some(decided) => decided,
+            None => {
+                let mine = prune::best_so_far(&evaluations, pos.epoch).unwrap_or(Figure::Worst);
+                let others = peers.at(&job.variant.id, rung.epoch, rule.metric)?;
+                let figures: Vec<Figure> = others.iter().map(|p| p.figure).collect();
+                let decision = prune::decide(rule, rung, mine, &figures);
+                let record = RungRecord::new(rule, (pos.epoch, pos.step), &decision, others);
+                job.recorder.decide_rung(&record)?
+            }
+        };
+        job.progress.note(&record.summary());
+        if record.is_stop() {
+            return Ok(Some(record));
+        }
+    }
+    Ok(None)
+}
+
+/// Ends a run stopped at a rung: its events row and status, each written once whatever crash
+/// came between them and the decision.
+fn end_pruned(job: &Job, pos: &Position, stop: &RungRecord) -> Result<Outcome> {
+    job.recorder.append_event_once(&EventRow::pruned(stop))?;
+    write_status(job, pos, State::Pruned, Some(stop.summary()))?;
+    Ok(Outcome::Pruned)
+}
+
+/// A stop at a rung already on disk, read before training: it ends the run at once when the
+/// run resumed at the epoch judged (a crash came after its checkpoint), or marks the run as
+/// trained on past it (`--only pruned`, then every rerun). A stop at a later epoch than the
+/// checkpoint resumed from is met again when training gets there.
+fn stop_on_disk(job: &Job, pos: &mut Position) -> Result<Option<Outcome>> {
+    let Some(stop) = job
+        .recorder
+        .rung_decisions()?
+        .into_iter()
+        .find(|r| r.is_stop())
+    else {
+        return Ok(None);
+    };
+    let continued = job.recorder.status()?.and_then(|s| s.continued_after);
+    if continued.is_some() || job.continue_pruned {
+        pos.continued_after = Some(stop.judged_epoch);
+        if pos.epoch < job.variant.config.experiment.epochs {
+            job.progress.note(&format!(
+                "trained on past its stop at {} (epoch {}): no rung judges it any more",
+                stop.rung_name(),
+                stop.judged_epoch
+            ));
+        }
+        return Ok(None);
+    }
+    if stop.judged_epoch <= pos.epoch {
+        return end_pruned(job, pos, &stop).map(Some);
+    }
+    Ok(None)
 }
 
 /// The fixed noise (and tags) behind every sample grid and the collapse figures, and the
@@ -314,6 +418,7 @@ fn handle_verdict(
                 step: pos.step,
                 attempt: pos.attempt + 1,
                 hyper: new,
+                continued_after: pos.continued_after,
             };
             Ok(Handled::RolledBack)
         }
@@ -331,7 +436,7 @@ fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
     events
         .iter()
         .filter(|e| e.is_rollback())
-        .map(|e| e.kind)
+        .filter_map(|e| e.kind.health())
         .collect()
 }
 
@@ -350,6 +455,7 @@ fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
             label_noise: c.train.label_noise,
             batch_size: c.train.batch_size,
         },
+        continued_after: None,
     };
     save_checkpoint(job, nets, &pos, true, None, false)?;
     Ok(pos)
@@ -393,6 +499,7 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
             step: m.step,
             attempt: m.attempt,
             hyper: m.hyper,
+            continued_after: None,
         }));
     }
     Ok(match saved.len() {
@@ -454,6 +561,7 @@ fn write_status(job: &Job, pos: &Position, state: State, reason: Option<String>)
         attempt: pos.attempt,
         last_checkpoint,
         reason,
+        continued_after: pos.continued_after,
     })
 }
 

@@ -19,6 +19,7 @@ use plotters::coord::ranged1d::{DefaultFormatting, KeyPointHint, Ranged};
 use plotters::prelude::*;
 
 use crate::health::Kind;
+use crate::results::EventKind;
 
 static FONT: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
 
@@ -80,9 +81,14 @@ pub const D_FAKE: RGBColor = RGBColor(255, 127, 14);
 pub const G_ACC: RGBColor = RGBColor(44, 160, 44);
 pub const ROLLBACK: RGBColor = RGBColor(214, 39, 40);
 pub const GREY: RGBColor = RGBColor(150, 150, 150);
+/// A run stopped at a rung (`[prune]`): the mark its curves end with.
+pub const BEHIND: RGBColor = RGBColor(23, 190, 207);
 
 /// Colour of a collapse kind's episode shading and markers.
-pub fn kind_color(kind: Kind) -> RGBColor {
+pub fn kind_color(kind: impl Into<EventKind>) -> RGBColor {
+    let EventKind::Health(kind) = kind.into() else {
+        return BEHIND; // a stop at a rung
+    };
     match kind {
         Kind::GFailure => RGBColor(214, 39, 40),
         Kind::DFooled => RGBColor(148, 103, 189),

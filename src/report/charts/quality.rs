@@ -1,11 +1,14 @@
 //! A run's quality over training, one panel per figure it has: swd with the real-vs-real floor
 //! and its spread as a band, tag_kl with its floor, diversity with the real images' 1.0; over
-//! `step` as in the balance chart, rolled-back epochs faded, rollbacks and stops marked.
+//! `step` as in the balance chart, rolled-back epochs faded, rollbacks and stops marked; the
+//! curve of a run `[prune]` stopped ends in a cross at the evaluation that stopped it.
 
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Swatch, err, font, legend, step_label};
+use super::{
+    Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Swatch, err, font, legend, step_label,
+};
 use crate::report::segments;
 use crate::results::reader::Run;
 use crate::results::{MetricsRow, Taken};
@@ -92,10 +95,22 @@ where
     {
         entries.push(("floor \u{b1} its sd", Swatch::Bar(GREY.mix(0.25).filled())));
     }
-    if run.events.iter().any(|e| e.action != Taken::Continue) {
+    if run.events.iter().any(|e| marked(e.action)) {
         entries.push(("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))));
     }
+    let pruned = run
+        .stopped_at()
+        .map(|r| format!("pruned at {}", r.rung_name()));
+    if let Some(label) = &pruned {
+        entries.push((label, Swatch::Line(BEHIND.stroke_width(3))));
+    }
     legend(&side, &entries)
+}
+
+/// Events drawn as a vertical line: rollbacks and the health policy's stops (a rung's stop is
+/// the cross the curve ends with).
+fn marked(action: Taken) -> bool {
+    matches!(action, Taken::Rollback | Taken::Stop)
 }
 
 fn draw_panel<DB: DrawingBackend>(area: &Area<DB>, run: &Run, p: &Panel) -> Result<()>
@@ -166,7 +181,7 @@ where
             .draw_series(LineSeries::new(points, color.stroke_width(2)).point_size(3))
             .map_err(err)?;
     }
-    for e in run.events.iter().filter(|e| e.action != Taken::Continue) {
+    for e in run.events.iter().filter(|e| marked(e.action)) {
         let x = e.step as f64 + 0.5;
         chart
             .draw_series([PathElement::new(
@@ -174,6 +189,20 @@ where
                 ROLLBACK.stroke_width(2),
             )])
             .map_err(err)?;
+    }
+    // A pruned run: its curve ends where the rung's evaluation stopped it.
+    if let Some(stop) = run.stopped_at() {
+        let last = run
+            .kept()
+            .filter(|r| r.step <= stop.step)
+            .filter_map(|r| Some((r.step as f64, (p.value)(r)?)))
+            .filter(|(_, v)| v.is_finite())
+            .last();
+        if let Some(at) = last {
+            chart
+                .draw_series([Cross::new(at, 8, BEHIND.stroke_width(3))])
+                .map_err(err)?;
+        }
     }
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! Every run's swd over its surviving epochs on shared axes: all runs as thin grey lines, the
 //! best few (by the ranking's final swd) in colour over them with their names, so a reader of
 //! a 32-variant sweep sees which runs improved and which stalled; the floor as a band when the
-//! runs share one.
+//! runs share one. A run `[prune]` stopped ends in a cross.
 
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label};
+use super::{Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label};
 use crate::report::summary::num;
 use crate::results::reader::Run;
 
@@ -124,10 +124,30 @@ where
         ));
     }
     entries.reverse();
+    // Pruned runs: a cross where each curve stops.
+    let ends: Vec<(f64, f64)> = curves
+        .iter()
+        .filter(|(r, _)| r.stopped_at().is_some())
+        .filter_map(|(_, c)| c.last().copied())
+        .collect();
+    if !ends.is_empty() {
+        chart
+            .draw_series(
+                ends.iter()
+                    .map(|&at| Cross::new(at, 6, BEHIND.stroke_width(2))),
+            )
+            .map_err(err)?;
+    }
     if curves.len() > highlighted.len() {
         entries.push((
             format!("the other {}", curves.len() - highlighted.len()),
             Swatch::Line(GREY.mix(0.55).stroke_width(1)),
+        ));
+    }
+    if !ends.is_empty() {
+        entries.push((
+            format!("pruned at a rung ({})", ends.len()),
+            Swatch::Line(BEHIND.stroke_width(3)),
         ));
     }
     if floor.is_some() {

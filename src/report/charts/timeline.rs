@@ -1,6 +1,6 @@
 //! Rollback timeline: one lane per run over `step`; the trained steps as a bar (rolled-back
 //! ones faded), each verdict as a marker (rollback: triangle with the restored epoch, stop:
-//! cross, continue: circle).
+//! cross, continue: circle); a stop at a rung (`[prune]`) is a cross too, labelled `behind`.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -66,7 +66,7 @@ where
             let color = kind_color(e.kind);
             let marker: DynElement<DB, _> = match e.action {
                 Taken::Rollback => TriangleMarker::new(at, 8, color.filled()).into_dyn(),
-                Taken::Stop => Cross::new(at, 7, color.stroke_width(3)).into_dyn(),
+                Taken::Stop | Taken::Prune => Cross::new(at, 7, color.stroke_width(3)).into_dyn(),
                 Taken::Continue => Circle::new(at, 6, color.stroke_width(2)).into_dyn(),
             };
             chart.draw_series([marker]).map_err(err)?;

@@ -1,0 +1,493 @@
+//! What a sweep asks for before it runs: the training images of every variant's budget, and
+//! about how long they take on this device with the chosen `--jobs`, at a pace this machine
+//! measured (the variants it trained of the same shape, else a few timed steps); with
+//! `[prune]`, the most and the least it can cost.
+//!
+//! The paces are kept in `<data dir>/cache/pace-v1.json`, one entry per shape (the settings
+//! that decide a step's cost, the device and the threads): every variant trained records its
+//! own, a probe records what it timed.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+use tch::Device;
+
+use crate::config::{Config, DataSource, Variant};
+use crate::data::DataRoot;
+use crate::results::MetricsRow;
+use crate::{fsx, prune, train};
+
+/// The settings that decide what a training step costs, the device and the threads: the key
+/// of a measured pace.
+#[derive(Serialize)]
+struct Shape<'a> {
+    model: &'a crate::config::ModelSection,
+    image_size: u32,
+    batch_size: u32,
+    schedule: crate::config::Schedule,
+    d_steps: u32,
+    g_steps: u32,
+    precision: crate::config::Precision,
+    tf32: bool,
+    ema: bool,
+    aux: bool,
+    augment: &'a str,
+    labelled: bool,
+    eval_samples: u32,
+    device: String,
+    threads: usize,
+}
+
+fn labelled(cfg: &Config) -> bool {
+    cfg.data.source != DataSource::Folder || !cfg.data.tags_file.is_empty()
+}
+
+fn shape_key(cfg: &Config, device: Device, threads: usize) -> String {
+    let shape = Shape {
+        model: &cfg.model,
+        image_size: cfg.data.image_size,
+        batch_size: cfg.train.batch_size,
+        schedule: cfg.train.schedule,
+        d_steps: cfg.train.d_steps,
+        g_steps: cfg.train.g_steps,
+        precision: cfg.train.precision,
+        tf32: cfg.train.tf32,
+        ema: cfg.train.ema_images > 0,
+        aux: cfg.train.aux_tag_weight > 0.0,
+        augment: &cfg.augment.policy,
+        labelled: labelled(cfg),
+        eval_samples: cfg.eval.samples,
+        device: train::device::describe(device),
+        threads,
+    };
+    let json = serde_json::to_string(&shape).expect("a shape serializes");
+    blake3::hash(json.as_bytes()).to_hex()[..16].to_string()
+}
+
+/// A measured pace.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+pub struct Pace {
+    pub images_per_sec: f64,
+    /// Seconds per evaluation; None when none was measured.
+    pub eval_seconds: Option<f64>,
+    /// How it was measured: "trained" (a variant's epochs) or "timed" (a probe).
+    pub source: String,
+    /// What it was measured on, for the estimate's line.
+    pub what: String,
+}
+
+fn cache_file(root: &DataRoot) -> PathBuf {
+    root.cache().join("pace-v1.json")
+}
+
+fn read_cache(path: &Path) -> BTreeMap<String, Pace> {
+    fsx::read_json(path, "pace cache")
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn write_entry(root: &DataRoot, key: String, pace: Pace) -> Result<()> {
+    let path = cache_file(root);
+    let mut all = read_cache(&path);
+    all.insert(key, pace);
+    let json = serde_json::to_string_pretty(&all).expect("paces serialize");
+    fsx::write_atomic(&path, format!("{json}\n").as_bytes())
+}
+
+/// Records the pace of a variant just trained (`rows`: its metrics rows) for later estimates:
+/// the median images per second of its epochs after the first (a warm-up), the median
+/// evaluation time. Silently nothing when it trained too little to tell.
+pub fn record(root: &DataRoot, cfg: &Config, device: Device, threads: usize, rows: &[MetricsRow]) {
+    let mut paces: Vec<f64> = rows
+        .iter()
+        .skip(1)
+        .map(|r| r.images_per_sec)
+        .filter(|x| x.is_finite() && *x > 0.0)
+        .collect();
+    let mut evals: Vec<f64> = rows.iter().filter_map(|r| r.eval_seconds).collect();
+    let (Some(ips), eval) = (median(&mut paces), median(&mut evals)) else {
+        return;
+    };
+    let pace = Pace {
+        images_per_sec: ips,
+        eval_seconds: eval,
+        source: "trained".into(),
+        what: format!("{} epochs trained here", paces.len() + 1),
+    };
+    if let Err(e) = write_entry(root, shape_key(cfg, device, threads), pace) {
+        eprintln!("warning: cannot record the pace for later estimates: {e:#}");
+    }
+}
+
+/// The machine's load average over the last minute (Linux), which a timing depends on.
+fn load() -> Option<f64> {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn median(xs: &mut [f64]) -> Option<f64> {
+    xs.sort_by(f64::total_cmp);
+    (!xs.is_empty()).then(|| xs[xs.len() / 2])
+}
+
+/// The pace of `cfg` on `device` at `threads`: recorded, else timed now (and recorded). None
+/// when the probe fails (the estimate then gives images only).
+fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize) -> Option<Pace> {
+    let key = shape_key(cfg, device, threads);
+    if let Some(p) = read_cache(&cache_file(root)).get(&key) {
+        return Some(p.clone());
+    }
+    let before = tch::get_num_threads();
+    train::device::set_cpu_threads(threads);
+    let probe = train::probe(cfg, device, labelled(cfg));
+    tch::set_num_threads(before);
+    let probe = probe.ok()?;
+    let pace = Pace {
+        images_per_sec: probe.images_per_sec,
+        eval_seconds: None,
+        source: "timed".into(),
+        what: format!(
+            "{} batches of {} timed just now{}",
+            probe.batches,
+            probe.batch,
+            load().map_or(String::new(), |l| format!(
+                ", load average {l:.1} on {} cores",
+                train::device::available_cores()
+            ))
+        ),
+    };
+    let _ = write_entry(root, key, pace.clone());
+    Some(pace)
+}
+
+/// One variant's budget in training images: epochs x D steps x the whole batches of its
+/// training set (what metrics.csv counts; a phased schedule's D phase may end a pass early).
+pub fn images_per_epoch(cfg: &Config, train_images: usize) -> u64 {
+    let b = (cfg.train.batch_size as usize).min(train_images).max(1);
+    (cfg.train.d_steps as usize * (train_images / b) * b) as u64
+}
+
+/// The epoch whose evaluation judges the first rung: the first evaluated epoch at or after it;
+/// None when no rung lies below the budget.
+fn first_judged(cfg: &Config) -> Option<u32> {
+    let epochs = cfg.experiment.epochs;
+    let rung = prune::rungs(&cfg.prune, epochs).first()?.epoch;
+    let every = cfg.eval.every.max(1);
+    Some((rung.div_ceil(every) * every).min(epochs))
+}
+
+/// How the sweep will run: workers side by side, and the threads each gets.
+pub struct Runner {
+    pub device: Device,
+    /// Workers side by side: `--jobs` on a CPU; on GPUs, the devices (several workers on one
+    /// GPU are counted as one: what they gain together was not measured here).
+    pub lanes: usize,
+    pub threads: usize,
+    pub jobs: usize,
+}
+
+/// Per variant: its training images, and its time at the measured pace.
+struct Cost {
+    images_full: f64,
+    images_first_rung: f64,
+    seconds_full: Option<f64>,
+    seconds_first_rung: Option<f64>,
+}
+
+/// The estimate's lines: the images asked for and, where a pace is known, about how long;
+/// with `[prune]`, the most and the least. `runner`: None when the device cannot be used here
+/// (a dry run for a GPU on a machine without one): images only.
+pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>) -> String {
+    let Some(first) = variants.first() else {
+        return String::new();
+    };
+    let mut costs = Vec::new();
+    let mut sources: Vec<String> = Vec::new();
+    let mut unknown_data = 0;
+    let mut no_eval_pace = false;
+    for v in variants {
+        let cfg = &v.config;
+        let Some(n) = crate::data::training_images(&cfg.data) else {
+            unknown_data += 1;
+            continue;
+        };
+        let per_epoch = images_per_epoch(cfg, n) as f64;
+        let epochs = cfg.experiment.epochs as f64;
+        let evals = |through: u32| evaluations(cfg, through) as f64;
+        let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads));
+        if let Some(p) = &pace {
+            let line = format!(
+                "{:.0} img/s ({} px, widths {}/{}, batch {}: {})",
+                p.images_per_sec,
+                cfg.data.image_size,
+                cfg.model.g_width,
+                cfg.model.d_width,
+                cfg.train.batch_size,
+                p.what
+            );
+            if !sources.contains(&line) {
+                sources.push(line);
+            }
+            no_eval_pace |= p.eval_seconds.is_none() && cfg.eval.every > 0;
+        }
+        let seconds = |images: f64, through: u32| {
+            pace.as_ref().map(|p| {
+                images / p.images_per_sec.max(1e-9) + evals(through) * p.eval_seconds.unwrap_or(0.0)
+            })
+        };
+        let judged = first_judged(cfg).filter(|_| cfg.prune.enabled);
+        let first_rung = judged.map_or(epochs, |e| e as f64);
+        costs.push(Cost {
+            images_full: per_epoch * epochs,
+            images_first_rung: per_epoch * first_rung,
+            seconds_full: seconds(per_epoch * epochs, cfg.experiment.epochs),
+            seconds_first_rung: seconds(
+                per_epoch * first_rung,
+                judged.unwrap_or(cfg.experiment.epochs),
+            ),
+        });
+    }
+    let total: f64 = costs.iter().map(|c| c.images_full).sum();
+    let mut out = format!(
+        "cost: {} variant(s) x {} epochs ask for {} training images in all",
+        variants.len(),
+        first.config.experiment.epochs,
+        big(total)
+    );
+    if unknown_data > 0 {
+        out += &format!(" ({unknown_data} variant(s) whose data cannot be listed yet not counted)");
+    }
+    let full: Option<Vec<f64>> = costs.iter().map(|c| c.seconds_full).collect();
+    let Some(runner) = runner else {
+        out += "; no time: the device asked for is not on this machine\n";
+        return out + &prune_bounds(first, &costs, total, None, None);
+    };
+    let on = format!(
+        "{} with --jobs {}",
+        train::device::describe(runner.device),
+        runner.jobs
+    );
+    match &full {
+        Some(secs) if !secs.is_empty() => {
+            out += &format!(
+                "; about {} on {on} ({} CPU thread(s) per worker)\n",
+                duration(makespan(secs, runner.lanes)),
+                runner.threads
+            );
+            out += &format!("  pace: {}", sources.join("; "));
+            out += if no_eval_pace {
+                "; evaluations not included (no evaluation measured on this machine yet)\n"
+            } else {
+                "; evaluations included at their measured time\n"
+            };
+        }
+        _ => out += "; no pace for this device yet (the probe failed)\n",
+    }
+    let both: Option<Vec<(f64, f64)>> = costs
+        .iter()
+        .map(|c| Some((c.seconds_full?, c.seconds_first_rung?)))
+        .collect();
+    out + &prune_bounds(
+        first,
+        &costs,
+        total,
+        full.as_deref(),
+        both.as_deref().map(|b| (b, runner.lanes)),
+    )
+}
+
+/// `[prune]`'s line: the most and the least the sweep can train, and take when the times are
+/// known (`seconds`: full, and (full, to the first rung) per variant with the workers).
+fn prune_bounds(
+    first: &Variant,
+    costs: &[Cost],
+    total: f64,
+    full: Option<&[f64]>,
+    seconds: Option<(&[(f64, f64)], usize)>,
+) -> String {
+    let rule = &first.config.prune;
+    let mut out = String::new();
+    if rule.enabled && first_judged(&first.config).is_some() {
+        let least_images = least(costs, rule.min_peers as usize, |c| {
+            (c.images_full, c.images_first_rung)
+        });
+        let mut line = format!(
+            "  [prune]: at most {} images (no variant stopped), at least {} ({} variant(s) to \
+             the budget, every other stopped at the first rung's evaluation, epoch {}; if none \
+             collapses)",
+            big(total),
+            big(least_images),
+            (rule.min_peers as usize).min(costs.len()),
+            first_judged(&first.config).unwrap_or(0)
+        );
+        if let (Some(full), Some((both, lanes))) = (full, seconds) {
+            let at_least = least_parts(both, rule.min_peers as usize);
+            line += &format!(
+                ": about {} at most, {} at least",
+                duration(makespan(full, lanes)),
+                duration(makespan(&at_least, lanes))
+            );
+        }
+        out += &line;
+        out += "\n";
+    }
+    out
+}
+
+/// Evaluations through epoch `through`: every `eval.every` epochs and the last.
+fn evaluations(cfg: &Config, through: u32) -> u32 {
+    let every = cfg.eval.every;
+    if every == 0 {
+        return 0;
+    }
+    let last = u32::from(through == cfg.experiment.epochs && !through.is_multiple_of(every));
+    through / every + last
+}
+
+/// The least a `[prune]` sweep can train: `min_peers` variants must reach the budget (nobody is
+/// stopped at a rung before that many peers are there), every other can stop at the first
+/// rung; the cheapest `min_peers` are the ones kept.
+fn least(costs: &[Cost], min_peers: usize, parts: impl Fn(&Cost) -> (f64, f64)) -> f64 {
+    let both: Vec<(f64, f64)> = costs.iter().map(parts).collect();
+    least_parts(&both, min_peers).iter().sum()
+}
+
+/// Per variant (full, first rung): the costs of the cheapest way the rule allows.
+fn least_parts(both: &[(f64, f64)], min_peers: usize) -> Vec<f64> {
+    let mut extra: Vec<(usize, f64)> = both.iter().map(|b| b.0 - b.1).enumerate().collect();
+    extra.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let kept: Vec<usize> = extra.iter().take(min_peers).map(|e| e.0).collect();
+    both.iter()
+        .enumerate()
+        .map(|(i, b)| if kept.contains(&i) { b.0 } else { b.1 })
+        .collect()
+}
+
+/// Wall time of `seconds` (in index order) on `lanes` workers, each taking the next variant
+/// when it is free.
+fn makespan(seconds: &[f64], lanes: usize) -> f64 {
+    let mut free = vec![0.0f64; lanes.max(1)];
+    for s in seconds {
+        let lane = free
+            .iter()
+            .enumerate()
+            .min_by(|a, b| a.1.total_cmp(b.1))
+            .map_or(0, |(i, _)| i);
+        free[lane] += s;
+    }
+    free.into_iter().fold(0.0, f64::max)
+}
+
+/// 1234567 as "1.23M", 12345 as "12.3k".
+fn big(x: f64) -> String {
+    match x {
+        x if x >= 1e9 => format!("{:.2}G", x / 1e9),
+        x if x >= 1e6 => format!("{:.2}M", x / 1e6),
+        x if x >= 1e4 => format!("{:.1}k", x / 1e3),
+        x => format!("{x:.0}"),
+    }
+}
+
+/// "3 d 4 h", "2 h 05 min", "4 min", "40 s".
+fn duration(seconds: f64) -> String {
+    let s = seconds.round() as u64;
+    match s {
+        0..60 => format!("{s} s"),
+        60..3600 => format!("{} min", (s + 30) / 60),
+        3600..86_400 => format!("{} h {:02} min", s / 3600, s % 3600 / 60),
+        _ => format!("{} d {} h", s / 86_400, s % 86_400 / 3600),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn images_per_epoch_counts_whole_batches_of_d() {
+        let cfg = |batch: u32, d_steps: u32| {
+            let mut c = Config::default();
+            c.train.batch_size = batch;
+            c.train.d_steps = d_steps;
+            c
+        };
+        let rows = [
+            (cfg(128, 1), 13_000, 12_928, "101 whole batches of 128"),
+            (cfg(200, 1), 13_000, 13_000, "65 batches, none partial"),
+            (
+                cfg(128, 2),
+                13_000,
+                25_856,
+                "two D steps see every batch twice",
+            ),
+            (
+                cfg(128, 1),
+                100,
+                100,
+                "a set smaller than a batch is one batch",
+            ),
+        ];
+        for (c, n, want, why) in rows {
+            assert_eq!(images_per_epoch(&c, n), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn first_judgement_and_evaluations() {
+        let mut c = Config::default();
+        (c.experiment.epochs, c.eval.every) = (300, 20);
+        (c.prune.first_rung, c.prune.eta) = (10, 3);
+        assert_eq!(
+            first_judged(&c),
+            Some(20),
+            "no evaluation at 10: judged at 20"
+        );
+        c.eval.every = 10;
+        assert_eq!(first_judged(&c), Some(10));
+        assert_eq!(evaluations(&c, 300), 30);
+        c.eval.every = 7;
+        assert_eq!(evaluations(&c, 300), 43, "42 every 7 and the last epoch");
+        assert_eq!(
+            evaluations(&c, 20),
+            2,
+            "not the last epoch: only the regular ones"
+        );
+        c.prune.first_rung = 400;
+        assert_eq!(first_judged(&c), None, "no rung below the budget");
+    }
+
+    #[test]
+    fn the_least_keeps_the_cheapest_min_peers_whole() {
+        let both = [(100.0, 10.0), (50.0, 5.0), (80.0, 20.0), (60.0, 30.0)];
+        assert_eq!(least_parts(&both, 2), [10.0, 50.0, 20.0, 60.0]);
+        assert_eq!(
+            least_parts(&both, 9),
+            [100.0, 50.0, 80.0, 60.0],
+            "nobody can stop"
+        );
+    }
+
+    #[test]
+    fn makespan_over_workers() {
+        assert_eq!(makespan(&[3.0, 3.0, 3.0], 1), 9.0);
+        assert_eq!(makespan(&[3.0, 3.0, 3.0], 2), 6.0);
+        assert_eq!(makespan(&[5.0, 1.0, 1.0, 1.0], 2), 5.0);
+        assert_eq!(makespan(&[], 4), 0.0);
+    }
+
+    #[test]
+    fn sizes_and_durations_read_at_a_glance() {
+        assert_eq!(big(124_124_000.0), "124.12M");
+        assert_eq!(big(12_345.0), "12.3k");
+        assert_eq!(duration(40.0), "40 s");
+        assert_eq!(duration(7_500.0), "2 h 05 min");
+        assert_eq!(duration(2_600_000.0), "30 d 2 h");
+    }
+}

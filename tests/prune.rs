@@ -1,0 +1,602 @@
+//! `[prune]` live: a `--jobs 2` sweep stops variants by the rule and finishes the rest once;
+//! SIGKILL at any moment, then the same command, ends as an uninterrupted sweep (`--jobs 1`:
+//! the same states and metrics; `--jobs 2`: every variant once, its rows those of an
+//! uninterrupted run up to where it stopped, no decision revisited); `prune-replay` over the
+//! full sweep agrees with the live `--jobs 1` one; `--only` reruns exactly the named states.
+//! Tiny 16 px nets, one libtorch thread per process (the test machine has 2 cores).
+
+mod common;
+use common::{GRID8, assert_rule_held, events, metrics_without_timing};
+
+use std::collections::BTreeMap;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command as Process, Stdio};
+use std::time::{Duration, Instant};
+
+use anigan_runner::results::{MetricsRow, RungRecord, reader};
+use assert_cmd::Command;
+use assert_cmd::cargo::CommandCargoExt;
+use predicates::prelude::*;
+
+/// GRID8's rule over 12 variants with the health policy on and eager (one rollback, then a
+/// stop): on these settings five variants collapse, some after a rollback at the judged
+/// epoch, so collapsed peers count as the worst and judgements wait for the next evaluation.
+const STORY12: &str = r#"
+[experiment]
+seed = 3
+epochs = 8
+[data]
+source = "synthetic"
+synthetic_count = 192
+image_size = 16
+holdout = 64
+[model]
+z_dim = 16
+g_width = 8
+d_width = 8
+[train]
+batch_size = 32
+[checkpoint]
+every = 2
+keep = 2
+[rollback]
+patience = 2
+warmup_images = 128
+max_rollbacks = 1
+[eval]
+every = 2
+samples = 64
+[prune]
+enabled = true
+first_rung = 2
+eta = 2
+min_peers = 2
+[grid]
+"train.lr_d" = [2e-4, 1e-4, 5e-5, 2e-5]
+"train.lr_g" = [2e-4, 5e-5, 1e-4]
+"#;
+
+fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
+    let file = dir.join(format!("{name}.toml"));
+    std::fs::write(&file, text).unwrap();
+    file
+}
+
+/// Datasets, caches and the tag classifier, shared by every test of this file.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("prune-data")
+}
+
+fn args(experiment: &Path, results: &Path) -> Vec<std::ffi::OsString> {
+    let mut a: Vec<std::ffi::OsString> = vec![experiment.into(), "--results".into()];
+    a.push(results.into());
+    a.push("--data-dir".into());
+    a.push(data_dir().into());
+    for s in ["--device", "cpu", "--threads", "1"] {
+        a.push(s.into());
+    }
+    a
+}
+
+fn runner(experiment: &Path, results: &Path) -> Command {
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.args(args(experiment, results));
+    cmd
+}
+
+fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(exp_dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+fn name(run: &Path) -> String {
+    run.file_name().unwrap().to_string_lossy().into_owned()
+}
+
+/// The state as `status` and `--only` name it (a killed run reads as interrupted).
+fn state(run: &Path) -> String {
+    let (state, _) = reader::read_state(&anigan_runner::results::RunDir::at(run)).unwrap();
+    state.word().to_string()
+}
+
+fn rungs(run: &Path) -> Vec<RungRecord> {
+    reader::read_rungs(&anigan_runner::results::RunDir::at(run)).unwrap()
+}
+
+#[test]
+fn jobs_2_stops_variants_by_the_rule_and_finishes_the_rest_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = write(tmp.path(), "grid8", GRID8);
+    let out = runner(&exp, &results)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("by 2 worker processes"))
+        .get_output()
+        .stderr
+        .clone();
+    let log = String::from_utf8(out).unwrap();
+    let exp_dir = results.join("grid8");
+    let (pruned, finished) = assert_rule_held(&exp_dir, 8, false);
+    assert!(
+        pruned > 0 && finished > 0,
+        "{pruned} pruned, {finished} finished:\n{log}"
+    );
+    assert!(
+        log.contains(&format!(
+            "{finished} finished, {pruned} pruned (stopped at a rung)"
+        )),
+        "{log}"
+    );
+    for run in run_dirs(&exp_dir) {
+        let id = name(&run);
+        let firsts = log
+            .lines()
+            .filter(|l| l.contains(&id) && l.contains(" epoch 1/8 "))
+            .count();
+        assert_eq!(firsts, 1, "{id} started once:\n{log}");
+    }
+    let summary = std::fs::read_to_string(exp_dir.join("summary.csv")).unwrap();
+    assert!(
+        summary.lines().next().unwrap().contains("pruned_at_rung"),
+        "{summary}"
+    );
+    assert_eq!(summary.matches(",pruned,").count(), pruned, "{summary}");
+    let report = std::fs::read_to_string(exp_dir.join("report.md")).unwrap();
+    assert!(report.contains(&format!("{pruned} pruned")), "{report}");
+    let status = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["status", "--json"])
+        .arg(&exp_dir)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&status).unwrap();
+    let at_rung = lines
+        .iter()
+        .filter(|l| l["pruned_at_rung"].is_u64())
+        .count();
+    assert_eq!(at_rung, pruned, "{lines:?}");
+    // The same command leaves them alone.
+    runner(&exp, &results)
+        .args(["--jobs", "2"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("already pruned").count(pruned))
+        .stderr(predicate::str::contains("already finished").count(finished));
+}
+
+/// Kills a sweep started by `start` at moments that vary: right after a decision file
+/// appears (between the decision and what follows it), after an epoch's row, or after a
+/// pseudo-random delay; starts it again each time, until a run ends by itself. Returns every
+/// decision file seen between kills, with its bytes.
+fn kill_until_done(
+    exp_dir: &Path,
+    start: &dyn Fn() -> Child,
+    kill: &dyn Fn(&mut Child),
+) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut seen = BTreeMap::new();
+    let mut seed: u64 = 0x9e37_79b9;
+    for round in 0.. {
+        let mut child = start();
+        if round >= 8 {
+            // Enough kills: let it finish.
+            assert!(
+                child
+                    .wait()
+                    .unwrap()
+                    .code()
+                    .is_some_and(|c| [0, 3].contains(&c))
+            );
+            break;
+        }
+        seed = seed
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let files_before = decision_files(exp_dir).len();
+        let rows_before = rows_on_disk(exp_dir);
+        let delay = Duration::from_millis(300 + (seed >> 33) % 3000);
+        let started = Instant::now();
+        let trigger = |round: usize| match round % 3 {
+            0 => decision_files(exp_dir).len() > files_before,
+            1 => rows_on_disk(exp_dir) > rows_before + 1,
+            _ => started.elapsed() >= delay,
+        };
+        let finished_alone = loop {
+            if let Some(code) = child.try_wait().unwrap() {
+                break Some(code);
+            }
+            if trigger(round) || started.elapsed() > Duration::from_secs(120) {
+                break None;
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        };
+        if let Some(code) = finished_alone {
+            assert!(code.code().is_some_and(|c| [0, 3].contains(&c)), "{code:?}");
+            break;
+        }
+        kill(&mut child);
+        child.wait().unwrap();
+        for f in decision_files(exp_dir) {
+            let bytes = std::fs::read(&f).unwrap();
+            seen.entry(f).or_insert(bytes);
+        }
+    }
+    seen
+}
+
+fn decision_files(exp_dir: &Path) -> Vec<PathBuf> {
+    let Ok(runs) = std::fs::read_dir(exp_dir.join("runs")) else {
+        return Vec::new();
+    };
+    let mut files = Vec::new();
+    for run in runs {
+        let Ok(entries) = std::fs::read_dir(run.unwrap().path().join("rungs")) else {
+            continue;
+        };
+        for e in entries {
+            let p = e.unwrap().path();
+            if p.file_name().unwrap().to_string_lossy().starts_with('e') {
+                files.push(p);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Metric rows in every run directory (a rough progress count).
+fn rows_on_disk(exp_dir: &Path) -> usize {
+    let Ok(runs) = std::fs::read_dir(exp_dir.join("runs")) else {
+        return 0;
+    };
+    runs.map(|r| {
+        std::fs::read_to_string(r.unwrap().path().join("metrics.csv"))
+            .map_or(0, |t| t.lines().count().saturating_sub(1))
+    })
+    .sum()
+}
+
+/// Every decision seen between kills is still there, byte for byte: none was revisited.
+fn assert_never_revisited(seen: &BTreeMap<PathBuf, Vec<u8>>) {
+    assert!(!seen.is_empty(), "no decision was written before a kill");
+    for (path, bytes) in seen {
+        assert_eq!(
+            &std::fs::read(path).unwrap(),
+            bytes,
+            "{} changed after it was written",
+            path.display()
+        );
+    }
+}
+
+/// Rows of the whole (full-budget) run `full` up to step `last`.
+fn prefix(full: &[MetricsRow], last: u64) -> Vec<MetricsRow> {
+    full.iter().filter(|r| r.step <= last).cloned().collect()
+}
+
+/// One story, so the expensive sweeps are trained once: the full sweep (prune off), the live
+/// `--jobs 1` pruned sweep, the replay over the full one, then the pruned sweep killed again
+/// and again with `--jobs 1` and with `--jobs 2`.
+#[test]
+fn sigkill_at_any_moment_then_the_same_command_and_the_replay_agrees() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "story", STORY12);
+    let full = tmp.path().join("full");
+    runner(&exp, &full)
+        .args(["--set", "prune.enabled=false"])
+        .assert()
+        .code(predicate::in_iter([0, 3]));
+    let live = tmp.path().join("live");
+    runner(&exp, &live)
+        .assert()
+        .code(predicate::in_iter([0, 3]))
+        .stderr(predicate::str::contains("pruned (stopped at a rung)"));
+    let (full, live) = (full.join("story"), live.join("story"));
+    let (full_runs, live_runs) = (run_dirs(&full), run_dirs(&live));
+    assert_eq!(full_runs.len(), 12);
+    let states: Vec<String> = live_runs.iter().map(|r| state(r)).collect();
+    for want in ["pruned", "collapsed", "finished"] {
+        assert!(states.iter().any(|s| s == want), "no {want}: {states:?}");
+    }
+    let worst_peer = live_runs.iter().flat_map(|r| rungs(r)).any(|d| {
+        d.peers
+            .iter()
+            .any(|p| p.figure == anigan_runner::prune::Figure::Worst)
+    });
+    assert!(
+        worst_peer,
+        "a collapsed peer should count as the worst somewhere"
+    );
+    // A pruned variant's rows are the full run's up to its stop.
+    for (f, l) in full_runs.iter().zip(&live_runs) {
+        let last = rungs(l)
+            .last()
+            .filter(|d| d.is_stop())
+            .map_or(u64::MAX, |d| d.step);
+        assert_eq!(
+            metrics_without_timing(l),
+            prefix(&metrics_without_timing(f), last),
+            "{}",
+            name(l)
+        );
+    }
+
+    // The replay over the full sweep decides what the live --jobs 1 sweep decided.
+    let replay = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["prune-replay", "--json", "--set", "prune.enabled=true"])
+        .arg(&full)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let replay: serde_json::Value = serde_json::from_slice(&replay).unwrap();
+    for (v, l) in replay["variants"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .zip(&live_runs)
+    {
+        assert_eq!(v["id"], name(l));
+        assert_eq!(v["replayed"], state(l), "{}", name(l));
+        let decided: Vec<RungRecord> = serde_json::from_value(v["decisions"].clone()).unwrap();
+        assert_eq!(decided, rungs(l), "{}: the same decisions", name(l));
+    }
+    let text = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["prune-replay"])
+        .arg(&full)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(text).unwrap();
+    assert!(
+        text.contains("training images:") && text.contains("saved"),
+        "{text}"
+    );
+    assert!(text.contains("the variant that finished best"), "{text}");
+
+    // --jobs 1, killed again and again: the same states, metrics, decisions and events.
+    let killed = tmp.path().join("killed1");
+    let seen = kill_until_done(
+        &killed.join("story"),
+        &|| {
+            Process::cargo_bin("anigan-runner")
+                .unwrap()
+                .args(args(&exp, &killed))
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap()
+        },
+        &|c| c.kill().unwrap(),
+    );
+    assert_never_revisited(&seen);
+    let killed_runs = run_dirs(&killed.join("story"));
+    assert_eq!(killed_runs.len(), live_runs.len());
+    for (k, l) in killed_runs.iter().zip(&live_runs) {
+        assert_eq!(name(k), name(l));
+        assert_eq!(state(k), state(l), "{}", name(k));
+        assert_eq!(
+            metrics_without_timing(k),
+            metrics_without_timing(l),
+            "{}",
+            name(k)
+        );
+        assert_eq!(rungs(k), rungs(l), "{}", name(k));
+        assert_eq!(events(k), events(l), "{}", name(k));
+    }
+
+    // --jobs 2, parent and workers killed together: each variant once, its rows the full
+    // run's up to where it stopped, ending as the full run did unless pruned.
+    let killed = tmp.path().join("killed2");
+    let seen = kill_until_done(
+        &killed.join("story"),
+        &|| {
+            Process::cargo_bin("anigan-runner")
+                .unwrap()
+                .args(args(&exp, &killed))
+                .args(["--jobs", "2"])
+                .stderr(Stdio::null())
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        },
+        // SAFETY: SIGKILL to the process group this test started.
+        &|c| unsafe {
+            libc::kill(-(c.id() as libc::pid_t), libc::SIGKILL);
+        },
+    );
+    assert_never_revisited(&seen);
+    let killed_runs = run_dirs(&killed.join("story"));
+    for (k, f) in killed_runs.iter().zip(&full_runs) {
+        let id = name(k);
+        let stop = rungs(k).last().filter(|d| d.is_stop()).cloned();
+        match (state(k).as_str(), &stop) {
+            ("pruned", Some(_)) => {}
+            (s, None) => assert_eq!(s, state(f), "{id}: not pruned, it ends as the full run"),
+            (s, Some(_)) => panic!("{id}: ended {s} with a stop on disk"),
+        }
+        let last = stop.map_or(u64::MAX, |d| d.step);
+        assert_eq!(
+            metrics_without_timing(k),
+            prefix(&metrics_without_timing(f), last),
+            "{id}: each epoch once, as the uninterrupted run"
+        );
+    }
+}
+
+/// --only reruns exactly the variants in the named states, each from its own checkpoint, and
+/// leaves every other run directory as it was.
+#[test]
+fn only_reruns_exactly_the_named_states() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // GRID8 and two more lr_d values (10 variants), and one the health policy stops at once.
+    let text = GRID8.replace(
+        "\"train.lr_d\" = [2e-4, 1e-4, 5e-5, 1e-5]",
+        "\"train.lr_d\" = [2e-4, 1e-4, 5e-5, 1e-5, 2e-5]",
+    ) + "[[grid.include]]\n\"rollback.enabled\" = true\n\"rollback.eps\" = 0.45\n\
+         \"rollback.patience\" = 2\n\"rollback.warmup_images\" = 0\n\"rollback.max_rollbacks\" = 0\n";
+    let exp = write(tmp.path(), "only", &text);
+    let exp_dir = results.join("only");
+    // Variants 0-5 and the collapsing one (10) trained; 6 killed mid-run; 7 failed before it
+    // started; 8 and 9 never started.
+    let some = [
+        "--variant",
+        "0",
+        "--variant",
+        "1",
+        "--variant",
+        "2",
+        "--variant",
+        "3",
+    ];
+    runner(&exp, &results).args(some).assert().success();
+    runner(&exp, &results)
+        .args(["--variant", "4", "--variant", "5"])
+        .assert()
+        .success();
+    runner(&exp, &results)
+        .args(["--variant", "10"])
+        .assert()
+        .code(3);
+    let id_of = |index: usize| {
+        let dry = runner(&exp, &results).arg("--dry-run").output().unwrap();
+        String::from_utf8(dry.stdout)
+            .unwrap()
+            .lines()
+            .find_map(|l| {
+                let mut w = l.split_whitespace();
+                (w.next() == Some(&index.to_string())).then(|| w.next().unwrap().to_string())
+            })
+            .unwrap()
+    };
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&exp, &results))
+        .args(["--variant", "6", "--set", "prune.enabled=false"])
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let six = exp_dir.join("runs").join(id_of(6));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !six.join("checkpoints/epoch-0004.json").exists() {
+        assert!(Instant::now() < deadline, "variant 6 reached no epoch 4");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let seven = anigan_runner::results::ExperimentDir::at(&exp_dir).run(&id_of(7));
+    anigan_runner::results::mark_failed(&seven, 8, "its data could not be read").unwrap();
+    let before = |dir: &Path| -> BTreeMap<String, (String, Vec<MetricsRow>)> {
+        run_dirs(dir)
+            .iter()
+            .filter(|r| r.join("status.json").exists())
+            .map(|r| (name(r), (state(r), metrics_without_timing(r))))
+            .collect()
+    };
+    let states = before(&exp_dir);
+    let count = |s: &str| states.values().filter(|v| v.0 == s).count();
+    assert!(count("pruned") > 0 && count("finished") > 0, "{states:?}");
+    assert_eq!(
+        (count("collapsed"), count("failed"), count("interrupted")),
+        (1, 1, 1),
+        "{states:?}"
+    );
+    assert_eq!(states.len(), 9, "8 and 9 never started: {states:?}");
+
+    // Each state named trains exactly its variants; the first lines say what will be done.
+    let rows = [
+        (
+            &["failed", "interrupted"][..],
+            "resumes from its checkpoint of epoch 4",
+        ),
+        (&["not-started"][..], "starts at epoch 0"),
+        (
+            &["collapsed"][..],
+            "collapsed at epoch 4: resumes from its checkpoint of epoch",
+        ),
+        (&["pruned"][..], "trains on from its checkpoint"),
+    ];
+    for (only, says) in rows {
+        let named = only.join(",");
+        let now = before(&exp_dir);
+        let matching: Vec<String> = now
+            .iter()
+            .filter(|(_, v)| only.iter().any(|o| o.replace('-', " ") == v.0))
+            .map(|(id, _)| id.clone())
+            .collect();
+        let n = matching.len() + if named == "not-started" { 2 } else { 0 };
+        let out = runner(&exp, &results)
+            .args(["--only", &named])
+            .output()
+            .unwrap();
+        let log = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            log.starts_with(&format!("--only {named}: {n} of 11 selected variant(s)")),
+            "{log}"
+        );
+        assert!(log.contains(says), "{named}: {log}");
+        let after = before(&exp_dir);
+        for (id, (was_state, was_rows)) in &now {
+            let trained = log.contains(&format!("{id} epoch "));
+            if matching.contains(id) {
+                assert!(
+                    trained,
+                    "{named}: {id} ({was_state}) was not trained:\n{log}"
+                );
+            } else {
+                assert!(!trained, "{named}: {id} ({was_state}) was trained:\n{log}");
+                assert_eq!(&after[id], &(was_state.clone(), was_rows.clone()), "{id}");
+            }
+        }
+        if named == "not-started" {
+            assert!(
+                matching.is_empty(),
+                "not-started variants have no status yet"
+            );
+            let new: Vec<&String> = after.keys().filter(|id| !now.contains_key(*id)).collect();
+            assert_eq!(new.len(), 2, "{after:?}");
+            for id in new {
+                assert!(
+                    ["finished", "pruned"].contains(&after[id].0.as_str()),
+                    "{id}"
+                );
+            }
+        }
+        if named == "pruned" {
+            for id in &matching {
+                let (state, rows) = &after[id];
+                assert_eq!(state, "finished", "{id}: trained on to its budget");
+                let steps: Vec<u64> = rows.iter().map(|r| r.step).collect();
+                assert_eq!(steps, (1..=8).collect::<Vec<_>>(), "{id}: each epoch once");
+            }
+        }
+    }
+    // Nothing is left in the states asked for but the collapsed one, which collapses again.
+    let dry = runner(&exp, &results)
+        .args([
+            "--only",
+            "failed,interrupted,not-started,pruned",
+            "--dry-run",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8(dry.stdout)
+            .unwrap()
+            .contains("0 of 11 selected variant(s); nothing to do"),
+    );
+}
