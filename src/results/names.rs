@@ -8,6 +8,7 @@
 //!     config.toml  metrics.csv  events.csv  status.json  quality-reference.json  tags.txt  .lock
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
+//!     tensorboard/events.out.tfevents.*
 //! ```
 
 /// The version of this layout and of its files' formats, written into experiment.json. A
@@ -35,6 +36,9 @@ pub const SAMPLES: &str = "samples";
 pub const BEST_SAMPLES: &str = "best.png";
 pub const PROGRESS_GIF: &str = "progress.gif";
 pub const CHECKPOINTS: &str = "checkpoints";
+/// The run's TensorBoard event files (`crate::tensorboard` names the files inside):
+/// `tensorboard --logdir RESULTS/EXPERIMENT` lists each variant as run `runs/<id>/tensorboard`.
+pub const TENSORBOARD: &str = "tensorboard";
 
 /// `samples/epoch-NNNN.png`'s file name.
 pub fn sample_grid(epoch: u32) -> String {

@@ -1,6 +1,17 @@
 //! The scalar tag of each metrics.csv column: TensorBoard groups a run's charts by the part of
 //! the tag before the first `/`, so related figures share a section.
 
+/// The lowest `swd` of the surviving timeline so far, at each evaluated epoch: its last value
+/// is the run's best, which the HParams dashboard tabulates.
+pub const BEST_SWD: &str = "best/swd";
+/// The fixed-noise sample grid (the run's samples/epoch-NNNN.png).
+pub const SAMPLE_GRID: &str = "samples/grid";
+/// Health events as text: verdicts, the rollbacks with their changes, stops.
+pub const HEALTH_EVENTS: &str = "health/events";
+/// How many health events are shown at an epoch (0 on the others), so they stand out on the
+/// curves' shared step axis: a rollback counts at the first epoch of the attempt it started.
+pub const HEALTH_VERDICTS: &str = "health/verdicts";
+
 /// The tag under which `column` (a metrics.csv column name) is charted; `None` for `epoch`,
 /// which is the x axis. Columns not listed keep their name under `other/`, so a new column is
 /// charted before anyone files it.
