@@ -416,7 +416,7 @@ fn assert_holds_the_surviving_run(run: &Path) -> Value {
 }
 
 #[test]
-fn a_smoke_run_holds_every_figure_its_grids_and_hparams_and_off_writes_none() {
+fn a_smoke_run_holds_every_figure_and_the_off_switch_writes_none_until_turned_on() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");
     runner(&smoke(), &results)
@@ -472,6 +472,17 @@ fn a_smoke_run_holds_every_figure_its_grids_and_hparams_and_off_writes_none() {
         "tensorboard.enabled = false wrote {}",
         off.join("tensorboard").display()
     );
+
+    // Turned on when the run is extended: the files get the epochs trained without them too
+    // (from metrics.csv and samples/), then the new ones.
+    runner(&smoke(), &results)
+        .args(["--variant", "1", "--set", "experiment.epochs=6"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("resuming from epoch 4"));
+    let got = assert_holds_the_surviving_run(off);
+    let steps: Vec<i64> = points(&got, "loss/d").iter().map(|p| p.0).collect();
+    assert_eq!(steps, (1..=6).collect::<Vec<i64>>());
 }
 
 #[test]
