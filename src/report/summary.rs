@@ -501,7 +501,7 @@ mod tests {
             key_columns(rows).iter().map(|c| c.heading).collect()
         };
         assert_eq!(
-            headings(&[without.clone()]),
+            headings(std::slice::from_ref(&without)),
             ["status", "epochs", "rollbacks", "balance share"],
             "no quality figures: no empty quality columns"
         );
