@@ -1,5 +1,7 @@
-//! report.html of the smoke experiment in headless Chromium: every image on the page loads.
-//! Leaves a screenshot in tests/artifacts/report-smoke.png. scripts/test installs Chromium.
+//! report.html of the smoke experiment in headless Chromium: every image on the page loads,
+//! and the page does not scroll sideways (the full summary table sits behind a `<details>`
+//! toggle, in a box of its own). Leaves a screenshot in tests/artifacts/report-smoke.png.
+//! scripts/test installs Chromium.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -18,6 +20,21 @@ window.addEventListener('load', function () {
   out.id = 'image-check';
   out.textContent = 'IMAGES ' + imgs.length + ' BROKEN ' + broken.length + ' ' + broken.join(' ') + ' END';
   document.body.appendChild(out);
+  // The page must not scroll sideways: the summary's first table fits, and the full one, shown
+  // by opening its <details> (a toggle that needs no script), scrolls inside its own box.
+  var page = document.documentElement;
+  var closed = page.scrollWidth;
+  var details = document.querySelector('details');
+  var full = 0;
+  if (details) {
+    details.open = true;
+    full = details.querySelector('table').getBoundingClientRect().height;
+  }
+  var widths = document.createElement('pre');
+  widths.id = 'width-check';
+  widths.textContent = 'WINDOW ' + window.innerWidth + ' CLOSED ' + closed + ' OPEN ' +
+      page.scrollWidth + ' FULL_TABLE_HEIGHT ' + Math.round(full) + ' END';
+  document.body.appendChild(widths);
 });
 </script>"#;
 
@@ -80,7 +97,11 @@ fn every_image_of_the_smoke_report_loads_in_chromium() {
 
     let profile = tempfile::tempdir().unwrap();
     let out = headless(profile.path())
-        .args(["--virtual-time-budget=10000", "--dump-dom"])
+        .args([
+            "--virtual-time-budget=10000",
+            "--window-size=1280,2000",
+            "--dump-dom",
+        ])
         .arg(format!("file://{}", check_page.display()))
         .output()
         .expect("chromium starts");
@@ -104,6 +125,27 @@ fn every_image_of_the_smoke_report_loads_in_chromium() {
         "expected the charts and samples on the page: {line}"
     );
     assert_eq!(broken, 0, "images that did not load: {line}");
+
+    const WIDTHS: &str = "<pre id=\"width-check\">";
+    let widths = dom
+        .find(WIDTHS)
+        .map(|at| &dom[at + WIDTHS.len()..])
+        .expect("no width check in chromium's DOM dump");
+    let widths = &widths[..widths.find("</pre>").unwrap_or(widths.len())];
+    let w: Vec<u32> = widths
+        .split(' ')
+        .filter_map(|word| word.parse().ok())
+        .collect();
+    let (window, closed, open, full_height) = (w[0], w[1], w[2], w[3]);
+    assert!(closed <= window, "the page scrolls sideways: {widths}");
+    assert!(
+        open <= window,
+        "the full table widens the page when shown: {widths}"
+    );
+    assert!(
+        full_height > 0,
+        "the full table shows when opened: {widths}"
+    );
 
     let artifacts = root.join("tests/artifacts");
     fs::create_dir_all(&artifacts).unwrap();

@@ -1,8 +1,11 @@
 //! The event files of `anigan_runner::tensorboard`, read by the real readers: tensorboard's
 //! EventAccumulator (what its Python loader and the tools built on it see) and, record by
 //! record, its EventFileLoader (what a reader that never purges sees), through `.venv`'s
-//! Python; and `tensorboard --logdir` serving four runs, looked at in headless Chromium.
-//! scripts/test installs the tensorboard package and Chromium.
+//! Python. First the writer alone (rollback, torn tail, resume, a watching reader); then runs
+//! of the binary (a smoke run, SIGKILL + resume, a forced rollback, the off switch), whose files
+//! must hold every metrics.csv figure of the surviving timeline once; and `tensorboard --logdir`
+//! serving a four-variant sweep, looked at in headless Chromium. scripts/test installs the
+//! tensorboard package and Chromium.
 
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
@@ -10,9 +13,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use anigan_runner::results::{RunDir, Taken, abandoned, kept, metrics, reader};
 use anigan_runner::tensorboard::{
-    Domain, Experiment, HParam, HValue, Metric, Session, Status, Writer,
+    Domain, Experiment, HParam, HValue, Metric, Session, Status, Writer, scalar_tag,
 };
+use assert_cmd::Command as Cmd;
+use assert_cmd::cargo::CommandCargoExt;
 use serde_json::Value;
 
 /// Reads one run folder and prints JSON: the EventAccumulator's scalars, images, texts and
@@ -271,6 +277,346 @@ fn rollback_kill_resume_and_extension_leave_each_epoch_once() {
     assert_eq!(files.len(), 4, "a file per open and rollback: {files:?}");
 }
 
+fn smoke() -> PathBuf {
+    root().join("experiments/smoke.toml")
+}
+
+/// Generated datasets and caches shared by the runs of this file.
+fn data_dir() -> PathBuf {
+    Path::new(env!("CARGO_TARGET_TMPDIR")).join("data")
+}
+
+/// The binary on `experiment`, on the CPU with one libtorch thread (tests run side by side).
+fn runner(experiment: &Path, results: &Path) -> Cmd {
+    let mut cmd = Cmd::cargo_bin("anigan-runner").unwrap();
+    cmd.arg(experiment)
+        .arg("--results")
+        .arg(results)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu", "--set", "train.threads=1"]);
+    cmd
+}
+
+fn run_dirs(experiment: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(experiment.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+/// A smoke run with quality figures every other epoch.
+const EVALUATED: [&str; 4] = ["--set", "eval.every=2", "--set", "eval.samples=64"];
+
+/// Checks that the event files of `run` hold its surviving timeline, as read through the
+/// results module: every figure of every surviving metrics.csv row as a scalar at its epoch
+/// (each figure's column mapped by `scalar_tag`; values as the f32 the format stores), no
+/// other epoch, every step of a tag once in the files; each sample grid byte for byte; the
+/// hparams session. Returns what the reader saw.
+fn assert_holds_the_surviving_run(run: &Path) -> Value {
+    let dir = RunDir::at(run);
+    let rows = metrics::read(&dir.metrics()).unwrap();
+    let events = reader::read_events(&dir).unwrap();
+    let gone = abandoned(&rows, &events);
+    let mut want: BTreeMap<String, Vec<(i64, f32)>> = BTreeMap::new();
+    for row in kept(&rows, &gone) {
+        let Value::Object(columns) = serde_json::to_value(row).unwrap() else {
+            unreachable!()
+        };
+        let groups = row
+            .tag_acc_groups
+            .iter()
+            .map(|(c, v)| (c.clone(), serde_json::json!(v)));
+        for (column, value) in columns.into_iter().chain(groups) {
+            let x = match value {
+                Value::Number(n) => n.as_f64().unwrap(),
+                Value::Bool(b) => f64::from(u8::from(b)),
+                _ => continue,
+            };
+            if let Some(tag) = scalar_tag(&column) {
+                want.entry(tag)
+                    .or_default()
+                    .push((row.epoch as i64, x as f32));
+            }
+        }
+    }
+    assert!(want.len() > 20, "{want:?}");
+    let got = read(&dir.tensorboard());
+    for (tag, points_wanted) in &want {
+        assert_eq!(
+            &points(&got, tag),
+            points_wanted,
+            "{tag} of {}",
+            run.display()
+        );
+    }
+    let swd: Vec<f64> = kept(&rows, &gone).filter_map(|r| r.swd).collect();
+    if !swd.is_empty() {
+        let best = points(&got, "best/swd");
+        let min = swd.iter().copied().fold(f64::INFINITY, f64::min);
+        assert_eq!(
+            best.last().unwrap().1,
+            min as f32,
+            "best/swd ends at the best"
+        );
+    }
+
+    // The files themselves, read without purging: each step of a tag once.
+    let mut per_tag: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+    for r in got["raw"].as_array().unwrap() {
+        for tag in r[3].as_array().unwrap() {
+            per_tag
+                .entry(tag.as_str().unwrap().to_string())
+                .or_default()
+                .push(r[1].as_i64().unwrap());
+        }
+    }
+    for (tag, steps) in &per_tag {
+        let mut once = steps.clone();
+        once.dedup();
+        assert_eq!(&once, steps, "{tag}: a step twice in the files");
+    }
+
+    // The sample grids: every samples/epoch-NNNN.png up to the last surviving epoch.
+    let last = kept(&rows, &gone).map(|r| r.epoch).max().unwrap();
+    let images = got["images"]["samples/grid"].as_array().unwrap();
+    let mut files = 0;
+    for entry in std::fs::read_dir(dir.samples()).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let Some(epoch) = anigan_runner::results::names::sample_grid_epoch(&name) else {
+            continue;
+        };
+        if epoch > last {
+            continue;
+        }
+        files += 1;
+        let shown = images
+            .iter()
+            .find(|i| i[0].as_u64() == Some(epoch as u64))
+            .unwrap_or_else(|| panic!("no grid of epoch {epoch}"));
+        let bytes = hex_decode(shown[3].as_str().unwrap());
+        assert_eq!(
+            bytes,
+            std::fs::read(&path).unwrap(),
+            "grid of epoch {epoch}"
+        );
+        let decoded = image::load_from_memory(&bytes).unwrap();
+        assert_eq!(decoded.width() as i64, shown[1].as_i64().unwrap());
+    }
+    assert!(files > 0);
+    assert_eq!(images.len(), files, "one image per grid");
+
+    let hp = &got["hparams"];
+    assert!(hp["_hparams_/experiment"]["metricInfos"].is_array(), "{hp}");
+    assert!(hp["_hparams_/session_start_info"].is_object(), "{hp}");
+    got
+}
+
+#[test]
+fn a_smoke_run_holds_every_figure_and_the_off_switch_writes_none_until_turned_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    runner(&smoke(), &results)
+        .args(["--variant", "0"])
+        .args(EVALUATED)
+        .assert()
+        .success();
+    let run = &run_dirs(&results.join("smoke"))[0];
+    let got = assert_holds_the_surviving_run(run);
+    assert_eq!(points(&got, "quality/swd").len(), 2, "epochs 2 and 4");
+    assert_eq!(
+        points(&got, "health/verdicts"),
+        [(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]
+    );
+
+    let hp = &got["hparams"];
+    assert_eq!(
+        hp["_hparams_/session_start_info"]["hparams"]["train.lr_d"],
+        2e-4
+    );
+    let experiment = &hp["_hparams_/experiment"];
+    assert_eq!(experiment["hparamInfos"][0]["name"], "train.lr_d");
+    assert_eq!(
+        experiment["hparamInfos"][0]["domainDiscrete"],
+        serde_json::json!([2e-4, 1e-4]),
+        "the grid's values: {experiment}"
+    );
+    let metrics: Vec<&str> = experiment["metricInfos"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"]["tag"].as_str().unwrap())
+        .collect();
+    for tag in [
+        "quality/swd",
+        "best/swd",
+        "quality/tag_kl",
+        "health/attempt",
+    ] {
+        assert!(metrics.contains(&tag), "{tag} not in {metrics:?}");
+    }
+    assert_eq!(hp["_hparams_/session_end_info"]["status"], "STATUS_SUCCESS");
+
+    // The off switch: the other variant, same results, no event files.
+    runner(&smoke(), &results)
+        .args(["--variant", "1", "--set", "tensorboard.enabled=false"])
+        .assert()
+        .success();
+    let off = &run_dirs(&results.join("smoke"))[1];
+    assert!(off.join("metrics.csv").is_file());
+    assert!(
+        !off.join("tensorboard").exists(),
+        "tensorboard.enabled = false wrote {}",
+        off.join("tensorboard").display()
+    );
+
+    // Turned on when the run is extended: the files get the epochs trained without them too
+    // (from metrics.csv and samples/), then the new ones.
+    runner(&smoke(), &results)
+        .args(["--variant", "1", "--set", "experiment.epochs=6"])
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("resuming from epoch 4"));
+    let got = assert_holds_the_surviving_run(off);
+    let steps: Vec<i64> = points(&got, "loss/d").iter().map(|p| p.0).collect();
+    assert_eq!(steps, (1..=6).collect::<Vec<i64>>());
+}
+
+#[test]
+fn sigkill_then_resume_shows_each_epoch_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let args = ["--variant", "0", "--set", "experiment.epochs=8"];
+    let mut child = std::process::Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(smoke())
+        .arg("--results")
+        .arg(&results)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu", "--set", "train.threads=1"])
+        .args(args)
+        .args(EVALUATED)
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Killed once epoch 5 is logged: the newest checkpoint is epoch 4 (checkpoint.every = 2),
+    // so the resume trains epoch 5 again over what the files already hold of it.
+    let rows = |results: &Path| -> usize {
+        let Some(run) = std::fs::read_dir(results.join("smoke/runs"))
+            .ok()
+            .and_then(|mut d| d.next())
+        else {
+            return 0;
+        };
+        metrics::read(&RunDir::at(run.unwrap().path()).metrics()).map_or(0, |r| r.len())
+    };
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while rows(&results) < 5 {
+        assert!(Instant::now() < deadline, "epoch 5 not logged in time");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    // The row's scalars follow it at once; epoch 6's checkpoint is a training epoch away.
+    std::thread::sleep(Duration::from_millis(50));
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    let run = run_dirs(&results.join("smoke"))[0].clone();
+    let before = read(&RunDir::at(&run).tensorboard());
+    assert!(
+        points(&before, "loss/d").iter().any(|p| p.0 == 5),
+        "the killed run's files hold epoch 5, which the resume trains again"
+    );
+    let at_kill = rows(&results);
+    let newest = std::fs::read_dir(RunDir::at(&run).checkpoints())
+        .unwrap()
+        .filter_map(|e| {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            name.strip_suffix(".json")?
+                .strip_prefix("epoch-")?
+                .parse::<usize>()
+                .ok()
+        })
+        .max()
+        .unwrap();
+    assert!(
+        at_kill > newest,
+        "killed with epochs past the newest checkpoint ({at_kill} rows, checkpoint {newest})"
+    );
+
+    runner(&smoke(), &results)
+        .args(args)
+        .args(EVALUATED)
+        .assert()
+        .success()
+        .stderr(predicates::str::contains("resuming from epoch"));
+    let got = assert_holds_the_surviving_run(&run);
+    let steps: Vec<i64> = points(&got, "loss/d").iter().map(|p| p.0).collect();
+    assert_eq!(steps, (1..=8).collect::<Vec<i64>>());
+    assert_eq!(
+        got["hparams"]["_hparams_/session_end_info"]["status"],
+        "STATUS_SUCCESS"
+    );
+}
+
+#[test]
+fn a_rollback_leaves_its_abandoned_epochs_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // eps 0.45 calls every epoch a G failure: a rollback to epoch 0 after epoch 2, then a stop
+    // after epoch 2 of the second attempt (as tests/train_runs.rs forces it).
+    runner(&smoke(), &results)
+        .args(["--variant", "0", "--set", "experiment.epochs=8"])
+        .args(["--set", "checkpoint.every=1", "--set", "rollback.eps=0.45"])
+        .args([
+            "--set",
+            "rollback.patience=2",
+            "--set",
+            "rollback.warmup_images=0",
+        ])
+        .args(["--set", "rollback.max_rollbacks=1"])
+        .assert()
+        .code(3);
+    let run = &run_dirs(&results.join("smoke"))[0];
+    let rows = metrics::read(&RunDir::at(run).metrics()).unwrap();
+    let attempts: Vec<(u32, u32)> = rows.iter().map(|r| (r.epoch, r.attempt)).collect();
+    assert_eq!(attempts, [(1, 0), (2, 0), (1, 1), (2, 1)]);
+    let got = assert_holds_the_surviving_run(run);
+    assert_eq!(
+        points(&got, "loss/d"),
+        [
+            (1, rows[2].d_loss.unwrap() as f32),
+            (2, rows[3].d_loss.unwrap() as f32)
+        ],
+        "the second attempt's epochs, not the first's"
+    );
+    assert_eq!(points(&got, "health/attempt"), [(1, 1.0), (2, 1.0)]);
+    assert_eq!(points(&got, "health/verdicts"), [(1, 1.0), (2, 1.0)]);
+    let events = reader::read_events(&RunDir::at(run)).unwrap();
+    assert_eq!(events[0].action, Taken::Rollback);
+    let texts = got["texts"]["health/events"].as_array().unwrap();
+    let at = |step: i64| -> &str {
+        texts
+            .iter()
+            .find(|t| t[0].as_i64() == Some(step))
+            .and_then(|t| t[1].as_str())
+            .unwrap_or_else(|| panic!("no health text at {step}: {texts:?}"))
+    };
+    assert!(
+        at(1).contains("rolled back to epoch 0") && at(1).contains("`g_failure`"),
+        "the rollback shows at the new attempt's first epoch: {}",
+        at(1)
+    );
+    assert!(at(1).contains(&events[0].changes), "{}", at(1));
+    assert!(at(2).contains("stopped"), "{}", at(2));
+    assert_eq!(
+        got["hparams"]["_hparams_/session_end_info"]["status"], "STATUS_FAILURE",
+        "a collapsed run"
+    );
+}
+
 /// A Python EventAccumulator kept open on one run, as a watching tensorboard keeps it: each
 /// line on its stdin reloads it and prints the (step, value) points of `loss/d`.
 const WATCH: &str = r#"
@@ -420,8 +766,21 @@ impl Server {
     }
 
     fn get(&self, path: &str) -> String {
+        self.request(&format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n"))
+    }
+
+    fn post(&self, path: &str, json: &str) -> String {
+        self.request(&format!(
+            "POST {path} HTTP/1.0\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\n\r\n{json}",
+            json.len()
+        ))
+    }
+
+    /// The body of the response to `request`.
+    fn request(&self, request: &str) -> String {
         let mut s = std::net::TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").unwrap();
+        s.write_all(request.as_bytes()).unwrap();
         let mut body = String::new();
         s.read_to_string(&mut body).unwrap();
         body.split_once("\r\n\r\n")
@@ -429,72 +788,107 @@ impl Server {
     }
 }
 
+/// A four-variant sweep at 16 px, trained by the binary.
+const SWEEP: &str = r#"
+[experiment]
+name = "sweep"
+seed = 7
+epochs = 3
+[data]
+source = "synthetic"
+synthetic_count = 320
+image_size = 16
+holdout = 64
+[model]
+z_dim = 16
+g_width = 8
+d_width = 8
+[train]
+batch_size = 32
+[checkpoint]
+every = 1
+[eval]
+every = 3
+samples = 64
+[grid]
+"train.lr_d" = [1e-4, 2e-4]
+"train.lr_g" = [1e-4, 2e-4]
+"#;
+
 #[test]
-fn tensorboard_serves_every_run_of_an_experiment() {
+fn tensorboard_serves_every_run_of_a_sweep() {
     let tmp = tempfile::tempdir().unwrap();
-    let exp = tmp.path().join("sweep");
-    let ids = [
-        "000-1a2b3c4d",
-        "001-5e6f7a8b",
-        "002-9c0d1e2f",
-        "003-3a4b5c6d",
-    ];
-    for (k, id) in ids.iter().enumerate() {
-        let dir = exp.join("runs").join(id).join("tensorboard");
-        let mut w = Writer::open(&dir, 0, &session(1e-4 * (1 + k % 2) as f64)).unwrap();
-        write_epochs(&mut w, k as u8, 1..=6);
-        w.end(Status::Success).unwrap();
-    }
+    let file = tmp.path().join("sweep.toml");
+    std::fs::write(&file, SWEEP).unwrap();
+    let results = tmp.path().join("results");
+    runner(&file, &results).assert().success();
+    let exp = results.join("sweep");
+    let runs = run_dirs(&exp);
+    assert_eq!(runs.len(), 4);
+    let ids: Vec<String> = runs
+        .iter()
+        .map(|r| r.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
     let server = Server::start(&exp);
     let want: Vec<String> = ids
         .iter()
         .map(|id| format!("runs/{id}/tensorboard"))
         .collect();
     let deadline = Instant::now() + Duration::from_secs(60);
-    let runs: Vec<String> = loop {
+    let served: Vec<String> = loop {
         let runs: Vec<String> = serde_json::from_str(&server.get("/data/runs")).unwrap_or_default();
         if runs.len() >= ids.len() || Instant::now() > deadline {
             break runs;
         }
         std::thread::sleep(Duration::from_millis(500));
     };
-    let mut sorted = runs.clone();
+    let mut sorted = served.clone();
     sorted.sort();
     assert_eq!(sorted, want, "/data/runs");
 
-    // While it watches, the first run rolls back to epoch 3 and trains epochs 4-5 again: its
-    // loss curve loses epoch 6 and shows the new 4 and 5 (the data server's preemption).
-    let dir = exp.join("runs").join(ids[0]).join("tensorboard");
-    let mut w = Writer::open(&dir, 3, &session(1e-4)).unwrap();
-    write_epochs(&mut w, 9, 4..=5);
-    let query = format!(
-        "/data/plugin/scalars/scalars?run=runs%2F{}%2Ftensorboard&tag=loss%2Fd",
-        ids[0]
-    );
-    let want: Vec<(i64, f32)> = (1..=5)
-        .map(|e| (e as i64, loss(if e <= 3 { 0 } else { 9 }, e) as f32))
+    // The HParams dashboard (its table lives in a shadow DOM that --dump-dom leaves out) asks
+    // its plugin for the session groups: one per run, with its grid values and final swd.
+    let groups: Value = serde_json::from_str(&server.post(
+        "/data/plugin/hparams/session_groups",
+        r#"{"experimentName": "", "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS",
+            "STATUS_FAILURE", "STATUS_RUNNING"], "colParams": [], "startIndex": 0,
+            "sliceSize": 100}"#,
+    ))
+    .unwrap();
+    let groups = groups["sessionGroups"].as_array().unwrap();
+    assert_eq!(groups.len(), 4, "{groups:?}");
+    let mut grid: Vec<(f64, f64)> = groups
+        .iter()
+        .map(|g| {
+            let h = &g["hparams"];
+            (
+                h["train.lr_d"].as_f64().unwrap(),
+                h["train.lr_g"].as_f64().unwrap(),
+            )
+        })
         .collect();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let got = loop {
-        // [[wall_time, step, value], ...]
-        let got: Vec<(i64, f32)> =
-            serde_json::from_str::<Vec<(f64, i64, f64)>>(&server.get(&query))
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(_, step, v)| (step, v as f32))
-                .collect();
-        if got == want || Instant::now() > deadline {
-            break got;
-        }
-        std::thread::sleep(Duration::from_millis(500));
-    };
-    assert_eq!(got, want, "{query}");
+    grid.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(
+        grid,
+        [(1e-4, 1e-4), (1e-4, 2e-4), (2e-4, 1e-4), (2e-4, 2e-4)]
+    );
+    for g in groups {
+        let metrics = g["metricValues"].as_array().unwrap();
+        let swd = metrics.iter().find(|m| m["name"]["tag"] == "quality/swd");
+        assert!(
+            swd.is_some_and(|m| m["trainingStep"] == 3),
+            "final swd at epoch 3: {g}"
+        );
+    }
 
     // The page a person opens: the time series dashboard lists the four runs.
     let url = format!("http://127.0.0.1:{}/#timeseries", server.port);
     let dom = chromium(&["--dump-dom"], &url);
-    for id in ids {
-        assert!(dom.contains(id), "{id} not on the page {url}:\n{dom}");
+    for id in &ids {
+        assert!(
+            dom.contains(id.as_str()),
+            "{id} not on the page {url}:\n{dom}"
+        );
     }
     let artifacts = root().join("tests/artifacts");
     std::fs::create_dir_all(&artifacts).unwrap();
@@ -515,6 +909,36 @@ fn tensorboard_serves_every_run_of_an_experiment() {
         );
         assert!(shot.is_file(), "no screenshot of {url}");
     }
+
+    // While it watches, the first run's files are cut back to epoch 1 and epochs 2-3 written
+    // again (as a rollback to epoch 1 does): its loss curve shows the new 2 and 3 (the data
+    // server's preemption).
+    let first = metrics::read(&RunDir::at(&runs[0]).metrics()).unwrap();
+    let mut w = Writer::open(&runs[0].join("tensorboard"), 1, &session(1e-4)).unwrap();
+    write_epochs(&mut w, 9, 2..=3);
+    let query = format!(
+        "/data/plugin/scalars/scalars?run=runs%2F{}%2Ftensorboard&tag=loss%2Fd",
+        ids[0]
+    );
+    let want: Vec<(i64, f32)> = [(1, first[0].d_loss.unwrap() as f32)]
+        .into_iter()
+        .chain((2..=3).map(|e| (e, loss(9, e as u32) as f32)))
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let got = loop {
+        // [[wall_time, step, value], ...]
+        let got: Vec<(i64, f32)> =
+            serde_json::from_str::<Vec<(f64, i64, f64)>>(&server.get(&query))
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(_, step, v)| (step, v as f32))
+                .collect();
+        if got == want || Instant::now() > deadline {
+            break got;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    assert_eq!(got, want, "{query}");
 }
 
 /// Runs headless Chromium (a fresh profile, nothing fetched but `url`) and returns its stdout.

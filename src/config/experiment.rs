@@ -634,7 +634,7 @@ fn experiment_name(file: &Path, settings: &[Setting], problems: &mut Vec<String>
 ///   `train.threads` (an execution setting, like `--threads`), `checkpoint.keep` (disk use),
 ///   `eval.*` (what is measured and drawn: evaluation reseeds, so training's numbers do not
 ///   move), `[prune]` (like `experiment.epochs`, it decides how far a variant trains, not what
-///   it trains), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and
+///   it trains), `[tensorboard]` (another record of the same numbers), and the spelling of `data.path` / `data.tags_file` (`./faces`, `faces/` and
 ///   `faces` are one folder);
 /// - in: everything else, including `checkpoint.every` (which epochs a rollback can return to).
 pub fn config_hash(config: &Config) -> String {
@@ -649,6 +649,7 @@ pub fn config_hash(config: &Config) -> String {
 fn drop_unhashed_sections(value: &mut serde_json::Value) {
     if let Some(table) = value.as_object_mut() {
         table.remove("prune");
+        table.remove("tensorboard");
     }
 }
 
@@ -836,6 +837,7 @@ mod tests {
             "[data]\npath = \"x/../faces\"\nsource = \"folder\"\n[train]\nthreads = 3",
             "[data]\npath = \"faces\"\nsource = \"folder\"\nmax_bad_fraction = 0.5\n[checkpoint]\nkeep = 9",
             "[experiment]\nname = \"other\"\n[data]\npath = \"faces\"\nsource = \"folder\"\n[eval]\nevery = 3\nsample_every = 2",
+            "[data]\npath = \"faces\"\nsource = \"folder\"\n[tensorboard]\nenabled = false",
         ] {
             let text = format!("{changed}\n[grid]\n\"train.lr_d\" = [1e-4, 2e-4]");
             assert_eq!(ids(&text), base, "{changed}");

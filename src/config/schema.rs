@@ -19,6 +19,7 @@ pub struct Config {
     pub eval: EvalSection,
     pub augment: AugmentSection,
     pub prune: PruneConfig,
+    pub tensorboard: TensorboardSection,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -263,6 +264,21 @@ impl Default for EvalSection {
             every: 10,
             samples: 2048,
         }
+    }
+}
+
+/// TensorBoard event files in each run directory (`results::names::TENSORBOARD`), so that
+/// `tensorboard --logdir results/<experiment>` shows every variant. Not part of the variant id.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct TensorboardSection {
+    /// Write them (scalars of every metrics.csv column, sample grids, health events, hparams).
+    pub enabled: bool,
+}
+
+impl Default for TensorboardSection {
+    fn default() -> Self {
+        Self { enabled: true }
     }
 }
 

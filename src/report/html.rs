@@ -2,7 +2,7 @@
 //! network). Every user-supplied string goes through `escape::html`.
 
 use super::escape::html as esc;
-use super::summary::{Figure, Summary, cells, columns, extra_columns};
+use super::summary::{Figure, Summary, cells, columns, extra_columns, key_columns};
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::rungs::Outcome;
 use crate::results::{EventRow, PeerSource, RunState, Taken};
@@ -25,7 +25,8 @@ td.n{text-align:right}\
 section.run{border-top:2px solid #ddd;margin-top:28px}\
 img{max-width:100%;border:1px solid #eee}\
 .samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
-.samples figure{margin:0}.note{color:#555;font-size:13px}";
+.samples figure{margin:0}.note{color:#555;font-size:13px}\
+details{margin:8px 0}summary{cursor:pointer;color:#1f4e79}.wide{overflow-x:auto}";
 
 /// "2 finished, 1 running, 1 not started".
 pub fn state_counts(summaries: &[Summary]) -> String {
@@ -82,7 +83,13 @@ pub fn html(
     }
     p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
     p += &kind_counts_table(results);
-    p += &summary_table(results, summaries);
+    p += &key_table(results, summaries);
+    p += &format!(
+        "<details><summary>All {} columns (as in summary.csv)</summary><div class=\"wide\">\n{}\
+         </div></details>\n",
+        2 + results.grid_keys.len() + columns(&extra_columns(summaries)).len(),
+        summary_table(results, summaries)
+    );
     p += &format!(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
          (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
@@ -157,6 +164,41 @@ fn kind_counts_table(results: &ExperimentRecord) -> String {
     t + "</table>\n"
 }
 
+/// The summary's first table: index, id, grid values and `key_columns`, one row per variant.
+fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
+    let keys = key_columns(summaries);
+    let mut t = String::from("<table><tr><th>#</th><th>id</th>");
+    for k in &results.grid_keys {
+        t += &format!("<th>{}</th>", esc(k));
+    }
+    for c in &keys {
+        t += &format!("<th>{}</th>", esc(c.heading));
+    }
+    t += "</tr>\n";
+    for s in summaries {
+        t += &format!(
+            "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
+            s.index,
+            esc(&s.id),
+            esc(&s.id)
+        );
+        for v in &s.grid {
+            t += &format!("<td>{}</td>", esc(v));
+        }
+        for c in &keys {
+            let cell = (c.cell)(s);
+            if c.heading == "status" {
+                t += &format!("<td class=\"st {}\">{}</td>", class(&cell), esc(&cell));
+            } else {
+                t += &format!("<td class=\"n\">{}</td>", esc(&cell));
+            }
+        }
+        t += "</tr>\n";
+    }
+    t + "</table>\n"
+}
+
+/// Every column of summary.csv (less the failure reason, which each run's section gives).
 fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     let mut t = String::from("<table><tr><th>#</th><th>id</th>");
     for k in &results.grid_keys {

@@ -1,7 +1,8 @@
-//! report.md: the summary table for terminals and code hosts.
+//! report.md: the summary table for terminals and code hosts: the columns a reader needs first
+//! (`summary::key_columns`); summary.csv has them all.
 
 use super::escape::md_cell;
-use super::summary::{Figure, Summary, cells, columns, extra_columns};
+use super::summary::{Figure, Summary, key_columns};
 use crate::results::reader::ExperimentRecord;
 
 pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figure) -> String {
@@ -10,12 +11,12 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         out += &format!("{}\n\n", md_cell(&results.description));
     }
     out += &format!("{}\n\n", super::html::state_counts(summaries));
-    let groups = extra_columns(summaries);
+    let keys = key_columns(summaries);
     let header: Vec<String> = ["index", "id"]
         .iter()
         .map(|s| s.to_string())
         .chain(results.grid_keys.iter().map(|k| md_cell(k)))
-        .chain(columns(&groups).iter().map(|c| md_cell(c)))
+        .chain(keys.iter().map(|c| md_cell(c.heading)))
         .collect();
     out += &format!("| {} |\n", header.join(" | "));
     out += &format!("|{}\n", "---|".repeat(header.len()));
@@ -23,7 +24,7 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         let row: Vec<String> = [s.index.to_string(), s.id.clone()]
             .into_iter()
             .chain(s.grid.iter().map(|v| md_cell(v)))
-            .chain(cells(s, &groups).iter().map(|c| md_cell(c)))
+            .chain(keys.iter().map(|c| md_cell(&(c.cell)(s))))
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
@@ -36,9 +37,9 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         out += &format!("- {} {}: {}\n", s.id, s.state, md_cell(reason));
     }
     out += &format!(
-        "\nRows are in grid order; `rank` orders the runs of the experiment by {}; \
-         `in_experiment` no: a run of another recipe in this folder, not ranked. An epoch is in balance when D real, D fake and G accuracy all lie in \
-         [0.05, 0.95] (neither side has won). {} Charts, samples and events: report.html.\n",
+        "\nRows are in grid order; `rank` orders the runs of the experiment by {}. An epoch is \
+         in balance when D real, D fake and G accuracy all lie in [0.05, 0.95] (neither side has \
+         won). {} Every column: summary.csv. Charts, samples and events: report.html.\n",
         figure.label(),
         super::html::FLOOR_NOTE
     );

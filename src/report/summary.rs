@@ -330,7 +330,7 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.best_swd.map_or(String::new(), |b| b.1.to_string()),
         num(floor.map(|f| f.0)),
         num(floor.map(|f| f.1)),
-        num(floor.zip(s.final_swd).map(|(f, swd)| swd / f.0)),
+        num(swd_over_floor(s)),
         num(s.final_tag_acc),
         num(s.final_tag_kl),
         num(s.tag_kl_floor),
@@ -350,6 +350,80 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.overrides.clone().unwrap_or_default(),
     ];
     fixed.into_iter().chain(extra.iter().map(group)).collect()
+}
+
+/// A column of the report's main table: its heading and its cell.
+pub struct KeyColumn {
+    pub heading: &'static str,
+    pub cell: fn(&Summary) -> String,
+}
+
+/// The columns a reader needs first, after index, id and the grid values: state, rank (and
+/// which recipe, where a folder holds runs of another), progress,
+/// rollbacks, the quality figures some run has (final and best swd, final swd over its floor,
+/// final tag_kl and tag_acc) and the balance share. The report shows every other column of
+/// summary.csv only on request.
+pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
+    type Candidate = (&'static str, fn(&Summary) -> String, fn(&Summary) -> bool);
+    let always = |_: &Summary| true;
+    let candidates: [Candidate; 11] = [
+        ("status", |s| s.state.to_string(), always),
+        (
+            "rank",
+            |s| s.rank.map_or(String::new(), |r| r.to_string()),
+            |s| s.rank.is_some(),
+        ),
+        (
+            "recipe",
+            |s| if s.current { "this" } else { "other" }.to_string(),
+            |s| !s.current,
+        ),
+        (
+            "epochs",
+            |s| match s.epochs_planned {
+                Some(p) => format!("{} / {p}", s.epochs_done),
+                None => s.epochs_done.to_string(),
+            },
+            always,
+        ),
+        ("rollbacks", |s| s.rollbacks.to_string(), always),
+        ("final swd", |s| num(s.final_swd), |s| s.final_swd.is_some()),
+        (
+            "best swd (epoch)",
+            |s| {
+                s.best_swd
+                    .map_or(String::new(), |(v, e)| format!("{} ({e})", num(Some(v))))
+            },
+            |s| s.best_swd.is_some(),
+        ),
+        (
+            "final swd / floor",
+            |s| num(swd_over_floor(s)),
+            |s| swd_over_floor(s).is_some(),
+        ),
+        (
+            "final tag kl",
+            |s| num(s.final_tag_kl),
+            |s| s.final_tag_kl.is_some(),
+        ),
+        (
+            "final tag acc",
+            |s| num(s.final_tag_acc),
+            |s| s.final_tag_acc.is_some(),
+        ),
+        ("balance share", |s| num(s.balance_share), always),
+    ];
+    candidates
+        .into_iter()
+        .filter(|(_, _, present)| rows.iter().any(present))
+        .map(|(heading, cell, _)| KeyColumn { heading, cell })
+        .collect()
+}
+
+/// The final swd over the run's swd floor (1 = as close as two samples of real images).
+fn swd_over_floor(s: &Summary) -> Option<f64> {
+    let floor = s.swd_floor.filter(|f| f.0 > 0.0)?;
+    Some(s.final_swd? / floor.0)
 }
 
 pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
@@ -507,6 +581,56 @@ mod tests {
         assert_eq!(cell("tag_acc_category"), "0.6000", "the last evaluated row");
         assert_eq!(cell("tag_acc_skin_tone"), "");
         assert!(!header.contains(&"tag_acc_hair"), "{header:?}");
+    }
+
+    #[test]
+    fn key_columns_are_the_few_a_reader_needs_and_only_those_some_run_has() {
+        let mut with_swd = summarize(
+            &run(vec![row(1, 1, (0.5, 0.5, 0.5), Some(30.0))], vec![]),
+            Figure::Swd,
+        );
+        with_swd.epochs_planned = Some(4);
+        with_swd.swd_floor = Some((20.0, 2.0));
+        let without = summarize(
+            &run(vec![row(1, 1, (0.5, 0.5, 0.5), None)], vec![]),
+            Figure::Swd,
+        );
+        let headings = |rows: &[Summary]| -> Vec<&str> {
+            key_columns(rows).iter().map(|c| c.heading).collect()
+        };
+        assert_eq!(
+            headings(std::slice::from_ref(&without)),
+            ["status", "epochs", "rollbacks", "balance share"],
+            "no quality figures: no empty quality columns"
+        );
+        let both = [with_swd, without];
+        let keys = key_columns(&both);
+        assert_eq!(
+            keys.iter().map(|c| c.heading).collect::<Vec<_>>(),
+            [
+                "status",
+                "epochs",
+                "rollbacks",
+                "final swd",
+                "best swd (epoch)",
+                "final swd / floor",
+                "balance share"
+            ]
+        );
+        let cells: Vec<String> = keys.iter().map(|c| (c.cell)(&both[0])).collect();
+        assert_eq!(
+            cells,
+            [
+                "finished",
+                "1 / 4",
+                "0",
+                "30.0000",
+                "30.0000 (1)",
+                "1.5000",
+                "1.0000"
+            ]
+        );
+        assert!(keys.len() < FIXED_COLUMNS.len() / 2);
     }
 
     #[test]

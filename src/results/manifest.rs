@@ -20,6 +20,10 @@ pub struct Manifest {
     pub description: String,
     pub source: String,
     pub grid_keys: Vec<String>,
+    /// The keys of `grid_keys` that `[search]` draws (a range rather than a list of values);
+    /// absent when none, and in files written before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub search_keys: Vec<String>,
     pub variants: Vec<PlannedVariant>,
 }
 
@@ -46,6 +50,10 @@ impl Manifest {
                 .unwrap_or_default(),
             source: experiment.file.display().to_string(),
             grid_keys: experiment.grid_keys.clone(),
+            search_keys: experiment
+                .sampled
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.keys.clone()),
             variants: experiment
                 .variants
                 .iter()

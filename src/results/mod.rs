@@ -9,6 +9,7 @@
 //! - `Recorder`: the only writer of a run directory, opened under its lock;
 //! - `reader`: one run or a whole experiment as typed data, for every consumer.
 
+mod board;
 mod checkpoints;
 mod csv_log;
 mod events;

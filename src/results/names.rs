@@ -10,6 +10,7 @@
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
 //!     rungs/eNNNN.json   (one per rung `[prune]` judged the variant at)
+//!     tensorboard/events.out.tfevents.*
 //! ```
 
 /// The version of this layout and of its files' formats, written into experiment.json. A
@@ -39,6 +40,10 @@ pub const BEST_SAMPLES: &str = "best.png";
 pub const PROGRESS_GIF: &str = "progress.gif";
 pub const CHECKPOINTS: &str = "checkpoints";
 pub const RUNGS: &str = "rungs";
+
+/// The run's TensorBoard event files (`crate::tensorboard` names the files inside):
+/// `tensorboard --logdir RESULTS/EXPERIMENT` lists each variant as run `runs/<id>/tensorboard`.
+pub const TENSORBOARD: &str = "tensorboard";
 
 /// `samples/epoch-NNNN.png`'s file name.
 pub fn sample_grid(epoch: u32) -> String {

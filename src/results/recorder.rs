@@ -1,19 +1,23 @@
 //! The only writer of a run directory: opened under the run's lock, it writes the resolved
 //! settings, the vocabulary and quality reference, metric and event rows, the status, sample
-//! grids and checkpoints (saved, pruned, cut back on resume and rollback). The training loop
-//! holds a `Recorder` instead of paths.
+//! grids and checkpoints (saved, pruned, cut back on resume and rollback), and, unless
+//! `[tensorboard] enabled = false`, the same run as TensorBoard event files (`board`). The
+//! training loop holds a `Recorder` instead of paths.
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use anyhow::{Context, Result};
 use image::RgbImage;
 use tch::Tensor;
 
+use super::board::{self, Board};
 use super::checkpoints::{self, CheckpointMeta, Saved};
 use super::csv_log;
 use super::events::EventRow;
 use super::images;
+use super::manifest::Manifest;
 use super::metrics::{self, MetricsRow};
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
@@ -29,15 +33,46 @@ pub struct Recorder {
     dir: RunDir,
     /// The run's lock, released when the recorder drops (or the process dies).
     _lock: File,
+    /// The TensorBoard output (a lock because the recorder is shared as `&Recorder`).
+    tensorboard: Mutex<Tensorboard>,
+}
+
+/// What the event files need to know before training starts, and the files once it has.
+#[derive(Default)]
+struct Tensorboard {
+    /// `tensorboard.enabled` of the settings `write_config` wrote (off until then).
+    enabled: bool,
+    /// The settings' model is the CGAN (its runs have `tag_acc`).
+    cgan: bool,
+    /// What `write_quality_reference` wrote: the HParams table shows quality figures.
+    quality: Option<QualityReference>,
+    /// Open from the `cut_back` that places training on its timeline.
+    board: Option<Board>,
 }
 
 impl Recorder {
     /// Creates the run directory and takes its lock. None: another process holds it (it is
     /// training this variant now).
     pub fn open(dir: RunDir) -> Result<Option<Recorder>> {
-        Ok(dir
-            .create_and_lock()?
-            .map(|lock| Recorder { dir, _lock: lock }))
+        Ok(dir.create_and_lock()?.map(|lock| Recorder {
+            dir,
+            _lock: lock,
+            tensorboard: Mutex::new(Tensorboard::default()),
+        }))
+    }
+
+    fn tensorboard(&self) -> MutexGuard<'_, Tensorboard> {
+        self.tensorboard
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Runs `f` on the open event files, if any.
+    fn board(&self, f: impl FnOnce(&mut Board) -> Result<()>) -> Result<()> {
+        match self.tensorboard().board.as_mut() {
+            Some(board) => f(board),
+            None => Ok(()),
+        }
     }
 
     /// The run directory, for messages that name its files.
@@ -46,9 +81,15 @@ impl Recorder {
     }
 
     /// config.toml: the variant's resolved settings (what `sample` rebuilds the nets from).
+    /// Call it before `cut_back`: its `[tensorboard]` section decides whether training writes
+    /// event files.
     pub fn write_config(&self, config: &Config) -> Result<()> {
         let text = toml::to_string(config).context("config serializes to TOML")?;
-        fsx::write_atomic(&self.dir.config(), text.as_bytes())
+        fsx::write_atomic(&self.dir.config(), text.as_bytes())?;
+        let mut tb = self.tensorboard();
+        tb.enabled = config.tensorboard.enabled;
+        tb.cgan = config.model.arch == crate::config::Arch::Cgan;
+        Ok(())
     }
 
     /// run.json: the experiment file, index, grid values and overrides of this start.
@@ -70,15 +111,19 @@ impl Recorder {
         fsx::write_atomic(
             &self.dir.quality_reference(),
             format!("{json}\n").as_bytes(),
-        )
+        )?;
+        self.tensorboard().quality = Some(reference.clone());
+        Ok(())
     }
 
     pub fn status(&self) -> Result<Option<Status>> {
         Status::read(&self.dir.status())
     }
 
+    /// status.json; each epoch ends with one (running), and a stop with its final state.
     pub fn write_status(&self, status: &Status) -> Result<()> {
-        status.write(&self.dir.status())
+        status.write(&self.dir.status())?;
+        self.board(|b| b.status(status.state))
     }
 
     /// Records a failure in status.json (keeping how far the run got), so a report can say
@@ -100,12 +145,17 @@ impl Recorder {
 
     /// Appends one epoch's row to metrics.csv (flushed to disk).
     pub fn append_metrics(&self, row: &MetricsRow) -> Result<()> {
-        metrics::append(&self.dir.metrics(), row)
+        metrics::append(&self.dir.metrics(), row)?;
+        self.board(|b| b.metrics(row))
     }
 
     /// Appends one verdict's row to events.csv (flushed to disk).
     pub fn append_event(&self, row: &EventRow) -> Result<()> {
-        csv_log::append(&self.dir.events(), row)
+        csv_log::append(&self.dir.events(), row)?;
+        self.board(|b| {
+            b.event(row);
+            Ok(())
+        })
     }
 
     /// Every row of events.csv so far.
@@ -142,7 +192,9 @@ impl Recorder {
 
     /// samples/epoch-NNNN.png.
     pub fn write_sample_grid(&self, epoch: u32, grid: &RgbImage) -> Result<()> {
-        images::write_png(&self.dir.sample_grid(epoch), grid)
+        let png = images::encode_png(grid);
+        fsx::write_atomic(&self.dir.sample_grid(epoch), &png)?;
+        self.board(|b| b.image(epoch, &png))
     }
 
     /// Complete checkpoints, oldest first by step.
@@ -156,13 +208,15 @@ impl Recorder {
     }
 
     /// Saves `tensors` as the checkpoint of `meta.epoch`, then deletes the checkpoints
-    /// `checkpoints::to_prune` gives up (keeping `keep` newest and restore points).
+    /// `checkpoints::to_prune` gives up (keeping `keep` newest and restore points). The event
+    /// files are synced first, so a resume from it finds every epoch up to it there.
     pub fn save_checkpoint(
         &self,
         meta: &CheckpointMeta,
         tensors: &[(String, Tensor)],
         keep: usize,
     ) -> Result<()> {
+        self.board(Board::sync)?;
         let dir = self.dir.checkpoints();
         checkpoint::save(&checkpoints::path_for(&dir, meta.epoch), tensors, meta)?;
         let saved = self.checkpoints()?;
@@ -175,22 +229,58 @@ impl Recorder {
         Ok(())
     }
 
-    /// Deletes the checkpoints after `epoch`: after a rollback to it they belong to the
-    /// abandoned timeline.
-    pub fn discard_checkpoints_after(&self, epoch: u32) -> Result<()> {
+    /// A rollback restored the checkpoint of `epoch`: deletes the later checkpoints (they
+    /// belong to the abandoned timeline) and cuts the event files back to `epoch`.
+    pub fn roll_back_to(&self, epoch: u32) -> Result<()> {
         for s in self.checkpoints()?.iter().filter(|s| s.meta.epoch > epoch) {
             checkpoints::remove(&s.path)?;
         }
-        Ok(())
+        self.board(|b| b.rollback(epoch))
     }
 
-    /// Cuts metrics.csv and events.csv back to training step `step` (resuming from a
-    /// checkpoint of that step replays what came after; 0 empties both); returns the metric
-    /// rows kept.
-    pub fn cut_back(&self, step: u64) -> Result<Vec<MetricsRow>> {
+    /// Training starts (step and epoch 0) or resumes from the checkpoint of `step`, `epoch`:
+    /// cuts metrics.csv and events.csv back to that step (what came after is replayed; 0
+    /// empties both) and returns the metric rows kept; opens the event files at `epoch`
+    /// (cutting them back likewise) when `write_config` turned them on.
+    pub fn cut_back(&self, step: u64, epoch: u32) -> Result<Vec<MetricsRow>> {
         let rows = metrics::retain(&self.dir.metrics(), |r| r.step <= step)?;
-        csv_log::retain(&self.dir.events(), |r: &EventRow| r.step <= step)?;
+        let events = csv_log::retain(&self.dir.events(), |r: &EventRow| r.step <= step)?;
+        let mut tb = self.tensorboard();
+        tb.board = None;
+        if tb.enabled {
+            // Read once per start: the sweep's layout for the HParams dashboard.
+            let manifest = Manifest::read(&self.dir.manifest()).ok().flatten();
+            let session = board::session(
+                manifest.as_ref(),
+                &self.dir.id(),
+                tb.quality.as_ref(),
+                tb.cgan,
+            );
+            tb.board = Some(Board::open(
+                &self.dir.tensorboard(),
+                epoch,
+                &session,
+                &rows,
+                &events,
+                &self.dir.samples(),
+            )?);
+        }
         Ok(rows)
+    }
+}
+
+impl Drop for Recorder {
+    /// A run dropped while training (an error) ends its HParams session as failed; the lock is
+    /// still held here (fields drop after this).
+    fn drop(&mut self) {
+        if let Some(board) = self.tensorboard().board.as_mut()
+            && let Err(e) = board.drop_unclosed()
+        {
+            eprintln!(
+                "warning: cannot end the TensorBoard session in {}: {e:#}",
+                self.dir.tensorboard().display()
+            );
+        }
     }
 }
 

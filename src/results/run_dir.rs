@@ -68,6 +68,23 @@ impl RunDir {
     pub fn rung_decision(&self, epoch: u32) -> PathBuf {
         self.rungs().join(names::rung_decision(epoch))
     }
+    /// The folder of the run's TensorBoard event files.
+    pub fn tensorboard(&self) -> PathBuf {
+        self.root.join(names::TENSORBOARD)
+    }
+    /// The run's id: the directory's name.
+    pub fn id(&self) -> String {
+        self.root
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned())
+    }
+    /// experiment.json of the experiment this run belongs to (`../../`).
+    pub fn manifest(&self) -> PathBuf {
+        let experiment = self.root.parent().and_then(|runs| runs.parent());
+        experiment
+            .unwrap_or_else(|| std::path::Path::new(""))
+            .join(names::MANIFEST)
+    }
 
     fn lock_file(&self) -> PathBuf {
         self.root.join(names::RUN_LOCK)

@@ -1,8 +1,9 @@
 //! TensorBoard event files for a run, so that `tensorboard --logdir results/<experiment>`
 //! (and the tools that import event files, W&B and Aim) show every variant as its own run.
 //!
-//! Layout: `results/<experiment>/runs/<id>/tensorboard/events.out.tfevents.*` (`DIR`):
-//! tensorboard names the run `runs/<id>/tensorboard`. A file is a sequence of TFRecords
+//! Layout: `results/<experiment>/runs/<id>/tensorboard/events.out.tfevents.*` (the folder is
+//! `results::names::TENSORBOARD`; `results`' recorder feeds the writer): tensorboard names the
+//! run `runs/<id>/tensorboard`. A file is a sequence of TFRecords
 //! (`record`) each holding an `Event` protobuf (`proto`, `summary`, `hparams`); files are read
 //! in name order (`file`).
 //!
@@ -26,6 +27,3 @@ pub mod writer;
 pub use hparams::{Domain, Experiment, HParam, HValue, Metric, Status};
 pub use tags::scalar_tag;
 pub use writer::{Session, Writer};
-
-/// The folder of a run's event files, inside its run directory.
-pub const DIR: &str = "tensorboard";

@@ -3,6 +3,7 @@
 //! files already written and starts a new file whose `SessionLog.START` at step r + 1 tells a
 //! reader that already holds the abandoned epochs to drop them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -28,6 +29,9 @@ pub struct Writer {
     dir: PathBuf,
     session: Session,
     file: EventFile,
+    /// The last step of each tag among the records `open` kept (what a resume need not write
+    /// again).
+    kept: HashMap<String, i64>,
 }
 
 impl Writer {
@@ -67,11 +71,28 @@ impl Writer {
         }
         file.append(&first)?;
         file.sync()?;
+        let mut last = HashMap::new();
+        for head in &kept {
+            for v in head.summary.iter().flat_map(|s| &s.value) {
+                let step = last.entry(v.tag.clone()).or_insert(head.step);
+                *step = head.step.max(*step);
+            }
+        }
         Ok(Writer {
             dir: dir.to_path_buf(),
             session: session.clone(),
             file,
+            kept: last,
         })
+    }
+
+    /// The last step at which the files held `tag` when the writer opened, after the cut
+    /// (None: at no step): a run resumed with files missing epochs (written before event files
+    /// existed, or with them turned off) writes those epochs from its own logs.
+    pub fn kept_through(&self, tag: &str) -> Option<u32> {
+        self.kept
+            .get(tag)
+            .map(|&s| s.clamp(0, i64::from(u32::MAX)) as u32)
     }
 
     /// After a rollback that restored epoch `epoch`: the same as reopening there.

@@ -412,7 +412,7 @@ fn handle_verdict(
                 .find(|s| s.meta.epoch as u64 == restore_epoch)
                 .context("the rollback target checkpoint vanished")?;
             restore(job, nets, target)?;
-            job.recorder.discard_checkpoints_after(target.meta.epoch)?;
+            job.recorder.roll_back_to(target.meta.epoch)?;
             *pos = Position {
                 epoch: target.meta.epoch,
                 step: pos.step,
@@ -444,7 +444,7 @@ fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
 fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
     let c = &job.variant.config;
     // Rows or events of a run that never reached a checkpoint are replayed from scratch.
-    job.recorder.cut_back(0)?;
+    job.recorder.cut_back(0, 0)?;
     let pos = Position {
         epoch: 0,
         step: 0,
@@ -479,7 +479,7 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
             continue;
         }
         let m = &s.meta;
-        let rows = job.recorder.cut_back(m.step)?;
+        let rows = job.recorder.cut_back(m.step, m.epoch)?;
         // Every attempt, as the live run saw them (the detector keeps the settings that
         // trained healthily across a rollback's reset).
         for (i, row) in rows.iter().enumerate() {

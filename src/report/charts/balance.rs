@@ -1,8 +1,10 @@
 //! A run's balance chart: D real, D fake and G accuracy over `step`; rolled-back epochs faded,
 //! collapse episodes shaded from onset to detection, rollbacks marked, the balance band dashed.
+//! The legend lists what this run's chart shows: no episode kind that did not occur.
 
 use anyhow::Result;
 use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Series, Swatch, err, font, kind_color, legend,
@@ -112,49 +114,103 @@ where
             None => e.action.word().to_string(),
         };
         if !compact {
+            // Right of the line, or left of it near the right edge (not cut off).
+            let (at, h) = if x > x_end * 0.9 {
+                (x - x_end * 0.01, HPos::Right)
+            } else {
+                (x + x_end * 0.01, HPos::Left)
+            };
             chart
                 .draw_series([Text::new(
                     label,
-                    (x + x_end * 0.01, 0.97),
-                    font(13).color(&ROLLBACK),
+                    (at, 0.97),
+                    font(13).color(&ROLLBACK).pos(Pos::new(h, VPos::Top)),
                 )])
                 .map_err(err)?;
         }
     }
     if let Some(side) = side {
-        let mut entries: Vec<(&str, Swatch)> = SERIES
-            .iter()
-            .map(|(name, _, color)| (*name, Swatch::Line(color.stroke_width(2))))
-            .collect();
-        entries.extend([
-            (
-                "rolled back (faded)",
-                Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
-            ),
-            ("balance band 0.05-0.95", Swatch::Line(GREY.stroke_width(1))),
-            ("rollback / stop", Swatch::Line(ROLLBACK.stroke_width(2))),
-            (
-                "g_failure episode",
-                Swatch::Bar(kind_color(Kind::GFailure).mix(0.15).filled()),
-            ),
-            (
-                "d_fooled episode",
-                Swatch::Bar(kind_color(Kind::DFooled).mix(0.15).filled()),
-            ),
-            (
-                "degenerate episode",
-                Swatch::Bar(kind_color(Kind::DegenerateOutput).mix(0.15).filled()),
-            ),
-            (
-                "mode collapse episode",
-                Swatch::Bar(kind_color(Kind::ModeCollapse).mix(0.15).filled()),
-            ),
-            (
-                "quality regression episode",
-                Swatch::Bar(kind_color(Kind::QualityRegression).mix(0.15).filled()),
-            ),
-        ]);
+        let entries = legend_entries(run);
+        let entries: Vec<(&str, Swatch)> = entries.iter().map(|(l, s)| (l.as_str(), *s)).collect();
         legend(&side, &entries)?;
     }
     Ok(())
+}
+
+/// The legend of `run`'s chart: the three accuracies and the balance band always; faded lines,
+/// rollback/stop marks and each kind's episode shading only when the run has them (in
+/// `Kind::ALL`'s order).
+pub fn legend_entries(run: &Run) -> Vec<(String, Swatch)> {
+    let mut entries: Vec<(String, Swatch)> = SERIES
+        .iter()
+        .map(|(name, _, color)| (name.to_string(), Swatch::Line(color.stroke_width(2))))
+        .collect();
+    if run.abandoned.iter().any(|&a| a) {
+        entries.push((
+            "rolled back (faded)".into(),
+            Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
+        ));
+    }
+    entries.push((
+        "balance band 0.05-0.95".into(),
+        Swatch::Line(GREY.stroke_width(1)),
+    ));
+    let marks: Vec<&str> = [Taken::Rollback, Taken::Stop]
+        .into_iter()
+        .filter(|&t| run.events.iter().any(|e| e.action == t))
+        .map(Taken::word)
+        .collect();
+    if !marks.is_empty() {
+        entries.push((marks.join(" / "), Swatch::Line(ROLLBACK.stroke_width(2))));
+    }
+    for kind in Kind::ALL {
+        if run.events.iter().any(|e| e.kind == kind) {
+            entries.push((
+                format!("{} episode", kind.as_str().replace('_', " ")),
+                Swatch::Bar(kind_color(kind).mix(0.15).filled()),
+            ));
+        }
+    }
+    entries
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::test_rows::{rollback, row};
+
+    fn run(rows: Vec<crate::results::MetricsRow>, events: Vec<crate::results::EventRow>) -> Run {
+        Run::for_test("000-a", rows, events)
+    }
+
+    fn labels(run: &Run) -> Vec<String> {
+        legend_entries(run).into_iter().map(|(l, _)| l).collect()
+    }
+
+    #[test]
+    fn the_legend_lists_only_what_the_run_shows() {
+        let calm = run((1..=3).map(|e| row(e, e as u32, 0)).collect(), vec![]);
+        assert_eq!(
+            labels(&calm),
+            [
+                "D real acc",
+                "D fake acc",
+                "G acc",
+                "balance band 0.05-0.95"
+            ]
+        );
+        let mut rows: Vec<_> = (1..=3).map(|e| row(e, e as u32, 0)).collect();
+        rows.push(row(4, 2, 1));
+        let rolled = run(rows, vec![rollback(3, 3, 2, 1)]);
+        let got = labels(&rolled);
+        assert_eq!(
+            got[3..],
+            [
+                "rolled back (faded)",
+                "balance band 0.05-0.95",
+                "rollback",
+                "g failure episode"
+            ]
+        );
+    }
 }

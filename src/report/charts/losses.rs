@@ -33,17 +33,18 @@ where
     )?;
     let title = format!("{}: updates per epoch", run.id);
     panel(&panels[1], run, &title, "updates", &updates)?;
-    legend(
-        &side,
-        &[
-            ("D (loss, updates)", Swatch::Line(D_REAL.stroke_width(2))),
-            ("G (loss, updates)", Swatch::Line(G_ACC.stroke_width(2))),
-            (
-                "rolled back (faded)",
-                Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
-            ),
-        ],
-    )
+    let mut entries = vec![
+        ("D (loss, updates)", Swatch::Line(D_REAL.stroke_width(2))),
+        ("G (loss, updates)", Swatch::Line(G_ACC.stroke_width(2))),
+    ];
+    // Only when the chart has faded lines.
+    if run.abandoned.iter().any(|&a| a) {
+        entries.push((
+            "rolled back (faded)",
+            Swatch::Line(D_REAL.mix(0.4).stroke_width(2)),
+        ));
+    }
+    legend(&side, &entries)
 }
 
 fn panel<DB: DrawingBackend>(

@@ -57,19 +57,14 @@ where
         .iter()
         .flat_map(|(_, c)| c.iter().map(|p| p.0))
         .fold(1.0f64, f64::max);
+    // Half an epoch either side, so the first and last evaluations are not cut in half.
+    let (x_start, x_end) = (0.5, x_end + 0.5);
     let mut chart = ChartBuilder::on(&plot)
-        .caption(
-            format!(
-                "swd over training, {} runs (the best {} in colour)",
-                curves.len(),
-                highlighted.len()
-            ),
-            font(18),
-        )
+        .caption(caption(curves.len(), highlighted.len()), font(18))
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
-        .build_cartesian_2d(0f64..x_end, 0f64..hi)
+        .build_cartesian_2d(x_start..x_end, 0f64..hi)
         .map_err(err)?;
     chart
         .configure_mesh()
@@ -85,14 +80,14 @@ where
         if sd > 0.0 {
             chart
                 .draw_series([Rectangle::new(
-                    [(0.0, mean - sd), (x_end, mean + sd)],
+                    [(x_start, mean - sd), (x_end, mean + sd)],
                     GREY.mix(0.25).filled(),
                 )])
                 .map_err(err)?;
         }
         chart
             .draw_series(DashedLineSeries::new(
-                [(0.0, mean), (x_end, mean)],
+                [(x_start, mean), (x_end, mean)],
                 5,
                 4,
                 GREY.stroke_width(1),
@@ -160,6 +155,16 @@ where
     legend(&side, &entries)
 }
 
+/// The chart's title for `runs` curves of which `coloured` are drawn in colour.
+fn caption(runs: usize, coloured: usize) -> String {
+    let plural = if runs == 1 { "" } else { "s" };
+    if coloured == runs {
+        format!("swd over training, {runs} run{plural}")
+    } else {
+        format!("swd over training, {runs} runs (the best {coloured} in colour)")
+    }
+}
+
 /// The ids drawn in colour: the first `HIGHLIGHT` of `best` that have an swd curve.
 fn highlighted<'a>(runs: &[&Run], best: &'a [String]) -> Vec<&'a str> {
     best.iter()
@@ -225,6 +230,23 @@ mod tests {
         assert_eq!(shared_floor(&[&a, &b, &none]), Some((28.0, 2.0)));
         assert_eq!(shared_floor(&[&a, &c]), None, "two datasets");
         assert_eq!(shared_floor(&[&none]), None);
+    }
+
+    #[test]
+    fn the_title_says_best_only_when_some_runs_are_grey() {
+        let cases = [
+            (1, 1, "swd over training, 1 run", "one run"),
+            (4, 4, "swd over training, 4 runs", "every run in colour"),
+            (
+                12,
+                5,
+                "swd over training, 12 runs (the best 5 in colour)",
+                "the rest in grey",
+            ),
+        ];
+        for (runs, coloured, want, why) in cases {
+            assert_eq!(caption(runs, coloured), want, "{why}");
+        }
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! Rollback timeline: one lane per run over `step`; the trained steps as a bar (rolled-back
-//! ones faded), each verdict as a marker (rollback: triangle with the restored epoch, stop:
-//! cross, continue: circle); a stop at a rung (`[prune]`) is a cross too, labelled `behind`.
+//! Rollback timeline: one lane per run over `step`. The steps trained are a thin grey line, so
+//! a run without verdicts shows nothing that reads as an event (and says so); the only bars are
+//! the epochs a rollback abandoned; each verdict is a marker (rollback: triangle with the
+//! restored epoch, stop: cross, continue: circle); a stop at a rung (`[prune]`) is a cross too,
+//! labelled `behind`.
 
 use anyhow::Result;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use super::{Area, D_REAL, GREY, err, font, kind_color, lane_label, lanes, step_label};
+use super::{Area, GREY, ROLLBACK, err, font, kind_color, lane_label, lanes, step_label};
 use crate::report::segments;
 use crate::results::Taken;
 use crate::results::reader::Run;
@@ -44,22 +46,41 @@ where
         .label_style(font(14))
         .y_label_formatter(&|at| lane_label(&labels, at))
         .x_label_formatter(&step_label)
-        .x_desc("step")
+        .x_desc("step (grey line: epochs trained; red bar: epochs a rollback abandoned)")
         .draw()
         .map_err(err)?;
     for (lane, run) in runs.iter().rev().enumerate() {
         let lane = lane as f64;
+        let last = run.rows.last().map_or(0, |r| r.step) as f64;
+        chart
+            .draw_series([PathElement::new(
+                [(0.5, lane + 0.5), (last + 0.5, lane + 0.5)],
+                GREY.stroke_width(2),
+            )])
+            .map_err(err)?;
         for (range, abandoned) in segments::pieces(&run.rows, &run.abandoned) {
+            if !abandoned {
+                continue;
+            }
             let from = run.rows[range.start].step as f64 - 0.5;
             let to = run.rows[range.end - 1].step as f64 + 0.5;
-            let color = if abandoned {
-                GREY.mix(0.35)
-            } else {
-                D_REAL.mix(0.55)
-            };
-            let mut bar = Rectangle::new([(from, lane), (to, lane + 1.0)], color.filled());
-            bar.set_margin(8, 8, 0, 0);
+            let mut bar = Rectangle::new(
+                [(from, lane), (to, lane + 1.0)],
+                ROLLBACK.mix(0.25).filled(),
+            );
+            bar.set_margin(10, 10, 0, 0);
             chart.draw_series([bar]).map_err(err)?;
+        }
+        if run.events.is_empty() {
+            chart
+                .draw_series([Text::new(
+                    "no collapse verdict",
+                    (1.0, lane + 0.5),
+                    font(12)
+                        .color(&GREY)
+                        .pos(Pos::new(HPos::Left, VPos::Bottom)),
+                )])
+                .map_err(err)?;
         }
         for e in &run.events {
             let at = (e.step as f64 + 0.5, lane + 0.5);
@@ -74,11 +95,18 @@ where
                 Some(r) => format!("{} -> {r}", e.kind),
                 None => format!("{} ({})", e.kind, e.action.word()),
             };
+            // Centred over its marker, but ending there near the right edge (not cut off).
+            let x = e.step as f64 + 0.5;
+            let h = if x > max_step * 0.85 {
+                HPos::Right
+            } else {
+                HPos::Center
+            };
             chart
                 .draw_series([Text::new(
                     label,
-                    (e.step as f64 + 0.5, lane + 1.0),
-                    font(12).pos(Pos::new(HPos::Center, VPos::Top)),
+                    (x, lane + 1.0),
+                    font(12).pos(Pos::new(h, VPos::Top)),
                 )])
                 .map_err(err)?;
         }
