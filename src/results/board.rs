@@ -490,7 +490,7 @@ mod tests {
             "sample_std": 0.3, "sample_image_std": 0.4, "non_finite": false, "seconds": 1.0,
             "images_per_sec": 9.0, "swd": 1.0, "diversity": 1.0, "tag_acc": 1.0,
             "tag_fd": 1.0, "tag_kl": 1.0, "eval_seconds": 1.0, "sample_nn": 1.0,
-            "augment_p": 0.1, "r_t": 0.6
+            "augment_p": 0.1, "r_t": 0.6, "sample_swd": 1.2
         }))
         .unwrap();
         let mut out = csv::Writer::from_writer(Vec::new());
