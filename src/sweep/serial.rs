@@ -112,10 +112,6 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 eprintln!("{label} collapsed: see {}", dir.events().display());
                 tally.collapsed += 1;
             }
-            Ok(Ran::Trained(Outcome::Stalled)) => {
-                eprintln!("{label} stalled: see {}", dir.status().display());
-                tally.stalled += 1;
-            }
             Ok(Ran::Trained(Outcome::Interrupted)) => tally.interrupted += 1,
             Ok(Ran::Trained(Outcome::Pruned)) => tally.pruned += 1,
             Ok(Ran::Skipped) => tally.skipped += 1,

@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::nets::Nets;
-use super::samples::{self, GRID, GridSwd, SampleStats};
+use super::samples::{self, GRID, SampleStats};
 use super::schedule::{EpochPlan, EpochSums, run_epoch};
 use super::seeds;
 use crate::config::Variant;
@@ -59,8 +59,6 @@ pub enum Outcome {
     Finished,
     /// The health policy gave up after too many rollbacks.
     Collapsed,
-    /// The samples never got near the data and no setting the policy changes was the cause.
-    Stalled,
     /// A graceful stop was asked for: checkpoint of the last epoch written, status interrupted.
     Interrupted,
     /// `[prune]` stopped it at a rung: checkpoint of the epoch judged, status pruned.
@@ -116,7 +114,6 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
         tags: conditional(&nets, job).map(|s| s.sample(GRID)), // [64, n_tags]
-        grid_swd: GridSwd::new(job.images),
     };
     // With rollback disabled: the verdict of an episode still going on.
     let mut open_episode: Option<Verdict> = None;
@@ -131,23 +128,13 @@ pub fn train(job: &Job) -> Result<Outcome> {
         }
         let mut rolled_back = false;
         if let Some(verdict) = verdict {
-            let findings = detector.findings(&verdict);
-            match handle_verdict(job, &mut nets, &mut pos, &verdict, &findings)? {
+            match handle_verdict(job, &mut nets, &mut pos, &verdict)? {
                 Handled::RolledBack => {
                     detector.reset();
                     rolled_back = true;
                 }
-                Handled::Stopped(outcome) => return Ok(outcome),
-                // An open stall stays the ending: the run never got anywhere, whatever else
-                // went wrong on the way.
-                Handled::Logged => {
-                    if open_episode
-                        .as_ref()
-                        .is_none_or(|v| v.kind != health::Kind::Stalled)
-                    {
-                        open_episode = Some(verdict);
-                    }
-                }
+                Handled::Stopped => return Ok(Outcome::Collapsed),
+                Handled::Logged => open_episode = Some(verdict),
             }
         }
         let pruned = match rolled_back {
@@ -184,9 +171,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
             "ended inside a {} episode (onset epoch {}) with rollback disabled: {}",
             v.kind, v.onset_epoch, v.evidence
         );
-        let (state, outcome) = ending(v.kind);
-        write_status(job, &pos, state, Some(reason))?;
-        return Ok(outcome);
+        write_status(job, &pos, State::Collapsed, Some(reason))?;
+        return Ok(Outcome::Collapsed);
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
@@ -272,21 +258,10 @@ fn stop_on_disk(job: &Job, pos: &mut Position) -> Result<Option<Outcome>> {
     Ok(None)
 }
 
-/// The fixed noise (and tags) behind every sample grid and the collapse figures, and the
-/// real images `sample_swd` compares those samples with.
+/// The fixed noise (and tags) behind every sample grid and the collapse figures.
 struct FixedNoise {
     z: Tensor,
     tags: Option<Tensor>,
-    grid_swd: GridSwd,
-}
-
-/// How a run that the health policy stopped (or that ended inside an episode with rollback
-/// disabled) ends: `stalled` when the samples got nowhere, else `collapsed`.
-fn ending(kind: health::Kind) -> (State, Outcome) {
-    match kind {
-        health::Kind::Stalled => (State::Stalled, Outcome::Stalled),
-        _ => (State::Collapsed, Outcome::Collapsed),
-    }
 }
 
 /// Trains epoch `pos.epoch`, writes its sample grid and metrics row, and returns the row.
@@ -355,7 +330,6 @@ fn train_epoch(
     row.tag_acc_groups = groups;
     row.eval_seconds = eval_seconds;
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
-    row.sample_swd = (!non_finite).then(|| fixed.grid_swd.ratio(&fakes));
     row.augment_p = augment.map(|a| a.p);
     row.r_t = augment.map(|a| a.r_t);
     job.recorder.append_metrics(&row)?;
@@ -367,8 +341,8 @@ fn train_epoch(
 enum Handled {
     /// A checkpoint was restored and `pos` now points at it with new settings.
     RolledBack,
-    /// The policy gave up: the status says collapsed or stalled.
-    Stopped(Outcome),
+    /// The policy gave up: the status says collapsed.
+    Stopped,
     /// Rollback is disabled: the verdict is only recorded.
     Logged,
 }
@@ -379,21 +353,13 @@ fn handle_verdict(
     nets: &mut Nets,
     pos: &mut Position,
     verdict: &Verdict,
-    findings: &health::Findings,
 ) -> Result<Handled> {
     let cfg = &job.variant.config;
     let saved = job.recorder.checkpoints()?;
     let events = job.recorder.events()?;
     let infos = checkpoint_infos(&saved, &events);
     let history = rollback_history(&events);
-    let action = health::decide(
-        &cfg.rollback,
-        &infos,
-        verdict,
-        &pos.hyper,
-        &history,
-        findings,
-    );
+    let action = health::decide(&cfg.rollback, &infos, verdict, &pos.hyper, &history);
     job.recorder
         .append_event(&EventRow::new(pos.step, verdict, &action))?;
     job.progress.note(&format!(
@@ -423,9 +389,8 @@ fn handle_verdict(
             Ok(Handled::RolledBack)
         }
         Action::Stop { reason } => {
-            let (state, outcome) = ending(verdict.kind);
-            write_status(job, pos, state, Some(reason))?;
-            Ok(Handled::Stopped(outcome))
+            write_status(job, pos, State::Collapsed, Some(reason))?;
+            Ok(Handled::Stopped)
         }
         Action::Continue => Ok(Handled::Logged),
     }
@@ -480,12 +445,7 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
         }
         let m = &s.meta;
         let rows = job.recorder.cut_back(m.step, m.epoch)?;
-        // Every attempt, as the live run saw them (the detector keeps the settings that
-        // trained healthily across a rollback's reset).
-        for (i, row) in rows.iter().enumerate() {
-            if i > 0 && rows[i - 1].attempt != row.attempt {
-                detector.reset();
-            }
+        for row in rows.iter().filter(|r| r.attempt == m.attempt) {
             detector.observe(&row.epoch_stats());
         }
         if m.step > 0 {
@@ -610,7 +570,6 @@ fn metrics_row(
         sample_nn: None,
         augment_p: None,
         r_t: None,
-        sample_swd: None,
     }
 }
 
