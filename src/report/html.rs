@@ -26,7 +26,8 @@ section.run{border-top:2px solid #ddd;margin-top:28px}\
 img{max-width:100%;border:1px solid #eee}\
 .samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
 .samples figure{margin:0}.note{color:#555;font-size:13px}\
-details{margin:8px 0}summary{cursor:pointer;color:#1f4e79}.wide{overflow-x:auto}";
+details{margin:8px 0}summary{cursor:pointer;color:#1f4e79}.wide{overflow-x:auto}\
+table.runs td{white-space:nowrap}";
 
 /// "2 finished, 1 running, 1 not started".
 pub fn state_counts(summaries: &[Summary]) -> String {
@@ -82,7 +83,10 @@ pub fn html(
     }
     p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
     p += &kind_counts_table(results);
-    p += &key_table(results, summaries);
+    p += &format!(
+        "<div class=\"wide\">\n{}</div>\n",
+        key_table(results, summaries)
+    );
     p += &format!(
         "<details><summary>All {} columns (as in summary.csv)</summary><div class=\"wide\">\n{}\
          </div></details>\n",
@@ -163,12 +167,18 @@ fn kind_counts_table(results: &ExperimentRecord) -> String {
     t + "</table>\n"
 }
 
+/// A grid key as a column heading that may break after its dots (`train.<wbr>label_noise`):
+/// the cells below it hold short values, so the heading should not set the column's width.
+fn grid_heading(key: &str) -> String {
+    esc(key).replace('.', ".<wbr>")
+}
+
 /// The summary's first table: index, id, grid values and `key_columns`, one row per variant.
 fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     let keys = key_columns(summaries);
-    let mut t = String::from("<table><tr><th>#</th><th>id</th>");
+    let mut t = String::from("<table class=\"runs\"><tr><th>#</th><th>id</th>");
     for k in &results.grid_keys {
-        t += &format!("<th>{}</th>", esc(k));
+        t += &format!("<th>{}</th>", grid_heading(k));
     }
     for c in &keys {
         t += &format!("<th>{}</th>", esc(c.heading));
@@ -199,9 +209,9 @@ fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
 
 /// Every column of summary.csv (less the failure reason, which each run's section gives).
 fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
-    let mut t = String::from("<table><tr><th>#</th><th>id</th>");
+    let mut t = String::from("<table class=\"runs\"><tr><th>#</th><th>id</th>");
     for k in &results.grid_keys {
-        t += &format!("<th>{}</th>", esc(k));
+        t += &format!("<th>{}</th>", grid_heading(k));
     }
     let groups = extra_columns(summaries);
     for c in columns(&groups) {
@@ -451,5 +461,17 @@ mod tests {
             episodes.contains("rollback to epoch 0"),
             "each episode names the rollback chosen: {episodes}"
         );
+    }
+
+    #[test]
+    fn grid_headings_may_break_after_their_dots_and_stay_escaped() {
+        let cases = [
+            ("train.label_noise", "train.<wbr>label_noise", "a long key"),
+            ("seed", "seed", "no dot"),
+            ("a.b<c", "a.<wbr>b&lt;c", "escaped first"),
+        ];
+        for (key, want, why) in cases {
+            assert_eq!(grid_heading(key), want, "{why}");
+        }
     }
 }
