@@ -75,7 +75,7 @@ mod tests {
     fn a_file_in_neither_format_names_both() {
         let err = parse_log("# README\n").unwrap_err().to_string();
         assert!(
-            err.contains("metrics.csv") && err.contains("epoch:N/M"),
+            err.contains(crate::results::names::METRICS) && err.contains("epoch:N/M"),
             "{err}"
         );
     }

@@ -19,6 +19,20 @@ impl DataRoot {
         self.0.join("cache")
     }
 
+    /// A JSON file of the cache folder (`name`: its file name), None when absent or unreadable
+    /// (a cache is rebuilt, never trusted).
+    pub fn read_cached_json<T: serde::de::DeserializeOwned>(&self, name: &str) -> Option<T> {
+        crate::fsx::read_json(&self.cache().join(name), name)
+            .ok()
+            .flatten()
+    }
+
+    /// Replaces the cache folder's JSON file `name` atomically.
+    pub fn write_cached_json<T: serde::Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        let json = serde_json::to_string_pretty(value).expect("a cache entry serializes");
+        crate::fsx::write_atomic(&self.cache().join(name), format!("{json}\n").as_bytes())
+    }
+
     /// The folder a synthetic dataset with these settings is generated into.
     pub fn synthetic(&self, d: &DataSection) -> PathBuf {
         self.0.join("synthetic").join(format!(

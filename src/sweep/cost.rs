@@ -8,7 +8,6 @@
 //! own, a probe records what it timed.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,7 @@ use tch::Device;
 use crate::config::{Config, DataSource, Variant};
 use crate::data::DataRoot;
 use crate::results::MetricsRow;
-use crate::{fsx, prune, train};
+use crate::{prune, train};
 
 /// The settings that decide what a training step costs, the device and the threads: the key
 /// of a measured pace.
@@ -78,23 +77,17 @@ pub struct Pace {
     pub what: String,
 }
 
-fn cache_file(root: &DataRoot) -> PathBuf {
-    root.cache().join("pace-v1.json")
-}
+/// The cache file of paces, in the data directory's cache folder.
+const CACHE_FILE: &str = "pace-v1.json";
 
-fn read_cache(path: &Path) -> BTreeMap<String, Pace> {
-    fsx::read_json(path, "pace cache")
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+fn read_cache(root: &DataRoot) -> BTreeMap<String, Pace> {
+    root.read_cached_json(CACHE_FILE).unwrap_or_default()
 }
 
 fn write_entry(root: &DataRoot, key: String, pace: Pace) -> Result<()> {
-    let path = cache_file(root);
-    let mut all = read_cache(&path);
+    let mut all = read_cache(root);
     all.insert(key, pace);
-    let json = serde_json::to_string_pretty(&all).expect("paces serialize");
-    fsx::write_atomic(&path, format!("{json}\n").as_bytes())
+    root.write_cached_json(CACHE_FILE, &all)
 }
 
 /// Records the pace of a variant just trained (`rows`: its metrics rows) for later estimates:
@@ -141,7 +134,7 @@ fn median(xs: &mut [f64]) -> Option<f64> {
 /// when the probe fails (the estimate then gives images only).
 fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize) -> Option<Pace> {
     let key = shape_key(cfg, device, threads);
-    if let Some(p) = read_cache(&cache_file(root)).get(&key) {
+    if let Some(p) = read_cache(root).get(&key) {
         return Some(p.clone());
     }
     let before = tch::get_num_threads();
