@@ -6,7 +6,7 @@
 //! Tiny 16 px nets, one libtorch thread per process (the test machine has 2 cores).
 
 mod common;
-use common::{GRID8, assert_rule_held, events, metrics_without_timing};
+use common::{GRID8, assert_rule_held, events, metrics_without_timing, run_dirs};
 
 use std::collections::BTreeMap;
 use std::os::unix::process::CommandExt;
@@ -83,15 +83,6 @@ fn runner(experiment: &Path, results: &Path) -> Command {
     let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
     cmd.args(args(experiment, results));
     cmd
-}
-
-fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(exp_dir.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 fn name(run: &Path) -> String {

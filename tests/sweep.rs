@@ -3,7 +3,7 @@
 //! `status`. Tiny configs, one libtorch thread per worker (the test machine has 2 cores).
 
 mod common;
-use common::{events, metrics_without_timing};
+use common::{events, metrics_without_timing, run_dirs};
 
 use std::path::{Path, PathBuf};
 use std::process::{Command as Process, Stdio};
@@ -72,15 +72,6 @@ fn runner(experiment: &Path, results: &Path) -> Command {
     let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
     cmd.args(args(experiment, results));
     cmd
-}
-
-fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(exp_dir.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 fn steps(run: &Path) -> Vec<u64> {

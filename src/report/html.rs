@@ -5,7 +5,7 @@ use super::escape::html as esc;
 use super::summary::{Figure, Summary, cells, columns, extra_columns, key_columns};
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::rungs::Outcome;
-use crate::results::{EventRow, PeerSource, RunState, Taken};
+use crate::results::{EventRow, RunState, Taken};
 
 /// What the floor columns mean, under every summary table.
 pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample of training \
@@ -322,14 +322,7 @@ fn rungs_table(run: &Run) -> String {
     );
     for r in &run.rungs {
         let opt = |x: Option<String>| x.unwrap_or_default();
-        let peers: Vec<String> = r
-            .peers
-            .iter()
-            .map(|p| match p.source {
-                PeerSource::Rung => format!("{} {}", p.id, p.figure),
-                PeerSource::Collapsed => format!("{} worst (collapsed)", p.id),
-            })
-            .collect();
+        let peers = r.peer_figures();
         let decision = match r.outcome {
             Outcome::Keep => "goes on",
             Outcome::TooFewPeers => "goes on (too few peers)",

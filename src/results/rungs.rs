@@ -114,16 +114,21 @@ impl RungRecord {
         format!("rung {} (epoch {})", self.rung + 1, self.rung_epoch)
     }
 
-    /// One sentence: the figure, where it placed and against which peers.
-    pub fn describe(&self) -> String {
-        let peers: Vec<String> = self
-            .peers
+    /// Each peer as `id figure`, or `id worst (collapsed)` for a collapsed peer without a
+    /// decision at this rung.
+    pub fn peer_figures(&self) -> Vec<String> {
+        self.peers
             .iter()
             .map(|p| match p.source {
                 PeerSource::Rung => format!("{} {}", p.id, p.figure),
                 PeerSource::Collapsed => format!("{} worst (collapsed)", p.id),
             })
-            .collect();
+            .collect()
+    }
+
+    /// One sentence: the figure, where it placed and against which peers.
+    pub fn describe(&self) -> String {
+        let peers = self.peer_figures();
         let peers = if peers.is_empty() {
             "none".to_string()
         } else {

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests that compare runs: files read through the
 //! runner's own reader (`anigan_runner::results`), never split by hand.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anigan_runner::results::{EventRow, MetricsRow, RunDir, metrics};
 
@@ -13,6 +13,17 @@ pub fn metrics_without_timing(run: &Path) -> Vec<MetricsRow> {
         .into_iter()
         .map(MetricsRow::without_timing)
         .collect()
+}
+
+/// The run directories of an experiment directory, in index order.
+#[allow(dead_code)] // not every test file that shares this module lists runs
+pub fn run_dirs(exp_dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(exp_dir.join("runs"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    dirs.sort();
+    dirs
 }
 
 /// events.csv of a run directory (none when there is no file).
