@@ -102,20 +102,46 @@ impl Cluster {
         c
     }
 
-    /// Waits until no task of `job` is pending or running.
+    /// Waits until every task of `job` has ended. It asks scontrol, which keeps a finished task
+    /// listed for MinJobAge, rather than squeue: squeue's list was once seen empty (CI, stop 31)
+    /// while a requeued task still waited to start again. A job scontrol no longer knows ended
+    /// long ago.
     fn wait_done(&self, job: &str, limit: Duration) {
+        const ENDED: &[&str] = &[
+            "COMPLETED",
+            "FAILED",
+            "CANCELLED",
+            "TIMEOUT",
+            "NODE_FAIL",
+            "OUT_OF_MEMORY",
+            "BOOT_FAIL",
+            "DEADLINE",
+            "PREEMPTED",
+        ];
         let deadline = Instant::now() + limit;
         loop {
             let out = self
-                .cmd("squeue")
-                .args(["-h", "-r", "-j", job, "-o", "%i %T"])
+                .cmd("scontrol")
+                .args(["-o", "show", "job", job])
                 .output()
                 .unwrap();
             let text = String::from_utf8_lossy(&out.stdout);
-            if out.status.success() && text.trim().is_empty() {
+            let states: Vec<&str> = text
+                .split_whitespace()
+                .filter_map(|word| word.strip_prefix("JobState="))
+                .collect();
+            let ended = if out.status.success() {
+                !states.is_empty() && states.iter().all(|s| ENDED.contains(s))
+            } else {
+                String::from_utf8_lossy(&out.stderr).contains("Invalid job id")
+            };
+            if ended {
                 return;
             }
-            assert!(Instant::now() < deadline, "job {job} still queued:\n{text}");
+            assert!(
+                Instant::now() < deadline,
+                "job {job} has not ended:\n{text}"
+            );
             std::thread::sleep(Duration::from_millis(500));
         }
     }
@@ -416,8 +442,8 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
          stopped after {rows_at_stop} of 16 epochs; whole Slurm run {:.1} s",
         started.elapsed().as_secs_f64() - local_s
     );
-    assert_eq!(status_state(&run), "finished");
     let log = std::fs::read_to_string(results.join(format!("smoke/slurm/{job}_0.out"))).unwrap();
+    assert_eq!(status_state(&run), "finished", "{log}");
     assert!(log.contains("(restart 1)"), "{log}");
     assert_eq!(
         metrics_without_timing(&run),
