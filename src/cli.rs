@@ -225,13 +225,18 @@ pub struct ReplayArgs {
 #[command(after_help = "Examples:\n  \
     anigan-runner prune-replay results/sweep\n  \
     anigan-runner prune-replay results/sweep --set prune.eta=4 --set prune.first_rung=20\n  \
-    anigan-runner prune-replay results/sweep --json > replay.json\n\n\
+    anigan-runner prune-replay results/sweep --json > replay.json\n  \
+    anigan-runner prune-replay results/sweep --orders 200\n\n\
     The rule is the one the runs were trained with ([prune] in their config.toml, enabled or\n\
     not) with --set on top. Variants are met in index order, as `run --jobs 1` meets them,\n\
     and judged by the functions a live sweep uses, from their metrics as they stood at each\n\
     evaluation: over a sweep trained without [prune] it says what a `--jobs 1` sweep with the\n\
     rule would have decided. Use it to pick first_rung, eta and min_peers before trusting\n\
-    them: if the variant that finished best would have been stopped, the rule is too eager.")]
+    them: if the variant that finished best would have been stopped, the rule is too eager.\n\
+    A rule never waits for peers, so what it decides depends on the order the variants reach\n\
+    its rungs (--jobs N and Slurm meet them in other orders than the index): --orders N adds\n\
+    the spread over N random orders of the same variants (images trained, how often the\n\
+    winner is stopped, how far the best survivor ends from it).")]
 pub struct PruneReplayArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/sweep.
     #[arg(value_name = "RESULTS/EXPERIMENT")]
@@ -241,9 +246,18 @@ pub struct PruneReplayArgs {
     #[arg(long = "set", value_name = "prune.KEY=VALUE")]
     pub sets: Vec<String>,
 
-    /// Print one JSON object (the rule, every variant's decisions, the totals).
+    /// Print one JSON object (the rule, every variant's decisions, the totals, and with
+    /// --orders the spread).
     #[arg(long)]
     pub json: bool,
+
+    /// Also replay the rule over N random orders of the variants (seeded by --order-seed).
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub orders: Option<u32>,
+
+    /// The seed of the --orders shuffles: the same seed gives the same orders.
+    #[arg(long, value_name = "SEED", default_value_t = 1, requires = "orders")]
+    pub order_seed: u64,
 }
 
 #[derive(Args, Debug, Clone)]

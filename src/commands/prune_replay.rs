@@ -10,6 +10,7 @@ use crate::exit::Exit;
 use crate::prune::{self, PruneConfig};
 use crate::results::reader::{self, Run};
 use crate::sweep::replay::{self, Replayed, Totals};
+use crate::sweep::replay_orders::{self, OrderSpread};
 
 #[derive(Serialize)]
 struct Report<'a> {
@@ -17,6 +18,8 @@ struct Report<'a> {
     rule: &'a PruneConfig,
     variants: &'a [Replayed],
     totals: &'a Totals,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    orders: Option<&'a OrderSpread>,
 }
 
 pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
@@ -32,12 +35,16 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
     rule.enabled = true;
     let replayed = replay::replay(&runs, &rule);
     let totals = replay::totals(&replayed);
+    let spread = args
+        .orders
+        .map(|n| replay_orders::spread(&runs, &rule, n as usize, args.order_seed));
     if args.json {
         let report = Report {
             experiment: &record.name,
             rule: &rule,
             variants: &replayed,
             totals: &totals,
+            orders: spread.as_ref(),
         };
         println!(
             "{}",
@@ -45,6 +52,9 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
         );
     } else {
         print!("{}", text(&record.name, &rule, &runs, &replayed, &totals));
+        if let Some(spread) = &spread {
+            print!("{}", spread_text(spread));
+        }
     }
     Ok(Exit::Success)
 }
@@ -132,4 +142,26 @@ fn text(
         },
     };
     out
+}
+
+/// The --orders paragraph: the spread of images trained, and what became of the winner.
+fn spread_text(s: &OrderSpread) -> String {
+    let mut out = format!(
+        "over {} random orders (seed {}): training images {:.1}% of the trained on average \
+         ({:.1}% to {:.1}%); the variant that finished best stopped in {} of {}",
+        s.orders,
+        s.seed,
+        100.0 * s.images_share_mean,
+        100.0 * s.images_share_min,
+        100.0 * s.images_share_max,
+        s.winner_stopped,
+        s.orders
+    );
+    if let (Some(median), Some(worst)) = (s.best_ratio_median, s.best_ratio_worst) {
+        out += &format!(
+            "; the best final figure left is {median:.3}x the winner's in the median order, \
+             {worst:.3}x in the worst"
+        );
+    }
+    out + "\n"
 }

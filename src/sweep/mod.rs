@@ -3,7 +3,8 @@
 //! after another (`serial`: `--jobs 1`, and every worker), worker processes side by side
 //! (`pool`: `--jobs N`), what a worker is handed and how it notices its parent's end
 //! (`worker`), what they print (`output`), how it all went (`tally`), and what a `[prune]`
-//! rule would have done to a sweep already trained (`replay`).
+//! rule would have done to a sweep already trained (`replay`), and over other arrival orders
+//! (`replay_orders`).
 
 pub mod budget;
 pub mod cost;
@@ -12,6 +13,7 @@ pub mod pool;
 pub mod prepare;
 pub mod queue;
 pub mod replay;
+pub mod replay_orders;
 pub mod serial;
 pub mod tally;
 pub mod worker;

@@ -40,13 +40,18 @@ impl Replayed {
     }
 }
 
-/// The replay of `rule` over `runs` (taken in index order); `budget(run)` is a run's planned
-/// epochs (its rungs lie below it).
+/// The replay of `rule` over `runs`, taken in index order (as `run --jobs 1` meets them).
 pub fn replay(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let mut ordered: Vec<&Run> = runs.to_vec();
     ordered.sort_by_key(|r| r.index);
+    replay_in_order(&ordered, rule)
+}
+
+/// The replay of `rule` over `runs` in the order given: each is judged against the decisions
+/// the replay gave the runs before it. A run's rungs lie below its planned epochs (`budget`).
+pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let mut done: Vec<Replayed> = Vec::new();
-    for run in ordered {
+    for run in runs {
         let replayed = replay_one(run, rule, &done);
         done.push(replayed);
     }
@@ -195,11 +200,11 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::results::{RunDir, Status};
 
-    fn rule() -> PruneConfig {
+    pub(in crate::sweep) fn rule() -> PruneConfig {
         PruneConfig {
             enabled: true,
             first_rung: 2,
@@ -210,7 +215,7 @@ mod tests {
     }
 
     /// A run of `swds` (one per epoch from 1; None: no evaluation) that the sweep left in `state`.
-    fn run(index: usize, swds: &[Option<f64>], state: RunState) -> Run {
+    pub(in crate::sweep) fn run(index: usize, swds: &[Option<f64>], state: RunState) -> Run {
         let rows: Vec<MetricsRow> = swds
             .iter()
             .enumerate()
