@@ -106,7 +106,7 @@ impl Cluster {
     /// listed for MinJobAge, rather than squeue: squeue's list was once seen empty (CI, stop 31)
     /// while a requeued task still waited to start again. A job scontrol no longer knows ended
     /// long ago.
-    fn wait_done(&self, job: &str, limit: Duration) {
+    fn wait_done(&self, job: &str, limit: Duration) -> String {
         const ENDED: &[&str] = &[
             "COMPLETED",
             "FAILED",
@@ -136,7 +136,7 @@ impl Cluster {
                 String::from_utf8_lossy(&out.stderr).contains("Invalid job id")
             };
             if ended {
-                return;
+                return text.into_owned();
             }
             assert!(
                 Instant::now() < deadline,
@@ -144,6 +144,23 @@ impl Cluster {
             );
             std::thread::sleep(Duration::from_millis(500));
         }
+    }
+}
+
+impl Cluster {
+    /// The local controller's log lines about `job` (empty for a cluster these tests did not
+    /// start): what a failure needs to tell a Slurm race from a runner fault.
+    fn controller_log(&self, job: &str) -> String {
+        let Some(dir) = &self.local else {
+            return String::new();
+        };
+        let text =
+            std::fs::read_to_string(dir.path().join("log/slurmctld.log")).unwrap_or_default();
+        let key = format!("JobId={job}");
+        text.lines()
+            .filter(|l| l.contains(&key))
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -393,7 +410,7 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
     // The runner stops after its epoch and requeues itself; Slurm holds a requeued job for a
     // while (BeginTime), which the test skips.
     let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
+    let requeued = loop {
         let show = cluster
             .cmd("scontrol")
             .args(["-o", "show", "job", &task])
@@ -401,11 +418,11 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
             .unwrap();
         let text = String::from_utf8_lossy(&show.stdout).to_string();
         if text.contains("Restarts=1") && text.contains("JobState=PENDING") {
-            break;
+            break text;
         }
         assert!(Instant::now() < deadline, "not requeued: {text}");
         std::thread::sleep(Duration::from_millis(200));
-    }
+    };
     let stopped_s = signalled.elapsed().as_secs_f64();
     let status = cluster
         .runner()
@@ -436,14 +453,26 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         .args(["update", &format!("JobId={task}"), "StartTime=now"])
         .status()
         .unwrap();
-    cluster.wait_done(&job, Duration::from_secs(300));
+    // The run's own files say when the requeued task has trained to the end; Slurm's view of
+    // the job was twice seen ended (CI) before the task had run again.
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while status_state(&run) != "finished" && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let ended = cluster.wait_done(&job, Duration::from_secs(300));
     eprintln!(
         "requeue: local run {local_s:.1} s; USR1 to requeued {stopped_s:.1} s; \
          stopped after {rows_at_stop} of 16 epochs; whole Slurm run {:.1} s",
         started.elapsed().as_secs_f64() - local_s
     );
     let log = std::fs::read_to_string(results.join(format!("smoke/slurm/{job}_0.out"))).unwrap();
-    assert_eq!(status_state(&run), "finished", "{log}");
+    assert_eq!(
+        status_state(&run),
+        "finished",
+        "the requeued task never finished the run.\ntask log:\n{log}\nscontrol when requeued:\n\
+         {requeued}\nscontrol at the end:\n{ended}\nslurmctld on the job:\n{}",
+        cluster.controller_log(&job)
+    );
     assert!(log.contains("(restart 1)"), "{log}");
     assert_eq!(
         metrics_without_timing(&run),
