@@ -8,7 +8,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Area, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Series, Swatch, err, font, kind_color, legend,
-    step_label,
+    step_label, step_ticks,
 };
 use crate::health::Kind;
 use crate::report::segments;
@@ -55,7 +55,7 @@ where
         .map_err(err)?;
     let mut mesh = chart.configure_mesh();
     mesh.light_line_style(WHITE)
-        .x_labels(if compact { 5 } else { 10 })
+        .x_labels(step_ticks(x_end - 0.5, if compact { 5 } else { 10 }))
         .y_labels(6)
         .label_style(font(label_px))
         .x_label_formatter(&step_label);

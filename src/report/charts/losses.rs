@@ -3,7 +3,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, D_REAL, G_ACC, Series, Swatch, err, font, legend, step_label};
+use super::{Area, D_REAL, G_ACC, Series, Swatch, err, font, legend, step_label, step_ticks};
 use crate::report::segments;
 use crate::results::reader::Run;
 
@@ -82,7 +82,7 @@ where
         .configure_mesh()
         .light_line_style(WHITE)
         .label_style(font(14))
-        .x_labels(10)
+        .x_labels(step_ticks(max_step, 10))
         .x_label_formatter(&step_label)
         .y_label_formatter(&|y| {
             if y_desc == "updates" {

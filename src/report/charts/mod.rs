@@ -136,6 +136,13 @@ pub fn lane_label(names: &[String], at: &f64) -> String {
     names.get(at.floor() as usize).cloned().unwrap_or_default()
 }
 
+/// How many x labels to ask plotters for on a step axis `span` steps wide: at most `most`, and
+/// no more than the whole steps in view. Plotters spaces its ticks 1, 2 or 5 x 10^k apart with
+/// no more ticks than asked for, so a short run's axis gets ticks on whole steps, not halves.
+pub fn step_ticks(span: f64, most: usize) -> usize {
+    (span.floor() as usize).clamp(1, most)
+}
+
 /// Tick label for a step axis: whole steps only (fractional ticks stay blank).
 pub fn step_label(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-6 {
@@ -180,6 +187,34 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use plotters::coord::ranged1d::{KeyPointHint, Ranged};
+    use plotters::coord::types::RangedCoordf64;
+
+    #[test]
+    fn step_axes_tick_on_whole_steps_only() {
+        // (steps in view, most labels): plotters' own key points for the axis as the charts
+        // build it, half a step either side.
+        for (steps, most) in [
+            (1, 10),
+            (3, 5),
+            (4, 10),
+            (7, 10),
+            (12, 10),
+            (60, 10),
+            (300, 5),
+        ] {
+            let axis = RangedCoordf64::from(0.5..steps as f64 + 0.5);
+            let ticks = axis.key_points(step_ticks(steps as f64, most).bold_points());
+            assert!(
+                !ticks.is_empty() && ticks.len() <= most,
+                "{steps}: {ticks:?}"
+            );
+            assert!(
+                ticks.iter().all(|t| t.fract() == 0.0),
+                "{steps} steps, at most {most} labels: {ticks:?}"
+            );
+        }
+    }
 
     #[test]
     fn one_lane_fills_the_axis_and_is_labelled_at_its_centre() {

@@ -8,6 +8,7 @@ use plotters::prelude::*;
 
 use super::{
     Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, ROLLBACK, Swatch, err, font, legend, step_label,
+    step_ticks,
 };
 use crate::report::segments;
 use crate::results::reader::Run;
@@ -142,7 +143,7 @@ where
         .configure_mesh()
         .light_line_style(WHITE)
         .label_style(font(13))
-        .x_labels(10)
+        .x_labels(step_ticks(x_end - 0.5, 10))
         .x_label_formatter(&step_label)
         .x_desc("step (epochs trained, rolled-back ones included)")
         .y_desc(p.name)

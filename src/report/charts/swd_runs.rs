@@ -6,7 +6,9 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::{Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label};
+use super::{
+    Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label, step_ticks,
+};
 use crate::report::summary::num;
 use crate::results::reader::Run;
 
@@ -70,7 +72,7 @@ where
         .configure_mesh()
         .light_line_style(WHITE)
         .label_style(font(14))
-        .x_labels(10)
+        .x_labels(step_ticks(x_end - x_start, 10))
         .x_label_formatter(&step_label)
         .x_desc("epoch (surviving timeline)")
         .y_desc("swd")
