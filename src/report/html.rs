@@ -173,27 +173,39 @@ fn grid_heading(key: &str) -> String {
     esc(key).replace('.', ".<wbr>")
 }
 
-/// The summary's first table: index, id, grid values and `key_columns`, one row per variant.
-fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
-    let keys = key_columns(summaries);
+/// A summary table's opening and first headings: index, id, one per grid key.
+fn table_start(results: &ExperimentRecord) -> String {
     let mut t = String::from("<table class=\"runs\"><tr><th>#</th><th>id</th>");
     for k in &results.grid_keys {
         t += &format!("<th>{}</th>", grid_heading(k));
     }
+    t
+}
+
+/// A summary table row's first cells: index, id (a link to the run's section), grid values.
+fn row_start(s: &Summary) -> String {
+    let mut t = format!(
+        "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
+        s.index,
+        esc(&s.id),
+        esc(&s.id)
+    );
+    for v in &s.grid {
+        t += &format!("<td>{}</td>", esc(v));
+    }
+    t
+}
+
+/// The summary's first table: index, id, grid values and `key_columns`, one row per variant.
+fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
+    let keys = key_columns(summaries);
+    let mut t = table_start(results);
     for c in &keys {
         t += &format!("<th>{}</th>", esc(c.heading));
     }
     t += "</tr>\n";
     for s in summaries {
-        t += &format!(
-            "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
-            s.index,
-            esc(&s.id),
-            esc(&s.id)
-        );
-        for v in &s.grid {
-            t += &format!("<td>{}</td>", esc(v));
-        }
+        t += &row_start(s);
         for c in &keys {
             let cell = (c.cell)(s);
             if c.heading == "status" {
@@ -209,25 +221,14 @@ fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
 
 /// Every column of summary.csv (less the failure reason, which each run's section gives).
 fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
-    let mut t = String::from("<table class=\"runs\"><tr><th>#</th><th>id</th>");
-    for k in &results.grid_keys {
-        t += &format!("<th>{}</th>", grid_heading(k));
-    }
+    let mut t = table_start(results);
     let groups = extra_columns(summaries);
     for c in columns(&groups) {
         t += &format!("<th>{}</th>", esc(&c.replace('_', " ")));
     }
     t += "</tr>\n";
     for s in summaries {
-        t += &format!(
-            "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
-            s.index,
-            esc(&s.id),
-            esc(&s.id)
-        );
-        for v in &s.grid {
-            t += &format!("<td>{}</td>", esc(v));
-        }
+        t += &row_start(s);
         for (i, c) in cells(s, &groups).iter().enumerate() {
             if i == 0 {
                 t += &format!("<td class=\"st {}\">{}</td>", class(c), esc(c));

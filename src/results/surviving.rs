@@ -45,6 +45,22 @@ pub mod test_rows {
         }
     }
 
+    /// One row per epoch from 1 with the given swd (None: no evaluation that epoch), each
+    /// epoch 1 s at 100 img/s.
+    pub fn swd_rows(swds: &[Option<f64>]) -> Vec<MetricsRow> {
+        swds.iter()
+            .enumerate()
+            .map(|(i, &swd)| MetricsRow {
+                step: i as u64 + 1,
+                epoch: i as u32 + 1,
+                swd,
+                seconds: 1.0,
+                images_per_sec: 100.0,
+                ..MetricsRow::default()
+            })
+            .collect()
+    }
+
     /// A g_failure rollback logged at `step` (epoch `epoch`, onset `onset`) to `restored`.
     pub fn rollback(step: u64, epoch: u64, onset: u64, restored: u64) -> EventRow {
         EventRow {

@@ -202,7 +202,7 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
-    use crate::results::{RunDir, Status};
+    use crate::results::test_rows::swd_rows;
 
     pub(in crate::sweep) fn rule() -> PruneConfig {
         PruneConfig {
@@ -214,49 +214,14 @@ pub(super) mod tests {
         }
     }
 
-    /// A run of `swds` (one per epoch from 1; None: no evaluation) that the sweep left in `state`.
+    /// A run of `swds` (one per epoch from 1; None: no evaluation) that the sweep left in
+    /// `state`, planned for 8 epochs.
     pub(in crate::sweep) fn run(index: usize, swds: &[Option<f64>], state: RunState) -> Run {
-        let rows: Vec<MetricsRow> = swds
-            .iter()
-            .enumerate()
-            .map(|(i, &swd)| MetricsRow {
-                step: i as u64 + 1,
-                epoch: i as u32 + 1,
-                swd,
-                seconds: 1.0,
-                images_per_sec: 100.0,
-                ..MetricsRow::default()
-            })
-            .collect();
-        let id = format!("{index:03}-x");
         Run {
             index,
-            id: id.clone(),
-            grid: vec![],
             planned_epochs: Some(8),
-            current: true,
-            overrides: None,
             state,
-            status: Some(Status {
-                state: match state {
-                    RunState::Collapsed => crate::results::State::Collapsed,
-                    _ => crate::results::State::Finished,
-                },
-                epochs_done: rows.len() as u32,
-                epochs_planned: 8,
-                steps_done: rows.len() as u64,
-                attempt: 0,
-                last_checkpoint: None,
-                reason: None,
-                continued_after: None,
-            }),
-            abandoned: vec![false; rows.len()],
-            rows,
-            events: vec![],
-            rungs: vec![],
-            sample_epochs: vec![],
-            reference: None,
-            dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
+            ..Run::for_test(&format!("{index:03}-x"), swd_rows(swds), vec![])
         }
     }
 

@@ -190,20 +190,10 @@ fn shared_floor(runs: &[&Run]) -> Option<(f64, f64)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::results::MetricsRow;
     use crate::results::QualityReference;
+    use crate::results::test_rows::swd_rows;
 
     fn run(id: &str, swds: &[Option<f64>], floor: Option<f64>) -> Run {
-        let rows: Vec<MetricsRow> = swds
-            .iter()
-            .enumerate()
-            .map(|(i, &swd)| MetricsRow {
-                step: i as u64 + 1,
-                epoch: i as u32 + 1,
-                swd,
-                ..MetricsRow::default()
-            })
-            .collect();
         Run {
             reference: floor.map(|f| QualityReference {
                 dataset: "d".into(),
@@ -219,7 +209,7 @@ mod tests {
                 tag_kl_floor: None,
                 tag_kl_floor_std: None,
             }),
-            ..Run::for_test(id, rows, vec![])
+            ..Run::for_test(id, swd_rows(swds), vec![])
         }
     }
 
