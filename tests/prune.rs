@@ -69,14 +69,7 @@ fn data_dir() -> PathBuf {
 }
 
 fn args(experiment: &Path, results: &Path) -> Vec<std::ffi::OsString> {
-    let mut a: Vec<std::ffi::OsString> = vec![experiment.into(), "--results".into()];
-    a.push(results.into());
-    a.push("--data-dir".into());
-    a.push(data_dir().into());
-    for s in ["--device", "cpu", "--threads", "1"] {
-        a.push(s.into());
-    }
-    a
+    common::cpu_args(experiment, results, &data_dir())
 }
 
 fn runner(experiment: &Path, results: &Path) -> Command {

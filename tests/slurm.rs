@@ -196,12 +196,8 @@ fn job_id(output: &std::process::Output) -> String {
 }
 
 fn run_dir(results: &Path, index: usize) -> PathBuf {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(results.join("smoke/runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs.into_iter()
+    common::run_dirs(&results.join("smoke"))
+        .into_iter()
         .find(|d| {
             d.file_name()
                 .unwrap()

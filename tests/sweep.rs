@@ -58,14 +58,7 @@ fn grid4(dir: &Path) -> PathBuf {
 }
 
 fn args(experiment: &Path, results: &Path) -> Vec<std::ffi::OsString> {
-    let mut a: Vec<std::ffi::OsString> = vec![experiment.into(), "--results".into()];
-    a.push(results.into());
-    a.push("--data-dir".into());
-    a.push(data_dir(results).into());
-    for s in ["--device", "cpu", "--threads", "1"] {
-        a.push(s.into());
-    }
-    a
+    common::cpu_args(experiment, results, &data_dir(results))
 }
 
 fn runner(experiment: &Path, results: &Path) -> Command {

@@ -7,6 +7,8 @@
 //! serving a four-variant sweep, looked at in headless Chromium. scripts/test installs the
 //! tensorboard package and Chromium.
 
+mod common;
+
 use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -19,6 +21,7 @@ use anigan_runner::tensorboard::{
 };
 use assert_cmd::Command as Cmd;
 use assert_cmd::cargo::CommandCargoExt;
+use common::run_dirs;
 use serde_json::Value;
 
 /// Reads one run folder and prints JSON: the EventAccumulator's scalars, images, texts and
@@ -296,15 +299,6 @@ fn runner(experiment: &Path, results: &Path) -> Cmd {
         .arg(data_dir())
         .args(["--device", "cpu", "--set", "train.threads=1"]);
     cmd
-}
-
-fn run_dirs(experiment: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(experiment.join("runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs
 }
 
 /// A smoke run with quality figures every other epoch.

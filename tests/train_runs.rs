@@ -36,13 +36,9 @@ fn runner(results: &Path) -> Command {
     cmd
 }
 
+/// The smoke experiment's run directories under `results`, in index order.
 fn run_dirs(results: &Path) -> Vec<PathBuf> {
-    let mut dirs: Vec<PathBuf> = std::fs::read_dir(results.join("smoke/runs"))
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .collect();
-    dirs.sort();
-    dirs
+    common::run_dirs(&results.join("smoke"))
 }
 
 #[test]

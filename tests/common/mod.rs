@@ -1,12 +1,23 @@
 //! Helpers shared by the integration tests that compare runs: files read through the
 //! runner's own reader (`anigan_runner::results`), never split by hand.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anigan_runner::results::{EventRow, MetricsRow, RunDir, metrics};
 
+/// The flags a test sweep trains with: its results and data directories, the CPU, one thread.
+#[allow(dead_code)] // not every test file that shares this module trains sweeps
+pub fn cpu_args(experiment: &Path, results: &Path, data: &Path) -> Vec<OsString> {
+    let mut a: Vec<OsString> = vec![experiment.into(), "--results".into(), results.into()];
+    a.extend(["--data-dir".into(), data.into()]);
+    a.extend(["--device", "cpu", "--threads", "1"].map(OsString::from));
+    a
+}
+
 /// metrics.csv of a run directory with its timing figures cleared, one row per epoch: what
 /// two runs of the same variant must agree on.
+#[allow(dead_code)] // not every test file that shares this module compares metrics
 pub fn metrics_without_timing(run: &Path) -> Vec<MetricsRow> {
     metrics::read(&RunDir::at(run).metrics())
         .unwrap()
