@@ -228,15 +228,15 @@ pub struct ReplayArgs {
     anigan-runner prune-replay results/sweep --json > replay.json\n  \
     anigan-runner prune-replay results/sweep --orders 200\n\n\
     The rule is the one the runs were trained with ([prune] in their config.toml, enabled or\n\
-    not) with --set on top. Variants are met in index order, as `run --jobs 1` meets them,\n\
-    and judged by the functions a live sweep uses, from their metrics as they stood at each\n\
-    evaluation: over a sweep trained without [prune] it says what a `--jobs 1` sweep with the\n\
-    rule would have decided. Use it to pick first_rung, eta and min_peers before trusting\n\
-    them: if the variant that finished best would have been stopped, the rule is too eager.\n\
-    A rule never waits for peers, so what it decides depends on the order the variants reach\n\
-    its rungs (--jobs N and Slurm meet them in other orders than the index): --orders N adds\n\
-    the spread over N random orders of the same variants (images trained, how often the\n\
-    winner is stopped, how far the best survivor ends from it).")]
+    not) with --set on top. Variants are judged as `run --jobs 1` judges them, rung by rung\n\
+    (at each rung against every other variant that reached it), by the functions a live sweep\n\
+    uses, from their metrics as they stood at each evaluation: over a sweep trained without\n\
+    [prune] it says what a `--jobs 1` sweep with the rule would have decided. Use it to pick\n\
+    first_rung, eta and min_peers before trusting them: if the variant that finished best\n\
+    would have been stopped, the rule is too eager. With --jobs N and on Slurm, variants are\n\
+    judged as they arrive, against those before them, so the order they arrive in matters:\n\
+    --orders N adds the spread of that over N random arrival orders of the same variants\n\
+    (images trained, how often the winner is stopped, how far the best survivor ends from it).")]
 pub struct PruneReplayArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/sweep.
     #[arg(value_name = "RESULTS/EXPERIMENT")]

@@ -1,4 +1,5 @@
-//! `[prune]` live: a `--jobs 2` sweep stops variants by the rule and finishes the rest once;
+//! `[prune]` live: a `--jobs 1` sweep judges rung by rung (every decision sees every variant
+//! that reached the rung); a `--jobs 2` sweep stops variants by the rule and finishes the rest once;
 //! SIGKILL at any moment, then the same command, ends as an uninterrupted sweep (`--jobs 1`:
 //! the same states and metrics; `--jobs 2`: every variant once, its rows those of an
 //! uninterrupted run up to where it stopped, no decision revisited); `prune-replay` over the
@@ -301,6 +302,21 @@ fn sigkill_at_any_moment_then_the_same_command_and_the_replay_agrees() {
         worst_peer,
         "a collapsed peer should count as the worst somewhere"
     );
+    // Rung by rung: every decision saw every variant that reached the rung (its own decision
+    // there), and the collapsed ones without one as the worst; on arrival the first variants
+    // would have seen fewer.
+    for run in &live_runs {
+        for d in rungs(run) {
+            let reached = live_runs
+                .iter()
+                .filter(|o| *o != run)
+                .filter(|o| {
+                    state(o) == "collapsed" || rungs(o).iter().any(|e| e.rung_epoch == d.rung_epoch)
+                })
+                .count();
+            assert_eq!(d.entrants, reached + 1, "{} at {}", name(run), d.rung_epoch);
+        }
+    }
     // A pruned variant's rows are the full run's up to its stop.
     for (f, l) in full_runs.iter().zip(&live_runs) {
         let last = rungs(l)

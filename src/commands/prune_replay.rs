@@ -76,8 +76,8 @@ fn text(
         .map(|r| r.epoch.to_string())
         .collect();
     let mut out = format!(
-        "{name}: [prune] replayed over {} trained variant(s) in index order (as `run --jobs 1` \
-         meets them): best {} so far, rungs at epochs {} of {budget}, eta {}, min_peers {}\n",
+        "{name}: [prune] replayed over {} trained variant(s) rung by rung (as `run --jobs 1` \
+         judges them): best {} so far, rungs at epochs {} of {budget}, eta {}, min_peers {}\n",
         replayed.len(),
         rule.metric,
         if rungs.is_empty() {
@@ -147,7 +147,8 @@ fn text(
 /// The --orders paragraph: the spread of images trained, and what became of the winner.
 fn spread_text(s: &OrderSpread) -> String {
     let mut out = format!(
-        "over {} random orders (seed {}): training images {:.1}% of the trained on average \
+        "judged on arrival (--jobs N, Slurm) over {} random orders (seed {}): training images \
+         {:.1}% of the trained on average \
          ({:.1}% to {:.1}%); the variant that finished best stopped in {} of {}",
         s.orders,
         s.seed,

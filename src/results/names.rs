@@ -10,6 +10,7 @@
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
 //!     rungs/eNNNN.json   (one per rung `[prune]` judged the variant at)
+//!     rungs/wNNNN.json   (its figure at a rung it waits at for its peers: `run --jobs 1`)
 //!     tensorboard/events.out.tfevents.*
 //! ```
 
@@ -79,6 +80,12 @@ pub fn rung_decision(epoch: u32) -> String {
     format!("e{epoch:04}.json")
 }
 
+/// `rungs/wNNNN.json`'s file name: the variant's figure at the rung of epoch `epoch`, where it
+/// waits for its peers before it is judged.
+pub fn rung_waiting(epoch: u32) -> String {
+    format!("w{epoch:04}.json")
+}
+
 /// The rung epoch of a decision file's name, None for any other name (temp files).
 pub fn rung_decision_epoch(name: &str) -> Option<u32> {
     name.strip_prefix('e')?.strip_suffix(".json")?.parse().ok()
@@ -93,6 +100,7 @@ mod tests {
         assert_eq!(rung_decision(30), "e0030.json");
         assert_eq!(rung_decision_epoch(&rung_decision(12345)), Some(12345));
         assert_eq!(rung_decision_epoch(".e0030.json.x1y2.tmp"), None);
+        assert_eq!(rung_decision_epoch(&rung_waiting(30)), None, "no decision");
     }
 
     #[test]

@@ -22,7 +22,7 @@ use super::metrics::{self, MetricsRow};
 use super::quality_reference::QualityReference;
 use super::run_dir::RunDir;
 use super::run_info::RunInfo;
-use super::rungs::{self, RungRecord};
+use super::rungs::{self, RungArrival, RungRecord};
 use super::status::{State, Status};
 use super::surviving;
 use crate::config::Config;
@@ -188,6 +188,17 @@ impl Recorder {
     /// (a crash came after it), that one stands and is returned.
     pub fn decide_rung(&self, record: &RungRecord) -> Result<RungRecord> {
         rungs::write_once(&self.dir, record)
+    }
+
+    /// Records the figure this run brought to a rung where it waits to be judged, once (the one
+    /// on disk stands); peers are ranked against it as against a decision.
+    pub fn wait_at_rung(&self, arrival: &RungArrival) -> Result<()> {
+        rungs::write_arrival(&self.dir, arrival)
+    }
+
+    /// The figure this run waits with at the rung of `epoch`, if it paused there.
+    pub fn rung_arrival(&self, epoch: u32) -> Result<Option<RungArrival>> {
+        rungs::read_arrival(&self.dir, epoch)
     }
 
     /// samples/epoch-NNNN.png.

@@ -68,6 +68,10 @@ impl RunDir {
     pub fn rung_decision(&self, epoch: u32) -> PathBuf {
         self.rungs().join(names::rung_decision(epoch))
     }
+    /// The variant's figure at the rung of `epoch` while it waits there to be judged.
+    pub fn rung_waiting(&self, epoch: u32) -> PathBuf {
+        self.rungs().join(names::rung_waiting(epoch))
+    }
     /// The folder of the run's TensorBoard event files.
     pub fn tensorboard(&self) -> PathBuf {
         self.root.join(names::TENSORBOARD)

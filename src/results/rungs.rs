@@ -3,6 +3,10 @@
 //! read by its peers: the figure a variant recorded at a rung is what later variants are ranked
 //! against there. The file is the decision's commit point; the events row, `status: pruned` and
 //! the checkpoint that follow a stop are repeated harmlessly after a crash.
+//!
+//! `rungs/wNNNN.json`: the figure a variant brought to a rung where it waits to be judged (a
+//! `run --jobs 1` sweep judges every variant at a rung only once all have reached it). Peers
+//! count it as they count a decision there; the decision file comes later, with the same figure.
 
 use std::path::Path;
 
@@ -32,7 +36,7 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum PeerSource {
-    /// Its own decision file at this rung.
+    /// Its own decision file at this rung, or the figure it waits there with.
     Rung,
     /// It collapsed without a decision at this rung: the worst figure.
     Collapsed,
@@ -179,6 +183,34 @@ impl RungRecord {
     }
 }
 
+/// A variant's figure at a rung it reached and waits at, not judged yet.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RungArrival {
+    /// The rung's index (0 = the first) and epoch.
+    pub rung: usize,
+    pub rung_epoch: u32,
+    /// The evaluation the figure comes from, and its training step.
+    pub judged_epoch: u32,
+    pub step: u64,
+    /// The best figure so far, through `judged_epoch`.
+    pub figure: Figure,
+    /// The metric the figure is of.
+    pub metric: Metric,
+}
+
+/// Writes `arrival` unless one is there already (a rerun brings the same figure).
+pub(super) fn write_arrival(dir: &RunDir, arrival: &RungArrival) -> Result<()> {
+    let path = dir.rung_waiting(arrival.rung_epoch);
+    let json = serde_json::to_string_pretty(arrival).expect("a rung arrival serializes");
+    fsx::write_new(&path, format!("{json}\n").as_bytes())?;
+    Ok(())
+}
+
+/// `dir`'s figure at the rung of `epoch` while it waits there, if any.
+pub fn read_arrival(dir: &RunDir, epoch: u32) -> Result<Option<RungArrival>> {
+    fsx::read_json(&dir.rung_waiting(epoch), "rung arrival")
+}
+
 /// Writes `record` as `dir`'s decision at its rung unless one is there already; returns the
 /// decision that stands (the existing one wins: a decision is never revisited).
 pub(super) fn write_once(dir: &RunDir, record: &RungRecord) -> Result<RungRecord> {
@@ -236,26 +268,32 @@ impl Peers {
     }
 
     /// The figures `me` is compared with at the rung of `epoch`: every other variant's decision
-    /// there under the same `metric`, and as the worst figure every collapsed variant without
-    /// one (it did not reach the rung, or was not judged there before it collapsed).
+    /// there under the same `metric` (or, while it waits to be judged there, the figure it
+    /// brought), and as the worst figure every collapsed variant without one (it did not reach
+    /// the rung, or was not judged there before it collapsed).
     pub fn at(&self, me: &str, epoch: u32, metric: Metric) -> Result<Vec<PeerFigure>> {
         let mut out = Vec::new();
         for id in self.ids.iter().filter(|id| *id != me) {
             let dir = self.exp.run(id);
-            match read_at(&dir, epoch)? {
-                Some(r) if r.rule.metric == metric => out.push(PeerFigure {
+            let decided = read_at(&dir, epoch)?.filter(|r| r.rule.metric == metric);
+            let brought = match decided {
+                Some(r) => Some(r.figure),
+                None => read_arrival(&dir, epoch)?
+                    .filter(|a| a.metric == metric)
+                    .map(|a| a.figure),
+            };
+            if let Some(figure) = brought {
+                out.push(PeerFigure {
                     id: id.clone(),
-                    figure: r.figure,
+                    figure,
                     source: PeerSource::Rung,
-                }),
-                _ if Status::read(&dir.status())?.is_some_and(|s| s.state == State::Collapsed) => {
-                    out.push(PeerFigure {
-                        id: id.clone(),
-                        figure: Figure::Worst,
-                        source: PeerSource::Collapsed,
-                    })
-                }
-                _ => {}
+                });
+            } else if Status::read(&dir.status())?.is_some_and(|s| s.state == State::Collapsed) {
+                out.push(PeerFigure {
+                    id: id.clone(),
+                    figure: Figure::Worst,
+                    source: PeerSource::Collapsed,
+                });
             }
         }
         Ok(out)
@@ -350,6 +388,57 @@ mod tests {
         assert!(
             r.describe()
                 .contains("1 peer(s), fewer than min_peers = 2: goes on unranked")
+        );
+    }
+
+    #[test]
+    fn peers_are_decisions_then_figures_waiting_at_the_rung_then_the_collapsed() {
+        let tmp = tempfile::tempdir().unwrap();
+        let exp = ExperimentDir::at(tmp.path());
+        let ids: Vec<String> = ["000-a", "001-b", "002-c", "003-d", "004-e"]
+            .map(String::from)
+            .to_vec();
+        let mut decided = stop_record();
+        decided.rung_epoch = 30;
+        write_once(&exp.run("000-a"), &decided).unwrap();
+        let waiting = |figure: f64, metric: Metric| RungArrival {
+            rung: 1,
+            rung_epoch: 30,
+            judged_epoch: 30,
+            step: 31,
+            figure: Figure::Value(figure),
+            metric,
+        };
+        write_arrival(&exp.run("001-b"), &waiting(12.5, Metric::Swd)).unwrap();
+        write_arrival(&exp.run("001-b"), &waiting(99.0, Metric::Swd)).unwrap();
+        write_arrival(&exp.run("002-c"), &waiting(7.0, Metric::TagKl)).unwrap();
+        let collapsed = Status {
+            state: State::Collapsed,
+            epochs_done: 20,
+            epochs_planned: 90,
+            steps_done: 20,
+            attempt: 1,
+            last_checkpoint: None,
+            reason: None,
+            continued_after: None,
+        };
+        let dir = exp.run("003-d");
+        std::fs::create_dir_all(dir.status().parent().unwrap()).unwrap();
+        collapsed.write(&dir.status()).unwrap();
+        let got = Peers::new(exp, ids).at("004-e", 30, Metric::Swd).unwrap();
+        let got: Vec<(&str, Figure, PeerSource)> = got
+            .iter()
+            .map(|p| (p.id.as_str(), p.figure, p.source))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("000-a", Figure::Value(35.5), PeerSource::Rung),
+                ("001-b", Figure::Value(12.5), PeerSource::Rung),
+                ("003-d", Figure::Worst, PeerSource::Collapsed),
+            ],
+            "a decision; the first figure a waiting variant wrote (a rerun's does not replace \
+             it); not another metric's; a collapsed one without either as the worst"
         );
     }
 }

@@ -13,6 +13,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 use tch::Device;
 
+use super::rungwise;
 use crate::config::{Config, DataSource, Variant};
 use crate::data::DataRoot;
 use crate::results::MetricsRow;
@@ -188,6 +189,8 @@ pub struct Runner {
 
 /// Per variant: its training images, and its time at the measured pace.
 struct Cost {
+    /// Training images per epoch.
+    per_epoch: f64,
     images_full: f64,
     images_first_rung: f64,
     seconds_full: Option<f64>,
@@ -238,6 +241,7 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
         let judged = first_judged(cfg).filter(|_| cfg.prune.enabled);
         let first_rung = judged.map_or(epochs, |e| e as f64);
         costs.push(Cost {
+            per_epoch,
             images_full: per_epoch * epochs,
             images_first_rung: per_epoch * first_rung,
             seconds_full: seconds(per_epoch * epochs, cfg.experiment.epochs),
@@ -260,7 +264,7 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
     let full: Option<Vec<f64>> = costs.iter().map(|c| c.seconds_full).collect();
     let Some(runner) = runner else {
         out += "; no time: the device asked for is not on this machine\n";
-        return out + &prune_bounds(first, &costs, total, None, None);
+        return out + &prune_bounds(first, &costs, total, None, None, false);
     };
     let on = format!(
         "{} with --jobs {}",
@@ -293,20 +297,26 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
         total,
         full.as_deref(),
         both.as_deref().map(|b| (b, runner.lanes)),
+        runner.jobs == 1 && rungwise::applies(variants),
     )
 }
 
 /// `[prune]`'s line: the most and the least the sweep can train, and take when the times are
-/// known (`seconds`: full, and (full, to the first rung) per variant with the workers).
+/// known (`seconds`: full, and (full, to the first rung) per variant with the workers); rung by
+/// rung (`rungwise`), what it trains when none collapses.
 fn prune_bounds(
     first: &Variant,
     costs: &[Cost],
     total: f64,
     full: Option<&[f64]>,
     seconds: Option<(&[(f64, f64)], usize)>,
+    rungwise: bool,
 ) -> String {
     let rule = &first.config.prune;
     let mut out = String::new();
+    if rule.enabled && first_judged(&first.config).is_some() && rungwise {
+        return rungwise_line(first, costs, total, full.map(|f| f.iter().sum()));
+    }
     if rule.enabled && first_judged(&first.config).is_some() {
         let least_images = least(costs, rule.min_peers as usize, |c| {
             (c.images_full, c.images_first_rung)
@@ -332,6 +342,37 @@ fn prune_bounds(
         out += "\n";
     }
     out
+}
+
+/// Rung by rung (one worker), what the sweep trains when none collapses and no figures tie:
+/// every variant to the first rung's evaluation, then the survivors of each rung (the cheapest
+/// per epoch, for want of knowing which) to the next; the time in proportion, from `full`
+/// (seconds of the whole grid, one after another).
+fn rungwise_line(first: &Variant, costs: &[Cost], total: f64, full: Option<f64>) -> String {
+    let ends = rungwise::pass_ends(first);
+    let entrants = rungwise::entrants_per_pass(costs.len(), ends.len(), &first.config.prune);
+    let mut per_epoch: Vec<f64> = costs.iter().map(|c| c.per_epoch).collect();
+    per_epoch.sort_by(f64::total_cmp);
+    let mut images = 0.0;
+    let mut start = 0;
+    let mut steps = Vec::new();
+    for (&end, &m) in ends.iter().zip(&entrants) {
+        let epochs = f64::from(end - start);
+        images += per_epoch.iter().take(m).sum::<f64>() * epochs;
+        steps.push(format!("{m} to epoch {end}"));
+        start = end;
+    }
+    let mut line = format!(
+        "  [prune] rung by rung: about {} images, {:.0}% of them ({}; if none collapses and no \
+         figures tie)",
+        big(images),
+        100.0 * images / total.max(1.0),
+        steps.join(", ")
+    );
+    if let Some(full) = full {
+        line += &format!(": about {}", duration(full * images / total.max(1.0)));
+    }
+    line + "\n"
 }
 
 /// Evaluations through epoch `through`: every `eval.every` epochs and the last.

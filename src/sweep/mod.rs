@@ -1,6 +1,7 @@
 //! Training a sweep on one machine: the variants still to train (`queue`), the thread budget
 //! (`budget`), what the sweep will cost (`cost`), data and caches prepared once (`prepare`), one process training variants one
-//! after another (`serial`: `--jobs 1`, and every worker), worker processes side by side
+//! after another (`serial`: `--jobs 1`, and every worker; with `[prune]`, rung by rung:
+//! `rungwise`), worker processes side by side
 //! (`pool`: `--jobs N`), what a worker is handed and how it notices its parent's end
 //! (`worker`), what they print (`output`), how it all went (`tally`), and what a `[prune]`
 //! rule would have done to a sweep already trained (`replay`), and over other arrival orders
@@ -14,6 +15,7 @@ pub mod prepare;
 pub mod queue;
 pub mod replay;
 pub mod replay_orders;
+pub mod rungwise;
 pub mod serial;
 pub mod tally;
 pub mod worker;

@@ -1,13 +1,16 @@
 //! What a `[prune]` rule would have done to a sweep that trained without it (or with another
-//! rule): its variants met in index order, as `run --jobs 1` meets them, each judged at every
-//! evaluation by the same functions a live sweep uses (`prune::judged_at`, `best_so_far`,
-//! `decide`), from its metrics as they stood then (rows a later rollback abandoned still count
-//! until that rollback; an evaluation rolled back or stopped at once judges nothing) and
-//! against the decisions the replay gave the variants before it. No training; reads only.
+//! rule), from its metrics alone (no training; reads only). Each variant is judged by the same
+//! functions a live sweep uses (`prune::judged_at`, `best_so_far`, `decide`), from its metrics as
+//! they stood at each evaluation (rows a later rollback abandoned still count until that
+//! rollback; an evaluation rolled back or stopped at once judges nothing):
+//! - `replay`: as `run --jobs 1` trains them, rung by rung (`sweep::rungwise`): at each rung
+//!   every variant that reached it is judged against all the others there;
+//! - `replay_in_order`: as variants arriving one after another are judged (ASHA, what
+//!   `--jobs N` and Slurm array tasks do), each against the variants before it.
 
 use serde::Serialize;
 
-use crate::prune::{self, Figure, PruneConfig};
+use crate::prune::{self, Figure, PruneConfig, Rung};
 use crate::results::reader::Run;
 use crate::results::{
     EventRow, MetricsRow, PeerFigure, PeerSource, RunState, RungRecord, Taken, abandoned,
@@ -40,22 +43,82 @@ impl Replayed {
     }
 }
 
-/// The replay of `rule` over `runs`, taken in index order (as `run --jobs 1` meets them).
+/// The replay of `rule` over `runs` as `run --jobs 1` trains them: in index order, rung by rung
+/// when there is more than one (`sweep::rungwise::applies`).
 pub fn replay(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let mut ordered: Vec<&Run> = runs.to_vec();
     ordered.sort_by_key(|r| r.index);
-    replay_in_order(&ordered, rule)
+    if ordered.len() > 1 {
+        replay_rungwise(&ordered, rule)
+    } else {
+        replay_in_order(&ordered, rule)
+    }
 }
 
-/// The replay of `rule` over `runs` in the order given: each is judged against the decisions
-/// the replay gave the runs before it. A run's rungs lie below its planned epochs (`budget`).
+/// The replay of `rule` over `runs` arriving in the order given: each is judged at a rung
+/// against the decisions the replay gave the runs before it there.
 pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let mut done: Vec<Replayed> = Vec::new();
     for run in runs {
-        let replayed = replay_one(run, rule, &done);
-        done.push(replayed);
+        let mut decisions: Vec<RungRecord> = Vec::new();
+        for point in arrivals(run, rule) {
+            let record = point.judge(rule, peers_at(&done, point.rung.epoch));
+            let stop = record.is_stop();
+            decisions.push(record);
+            if stop {
+                break;
+            }
+        }
+        done.push(ended(run, rule, decisions));
     }
     done
+}
+
+/// The replay of `rule` over `runs` (in index order) rung by rung: at each rung every run that
+/// reached it, and was not stopped before, is judged against all the others that did (a run
+/// that collapsed before the rung counts as the worst), as `sweep::rungwise` judges them live.
+pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
+    let points: Vec<Vec<Arrival>> = runs.iter().map(|r| arrivals(r, rule)).collect();
+    let mut decisions: Vec<Vec<RungRecord>> = vec![Vec::new(); runs.len()];
+    let mut epochs: Vec<u32> = points.iter().flatten().map(|p| p.rung.epoch).collect();
+    epochs.sort_unstable();
+    epochs.dedup();
+    for epoch in epochs {
+        let alive: Vec<bool> = decisions
+            .iter()
+            .map(|d| !d.last().is_some_and(|r| r.is_stop()))
+            .collect();
+        let here: Vec<Option<&Arrival>> = (0..runs.len())
+            .map(|i| {
+                let point = points[i].iter().find(|p| p.rung.epoch == epoch);
+                point.filter(|_| alive[i])
+            })
+            .collect();
+        for (i, point) in here.iter().enumerate() {
+            let Some(point) = point else { continue };
+            let peers = (0..runs.len())
+                .filter(|&j| j != i && alive[j])
+                .filter_map(|j| match here[j] {
+                    Some(p) => Some(PeerFigure {
+                        id: runs[j].id.clone(),
+                        figure: p.figure,
+                        source: PeerSource::Rung,
+                    }),
+                    None if runs[j].state == RunState::Collapsed => Some(PeerFigure {
+                        id: runs[j].id.clone(),
+                        figure: Figure::Worst,
+                        source: PeerSource::Collapsed,
+                    }),
+                    None => None,
+                })
+                .collect();
+            decisions[i].push(point.judge(rule, peers));
+        }
+    }
+    runs.iter()
+        .zip(decisions)
+        .map(|(run, d)| ended(run, rule, d))
+        .collect()
 }
 
 fn budget(run: &Run) -> u32 {
@@ -64,11 +127,27 @@ fn budget(run: &Run) -> u32 {
         .unwrap_or_else(|| run.rows.iter().map(|r| r.epoch).max().unwrap_or(0))
 }
 
-fn replay_one(run: &Run, rule: &PruneConfig, before: &[Replayed]) -> Replayed {
+/// Where a run would be judged at a rung: the evaluation (epoch, step) and its figure there.
+struct Arrival {
+    rung: Rung,
+    judged: (u32, u64),
+    figure: Figure,
+}
+
+impl Arrival {
+    fn judge(&self, rule: &PruneConfig, peers: Vec<PeerFigure>) -> RungRecord {
+        let figures: Vec<Figure> = peers.iter().map(|p| p.figure).collect();
+        let decision = prune::decide(rule, self.rung, self.figure, &figures);
+        RungRecord::new(rule, self.judged, &decision, peers)
+    }
+}
+
+/// Every rung `run` reaches, where it would first be judged there, in order: a rung judged in an
+/// attempt a rollback abandoned is not judged again (that decision stands).
+fn arrivals(run: &Run, rule: &PruneConfig) -> Vec<Arrival> {
     let rungs = prune::rungs(rule, budget(run));
-    let mut decisions: Vec<RungRecord> = Vec::new();
-    let mut stopped_at_step: Option<u64> = None;
-    'rows: for (j, row) in run.rows.iter().enumerate() {
+    let mut out: Vec<Arrival> = Vec::new();
+    for (j, row) in run.rows.iter().enumerate() {
         if row.figure(rule.metric).is_none() || acted_on(&run.events, row.step) {
             continue;
         }
@@ -89,26 +168,22 @@ fn replay_one(run: &Run, rule: &PruneConfig, before: &[Replayed]) -> Replayed {
             .collect();
         let evaluated: Vec<u32> = evaluations.iter().map(|e| e.0).collect();
         for &rung in prune::judged_at(&rungs, &evaluated, budget(run)) {
-            if let Some(decided) = decisions.iter().find(|d| d.rung_epoch == rung.epoch) {
-                // Judged already in an attempt a rollback abandoned: that decision stands.
-                if decided.is_stop() {
-                    break 'rows;
-                }
+            if out.iter().any(|a| a.rung.epoch == rung.epoch) {
                 continue;
             }
-            let mine = prune::best_so_far(&evaluations, row.epoch).unwrap_or(Figure::Worst);
-            let peers = peers_at(before, rung.epoch);
-            let figures: Vec<Figure> = peers.iter().map(|p| p.figure).collect();
-            let decision = prune::decide(rule, rung, mine, &figures);
-            let record = RungRecord::new(rule, (row.epoch, row.step), &decision, peers);
-            let stop = record.is_stop();
-            decisions.push(record);
-            if stop {
-                stopped_at_step = Some(row.step);
-                break 'rows;
-            }
+            out.push(Arrival {
+                rung,
+                judged: (row.epoch, row.step),
+                figure: prune::best_so_far(&evaluations, row.epoch).unwrap_or(Figure::Worst),
+            });
         }
     }
+    out
+}
+
+/// `run` under the replayed `decisions`: how it ends and what it would have trained.
+fn ended(run: &Run, rule: &PruneConfig, decisions: Vec<RungRecord>) -> Replayed {
+    let stopped_at_step = decisions.last().filter(|d| d.is_stop()).map(|d| d.step);
     let trained = |keep: &dyn Fn(&MetricsRow) -> bool| -> (f64, usize) {
         let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| keep(r)).collect();
         (rows.iter().map(|r| r.images()).sum(), rows.len())
@@ -233,7 +308,7 @@ pub(super) mod tests {
     }
 
     #[test]
-    fn index_order_peers_and_what_is_saved() {
+    fn arrival_order_peers_and_what_is_saved() {
         let e = |x: f64| Some(x);
         let runs = [
             run(
@@ -264,7 +339,7 @@ pub(super) mod tests {
             ),
         ];
         let refs: Vec<&Run> = runs.iter().collect();
-        let out = replay(&refs, &rule());
+        let out = replay_in_order(&refs, &rule());
         let got: Vec<String> = out.iter().map(outcome).collect();
         let want = [
             "finished",               // first at every rung: no peer yet (min_peers 1)
@@ -330,5 +405,72 @@ pub(super) mod tests {
             "run 0 collapsed later but was judged at rung 2: its figure there, not the worst"
         );
         assert!(d[0].is_stop());
+    }
+
+    #[test]
+    fn rung_by_rung_every_variant_is_judged_against_all_that_reached_the_rung() {
+        let e = |x: f64| Some(x);
+        let rule = PruneConfig {
+            min_peers: 2,
+            ..rule()
+        };
+        // Listed worst first: on arrival each newcomer beats those before it.
+        let runs = [
+            run(
+                0,
+                &[None, e(90.0), None, e(88.0), None, e(86.0)],
+                RunState::Finished,
+            ),
+            run(
+                1,
+                &[None, e(70.0), None, e(50.0), None, e(48.0)],
+                RunState::Finished,
+            ),
+            run(2, &[None, e(60.0), e(59.0)], RunState::Collapsed),
+            run(
+                3,
+                &[None, e(40.0), None, e(45.0), None, e(20.0)],
+                RunState::Finished,
+            ),
+            run(
+                4,
+                &[None, None, e(30.0), None, e(35.0), None],
+                RunState::Finished,
+            ),
+        ];
+        let refs: Vec<&Run> = runs.iter().collect();
+        let rows: [(&str, &str, &str); 5] = [
+            (
+                "pruned at 2 (judged 2)",
+                "finished",
+                "90: last of five; on arrival no peers yet",
+            ),
+            (
+                "pruned at 2 (judged 2)",
+                "finished",
+                "70: fourth of five; on arrival one peer",
+            ),
+            (
+                "collapsed",
+                "collapsed",
+                "60: third of five goes on, collapses as recorded",
+            ),
+            (
+                "finished",
+                "finished",
+                "40 at rung 2; best so far 40 second of three at 4",
+            ),
+            (
+                "finished",
+                "finished",
+                "judged at 3 for rung 2 and at 5 for 4: best at both",
+            ),
+        ];
+        let rungwise: Vec<String> = replay(&refs, &rule).iter().map(outcome).collect();
+        let arrival: Vec<String> = replay_in_order(&refs, &rule).iter().map(outcome).collect();
+        for (i, (want_rungwise, want_arrival, why)) in rows.iter().enumerate() {
+            assert_eq!(rungwise[i], *want_rungwise, "rung by rung, {i}: {why}");
+            assert_eq!(arrival[i], *want_arrival, "on arrival, {i}: {why}");
+        }
     }
 }

@@ -1,8 +1,9 @@
-//! A `[prune]` rule over many arrival orders. `replay` meets the variants in index order, as
-//! `run --jobs 1` does; with `--jobs N`, Slurm job arrays or a grid listed another way they
-//! reach the rungs in other orders, and successive halving that never waits decides
-//! differently (experiments/README.md, "The order matters"). This replays the rule over
-//! seeded shuffles of the same variants and says how much the outcome moves.
+//! A `[prune]` rule over many arrival orders. `run --jobs 1` judges every variant at a rung
+//! against all the others (`replay`); with `--jobs N` and Slurm job arrays the variants are
+//! judged as they arrive, against those before them, and the order they arrive in changes the
+//! decisions (experiments/README.md, "The order matters"). This replays the rule on arrival
+//! (`replay::replay_in_order`) over seeded shuffles of the same variants and says how much the
+//! outcome moves.
 
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -103,7 +104,7 @@ mod tests {
     fn shuffles_cost_less_than_a_sorted_grid_and_a_seed_repeats_them() {
         let runs = slow_to_fast();
         let refs: Vec<&Run> = runs.iter().collect();
-        let index_order = replay::totals(&replay::replay(&refs, &rule()));
+        let index_order = replay::totals(&replay::replay_in_order(&refs, &rule()));
         let in_order = index_order.images_replayed / index_order.images_recorded;
         assert_eq!(in_order, 1.0, "sorted worst first, nobody is stopped");
         let s = spread(&refs, &rule(), 50, 7);

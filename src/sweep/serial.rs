@@ -7,6 +7,7 @@ use tch::Device;
 use super::budget;
 use super::prepare::{Prepared, prepare};
 use super::queue::{self, Next, Only};
+use super::rungwise;
 use super::tally::Tally;
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
@@ -53,48 +54,118 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         if let Some(line) = config::overrides_line(&experiment.overrides) {
             eprintln!("{line}");
         }
+        if rungwise::applies(selected) {
+            eprintln!(
+                "[prune] with one worker: every variant trains to a rung and waits there; all are \
+                 judged there together, then the survivors train on"
+            );
+        }
     }
-    let mut loaded: Option<(DataSection, Prepared)> = None;
-    let mut tally = Tally::default();
     // [prune] ranks a variant against every variant of the experiment, selected or not.
     let ids = experiment.variants.iter().map(|v| v.id.clone()).collect();
-    let peers = Peers::new(opts.exp_dir.clone(), ids);
-    for (done_before, variant) in selected.iter().enumerate() {
+    let mut sweep = Sweep {
+        experiment,
+        selected,
+        opts,
+        peers: Peers::new(opts.exp_dir.clone(), ids),
+        loaded: None,
+        ended: vec![None; selected.len()],
+        trained_last: false,
+    };
+    let rungwise = rungwise::applies(selected);
+    let passes = if rungwise {
+        rungwise::passes(selected)
+    } else {
+        1
+    };
+    for pass in 0..passes {
+        for (i, variant) in selected.iter().enumerate() {
+            if sweep.ended[i].is_some_and(|e| e != Ended::Paused) {
+                continue; // ended for good
+            }
+            let pause_at = rungwise
+                .then(|| rungwise::pause_epoch(variant, pass))
+                .flatten();
+            sweep.visit(i, pause_at, pass == 0)?;
+            // A long sweep keeps a current report while it runs: after each variant that ended
+            // (a pause changes little), and after each pass.
+            let ended = sweep.ended[i].is_some_and(|e| e != Ended::Paused);
+            if !opts.worker && !stop::requested() && sweep.trained_last && ended {
+                report::write_or_warn(&opts.exp_dir);
+            }
+        }
+        if pass + 1 < passes && !stop::requested() {
+            report::write_or_warn(&opts.exp_dir);
+        }
+    }
+    let tally = sweep.tally();
+    if !opts.worker {
+        report::write_final(&opts.exp_dir);
+        println!("{}", tally.line(&experiment.name));
+    }
+    Ok(tally)
+}
+
+/// How one variant's part of this sweep ended; `Paused` until a later pass trains it on.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Ended {
+    Finished,
+    Pruned,
+    Collapsed,
+    Failed,
+    Interrupted,
+    NotStarted,
+    Skipped,
+    /// Waits at a rung for the next pass (`rungwise`).
+    Paused,
+}
+
+/// The sweep as this process trains it.
+struct Sweep<'a> {
+    experiment: &'a Experiment,
+    selected: &'a [&'a Variant],
+    opts: &'a Options,
+    peers: Peers,
+    loaded: Option<(DataSection, Prepared)>,
+    /// Per selected variant: how its part ended so far (None: not visited yet, or at this
+    /// pass's rung already).
+    ended: Vec<Option<Ended>>,
+    /// Whether the last visit trained anything (a report is worth rewriting).
+    trained_last: bool,
+}
+
+impl Sweep<'_> {
+    /// Trains variant `i` (to `pause_at`, else to its budget) unless nothing is left of it;
+    /// `first_pass`: the first look at it, where a variant already done is told and counted.
+    fn visit(&mut self, i: usize, pause_at: Option<u32>, first_pass: bool) -> Result<()> {
+        self.trained_last = false;
+        let (variant, opts) = (self.selected[i], self.opts);
         let dir = opts.exp_dir.run(&variant.id);
-        let label = label(experiment, variant);
+        let label = label(self.experiment, variant);
         let next = queue::next(&dir, variant, &opts.only)?;
         let Next::Train { epochs_done } = next else {
-            eprintln!("{label} {}", queue::describe(&next));
-            tally.skipped += 1;
-            continue;
+            if first_pass {
+                eprintln!("{label} {}", queue::describe(&next));
+            }
+            self.ended[i] = Some(Ended::Skipped);
+            return Ok(());
         };
+        if pause_at.is_some_and(|p| epochs_done >= p) {
+            return Ok(()); // at this pass's rung already: waits for the next pass
+        }
         // After a stop request only what is left to train counts as not started: a variant
         // already done is done, not something a rerun would resume.
         if stop::requested() {
-            tally.not_started += 1;
-            continue;
+            self.ended[i] = Some(match self.ended[i] {
+                Some(Ended::Paused) => Ended::Interrupted,
+                _ => Ended::NotStarted,
+            });
+            return Ok(());
         }
         let threads = budget::threads(opts.threads, variant.config.train.threads, opts.budget);
         train::device::set_cpu_threads(threads);
-        let result = (|| -> Result<Ran> {
-            let data = &variant.config.data;
-            if loaded.as_ref().is_none_or(|(section, _)| section != data) {
-                loaded = None; // free the previous dataset's device memory first
-                let prepared = prepare(variant, selected, &opts.data_root, opts.device)?;
-                loaded = Some((data.clone(), prepared));
-            }
-            let prepared = &loaded.as_ref().expect("loaded above").1;
-            if stop::requested() {
-                return Ok(Ran::NotStarted); // asked to stop while the data was being prepared
-            }
-            let at = Start {
-                label: &label,
-                epochs_done,
-                peers: variant.config.prune.enabled.then_some(&peers),
-                only: &opts.only,
-            };
-            train_variant(experiment, variant, &dir, (opts.device, prepared), &at)
-        })();
+        let result = self.train(variant, &dir, &label, epochs_done, pause_at);
+        self.trained_last = true;
         if let Ok(Ran::Trained(_)) = &result {
             // This machine's pace for this shape, for later estimates (`sweep::cost`).
             let rows = crate::results::metrics::read(&dir.metrics()).unwrap_or_default();
@@ -106,32 +177,77 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 &rows,
             );
         }
-        match result {
-            Ok(Ran::Trained(Outcome::Finished)) => tally.finished += 1,
+        self.ended[i] = Some(match result {
+            Ok(Ran::Trained(Outcome::Finished)) => Ended::Finished,
             Ok(Ran::Trained(Outcome::Collapsed)) => {
                 eprintln!("{label} collapsed: see {}", dir.events().display());
-                tally.collapsed += 1;
+                Ended::Collapsed
             }
-            Ok(Ran::Trained(Outcome::Interrupted)) => tally.interrupted += 1,
-            Ok(Ran::Trained(Outcome::Pruned)) => tally.pruned += 1,
-            Ok(Ran::Skipped) => tally.skipped += 1,
-            Ok(Ran::NotStarted) => tally.not_started += 1,
+            Ok(Ran::Trained(Outcome::Interrupted)) => Ended::Interrupted,
+            Ok(Ran::Trained(Outcome::Pruned)) => Ended::Pruned,
+            Ok(Ran::Trained(Outcome::Paused)) => Ended::Paused,
+            Ok(Ran::Skipped) => Ended::Skipped,
+            Ok(Ran::NotStarted) => Ended::NotStarted,
             Err(e) => {
                 eprintln!("{label} failed: {e:#}");
                 mark_failed(&dir, variant, &format!("{e:#}"));
-                tally.failed += 1;
+                Ended::Failed
+            }
+        });
+        Ok(())
+    }
+
+    /// Loads the variant's data (once per dataset) and trains it.
+    fn train(
+        &mut self,
+        variant: &Variant,
+        dir: &RunDir,
+        label: &str,
+        epochs_done: u32,
+        pause_at: Option<u32>,
+    ) -> Result<Ran> {
+        let opts = self.opts;
+        let data = &variant.config.data;
+        if self
+            .loaded
+            .as_ref()
+            .is_none_or(|(section, _)| section != data)
+        {
+            self.loaded = None; // free the previous dataset's device memory first
+            let prepared = prepare(variant, self.selected, &opts.data_root, opts.device)?;
+            self.loaded = Some((data.clone(), prepared));
+        }
+        let prepared = &self.loaded.as_ref().expect("loaded above").1;
+        if stop::requested() {
+            return Ok(Ran::NotStarted); // asked to stop while the data was being prepared
+        }
+        let at = Start {
+            label,
+            epochs_done,
+            peers: variant.config.prune.enabled.then_some(&self.peers),
+            only: &opts.only,
+            pause_at,
+        };
+        train_variant(self.experiment, variant, dir, (opts.device, prepared), &at)
+    }
+
+    /// The count of every selected variant's ending; one paused when the sweep stopped counts
+    /// as interrupted.
+    fn tally(&self) -> Tally {
+        let mut tally = Tally::default();
+        for ended in &self.ended {
+            match ended {
+                Some(Ended::Finished) => tally.finished += 1,
+                Some(Ended::Pruned) => tally.pruned += 1,
+                Some(Ended::Collapsed) => tally.collapsed += 1,
+                Some(Ended::Failed) => tally.failed += 1,
+                Some(Ended::Interrupted) | Some(Ended::Paused) => tally.interrupted += 1,
+                Some(Ended::NotStarted) | None => tally.not_started += 1,
+                Some(Ended::Skipped) => tally.skipped += 1,
             }
         }
-        // A long sweep keeps a current report while it runs.
-        if !opts.worker && done_before + 1 < selected.len() && !stop::requested() {
-            report::write_or_warn(&opts.exp_dir);
-        }
+        tally
     }
-    if !opts.worker {
-        report::write_final(&opts.exp_dir);
-        println!("{}", tally.line(&experiment.name));
-    }
-    Ok(tally)
 }
 
 /// What became of a variant this process was to train.
@@ -150,6 +266,8 @@ struct Start<'a> {
     /// None when `[prune]` is off.
     peers: Option<&'a Peers>,
     only: &'a [Only],
+    /// `rungwise`: the epoch to pause at; None: train to the budget.
+    pause_at: Option<u32>,
 }
 
 /// Trains one variant under its run directory's lock.
@@ -196,6 +314,7 @@ fn train_variant(
         progress: &bar,
         peers: at.peers,
         continue_pruned: at.only.contains(&Only::Pruned),
+        pause_at: at.pause_at,
     };
     let outcome = train::train(&job);
     bar.finish();

@@ -16,7 +16,8 @@ use crate::eval::{Evaluator, Quality};
 use crate::health::{self, Action, CheckpointInfo, Detector, Hyper, RealReference, Verdict};
 use crate::prune::{self, Figure};
 use crate::results::{
-    CheckpointMeta, EventRow, MetricsRow, Peers, Recorder, RungRecord, Saved, State, Status,
+    CheckpointMeta, EventRow, MetricsRow, Peers, Recorder, RungArrival, RungRecord, Saved, State,
+    Status,
 };
 
 /// Who is told how training goes: a bar on a terminal, log lines, or a parent process reading
@@ -52,6 +53,10 @@ pub struct Job<'a> {
     pub peers: Option<&'a Peers>,
     /// `run --only pruned`: a variant stopped at a rung trains on to its budget.
     pub continue_pruned: bool,
+    /// `[prune]` rung by rung (`run --jobs 1`): the evaluation epoch to pause at, where the
+    /// rungs it judges are not judged yet (the figure is written for the peers to see) and the
+    /// run stops as interrupted, to be judged when it resumes. None: train to the budget.
+    pub pause_at: Option<u32>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,6 +68,9 @@ pub enum Outcome {
     Interrupted,
     /// `[prune]` stopped it at a rung: checkpoint of the epoch judged, status pruned.
     Pruned,
+    /// Reached `Job::pause_at`: checkpoint of that epoch written, status interrupted, its
+    /// figure waiting at the rung.
+    Paused,
 }
 
 /// Where the current timeline stands.
@@ -110,6 +118,9 @@ pub fn train(job: &Job) -> Result<Outcome> {
     if let Some(outcome) = stop_on_disk(job, &mut pos)? {
         return Ok(outcome);
     }
+    if let Some(stop) = judge_on_resume(job, &pos)? {
+        return end_pruned(job, &pos, &stop);
+    }
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
@@ -146,6 +157,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
         // interrupted run resumes on the new attempt's own checkpoint.
         let stopping =
             crate::stop::requested() && pos.epoch < planned && !rolled_back && pruned.is_none();
+        let pausing = pausing_at(job, &pos) && !rolled_back && pruned.is_none();
+        let stopping = stopping || pausing;
         if !rolled_back && (regular || stopping || pruned.is_some()) {
             // A checkpoint taken only to stop (a signal, a rung) is never a rollback target (not
             // healthy) nor the best: a rerun, or a pruned run trained on, keeps the same
@@ -156,6 +169,15 @@ pub fn train(job: &Job) -> Result<Outcome> {
         }
         if let Some(stop) = pruned {
             return end_pruned(job, &pos, &stop);
+        }
+        if pausing {
+            let why = format!(
+                "waits at epoch {} for the other variants to reach its rung (one worker trains \
+                 them rung by rung)",
+                pos.epoch
+            );
+            write_status(job, &pos, State::Interrupted, Some(why))?;
+            return Ok(Outcome::Paused);
         }
         if stopping {
             job.progress
@@ -178,9 +200,47 @@ pub fn train(job: &Job) -> Result<Outcome> {
     Ok(Outcome::Finished)
 }
 
+/// Whether the run pauses after this epoch (`Job::pause_at`): at or past the pause epoch, short
+/// of the budget, and still judged at rungs (not trained on past a stop by `--only pruned`).
+fn pausing_at(job: &Job, pos: &Position) -> bool {
+    pos.continued_after.is_none()
+        && job
+            .pause_at
+            .is_some_and(|p| pos.epoch >= p && pos.epoch < job.variant.config.experiment.epochs)
+}
+
+/// `[prune]` on resuming after a pause: the rungs the run waits at with a figure are judged
+/// now, against every peer that reached them. Some: stopped at that rung.
+fn judge_on_resume(job: &Job, pos: &Position) -> Result<Option<RungRecord>> {
+    let rule = &job.variant.config.prune;
+    if job.peers.is_none() || pos.continued_after.is_some() || pausing_at(job, pos) {
+        return Ok(None);
+    }
+    let waiting = prune::rungs(rule, job.variant.config.experiment.epochs)
+        .into_iter()
+        .filter(|r| r.epoch <= pos.epoch)
+        .map(|r| job.recorder.rung_arrival(r.epoch))
+        .collect::<Result<Vec<_>>>()?;
+    if !waiting
+        .iter()
+        .flatten()
+        .any(|a| a.judged_epoch == pos.epoch)
+    {
+        return Ok(None); // it did not pause here
+    }
+    let timeline = job.recorder.timeline()?;
+    match timeline.last() {
+        Some(last) if last.epoch == pos.epoch && last.step == pos.step => {
+            judge_rungs(job, pos, last)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// `[prune]` after an evaluation the timeline kept: the rungs it judges, each decided once (a
 /// decision on disk stands: a crash or rollback never revisits it) against what the peers
-/// recorded there. Some: stopped at that rung.
+/// recorded there. Some: stopped at that rung. When the run pauses here (`Job::pause_at`), the
+/// figure is written for the peers instead and the decision waits for the resume.
 fn judge_rungs(job: &Job, pos: &Position, row: &MetricsRow) -> Result<Option<RungRecord>> {
     let rule = &job.variant.config.prune;
     let planned = job.variant.config.experiment.epochs;
@@ -202,6 +262,18 @@ fn judge_rungs(job: &Job, pos: &Position, row: &MetricsRow) -> Result<Option<Run
         let own = job.recorder.rung_decisions()?;
         let record = match own.into_iter().find(|r| r.rung_epoch == rung.epoch) {
             Some(decided) => decided,
+            None if pausing_at(job, pos) => {
+                let figure = prune::best_so_far(&evaluations, pos.epoch).unwrap_or(Figure::Worst);
+                job.recorder.wait_at_rung(&RungArrival {
+                    rung: rung.index,
+                    rung_epoch: rung.epoch,
+                    judged_epoch: pos.epoch,
+                    step: pos.step,
+                    figure,
+                    metric: rule.metric,
+                })?;
+                continue;
+            }
             None => {
                 let mine = prune::best_so_far(&evaluations, pos.epoch).unwrap_or(Figure::Worst);
                 let others = peers.at(&job.variant.id, rung.epoch, rule.metric)?;
