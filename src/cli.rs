@@ -85,8 +85,8 @@ pub struct ExperimentArgs {
     #[arg(long = "variant", value_name = "SEL")]
     pub variants: Vec<String>,
 
-    /// Only the variants in these states: failed, collapsed, pruned, interrupted, not-started
-    /// (comma-separated), each from its last valid checkpoint; a pruned one trains on to its
+    /// Only the variants in these states: failed, collapsed, pruned, interrupted (waiting at a
+    /// rung included), not-started (comma-separated), each from its last valid checkpoint; a pruned one trains on to its
     /// budget. Ids and directories stay as they are; what will be done is printed first.
     #[arg(long, value_name = "STATE[,STATE]", value_delimiter = ',')]
     pub only: Vec<Only>,
@@ -177,8 +177,8 @@ pub struct RunArgs {
 #[command(after_help = "Examples:\n  \
     anigan-runner status results/sweep\n  \
     anigan-runner status results/sweep --json\n\n\
-    One line per variant: state (finished, pruned, running with pid@host, interrupted,\n\
-    collapsed, failed, not started), epoch/planned, rollbacks, the last epoch's D\n\
+    One line per variant: state (finished, pruned, running with pid@host, waiting at a rung,\n\
+    interrupted, collapsed, failed, not started), epoch/planned, rollbacks, the last epoch's D\n\
     accuracy on real and fake and G's, the best swd, and for a running variant an ETA from the\n\
     measured epoch times; under a pruned variant the figures that stopped it (--json:\n\
     pruned_at_rung). A run that the experiment file as it stands no longer plans (an edited\n\
@@ -267,9 +267,10 @@ pub struct PruneReplayArgs {
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
     runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
-    variants are listed as finished, pruned, running, interrupted, collapsed, failed or not\n\
-    started.\n\
-    `run` writes the report itself after each variant and at the end.")]
+    variants are listed as finished, pruned, running, waiting, interrupted, collapsed, failed\n\
+    or not started.\n\
+    `run` writes the report itself after each variant that ends, after each rung-by-rung\n\
+    pass and at the end.")]
 pub struct ReportArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
     #[arg(value_name = "RESULTS/EXPERIMENT")]

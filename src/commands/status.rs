@@ -15,7 +15,7 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// not started, running, interrupted, finished, pruned, collapsed or failed (as summary.csv
+    /// not started, running, waiting, interrupted, finished, pruned, collapsed or failed (as summary.csv
     /// says).
     pub state: &'static str,
     /// Listed in experiment.json; false: a run of another recipe in the same folder.
@@ -144,7 +144,7 @@ pub fn line(run: &Run) -> Line {
 pub fn table(name: &str, lines: &[Line]) -> String {
     let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
     let mut out = format!(
-        "{name}: {} variants: {} finished, {}{} running, {} interrupted, {} collapsed, {} failed, {} not started\n",
+        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed, {} failed, {} not started\n",
         lines.len(),
         count("finished"),
         match count("pruned") {
@@ -152,6 +152,10 @@ pub fn table(name: &str, lines: &[Line]) -> String {
             n => format!("{n} pruned, "),
         },
         count("running"),
+        match count("waiting") {
+            0 => String::new(),
+            n => format!("{n} waiting at a rung, "),
+        },
         count("interrupted"),
         count("collapsed"),
         count("failed"),

@@ -145,12 +145,13 @@ impl Board {
 
     /// The run's status changed to `state`: at the end of an epoch (running) its health
     /// record; when it stops, the HParams session's end (success for a finished or pruned run,
-    /// failure for a collapsed or failed one) or, interrupted, only a sync (it will resume).
+    /// failure for a collapsed or failed one) or, interrupted or waiting at a rung, only a sync
+    /// (it will resume).
     pub fn status(&mut self, state: State) -> Result<()> {
         self.flush()?;
         let end = match state {
             State::Running => return Ok(()),
-            State::Interrupted => None,
+            State::Interrupted | State::Waiting => None,
             // A variant `[prune]` stopped ended as planned for a sweep that prunes.
             State::Finished | State::Pruned => Some(tensorboard::Status::Success),
             State::Collapsed | State::Failed => Some(tensorboard::Status::Failure),

@@ -24,6 +24,10 @@ pub enum State {
     /// Stopped at a rung by `[prune]`: behind its peers there (`reason` says by which figures;
     /// the decision is `rungs/eNNNN.json`), with a checkpoint of the epoch judged.
     Pruned,
+    /// Paused at the evaluation that judges a rung, until every variant has reached it
+    /// (`[prune]` rung by rung, `run --jobs 1`): its figure is `rungs/wNNNN.json`, a checkpoint
+    /// of that epoch is written, and the next pass (or a rerun) judges it and trains it on.
+    Waiting,
 }
 
 impl State {
@@ -36,6 +40,7 @@ impl State {
             State::Failed => "failed",
             State::Interrupted => "interrupted",
             State::Pruned => "pruned",
+            State::Waiting => "waiting",
         }
     }
 }
@@ -77,7 +82,7 @@ impl Status {
         match self.state {
             State::Finished => self.epochs_done >= planned,
             State::Collapsed | State::Pruned => true,
-            State::Running | State::Failed | State::Interrupted => false,
+            State::Running | State::Failed | State::Interrupted | State::Waiting => false,
         }
     }
 }
@@ -96,6 +101,8 @@ pub enum RunState {
     Failed,
     /// Stopped at a rung by `[prune]`.
     Pruned,
+    /// status.json says waiting (at a rung, for the other variants) and nobody holds the lock.
+    Waiting,
 }
 
 impl RunState {
@@ -104,7 +111,10 @@ impl RunState {
     pub fn of(status: Option<&Status>, has_rows: bool, locked: impl Fn() -> bool) -> RunState {
         match status.map(|s| s.state) {
             None if !has_rows => RunState::NotStarted,
-            None | Some(State::Running | State::Interrupted) if locked() => RunState::Running,
+            None | Some(State::Running | State::Interrupted | State::Waiting) if locked() => {
+                RunState::Running
+            }
+            Some(State::Waiting) => RunState::Waiting,
             None | Some(State::Running | State::Interrupted) => RunState::Interrupted,
             Some(State::Finished) => RunState::Finished,
             Some(State::Collapsed) => RunState::Collapsed,
@@ -122,6 +132,7 @@ impl RunState {
             RunState::Collapsed => "collapsed",
             RunState::Failed => "failed",
             RunState::Pruned => "pruned",
+            RunState::Waiting => "waiting",
         }
     }
 }
@@ -170,6 +181,13 @@ mod tests {
             ),
             (State::Collapsed, 12, 30, true, "given up"),
             (State::Interrupted, 12, 30, false, "resumed by a rerun"),
+            (
+                State::Waiting,
+                12,
+                30,
+                false,
+                "judged and trained on by the next pass or a rerun",
+            ),
             (State::Failed, 12, 30, false, "tried again by a rerun"),
         ];
         for (state, done, planned, want, why) in rows {
@@ -188,6 +206,20 @@ mod tests {
         assert_eq!(
             RunState::of(Some(&s), true, || unreachable!("no lock probe")),
             RunState::Pruned
+        );
+    }
+
+    #[test]
+    fn a_run_waiting_at_a_rung_reads_as_waiting_unless_a_process_holds_it() {
+        let mut s = status(State::Waiting, 24);
+        s.reason = Some("waits at epoch 24".into());
+        let s: Status = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(s.state.word(), "waiting");
+        assert_eq!(RunState::of(Some(&s), true, || false), RunState::Waiting);
+        assert_eq!(
+            RunState::of(Some(&s), true, || true),
+            RunState::Running,
+            "the next pass resumed it"
         );
     }
 }

@@ -60,7 +60,7 @@ impl Only {
             (Only::Failed, RunState::Failed)
                 | (Only::Collapsed, RunState::Collapsed)
                 | (Only::Pruned, RunState::Pruned)
-                | (Only::Interrupted, RunState::Interrupted)
+                | (Only::Interrupted, RunState::Interrupted | RunState::Waiting)
                 | (Only::NotStarted, RunState::NotStarted)
         )
     }
@@ -140,6 +140,12 @@ mod tests {
                 "spelled with a hyphen",
             ),
             ("pruned", RunState::Pruned, true, "a stop at a rung"),
+            (
+                "interrupted",
+                RunState::Waiting,
+                true,
+                "waiting at a rung: resumed as an interrupted run is",
+            ),
             (
                 "pruned",
                 RunState::Finished,

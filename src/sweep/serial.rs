@@ -88,13 +88,14 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 .flatten();
             sweep.visit(i, pause_at, pass == 0)?;
             // A long sweep keeps a current report while it runs: after each variant that ended
-            // (a pause changes little), and after each pass.
+            // (a pause changes little) and after each pass, but the last (write_final's).
             let ended = sweep.ended[i].is_some_and(|e| e != Ended::Paused);
-            if !opts.worker && !stop::requested() && sweep.trained_last && ended {
+            let last = pass + 1 == passes && i + 1 == selected.len();
+            if !opts.worker && !stop::requested() && sweep.trained_last && ended && !last {
                 report::write_or_warn(&opts.exp_dir);
             }
         }
-        if pass + 1 < passes && !stop::requested() {
+        if !opts.worker && pass + 1 < passes && !stop::requested() {
             report::write_or_warn(&opts.exp_dir);
         }
     }

@@ -55,7 +55,7 @@ pub struct Job<'a> {
     pub continue_pruned: bool,
     /// `[prune]` rung by rung (`run --jobs 1`): the evaluation epoch to pause at, where the
     /// rungs it judges are not judged yet (the figure is written for the peers to see) and the
-    /// run stops as interrupted, to be judged when it resumes. None: train to the budget.
+    /// run stops as waiting, to be judged when it resumes. None: train to the budget.
     pub pause_at: Option<u32>,
 }
 
@@ -68,8 +68,8 @@ pub enum Outcome {
     Interrupted,
     /// `[prune]` stopped it at a rung: checkpoint of the epoch judged, status pruned.
     Pruned,
-    /// Reached `Job::pause_at`: checkpoint of that epoch written, status interrupted, its
-    /// figure waiting at the rung.
+    /// Reached `Job::pause_at`: checkpoint of that epoch written, status waiting, its figure
+    /// written at the rung.
     Paused,
 }
 
@@ -176,7 +176,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
                  them rung by rung)",
                 pos.epoch
             );
-            write_status(job, &pos, State::Interrupted, Some(why))?;
+            write_status(job, &pos, State::Waiting, Some(why))?;
             return Ok(Outcome::Paused);
         }
         if stopping {
