@@ -16,6 +16,10 @@ use rand_chacha::ChaCha8Rng;
 
 /// A mutant that takes longer than this is a hang.
 const LIMIT: Duration = Duration::from_secs(20);
+/// The same for the binary's `--dry-run`, which times a few batches of every new shape for its
+/// cost estimate: sweep.toml's four 64 px shapes take about 10 s alone on 2 cores, and twice
+/// that beside this file's other tests (a mutant that dropped a grid key was killed at 20 s).
+const DRY_RUN_LIMIT: Duration = Duration::from_secs(120);
 
 fn cases() -> usize {
     std::env::var("FUZZ_CASES")
@@ -248,7 +252,7 @@ fn dry_run_binary_exits_0_or_2_on_mutants() {
             .arg("--dry-run")
             .arg("--results")
             .arg(&results)
-            .timeout(LIMIT)
+            .timeout(DRY_RUN_LIMIT)
             .output()
             .unwrap();
         let code = out.status.code();
