@@ -399,6 +399,58 @@ fn sigkill_at_any_moment_then_the_same_command_and_the_replay_agrees() {
         assert_eq!(events(k), events(l), "{}", name(k));
     }
 
+    // --jobs 1 killed while variants wait at the first rung, then --jobs 2: the waiting
+    // variants are judged on resume against what their peers recorded, and each variant still
+    // ends once with the full run's rows up to where it stopped.
+    let mixed = tmp.path().join("mixed");
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&exp, &mixed))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let waiting = |dir: &Path| -> usize {
+        let Ok(runs) = std::fs::read_dir(dir.join("runs")) else {
+            return 0;
+        };
+        runs.filter(|r| state(&r.as_ref().unwrap().path()) == "waiting")
+            .count()
+    };
+    let started = Instant::now();
+    while waiting(&mixed.join("story")) < 3 && started.elapsed() < Duration::from_secs(120) {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let waited: Vec<PathBuf> = run_dirs(&mixed.join("story"))
+        .into_iter()
+        .filter(|r| state(r) == "waiting")
+        .collect();
+    assert!(waited.len() >= 3, "killed before 3 variants waited");
+    runner(&exp, &mixed)
+        .args(["--jobs", "2"])
+        .assert()
+        .code(predicate::in_iter([0, 3]));
+    let mixed_runs = run_dirs(&mixed.join("story"));
+    for (m, f) in mixed_runs.iter().zip(&full_runs) {
+        let stop = rungs(m).last().filter(|d| d.is_stop()).cloned();
+        assert!(
+            ["finished", "pruned", "collapsed"].contains(&state(m).as_str()),
+            "{}",
+            name(m)
+        );
+        let last = stop.map_or(u64::MAX, |d| d.step);
+        assert_eq!(
+            metrics_without_timing(m),
+            prefix(&metrics_without_timing(f), last),
+            "{}: each epoch once, as the uninterrupted run",
+            name(m)
+        );
+    }
+    for w in &waited {
+        assert!(!rungs(w).is_empty(), "{}: judged on resume", name(w));
+    }
+
     // --jobs 2, parent and workers killed together: each variant once, its rows the full
     // run's up to where it stopped, ending as the full run did unless pruned.
     let killed = tmp.path().join("killed2");
