@@ -103,16 +103,18 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let mut nets = fresh_nets()?;
     let epoch_images = job.images.len.max(0) as u64;
     let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
-    let mut pos = match resume(job, &mut nets, &mut detector)? {
-        Resumed::At(pos) => pos,
-        Resumed::NoCheckpoint => start_fresh(job, &nets)?,
+    // With rollback disabled: the verdict of an episode still going on (a resume finds it again
+    // by replaying the attempt's rows, as it finds the detector's state).
+    let (mut pos, mut open_episode) = match resume(job, &mut nets, &mut detector)? {
+        Resumed::At(pos, open) => (pos, open),
+        Resumed::NoCheckpoint => (start_fresh(job, &nets)?, None),
         Resumed::AllDamaged(n) => {
             job.progress.note(&format!(
                 "all {n} checkpoint(s) of this run are damaged: starting over from epoch 0"
             ));
             // A failed restore may have left some weights loaded: start from the initial ones.
             nets = fresh_nets()?;
-            start_fresh(job, &nets)?
+            (start_fresh(job, &nets)?, None)
         }
     };
     if let Some(outcome) = stop_on_disk(job, &mut pos)? {
@@ -126,9 +128,6 @@ pub fn train(job: &Job) -> Result<Outcome> {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
         tags: conditional(&nets, job).map(|s| s.sample(GRID)), // [64, n_tags]
     };
-    // With rollback disabled: the verdict of an episode still going on.
-    let mut open_episode: Option<Verdict> = None;
-
     while pos.epoch < planned {
         pos.epoch += 1;
         pos.step += 1;
@@ -499,7 +498,9 @@ fn start_fresh(job: &Job, nets: &Nets) -> Result<Position> {
 }
 
 enum Resumed {
-    At(Position),
+    /// Where the timeline stands, and the verdict of an episode still going on there (only a
+    /// verdict the policy let pass fires within an attempt: rollback disabled).
+    At(Position, Option<Verdict>),
     NoCheckpoint,
     /// This many checkpoints exist and none of them loads.
     AllDamaged(usize),
@@ -517,8 +518,13 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
         }
         let m = &s.meta;
         let rows = job.recorder.cut_back(m.step, m.epoch)?;
+        let mut open_episode = None;
         for row in rows.iter().filter(|r| r.attempt == m.attempt) {
-            detector.observe(&row.epoch_stats());
+            let verdict = detector.observe(&row.epoch_stats());
+            if detector.is_healthy() {
+                open_episode = None;
+            }
+            open_episode = verdict.or(open_episode);
         }
         if m.step > 0 {
             job.progress.note(&format!(
@@ -526,13 +532,14 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
                 m.epoch, m.step, m.attempt
             ));
         }
-        return Ok(Resumed::At(Position {
+        let pos = Position {
             epoch: m.epoch,
             step: m.step,
             attempt: m.attempt,
             hyper: m.hyper,
             continued_after: None,
-        }));
+        };
+        return Ok(Resumed::At(pos, open_episode));
     }
     Ok(match saved.len() {
         0 => Resumed::NoCheckpoint,
