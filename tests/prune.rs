@@ -58,43 +58,6 @@ min_peers = 2
 "train.lr_g" = [2e-4, 5e-5, 1e-4]
 "#;
 
-/// Three variants with rollback off, two of which collapse early and stay collapsed; with
-/// `min_peers` above the sweep's size nobody is stopped, so a `--jobs 1` sweep with `[prune]`
-/// only pauses at the rungs (2, 4, 8) and resumes.
-const PAUSED_COLLAPSE: &str = r#"
-[experiment]
-seed = 3
-epochs = 10
-[data]
-source = "synthetic"
-synthetic_count = 192
-image_size = 16
-holdout = 64
-[model]
-z_dim = 16
-g_width = 8
-d_width = 8
-[train]
-batch_size = 32
-[checkpoint]
-every = 2
-keep = 2
-[rollback]
-enabled = false
-patience = 2
-warmup_images = 128
-[eval]
-every = 2
-samples = 64
-[prune]
-enabled = true
-first_rung = 2
-eta = 2
-min_peers = 5
-[grid]
-"train.lr_d" = [2e-4, 0.5, 0.05]
-"#;
-
 fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
     let file = dir.join(format!("{name}.toml"));
     std::fs::write(&file, text).unwrap();
@@ -693,20 +656,28 @@ fn only_reruns_exactly_the_named_states() {
 
 /// Pausing at a rung and resuming changes nothing a run records: with rollback off, a variant
 /// inside a collapse episode at a pause still ends collapsed (the resume finds the open episode
-/// again), with the rows and events of a run that never paused.
+/// again), with the rows and events of a run that never paused. STORY12 with rollback off and
+/// `min_peers` above its size: nobody is stopped, every variant only pauses at the rungs.
 #[test]
 fn pauses_at_rungs_resume_exactly_also_inside_a_collapse_episode() {
     let tmp = tempfile::tempdir().unwrap();
-    let exp = write(tmp.path(), "paused", PAUSED_COLLAPSE);
+    let exp = write(tmp.path(), "story", STORY12);
     let (straight, paused) = (tmp.path().join("straight"), tmp.path().join("paused"));
+    let sets = [
+        "--set",
+        "rollback.enabled=false",
+        "--set",
+        "prune.min_peers=20",
+    ];
     runner(&exp, &straight)
+        .args(sets)
         .args(["--set", "prune.enabled=false"])
         .assert()
         .code(3);
-    runner(&exp, &paused).assert().code(3);
+    runner(&exp, &paused).args(sets).assert().code(3);
     let (straight, paused) = (
-        run_dirs(&straight.join("paused")),
-        run_dirs(&paused.join("paused")),
+        run_dirs(&straight.join("story")),
+        run_dirs(&paused.join("story")),
     );
     assert!(
         paused.iter().all(|r| !rungs(r).is_empty()),

@@ -70,7 +70,6 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         peers: Peers::new(opts.exp_dir.clone(), ids),
         loaded: None,
         ended: vec![None; selected.len()],
-        trained_last: false,
     };
     let rungwise = rungwise::applies(selected);
     let passes = if rungwise {
@@ -86,12 +85,12 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             let pause_at = rungwise
                 .then(|| rungwise::pause_epoch(variant, pass))
                 .flatten();
-            sweep.visit(i, pause_at, pass == 0)?;
+            let trained = sweep.visit(i, pause_at, pass == 0)?;
             // A long sweep keeps a current report while it runs: after each variant that ended
             // (a pause changes little) and after each pass, but the last (write_final's).
             let ended = sweep.ended[i].is_some_and(|e| e != Ended::Paused);
             let last = pass + 1 == passes && i + 1 == selected.len();
-            if !opts.worker && !stop::requested() && sweep.trained_last && ended && !last {
+            if !opts.worker && !stop::requested() && trained && ended && !last {
                 report::write_or_warn(&opts.exp_dir);
             }
         }
@@ -131,15 +130,13 @@ struct Sweep<'a> {
     /// Per selected variant: how its part ended so far (None: not visited yet, or at this
     /// pass's rung already).
     ended: Vec<Option<Ended>>,
-    /// Whether the last visit trained anything (a report is worth rewriting).
-    trained_last: bool,
 }
 
 impl Sweep<'_> {
     /// Trains variant `i` (to `pause_at`, else to its budget) unless nothing is left of it;
     /// `first_pass`: the first look at it, where a variant already done is told and counted.
-    fn visit(&mut self, i: usize, pause_at: Option<u32>, first_pass: bool) -> Result<()> {
-        self.trained_last = false;
+    /// True when it trained (or tried to).
+    fn visit(&mut self, i: usize, pause_at: Option<u32>, first_pass: bool) -> Result<bool> {
         let (variant, opts) = (self.selected[i], self.opts);
         let dir = opts.exp_dir.run(&variant.id);
         let label = label(self.experiment, variant);
@@ -149,10 +146,10 @@ impl Sweep<'_> {
                 eprintln!("{label} {}", queue::describe(&next));
             }
             self.ended[i] = Some(Ended::Skipped);
-            return Ok(());
+            return Ok(false);
         };
         if pause_at.is_some_and(|p| epochs_done >= p) {
-            return Ok(()); // at this pass's rung already: waits for the next pass
+            return Ok(false); // at this pass's rung already: waits for the next pass
         }
         // After a stop request only what is left to train counts as not started: a variant
         // already done is done, not something a rerun would resume.
@@ -161,12 +158,11 @@ impl Sweep<'_> {
                 Some(Ended::Paused) => Ended::Interrupted,
                 _ => Ended::NotStarted,
             });
-            return Ok(());
+            return Ok(false);
         }
         let threads = budget::threads(opts.threads, variant.config.train.threads, opts.budget);
         train::device::set_cpu_threads(threads);
         let result = self.train(variant, &dir, &label, epochs_done, pause_at);
-        self.trained_last = true;
         if let Ok(Ran::Trained(_)) = &result {
             // This machine's pace for this shape, for later estimates (`sweep::cost`).
             let rows = crate::results::metrics::read(&dir.metrics()).unwrap_or_default();
@@ -195,7 +191,7 @@ impl Sweep<'_> {
                 Ended::Failed
             }
         });
-        Ok(())
+        Ok(true)
     }
 
     /// Loads the variant's data (once per dataset) and trains it.
