@@ -178,7 +178,7 @@ pub struct RunArgs {
     anigan-runner status results/sweep\n  \
     anigan-runner status results/sweep --json\n\n\
     One line per variant: state (finished, pruned, running with pid@host, waiting at a rung,\n\
-    interrupted, collapsed, failed, not started), epoch/planned, rollbacks, the last epoch's D\n\
+    interrupted, collapsed, stalled, failed, not started), epoch/planned, rollbacks, the last epoch's D\n\
     accuracy on real and fake and G's, the best swd, and for a running variant an ETA from the\n\
     measured epoch times; under a pruned variant the figures that stopped it (--json:\n\
     pruned_at_rung). A run that the experiment file as it stands no longer plans (an edited\n\

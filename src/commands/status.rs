@@ -15,8 +15,8 @@ use crate::slurm;
 pub struct Line {
     pub index: usize,
     pub id: String,
-    /// not started, running, waiting, interrupted, finished, pruned, collapsed or failed (as summary.csv
-    /// says).
+    /// not started, running, waiting, interrupted, finished, pruned, collapsed, stalled or failed
+    /// (as summary.csv says).
     pub state: &'static str,
     /// Listed in experiment.json; false: a run of another recipe in the same folder.
     pub in_experiment: bool,
@@ -143,8 +143,12 @@ pub fn line(run: &Run) -> Line {
 
 pub fn table(name: &str, lines: &[Line]) -> String {
     let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
+    let stalled = match count("stalled") {
+        0 => String::new(),
+        n => format!(", {n} stalled"),
+    };
     let mut out = format!(
-        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed, {} failed, {} not started\n",
+        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started\n",
         lines.len(),
         count("finished"),
         match count("pruned") {

@@ -29,7 +29,7 @@ mod vocab;
 mod fixtures;
 
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
-pub use device_images::DeviceImages;
+pub use device_images::{DeviceImages, sample_indices};
 pub use from_config::{DataRoot, load_dataset, training_images};
 pub use load::load;
 pub use options::{LoadOptions, Source};

@@ -230,6 +230,8 @@ impl RollbackConfig {
             Kind::NonFinite => &self.non_finite,
             Kind::ModeCollapse => &self.mode_collapse,
             Kind::QualityRegression => &self.quality_regression,
+            // A stall is not cured by factors: the policy fixes a cause or ends the run.
+            Kind::Stalled => &Adjust::NEUTRAL,
         }
     }
 

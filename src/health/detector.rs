@@ -1,11 +1,55 @@
 //! Collapse detector: turns a stream of epoch stats into verdicts once a bad streak is sustained.
 
+use std::collections::VecDeque;
+
 use super::config::RollbackConfig;
-use super::kind::{Kind, Verdict};
+use super::kind::{Ahead, Kind, Side, Verdict};
+use super::policy::Hyper;
 use super::stats::{EpochStats, RealReference};
 
 /// Images per epoch assumed for logs that do not say (replay): the original's 13,000.
 pub const REPLAY_EPOCH_IMAGES: u64 = 13_000;
+
+/// `sample_swd` above this: the samples are far from the data, whatever their spread (real
+/// images read 1; the health benchmark's healthy recipes at 16 px get to 1.4-2.5 past the
+/// warm-up).
+pub const FAR_RATIO: f64 = 3.0;
+
+/// A new lowest `sample_swd` counts as the samples getting closer to the data only when it
+/// beats the previous lowest by this fraction: the figure wobbles by a few percent from epoch to
+/// epoch while G stands still.
+pub const SAMPLE_IMPROVE_MARGIN: f64 = 0.05;
+
+/// A run stalls after this many warm-ups' worth of images (and at least `STALL_EPOCHS`
+/// epochs) without getting closer to the data, while never within `FAR_RATIO` of it.
+pub const STALL_WARMUPS: u64 = 2;
+pub const STALL_EPOCHS: u64 = 15;
+
+/// A side whose updates the p0 gate stopped in at least this share of its steps over a streak
+/// reached p0 most of the time: it is winning.
+const GATED_SHARE: f64 = 0.5;
+
+/// Epochs of the current attempt kept for the evidence of a verdict.
+const RECENT: usize = 256;
+
+/// Epochs over which the gate's share of a side's steps is read for a cause of samples far
+/// from the data.
+const GATE_WINDOW: usize = 5;
+
+/// The mean share of a side's steps that p0 stopped over `epochs`, `max` being the most
+/// updates the side made in one epoch of the attempt (every step); None without counts.
+fn gated_share(
+    epochs: &[&EpochStats],
+    max: f64,
+    updates: fn(&EpochStats) -> Option<f64>,
+) -> Option<f64> {
+    let shares: Vec<f64> = epochs
+        .iter()
+        .filter_map(|s| updates(s))
+        .map(|u| 1.0 - u / max)
+        .collect();
+    (max > 0.0 && !shares.is_empty()).then(|| shares.iter().sum::<f64>() / shares.len() as f64)
+}
 
 /// What one epoch did to a streak.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -126,6 +170,16 @@ enum Judged {
     Wait,
 }
 
+/// What the figures say beyond a verdict, for the policy (`Detector::findings`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Findings {
+    /// The side that was winning over the verdict's streak, when the figures say.
+    pub ahead: Option<Ahead>,
+    /// The settings of the run's latest restore point past the warm-up: a configuration that
+    /// trained healthily in this run (any attempt).
+    pub healthy: Option<Hyper>,
+}
+
 /// Watches one run. Pure: feed it every finished epoch in order; `reset` after a rollback.
 #[derive(Debug, Clone)]
 pub struct Detector {
@@ -134,7 +188,7 @@ pub struct Detector {
     /// Training images per epoch, for the warm-up (`warmup_images`).
     epoch_images: u64,
     /// Indexed like `Kind::ALL`.
-    trackers: [Tracker; 6],
+    trackers: [Tracker; 7],
     /// Lowest swd of this attempt and the epoch it was measured.
     best_swd: Option<(f64, u64)>,
     /// Epoch at which swd last beat an earlier best (the samples were getting better).
@@ -149,6 +203,20 @@ pub struct Detector {
     warm: bool,
     /// The last epoch's samples were as varied as a restore point's must be (see `step`).
     last_varied: bool,
+    /// Lowest sample_swd of this attempt and its epoch.
+    best_sample_swd: Option<(f64, u64)>,
+    /// Epoch at which sample_swd last got `SAMPLE_IMPROVE_MARGIN` below `sample_step_from`.
+    sample_improved_at: Option<u64>,
+    /// sample_swd at `sample_improved_at` (at first, the attempt's first value).
+    sample_step_from: Option<f64>,
+    /// The attempt's first epoch with a sample_swd.
+    sample_first: Option<u64>,
+    /// Most D and G updates in one epoch of this attempt: a step the gate never stopped.
+    max_updates: [f64; 2],
+    /// This attempt's latest epochs, for the evidence of a verdict.
+    recent: VecDeque<EpochStats>,
+    /// Survives `reset`: the settings of the run's latest restore point past the warm-up.
+    healthy: Option<Hyper>,
 }
 
 impl Detector {
@@ -170,6 +238,8 @@ impl Detector {
                 streaky(),
                 // Counted in evaluations: epochs without swd leave it alone.
                 Tracker::new(cfg.quality_patience, 0),
+                // The stretch is the stall's patience: one stuck epoch is enough.
+                Tracker::new(1, 0),
             ],
             best_swd: None,
             improved_at: None,
@@ -178,6 +248,13 @@ impl Detector {
             last_bad: false,
             warm: false,
             last_varied: false,
+            best_sample_swd: None,
+            sample_improved_at: None,
+            sample_step_from: None,
+            sample_first: None,
+            max_updates: [0.0; 2],
+            recent: VecDeque::new(),
+            healthy: None,
         }
     }
 
@@ -200,8 +277,9 @@ impl Detector {
         self.warm && self.is_healthy() && !self.last_bad && self.last_varied
     }
 
-    /// Forget all streaks and the best swd, e.g. after restoring a checkpoint: the new
-    /// attempt is judged on its own (a resumed run replays only its rows).
+    /// Forget all streaks and the best figures, e.g. after restoring a checkpoint: the new
+    /// attempt is judged on its own. Only the settings that trained healthily are kept (a
+    /// resumed run replays every row, resetting where the attempt changes).
     pub fn reset(&mut self) {
         for t in &mut self.trackers {
             t.streak = None;
@@ -212,6 +290,62 @@ impl Detector {
         self.improved_at = None;
         self.stalled_at = None;
         self.peaks = [0.0; 3];
+        self.best_sample_swd = None;
+        self.sample_improved_at = None;
+        self.sample_step_from = None;
+        self.sample_first = None;
+        self.max_updates = [0.0; 2];
+        self.recent.clear();
+    }
+
+    /// What the figures say about `verdict` beyond its kind: which side was ahead over its
+    /// streak, and the settings this run last trained healthily with.
+    pub fn findings(&self, verdict: &Verdict) -> Findings {
+        let streak: Vec<&EpochStats> = self
+            .recent
+            .iter()
+            .filter(|s| (verdict.onset_epoch..=verdict.detected_epoch).contains(&s.epoch))
+            .collect();
+        Findings {
+            ahead: self.ahead(&streak),
+            healthy: self.healthy,
+        }
+    }
+
+    /// The side winning over `epochs`: D when G's samples were rejected throughout (mean g_acc
+    /// near 0) or p0 stopped most of D's updates; G when D accepted the fakes (mean d_acc_fake
+    /// near 0, g_acc near 1) or p0 stopped most of G's; None when neither or both.
+    fn ahead(&self, epochs: &[&EpochStats]) -> Option<Ahead> {
+        let last = **epochs.last()?;
+        let lim = self.limits(&last);
+        let n = epochs.len() as f64;
+        let mean = |f: fn(&EpochStats) -> f64| epochs.iter().map(|s| f(s)).sum::<f64>() / n;
+        let (g_acc, d_acc_fake) = (mean(|s| s.g_acc), mean(|s| s.d_acc_fake));
+        let gated = |i: usize, f: fn(&EpochStats) -> Option<f64>| {
+            gated_share(epochs, self.max_updates[i], f).filter(|g| *g >= GATED_SHARE)
+        };
+        let span = format!("epochs {}-{}", epochs[0].epoch, last.epoch);
+        let d_why = if g_acc <= lim.low {
+            Some(format!(
+                "g_acc {g_acc:.3} over {span}: D rejected G's samples"
+            ))
+        } else {
+            gated(0, |s| s.d_updates)
+                .map(|g| format!("p0 stopped {:.0}% of D's updates over {span}", g * 100.0))
+        };
+        let g_why = if d_acc_fake <= lim.low && g_acc >= lim.high {
+            Some(format!(
+                "d_acc_fake {d_acc_fake:.3} over {span}: D accepted G's samples"
+            ))
+        } else {
+            gated(1, |s| s.g_updates)
+                .map(|g| format!("p0 stopped {:.0}% of G's updates over {span}", g * 100.0))
+        };
+        match (d_why, g_why) {
+            (Some(why), None) => Some(Ahead { side: Side::D, why }),
+            (None, Some(why)) => Some(Ahead { side: Side::G, why }),
+            _ => None,
+        }
     }
 
     pub(super) fn step(&mut self, s: &EpochStats) -> Step {
@@ -255,6 +389,77 @@ impl Detector {
             && at_least(1, lim.min_image_std)
             && figures[1].is_none_or(|v| v <= lim.max_image_std)
             && at_least(2, lim.min_nn);
+        // From the warm-up on: an untrained G's noise may sit closer to the data than a G that
+        // has started to learn, and is no level to improve on.
+        let sample_swd = finite(s.sample_swd).filter(|_| !non_finite && warm);
+        if let Some(v) = sample_swd {
+            // Steps are counted from the last counted one, so a steady creep adds up.
+            match self.sample_step_from {
+                None => {
+                    self.sample_step_from = Some(v);
+                    self.sample_first = Some(s.epoch);
+                }
+                Some(r) if v < r * (1.0 - SAMPLE_IMPROVE_MARGIN) => {
+                    self.sample_step_from = Some(v);
+                    self.sample_improved_at = Some(s.epoch);
+                }
+                Some(_) => {}
+            }
+            if self.best_sample_swd.is_none_or(|(b, _)| v < b) {
+                self.best_sample_swd = Some((v, s.epoch));
+            }
+        }
+        for (max, u) in self.max_updates.iter_mut().zip([s.d_updates, s.g_updates]) {
+            *max = max.max(u.filter(|u| u.is_finite()).unwrap_or(0.0));
+        }
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(*s);
+        // Far from the data after having been near it (the spread may look normal: saturated
+        // speckle, lost colour).
+        let off_data = match (sample_swd, self.best_sample_swd) {
+            (Some(v), Some((best, _))) => v > FAR_RATIO && best <= FAR_RATIO && v * drop > best,
+            _ => false,
+        };
+        // Far from the data once judged while a side with a learning rate above the cap wins
+        // so fast that p0 stops most of its steps: that rate is the cause (the policy's first
+        // fix), no need to wait for a stall. A fast side that p0 does not stop (a confident D
+        // at p0 = 1) is no such evidence: it may still be teaching G.
+        let window: Vec<&EpochStats> = self.recent.iter().rev().take(GATE_WINDOW).collect();
+        let cause = s.hyper.and_then(|h| {
+            let sides = [
+                (
+                    Side::D,
+                    h.lr_d,
+                    0,
+                    (|s| s.d_updates) as fn(&EpochStats) -> Option<f64>,
+                ),
+                (Side::G, h.lr_g, 1, |s| s.g_updates),
+            ];
+            sides.into_iter().find_map(|(side, lr, i, updates)| {
+                let share = gated_share(&window, self.max_updates[i], updates)?;
+                (lr > self.cfg.lr_max && share >= GATED_SHARE).then(|| {
+                    format!(
+                        "p0 stopped {:.0}% of {side}'s updates over the last {} epochs at {side}'s \
+                         learning rate {lr:e}, above the cap",
+                        share * 100.0,
+                        window.len()
+                    )
+                })
+            })
+        });
+        let far_with_cause = cause.is_some() && sample_swd.is_some_and(|v| v > FAR_RATIO);
+        // Never near the data and no closer for a long stretch: the run gets nowhere.
+        let stretch = (self.cfg.warmup_images.saturating_mul(STALL_WARMUPS) / self.epoch_images)
+            .max(STALL_EPOCHS);
+        let stuck = match (sample_swd, self.best_sample_swd, self.stall_since()) {
+            (Some(_), Some((best, _)), Some(since)) => {
+                grace_over && best > FAR_RATIO && s.epoch.saturating_sub(since) >= stretch
+            }
+            _ => false,
+        };
+        self.last_varied = self.last_varied && sample_swd.is_none_or(|v| v <= FAR_RATIO);
         let swd = finite(s.swd);
         let regressed = match (swd, lim.max_swd) {
             (Some(v), Some(max)) => Some(v > max),
@@ -267,7 +472,7 @@ impl Detector {
         let checks = [
             Some((non_finite, 0.0)),
             Some((
-                judged && (low_sample || low_image),
+                judged && (low_sample || low_image || off_data || far_with_cause),
                 s.sample_std
                     .unwrap_or(0.0)
                     .max(s.sample_image_std.unwrap_or(0.0)),
@@ -279,8 +484,10 @@ impl Detector {
             )),
             Some((judged && s.g_acc <= lim.low, s.g_acc)),
             regressed.map(|r| (judged && r, swd.unwrap_or(0.0))),
+            Some((judged && stuck, sample_swd.unwrap_or(0.0))),
         ];
-        self.last_bad = checks.iter().flatten().any(|(bad, _)| *bad);
+        // A stall is no bad epoch for a restore point: the state is slow, not broken.
+        self.last_bad = checks[..6].iter().flatten().any(|(bad, _)| *bad);
         // After `lim` (which compares with the best before this epoch), before the streaks.
         if let Some(v) = swd.filter(|_| !non_finite) {
             match self.best_swd {
@@ -318,32 +525,57 @@ impl Detector {
                             continue;
                         }
                     }
+                    let onset = match kind {
+                        // The stall began when the samples last got closer.
+                        Kind::Stalled => self.stall_since().unwrap_or(streak.onset),
+                        _ => streak.onset,
+                    };
+                    let best = Best {
+                        swd: self.best_swd,
+                        sample_swd: self.best_sample_swd,
+                        sample_improved_at: self.stall_since(),
+                        cause: cause.clone().filter(|_| far_with_cause),
+                    };
                     step.fired.push(Verdict {
                         kind,
-                        onset_epoch: streak.onset,
+                        onset_epoch: onset,
                         detected_epoch: s.epoch,
-                        evidence: evidence(kind, &lim, &streak, s, self.best_swd),
+                        evidence: evidence(kind, &lim, &streak, s, &best),
                     });
                 }
             }
         }
+        if self.is_restore_point() && s.hyper.is_some() {
+            self.healthy = s.hyper;
+        }
         step
     }
 
-    /// What the quality figures say about an accuracy-based streak: when the run is evaluated
-    /// at all, it fires only once an evaluation since the onset failed to beat an earlier best,
-    /// and is dropped when one beat it. Runs without swd (replayed logs) fire on accuracies.
+    /// What the quality figures say about an accuracy-based streak: it is dropped when the
+    /// samples got closer to the data since the onset, by an evaluation's swd beating an
+    /// earlier best or by sample_swd getting `SAMPLE_IMPROVE_MARGIN` closer than at its last step
+    /// (every epoch, so also where evaluation is off or sparse); it fires once either figure
+    /// says they did not. With evaluations but neither figure since the onset it waits for the
+    /// next evaluation; runs with neither figure (replayed logs) fire on accuracies.
     fn quality_says(&self, kind: Kind, onset: u64) -> Judged {
         let since = |at: Option<u64>| at.is_some_and(|epoch| epoch >= onset);
-        if !matches!(kind, Kind::GFailure | Kind::DFooled) || self.best_swd.is_none() {
+        if !matches!(kind, Kind::GFailure | Kind::DFooled) {
             Judged::Fire
-        } else if since(self.improved_at) {
+        } else if since(self.improved_at) || since(self.sample_improved_at) {
             Judged::Improving
-        } else if since(self.stalled_at) {
+        } else if since(self.stalled_at) || self.best_sample_swd.is_some() {
             Judged::Fire
-        } else {
+        } else if self.best_swd.is_some() {
             Judged::Wait
+        } else {
+            Judged::Fire
         }
+    }
+
+    /// The last epoch the samples got closer to the data, else the attempt's first judged one:
+    /// where a stall's stretch starts.
+    fn stall_since(&self) -> Option<u64> {
+        self.sample_improved_at.or(self.sample_first)
     }
 
     fn limits(&self, s: &EpochStats) -> Limits {
@@ -374,14 +606,18 @@ impl Detector {
     }
 }
 
+/// The attempt's best quality figures, with their epochs.
+struct Best {
+    swd: Option<(f64, u64)>,
+    sample_swd: Option<(f64, u64)>,
+    /// The last epoch sample_swd got `SAMPLE_IMPROVE_MARGIN` closer.
+    sample_improved_at: Option<u64>,
+    /// A cause found for samples far from the data, in words.
+    cause: Option<String>,
+}
+
 /// One sentence with the numbers behind a verdict.
-fn evidence(
-    kind: Kind,
-    lim: &Limits,
-    st: &Streak,
-    s: &EpochStats,
-    best_swd: Option<(f64, u64)>,
-) -> String {
+fn evidence(kind: Kind, lim: &Limits, st: &Streak, s: &EpochStats, best: &Best) -> String {
     let span = s.epoch - st.onset + 1;
     let of = format!("for {} of the last {span} epochs", st.bad);
     let (low, high) = (tidy(lim.low), tidy(lim.high));
@@ -392,21 +628,48 @@ fn evidence(
             "d_acc_fake <= {low} and g_acc >= {high} {of} (max d_acc_fake {:.4})",
             st.worst
         ),
-        Kind::DegenerateOutput => format!(
-            "samples alike, flat or saturated {of} (now sample_std {} vs min {:.3}, image_std {} vs {:.3}..{:.3})",
-            fmt_opt(s.sample_std),
-            lim.min_sample_std,
-            fmt_opt(s.sample_image_std),
-            lim.min_image_std,
-            lim.max_image_std
-        ),
+        Kind::DegenerateOutput => {
+            let far = s
+                .sample_swd
+                .filter(|v| *v > FAR_RATIO)
+                .map_or(String::new(), |v| {
+                    format!(
+                        ", sample_swd {v:.1}x the real images' vs max {FAR_RATIO} (best {:.1}){}",
+                        best.sample_swd.map_or(f64::NAN, |b| b.0),
+                        best.cause
+                            .as_ref()
+                            .map_or(String::new(), |c| format!("; {c}"))
+                    )
+                });
+            format!(
+                "samples alike, flat, saturated or far from the data {of} (now sample_std {} vs min {:.3}, image_std {} vs {:.3}..{:.3}{far})",
+                fmt_opt(s.sample_std),
+                lim.min_sample_std,
+                fmt_opt(s.sample_image_std),
+                lim.min_image_std,
+                lim.max_image_std
+            )
+        }
         Kind::ModeCollapse => format!(
             "samples come in near-copies {of} (now sample_nn {} vs min {}; real images 1)",
             fmt_opt(s.sample_nn),
             lim.min_nn
         ),
+        Kind::Stalled => {
+            let (b, at) = best.sample_swd.unwrap_or((f64::NAN, 0));
+            let swd = best.swd.map_or(String::new(), |(v, e)| {
+                format!("; best swd {v:.1} at epoch {e}")
+            });
+            format!(
+                "samples never got near the data: sample_swd {} now, best {b:.1} at epoch {at} \
+                 (real images 1, near under {FAR_RATIO}), no {:.0}% closer since epoch {}{swd}",
+                fmt_opt(s.sample_swd),
+                SAMPLE_IMPROVE_MARGIN * 100.0,
+                best.sample_improved_at.unwrap_or(at)
+            )
+        }
         Kind::QualityRegression => {
-            let (best, at) = best_swd.unwrap_or((f64::NAN, 0));
+            let (best, at) = best.swd.unwrap_or((f64::NAN, 0));
             format!(
                 "swd above {:.1} (best {best:.1} at epoch {at}) for {} evaluations in a row (now {})",
                 lim.max_swd.unwrap_or(f64::NAN),

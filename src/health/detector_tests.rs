@@ -588,3 +588,256 @@ fn slow_starts_are_not_collapses() {
         assert_eq!(run(stream, first), want, "{why}");
     }
 }
+
+/// A balanced epoch whose fixed-noise samples are `ratio` times as far from the data as real
+/// images (`sample_swd`).
+fn at_swd(ratio: f64) -> EpochStats {
+    EpochStats {
+        sample_swd: Some(ratio),
+        ..with_std()
+    }
+}
+
+#[test]
+fn a_confident_d_while_sample_swd_improves_is_not_a_failed_g() {
+    // g_acc ~0 for 30 epochs and no evaluation: sample_swd alone says whether G improves.
+    let stream = |swd: fn(usize) -> f64| -> Vec<EpochStats> {
+        (0..30)
+            .map(|i| EpochStats {
+                sample_swd: Some(swd(i)),
+                ..g_fail()
+            })
+            .collect()
+    };
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            stream(|i| 3.0 * 0.97f64.powi(i as i32)),
+            vec![],
+            "3% closer every epoch: the samples improve while D wins every batch (the issue's \
+             false rollback, with evaluation only at the last epoch)",
+        ),
+        (
+            stream(|i| 2.0 + 0.02 * (i % 3) as f64),
+            vec![(Kind::GFailure, 100, 114)],
+            "no closer than the first epochs: G failed",
+        ),
+        (
+            stream(|i| 2.0 * (1.0 - 0.01 * i as f64)),
+            vec![],
+            "1% an epoch adds up to a 5% step within the streak: improving",
+        ),
+    ];
+    for (s, want, why) in rows {
+        assert_eq!(run(s, FIRST), want, "{why}");
+    }
+}
+
+#[test]
+fn far_from_the_data_with_a_normal_spread() {
+    use super::detector::FAR_RATIO;
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            cat(vec![
+                rep(|| at_swd(1.5), 3),
+                rep(|| at_swd(FAR_RATIO * 2.0), 3),
+            ]),
+            vec![(Kind::DegenerateOutput, 103, 105)],
+            "near the data, then saturated speckle or lost colour far from it (spread normal): \
+             degenerate output",
+        ),
+        (
+            cat(vec![
+                rep(|| at_swd(1.5), 3),
+                rep(|| at_swd(FAR_RATIO * 0.9), 5),
+            ]),
+            vec![],
+            "worse, but not far from the data",
+        ),
+        (
+            rep(|| at_swd(FAR_RATIO * 2.0), 10),
+            vec![],
+            "far from the start: not broken, not started (a stall is judged over longer)",
+        ),
+        (
+            cat(vec![vec![d_rate(0.5, 31.0)], rep(|| d_rate(0.5, 10.0), 9)]),
+            vec![(Kind::DegenerateOutput, 103, 105)],
+            "far from the start while p0 stops most steps of a D whose rate is 250x the cap \
+             (over 5 epochs: from the 4th on): the cause is known, no need to wait for a stall",
+        ),
+        (
+            rep(|| d_rate(0.5, 31.0), 10),
+            vec![],
+            "the same rate while p0 stops none of D's steps (a confident D at p0 = 1 that still \
+             teaches G): no evidence against it",
+        ),
+        (
+            cat(vec![
+                vec![d_rate(2e-3, 31.0)],
+                rep(|| d_rate(2e-3, 10.0), 9),
+            ]),
+            vec![],
+            "D gated, but its rate within the cap: nothing to fix yet",
+        ),
+    ];
+    for (s, want, why) in rows {
+        assert_eq!(run(s, FIRST), want, "{why}");
+    }
+}
+
+/// Far from the data, D at rate `lr_d` with `d_updates` of its 31 steps done.
+fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
+    EpochStats {
+        d_updates: Some(d_updates),
+        g_updates: Some(31.0),
+        hyper: Some(super::policy::Hyper {
+            lr_g: 2e-4,
+            lr_d,
+            label_noise: 0.1,
+            batch_size: 32,
+        }),
+        ..at_swd(super::detector::FAR_RATIO * 2.0)
+    }
+}
+
+#[test]
+fn a_run_that_never_gets_near_the_data_stalls() {
+    use super::detector::{FAR_RATIO, SAMPLE_IMPROVE_MARGIN};
+    // Epochs of 500 images: judged from epoch 20, the grace ends at epoch 40, the stretch is
+    // 40 epochs (twice the 10,000-image warm-up, at least STALL_EPOCHS).
+    let far = FAR_RATIO * 2.0;
+    let creeping = |i: usize| far * (1.0 - SAMPLE_IMPROVE_MARGIN * 1.2).powi(i as i32 / 8);
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            rep(|| at_swd(FAR_RATIO * 2.0), 80),
+            vec![(Kind::Stalled, 20, 60)],
+            "far from the data and no closer for 40 epochs: stalled, the onset its last step \
+             closer (the first judged epoch: an untrained G's noise is no level to improve on)",
+        ),
+        (
+            rep(|| at_swd(FAR_RATIO * 2.0), 60),
+            vec![],
+            "one epoch short of the stretch",
+        ),
+        (
+            (0..80).map(|i| at_swd(creeping(i))).collect(),
+            vec![],
+            "far, but 6% closer every 8 epochs: slow, still learning",
+        ),
+        (
+            cat(vec![rep(|| at_swd(2.0), 5), rep(|| at_swd(2.5), 75)]),
+            vec![],
+            "it was near the data once: no stall (a regression is another verdict's)",
+        ),
+    ];
+    for (s, want, why) in rows {
+        assert_eq!(run(s, 0), want, "{why}");
+    }
+}
+
+#[test]
+fn restore_points_need_samples_near_the_data() {
+    use super::detector::FAR_RATIO;
+    for (ratio, want, why) in [
+        (1.5, true, "as near as a healthy run gets"),
+        (
+            FAR_RATIO * 1.5,
+            false,
+            "far from the data: no state to go back to",
+        ),
+    ] {
+        let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
+        det.observe(&EpochStats {
+            epoch: 25,
+            ..at_swd(ratio)
+        });
+        assert_eq!(det.is_restore_point(), want, "{why}");
+    }
+}
+
+#[test]
+fn findings_name_the_side_ahead_and_the_healthy_settings() {
+    use super::kind::Side;
+    use super::policy::Hyper;
+    let hyper = |lr_g: f64| Hyper {
+        lr_g,
+        lr_d: 2e-4,
+        label_noise: 0.0,
+        batch_size: 32,
+    };
+    let with = |s: EpochStats, d: f64, g: f64, lr_g: f64| EpochStats {
+        d_updates: Some(d),
+        g_updates: Some(g),
+        hyper: Some(hyper(lr_g)),
+        ..s
+    };
+    type Row<'a> = (Vec<EpochStats>, Option<Side>, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            vec![with(g_fail(), 30.0, 30.0, 2e-4); 15],
+            Some(Side::D),
+            "g_acc near 0 throughout: D rejected G's samples",
+        ),
+        (
+            vec![with(fooled(), 30.0, 30.0, 2e-4); 15],
+            Some(Side::G),
+            "D accepted the fakes: G ahead",
+        ),
+        (
+            cat(vec![
+                vec![with(ok(), 30.0, 30.0, 2e-4)],
+                vec![with(flat(), 6.0, 30.0, 2e-4); 14],
+            ]),
+            Some(Side::D),
+            "p0 stopped 80% of D's updates: D reached p0 again and again",
+        ),
+        (
+            vec![with(flat(), 30.0, 30.0, 2e-4); 15],
+            None,
+            "balanced accuracies, no gate: the figures do not say",
+        ),
+    ];
+    for (stream, want, why) in rows {
+        let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
+        let mut last = None;
+        for (i, mut s) in stream.into_iter().enumerate() {
+            s.epoch = FIRST + i as u64;
+            last = det.observe(&s).or(last);
+        }
+        let v = last.unwrap_or_else(|| super::kind::Verdict {
+            kind: Kind::DegenerateOutput,
+            onset_epoch: FIRST,
+            detected_epoch: FIRST + 14,
+            evidence: String::new(),
+        });
+        let got = det.findings(&v).ahead.map(|a| a.side);
+        assert_eq!(got, want, "{why}");
+    }
+
+    // The settings of the latest restore point survive a rollback's reset.
+    let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
+    det.observe(&with(at_swd(1.5), 30.0, 30.0, 2e-4).tap(25));
+    det.observe(&with(at_swd(1.5), 30.0, 30.0, 1e-4).tap(5));
+    det.reset();
+    let v = super::kind::Verdict {
+        kind: Kind::ModeCollapse,
+        onset_epoch: 26,
+        detected_epoch: 28,
+        evidence: String::new(),
+    };
+    assert_eq!(
+        det.findings(&v).healthy.map(|h| h.lr_g),
+        Some(2e-4),
+        "epoch 25 was a restore point (past the warm-up); epoch 5 was not judged yet"
+    );
+}
+
+trait AtEpoch {
+    fn tap(self, epoch: u64) -> Self;
+}
+
+impl AtEpoch for EpochStats {
+    fn tap(mut self, epoch: u64) -> Self {
+        self.epoch = epoch;
+        self
+    }
+}

@@ -15,16 +15,21 @@ pub enum Kind {
     DFooled,
     GFailure,
     QualityRegression,
+    /// The samples never got near the data and stopped getting closer: not a collapse, a run
+    /// that gets nowhere. The policy fixes a setting out of range if it finds one, else the run
+    /// ends `stalled`.
+    Stalled,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 6] = [
+    pub const ALL: [Kind; 7] = [
         Kind::NonFinite,
         Kind::DegenerateOutput,
         Kind::ModeCollapse,
         Kind::DFooled,
         Kind::GFailure,
         Kind::QualityRegression,
+        Kind::Stalled,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -35,6 +40,7 @@ impl Kind {
             Kind::QualityRegression => "quality_regression",
             Kind::DFooled => "d_fooled",
             Kind::GFailure => "g_failure",
+            Kind::Stalled => "stalled",
         }
     }
 }
@@ -82,6 +88,29 @@ pub struct Verdict {
     pub detected_epoch: u64,
     /// One human sentence with the numbers behind the verdict.
     pub evidence: String,
+}
+
+/// The side of the game that was winning over a streak, and the figures that say so.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ahead {
+    pub side: Side,
+    /// "g_acc 0.01 over the episode", "D's updates stopped by p0 in 64% of its steps".
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    D,
+    G,
+}
+
+impl fmt::Display for Side {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Side::D => "D",
+            Side::G => "G",
+        })
+    }
 }
 
 #[cfg(test)]

@@ -4,7 +4,12 @@
 use std::fmt;
 
 use super::config::{Adjust, RollbackConfig};
-use super::kind::{Kind, Verdict};
+use super::detector::Findings;
+use super::kind::{Kind, Side, Verdict};
+
+/// A learning rate under this is far below the usual range (DCGAN's 2e-4, 20x less): a run
+/// that stalls with it is told to raise it. Never changed by a rollback: a rollback only slows.
+pub const LR_MIN: f64 = 1e-5;
 
 /// A saved checkpoint as the trainer recorded it.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -26,12 +31,16 @@ pub struct Hyper {
     pub batch_size: u32,
 }
 
-/// One changed setting; displays as `lr_d 2e-4->1.6e-4`.
+/// One changed setting and why, in words; displays as `lr_d 2e-4->1.6e-4`, or
+/// `lr_d 5e-1->2e-3 (D's learning rate was 250x the cap ...)` when the policy says why, or
+/// `lr_g kept at 2e-5 (...)` for a change the policy declined.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
     pub name: String,
     pub from: f64,
     pub to: f64,
+    /// Empty when the kind's table alone explains it.
+    pub why: String,
 }
 
 impl fmt::Display for Change {
@@ -41,7 +50,15 @@ impl fmt::Display for Change {
             "batch_size" => format!("{x:.0}"),
             _ => format!("{x:.2}"),
         };
-        write!(f, "{} {}->{}", self.name, v(self.from), v(self.to))
+        if self.from == self.to {
+            write!(f, "{} kept at {}", self.name, v(self.from))?;
+        } else {
+            write!(f, "{} {}->{}", self.name, v(self.from), v(self.to))?;
+        }
+        if !self.why.is_empty() {
+            write!(f, " ({})", self.why)?;
+        }
+        Ok(())
     }
 }
 
@@ -115,20 +132,35 @@ pub fn escalated(a: &Adjust, k: u32) -> Adjust {
     }
 }
 
-/// Decide what to do about `verdict`, given the checkpoints saved so far (any order) and the
-/// kinds of the rollbacks this variant has already done (oldest first).
+/// Decide what to do about `verdict`, given the checkpoints saved so far (any order), the
+/// kinds of the rollbacks this variant has already done (oldest first) and what the figures say
+/// beyond the verdict (`findings`).
+///
+/// Cause before cure: a learning rate above `lr_max` is the cause whatever the kind, and the
+/// first rollback brings it to the cap and changes nothing else. Otherwise the kind's table
+/// applies (escalated on repeats), its rate factor moved to the side the figures show ahead
+/// when the table slows the other one. Either way no setting is moved further from the value
+/// it trained healthily with in this run once an earlier rollback has moved it off that value.
+/// A stall with no rate to fix ends the run (`Kind::Stalled`'s stop: the ending `stalled`).
 pub fn decide(
     cfg: &RollbackConfig,
     checkpoints: &[CheckpointInfo],
     verdict: &Verdict,
     hyper: &Hyper,
     history: &[Kind],
+    findings: &Findings,
 ) -> Action {
     if !cfg.enabled {
         return Action::Continue;
     }
     let kind = verdict.kind;
     let rollbacks_done = history.len() as u32;
+    let causes = out_of_range(cfg, hyper);
+    if kind == Kind::Stalled && causes.is_empty() {
+        return Action::Stop {
+            reason: stall_advice(hyper, findings),
+        };
+    }
     if rollbacks_done >= cfg.max_rollbacks {
         return Action::Stop {
             reason: format!(
@@ -147,6 +179,114 @@ pub fn decide(
             ),
         };
     };
+    let (new, mut why) = if causes.is_empty() {
+        cure(cfg, hyper, &adjust, escalation, findings)
+    } else {
+        let mut new = *hyper;
+        let mut why = Why::default();
+        for (side, times) in causes {
+            let text = format!(
+                "{side}'s learning rate was {} the cap (rollback.lr_max {}); lowered to it",
+                fmt_times(times),
+                fmt_sci(cfg.lr_max)
+            );
+            match side {
+                Side::G => (new.lr_g, why.lr_g) = (cfg.lr_max, text),
+                Side::D => (new.lr_d, why.lr_d) = (cfg.lr_max, text),
+            }
+        }
+        (new, why)
+    };
+    let new = keep_near_healthy(hyper, new, findings.healthy.as_ref(), cfg, &mut why);
+    let changes = [
+        (
+            "label_noise",
+            hyper.label_noise,
+            new.label_noise,
+            why.label_noise,
+        ),
+        ("lr_g", hyper.lr_g, new.lr_g, why.lr_g),
+        ("lr_d", hyper.lr_d, new.lr_d, why.lr_d),
+        (
+            "batch_size",
+            f64::from(hyper.batch_size),
+            f64::from(new.batch_size),
+            why.batch_size,
+        ),
+    ]
+    .into_iter()
+    .filter(|(_, from, to, why)| from != to || !why.is_empty())
+    .map(|(name, from, to, why)| Change {
+        name: name.to_string(),
+        from,
+        to,
+        why,
+    })
+    .collect();
+    Action::Rollback {
+        restore_epoch: target,
+        new,
+        changes,
+        escalation,
+    }
+}
+
+/// Why each setting changed (empty: the kind's table alone), in `Change` order.
+#[derive(Debug, Default)]
+struct Why {
+    label_noise: String,
+    lr_g: String,
+    lr_d: String,
+    batch_size: String,
+}
+
+/// The sides whose learning rate is above `lr_max` (or NaN), with how many times the cap it is.
+fn out_of_range(cfg: &RollbackConfig, hyper: &Hyper) -> Vec<(Side, f64)> {
+    [(Side::G, hyper.lr_g), (Side::D, hyper.lr_d)]
+        .into_iter()
+        .filter(|(_, lr)| lr.is_nan() || *lr > cfg.lr_max)
+        .map(|(side, lr)| (side, lr / cfg.lr_max))
+        .collect()
+}
+
+/// `250x`, `1.5x`, `1e+23x` (an overflowing rate).
+fn fmt_times(x: f64) -> String {
+    if !x.is_finite() || x >= 1e6 {
+        format!("{x:.0e}x")
+    } else if x >= 10.0 {
+        format!("{x:.0}x")
+    } else {
+        format!("{x:.1}x")
+    }
+}
+
+/// The kind's table (escalated) applied to `hyper`, its rate factor on the side ahead when
+/// the table slows only the other one; a repeat caps both rates at `lr_max`.
+fn cure(
+    cfg: &RollbackConfig,
+    hyper: &Hyper,
+    adjust: &Adjust,
+    escalation: u32,
+    findings: &Findings,
+) -> (Hyper, Why) {
+    let mut a = adjust.clone();
+    let mut why = Why::default();
+    if let Some(ahead) = &findings.ahead {
+        let (slows_g, slows_d) = (a.lr_g_factor < 1.0, a.lr_d_factor < 1.0);
+        let text = |slowed: Side, spared: Side| {
+            format!(
+                "{slowed} was ahead ({}), so {slowed}'s rate was lowered instead of {spared}'s",
+                ahead.why
+            )
+        };
+        if ahead.side == Side::D && slows_g && !slows_d {
+            (a.lr_g_factor, a.lr_d_factor) = (1.0, a.lr_g_factor);
+            why.lr_d = text(Side::D, Side::G);
+        } else if ahead.side == Side::G && slows_d && !slows_g {
+            (a.lr_g_factor, a.lr_d_factor) = (a.lr_d_factor, 1.0);
+            why.lr_g = text(Side::G, Side::D);
+        }
+    }
     // A first rollback trusts the user's scale; a repeat says the scale itself is wrong (no
     // factor undoes 1e20): both rates then go under lr_max, whatever the kind changes.
     let cap = if escalation > 0 {
@@ -156,37 +296,98 @@ pub fn decide(
     };
     let lr = |v: f64, factor: f64| tidy(v * factor).min(cap);
     let new = Hyper {
-        lr_g: lr(hyper.lr_g, adjust.lr_g_factor),
-        lr_d: lr(hyper.lr_d, adjust.lr_d_factor),
+        lr_g: lr(hyper.lr_g, a.lr_g_factor),
+        lr_d: lr(hyper.lr_d, a.lr_d_factor),
         // Never lower noise the user chose above the cap.
-        label_noise: tidy(hyper.label_noise + adjust.label_noise_add)
+        label_noise: tidy(hyper.label_noise + a.label_noise_add)
             .min(cfg.label_noise_max)
             .max(hyper.label_noise),
-        batch_size: ((f64::from(hyper.batch_size) * adjust.batch_factor).round() as u32).max(1),
+        batch_size: ((f64::from(hyper.batch_size) * a.batch_factor).round() as u32).max(1),
     };
-    let changes = [
-        ("label_noise", hyper.label_noise, new.label_noise),
-        ("lr_g", hyper.lr_g, new.lr_g),
-        ("lr_d", hyper.lr_d, new.lr_d),
-        (
-            "batch_size",
-            f64::from(hyper.batch_size),
-            f64::from(new.batch_size),
-        ),
-    ]
-    .into_iter()
-    .filter(|(_, from, to)| from != to)
-    .map(|(name, from, to)| Change {
-        name: name.to_string(),
-        from,
-        to,
-    })
-    .collect();
-    Action::Rollback {
-        restore_epoch: target,
-        new,
-        changes,
-        escalation,
+    (new, why)
+}
+
+/// `new` with every setting that an earlier rollback moved off its value in `healthy` (the
+/// settings of the run's latest restore point) held where it is rather than moved further
+/// away: a first step away from a configuration that trained healthily is allowed, compounding
+/// steps are not (the rescue of a run whose G rate was cut twice for D's fault failed that
+/// way). A rate above `lr_max` in `healthy` is no reference. Distances are ratios for rates and
+/// batch sizes, differences for the label noise.
+fn keep_near_healthy(
+    hyper: &Hyper,
+    mut new: Hyper,
+    healthy: Option<&Hyper>,
+    cfg: &RollbackConfig,
+    why: &mut Why,
+) -> Hyper {
+    let Some(h) = healthy else { return new };
+    let ratio = |a: f64, b: f64| (a / b).ln().abs();
+    let further = |from: f64, to: f64, anchor: f64, dist: &dyn Fn(f64, f64) -> f64| {
+        from != anchor && dist(to, anchor) > dist(from, anchor) + 1e-12
+    };
+    let text = |name: &str, anchor: String| {
+        format!("not moved further from {name} {anchor}, which trained healthily in this run")
+    };
+    let rates = [
+        (hyper.lr_g, &mut new.lr_g, h.lr_g, "lr_g", &mut why.lr_g),
+        (hyper.lr_d, &mut new.lr_d, h.lr_d, "lr_d", &mut why.lr_d),
+    ];
+    for (from, to, anchor, name, why) in rates {
+        if anchor <= cfg.lr_max && further(from, *to, anchor, &ratio) {
+            *to = from;
+            *why = text(name, fmt_sci(anchor));
+        }
+    }
+    let abs = |a: f64, b: f64| (a - b).abs();
+    if further(hyper.label_noise, new.label_noise, h.label_noise, &abs) {
+        new.label_noise = hyper.label_noise;
+        why.label_noise = text("label_noise", format!("{:.2}", h.label_noise));
+    }
+    let batch = |b: u32| f64::from(b);
+    if further(
+        batch(hyper.batch_size),
+        batch(new.batch_size),
+        batch(h.batch_size),
+        &ratio,
+    ) {
+        new.batch_size = hyper.batch_size;
+        why.batch_size = text("batch_size", h.batch_size.to_string());
+    }
+    new
+}
+
+/// The stop reason of a run that got nowhere, with what to change: the side that was ahead
+/// over the stall says which net is too weak; a rate under `LR_MIN` says to raise it.
+fn stall_advice(hyper: &Hyper, findings: &Findings) -> String {
+    let low: Vec<String> = [("G", "lr_g", hyper.lr_g), ("D", "lr_d", hyper.lr_d)]
+        .into_iter()
+        .filter(|(_, _, lr)| *lr < LR_MIN)
+        .map(|(side, key, lr)| {
+            format!(
+                "{side}'s learning rate {} is far under the usual range (from {}): raise train.{key}",
+                fmt_sci(lr),
+                fmt_sci(LR_MIN)
+            )
+        })
+        .collect();
+    if !low.is_empty() {
+        low.join(", ")
+    } else {
+        match &findings.ahead {
+            Some(a) if a.side == Side::D => format!(
+                "D was ahead ({}): G is too weak for it, try a wider G (model.g_width) or a \
+                 slower or narrower D (train.lr_d, model.d_width)",
+                a.why
+            ),
+            Some(a) => format!(
+                "G was ahead ({}): D is too weak for it, try a wider D (model.d_width), fewer G \
+                 steps (train.g_steps) or a slower G (train.lr_g)",
+                a.why
+            ),
+            None => "no setting the rollback policy changes is out of range: try a wider G \
+                     (model.g_width) or other learning rates (train.lr_g, train.lr_d)"
+                .to_string(),
+        }
     }
 }
 

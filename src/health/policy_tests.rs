@@ -1,8 +1,15 @@
 //! Table-driven rollback policy tests: each row is a situation, the expected action, and why.
 
 use super::config::RollbackConfig;
-use super::kind::{Kind, Verdict};
+use super::detector::Findings;
+use super::kind::{Ahead, Kind, Side, Verdict};
 use super::policy::{Action, Change, CheckpointInfo, Hyper, decide, format_changes};
+
+/// No evidence beyond the verdict: the kind's table alone.
+const NONE: Findings = Findings {
+    ahead: None,
+    healthy: None,
+};
 
 const BASE: Hyper = Hyper {
     lr_g: 2e-4,
@@ -172,7 +179,7 @@ fn situations_and_actions() {
     ];
     let cfg = RollbackConfig::default();
     for (checkpoints, v, history, want, why) in rows {
-        let got = match decide(&cfg, &checkpoints, &v, &BASE, &history) {
+        let got = match decide(&cfg, &checkpoints, &v, &BASE, &history, &NONE) {
             Action::Rollback {
                 restore_epoch,
                 changes,
@@ -244,7 +251,7 @@ fn hyper_adjustments_respect_limits() {
         ),
     ];
     for (kind, from, want, why) in rows {
-        match decide(&cfg, &cks, &verdict(*kind, 50), from, &[]) {
+        match decide(&cfg, &cks, &verdict(*kind, 50), from, &[], &NONE) {
             Action::Rollback { new, .. } => {
                 assert!((new.lr_g - want.lr_g).abs() < 1e-12, "{why}");
                 assert!((new.lr_d - want.lr_d).abs() < 1e-12, "{why}");
@@ -271,20 +278,9 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
             Kind::NonFinite,
             absurd,
             vec![],
-            (1e19, 1e19),
-            "a first rollback trusts the user's scale: factors only",
-        ),
-        (
-            Kind::NonFinite,
-            Hyper {
-                lr_g: 1e19,
-                lr_d: 1e19,
-                ..BASE
-            },
-            vec![Kind::NonFinite],
             (2e-3, 2e-3),
-            "the same kind again: the scale is wrong, both rates go under lr_max (four factors \
-             of 0.1 would leave 1e16)",
+            "a rate above lr_max is the cause whatever the kind: the first rollback brings it \
+             to the cap (a tenth of 1e20 still overflows)",
         ),
         (
             Kind::DegenerateOutput,
@@ -295,25 +291,37 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
             },
             vec![Kind::DegenerateOutput],
             (2e-3, 2e-3),
-            "the cap holds for a rate the kind does not change (D's, here)",
+            "both rates above the cap: both go to it",
+        ),
+        (
+            Kind::QualityRegression,
+            Hyper {
+                lr_g: 1e-3,
+                lr_d: 1e-3,
+                ..BASE
+            },
+            vec![Kind::QualityRegression],
+            (2.5e-4, 2.5e-4),
+            "rates within the cap: the table's factors, escalated, and no raise to the cap",
         ),
         (
             Kind::QualityRegression,
             Hyper { lr_g: 3e-3, ..BASE },
             vec![Kind::QualityRegression],
-            (7.5e-4, 5e-5),
-            "rates the factors bring under the cap are not raised to it",
+            (2e-3, 2e-4),
+            "G's rate above the cap: only it changes, to the cap (the table would also have \
+             quartered D's sane rate)",
         ),
         (
             Kind::ModeCollapse,
-            Hyper { lr_g: 5e-2, ..BASE },
+            Hyper { lr_g: 1e-3, ..BASE },
             vec![Kind::DegenerateOutput],
-            (2.5e-2, 2e-4),
-            "a different kind before is no repeat: no cap",
+            (5e-4, 2e-4),
+            "a different kind before is no repeat: the factor alone",
         ),
     ];
     for (kind, from, history, (lr_g, lr_d), why) in rows {
-        match decide(&cfg, &cks, &verdict(kind, 50), &from, &history) {
+        match decide(&cfg, &cks, &verdict(kind, 50), &from, &history, &NONE) {
             Action::Rollback { new, .. } => {
                 assert!((new.lr_g - lr_g).abs() <= 1e-12 * lr_g, "{why}: {new:?}");
                 assert!((new.lr_d - lr_d).abs() <= 1e-12 * lr_d, "{why}: {new:?}");
@@ -328,7 +336,7 @@ fn stop_reason_does_not_repeat_the_state() {
     let cfg = RollbackConfig::default();
     let history = [Kind::GFailure; 4];
     let v = verdict(Kind::GFailure, 105);
-    match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &history) {
+    match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &history, &NONE) {
         // status.json says `collapsed` beside it: "collapsed: collapsed: ..." read twice.
         Action::Stop { reason } => {
             assert_eq!(
@@ -352,6 +360,7 @@ fn disabled_rollback_continues() {
         &verdict(Kind::GFailure, 50),
         &BASE,
         &[],
+        &NONE,
     );
     assert_eq!(a, Action::Continue);
 }
@@ -362,6 +371,7 @@ fn changes_render_compactly() {
         name: name.into(),
         from,
         to,
+        why: String::new(),
     };
     let rows = [
         (
@@ -382,5 +392,261 @@ fn changes_render_compactly() {
     ];
     for (change, want, why) in rows {
         assert_eq!(change.to_string(), want, "{why}");
+    }
+}
+
+fn ahead(side: Side) -> Findings {
+    Findings {
+        ahead: Some(Ahead {
+            side,
+            why: "figures".into(),
+        }),
+        healthy: None,
+    }
+}
+
+fn healthy(h: Hyper) -> Findings {
+    Findings {
+        ahead: None,
+        healthy: Some(h),
+    }
+}
+
+/// What `decide` did, rendered: Some(changes) for a rollback, Err(reason) for a stop.
+fn rendered(
+    kind: Kind,
+    hyper: &Hyper,
+    history: &[Kind],
+    findings: &Findings,
+) -> Result<String, String> {
+    let cfg = RollbackConfig::default();
+    match decide(
+        &cfg,
+        &[ck(0, true, 0), ck(20, true, 0)],
+        &verdict(kind, 30),
+        hyper,
+        history,
+        findings,
+    ) {
+        Action::Rollback { changes, .. } => Ok(format_changes(&changes)),
+        Action::Stop { reason } => Err(reason),
+        Action::Continue => panic!("rollback is enabled"),
+    }
+}
+
+#[test]
+fn cause_before_cure() {
+    use Kind::*;
+    let lr_d = |lr_d| Hyper { lr_d, ..BASE };
+    let lr_g = |lr_g| Hyper { lr_g, ..BASE };
+    type Row<'a> = (Kind, Hyper, Vec<Kind>, Result<&'a str, &'a str>, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            DegenerateOutput,
+            lr_d(0.5),
+            vec![],
+            Ok(
+                "lr_d 5e-1->2e-3 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
+                lowered to it)",
+            ),
+            "D's rate thousands of times the usual: the degenerate verdict's table cut G's rate \
+             tenfold, twice, and G could no longer learn when D's was finally capped",
+        ),
+        (
+            GFailure,
+            lr_d(1e-2),
+            vec![],
+            Ok(
+                "lr_d 1e-2->2e-3 (D's learning rate was 5.0x the cap (rollback.lr_max 2e-3); \
+                lowered to it)",
+            ),
+            "the cause alone changes: no label noise from the g_failure table on top, so the \
+             next attempt shows whether the rate was it",
+        ),
+        (
+            ModeCollapse,
+            lr_g(0.2),
+            vec![ModeCollapse],
+            Ok(
+                "lr_g 2e-1->2e-3 (G's learning rate was 100x the cap (rollback.lr_max 2e-3); \
+                lowered to it)",
+            ),
+            "a repeat changes nothing about it: the cause comes first",
+        ),
+        (
+            NonFinite,
+            Hyper {
+                lr_g: 1e20,
+                lr_d: 1e20,
+                ..BASE
+            },
+            vec![],
+            Ok(
+                "lr_g 1e20->2e-3 (G's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
+                lowered to it); lr_d 1e20->2e-3 (D's learning rate was 5e22x the cap \
+                (rollback.lr_max 2e-3); lowered to it)",
+            ),
+            "overflow: both rates to the cap at once (factors of 0.1 took two rollbacks)",
+        ),
+        (
+            Stalled,
+            lr_d(0.5),
+            vec![],
+            Ok(
+                "lr_d 5e-1->2e-3 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
+                lowered to it)",
+            ),
+            "a stall with a rate out of range has a cause to fix: roll back, do not end",
+        ),
+        (
+            Stalled,
+            BASE,
+            vec![],
+            Err(
+                "no setting the rollback policy changes is out of range: try a wider G \
+                 (model.g_width) or other learning rates (train.lr_g, train.lr_d)",
+            ),
+            "a stall with nothing out of range ends the run, saying what to try",
+        ),
+        (
+            Stalled,
+            lr_g(1e-6),
+            vec![GFailure],
+            Err(
+                "G's learning rate 1e-6 is far under the usual range (from 1e-5): raise \
+                 train.lr_g",
+            ),
+            "a rate far below the usual range is named (a rollback only ever slows, so it \
+             cannot fix it)",
+        ),
+        (
+            DegenerateOutput,
+            lr_d(2e-3),
+            vec![],
+            Ok("lr_g 2e-4->2e-5"),
+            "a rate at the cap is within range: the kind's table",
+        ),
+    ];
+    for (kind, hyper, history, want, why) in rows {
+        let got = rendered(kind, &hyper, &history, &NONE);
+        let want = want.map(String::from).map_err(String::from);
+        assert_eq!(got, want, "{why}");
+    }
+}
+
+#[test]
+fn the_side_ahead_is_the_one_slowed() {
+    use Kind::*;
+    type Row<'a> = (Kind, Findings, &'a str, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            DegenerateOutput,
+            ahead(Side::D),
+            "lr_d 2e-4->2e-5 (D was ahead (figures), so D's rate was lowered instead of G's)",
+            "degenerate output while D rejects every sample: D's steps, not G's, are too large",
+        ),
+        (
+            ModeCollapse,
+            ahead(Side::D),
+            "lr_d 2e-4->1e-4 (D was ahead (figures), so D's rate was lowered instead of G's)",
+            "near-copies that D rejects: slow D",
+        ),
+        (
+            ModeCollapse,
+            ahead(Side::G),
+            "lr_g 2e-4->1e-4",
+            "G ahead and the table slows G already",
+        ),
+        (
+            GFailure,
+            ahead(Side::G),
+            "label_noise 0.10->0.15; lr_g 2e-4->1e-4 (G was ahead (figures), so G's rate was \
+             lowered instead of D's)",
+            "the table slows D, the figures blame G: G's rate takes the factor (the noise stays)",
+        ),
+        (
+            QualityRegression,
+            ahead(Side::D),
+            "lr_g 2e-4->1e-4; lr_d 2e-4->1e-4",
+            "a table that slows both sides is left as it is",
+        ),
+        (
+            DegenerateOutput,
+            NONE,
+            "lr_g 2e-4->2e-5",
+            "no side ahead: the table",
+        ),
+    ];
+    for (kind, findings, want, why) in rows {
+        assert_eq!(
+            rendered(kind, &BASE, &[], &findings),
+            Ok(want.to_string()),
+            "{why}"
+        );
+    }
+}
+
+#[test]
+fn no_setting_moves_further_from_one_that_trained_healthily() {
+    use Kind::*;
+    type Row<'a> = (Kind, Hyper, Hyper, Vec<Kind>, &'a str, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            DegenerateOutput,
+            Hyper { lr_g: 2e-5, ..BASE },
+            BASE,
+            vec![DegenerateOutput],
+            "lr_g kept at 2e-5 (not moved further from lr_g 2e-4, which trained healthily in \
+             this run)",
+            "G's rate was cut once and the run has not trained healthily since: no second cut",
+        ),
+        (
+            DegenerateOutput,
+            BASE,
+            BASE,
+            vec![],
+            "lr_g 2e-4->2e-5",
+            "a first step away from the healthy configuration is allowed",
+        ),
+        (
+            GFailure,
+            Hyper {
+                label_noise: 0.15,
+                ..BASE
+            },
+            BASE,
+            vec![DFooled],
+            "label_noise kept at 0.15 (not moved further from label_noise 0.10, which trained \
+             healthily in this run); lr_d 2e-4->1e-4",
+            "each setting on its own: the noise was raised before, D's rate was not",
+        ),
+        (
+            ModeCollapse,
+            Hyper { lr_d: 2e-3, ..BASE },
+            Hyper { lr_d: 1e-2, ..BASE },
+            vec![GFailure],
+            "lr_g 2e-4->1e-4",
+            "a rate above the cap that trained healthily is no reference for D (and G's rate is \
+             where it was healthy)",
+        ),
+        (
+            DFooled,
+            Hyper {
+                batch_size: 96,
+                ..BASE
+            },
+            BASE,
+            vec![DFooled],
+            "lr_g 2e-4->5e-5; batch_size kept at 96 (not moved further from batch_size 128, \
+             which trained healthily in this run)",
+            "batch sizes too",
+        ),
+    ];
+    for (kind, hyper, h, history, want, why) in rows {
+        assert_eq!(
+            rendered(kind, &hyper, &history, &healthy(h)),
+            Ok(want.to_string()),
+            "{why}"
+        );
     }
 }

@@ -1,5 +1,7 @@
 //! Per-epoch numbers the detector reads, and the real-data reference they are compared with.
 
+use super::policy::Hyper;
+
 /// What one finished epoch looked like. Accuracies are soft means as the original defined them.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct EpochStats {
@@ -23,6 +25,16 @@ pub struct EpochStats {
     pub label_noise: Option<f64>,
     /// Sliced Wasserstein distance x1e3 to held-out images, on evaluated epochs.
     pub swd: Option<f64>,
+    /// A small SWD of the fixed-noise samples to a fixed set of training images over the same
+    /// figure for other training images (`train::samples::GridSwd`), every epoch: 1 = as close
+    /// to the data as real images.
+    pub sample_swd: Option<f64>,
+    /// D's and G's optimiser updates this epoch; the p0 gate (or a non-finite loss) skipped
+    /// the rest of their steps.
+    pub d_updates: Option<f64>,
+    pub g_updates: Option<f64>,
+    /// The settings this epoch trained with; None when the log does not say.
+    pub hyper: Option<Hyper>,
     /// A NaN/Inf loss or weight was seen this epoch.
     pub non_finite: bool,
 }
@@ -38,6 +50,7 @@ impl EpochStats {
             self.sample_nn,
             self.label_noise,
             self.swd,
+            self.sample_swd,
         ];
         self.non_finite
             || ![self.d_acc_real, self.d_acc_fake, self.g_acc]

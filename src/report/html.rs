@@ -21,7 +21,7 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}\
 td.n{text-align:right}\
 .st{font-weight:bold}.finished{color:#2a7d2a}.running{color:#1f77b4}.interrupted{color:#b8860b}.waiting{color:#1f77b4}\
-.collapsed{color:#d62728}.failed{color:#d62728}.not-started{color:#888}.pruned{color:#17becf}\
+.collapsed{color:#d62728}.stalled{color:#ff7f0e}.failed{color:#d62728}.not-started{color:#888}.pruned{color:#17becf}\
 section.run{border-top:2px solid #ddd;margin-top:28px}\
 img{max-width:100%;border:1px solid #eee}\
 .samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
@@ -38,6 +38,7 @@ pub fn state_counts(summaries: &[Summary]) -> String {
         RunState::Interrupted,
         RunState::Waiting,
         RunState::Collapsed,
+        RunState::Stalled,
         RunState::Failed,
         RunState::NotStarted,
     ];

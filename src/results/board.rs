@@ -145,8 +145,8 @@ impl Board {
 
     /// The run's status changed to `state`: at the end of an epoch (running) its health
     /// record; when it stops, the HParams session's end (success for a finished or pruned run,
-    /// failure for a collapsed or failed one) or, interrupted or waiting at a rung, only a sync
-    /// (it will resume).
+    /// failure for a collapsed, stalled or failed one) or, interrupted or waiting at a rung,
+    /// only a sync (it will resume).
     pub fn status(&mut self, state: State) -> Result<()> {
         self.flush()?;
         let end = match state {
@@ -154,7 +154,7 @@ impl Board {
             State::Interrupted | State::Waiting => None,
             // A variant `[prune]` stopped ended as planned for a sweep that prunes.
             State::Finished | State::Pruned => Some(tensorboard::Status::Success),
-            State::Collapsed | State::Failed => Some(tensorboard::Status::Failure),
+            State::Collapsed | State::Stalled | State::Failed => Some(tensorboard::Status::Failure),
         };
         self.closed = true;
         match end {
@@ -491,7 +491,7 @@ mod tests {
             "sample_std": 0.3, "sample_image_std": 0.4, "non_finite": false, "seconds": 1.0,
             "images_per_sec": 9.0, "swd": 1.0, "diversity": 1.0, "tag_acc": 1.0,
             "tag_fd": 1.0, "tag_kl": 1.0, "eval_seconds": 1.0, "sample_nn": 1.0,
-            "augment_p": 0.1, "r_t": 0.6
+            "augment_p": 0.1, "r_t": 0.6, "sample_swd": 1.2
         }))
         .unwrap();
         let mut out = csv::Writer::from_writer(Vec::new());

@@ -210,6 +210,7 @@ mod tests {
                 name: "lr_d".into(),
                 from: 2e-4,
                 to: 1.6e-4,
+                why: String::new(),
             }],
             escalation: 1,
         };

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::csv_log::{self, Extra};
 use super::metrics_text;
-use crate::health::{EpochStats, Segment};
+use crate::health::{EpochStats, Hyper, Segment};
 
 /// One epoch's figures. Column order is the CSV's; `seconds`, `images_per_sec` and
 /// `eval_seconds` are the only timing columns (everything else replays exactly on a CPU).
@@ -106,6 +106,11 @@ pub struct MetricsRow {
     /// images (the controller holds it near `augment.target`); empty without augmentation.
     #[serde(default)]
     pub r_t: Option<f64>,
+    /// A small SWD of the fixed-noise samples to 64 training images over the same figure for
+    /// other training images (`train::samples::GridSwd`), every epoch: 1 = as close to the
+    /// data as real images; empty on a non-finite epoch and in files written before it.
+    #[serde(default)]
+    pub sample_swd: Option<f64>,
 }
 
 /// Whether a metrics.csv column is a per-group accuracy (`tag_acc_<group>`).
@@ -144,6 +149,13 @@ impl MetricsRow {
         }
     }
 
+    /// Whether the row says what it trained with (updates, rates, batch size): every row this
+    /// runner writes does; a file from before those columns, or an export without them, reads
+    /// them as 0, and a batch of 0 images is no setting.
+    fn records_settings(&self) -> bool {
+        self.batch_size > 0
+    }
+
     /// The detector's view of this row. Values are passed as they are (NaN included): a
     /// non-finite figure is itself a `non_finite` epoch, and so is a non-finite loss.
     pub fn epoch_stats(&self) -> EpochStats {
@@ -163,6 +175,15 @@ impl MetricsRow {
             sample_nn: self.sample_nn,
             label_noise: self.label_noise,
             swd: self.swd,
+            sample_swd: self.sample_swd,
+            d_updates: self.records_settings().then_some(f64::from(self.d_updates)),
+            g_updates: self.records_settings().then_some(f64::from(self.g_updates)),
+            hyper: self.records_settings().then(|| Hyper {
+                lr_g: self.lr_g,
+                lr_d: self.lr_d,
+                label_noise: self.label_noise.unwrap_or(0.0),
+                batch_size: self.batch_size,
+            }),
             non_finite: self.non_finite || !losses_finite,
         }
     }
@@ -270,6 +291,7 @@ mod tests {
             sample_nn: Some(0.9),
             augment_p: None,
             r_t: None,
+            sample_swd: Some(1.5),
         }
     }
 

@@ -17,6 +17,10 @@ pub enum State {
     /// Stopped by the health policy after too many rollbacks, or ended inside a collapse
     /// episode with rollback disabled.
     Collapsed,
+    /// Stopped by the health policy because the samples never got near the data and stopped
+    /// getting closer (or ended so with rollback disabled); `reason` has the figures and what
+    /// to change.
+    Stalled,
     /// Stopped by an error; `reason` says which.
     Failed,
     /// Stopped on request (a signal) after an epoch, with a checkpoint of that epoch.
@@ -37,6 +41,7 @@ impl State {
             State::Running => "running",
             State::Finished => "finished",
             State::Collapsed => "collapsed",
+            State::Stalled => "stalled",
             State::Failed => "failed",
             State::Interrupted => "interrupted",
             State::Pruned => "pruned",
@@ -76,12 +81,13 @@ impl Status {
     }
 
     /// Nothing is left to train: finished up to `planned` epochs (a raised
-    /// `experiment.epochs` extends a finished run), given up as collapsed, or stopped at a rung
-    /// (a raised budget does not revisit that decision; `run --only pruned` trains it on).
+    /// `experiment.epochs` extends a finished run), given up as collapsed or stalled, or stopped
+    /// at a rung (a raised budget does not revisit that decision; `run --only pruned` trains it
+    /// on).
     pub fn is_done(&self, planned: u32) -> bool {
         match self.state {
             State::Finished => self.epochs_done >= planned,
-            State::Collapsed | State::Pruned => true,
+            State::Collapsed | State::Stalled | State::Pruned => true,
             State::Running | State::Failed | State::Interrupted | State::Waiting => false,
         }
     }
@@ -98,6 +104,7 @@ pub enum RunState {
     Interrupted,
     Finished,
     Collapsed,
+    Stalled,
     Failed,
     /// Stopped at a rung by `[prune]`.
     Pruned,
@@ -118,6 +125,7 @@ impl RunState {
             None | Some(State::Running | State::Interrupted) => RunState::Interrupted,
             Some(State::Finished) => RunState::Finished,
             Some(State::Collapsed) => RunState::Collapsed,
+            Some(State::Stalled) => RunState::Stalled,
             Some(State::Failed) => RunState::Failed,
             Some(State::Pruned) => RunState::Pruned,
         }
@@ -130,6 +138,7 @@ impl RunState {
             RunState::Interrupted => "interrupted",
             RunState::Finished => "finished",
             RunState::Collapsed => "collapsed",
+            RunState::Stalled => "stalled",
             RunState::Failed => "failed",
             RunState::Pruned => "pruned",
             RunState::Waiting => "waiting",

@@ -112,6 +112,7 @@ enum Ended {
     Finished,
     Pruned,
     Collapsed,
+    Stalled,
     Failed,
     Interrupted,
     NotStarted,
@@ -180,6 +181,10 @@ impl Sweep<'_> {
                 eprintln!("{label} collapsed: see {}", dir.events().display());
                 Ended::Collapsed
             }
+            Ok(Ran::Trained(Outcome::Stalled)) => {
+                eprintln!("{label} stalled: see {}", dir.status().display());
+                Ended::Stalled
+            }
             Ok(Ran::Trained(Outcome::Interrupted)) => Ended::Interrupted,
             Ok(Ran::Trained(Outcome::Pruned)) => Ended::Pruned,
             Ok(Ran::Trained(Outcome::Paused)) => Ended::Paused,
@@ -237,6 +242,7 @@ impl Sweep<'_> {
                 Some(Ended::Finished) => tally.finished += 1,
                 Some(Ended::Pruned) => tally.pruned += 1,
                 Some(Ended::Collapsed) => tally.collapsed += 1,
+                Some(Ended::Stalled) => tally.stalled += 1,
                 Some(Ended::Failed) => tally.failed += 1,
                 Some(Ended::Interrupted) | Some(Ended::Paused) => tally.interrupted += 1,
                 Some(Ended::NotStarted) | None => tally.not_started += 1,

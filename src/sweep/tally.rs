@@ -10,6 +10,8 @@ pub struct Tally {
     /// Already done, or being trained by another process.
     pub skipped: usize,
     pub collapsed: usize,
+    /// Ended `stalled`: trained without collapsing but never got near the data.
+    pub stalled: usize,
     pub failed: usize,
     pub interrupted: usize,
     /// Left in the queue by a stop request.
@@ -40,6 +42,9 @@ impl Tally {
             "experiment {experiment}: {} finished{pruned}, {} collapsed, {} failed, {} skipped (already done or trained elsewhere)",
             self.finished, self.collapsed, self.failed, self.skipped
         );
+        if self.stalled > 0 {
+            line += &format!(", {} stalled", self.stalled);
+        }
         if self.interrupted + self.not_started > 0 {
             line += &format!(
                 ", {} interrupted, {} not started (rerun the same command to resume)",

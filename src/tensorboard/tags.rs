@@ -37,6 +37,7 @@ pub fn scalar_tag(column: &str) -> Option<String> {
         "sample_std" => "samples/std",
         "sample_image_std" => "samples/image_std",
         "sample_nn" => "samples/nn",
+        "sample_swd" => "samples/swd",
         "swd" | "diversity" | "tag_acc" | "tag_fd" | "tag_kl" => {
             return Some(format!("quality/{column}"));
         }

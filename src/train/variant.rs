@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use tch::{Device, Kind, Tensor};
 
 use super::nets::Nets;
-use super::samples::{self, GRID, SampleStats};
+use super::samples::{self, GRID, GridSwd, SampleStats};
 use super::schedule::{EpochPlan, EpochSums, run_epoch};
 use super::seeds;
 use crate::config::Variant;
@@ -64,6 +64,8 @@ pub enum Outcome {
     Finished,
     /// The health policy gave up after too many rollbacks.
     Collapsed,
+    /// The samples never got near the data and no setting the policy changes was the cause.
+    Stalled,
     /// A graceful stop was asked for: checkpoint of the last epoch written, status interrupted.
     Interrupted,
     /// `[prune]` stopped it at a rung: checkpoint of the epoch judged, status pruned.
@@ -127,6 +129,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
         tags: conditional(&nets, job).map(|s| s.sample(GRID)), // [64, n_tags]
+        grid_swd: GridSwd::new(job.images),
     };
     while pos.epoch < planned {
         pos.epoch += 1;
@@ -138,13 +141,23 @@ pub fn train(job: &Job) -> Result<Outcome> {
         }
         let mut rolled_back = false;
         if let Some(verdict) = verdict {
-            match handle_verdict(job, &mut nets, &mut pos, &verdict)? {
+            let findings = detector.findings(&verdict);
+            match handle_verdict(job, &mut nets, &mut pos, &verdict, &findings)? {
                 Handled::RolledBack => {
                     detector.reset();
                     rolled_back = true;
                 }
-                Handled::Stopped => return Ok(Outcome::Collapsed),
-                Handled::Logged => open_episode = Some(verdict),
+                Handled::Stopped(outcome) => return Ok(outcome),
+                // An open stall stays the ending: the run never got anywhere, whatever else
+                // went wrong on the way.
+                Handled::Logged => {
+                    if open_episode
+                        .as_ref()
+                        .is_none_or(|v| v.kind != health::Kind::Stalled)
+                    {
+                        open_episode = Some(verdict);
+                    }
+                }
             }
         }
         let pruned = match rolled_back {
@@ -192,8 +205,9 @@ pub fn train(job: &Job) -> Result<Outcome> {
             "ended inside a {} episode (onset epoch {}) with rollback disabled: {}",
             v.kind, v.onset_epoch, v.evidence
         );
-        write_status(job, &pos, State::Collapsed, Some(reason))?;
-        return Ok(Outcome::Collapsed);
+        let (state, outcome) = ending(v.kind);
+        write_status(job, &pos, state, Some(reason))?;
+        return Ok(outcome);
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
@@ -329,10 +343,21 @@ fn stop_on_disk(job: &Job, pos: &mut Position) -> Result<Option<Outcome>> {
     Ok(None)
 }
 
-/// The fixed noise (and tags) behind every sample grid and the collapse figures.
+/// The fixed noise (and tags) behind every sample grid and the collapse figures, and the
+/// real images `sample_swd` compares those samples with.
 struct FixedNoise {
     z: Tensor,
     tags: Option<Tensor>,
+    grid_swd: GridSwd,
+}
+
+/// How a run that the health policy stopped (or that ended inside an episode with rollback
+/// disabled) ends: `stalled` when the samples got nowhere, else `collapsed`.
+fn ending(kind: health::Kind) -> (State, Outcome) {
+    match kind {
+        health::Kind::Stalled => (State::Stalled, Outcome::Stalled),
+        _ => (State::Collapsed, Outcome::Collapsed),
+    }
 }
 
 /// Trains epoch `pos.epoch`, writes its sample grid and metrics row, and returns the row.
@@ -401,6 +426,7 @@ fn train_epoch(
     row.tag_acc_groups = groups;
     row.eval_seconds = eval_seconds;
     row.sample_nn = Some(stats.nn_distance / job.reference.nn_distance.max(1e-12));
+    row.sample_swd = (!non_finite).then(|| fixed.grid_swd.ratio(&fakes));
     row.augment_p = augment.map(|a| a.p);
     row.r_t = augment.map(|a| a.r_t);
     job.recorder.append_metrics(&row)?;
@@ -412,8 +438,8 @@ fn train_epoch(
 enum Handled {
     /// A checkpoint was restored and `pos` now points at it with new settings.
     RolledBack,
-    /// The policy gave up: the status says collapsed.
-    Stopped,
+    /// The policy gave up: the status says collapsed or stalled.
+    Stopped(Outcome),
     /// Rollback is disabled: the verdict is only recorded.
     Logged,
 }
@@ -424,13 +450,21 @@ fn handle_verdict(
     nets: &mut Nets,
     pos: &mut Position,
     verdict: &Verdict,
+    findings: &health::Findings,
 ) -> Result<Handled> {
     let cfg = &job.variant.config;
     let saved = job.recorder.checkpoints()?;
     let events = job.recorder.events()?;
     let infos = checkpoint_infos(&saved, &events);
     let history = rollback_history(&events);
-    let action = health::decide(&cfg.rollback, &infos, verdict, &pos.hyper, &history);
+    let action = health::decide(
+        &cfg.rollback,
+        &infos,
+        verdict,
+        &pos.hyper,
+        &history,
+        findings,
+    );
     job.recorder
         .append_event(&EventRow::new(pos.step, verdict, &action))?;
     job.progress.note(&format!(
@@ -460,8 +494,9 @@ fn handle_verdict(
             Ok(Handled::RolledBack)
         }
         Action::Stop { reason } => {
-            write_status(job, pos, State::Collapsed, Some(reason))?;
-            Ok(Handled::Stopped)
+            let (state, outcome) = ending(verdict.kind);
+            write_status(job, pos, state, Some(reason))?;
+            Ok(Handled::Stopped(outcome))
         }
         Action::Continue => Ok(Handled::Logged),
     }
@@ -506,8 +541,8 @@ enum Resumed {
     AllDamaged(usize),
 }
 
-/// Restores the newest checkpoint that loads, drops log rows written after it and replays the
-/// current attempt's rows into the detector.
+/// Restores the newest checkpoint that loads, drops log rows written after it and replays
+/// every attempt's rows into the detector.
 fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed> {
     let saved = job.recorder.checkpoints()?;
     for s in saved.iter().rev() {
@@ -518,8 +553,15 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
         }
         let m = &s.meta;
         let rows = job.recorder.cut_back(m.step, m.epoch)?;
+        // Every attempt, as the live run saw them (the detector keeps the settings that
+        // trained healthily across a rollback's reset); the current attempt's open episode
+        // is kept as the loop keeps it.
         let mut open_episode = None;
-        for row in rows.iter().filter(|r| r.attempt == m.attempt) {
+        for (i, row) in rows.iter().enumerate() {
+            if i > 0 && rows[i - 1].attempt != row.attempt {
+                detector.reset();
+                open_episode = None;
+            }
             let verdict = detector.observe(&row.epoch_stats());
             if detector.is_healthy() {
                 open_episode = None;
@@ -649,6 +691,7 @@ fn metrics_row(
         sample_nn: None,
         augment_p: None,
         r_t: None,
+        sample_swd: None,
     }
 }
 

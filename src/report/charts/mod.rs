@@ -96,6 +96,7 @@ pub fn kind_color(kind: impl Into<EventKind>) -> RGBColor {
         Kind::ModeCollapse => RGBColor(227, 119, 194),
         Kind::QualityRegression => RGBColor(188, 189, 34),
         Kind::NonFinite => RGBColor(0, 0, 0),
+        Kind::Stalled => RGBColor(23, 190, 207),
     }
 }
 
