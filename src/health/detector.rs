@@ -25,6 +25,19 @@ pub const SAMPLE_IMPROVE_MARGIN: f64 = 0.05;
 pub const STALL_WARMUPS: u64 = 2;
 pub const STALL_EPOCHS: u64 = 15;
 
+/// An evaluation's swd within this many standard deviations of the real-vs-real floor is as
+/// close to the data as real images are (the floor's own draws vary by that much): no
+/// regression to roll back, whatever the attempt's best was.
+pub const FLOOR_NOISE_SDS: f64 = 2.0;
+
+/// The real-vs-real swd floor of a run's evaluations (`quality-reference.json`): mean and
+/// standard deviation over its draws, x1e3 like `swd`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SwdFloor {
+    pub mean: f64,
+    pub sd: f64,
+}
+
 /// A side whose updates the p0 gate stopped in at least this share of its steps over a streak
 /// reached p0 most of the time: it is winning.
 const GATED_SHARE: f64 = 0.5;
@@ -217,6 +230,8 @@ pub struct Detector {
     recent: VecDeque<EpochStats>,
     /// Survives `reset`: the settings of the run's latest restore point past the warm-up.
     healthy: Option<Hyper>,
+    /// The evaluations' floor, when the run evaluates (`with_swd_floor`).
+    swd_floor: Option<SwdFloor>,
 }
 
 impl Detector {
@@ -255,7 +270,17 @@ impl Detector {
             max_updates: [0.0; 2],
             recent: VecDeque::new(),
             healthy: None,
+            swd_floor: None,
         }
+    }
+
+    /// Judges the evaluations' swd against the run's real-vs-real floor: a regression must
+    /// leave the floor's noise (`FLOOR_NOISE_SDS`), and a stall must be confirmed by an
+    /// evaluation more than `FAR_RATIO` times the floor. Without it (no evaluation, replayed
+    /// logs) no run is judged stalled.
+    pub fn with_swd_floor(mut self, floor: SwdFloor) -> Self {
+        self.swd_floor = Some(floor).filter(|f| f.mean.is_finite() && f.mean > 0.0);
+        self
     }
 
     /// The most urgent verdict this epoch raised, if any (see `Kind`'s order).
@@ -450,12 +475,18 @@ impl Detector {
             })
         });
         let far_with_cause = cause.is_some() && sample_swd.is_some_and(|v| v > FAR_RATIO);
-        // Never near the data and no closer for a long stretch: the run gets nowhere.
+        // Never near the data and no closer for a long stretch: the run gets nowhere. sample_swd
+        // alone misreads speckled samples that an evaluation puts near the floor, so an
+        // evaluation of this attempt must agree (with sparse evaluation: at the one it has).
+        let evaluated_far = self.evaluated_far(finite(s.swd).filter(|_| !non_finite));
         let stretch = (self.cfg.warmup_images.saturating_mul(STALL_WARMUPS) / self.epoch_images)
             .max(STALL_EPOCHS);
         let stuck = match (sample_swd, self.best_sample_swd, self.stall_since()) {
             (Some(_), Some((best, _)), Some(since)) => {
-                grace_over && best > FAR_RATIO && s.epoch.saturating_sub(since) >= stretch
+                grace_over
+                    && best > FAR_RATIO
+                    && evaluated_far
+                    && s.epoch.saturating_sub(since) >= stretch
             }
             _ => false,
         };
@@ -535,6 +566,7 @@ impl Detector {
                         sample_swd: self.best_sample_swd,
                         sample_improved_at: self.stall_since(),
                         cause: cause.clone().filter(|_| far_with_cause),
+                        floor: self.swd_floor,
                     };
                     step.fired.push(Verdict {
                         kind,
@@ -572,6 +604,19 @@ impl Detector {
         }
     }
 
+    /// Whether this attempt's best evaluation, `swd` (this epoch's) included, is more than
+    /// `FAR_RATIO` times the floor; false without an evaluation or a floor.
+    fn evaluated_far(&self, swd: Option<f64>) -> bool {
+        let best = match (self.best_swd.map(|(b, _)| b), swd) {
+            (Some(b), Some(v)) => Some(b.min(v)),
+            (b, v) => b.or(v),
+        };
+        match (best, self.swd_floor) {
+            (Some(best), Some(floor)) => best > FAR_RATIO * floor.mean,
+            _ => false,
+        }
+    }
+
     /// The last epoch the samples got closer to the data, else the attempt's first judged one:
     /// where a stall's stretch starts.
     fn stall_since(&self) -> Option<u64> {
@@ -599,9 +644,12 @@ impl Detector {
             min_image_std,
             max_image_std,
             min_nn: self.cfg.mode_collapse_ratio,
-            max_swd: self
-                .best_swd
-                .map(|(b, _)| b * (1.0 + self.cfg.quality_margin)),
+            max_swd: self.best_swd.map(|(b, _)| {
+                let noise = self
+                    .swd_floor
+                    .map_or(0.0, |f| f.mean + FLOOR_NOISE_SDS * f.sd);
+                (b * (1.0 + self.cfg.quality_margin)).max(noise)
+            }),
         }
     }
 }
@@ -612,6 +660,7 @@ struct Best {
     sample_swd: Option<(f64, u64)>,
     /// The last epoch sample_swd got `SAMPLE_IMPROVE_MARGIN` closer.
     sample_improved_at: Option<u64>,
+    floor: Option<SwdFloor>,
     /// A cause found for samples far from the data, in words.
     cause: Option<String>,
 }
@@ -658,7 +707,10 @@ fn evidence(kind: Kind, lim: &Limits, st: &Streak, s: &EpochStats, best: &Best) 
         Kind::Stalled => {
             let (b, at) = best.sample_swd.unwrap_or((f64::NAN, 0));
             let swd = best.swd.map_or(String::new(), |(v, e)| {
-                format!("; best swd {v:.1} at epoch {e}")
+                let times = best.floor.map_or(String::new(), |f| {
+                    format!(", {:.1}x the floor {:.1}", v / f.mean, f.mean)
+                });
+                format!("; best swd {v:.1} at epoch {e}{times}")
             });
             format!(
                 "samples never got near the data: sample_swd {} now, best {b:.1} at epoch {at} \

@@ -1,7 +1,7 @@
 //! Table-driven detector tests: each row is a stream of epochs, the expected verdicts, and why.
 
 use super::config::RollbackConfig;
-use super::detector::Detector;
+use super::detector::{Detector, SwdFloor};
 use super::kind::Kind;
 use super::stats::{EpochStats, RealReference};
 
@@ -73,7 +73,20 @@ const EPOCH_IMAGES: u64 = 500;
 
 /// Runs a stream from epoch FIRST and returns every (kind, onset, detected).
 fn run(stream: Vec<EpochStats>, first: u64) -> Vec<Fired> {
-    let mut det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES);
+    run_on(
+        Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES),
+        stream,
+        first,
+    )
+}
+
+/// `run` with the evaluations' floor known, as in a run that evaluates.
+fn run_with_floor(stream: Vec<EpochStats>, first: u64, floor: SwdFloor) -> Vec<Fired> {
+    let det = Detector::new(&RollbackConfig::default(), None, EPOCH_IMAGES).with_swd_floor(floor);
+    run_on(det, stream, first)
+}
+
+fn run_on(mut det: Detector, stream: Vec<EpochStats>, first: u64) -> Vec<Fired> {
     let mut out = Vec::new();
     for (i, mut s) in stream.into_iter().enumerate() {
         s.epoch = first + i as u64;
@@ -699,6 +712,23 @@ fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
     }
 }
 
+/// The floor of `a_run_that_never_gets_near_the_data_stalls`: swd 10 +- 1.
+const FLOOR: SwdFloor = SwdFloor {
+    mean: 10.0,
+    sd: 1.0,
+};
+
+/// `at_swd(sample_swd)` with an evaluation of `evaluated` times `FLOOR` every 4th epoch (from
+/// the first), and none otherwise.
+fn evaluated_every_4(sample_swd: f64, evaluated: f64, epochs: usize) -> Vec<EpochStats> {
+    (0..epochs)
+        .map(|i| EpochStats {
+            swd: (i % 4 == 0).then_some(evaluated * FLOOR.mean),
+            ..at_swd(sample_swd)
+        })
+        .collect()
+}
+
 #[test]
 fn a_run_that_never_gets_near_the_data_stalls() {
     use super::detector::{FAR_RATIO, SAMPLE_IMPROVE_MARGIN};
@@ -706,31 +736,104 @@ fn a_run_that_never_gets_near_the_data_stalls() {
     // 40 epochs (twice the 10,000-image warm-up, at least STALL_EPOCHS).
     let far = FAR_RATIO * 2.0;
     let creeping = |i: usize| far * (1.0 - SAMPLE_IMPROVE_MARGIN * 1.2).powi(i as i32 / 8);
+    let ended_far = |epochs: usize| {
+        let mut s: Vec<EpochStats> = (0..epochs).map(|_| at_swd(far)).collect();
+        s.last_mut().expect("epochs > 0").swd = Some(far * FLOOR.mean);
+        s
+    };
     let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
         (
-            rep(|| at_swd(FAR_RATIO * 2.0), 80),
+            evaluated_every_4(far, far, 80),
             vec![(Kind::Stalled, 20, 60)],
             "far from the data and no closer for 40 epochs: stalled, the onset its last step \
              closer (the first judged epoch: an untrained G's noise is no level to improve on)",
         ),
         (
-            rep(|| at_swd(FAR_RATIO * 2.0), 60),
+            evaluated_every_4(far, far, 60),
             vec![],
             "one epoch short of the stretch",
         ),
         (
-            (0..80).map(|i| at_swd(creeping(i))).collect(),
+            (0..80)
+                .map(|i| EpochStats {
+                    swd: Some(far * FLOOR.mean),
+                    ..at_swd(creeping(i))
+                })
+                .collect(),
             vec![],
             "far, but 6% closer every 8 epochs: slow, still learning",
         ),
         (
-            cat(vec![rep(|| at_swd(2.0), 5), rep(|| at_swd(2.5), 75)]),
+            cat(vec![
+                rep(|| at_swd(2.0), 5),
+                evaluated_every_4(2.5, far, 75),
+            ]),
             vec![],
             "it was near the data once: no stall (a regression is another verdict's)",
         ),
+        (
+            evaluated_every_4(far, 2.0, 80),
+            vec![],
+            "health bench, held-out seed 12: sample_swd 3 to 10 on speckled samples that the \
+             evaluations put at 1.3x to 2.3x the floor; four runs the policy before it rescued \
+             were stopped stalled. An evaluation within FAR_RATIO of the floor vetoes",
+        ),
+        (
+            ended_far(80),
+            vec![(Kind::Stalled, 20, 79)],
+            "evaluation only at the last epoch (sparse): the stall is confirmed there",
+        ),
+        (
+            (0..80).map(|_| at_swd(far)).collect(),
+            vec![],
+            "no evaluation at all: sample_swd alone never ends a run",
+        ),
     ];
     for (s, want, why) in rows {
-        assert_eq!(run(s, 0), want, "{why}");
+        assert_eq!(run_with_floor(s, 0, FLOOR), want, "{why}");
+    }
+    assert_eq!(
+        run(evaluated_every_4(far, far, 80), 0),
+        vec![],
+        "no floor (replayed logs, evaluation off): no stall"
+    );
+}
+
+#[test]
+fn a_regression_must_leave_the_floor_s_noise() {
+    // Health bench, the defaults at seed 12: best 44, then 66 at the last evaluation, floor
+    // 45 +- 11: a rollback to epoch 0's neighbourhood for a figure within the floor's draws.
+    let floor = SwdFloor {
+        mean: 45.0,
+        sd: 11.0,
+    };
+    let at = |swd: Option<f64>| EpochStats { swd, ..ok() };
+    type Row<'a> = (&'a [Option<f64>], Option<u64>, &'a str);
+    let rows: &[Row] = &[
+        (
+            &[Some(44.0), Some(66.5), Some(66.5)],
+            None,
+            "1.5x the best but under floor + 2 sd (67): as close as real images",
+        ),
+        (
+            &[Some(44.0), Some(70.0), Some(70.0)],
+            Some(102),
+            "above both: a regression",
+        ),
+        (
+            &[Some(100.0), Some(160.0), Some(160.0)],
+            Some(102),
+            "far above the floor: the margin over the best decides, as without a floor",
+        ),
+    ];
+    for (swds, fires, why) in rows {
+        let stream = swds.iter().map(|v| at(*v)).collect();
+        let got = run_with_floor(stream, FIRST, floor);
+        let want: Vec<Fired> = fires
+            .iter()
+            .map(|d| (Kind::QualityRegression, 101, *d))
+            .collect();
+        assert_eq!(got, want, "{why}");
     }
 }
 

@@ -16,7 +16,7 @@ mod policy_tests;
 mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
-pub use detector::{Detector, FAR_RATIO, Findings, REPLAY_EPOCH_IMAGES};
+pub use detector::{Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
     Action, Change, CheckpointInfo, Hyper, decide, escalated, format_changes, repeats,
