@@ -11,6 +11,13 @@ use super::kind::{Kind, Side, Verdict};
 /// that stalls with it is told to raise it. Never changed by a rollback: a rollback only slows.
 pub const LR_MIN: f64 = 1e-5;
 
+/// DCGAN's learning rate for both sides (Radford et al. 2015, section 4): a stall with a rate
+/// above it and rollbacks left lowers that rate tenfold, not under it.
+pub const USUAL_LR: f64 = 2e-4;
+
+/// What a stall's rollback divides a rate above `USUAL_LR` by.
+const STALL_SLOWDOWN: f64 = 10.0;
+
 /// A saved checkpoint as the trainer recorded it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CheckpointInfo {
@@ -96,8 +103,9 @@ pub enum Action {
         /// raised to the power k + 1, k more checkpoints skipped, rates capped at `lr_max`).
         escalation: u32,
     },
-    /// Give up on this variant.
-    Stop { reason: String },
+    /// Give up on this variant. `stalled`: it got nowhere rather than collapsed (the ending
+    /// `stalled`, as for `Kind::Stalled`).
+    Stop { reason: String, stalled: bool },
     /// Rollback is disabled: record the verdict and keep training.
     Continue,
 }
@@ -141,7 +149,10 @@ pub fn escalated(a: &Adjust, k: u32) -> Adjust {
 /// applies (escalated on repeats), its rate factor moved to the side the figures show ahead
 /// when the table slows the other one. Either way no setting is moved further from the value
 /// it trained healthily with in this run once an earlier rollback has moved it off that value.
-/// A stall with no rate to fix ends the run (`Kind::Stalled`'s stop: the ending `stalled`).
+/// A stall with rollbacks left lowers the rates above `USUAL_LR` (`slow_to_usual`); with none
+/// there, or none left, it ends the run (the ending `stalled`), and so does any verdict but an
+/// overflow on a run with a learning rate under `LR_MIN`: that rate is the cause, and a
+/// rollback only slows.
 pub fn decide(
     cfg: &RollbackConfig,
     checkpoints: &[CheckpointInfo],
@@ -156,9 +167,23 @@ pub fn decide(
     let kind = verdict.kind;
     let rollbacks_done = history.len() as u32;
     let causes = out_of_range(cfg, hyper);
-    if kind == Kind::Stalled && causes.is_empty() {
+    let slowed = (kind == Kind::Stalled && causes.is_empty()).then(|| slow_to_usual(hyper));
+    let nothing_to_slow = slowed.as_ref().is_some_and(|(new, _)| new == hyper);
+    if nothing_to_slow || (kind == Kind::Stalled && rollbacks_done >= cfg.max_rollbacks) {
         return Action::Stop {
             reason: stall_advice(hyper, findings),
+            stalled: true,
+        };
+    }
+    let low = too_low(hyper);
+    if kind != Kind::NonFinite && !low.is_empty() {
+        return Action::Stop {
+            reason: format!(
+                "{kind} at epoch {}: {}; a rollback only slows",
+                verdict.detected_epoch,
+                low.join(", ")
+            ),
+            stalled: true,
         };
     }
     if rollbacks_done >= cfg.max_rollbacks {
@@ -167,6 +192,7 @@ pub fn decide(
                 "{kind} at epoch {} after {rollbacks_done} rollbacks (max_rollbacks {})",
                 verdict.detected_epoch, cfg.max_rollbacks
             ),
+            stalled: kind == Kind::Stalled,
         };
     }
     let escalation = repeats(history, kind);
@@ -177,9 +203,12 @@ pub fn decide(
                 "{kind} at epoch {}: no restore point before epoch {} restored fewer than {} times",
                 verdict.detected_epoch, verdict.onset_epoch, cfg.max_retries_per_checkpoint
             ),
+            stalled: kind == Kind::Stalled,
         };
     };
-    let (new, mut why) = if causes.is_empty() {
+    let (new, mut why) = if let Some(slowed) = slowed {
+        slowed
+    } else if causes.is_empty() {
         cure(cfg, hyper, &adjust, escalation, findings)
     } else {
         let mut new = *hyper;
@@ -198,6 +227,12 @@ pub fn decide(
         (new, why)
     };
     let new = keep_near_healthy(hyper, new, findings.healthy.as_ref(), cfg, &mut why);
+    if kind == Kind::Stalled && new == *hyper {
+        return Action::Stop {
+            reason: stall_advice(hyper, findings),
+            stalled: true,
+        };
+    }
     let changes = [
         (
             "label_noise",
@@ -294,7 +329,8 @@ fn cure(
     } else {
         f64::INFINITY
     };
-    let lr = |v: f64, factor: f64| tidy(v * factor).min(cap);
+    // Never under LR_MIN: a rate there is a cause of its own (`decide` stops on it).
+    let lr = |v: f64, factor: f64| tidy(v * factor).min(cap).max(LR_MIN.min(v));
     let new = Hyper {
         lr_g: lr(hyper.lr_g, a.lr_g_factor),
         lr_d: lr(hyper.lr_d, a.lr_d_factor),
@@ -304,6 +340,28 @@ fn cure(
             .max(hyper.label_noise),
         batch_size: ((f64::from(hyper.batch_size) * a.batch_factor).round() as u32).max(1),
     };
+    (new, why)
+}
+
+/// A stall's cure: every rate above `USUAL_LR` divided by `STALL_SLOWDOWN`, not under it. A
+/// rate capped at `lr_max` is still ten times the usual, and in the health benchmark the runs
+/// that stalled there were rescued by going on lowering it.
+fn slow_to_usual(hyper: &Hyper) -> (Hyper, Why) {
+    let mut new = *hyper;
+    let mut why = Why::default();
+    let slow = |lr: f64, side: Side, why: &mut String| {
+        if lr <= USUAL_LR {
+            return lr;
+        }
+        *why = format!(
+            "the samples got no closer at {side}'s learning rate {}, above the usual {}",
+            fmt_sci(lr),
+            fmt_sci(USUAL_LR)
+        );
+        tidy(lr / STALL_SLOWDOWN).max(USUAL_LR)
+    };
+    new.lr_g = slow(hyper.lr_g, Side::G, &mut why.lr_g);
+    new.lr_d = slow(hyper.lr_d, Side::D, &mut why.lr_d);
     (new, why)
 }
 
@@ -356,10 +414,9 @@ fn keep_near_healthy(
     new
 }
 
-/// The stop reason of a run that got nowhere, with what to change: the side that was ahead
-/// over the stall says which net is too weak; a rate under `LR_MIN` says to raise it.
-fn stall_advice(hyper: &Hyper, findings: &Findings) -> String {
-    let low: Vec<String> = [("G", "lr_g", hyper.lr_g), ("D", "lr_d", hyper.lr_d)]
+/// The sides whose learning rate is under `LR_MIN`, each as advice in words.
+fn too_low(hyper: &Hyper) -> Vec<String> {
+    [("G", "lr_g", hyper.lr_g), ("D", "lr_d", hyper.lr_d)]
         .into_iter()
         .filter(|(_, _, lr)| *lr < LR_MIN)
         .map(|(side, key, lr)| {
@@ -369,7 +426,13 @@ fn stall_advice(hyper: &Hyper, findings: &Findings) -> String {
                 fmt_sci(LR_MIN)
             )
         })
-        .collect();
+        .collect()
+}
+
+/// The stop reason of a run that got nowhere, with what to change: the side that was ahead
+/// over the stall says which net is too weak; a rate under `LR_MIN` says to raise it.
+fn stall_advice(hyper: &Hyper, findings: &Findings) -> String {
+    let low = too_low(hyper);
     if !low.is_empty() {
         low.join(", ")
     } else {

@@ -154,8 +154,9 @@ fn situations_and_actions() {
             every_20(200),
             verdict(DegenerateOutput, 105),
             vec![DegenerateOutput, DegenerateOutput],
-            Some((40, "lr_g 2e-4->2e-7")),
-            "third time: cubed factors, skip 1 + 2 checkpoints",
+            Some((40, "lr_g 2e-4->1e-5")),
+            "third time: cubed factors (2e-7), skip 1 + 2 checkpoints; the rate stops at LR_MIN, \
+             under which it would be a cause of its own",
         ),
         (
             vec![
@@ -338,7 +339,7 @@ fn stop_reason_does_not_repeat_the_state() {
     let v = verdict(Kind::GFailure, 105);
     match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &history, &NONE) {
         // status.json says `collapsed` beside it: "collapsed: collapsed: ..." read twice.
-        Action::Stop { reason } => {
+        Action::Stop { reason, .. } => {
             assert_eq!(
                 reason,
                 "g_failure at epoch 119 after 4 rollbacks (max_rollbacks 4)"
@@ -429,7 +430,7 @@ fn rendered(
         findings,
     ) {
         Action::Rollback { changes, .. } => Ok(format_changes(&changes)),
-        Action::Stop { reason } => Err(reason),
+        Action::Stop { reason, .. } => Err(reason),
         Action::Continue => panic!("rollback is enabled"),
     }
 }
@@ -648,5 +649,140 @@ fn no_setting_moves_further_from_one_that_trained_healthily() {
             Ok(want.to_string()),
             "{why}"
         );
+    }
+}
+
+#[test]
+fn a_stall_slows_a_fast_rate_and_a_rate_far_too_low_ends_the_run() {
+    use Kind::*;
+    let lr_g = |lr_g| Hyper { lr_g, ..BASE };
+    let four = vec![
+        DegenerateOutput,
+        QualityRegression,
+        DegenerateOutput,
+        ModeCollapse,
+    ];
+    type Row<'a> = (Kind, Hyper, Vec<Kind>, Result<&'a str, &'a str>, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            Stalled,
+            lr_g(2e-3),
+            vec![DegenerateOutput],
+            Ok(
+                "lr_g 2e-3->2e-4 (the samples got no closer at G's learning rate 2e-3, above \
+                the usual 2e-4)",
+            ),
+            "health bench, lr_g 2e-1 and 5: capped at lr_max, G's rate was still ten times the \
+             usual and the run stalled there; ending it threw away the rescue that lowering \
+             it further gave",
+        ),
+        (
+            Stalled,
+            Hyper {
+                lr_g: 1e-3,
+                lr_d: 5e-4,
+                ..BASE
+            },
+            vec![],
+            Ok(
+                "lr_g 1e-3->2e-4 (the samples got no closer at G's learning rate 1e-3, above \
+                the usual 2e-4); lr_d 5e-4->2e-4 (the samples got no closer at D's learning \
+                rate 5e-4, above the usual 2e-4)",
+            ),
+            "every rate above the usual is slowed, never under it",
+        ),
+        (
+            Stalled,
+            lr_g(2e-3),
+            four,
+            Err(
+                "no setting the rollback policy changes is out of range: try a wider G \
+                 (model.g_width) or other learning rates (train.lr_g, train.lr_d)",
+            ),
+            "no rollbacks left: the stall ends the run with its advice, not a max_rollbacks \
+             line",
+        ),
+        (
+            GFailure,
+            lr_g(1e-6),
+            vec![],
+            Err(
+                "g_failure at epoch 44: G's learning rate 1e-6 is far under the usual range \
+                 (from 1e-5): raise train.lr_g; a rollback only slows",
+            ),
+            "health bench, G's rate at 1e-6: g_failure cut D's rate three times, then \
+             degenerate_output cut G's to 1e-7, and the run that never learnt ended collapsed",
+        ),
+        (
+            NonFinite,
+            Hyper {
+                lr_g: 1e-6,
+                lr_d: 1e20,
+                ..BASE
+            },
+            vec![],
+            Ok(
+                "lr_d 1e20->2e-3 (D's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
+                lowered to it)",
+            ),
+            "an overflow has its own cause: a tiny rate on the other side does not end it",
+        ),
+        (
+            DegenerateOutput,
+            lr_g(2e-5),
+            vec![],
+            Ok("lr_g 2e-5->1e-5"),
+            "the table's tenfold cut stops at LR_MIN: under it the rate is a cause of its own",
+        ),
+    ];
+    for (kind, hyper, history, want, why) in rows {
+        let got = rendered(kind, &hyper, &history, &NONE);
+        let want = want.map(String::from).map_err(String::from);
+        assert_eq!(got, want, "{why}");
+    }
+}
+
+#[test]
+fn a_stop_for_getting_nowhere_ends_stalled_and_one_for_a_collapse_does_not() {
+    use Kind::*;
+    let cfg = RollbackConfig::default();
+    let checkpoints = [ck(0, true, 0), ck(20, true, 0)];
+    let lr_g = |lr_g| Hyper { lr_g, ..BASE };
+    let rows = [
+        (Stalled, BASE, vec![], true, "a stall with nothing to slow"),
+        (
+            GFailure,
+            lr_g(1e-6),
+            vec![],
+            true,
+            "a rate far under the usual range",
+        ),
+        (
+            GFailure,
+            BASE,
+            vec![GFailure; 4],
+            false,
+            "a collapse with no rollbacks left",
+        ),
+        (
+            Stalled,
+            lr_g(2e-3),
+            vec![GFailure; 4],
+            true,
+            "a stall with no rollbacks left",
+        ),
+    ];
+    for (kind, hyper, history, want, why) in rows {
+        match decide(
+            &cfg,
+            &checkpoints,
+            &verdict(kind, 30),
+            &hyper,
+            &history,
+            &NONE,
+        ) {
+            Action::Stop { stalled, .. } => assert_eq!(stalled, want, "{why}"),
+            other => panic!("{why}: expected a stop, got {other:?}"),
+        }
     }
 }

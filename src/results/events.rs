@@ -137,7 +137,7 @@ impl EventRow {
                 verdict.evidence.clone(),
                 *escalation,
             ),
-            health::Action::Stop { reason } => (
+            health::Action::Stop { reason, .. } => (
                 Taken::Stop,
                 None,
                 String::new(),
@@ -221,6 +221,7 @@ mod tests {
             &v,
             &Action::Stop {
                 reason: "collapsed".into(),
+                stalled: false,
             },
         ))
         .unwrap();

@@ -13,7 +13,9 @@ use super::seeds;
 use crate::config::Variant;
 use crate::data::{DeviceImages, TagSampler};
 use crate::eval::{Evaluator, Quality};
-use crate::health::{self, Action, CheckpointInfo, Detector, Hyper, RealReference, Verdict};
+use crate::health::{
+    self, Action, CheckpointInfo, Detector, Hyper, RealReference, SwdFloor, Verdict,
+};
 use crate::prune::{self, Figure};
 use crate::results::{
     CheckpointMeta, EventRow, MetricsRow, Peers, Recorder, RungArrival, RungRecord, Saved, State,
@@ -105,6 +107,12 @@ pub fn train(job: &Job) -> Result<Outcome> {
     let mut nets = fresh_nets()?;
     let epoch_images = job.images.len.max(0) as u64;
     let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
+    if let Some(e) = job.evaluator {
+        detector = detector.with_swd_floor(SwdFloor {
+            mean: e.reference.swd_floor,
+            sd: e.reference.swd_floor_std,
+        });
+    }
     // With rollback disabled: the verdict of an episode still going on (a resume finds it again
     // by replaying the attempt's rows, as it finds the detector's state).
     let (mut pos, mut open_episode) = match resume(job, &mut nets, &mut detector)? {
@@ -205,7 +213,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
             "ended inside a {} episode (onset epoch {}) with rollback disabled: {}",
             v.kind, v.onset_epoch, v.evidence
         );
-        let (state, outcome) = ending(v.kind);
+        let (state, outcome) = ending(v.kind, false);
         write_status(job, &pos, state, Some(reason))?;
         return Ok(outcome);
     }
@@ -353,10 +361,11 @@ struct FixedNoise {
 
 /// How a run that the health policy stopped (or that ended inside an episode with rollback
 /// disabled) ends: `stalled` when the samples got nowhere, else `collapsed`.
-fn ending(kind: health::Kind) -> (State, Outcome) {
-    match kind {
-        health::Kind::Stalled => (State::Stalled, Outcome::Stalled),
-        _ => (State::Collapsed, Outcome::Collapsed),
+fn ending(kind: health::Kind, stalled: bool) -> (State, Outcome) {
+    if stalled || kind == health::Kind::Stalled {
+        (State::Stalled, Outcome::Stalled)
+    } else {
+        (State::Collapsed, Outcome::Collapsed)
     }
 }
 
@@ -493,8 +502,8 @@ fn handle_verdict(
             };
             Ok(Handled::RolledBack)
         }
-        Action::Stop { reason } => {
-            let (state, outcome) = ending(verdict.kind);
+        Action::Stop { reason, stalled } => {
+            let (state, outcome) = ending(verdict.kind, stalled);
             write_status(job, pos, state, Some(reason))?;
             Ok(Handled::Stopped(outcome))
         }
@@ -738,7 +747,7 @@ fn describe(action: &Action) -> String {
             "rolling back to epoch {restore_epoch} ({})",
             health::format_changes(changes)
         ),
-        Action::Stop { reason } => format!("stopping: {reason}"),
+        Action::Stop { reason, .. } => format!("stopping: {reason}"),
         Action::Continue => "rollback disabled, continuing".to_string(),
     }
 }
