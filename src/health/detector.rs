@@ -232,6 +232,10 @@ pub struct Detector {
     healthy: Option<Hyper>,
     /// The evaluations' floor, when the run evaluates (`with_swd_floor`).
     swd_floor: Option<SwdFloor>,
+    /// This attempt's latest evaluation and its epoch.
+    last_swd: Option<(f64, u64)>,
+    /// First epoch of the current run of epochs with sample_swd above `FAR_RATIO`.
+    far_since: Option<u64>,
 }
 
 impl Detector {
@@ -271,6 +275,8 @@ impl Detector {
             recent: VecDeque::new(),
             healthy: None,
             swd_floor: None,
+            last_swd: None,
+            far_since: None,
         }
     }
 
@@ -312,6 +318,8 @@ impl Detector {
         self.last_bad = false;
         self.last_varied = false;
         self.best_swd = None;
+        self.last_swd = None;
+        self.far_since = None;
         self.improved_at = None;
         self.stalled_at = None;
         self.peaks = [0.0; 3];
@@ -442,9 +450,13 @@ impl Detector {
         }
         self.recent.push_back(*s);
         // Far from the data after having been near it (the spread may look normal: saturated
-        // speckle, lost colour).
+        // speckle, lost colour), unless an evaluation of these same far samples puts them near
+        // the floor: sample_swd wobbles around FAR_RATIO on samples the evaluation reads near.
+        let evaluated_near = self.evaluated_near(s.epoch, sample_swd, finite(s.swd));
         let off_data = match (sample_swd, self.best_sample_swd) {
-            (Some(v), Some((best, _))) => v > FAR_RATIO && best <= FAR_RATIO && v * drop > best,
+            (Some(v), Some((best, _))) => {
+                v > FAR_RATIO && best <= FAR_RATIO && v * drop > best && !evaluated_near
+            }
             _ => false,
         };
         // Far from the data once judged while a side with a learning rate above the cap wins
@@ -601,6 +613,24 @@ impl Detector {
             Judged::Wait
         } else {
             Judged::Fire
+        }
+    }
+
+    /// Whether this attempt's latest evaluation, `swd` (this epoch's) first, was taken since
+    /// `sample_swd` went above `FAR_RATIO` (it judged the same far samples) and reads within
+    /// `FAR_RATIO` times the floor.
+    fn evaluated_near(&mut self, epoch: u64, sample_swd: Option<f64>, swd: Option<f64>) -> bool {
+        match sample_swd {
+            Some(v) if v > FAR_RATIO => self.far_since = self.far_since.or(Some(epoch)),
+            Some(_) => self.far_since = None,
+            None => {}
+        }
+        if let Some(v) = swd {
+            self.last_swd = Some((v, epoch));
+        }
+        match (self.last_swd, self.far_since, self.swd_floor) {
+            (Some((v, at)), Some(since), Some(floor)) => at >= since && v <= FAR_RATIO * floor.mean,
+            _ => false,
         }
     }
 

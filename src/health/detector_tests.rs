@@ -697,6 +697,50 @@ fn far_from_the_data_with_a_normal_spread() {
     }
 }
 
+#[test]
+fn a_fresh_evaluation_near_the_floor_outweighs_sample_swd() {
+    use super::detector::FAR_RATIO;
+    // Near the data for 3 epochs, then sample_swd far for 3: `evaluated` (times the floor)
+    // measured at the epoch `at` of the six (None: no evaluation).
+    let stream = |evaluated: Option<f64>, at: usize| -> Vec<EpochStats> {
+        let mut s = cat(vec![
+            rep(|| at_swd(1.5), 3),
+            rep(|| at_swd(FAR_RATIO * 1.5), 3),
+        ]);
+        s[at].swd = evaluated.map(|r| r * FLOOR.mean);
+        s
+    };
+    let fired = vec![(Kind::DegenerateOutput, 103, 105)];
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            stream(Some(1.8), 3),
+            vec![],
+            "health bench, seed 13, both rates capped at 2e-3: sample_swd 3.8 to 4.7 while the \
+             evaluation inside the streak read 1.84x the floor; the degenerate_output it fired \
+             undid a rescue",
+        ),
+        (
+            stream(Some(1.8), 2),
+            fired.clone(),
+            "an evaluation near the floor from before sample_swd went far says nothing about \
+             the samples since",
+        ),
+        (
+            stream(Some(FAR_RATIO * 1.2), 3),
+            fired.clone(),
+            "an evaluation far from the floor agrees",
+        ),
+        (
+            stream(None, 0),
+            fired,
+            "no evaluation (sparse): sample_swd decides, as before",
+        ),
+    ];
+    for (s, want, why) in rows {
+        assert_eq!(run_with_floor(s, FIRST, FLOOR), want, "{why}");
+    }
+}
+
 /// Far from the data, D at rate `lr_d` with `d_updates` of its 31 steps done.
 fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
     EpochStats {
