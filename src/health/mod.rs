@@ -19,7 +19,7 @@ pub use config::{Adjust, RollbackConfig};
 pub use detector::{Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
-    Action, Change, CheckpointInfo, Hyper, decide, escalated, format_changes, repeats,
+    Action, Change, CheckpointInfo, Hyper, PastRollback, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
     Episode, FORMATS_TRIED, LogFormat, csv_delimiter, detect_format, episodes_json, episodes_table,

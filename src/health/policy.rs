@@ -121,9 +121,32 @@ impl Action {
     }
 }
 
-/// How many of the latest rollbacks (`history`, oldest first) were for `kind`, in a row.
-pub fn repeats(history: &[Kind], kind: Kind) -> u32 {
-    history.iter().rev().take_while(|k| **k == kind).count() as u32
+/// One earlier rollback of this run, as the policy reads it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PastRollback {
+    pub kind: Kind,
+    /// The settings it rolled back from, when known: with a rate above `lr_max` there, it
+    /// fixed that cause and did not apply its kind's table.
+    pub from: Option<Hyper>,
+}
+
+impl From<Kind> for PastRollback {
+    fn from(kind: Kind) -> Self {
+        PastRollback { kind, from: None }
+    }
+}
+
+/// How many of the latest rollbacks (`history`, oldest first) applied `kind`'s table, in a
+/// row. A rollback that fixed a rate above `lr_max` ends the row: its kind's table was never
+/// tried, so the same kind after it is no repeat (health bench, seed 13: both rates capped at
+/// 2e-3 trained well until a `degenerate_output`, which then cut G's rate a hundredfold, to
+/// 2e-5, and restored epoch 0; it ended 9.3x the floor).
+pub fn repeats(cfg: &RollbackConfig, history: &[PastRollback], kind: Kind) -> u32 {
+    history
+        .iter()
+        .rev()
+        .take_while(|p| p.kind == kind && p.from.is_none_or(|h| out_of_range(cfg, &h).is_empty()))
+        .count() as u32
 }
 
 /// The kind's adjustments at escalation `k`: factors to the power k + 1, the noise added
@@ -158,7 +181,7 @@ pub fn decide(
     checkpoints: &[CheckpointInfo],
     verdict: &Verdict,
     hyper: &Hyper,
-    history: &[Kind],
+    history: &[PastRollback],
     findings: &Findings,
 ) -> Action {
     if !cfg.enabled {
@@ -195,7 +218,7 @@ pub fn decide(
             stalled: kind == Kind::Stalled,
         };
     }
-    let escalation = repeats(history, kind);
+    let escalation = repeats(cfg, history, kind);
     let adjust = escalated(cfg.adjust(kind), escalation);
     let Some(target) = target(cfg, checkpoints, verdict, &adjust) else {
         return Action::Stop {

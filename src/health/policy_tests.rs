@@ -3,7 +3,7 @@
 use super::config::RollbackConfig;
 use super::detector::Findings;
 use super::kind::{Ahead, Kind, Side, Verdict};
-use super::policy::{Action, Change, CheckpointInfo, Hyper, decide, format_changes};
+use super::policy::{Action, Change, CheckpointInfo, Hyper, PastRollback, decide, format_changes};
 
 /// No evidence beyond the verdict: the kind's table alone.
 const NONE: Findings = Findings {
@@ -41,6 +41,11 @@ fn verdict(kind: Kind, onset_epoch: u64) -> Verdict {
         detected_epoch: onset_epoch + 14,
         evidence: "test".into(),
     }
+}
+
+/// Earlier rollbacks of these kinds, the settings they rolled back from unknown.
+fn past(kinds: &[Kind]) -> Vec<PastRollback> {
+    kinds.iter().map(|&k| k.into()).collect()
 }
 
 /// Expected outcome: Some((restore_epoch, rendered changes)) or None for Stop.
@@ -180,7 +185,7 @@ fn situations_and_actions() {
     ];
     let cfg = RollbackConfig::default();
     for (checkpoints, v, history, want, why) in rows {
-        let got = match decide(&cfg, &checkpoints, &v, &BASE, &history, &NONE) {
+        let got = match decide(&cfg, &checkpoints, &v, &BASE, &past(&history), &NONE) {
             Action::Rollback {
                 restore_epoch,
                 changes,
@@ -322,7 +327,14 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
         ),
     ];
     for (kind, from, history, (lr_g, lr_d), why) in rows {
-        match decide(&cfg, &cks, &verdict(kind, 50), &from, &history, &NONE) {
+        match decide(
+            &cfg,
+            &cks,
+            &verdict(kind, 50),
+            &from,
+            &past(&history),
+            &NONE,
+        ) {
             Action::Rollback { new, .. } => {
                 assert!((new.lr_g - lr_g).abs() <= 1e-12 * lr_g, "{why}: {new:?}");
                 assert!((new.lr_d - lr_d).abs() <= 1e-12 * lr_d, "{why}: {new:?}");
@@ -337,7 +349,7 @@ fn stop_reason_does_not_repeat_the_state() {
     let cfg = RollbackConfig::default();
     let history = [Kind::GFailure; 4];
     let v = verdict(Kind::GFailure, 105);
-    match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &history, &NONE) {
+    match decide(&cfg, &[ck(100, true, 0)], &v, &BASE, &past(&history), &NONE) {
         // status.json says `collapsed` beside it: "collapsed: collapsed: ..." read twice.
         Action::Stop { reason, .. } => {
             assert_eq!(
@@ -426,7 +438,7 @@ fn rendered(
         &[ck(0, true, 0), ck(20, true, 0)],
         &verdict(kind, 30),
         hyper,
-        history,
+        &past(history),
         findings,
     ) {
         Action::Rollback { changes, .. } => Ok(format_changes(&changes)),
@@ -778,11 +790,69 @@ fn a_stop_for_getting_nowhere_ends_stalled_and_one_for_a_collapse_does_not() {
             &checkpoints,
             &verdict(kind, 30),
             &hyper,
-            &history,
+            &past(&history),
             &NONE,
         ) {
             Action::Stop { stalled, .. } => assert_eq!(stalled, want, "{why}"),
             other => panic!("{why}: expected a stop, got {other:?}"),
+        }
+    }
+}
+
+#[test]
+fn a_rollback_that_fixed_a_cause_is_no_repeat_of_the_kind_s_table() {
+    let cfg = RollbackConfig::default();
+    let rates = |lr| Hyper {
+        lr_g: lr,
+        lr_d: lr,
+        ..BASE
+    };
+    let degenerate = |from| PastRollback {
+        kind: Kind::DegenerateOutput,
+        from,
+    };
+    type Row<'a> = (Option<Hyper>, u32, &'a str, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            Some(rates(5.0)),
+            0,
+            "lr_g 2e-3->2e-4",
+            "health bench, seed 13: the first degenerate_output capped both rates at 5; the \
+             second is the first time the table applies (it cut G's rate a hundredfold)",
+        ),
+        (
+            Some(rates(2e-3)),
+            1,
+            "lr_g 2e-3->2e-5",
+            "the table applied before and the kind came back: escalate",
+        ),
+        (
+            None,
+            1,
+            "lr_g 2e-3->2e-5",
+            "settings unknown (no rows of that attempt): a repeat, as before",
+        ),
+    ];
+    for (from, want_escalation, want, why) in rows {
+        let action = decide(
+            &cfg,
+            &[ck(0, true, 0), ck(20, true, 0)],
+            &verdict(Kind::DegenerateOutput, 30),
+            &rates(2e-3),
+            &[degenerate(from)],
+            &NONE,
+        );
+        match action {
+            Action::Rollback {
+                changes,
+                escalation,
+                ..
+            } => assert_eq!(
+                (format_changes(&changes).as_str(), escalation),
+                (want, want_escalation),
+                "{why}"
+            ),
+            other => panic!("{why}: expected a rollback, got {other:?}"),
         }
     }
 }

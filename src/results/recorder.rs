@@ -172,6 +172,11 @@ impl Recorder {
         self.append_event(row)
     }
 
+    /// Every row of metrics.csv, those of attempts a rollback abandoned included.
+    pub fn all_metrics(&self) -> Result<Vec<MetricsRow>> {
+        metrics::read(&self.dir.metrics())
+    }
+
     /// The metric rows of the current timeline: every row a rollback did not abandon.
     pub fn timeline(&self) -> Result<Vec<MetricsRow>> {
         let rows = metrics::read(&self.dir.metrics())?;

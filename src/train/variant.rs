@@ -465,7 +465,7 @@ fn handle_verdict(
     let saved = job.recorder.checkpoints()?;
     let events = job.recorder.events()?;
     let infos = checkpoint_infos(&saved, &events);
-    let history = rollback_history(&events);
+    let history = rollback_history(&events, &job.recorder.all_metrics()?);
     let action = health::decide(
         &cfg.rollback,
         &infos,
@@ -511,12 +511,22 @@ fn handle_verdict(
     }
 }
 
-/// The kinds of this variant's rollbacks so far, oldest first (the policy escalates repeats).
-fn rollback_history(events: &[EventRow]) -> Vec<health::Kind> {
+/// This variant's rollbacks so far, oldest first, each with the settings it rolled back from
+/// (the policy escalates repeats of a kind's table). Rollback k ended attempt k: only
+/// rollbacks start attempts.
+fn rollback_history(events: &[EventRow], rows: &[MetricsRow]) -> Vec<health::PastRollback> {
     events
         .iter()
         .filter(|e| e.is_rollback())
         .filter_map(|e| e.kind.health())
+        .enumerate()
+        .map(|(k, kind)| health::PastRollback {
+            kind,
+            from: rows
+                .iter()
+                .rfind(|r| r.attempt as usize == k)
+                .and_then(|r| r.epoch_stats().hyper),
+        })
         .collect()
 }
 
