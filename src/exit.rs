@@ -15,7 +15,7 @@ pub enum Exit {
     Failed = 1,
     /// Bad command line or experiment settings; nothing was written.
     Usage = 2,
-    /// Every variant ended (finished or pruned), but at least one collapsed.
+    /// Every variant ended, but at least one collapsed or stalled (got nowhere).
     Collapsed = 3,
     /// Stopped on request (SIGINT, SIGTERM, SIGUSR1) after an epoch; rerun to resume.
     Interrupted = 4,

@@ -289,9 +289,11 @@ fn settle(
     let state = reader::read_status(&dir).ok().flatten().map(|s| s.state);
     match status.code() {
         Some(0) if state == Some(State::Finished) => tally.finished += 1,
-        Some(0) if state == Some(State::Stalled) => tally.stalled += 1,
         Some(0) if state == Some(State::Pruned) => tally.pruned += 1,
         Some(0) => tally.skipped += 1,
+        Some(c) if c == Exit::Collapsed as i32 && state == Some(State::Stalled) => {
+            tally.stalled += 1
+        }
         Some(c) if c == Exit::Collapsed as i32 => tally.collapsed += 1,
         Some(c) if c == Exit::Interrupted as i32 => tally.interrupted += 1,
         _ if stop::requested() => tally.interrupted += 1,

@@ -20,13 +20,14 @@ pub struct Tally {
 
 impl Tally {
     /// The most serious outcome wins: failed, then interrupted (not everything ran), then
-    /// collapsed; finished and pruned variants are a success.
+    /// collapsed or stalled (a variant that did not train well); finished and pruned variants
+    /// are a success.
     pub fn exit(&self) -> Exit {
         if self.failed > 0 {
             Exit::Failed
         } else if self.interrupted + self.not_started > 0 {
             Exit::Interrupted
-        } else if self.collapsed > 0 {
+        } else if self.collapsed + self.stalled > 0 {
             Exit::Collapsed
         } else {
             Exit::Success
@@ -76,6 +77,13 @@ mod tests {
             t.line("x")
                 .contains("2 finished, 3 pruned (stopped at a rung)")
         );
+        t.stalled = 1;
+        assert_eq!(
+            t.exit(),
+            Exit::Collapsed,
+            "a stalled variant did not train well: a smoke run in CI must fail on it"
+        );
+        t.stalled = 0;
         t.collapsed = 1;
         assert_eq!(t.exit(), Exit::Collapsed);
         t.not_started = 1;
