@@ -40,6 +40,18 @@ pub enum PeerSource {
     Rung,
     /// It collapsed without a decision at this rung: the worst figure.
     Collapsed,
+    /// It ended `stalled` (got nowhere) without a decision at this rung: the worst figure.
+    Stalled,
+}
+
+/// A run that ended without reaching later rungs, and counts as the worst at them: collapsed
+/// or stalled.
+fn ended_early(state: State) -> Option<PeerSource> {
+    match state {
+        State::Collapsed => Some(PeerSource::Collapsed),
+        State::Stalled => Some(PeerSource::Stalled),
+        _ => None,
+    }
 }
 
 /// One peer as it was compared.
@@ -126,6 +138,7 @@ impl RungRecord {
             .map(|p| match p.source {
                 PeerSource::Rung => format!("{} {}", p.id, p.figure),
                 PeerSource::Collapsed => format!("{} worst (collapsed)", p.id),
+                PeerSource::Stalled => format!("{} worst (stalled)", p.id),
             })
             .collect()
     }
@@ -288,11 +301,13 @@ impl Peers {
                     figure,
                     source: PeerSource::Rung,
                 });
-            } else if Status::read(&dir.status())?.is_some_and(|s| s.state == State::Collapsed) {
+            } else if let Some(source) =
+                Status::read(&dir.status())?.and_then(|s| ended_early(s.state))
+            {
                 out.push(PeerFigure {
                     id: id.clone(),
                     figure: Figure::Worst,
-                    source: PeerSource::Collapsed,
+                    source,
                 });
             }
         }
@@ -392,10 +407,10 @@ mod tests {
     }
 
     #[test]
-    fn peers_are_decisions_then_figures_waiting_at_the_rung_then_the_collapsed() {
+    fn peers_are_decisions_then_figures_waiting_at_the_rung_then_the_collapsed_and_stalled() {
         let tmp = tempfile::tempdir().unwrap();
         let exp = ExperimentDir::at(tmp.path());
-        let ids: Vec<String> = ["000-a", "001-b", "002-c", "003-d", "004-e"]
+        let ids: Vec<String> = ["000-a", "001-b", "002-c", "003-d", "004-e", "005-f"]
             .map(String::from)
             .to_vec();
         let mut decided = stop_record();
@@ -422,9 +437,16 @@ mod tests {
             reason: None,
             continued_after: None,
         };
-        let dir = exp.run("003-d");
-        std::fs::create_dir_all(dir.status().parent().unwrap()).unwrap();
-        collapsed.write(&dir.status()).unwrap();
+        for (id, state) in [("003-d", State::Collapsed), ("005-f", State::Stalled)] {
+            let dir = exp.run(id);
+            std::fs::create_dir_all(dir.status().parent().unwrap()).unwrap();
+            Status {
+                state,
+                ..collapsed.clone()
+            }
+            .write(&dir.status())
+            .unwrap();
+        }
         let got = Peers::new(exp, ids).at("004-e", 30, Metric::Swd).unwrap();
         let got: Vec<(&str, Figure, PeerSource)> = got
             .iter()
@@ -436,9 +458,11 @@ mod tests {
                 ("000-a", Figure::Value(35.5), PeerSource::Rung),
                 ("001-b", Figure::Value(12.5), PeerSource::Rung),
                 ("003-d", Figure::Worst, PeerSource::Collapsed),
+                ("005-f", Figure::Worst, PeerSource::Stalled),
             ],
             "a decision; the first figure a waiting variant wrote (a rerun's does not replace \
-             it); not another metric's; a collapsed one without either as the worst"
+             it); not another metric's; a collapsed or stalled one without either as the worst \
+             (it ended before the rung)"
         );
     }
 }

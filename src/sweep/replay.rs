@@ -104,12 +104,11 @@ pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
                         figure: p.figure,
                         source: PeerSource::Rung,
                     }),
-                    None if runs[j].state == RunState::Collapsed => Some(PeerFigure {
+                    None => ended_early(runs[j].state.word()).map(|source| PeerFigure {
                         id: runs[j].id.clone(),
                         figure: Figure::Worst,
-                        source: PeerSource::Collapsed,
+                        source,
                     }),
-                    None => None,
                 })
                 .collect();
             decisions[i].push(point.judge(rule, peers));
@@ -228,12 +227,11 @@ fn peers_at(before: &[Replayed], epoch: u32) -> Vec<PeerFigure> {
                     figure: d.figure,
                     source: PeerSource::Rung,
                 }),
-                None if b.replayed == RunState::Collapsed.word() => Some(PeerFigure {
+                None => ended_early(b.replayed).map(|source| PeerFigure {
                     id: b.id.clone(),
                     figure: Figure::Worst,
-                    source: PeerSource::Collapsed,
+                    source,
                 }),
-                None => None,
             },
         )
         .collect()
@@ -271,6 +269,18 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
         images_recorded: replayed.iter().map(|r| r.images_recorded).sum(),
         images_replayed: replayed.iter().map(|r| r.images_replayed).sum(),
         best,
+    }
+}
+
+/// A run that ended (as `state` reads) without reaching later rungs counts as the worst at
+/// them: collapsed or stalled.
+fn ended_early(state: &str) -> Option<PeerSource> {
+    if state == RunState::Collapsed.word() {
+        Some(PeerSource::Collapsed)
+    } else if state == RunState::Stalled.word() {
+        Some(PeerSource::Stalled)
+    } else {
+        None
     }
 }
 

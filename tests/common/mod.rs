@@ -185,6 +185,10 @@ pub fn assert_rule_held(exp_dir: &Path, epochs: u32, may_collapse: bool) -> (usi
                         assert_eq!(peer.state, RunState::Collapsed, "{id}: peer {}", p.id);
                         assert_eq!(p.figure, Figure::Worst);
                     }
+                    PeerSource::Stalled => {
+                        assert_eq!(peer.state, RunState::Stalled, "{id}: peer {}", p.id);
+                        assert_eq!(p.figure, Figure::Worst);
+                    }
                 }
             }
         }
