@@ -85,7 +85,7 @@ pub struct ExperimentArgs {
     #[arg(long = "variant", value_name = "SEL")]
     pub variants: Vec<String>,
 
-    /// Only the variants in these states: failed, collapsed, pruned, interrupted (waiting at a
+    /// Only the variants in these states: failed, collapsed, stalled, pruned, interrupted (waiting at a
     /// rung included), not-started (comma-separated), each from its last valid checkpoint; a pruned one trains on to its
     /// budget. Ids and directories stay as they are; what will be done is printed first.
     #[arg(long, value_name = "STATE[,STATE]", value_delimiter = ',')]
@@ -267,7 +267,8 @@ pub struct PruneReplayArgs {
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
     runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
-    variants are listed as finished, pruned, running, waiting, interrupted, collapsed, failed\n\
+    variants are listed as finished, pruned, running, waiting, interrupted, collapsed, stalled,\n\
+    failed\n\
     or not started.\n\
     `run` writes the report itself after each variant that ends, after each rung-by-rung\n\
     pass and at the end.")]

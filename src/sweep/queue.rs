@@ -29,15 +29,17 @@ pub enum Next {
 pub enum Only {
     Failed,
     Collapsed,
+    Stalled,
     Pruned,
     Interrupted,
     NotStarted,
 }
 
 impl Only {
-    pub const ALL: [Only; 5] = [
+    pub const ALL: [Only; 6] = [
         Only::Failed,
         Only::Collapsed,
+        Only::Stalled,
         Only::Pruned,
         Only::Interrupted,
         Only::NotStarted,
@@ -47,6 +49,7 @@ impl Only {
         match self {
             Only::Failed => "failed",
             Only::Collapsed => "collapsed",
+            Only::Stalled => "stalled",
             Only::Pruned => "pruned",
             Only::Interrupted => "interrupted",
             Only::NotStarted => "not-started",
@@ -59,6 +62,7 @@ impl Only {
             (self, state),
             (Only::Failed, RunState::Failed)
                 | (Only::Collapsed, RunState::Collapsed)
+                | (Only::Stalled, RunState::Stalled)
                 | (Only::Pruned, RunState::Pruned)
                 | (Only::Interrupted, RunState::Interrupted | RunState::Waiting)
                 | (Only::NotStarted, RunState::NotStarted)
@@ -87,7 +91,7 @@ impl FromStr for Only {
 }
 
 /// Reads the variant's status once and decides; `only`: the states `--only` named (a
-/// collapsed or pruned variant is trained again only when its state is among them).
+/// collapsed, stalled or pruned variant is trained again only when its state is among them).
 pub fn next(dir: &RunDir, variant: &Variant, only: &[Only]) -> Result<Next> {
     let status = reader::read_status(dir)?;
     if let Some(done) = done(status.as_ref(), variant, only) {
@@ -106,6 +110,7 @@ pub fn next(dir: &RunDir, variant: &Variant, only: &[Only]) -> Result<Next> {
 pub fn done(status: Option<&Status>, variant: &Variant, only: &[Only]) -> Option<Next> {
     let reopened = |s: &Status| match s.state {
         State::Collapsed => only.contains(&Only::Collapsed),
+        State::Stalled => only.contains(&Only::Stalled),
         State::Pruned => only.contains(&Only::Pruned),
         _ => false,
     };
@@ -159,6 +164,18 @@ mod tests {
                 "another process trains it",
             ),
             ("collapsed", RunState::Failed, false, "another state"),
+            (
+                "stalled",
+                RunState::Stalled,
+                true,
+                "a run that got nowhere, to train on from its last checkpoint",
+            ),
+            (
+                "collapsed",
+                RunState::Stalled,
+                false,
+                "stalled is no collapse",
+            ),
         ];
         for (word, state, want, why) in rows {
             let only: Only = word.parse().unwrap();
@@ -167,7 +184,7 @@ mod tests {
         }
         let err = "finished".parse::<Only>().unwrap_err();
         assert!(
-            err.contains("failed, collapsed, pruned, interrupted, not-started"),
+            err.contains("failed, collapsed, stalled, pruned, interrupted, not-started"),
             "{err}"
         );
     }
