@@ -114,3 +114,53 @@ fn sweep_bench_prints_a_row_per_sweep_and_its_last_line() {
     }
     assert!(["yes", "no"].contains(&words[12]), "{last}");
 }
+
+/// scripts/health-bench end to end on one recipe (G's rate at 1e-6, which should end
+/// `stalled`) in its three modes: the row, and the stalling line of the tuning seed's summary.
+#[test]
+fn health_bench_prints_a_row_per_recipe_and_the_stalled_counts() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let tmp = tempfile::tempdir().unwrap();
+    let out = Command::new(format!("{root}/scripts/health-bench"))
+        .args(["--bin", env!("CARGO_BIN_EXE_anigan-runner"), "--results"])
+        .arg(tmp.path())
+        .args([
+            "--only",
+            "stall",
+            "--px",
+            "16",
+            "--seed",
+            "11",
+            "--variant",
+            "1",
+        ])
+        .output()
+        .expect("scripts/health-bench runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(
+        out.status.success(),
+        "health-bench failed:\n{stdout}\n{stderr}"
+    );
+    let row = stdout
+        .lines()
+        .find(|l| l.starts_with("stall") && l.contains("lr_g=0.000001"))
+        .unwrap_or_else(|| panic!("no row for the recipe:\n{stdout}"));
+    assert_eq!(
+        row.matches("stalled").count(),
+        4,
+        "stalled with rollback off (its verdicts list it too), on and sparse: {row}"
+    );
+    for mode in ["off", "on", "sparse"] {
+        assert!(
+            stdout.contains(&format!(
+                "rollback {mode}: stalled 1 of 1 stalling variants"
+            )),
+            "{mode}:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("tuning seeds (11, 12, 13):"), "{stdout}");
+    assert!(stdout.contains("(a part of the bench"), "{stdout}");
+}
