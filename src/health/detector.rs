@@ -3,8 +3,8 @@
 use std::collections::VecDeque;
 
 use super::config::RollbackConfig;
+use super::hyper::Hyper;
 use super::kind::{Ahead, Kind, Side, Verdict};
-use super::policy::Hyper;
 use super::stats::{EpochStats, RealReference};
 
 /// Images per epoch assumed for logs that do not say (replay): the original's 13,000.

@@ -746,7 +746,7 @@ fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
     EpochStats {
         d_updates: Some(d_updates),
         g_updates: Some(31.0),
-        hyper: Some(super::policy::Hyper {
+        hyper: Some(super::hyper::Hyper {
             lr_g: 2e-4,
             lr_d,
             label_noise: 0.1,
@@ -903,8 +903,8 @@ fn restore_points_need_samples_near_the_data() {
 
 #[test]
 fn findings_name_the_side_ahead_and_the_healthy_settings() {
+    use super::hyper::Hyper;
     use super::kind::Side;
-    use super::policy::Hyper;
     let hyper = |lr_g: f64| Hyper {
         lr_g,
         lr_d: 2e-4,

@@ -2,6 +2,7 @@
 
 mod config;
 mod detector;
+mod hyper;
 mod kind;
 mod policy;
 mod replay;
@@ -17,9 +18,10 @@ mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
 pub use detector::{Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
+pub use hyper::Hyper;
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
-    Action, Change, CheckpointInfo, Hyper, PastRollback, decide, escalated, format_changes, repeats,
+    Action, Change, CheckpointInfo, PastRollback, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
     Episode, FORMATS_TRIED, LogFormat, csv_delimiter, detect_format, episodes_json, episodes_table,

@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::config::{Adjust, RollbackConfig};
 use super::detector::Findings;
+use super::hyper::Hyper;
 use super::kind::{Kind, Side, Verdict};
 
 /// A learning rate under this is far below the usual range (DCGAN's 2e-4, 20x less): a run
@@ -27,15 +28,6 @@ pub struct CheckpointInfo {
     pub times_restored: u32,
     /// The swd measured at this epoch, when evaluated.
     pub swd: Option<f64>,
-}
-
-/// The settings a rollback may change.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct Hyper {
-    pub lr_g: f64,
-    pub lr_d: f64,
-    pub label_noise: f64,
-    pub batch_size: u32,
 }
 
 /// One changed setting and why, in words; displays as `lr_d 2e-4->1.6e-4`, or

@@ -2,8 +2,9 @@
 
 use super::config::RollbackConfig;
 use super::detector::Findings;
+use super::hyper::Hyper;
 use super::kind::{Ahead, Kind, Side, Verdict};
-use super::policy::{Action, Change, CheckpointInfo, Hyper, PastRollback, decide, format_changes};
+use super::policy::{Action, Change, CheckpointInfo, PastRollback, decide, format_changes};
 
 /// No evidence beyond the verdict: the kind's table alone.
 const NONE: Findings = Findings {

@@ -1,6 +1,6 @@
 //! Per-epoch numbers the detector reads, and the real-data reference they are compared with.
 
-use super::policy::Hyper;
+use super::hyper::Hyper;
 
 /// What one finished epoch looked like. Accuracies are soft means as the original defined them.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

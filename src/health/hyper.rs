@@ -1,0 +1,14 @@
+//! The settings a rollback may change: read by the detector (what an epoch trained with), set
+//! by the policy.
+
+/// The settings a rollback may change, as one epoch trained with them.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Hyper {
+    /// G's Adam learning rate.
+    pub lr_g: f64,
+    /// D's Adam learning rate.
+    pub lr_d: f64,
+    /// D's label noise: targets `1 - U(0, n)` for real images and `U(0, n)` for fakes.
+    pub label_noise: f64,
+    pub batch_size: u32,
+}
