@@ -452,7 +452,8 @@ impl Detector {
         // Far from the data after having been near it (the spread may look normal: saturated
         // speckle, lost colour), unless an evaluation of these same far samples puts them near
         // the floor: sample_swd wobbles around FAR_RATIO on samples the evaluation reads near.
-        let evaluated_near = self.evaluated_near(s.epoch, sample_swd, finite(s.swd));
+        self.note_far_and_evaluated(s.epoch, sample_swd, finite(s.swd));
+        let evaluated_near = self.evaluated_near();
         let off_data = match (sample_swd, self.best_sample_swd) {
             (Some(v), Some((best, _))) => {
                 v > FAR_RATIO && best <= FAR_RATIO && v * drop > best && !evaluated_near
@@ -616,10 +617,9 @@ impl Detector {
         }
     }
 
-    /// Whether this attempt's latest evaluation, `swd` (this epoch's) first, was taken since
-    /// `sample_swd` went above `FAR_RATIO` (it judged the same far samples) and reads within
-    /// `FAR_RATIO` times the floor.
-    fn evaluated_near(&mut self, epoch: u64, sample_swd: Option<f64>, swd: Option<f64>) -> bool {
+    /// Keeps where the current run of epochs with `sample_swd` above `FAR_RATIO` began, and
+    /// the attempt's latest evaluation.
+    fn note_far_and_evaluated(&mut self, epoch: u64, sample_swd: Option<f64>, swd: Option<f64>) {
         match sample_swd {
             Some(v) if v > FAR_RATIO => self.far_since = self.far_since.or(Some(epoch)),
             Some(_) => self.far_since = None,
@@ -628,6 +628,12 @@ impl Detector {
         if let Some(v) = swd {
             self.last_swd = Some((v, epoch));
         }
+    }
+
+    /// Whether this attempt's latest evaluation was taken since `sample_swd` went above
+    /// `FAR_RATIO` (it judged the same far samples) and reads within `FAR_RATIO` times the
+    /// floor.
+    fn evaluated_near(&self) -> bool {
         match (self.last_swd, self.far_since, self.swd_floor) {
             (Some((v, at)), Some(since), Some(floor)) => at >= since && v <= FAR_RATIO * floor.mean,
             _ => false,
