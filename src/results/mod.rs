@@ -38,7 +38,7 @@ pub use quality_reference::QualityReference;
 pub use recorder::{Recorder, mark_failed};
 pub use run_dir::{RunDir, hostname};
 pub use run_info::RunInfo;
-pub use rungs::{PeerFigure, PeerSource, Peers, RungArrival, RungRecord};
+pub use rungs::{PeerFigure, PeerSource, Peers, RungArrival, RungRecord, ended_early};
 pub use status::{RunState, State, Status};
 #[cfg(test)]
 pub use surviving::test_rows;

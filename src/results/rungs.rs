@@ -46,11 +46,14 @@ pub enum PeerSource {
 
 /// A run that ended without reaching later rungs, and counts as the worst at them: collapsed
 /// or stalled.
-fn ended_early(state: State) -> Option<PeerSource> {
-    match state {
-        State::Collapsed => Some(PeerSource::Collapsed),
-        State::Stalled => Some(PeerSource::Stalled),
-        _ => None,
+/// `state` is the word status.json and summary.csv write (`State::word`, `RunState::word`).
+pub fn ended_early(state: &str) -> Option<PeerSource> {
+    if state == State::Collapsed.word() {
+        Some(PeerSource::Collapsed)
+    } else if state == State::Stalled.word() {
+        Some(PeerSource::Stalled)
+    } else {
+        None
     }
 }
 
@@ -302,7 +305,7 @@ impl Peers {
                     source: PeerSource::Rung,
                 });
             } else if let Some(source) =
-                Status::read(&dir.status())?.and_then(|s| ended_early(s.state))
+                Status::read(&dir.status())?.and_then(|s| ended_early(s.state.word()))
             {
                 out.push(PeerFigure {
                     id: id.clone(),

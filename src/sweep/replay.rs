@@ -14,6 +14,7 @@ use crate::prune::{self, Figure, PruneConfig, Rung};
 use crate::results::reader::Run;
 use crate::results::{
     EventRow, MetricsRow, PeerFigure, PeerSource, RunState, RungRecord, Taken, abandoned,
+    ended_early,
 };
 
 /// One variant under the replayed rule.
@@ -269,18 +270,6 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
         images_recorded: replayed.iter().map(|r| r.images_recorded).sum(),
         images_replayed: replayed.iter().map(|r| r.images_replayed).sum(),
         best,
-    }
-}
-
-/// A run that ended (as `state` reads) without reaching later rungs counts as the worst at
-/// them: collapsed or stalled.
-fn ended_early(state: &str) -> Option<PeerSource> {
-    if state == RunState::Collapsed.word() {
-        Some(PeerSource::Collapsed)
-    } else if state == RunState::Stalled.word() {
-        Some(PeerSource::Stalled)
-    } else {
-        None
     }
 }
 
