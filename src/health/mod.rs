@@ -17,7 +17,9 @@ mod policy_tests;
 mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
-pub use detector::{Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
+pub use detector::{
+    Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, NEAR_RATIO, REPLAY_EPOCH_IMAGES, SwdFloor,
+};
 pub use hyper::Hyper;
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
