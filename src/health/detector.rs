@@ -459,11 +459,17 @@ impl Detector {
         // Far from the data after having been near it (the spread may look normal: saturated
         // speckle, lost colour), unless an evaluation of these same far samples puts them near
         // the floor: sample_swd wobbles around FAR_RATIO on samples the evaluation reads near.
+        // Only after twice the warm-up, as for a stall: a run still on its way to the data may
+        // cross FAR_RATIO and wobble back over it before it settles.
         self.note_far_and_evaluated(s.epoch, sample_swd, finite(s.swd));
         let evaluated_near = self.evaluated_near();
         let off_data = match (sample_swd, self.best_sample_swd) {
             (Some(v), Some((best, _))) => {
-                v > FAR_RATIO && best <= FAR_RATIO && v * drop > best && !evaluated_near
+                grace_over
+                    && v > FAR_RATIO
+                    && best <= FAR_RATIO
+                    && v * drop > best
+                    && !evaluated_near
             }
             _ => false,
         };

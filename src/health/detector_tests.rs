@@ -698,6 +698,43 @@ fn far_from_the_data_with_a_normal_spread() {
 }
 
 #[test]
+fn far_again_is_judged_after_twice_the_warm_up() {
+    use super::detector::FAR_RATIO;
+    // Twice the warm-up ends at epoch 40 here (500 images an epoch). Health bench, seed 15, a
+    // confident D with 3 D steps: sample_swd 2.5 at epoch 14, then 3.5, 3.8, 3.2 and under 2
+    // from epoch 19 on; a rollback to epoch 0 for it ended where the run without one did.
+    let near_then_far = || {
+        cat(vec![
+            rep(|| at_swd(2.5), 3),
+            rep(|| at_swd(FAR_RATIO * 1.2), 3),
+        ])
+    };
+    let rows: Vec<(u64, Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            30,
+            near_then_far(),
+            vec![],
+            "before twice the warm-up: a run on its way to the data wobbling back over the line",
+        ),
+        (
+            40,
+            near_then_far(),
+            vec![(Kind::DegenerateOutput, 43, 45)],
+            "from twice the warm-up on: far again after having been near",
+        ),
+        (
+            34,
+            cat(vec![near_then_far(), rep(|| at_swd(FAR_RATIO * 1.2), 3)]),
+            vec![(Kind::DegenerateOutput, 40, 42)],
+            "a departure that lasts past twice the warm-up is judged from there",
+        ),
+    ];
+    for (first, s, want, why) in rows {
+        assert_eq!(run(s, first), want, "{why}");
+    }
+}
+
+#[test]
 fn a_fresh_evaluation_near_the_floor_outweighs_sample_swd() {
     use super::detector::FAR_RATIO;
     // Near the data for 3 epochs, then sample_swd far for 3: `evaluated` (times the floor)
