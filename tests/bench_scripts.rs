@@ -161,6 +161,9 @@ fn health_bench_prints_a_row_per_recipe_and_the_stalled_counts() {
             "{mode}:\n{stdout}"
         );
     }
-    assert!(stdout.contains("tuning seeds (11, 12, 13):"), "{stdout}");
+    assert!(
+        stdout.contains("tuning seeds (11, 12, 13, 14, 15):"),
+        "{stdout}"
+    );
     assert!(stdout.contains("(a part of the bench"), "{stdout}");
 }
