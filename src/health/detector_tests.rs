@@ -886,50 +886,12 @@ fn a_regression_must_leave_the_data_s_neighbourhood() {
     // 45 +- 11: a rollback to epoch 0's neighbourhood for a figure within the floor's draws.
     // At seed 14: best 42.6, then 69.7 and 70.2, floor 44.7 +- 10.7: a rollback of a run the
     // benchmark counts as healthy (it ended 1.57x the floor without it).
-    let floor = SwdFloor {
+    let usual = SwdFloor {
         mean: 45.0,
         sd: 11.0,
     };
-    let at = |swd: Option<f64>| EpochStats { swd, ..ok() };
-    type Row<'a> = (&'a [Option<f64>], Option<u64>, &'a str);
-    let rows: &[Row] = &[
-        (
-            &[Some(44.0), Some(66.5), Some(66.5)],
-            None,
-            "1.5x the best but under floor + 2 sd (67): as close as real images",
-        ),
-        (
-            &[Some(44.0), Some(70.0), Some(70.0)],
-            None,
-            "above floor + 2 sd but within 2x the floor (90): a healthy run's wobble",
-        ),
-        (
-            &[Some(44.0), Some(95.0), Some(95.0)],
-            Some(102),
-            "beyond 2x the floor and 1.5x the best: a regression",
-        ),
-        (
-            &[Some(100.0), Some(160.0), Some(160.0)],
-            Some(102),
-            "far above the floor: the margin over the best decides, as without a floor",
-        ),
-    ];
-    for (swds, fires, why) in rows {
-        let stream = swds.iter().map(|v| at(*v)).collect();
-        let got = run_with_floor(stream, FIRST, floor);
-        let want: Vec<Fired> = fires
-            .iter()
-            .map(|d| (Kind::QualityRegression, 101, *d))
-            .collect();
-        assert_eq!(got, want, "{why}");
-    }
-}
-
-#[test]
-fn a_noisy_floor_widens_the_neighbourhood() {
-    // Few evaluation samples make the floor's draws vary widely: floor + 2 sd then lies
-    // beyond 2x the floor and is the bound.
-    let floor = SwdFloor {
+    // Few evaluation samples make the floor's draws vary widely.
+    let noisy = SwdFloor {
         mean: 45.0,
         sd: 30.0,
     };
@@ -937,13 +899,49 @@ fn a_noisy_floor_widens_the_neighbourhood() {
         swd: Some(swd),
         ..ok()
     };
-    let rows: &[(f64, Option<u64>, &str)] = &[
-        (100.0, None, "2.2x the floor but within floor + 2 sd (105)"),
-        (110.0, Some(102), "beyond floor + 2 sd"),
+    // (floor, best, then twice, fires at, why)
+    type Row<'a> = (SwdFloor, f64, f64, Option<u64>, &'a str);
+    let rows: &[Row] = &[
+        (
+            usual,
+            44.0,
+            66.5,
+            None,
+            "1.5x the best but under floor + 2 sd (67): as close as real images",
+        ),
+        (
+            usual,
+            44.0,
+            70.0,
+            None,
+            "above floor + 2 sd but within 2x the floor (90): a healthy run's wobble",
+        ),
+        (
+            usual,
+            44.0,
+            95.0,
+            Some(102),
+            "beyond 2x the floor and 1.5x the best: a regression",
+        ),
+        (
+            usual,
+            100.0,
+            160.0,
+            Some(102),
+            "far above the floor: the margin over the best decides, as without a floor",
+        ),
+        (
+            noisy,
+            44.0,
+            100.0,
+            None,
+            "2.2x the floor but within floor + 2 sd (105): a noisy floor is the bound",
+        ),
+        (noisy, 44.0, 110.0, Some(102), "beyond floor + 2 sd"),
     ];
-    for (swd, fires, why) in rows {
-        let stream = vec![at(44.0), at(*swd), at(*swd)];
-        let got = run_with_floor(stream, FIRST, floor);
+    for (floor, best, then, fires, why) in rows {
+        let stream = vec![at(*best), at(*then), at(*then)];
+        let got = run_with_floor(stream, FIRST, *floor);
         let want: Vec<Fired> = fires
             .iter()
             .map(|d| (Kind::QualityRegression, 101, *d))
