@@ -17,9 +17,7 @@ mod policy_tests;
 mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
-pub use detector::{
-    Detector, FAR_RATIO, FLOOR_NOISE_SDS, Findings, NEAR_RATIO, REPLAY_EPOCH_IMAGES, SwdFloor,
-};
+pub use detector::{Detector, Findings, SwdFloor};
 pub use hyper::Hyper;
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
