@@ -567,14 +567,15 @@ impl Detector {
                         .streak
                         .clone()
                         .expect("fired streak is live");
-                    match self.quality_says(kind, streak.onset) {
+                    match self.quality_says(kind, streak.onset, sample_swd) {
                         Judged::Fire => {}
                         // A confident D while the samples get better is not a failed G.
                         Judged::Improving => {
                             self.trackers[i].streak = None;
                             continue;
                         }
-                        // No evaluation since the onset compared with an earlier one yet.
+                        // Samples near the data, or no evaluation since the onset compared
+                        // with an earlier one yet.
                         Judged::Wait => {
                             if let Some(st) = self.trackers[i].streak.as_mut() {
                                 st.fired = false;
@@ -613,12 +614,18 @@ impl Detector {
     /// samples got closer to the data since the onset, by an evaluation's swd beating an
     /// earlier best or by sample_swd getting `SAMPLE_IMPROVE_MARGIN` closer than at its last step
     /// (every epoch, so also where evaluation is off or sparse); it fires once either figure
-    /// says they did not. With evaluations but neither figure since the onset it waits for the
-    /// next evaluation; runs with neither figure (replayed logs) fire on accuracies.
-    fn quality_says(&self, kind: Kind, onset: u64) -> Judged {
+    /// says they did not. It waits while this epoch's `sample_swd` is within `FAR_RATIO` of the
+    /// real images': a side that wins every batch while G's samples are near the data is a
+    /// confident D (or a lucky G), not a failed side (in the health benchmark every accuracy
+    /// verdict of a collapse or a stall read 8x or more). With evaluations but neither figure
+    /// since the onset it waits for the next evaluation; runs with neither figure (replayed
+    /// logs) fire on accuracies.
+    fn quality_says(&self, kind: Kind, onset: u64, sample_swd: Option<f64>) -> Judged {
         let since = |at: Option<u64>| at.is_some_and(|epoch| epoch >= onset);
         if !matches!(kind, Kind::GFailure | Kind::DFooled) {
             Judged::Fire
+        } else if sample_swd.is_some_and(|v| v <= FAR_RATIO) {
+            Judged::Wait
         } else if since(self.improved_at) || since(self.sample_improved_at) {
             Judged::Improving
         } else if since(self.stalled_at) || self.best_sample_swd.is_some() {

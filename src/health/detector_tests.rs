@@ -612,7 +612,7 @@ fn at_swd(ratio: f64) -> EpochStats {
 }
 
 #[test]
-fn a_confident_d_while_sample_swd_improves_is_not_a_failed_g() {
+fn a_confident_d_while_samples_improve_or_stay_near_is_not_a_failed_g() {
     // g_acc ~0 for 30 epochs and no evaluation: sample_swd alone says whether G improves.
     let stream = |swd: fn(usize) -> f64| -> Vec<EpochStats> {
         (0..30)
@@ -630,14 +630,32 @@ fn a_confident_d_while_sample_swd_improves_is_not_a_failed_g() {
              false rollback, with evaluation only at the last epoch)",
         ),
         (
-            stream(|i| 2.0 + 0.02 * (i % 3) as f64),
+            stream(|i| 9.0 + 0.02 * (i % 3) as f64),
             vec![(Kind::GFailure, 100, 114)],
-            "no closer than the first epochs: G failed",
+            "far from the data and no closer than the first epochs: G failed",
         ),
         (
-            stream(|i| 2.0 * (1.0 - 0.01 * i as f64)),
+            stream(|i| 9.0 * (1.0 - 0.01 * i as f64)),
             vec![],
             "1% an epoch adds up to a 5% step within the streak: improving",
+        ),
+        (
+            stream(|i| 2.2 + 0.02 * (i % 3) as f64),
+            vec![],
+            "near the data (within FAR_RATIO) and flat: a confident D, not a failed G (tuning \
+             seed 11's false rollback: 3 D steps, evaluation only at the end, sample_swd 2.2-2.5)",
+        ),
+        (
+            cat(vec![
+                stream(|_| 2.2).into_iter().take(20).collect(),
+                stream(|_| 9.0).into_iter().take(10).collect(),
+            ]),
+            vec![
+                (Kind::GFailure, 100, 120),
+                (Kind::DegenerateOutput, 120, 122),
+            ],
+            "near, then far while D still wins: the streak kept its onset and fires on the \
+             first far epoch (far again after being near is its own verdict 3 epochs on)",
         ),
     ];
     for (s, want, why) in rows {
