@@ -285,9 +285,9 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
             Kind::NonFinite,
             absurd,
             vec![],
-            (2e-3, 2e-3),
+            (2e-4, 2e-4),
             "a rate above lr_max is the cause whatever the kind: the first rollback brings it \
-             to the cap (a tenth of 1e20 still overflows)",
+             to the usual rate (a tenth of 1e20 still overflows)",
         ),
         (
             Kind::DegenerateOutput,
@@ -297,8 +297,8 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
                 ..BASE
             },
             vec![Kind::DegenerateOutput],
-            (2e-3, 2e-3),
-            "both rates above the cap: both go to it",
+            (2e-4, 2e-4),
+            "both rates above the cap: both go to the usual rate",
         ),
         (
             Kind::QualityRegression,
@@ -315,9 +315,10 @@ fn a_repeated_kind_caps_the_rates_at_lr_max() {
             Kind::QualityRegression,
             Hyper { lr_g: 3e-3, ..BASE },
             vec![Kind::QualityRegression],
-            (2e-3, 2e-4),
-            "G's rate above the cap: only it changes, to the cap (the table would also have \
-             quartered D's sane rate)",
+            (2e-4, 2e-4),
+            "G's rate above the cap: only it changes, to the usual rate, not the cap (the \
+             table would also have quartered D's sane rate; held-out seed 17: G brought to the \
+             cap, ten times D's rate, ended 3x to 4.4x the floor in 4 runs)",
         ),
         (
             Kind::ModeCollapse,
@@ -460,8 +461,8 @@ fn cause_before_cure() {
             lr_d(0.5),
             vec![],
             Ok(
-                "lr_d 5e-1->2e-3 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
-                lowered to it)",
+                "lr_d 5e-1->2e-4 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4)",
             ),
             "D's rate thousands of times the usual: the degenerate verdict's table cut G's rate \
              tenfold, twice, and G could no longer learn when D's was finally capped",
@@ -471,8 +472,8 @@ fn cause_before_cure() {
             lr_d(1e-2),
             vec![],
             Ok(
-                "lr_d 1e-2->2e-3 (D's learning rate was 5.0x the cap (rollback.lr_max 2e-3); \
-                lowered to it)",
+                "lr_d 1e-2->2e-4 (D's learning rate was 5.0x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4)",
             ),
             "the cause alone changes: no label noise from the g_failure table on top, so the \
              next attempt shows whether the rate was it",
@@ -482,8 +483,8 @@ fn cause_before_cure() {
             lr_g(0.2),
             vec![ModeCollapse],
             Ok(
-                "lr_g 2e-1->2e-3 (G's learning rate was 100x the cap (rollback.lr_max 2e-3); \
-                lowered to it)",
+                "lr_g 2e-1->2e-4 (G's learning rate was 100x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4)",
             ),
             "a repeat changes nothing about it: the cause comes first",
         ),
@@ -496,9 +497,9 @@ fn cause_before_cure() {
             },
             vec![],
             Ok(
-                "lr_g 1e20->2e-3 (G's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
-                lowered to it); lr_d 1e20->2e-3 (D's learning rate was 5e22x the cap \
-                (rollback.lr_max 2e-3); lowered to it)",
+                "lr_g 1e20->2e-4 (G's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4); lr_d 1e20->2e-4 (D's learning rate was 5e22x the cap \
+                (rollback.lr_max 2e-3); lowered to the usual 2e-4)",
             ),
             "overflow: both rates to the cap at once (factors of 0.1 took two rollbacks)",
         ),
@@ -507,8 +508,8 @@ fn cause_before_cure() {
             lr_d(0.5),
             vec![],
             Ok(
-                "lr_d 5e-1->2e-3 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
-                lowered to it)",
+                "lr_d 5e-1->2e-4 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4)",
             ),
             "a stall with a rate out of range has a cause to fix: roll back, do not end",
         ),
@@ -545,6 +546,48 @@ fn cause_before_cure() {
         let got = rendered(kind, &hyper, &history, &NONE);
         let want = want.map(String::from).map_err(String::from);
         assert_eq!(got, want, "{why}");
+    }
+}
+
+#[test]
+fn a_cause_fix_lands_on_the_usual_rate_or_a_lower_cap() {
+    // G's rate under both caps, so only D's is out of range.
+    let hyper = Hyper {
+        lr_g: 5e-5,
+        lr_d: 0.5,
+        ..BASE
+    };
+    let rows: Vec<(f64, &str, &str)> = vec![
+        (
+            2e-3,
+            "lr_d 5e-1->2e-4 (D's learning rate was 250x the cap (rollback.lr_max 2e-3); \
+             lowered to the usual 2e-4)",
+            "the default cap is ten times the usual rate: the fix lands on the usual rate",
+        ),
+        (
+            1e-4,
+            "lr_d 5e-1->1e-4 (D's learning rate was 5000x the cap (rollback.lr_max 1e-4); \
+             lowered to the cap)",
+            "a cap under the usual rate is never exceeded by the runner's own change",
+        ),
+    ];
+    for (lr_max, want, why) in rows {
+        let cfg = RollbackConfig {
+            lr_max,
+            ..RollbackConfig::default()
+        };
+        let action = decide(
+            &cfg,
+            &[ck(0, true, 0)],
+            &verdict(Kind::DegenerateOutput, 30),
+            &hyper,
+            &[],
+            &NONE,
+        );
+        let Action::Rollback { changes, .. } = action else {
+            panic!("{why}: {action:?}")
+        };
+        assert_eq!(format_changes(&changes), want, "{why}");
     }
 }
 
@@ -735,8 +778,8 @@ fn a_stall_slows_a_fast_rate_and_a_rate_far_too_low_ends_the_run() {
             },
             vec![],
             Ok(
-                "lr_d 1e20->2e-3 (D's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
-                lowered to it)",
+                "lr_d 1e20->2e-4 (D's learning rate was 5e22x the cap (rollback.lr_max 2e-3); \
+                lowered to the usual 2e-4)",
             ),
             "an overflow has its own cause: a tiny rate on the other side does not end it",
         ),
