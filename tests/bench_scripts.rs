@@ -162,7 +162,7 @@ fn health_bench_prints_a_row_per_recipe_and_the_stalled_counts() {
         );
     }
     assert!(
-        stdout.contains("tuning seeds (11, 12, 13, 14, 15):"),
+        stdout.contains("tuning seeds (11, 12, 13, 14, 15, 16, 17):"),
         "{stdout}"
     );
     assert!(stdout.contains("(a part of the bench"), "{stdout}");
