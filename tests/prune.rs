@@ -659,6 +659,64 @@ fn only_reruns_exactly_the_named_states() {
     );
 }
 
+/// A crash between the checkpoint a run takes to wait at a rung and the status that says so:
+/// the rerun finds the run's checkpoint at the rung and its status an epoch short. It must
+/// wait there again, not train past the rung unjudged (a SIGKILL in the test above once left a
+/// finished variant with no decision at its second rung).
+#[test]
+fn a_crash_before_the_waiting_status_still_judges_the_rung() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "story", STORY12);
+    let (whole, crashed) = (tmp.path().join("whole"), tmp.path().join("crashed"));
+    runner(&exp, &whole)
+        .assert()
+        .code(predicate::in_iter([0, 3]));
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&exp, &crashed))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let started = Instant::now();
+    let waiting = loop {
+        let story = crashed.join("story");
+        let runs = story.join("runs").is_dir().then(|| run_dirs(&story));
+        if let Some(w) = runs.into_iter().flatten().find(|r| state(r) == "waiting") {
+            break w;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no variant waited"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The status the epoch before the pause wrote: the crash came before the new one.
+    let file = waiting.join("status.json");
+    let mut status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let one_less = |v: &serde_json::Value| serde_json::json!(v.as_u64().unwrap() - 1);
+    status["epochs_done"] = one_less(&status["epochs_done"]);
+    status["steps_done"] = one_less(&status["steps_done"]);
+    status["state"] = serde_json::json!("running");
+    status["reason"] = serde_json::Value::Null;
+    std::fs::write(&file, serde_json::to_string_pretty(&status).unwrap()).unwrap();
+    runner(&exp, &crashed)
+        .assert()
+        .code(predicate::in_iter([0, 3]));
+    let reference = whole.join("story/runs").join(name(&waiting));
+    assert!(!rungs(&reference).is_empty(), "the rung was judged");
+    assert_eq!(rungs(&waiting), rungs(&reference), "{}", name(&waiting));
+    assert_eq!(state(&waiting), state(&reference), "{}", name(&waiting));
+    assert_eq!(
+        metrics_without_timing(&waiting),
+        metrics_without_timing(&reference),
+        "{}",
+        name(&waiting)
+    );
+}
+
 /// Pausing at a rung and resuming changes nothing a run records: with rollback off, a variant
 /// inside a collapse episode at a pause still ends collapsed (the resume finds the open episode
 /// again), with the rows and events of a run that never paused. STORY12 with rollback off and

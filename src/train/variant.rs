@@ -133,6 +133,11 @@ pub fn train(job: &Job) -> Result<Outcome> {
     if let Some(stop) = judge_on_resume(job, &pos)? {
         return end_pruned(job, &pos, &stop);
     }
+    // Resumed at this pass's pause epoch already: a crash came between the checkpoint taken to
+    // wait at the rung and the status that says so. Training on would pass the rung unjudged.
+    if pausing_at(job, &pos) {
+        return pause(job, &pos);
+    }
     tch::manual_seed(seeds::fixed_noise(seed, vkey));
     let fixed = FixedNoise {
         z: Tensor::randn([GRID, nets.z_dim], (Kind::Float, job.device)),
@@ -191,13 +196,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
             return end_pruned(job, &pos, &stop);
         }
         if pausing {
-            let why = format!(
-                "waits at epoch {} for the other variants to reach its rung (one worker trains \
-                 them rung by rung)",
-                pos.epoch
-            );
-            write_status(job, &pos, State::Waiting, Some(why))?;
-            return Ok(Outcome::Paused);
+            return pause(job, &pos);
         }
         if stopping {
             job.progress
@@ -219,6 +218,17 @@ pub fn train(job: &Job) -> Result<Outcome> {
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
+}
+
+/// Ends this pass of the run at `pos`, waiting at its rung for the next pass.
+fn pause(job: &Job, pos: &Position) -> Result<Outcome> {
+    let why = format!(
+        "waits at epoch {} for the other variants to reach its rung (one worker trains them \
+         rung by rung)",
+        pos.epoch
+    );
+    write_status(job, pos, State::Waiting, Some(why))?;
+    Ok(Outcome::Paused)
 }
 
 /// Whether the run pauses after this epoch (`Job::pause_at`): at or past the pause epoch, short
