@@ -161,9 +161,9 @@ pub fn escalated(a: &Adjust, k: u32) -> Adjust {
 /// beyond the verdict (`findings`).
 ///
 /// Cause before cure: a learning rate above `lr_max` is the cause whatever the kind, and the
-/// first rollback brings it to `USUAL_LR` (`fix_causes`) and changes nothing else. Otherwise the kind's table
-/// applies (escalated on repeats), its rate factor moved to the side the figures show ahead
-/// when the table slows the other one. Either way no setting is moved further from the value
+/// first rollback brings it to `USUAL_LR` (`fix_causes`) and changes nothing else. Otherwise
+/// the kind's table applies (escalated on repeats), its rate factor moved to the side the
+/// figures show ahead when the table slows the other one. Either way no setting is moved further from the value
 /// it trained healthily with in this run once an earlier rollback has moved it off that value.
 /// A stall with rollbacks left lowers the rates above `USUAL_LR` (`slow_to_usual`); with none
 /// there, or none left, it ends the run (the ending `stalled`), and so does any verdict but an
