@@ -107,6 +107,9 @@ fn evaluator(
 ) -> Result<Evaluator> {
     let holdout = DeviceImages::from_dataset(&loaded.holdout, device);
     let split = format!("h{}-l{}-s{}", data.holdout, data.limit, data.seed);
+    let _split_lock = eval::reference_cache::lock(cache_dir, &loaded.key, &split, &mut |note| {
+        eprintln!("{note}")
+    })?;
     let vocab = loaded.train.vocab.as_ref().filter(|v| !v.is_empty());
     let classifier = match vocab {
         Some(vocab) => Some(eval::load_or_train(

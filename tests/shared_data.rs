@@ -1,0 +1,70 @@
+//! Runs that share one data folder, as the tasks of a Slurm job array on a cluster file system
+//! do: what one of them prepares, the others use.
+
+mod common;
+
+use std::process::{Command, Stdio};
+
+const TINY: &str = r#"
+[experiment]
+seed = 5
+epochs = 2
+[data]
+source = "synthetic"
+synthetic_count = 160
+image_size = 16
+holdout = 48
+[model]
+z_dim = 16
+g_width = 8
+d_width = 8
+[train]
+batch_size = 32
+[eval]
+every = 1
+samples = 48
+"#;
+
+/// Two runs started at the same moment on one fresh data folder: one trains the tag classifier
+/// and measures the floors, the other waits for it and reads its cache, so both train once and
+/// their figures agree to the last digit (each training its own classifier, they clobbered each
+/// other's cache files and a resumed run could read the other's copy).
+#[test]
+fn runs_started_together_train_the_tag_classifier_once_and_share_it() {
+    let base = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exp = base.path().join("tiny.toml");
+    std::fs::write(&exp, TINY).unwrap();
+    let data = base.path().join("data");
+    let start = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_anigan-runner"))
+            .args(common::cpu_args(&exp, &base.path().join(name), &data))
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let (a, b) = (start("a"), start("b"));
+    let outputs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let mut trained = 0;
+    for out in &outputs {
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "a run failed:\n{stderr}");
+        trained += stderr.matches("trained the tag classifier").count();
+    }
+    assert_eq!(
+        trained,
+        1,
+        "the classifier must be trained once:\n{}\n---\n{}",
+        String::from_utf8_lossy(&outputs[0].stderr),
+        String::from_utf8_lossy(&outputs[1].stderr)
+    );
+    let metrics = |name: &str| {
+        let runs = common::run_dirs(&base.path().join(name).join("tiny"));
+        assert_eq!(runs.len(), 1);
+        common::metrics_without_timing(&runs[0])
+    };
+    let (ma, mb) = (metrics("a"), metrics("b"));
+    assert_eq!(ma.len(), 2);
+    assert!(ma[1].tag_fd.is_some(), "the runs must read tags");
+    assert_eq!(ma, mb, "one classifier and one floor: the same figures");
+}
