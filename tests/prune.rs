@@ -505,22 +505,14 @@ fn only_reruns_exactly_the_named_states() {
     let exp = write(tmp.path(), "only", &text);
     let exp_dir = results.join("only");
     // Variants 0-5 and the collapsing one (10) trained; 6 killed mid-run; 7 failed before it
-    // started; 8 and 9 never started.
-    let some = [
-        "--variant",
-        "0",
-        "--variant",
-        "1",
-        "--variant",
-        "2",
-        "--variant",
-        "3",
-    ];
-    runner(&exp, &results).args(some).assert().success();
-    runner(&exp, &results)
-        .args(["--variant", "4", "--variant", "5"])
-        .assert()
-        .success();
+    // started; 8 and 9 never started. One command per variant, as Slurm array tasks: judged on
+    // arrival (a command over several would wait at the first rung for the rest of the grid).
+    for i in 0..=5 {
+        runner(&exp, &results)
+            .args(["--variant", &i.to_string()])
+            .assert()
+            .success();
+    }
     runner(&exp, &results)
         .args(["--variant", "10"])
         .assert()
@@ -571,12 +563,13 @@ fn only_reruns_exactly_the_named_states() {
     assert_eq!(states.len(), 9, "8 and 9 never started: {states:?}");
 
     // Each state named trains exactly its variants; the first lines say what will be done.
+    // Not-started first: rung by rung, the others would wait at a rung for them.
     let rows = [
+        (&["not-started"][..], "starts at epoch 0"),
         (
             &["failed", "interrupted"][..],
             "resumes from its checkpoint of epoch 4",
         ),
-        (&["not-started"][..], "starts at epoch 0"),
         (
             &["collapsed"][..],
             // The epoch is the detector's: sample_swd lets d_fooled fire without waiting for
@@ -723,6 +716,50 @@ fn a_crash_before_the_waiting_status_still_judges_the_rung() {
         "{}",
         name(&waiting)
     );
+}
+
+/// Rung by rung, a rung is judged against every variant of the experiment, also those the
+/// command leaves out: `--variant` over part of the grid trains its variants to the first rung
+/// and waits there (exit 4, nothing decided: before, it ranked them against each other and its
+/// decisions, final, differed from the whole sweep's); `--only not-started` trains the rest,
+/// judges the first rung with everyone and waits at the second for the variants it left
+/// there; the plain command then ends as one uninterrupted sweep.
+#[test]
+fn a_rung_waits_for_the_variants_a_command_leaves_out() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "grid8", GRID8);
+    let (whole, split) = (tmp.path().join("whole"), tmp.path().join("split"));
+    runner(&exp, &whole).assert().success();
+    let held = |extra: &[&str], at: &str| {
+        let out = runner(&exp, &split).args(extra).assert().code(4);
+        let log = String::from_utf8(out.get_output().stderr.clone()).unwrap();
+        assert!(log.contains(at), "{extra:?}: {log}");
+        log
+    };
+    held(
+        &["--variant", "0", "--variant", "1", "--variant", "2"],
+        "rung 1 is not judged: 5 variant(s) of the experiment have not reached it",
+    );
+    let exp_split = split.join("grid8");
+    let runs = run_dirs(&exp_split);
+    assert_eq!(runs.len(), 3);
+    for run in &runs {
+        assert_eq!(state(run), "waiting", "{}", name(run));
+        assert!(rungs(run).is_empty(), "{}: judged among 3", name(run));
+    }
+    held(&["--only", "not-started"], "rung 2 is not judged");
+    runner(&exp, &split).assert().success();
+    for run in run_dirs(&whole.join("grid8")) {
+        let twin = exp_split.join("runs").join(name(&run));
+        assert_eq!(state(&twin), state(&run), "{}", name(&run));
+        assert_eq!(rungs(&twin), rungs(&run), "{}", name(&run));
+        assert_eq!(
+            metrics_without_timing(&twin),
+            metrics_without_timing(&run),
+            "{}",
+            name(&run)
+        );
+    }
 }
 
 /// Pausing at a rung and resuming changes nothing a run records: with rollback off, a variant

@@ -4,11 +4,10 @@
 use anyhow::Result;
 use tch::Device;
 
-use super::budget;
 use super::prepare::{Prepared, prepare};
 use super::queue::{self, Next, Only};
-use super::rungwise;
 use super::tally::Tally;
+use super::{absent, budget, rungwise};
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
 use crate::results::{ExperimentDir, Peers, Recorder, RunDir, RunInfo};
@@ -70,6 +69,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         peers: Peers::new(opts.exp_dir.clone(), ids),
         loaded: None,
         ended: vec![None; selected.len()],
+        held: false,
     };
     let rungwise = rungwise::applies(selected);
     let passes = if rungwise {
@@ -78,6 +78,9 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         1
     };
     for pass in 0..passes {
+        if rungwise && pass > 0 && !sweep.hold_for_absent(pass)? {
+            break;
+        }
         for (i, variant) in selected.iter().enumerate() {
             if sweep.ended[i].is_some_and(|e| e != Ended::Paused) {
                 continue; // ended for good
@@ -131,6 +134,9 @@ struct Sweep<'a> {
     /// Per selected variant: how its part ended so far (None: not visited yet, or at this
     /// pass's rung already).
     ended: Vec<Option<Ended>>,
+    /// Rung by rung: the sweep stopped before judging a rung that variants outside this
+    /// command have not reached; the ones not ended wait there.
+    held: bool,
 }
 
 impl Sweep<'_> {
@@ -199,6 +205,33 @@ impl Sweep<'_> {
         Ok(true)
     }
 
+    /// Before pass `pass` judges its rung: waits while other processes bring variants this
+    /// command leaves out to it; false (and the sweep holds, its variants waiting at the rung)
+    /// when some have not arrived and nobody trains them, or a stop was requested meanwhile.
+    fn hold_for_absent(&mut self, pass: usize) -> Result<bool> {
+        let waiting = self
+            .ended
+            .iter()
+            .any(|e| e.is_none_or(|e| e == Ended::Paused));
+        if !waiting || stop::requested() {
+            return Ok(true);
+        }
+        let left = absent::wait(self.experiment, self.selected, &self.opts.exp_dir, pass)?;
+        if left.is_empty() || stop::requested() {
+            return Ok(true);
+        }
+        eprintln!(
+            "rung {pass} is not judged: {} variant(s) of the experiment have not reached it and \
+             this command does not train them: {}. The variants here wait at the rung; rerun \
+             without --only or --variant (or with their states added to --only) to train them, \
+             and every variant is judged there against all",
+            left.len(),
+            absent::list(&left)
+        );
+        self.held = true;
+        Ok(false)
+    }
+
     /// Loads the variant's data (once per dataset) and trains it.
     fn train(
         &mut self,
@@ -244,6 +277,7 @@ impl Sweep<'_> {
                 Some(Ended::Collapsed) => tally.collapsed += 1,
                 Some(Ended::Stalled) => tally.stalled += 1,
                 Some(Ended::Failed) => tally.failed += 1,
+                Some(Ended::Paused) | None if self.held => tally.waiting += 1,
                 Some(Ended::Interrupted) | Some(Ended::Paused) => tally.interrupted += 1,
                 Some(Ended::NotStarted) | None => tally.not_started += 1,
                 Some(Ended::Skipped) => tally.skipped += 1,

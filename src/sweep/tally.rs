@@ -16,16 +16,20 @@ pub struct Tally {
     pub interrupted: usize,
     /// Left in the queue by a stop request.
     pub not_started: usize,
+    /// Rung by rung: waiting at a rung that variants this command does not train have not
+    /// reached (`--only`, `--variant`).
+    pub waiting: usize,
 }
 
 impl Tally {
-    /// The most serious outcome wins: failed, then interrupted (not everything ran), then
+    /// The most serious outcome wins: failed, then interrupted (not everything ran, or
+    /// variants wait at a rung for others), then
     /// collapsed or stalled (a variant that did not train well); finished and pruned variants
     /// are a success.
     pub fn exit(&self) -> Exit {
         if self.failed > 0 {
             Exit::Failed
-        } else if self.interrupted + self.not_started > 0 {
+        } else if self.interrupted + self.not_started + self.waiting > 0 {
             Exit::Interrupted
         } else if self.collapsed + self.stalled > 0 {
             Exit::Collapsed
@@ -50,6 +54,12 @@ impl Tally {
             line += &format!(
                 ", {} interrupted, {} not started (rerun the same command to resume)",
                 self.interrupted, self.not_started
+            );
+        }
+        if self.waiting > 0 {
+            line += &format!(
+                ", {} waiting at a rung for variants this command does not train",
+                self.waiting
             );
         }
         line
