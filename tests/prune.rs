@@ -762,6 +762,71 @@ fn a_rung_waits_for_the_variants_a_command_leaves_out() {
     }
 }
 
+/// Two commands that split a grid with `--variant`, started together (one per GPU, as in the
+/// README): the first at a rung waits there while the other trains its variants to it, so
+/// every rung is judged with the whole grid and the sweep ends as one command's would.
+#[test]
+fn two_commands_splitting_a_grid_judge_each_rung_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "grid8", GRID8);
+    let (whole, split) = (tmp.path().join("whole"), tmp.path().join("split"));
+    runner(&exp, &whole).assert().success();
+    let half = |from: usize| {
+        let picks = (from..from + 4).flat_map(|i| ["--variant".to_string(), i.to_string()]);
+        Process::cargo_bin("anigan-runner")
+            .unwrap()
+            .args(args(&exp, &split))
+            .args(picks)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    // The second starts once the first waits at the first rung (before, the first judged it
+    // among its own four).
+    let mut a = half(0);
+    let (said, heard) = std::sync::mpsc::channel();
+    let a_err = std::io::BufReader::new(a.stderr.take().unwrap());
+    let reader = std::thread::spawn(move || {
+        let mut log = String::new();
+        for line in std::io::BufRead::lines(a_err).map_while(Result::ok) {
+            if line.contains("that this command does not train to reach it") {
+                let _ = said.send(());
+            }
+            log += &line;
+            log.push('\n');
+        }
+        log
+    });
+    let waited = heard.recv_timeout(Duration::from_secs(120)).is_ok();
+    let b = half(4).wait_with_output().unwrap();
+    let a_status = a.wait().unwrap();
+    let a_log = reader.join().unwrap();
+    assert!(
+        waited,
+        "the first command did not wait at the rung:\n{a_log}"
+    );
+    assert!(a_status.success(), "{a_log}");
+    let b_log = String::from_utf8_lossy(&b.stderr);
+    assert!(b.status.success(), "{b_log}");
+    let logs = a_log + &b_log;
+    assert!(
+        logs.contains("that this command does not train to reach it"),
+        "the first at a rung waited for the other:\n{logs}"
+    );
+    for run in run_dirs(&whole.join("grid8")) {
+        let twin = split.join("grid8/runs").join(name(&run));
+        assert_eq!(state(&twin), state(&run), "{}", name(&run));
+        assert_eq!(rungs(&twin), rungs(&run), "{}", name(&run));
+        assert_eq!(
+            metrics_without_timing(&twin),
+            metrics_without_timing(&run),
+            "{}",
+            name(&run)
+        );
+    }
+}
+
 /// Pausing at a rung and resuming changes nothing a run records: with rollback off, a variant
 /// inside a collapse episode at a pause still ends collapsed (the resume finds the open episode
 /// again), with the rows and events of a run that never paused. STORY12 with rollback off and

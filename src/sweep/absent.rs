@@ -26,6 +26,10 @@ pub struct Absent {
 /// How often a waiting command looks again at the variants other processes train.
 const POLL: Duration = Duration::from_secs(5);
 
+/// Looks in a row that find none of them being trained before a command stops waiting: a
+/// process between two of its variants, or still loading its data, holds no run lock.
+const IDLE_LOOKS: u32 = 3;
+
 /// The variants of `experiment` not in `selected` that can reach the rung judged in pass
 /// `pass` (the pause epoch of pass `pass - 1`) and have not, nor ended. Errors: a run
 /// directory that cannot be read.
@@ -82,8 +86,7 @@ pub fn absent(
 
 /// `absent`, waited on while other processes train any of them (two commands that split a
 /// grid with `--variant` judge each rung together); returns the ones nobody brings (empty:
-/// the rung can be judged), or what is left when a stop is requested. Twice in a row with
-/// none busy before giving up: a process between two of its variants holds no lock.
+/// the rung can be judged), or what is left when a stop is requested.
 pub fn wait(
     experiment: &Experiment,
     selected: &[&Variant],
@@ -99,10 +102,10 @@ pub fn wait(
         } else {
             idle_looks + 1
         };
-        if left.is_empty() || idle_looks == 2 || stop::requested() {
+        if left.is_empty() || idle_looks == IDLE_LOOKS || stop::requested() {
             return Ok(left);
         }
-        if !told && left.iter().any(|a| a.busy) {
+        if !told {
             eprintln!(
                 "rung {}: waiting for {} variant(s) that this command does not train to reach \
                  it: {}",
