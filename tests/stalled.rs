@@ -21,22 +21,25 @@ fn a_rate_far_under_the_usual_range_ends_the_run_stalled_with_what_to_raise() {
     let (results, data) = (tmp.path().join("results"), tmp.path().join("data"));
     // G's rate 1e-6: D rejects its samples within a few epochs (g_failure, patience 3 past a
     // one-epoch warm-up); a rollback only ever slows, so the policy ends the run.
-    let out = runner()
-        .args(common::cpu_args(
-            &root().join("experiments/smoke.toml"),
-            &results,
-            &data,
-        ))
-        .args(["--variant", "0", "--set", "train.lr_g=1e-6"])
-        .args([
-            "--set",
-            "rollback.warmup_images=256",
-            "--set",
-            "rollback.patience=3",
-        ])
-        .args(["--set", "experiment.epochs=12"])
-        .output()
-        .unwrap();
+    let run_it = || {
+        runner()
+            .args(common::cpu_args(
+                &root().join("experiments/smoke.toml"),
+                &results,
+                &data,
+            ))
+            .args(["--variant", "0", "--set", "train.lr_g=1e-6"])
+            .args([
+                "--set",
+                "rollback.warmup_images=256",
+                "--set",
+                "rollback.patience=3",
+            ])
+            .args(["--set", "experiment.epochs=12"])
+            .output()
+            .unwrap()
+    };
+    let out = run_it();
     let said = String::from_utf8_lossy(&out.stdout) + String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         out.status.code(),
@@ -46,6 +49,15 @@ fn a_rate_far_under_the_usual_range_ends_the_run_stalled_with_what_to_raise() {
     assert!(
         said.contains(", 1 stalled"),
         "the sweep's last line: {said}"
+    );
+    // The same command again trains nothing and says the same: a CI loop that reruns until
+    // exit 0 must not pass.
+    let again = run_it();
+    let said = String::from_utf8_lossy(&again.stdout) + String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(3), "the rerun: {said}");
+    assert!(
+        said.contains(", 1 stalled; 1 of them were done before this command"),
+        "{said}"
     );
 
     let exp = results.join("smoke");

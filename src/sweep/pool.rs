@@ -78,7 +78,7 @@ pub fn run(
             }
             other => {
                 eprintln!("{} {}", label(experiment, v), queue::describe(&other));
-                tally.skipped += 1;
+                tally.add_skipped(&other);
             }
         }
     }
@@ -149,7 +149,7 @@ pub fn run(
                             label(experiment, v),
                             queue::describe(&other)
                         ));
-                        tally.skipped += 1;
+                        tally.add_skipped(&other);
                         board.variant_done();
                     }
                 }

@@ -16,9 +16,9 @@ use crate::results::{RunDir, RunState, State, Status, reader};
 pub enum Next {
     /// Train it; `epochs_done` of its current timeline are already on disk.
     Train { epochs_done: u32 },
-    /// Finished up to the planned epochs, given up as collapsed or stopped at a rung:
-    /// `(state word, epochs)`.
-    Done(&'static str, u32),
+    /// Finished up to the planned epochs, given up as collapsed or stalled, or stopped at a
+    /// rung: `(state, epochs)`.
+    Done(State, u32),
     /// Another process holds the run's lock: `(pid, host)`.
     Busy(u32, String),
 }
@@ -116,14 +116,16 @@ pub fn done(status: Option<&Status>, variant: &Variant, only: &[Only]) -> Option
     };
     status
         .filter(|s| s.is_done(variant.config.experiment.epochs) && !reopened(s))
-        .map(|s| Next::Done(s.state.word(), s.epochs_done))
+        .map(|s| Next::Done(s.state, s.epochs_done))
 }
 
 /// How `next` is told to a person, after the variant's label.
 pub fn describe(next: &Next) -> String {
     match next {
         Next::Train { .. } => "to train".to_string(),
-        Next::Done(word, epochs) => format!("already {word} ({epochs} epochs); skipping"),
+        Next::Done(state, epochs) => {
+            format!("already {} ({epochs} epochs); skipping", state.word())
+        }
         Next::Busy(pid, host) => {
             format!("is being trained by another process (pid {pid} on {host}); skipping")
         }

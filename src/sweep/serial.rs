@@ -10,7 +10,7 @@ use super::tally::Tally;
 use super::{absent, budget, rungwise};
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::results::{ExperimentDir, Peers, Recorder, RunDir, RunInfo};
+use crate::results::{ExperimentDir, Peers, Recorder, RunDir, RunInfo, State};
 use crate::train::{self, Job, Outcome};
 use crate::{progress, report, stop};
 
@@ -119,7 +119,10 @@ enum Ended {
     Failed,
     Interrupted,
     NotStarted,
+    /// Trained by another process.
     Skipped,
+    /// Done before this command, in this state (finished, pruned, collapsed or stalled).
+    Already(State),
     /// Waits at a rung for the next pass (`rungwise`).
     Paused,
 }
@@ -152,7 +155,10 @@ impl Sweep<'_> {
             if first_pass {
                 eprintln!("{label} {}", queue::describe(&next));
             }
-            self.ended[i] = Some(Ended::Skipped);
+            self.ended[i] = Some(match next {
+                Next::Done(state, _) => Ended::Already(state),
+                _ => Ended::Skipped,
+            });
             return Ok(false);
         };
         if pause_at.is_some_and(|p| epochs_done >= p) {
@@ -281,6 +287,7 @@ impl Sweep<'_> {
                 Some(Ended::Interrupted) | Some(Ended::Paused) => tally.interrupted += 1,
                 Some(Ended::NotStarted) | None => tally.not_started += 1,
                 Some(Ended::Skipped) => tally.skipped += 1,
+                Some(Ended::Already(state)) => tally.add_done(*state),
             }
         }
         tally

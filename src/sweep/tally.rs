@@ -1,14 +1,19 @@
 //! How a sweep went, and its exit code.
 
+use super::queue::Next;
 use crate::exit::Exit;
+use crate::results::State;
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tally {
     pub finished: usize,
     /// Stopped at a rung by `[prune]`: a success, like finished.
     pub pruned: usize,
-    /// Already done, or being trained by another process.
+    /// Being trained by another process.
     pub skipped: usize,
+    /// Of the counts by state, the variants already in that state before this command (not
+    /// trained again): a rerun of a sweep with a collapsed variant still exits 3.
+    pub already: usize,
     pub collapsed: usize,
     /// Ended `stalled`: trained without collapsing but never got near the data.
     pub stalled: usize,
@@ -22,6 +27,30 @@ pub struct Tally {
 }
 
 impl Tally {
+    /// A variant done before this command, counted in its state.
+    pub fn add_done(&mut self, state: State) {
+        match state {
+            State::Finished => self.finished += 1,
+            State::Pruned => self.pruned += 1,
+            State::Collapsed => self.collapsed += 1,
+            State::Stalled => self.stalled += 1,
+            // Never done (`Status::is_done`): counted as trained elsewhere.
+            State::Running | State::Failed | State::Interrupted | State::Waiting => {
+                self.skipped += 1;
+                return;
+            }
+        }
+        self.already += 1;
+    }
+
+    /// A variant the queue did not hand out: done before (by its state) or busy.
+    pub fn add_skipped(&mut self, next: &Next) {
+        match next {
+            Next::Done(state, _) => self.add_done(*state),
+            _ => self.skipped += 1,
+        }
+    }
+
     /// The most serious outcome wins: failed, then interrupted (not everything ran, or
     /// variants wait at a rung for others), then
     /// collapsed or stalled (a variant that did not train well); finished and pruned variants
@@ -44,11 +73,14 @@ impl Tally {
             n => format!(", {n} pruned (stopped at a rung)"),
         };
         let mut line = format!(
-            "experiment {experiment}: {} finished{pruned}, {} collapsed, {} failed, {} skipped (already done or trained elsewhere)",
-            self.finished, self.collapsed, self.failed, self.skipped
+            "experiment {experiment}: {} finished{pruned}, {} collapsed, {} failed",
+            self.finished, self.collapsed, self.failed
         );
         if self.stalled > 0 {
             line += &format!(", {} stalled", self.stalled);
+        }
+        if self.skipped > 0 {
+            line += &format!(", {} skipped (trained by another process)", self.skipped);
         }
         if self.interrupted + self.not_started > 0 {
             line += &format!(
@@ -60,6 +92,12 @@ impl Tally {
             line += &format!(
                 ", {} waiting at a rung for variants this command does not train",
                 self.waiting
+            );
+        }
+        if self.already > 0 {
+            line += &format!(
+                "; {} of them were done before this command (not trained again)",
+                self.already
             );
         }
         line
@@ -102,5 +140,52 @@ mod tests {
         assert_eq!(t.exit(), Exit::Interrupted);
         t.failed = 1;
         assert_eq!(t.exit(), Exit::Failed);
+    }
+
+    /// state of a variant done before the command; exit code of a rerun; why.
+    type Rerun = (State, Exit, &'static str);
+
+    #[test]
+    fn a_rerun_counts_variants_done_before_in_their_state() {
+        let rows: &[Rerun] = &[
+            (State::Finished, Exit::Success, "nothing left to do"),
+            (
+                State::Pruned,
+                Exit::Success,
+                "stopped by the rule: a success",
+            ),
+            (
+                State::Collapsed,
+                Exit::Collapsed,
+                "a rerun of a sweep with a collapsed variant must not pass a CI loop",
+            ),
+            (State::Stalled, Exit::Collapsed, "likewise a stalled one"),
+        ];
+        for &(state, exit, why) in rows {
+            let mut t = Tally {
+                finished: 1,
+                ..Tally::default()
+            };
+            t.add_skipped(&Next::Done(state, 8));
+            assert_eq!(t.exit(), exit, "{why}");
+            assert_eq!(t.already, 1, "{why}");
+            let line = t.line("x");
+            assert!(
+                line.contains("; 1 of them were done before this command"),
+                "{line}"
+            );
+            assert!(line.contains(&format!("1 {}", state.word())) || state == State::Finished);
+        }
+        let mut t = Tally::default();
+        t.add_skipped(&Next::Busy(7, "node".into()));
+        assert_eq!(
+            (t.skipped, t.already),
+            (1, 0),
+            "busy: trained by another process"
+        );
+        assert!(
+            t.line("x")
+                .contains("1 skipped (trained by another process)")
+        );
     }
 }
