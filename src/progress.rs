@@ -1,6 +1,7 @@
 //! Progress on stderr: indicatif bars on a terminal, plain log lines otherwise (CI, Slurm logs).
 
 use std::io::IsTerminal;
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
@@ -8,6 +9,18 @@ use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 fn interactive() -> bool {
     std::io::stderr().is_terminal()
+}
+
+/// The epoch bar on screen now (one at a time outside a `--jobs` board), so that a line printed
+/// from another thread goes above it: printed under it, the bar's next redraw would erase it.
+static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
+
+/// Prints `line` on stderr, above the epoch bar when one is on screen; from any thread.
+pub fn println(line: &str) {
+    match SHOWN.lock().ok().and_then(|b| b.clone()) {
+        Some(bar) => bar.println(line),
+        None => eprintln!("{line}"),
+    }
 }
 
 /// A count towards a total, advanced from any thread.
@@ -75,6 +88,9 @@ pub fn epochs(label: &str, done: u64, total: u64) -> EpochBar {
         );
         bar.set_prefix(label.to_string());
         bar.set_position(done);
+        if let Ok(mut shown) = SHOWN.lock() {
+            *shown = Some(bar.clone());
+        }
         bar
     } else {
         ProgressBar::hidden()
@@ -107,6 +123,11 @@ impl EpochBar {
 
     pub fn finish(&self) {
         self.bar.finish_and_clear();
+        if let Ok(mut shown) = SHOWN.lock()
+            && shown.as_ref().is_some_and(|b| b.is_finished())
+        {
+            *shown = None;
+        }
     }
 }
 

@@ -16,8 +16,10 @@ static WARNED: AtomicBool = AtomicBool::new(false);
 /// Exit status of a process ended by the second SIGINT (128 + SIGINT, as shells report it).
 pub const IMMEDIATE_EXIT: i32 = 130;
 
-/// Installs the handlers. Call once, before training starts.
-pub fn install() -> Result<()> {
+/// Installs the handlers. Call once, before training starts. `announce`: say on stderr, as
+/// soon as a stop is asked for, what will happen (an epoch can take minutes; the parent of a
+/// `--jobs` sweep speaks for its workers).
+pub fn install(announce: bool) -> Result<()> {
     // The shutdown must be registered before the flag, so the first SIGINT only arms it.
     flag::register_conditional_shutdown(SIGINT, IMMEDIATE_EXIT, &REQUESTED)
         .context("cannot install the SIGINT handler")?;
@@ -25,6 +27,17 @@ pub fn install() -> Result<()> {
         flag::register(signal, &REQUESTED).context("cannot install a stop handler")?;
     }
     flag::register(SIGUSR1, &WARNED).context("cannot install the SIGUSR1 handler")?;
+    if announce {
+        std::thread::spawn(|| {
+            while !requested() {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+            }
+            crate::progress::println(
+                "stop requested: every variant stops after its current epoch, on a checkpoint \
+                 (exit 4; the same command resumes it); press Ctrl-C again to stop at once",
+            );
+        });
+    }
     Ok(())
 }
 

@@ -194,12 +194,12 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
     );
 
     let stopped = tmp.path().join("stopped");
-    let mut child = Process::cargo_bin("anigan-runner")
+    let child = Process::cargo_bin("anigan-runner")
         .unwrap()
         .args(args(&smoke(), &stopped))
         .args(epochs)
         .args(["--jobs", "2"])
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let exp_dir = stopped.join("smoke");
@@ -208,8 +208,14 @@ fn sigterm_stops_gracefully_and_the_rerun_equals_an_uninterrupted_run() {
     status_command(&exp_dir).stdout(predicate::str::contains("running (pid").count(2));
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
-    let code = child.wait().unwrap().code();
-    assert_eq!(code, Some(4), "exit code 4: interrupted");
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "exit code 4: interrupted");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        said.matches("stop requested").count(),
+        1,
+        "the parent acknowledges the stop, its workers do not: {said}"
+    );
 
     let mut interrupted = 0;
     for run in run_dirs(&exp_dir) {
@@ -494,6 +500,7 @@ fn a_stop_counts_only_what_is_left_to_train_as_not_started() {
         .args(args(&smoke(), &results))
         .args(three)
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     let exp_dir = results.join("smoke");
@@ -510,6 +517,11 @@ fn a_stop_counts_only_what_is_left_to_train_as_not_started() {
     // SAFETY: signalling our own child.
     unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        said.contains("stop requested: every variant stops after its current epoch"),
+        "the stop is acknowledged at once: {said}"
+    );
     let log = String::from_utf8_lossy(&out.stdout);
     // Variant 0 either finished its last epoch or (a stop taken right at epoch 2) was
     // interrupted; variant 1 is done either way.

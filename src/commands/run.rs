@@ -38,7 +38,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if selected.is_empty() {
         return Ok(Exit::Success);
     }
-    stop::install()?;
+    // A --jobs sweep's board says it for its workers.
+    stop::install(args.jobs <= 1)?;
     eprint!("{}", estimate(args, &selected, &devices));
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();

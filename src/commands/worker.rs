@@ -15,7 +15,7 @@ use crate::train;
 
 pub fn worker() -> Result<Exit> {
     let spec = WorkerSpec::receive().map_err(|e| usage(format!("{e:#}")))?;
-    stop::install()?;
+    stop::install(false)?;
     let experiment = config::resolve(
         &spec.experiment,
         &Overrides::from_environment(spec.sets.clone()),
