@@ -762,6 +762,37 @@ fn a_rung_waits_for_the_variants_a_command_leaves_out() {
     }
 }
 
+/// Rung by rung, the first pass can take hours on a big grid: a report is written once the
+/// first variant waits at the rung (before, none until every variant had reached it, so a
+/// sweep killed in that pass had none).
+#[test]
+fn a_report_is_written_before_the_first_rung_is_judged() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write(tmp.path(), "grid8", GRID8);
+    let results = tmp.path().join("results");
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(args(&exp, &results))
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let exp_dir = results.join("grid8");
+    let started = Instant::now();
+    // The second variant starts after the first paused and its report was written.
+    while !exp_dir.join("runs").is_dir() || run_dirs(&exp_dir).len() < 2 {
+        assert!(
+            started.elapsed() < Duration::from_secs(120),
+            "no second variant"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let report = std::fs::read_to_string(exp_dir.join("report.md")).unwrap();
+    assert!(report.contains("waiting"), "{report}");
+    assert!(exp_dir.join("report.html").is_file());
+}
+
 /// Two commands that split a grid with `--variant`, started together (one per GPU, as in the
 /// README): the first at a rung waits there while the other trains its variants to it, so
 /// every rung is judged with the whole grid and the sweep ends as one command's would.

@@ -1,6 +1,8 @@
 //! Trains variants one after another in this process: `run --jobs 1`, and every worker of a
 //! `--jobs N` sweep (one variant each, as a Slurm array task would run it).
 
+use std::time::{Duration, Instant};
+
 use anyhow::Result;
 use tch::Device;
 
@@ -29,6 +31,9 @@ pub struct Options {
     /// done; a pruned one trains on to its budget).
     pub only: Vec<Only>,
 }
+
+/// Rung by rung, how old the report may get while variants only pause at a rung.
+const PAUSED_REPORT_EVERY: Duration = Duration::from_secs(60);
 
 /// `[i/N] id`: how a variant is named in every line about it.
 pub fn label(experiment: &Experiment, variant: &Variant) -> String {
@@ -77,6 +82,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
     } else {
         1
     };
+    let mut reported: Option<Instant> = None;
     for pass in 0..passes {
         if rungwise && pass > 0 && !sweep.hold_for_absent(pass)? {
             break;
@@ -90,15 +96,20 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 .flatten();
             let trained = sweep.visit(i, pause_at, pass == 0)?;
             // A long sweep keeps a current report while it runs: after each variant that ended
-            // (a pause changes little) and after each pass, but the last (write_final's).
+            // and after each pass, but the last (write_final's); after a pause only when the
+            // last report is `PAUSED_REPORT_EVERY` old (a report of a big grid takes seconds,
+            // and a pass of the first rung can take hours).
             let ended = sweep.ended[i].is_some_and(|e| e != Ended::Paused);
             let last = pass + 1 == passes && i + 1 == selected.len();
-            if !opts.worker && !stop::requested() && trained && ended && !last {
+            let due = ended || reported.is_none_or(|t| t.elapsed() >= PAUSED_REPORT_EVERY);
+            if !opts.worker && !stop::requested() && trained && due && !last {
                 report::write_or_warn(&opts.exp_dir);
+                reported = Some(Instant::now());
             }
         }
         if !opts.worker && pass + 1 < passes && !stop::requested() {
             report::write_or_warn(&opts.exp_dir);
+            reported = Some(Instant::now());
         }
     }
     let tally = sweep.tally();
