@@ -244,3 +244,102 @@ fn overrides_in_force_are_printed_by_dry_run_and_run() {
         .success()
         .stderr(predicate::str::contains(line));
 }
+
+/// A section left empty (its keys commented out) is valid TOML and means its defaults: the
+/// same variants as without it.
+#[test]
+fn empty_sections_mean_their_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dry = |text: &str| {
+        let file = tmp.path().join("e.toml");
+        std::fs::write(&file, text).unwrap();
+        let out = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .arg(&file)
+            .arg("--results")
+            .arg(tmp.path().join("results"))
+            .arg("--data-dir")
+            .arg(tmp.path().join("data"))
+            .arg("--dry-run")
+            .assert()
+            .success()
+            .get_output()
+            .stdout
+            .clone();
+        // The variant listing; the cost lines after it hold a timing.
+        let listing = String::from_utf8(out).unwrap();
+        let end = listing.find("variants selected").expect("a listing");
+        listing[..end].to_string()
+    };
+    let plain = dry("[experiment]\nepochs = 2\n");
+    let rows = [
+        ("[train]\n", "[train] left empty"),
+        (
+            "[prune]\n[tensorboard]\n",
+            "[prune] and [tensorboard] left empty",
+        ),
+        ("[rollback.g_failure]\n", "a nested section left empty"),
+        ("[grid]\n", "an empty [grid]: one variant, as without it"),
+    ];
+    for (extra, reason) in rows {
+        let listing = dry(&format!("[experiment]\nepochs = 2\n{extra}"));
+        assert_eq!(listing, plain, "{reason}");
+    }
+    assert!(
+        !tmp.path().join("results").exists(),
+        "a dry run writes nothing"
+    );
+}
+
+const DRAW_LR: &str =
+    "\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, high = 1e-3 }\n";
+
+/// Input faults found in testing, one row each: the file, `--set` arguments, texts stderr must
+/// hold, how many problems it reports, and why. Exit 2 and nothing written for every row.
+#[test]
+fn settings_faults_are_one_clear_problem_each() {
+    type Row<'a> = (String, &'a [&'a str], &'a [&'a str], usize, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            format!("[serach]\ntrials = 2\n{DRAW_LR}"),
+            &[],
+            &[
+                "unknown section `[serach]` in ",
+                "; did you mean `[search]`?",
+            ],
+            1,
+            "a misspelt section is one problem, naming the section meant",
+        ),
+        (
+            "[experiment]\nepochs = 2\n[trian]\nlr_d = 1e-4\np0 = 0.9\n".to_string(),
+            &[],
+            &["did you mean `[train]`?"],
+            1,
+            "a misspelt settings section",
+        ),
+        (
+            "[search]\n".to_string(),
+            &[],
+            &["[search] has neither `trials = N` nor a key to draw"],
+            1,
+            "an empty [search] says what it lacks",
+        ),
+    ];
+    let tmp = tempfile::tempdir().unwrap();
+    for (i, (text, sets, expected, count, reason)) in rows.iter().enumerate() {
+        let file = tmp.path().join(format!("e{i}.toml"));
+        std::fs::write(&file, text).unwrap();
+        let extra: Vec<&str> = sets
+            .iter()
+            .flat_map(|s| ["--set", s])
+            .chain(["--dry-run"])
+            .collect();
+        let stderr = fails_with(&file, &extra, expected);
+        let heading = if *count == 1 {
+            "1 problem in".to_string()
+        } else {
+            format!("{count} problems in")
+        };
+        assert!(stderr.contains(&heading), "{reason}: {stderr}");
+    }
+}

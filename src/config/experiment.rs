@@ -201,7 +201,8 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         }
     };
 
-    let mut settings = layers::from_file(&table, file);
+    let (mut settings, file_problems) = layers::from_file(&table, file);
+    problems.extend(file_problems);
     let (env, env_problems) = layers::from_env(&overrides.env);
     settings.extend(env);
     problems.extend(env_problems);
@@ -1154,5 +1155,152 @@ mod tests {
     fn section_given_a_value() {
         let err = resolve_text("train = 3", &[]).unwrap_err();
         assert!(err.0[0].contains("`train` is a section"), "{err}");
+    }
+
+    const DRAW_LR: &str =
+        "\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, high = 1e-3 }\n";
+
+    #[test]
+    fn an_empty_section_means_its_defaults() {
+        let search = format!("[search]\ntrials = 3\n{DRAW_LR}[search.model]\n");
+        let rows = [
+            (
+                "[experiment]\nepochs = 2\n[train]\n",
+                1,
+                "keys commented out",
+            ),
+            ("[prune]\n[tensorboard]\n", 1, "two of them"),
+            ("[rollback.g_failure]\n", 1, "a nested section"),
+            ("[grid]\n", 1, "an empty grid is one variant, as no grid"),
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4, 2e-4]\n[grid.model]\n",
+                2,
+                "an empty section inside [grid]",
+            ),
+            (search.as_str(), 3, "an empty section inside [search]"),
+        ];
+        for (text, variants, reason) in rows {
+            match resolve_text(text, &[]) {
+                Ok(e) => assert_eq!(e.variants.len(), variants, "{reason}"),
+                Err(e) => panic!("{reason}: {e}"),
+            }
+        }
+        let config = resolve_text("[train]\n", &[]).unwrap().variants[0]
+            .config
+            .clone();
+        assert_eq!(config, resolve_text("", &[]).unwrap().variants[0].config);
+    }
+
+    /// (file, --set, a problem wanted, how many problems, why).
+    type Row<'a> = (&'a str, &'a [&'a str], &'a str, usize, &'a str);
+
+    fn check_rows(rows: &[Row]) {
+        for &(text, sets, want, count, reason) in rows {
+            let found = errors(text, sets);
+            assert!(has(&found, want), "{reason}: {found:?}");
+            assert_eq!(found.len(), count, "{reason}: {found:?}");
+        }
+    }
+
+    #[test]
+    fn empty_sections_that_still_miss_something() {
+        check_rows(&[
+            (
+                "[search]\n",
+                &[],
+                "[search] has neither `trials = N` nor a key to draw: give it both",
+                1,
+                "an empty [search] says what it lacks",
+            ),
+            (
+                "[search]\ntrials = 2\n[search.train]\n",
+                &[],
+                "[search] draws no key",
+                1,
+                "its keys commented out, trials left",
+            ),
+            (
+                "[train]\nlr_d = {}\n",
+                &[],
+                "train.lr_d: invalid type: found a table",
+                1,
+                "an empty table at a key is its value",
+            ),
+            (
+                "[trian]\n",
+                &[],
+                "unknown section `[trian]` in ",
+                1,
+                "an empty misspelt section is still misspelt",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_misspelt_section_is_one_problem_naming_the_section() {
+        let serach = format!("[serach]\ntrials = 2\n{DRAW_LR}");
+        let search_trian = format!(
+            "[search]\ntrials = 2\n{DRAW_LR}[search.trian]\n\
+             p0 = {{ distribution = \"uniform\", low = 0.9, high = 0.99 }}\n\
+             lr_g = {{ distribution = \"uniform\", low = 1e-4, high = 1e-3 }}\n"
+        );
+        check_rows(&[
+            (
+                &serach,
+                &[],
+                "unknown section `[serach]` in ",
+                1,
+                "[search] misspelt: one problem, not one per key",
+            ),
+            (
+                &serach,
+                &[],
+                "; did you mean `[search]`?",
+                1,
+                "and it names [search]",
+            ),
+            (
+                "[trian]\nlr_d = 1e-4\np0 = 0.9\n",
+                &[],
+                "did you mean `[train]`?",
+                1,
+                "a settings section",
+            ),
+            (
+                "[gird]\n\"train.lr_d\" = [1e-4, 2e-4]\n",
+                &[],
+                "did you mean `[grid]`?",
+                1,
+                "[grid] misspelt",
+            ),
+            (
+                "[rollback.g_falure]\nlr_d_factor = 0.5\nlr_g_factor = 0.5\n",
+                &[],
+                "unknown section `[rollback.g_falure]` in ",
+                1,
+                "a nested section",
+            ),
+            (
+                "[rollback.g_falure]\nlr_d_factor = 0.5\n",
+                &[],
+                "did you mean `[rollback.g_failure]`?",
+                1,
+                "the nested section meant",
+            ),
+            (
+                "[grid.trian]\nlr_d = [1e-4, 2e-4]\np0 = [0.9, 0.99]\n",
+                &[],
+                "[grid] unknown section `[grid.trian]`; did you mean `[grid.train]`?",
+                1,
+                "a misspelt section inside [grid]",
+            ),
+            (
+                &search_trian,
+                &[],
+                "[search] unknown section `[search.trian]`; did you mean `[search.train]`?",
+                1,
+                "a misspelt section inside [search]",
+            ),
+        ]);
     }
 }

@@ -1,7 +1,8 @@
 //! `[grid]`: axes whose cartesian product gives the variants (first key varies slowest),
 //! followed by the explicit `[[grid.include]]` variants, in file order.
 
-use super::layers::leaves;
+use super::keys;
+use super::layers::setting_leaves;
 
 /// One variant's grid values: (dotted key, value, where in the file it was written).
 pub type Point = Vec<(String, toml::Value, String)>;
@@ -19,13 +20,28 @@ impl Grid {
     pub fn parse(table: &toml::Table) -> Result<Grid, Vec<String>> {
         let mut grid = Grid::default();
         let mut problems = Vec::new();
+        let unknown_section = |path: &str, shown: &str| {
+            format!(
+                "[grid] unknown section `[{shown}{path}]`{}",
+                keys::unknown_section_hint(path, &[], shown)
+            )
+        };
+        let mut axes = toml::Table::new();
         for (key, value) in table {
             if key == "include" {
                 match value {
                     toml::Value::Array(items) => {
                         for (i, item) in items.iter().enumerate() {
                             match item {
-                                toml::Value::Table(t) => grid.include.push(leaves(t, "")),
+                                toml::Value::Table(t) => {
+                                    let (values, unknown) = setting_leaves(t, "");
+                                    problems.extend(
+                                        unknown
+                                            .iter()
+                                            .map(|p| unknown_section(p, "grid.include.")),
+                                    );
+                                    grid.include.push(values);
+                                }
                                 _ => problems.push(format!(
                                     "[grid] include[{i}] must be a table of settings, like [[grid.include]]"
                                 )),
@@ -37,22 +53,21 @@ impl Grid {
                             .to_string(),
                     ),
                 }
-                continue;
+            } else {
+                axes.insert(key.clone(), value.clone());
             }
-            let entries = match value {
-                toml::Value::Table(t) => leaves(t, key),
-                other => vec![(key.clone(), other.clone())],
-            };
-            for (path, value) in entries {
-                match value {
-                    toml::Value::Array(values) if values.is_empty() => problems.push(format!(
-                        "[grid] {path} is an empty list: give at least one value or remove the key"
-                    )),
-                    toml::Value::Array(values) => grid.axes.push((path, values)),
-                    other => problems.push(format!(
-                        "[grid] {path} must be a list of values, e.g. [{other}]"
-                    )),
-                }
+        }
+        let (entries, unknown) = setting_leaves(&axes, "");
+        problems.extend(unknown.iter().map(|p| unknown_section(p, "grid.")));
+        for (path, value) in entries {
+            match value {
+                toml::Value::Array(values) if values.is_empty() => problems.push(format!(
+                    "[grid] {path} is an empty list: give at least one value or remove the key"
+                )),
+                toml::Value::Array(values) => grid.axes.push((path, values)),
+                other => problems.push(format!(
+                    "[grid] {path} must be a list of values, e.g. [{other}]"
+                )),
             }
         }
         if problems.is_empty() {

@@ -75,6 +75,74 @@ pub fn is_section(key: &str) -> bool {
     known().iter().any(|(k, _)| k.starts_with(&prefix))
 }
 
+/// The sections directly under `parent` (`""`: the top level), in schema order.
+fn sections_under(parent: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (key, _) in known() {
+        let Some(rest) = (if parent.is_empty() {
+            Some(key.as_str())
+        } else {
+            key.strip_prefix(parent).and_then(|r| r.strip_prefix('.'))
+        }) else {
+            continue;
+        };
+        if let Some((name, _)) = rest.split_once('.') {
+            let section = if parent.is_empty() {
+                name.to_string()
+            } else {
+                format!("{parent}.{name}")
+            };
+            if !out.contains(&section) {
+                out.push(section);
+            }
+        }
+    }
+    out
+}
+
+/// The hint for a table at `path` that is neither a section nor a key (`[serach]`, `[trian]`),
+/// after "unknown section": the section of its level most likely meant (`extra` are more
+/// top-level sections, `grid` and `search` for the file), else the key, else the sections there.
+/// `shown` is how sections are written in the message (`"grid."` for a table inside [grid]).
+pub fn unknown_section_hint(path: &str, extra: &[&str], shown: &str) -> String {
+    let (parent, name) = path.rsplit_once('.').unwrap_or(("", path));
+    let mut candidates = sections_under(parent);
+    if parent.is_empty() {
+        candidates.extend(extra.iter().map(|s| s.to_string()));
+    }
+    let close = candidates
+        .iter()
+        // Names, not paths: a shared `rollback.` would make any two look alike.
+        .map(|c| {
+            let leaf = c.rsplit_once('.').map_or(c.as_str(), |(_, l)| l);
+            (strsim::jaro_winkler(name, leaf), c)
+        })
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c);
+    if let Some(section) = close {
+        return format!("; did you mean `[{shown}{section}]`?");
+    }
+    // A key only for a name like its own (or an alias of it), not for a shared section.
+    let like_its_name = |key: &String| {
+        let leaf = key.rsplit_once('.').map_or(key.as_str(), |(_, l)| l);
+        ALIASES.iter().any(|(a, real)| *a == name && *real == leaf)
+            || strsim::jaro_winkler(name, leaf) > 0.8
+    };
+    if let Some(key) = suggest(path).filter(like_its_name) {
+        return format!("; did you mean the key `{key}`?");
+    }
+    let list: Vec<String> = candidates.iter().map(|c| format!("[{shown}{c}]")).collect();
+    match (parent, list.as_slice()) {
+        ("", _) => format!("; the sections are {}", list.join(", ")),
+        (_, []) => format!("; [{shown}{parent}] has keys, no sections"),
+        (_, _) => format!(
+            "; the sections of [{shown}{parent}] are {}",
+            list.join(", ")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -105,6 +173,67 @@ mod tests {
         ];
         for (unknown, expected, reason) in cases {
             assert_eq!(suggest(unknown).as_deref(), expected, "{reason}");
+        }
+    }
+
+    #[test]
+    fn unknown_sections_name_the_section_meant() {
+        let extra = ["grid", "search"];
+        let rows = [
+            (
+                "serach",
+                "",
+                "did you mean `[search]`?",
+                "a section read apart",
+            ),
+            ("gird", "", "did you mean `[grid]`?", "letters swapped"),
+            ("trian", "", "did you mean `[train]`?", "a settings section"),
+            (
+                "tensorbaord",
+                "",
+                "did you mean `[tensorboard]`?",
+                "a long name",
+            ),
+            (
+                "rollback.g_falure",
+                "",
+                "did you mean `[rollback.g_failure]`?",
+                "a nested section, among its level's",
+            ),
+            (
+                "trian",
+                "grid.",
+                "did you mean `[grid.train]`?",
+                "inside [grid]",
+            ),
+            (
+                "train.lr",
+                "",
+                "did you mean the key `train.lr_d`?",
+                "a key's alias as a table",
+            ),
+            (
+                "zzz",
+                "",
+                "the sections are [experiment], ",
+                "nothing close: the sections",
+            ),
+            (
+                "train.zzz",
+                "",
+                "[train] has keys, no sections",
+                "a level without sections",
+            ),
+            (
+                "rollback.zzz",
+                "",
+                "the sections of [rollback] are [rollback.g_failure], ",
+                "a shared `rollback.` is no likeness",
+            ),
+        ];
+        for (path, shown, want, reason) in rows {
+            let hint = unknown_section_hint(path, &extra, shown);
+            assert!(hint.contains(want), "{reason}: {hint}");
         }
     }
 }

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use figment::Figment;
 use figment::providers::Serialized;
 
+use super::keys;
 use super::schema::Config;
 
 /// Environment variables with this prefix (and a `__` between section and key) set keys.
@@ -57,16 +58,58 @@ pub fn leaves(table: &toml::Table, prefix: &str) -> Vec<(String, toml::Value)> {
     out
 }
 
-/// Settings from the file's table (without `[grid]`).
-pub fn from_file(table: &toml::Table, file: &Path) -> Vec<Setting> {
-    leaves(table, "")
+/// Dotted leaves of `table` read as settings, and the tables that name neither a section nor a
+/// key (`[serach]`), each once and with nothing under it read: one misspelt section is one
+/// problem, not one per key under it. A section is entered even when empty (`[train]` with its
+/// keys commented out sets nothing, so its keys keep their defaults); a table at a key
+/// (`lr_d = {}`) is that key's value, for its type check.
+pub fn setting_leaves(
+    table: &toml::Table,
+    prefix: &str,
+) -> (Vec<(String, toml::Value)>, Vec<String>) {
+    let (mut out, mut unknown) = (Vec::new(), Vec::new());
+    for (key, value) in table {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        match value {
+            toml::Value::Table(inner) if keys::is_section(&path) => {
+                let (more, unknown_more) = setting_leaves(inner, &path);
+                out.extend(more);
+                unknown.extend(unknown_more);
+            }
+            toml::Value::Table(_) if !keys::is_known(&path) => unknown.push(path),
+            _ => out.push((path, value.clone())),
+        }
+    }
+    (out, unknown)
+}
+
+/// Settings from the file's table (without `[grid]` and `[search]`), and a problem for each
+/// table that names no section.
+pub fn from_file(table: &toml::Table, file: &Path) -> (Vec<Setting>, Vec<String>) {
+    let (found, unknown) = setting_leaves(table, "");
+    let settings = found
         .into_iter()
         .map(|(key, value)| Setting {
             key,
             value,
             origin: Origin::File(file.to_path_buf()),
         })
-        .collect()
+        .collect();
+    let problems = unknown
+        .iter()
+        .map(|path| {
+            format!(
+                "unknown section `[{path}]` in {}{}",
+                file.display(),
+                keys::unknown_section_hint(path, &["grid", "search"], "")
+            )
+        })
+        .collect();
+    (settings, problems)
 }
 
 /// Settings from `ANIGAN_SECTION__KEY=value` variables (`__` separates path segments), and a

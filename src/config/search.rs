@@ -8,10 +8,15 @@ use std::fmt;
 use std::path::Path;
 
 use super::grid::Point;
+use super::keys;
 use super::layers::{Origin, Setting};
 
 /// Distribution names, as written in `distribution = "..."`.
 pub const DISTRIBUTIONS: [&str; 4] = ["uniform", "log_uniform", "int", "choice"];
+
+/// A key to draw, as the messages show one.
+const EXAMPLE: &str =
+    "\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-4, high = 1e-3 }";
 
 /// Significant digits a drawn float is rounded to unless its key sets `digits`: a learning
 /// rate reads 0.000347, not 0.00034721893340. The rounded value is the one trained with.
@@ -232,15 +237,20 @@ impl Search {
                 _ => collect(name, value, &mut keys, &mut problems),
             }
         }
-        if trials.is_none() && !table.contains_key("trials") {
-            problems.push("[search] needs `trials = N`, the number of points to draw".to_string());
-        }
-        if keys.is_empty() && problems.is_empty() {
-            problems.push(
-                "[search] draws no key: add one, e.g. \"train.lr_d\" = { distribution = \
-                 \"log_uniform\", low = 1e-4, high = 1e-3 }"
-                    .to_string(),
-            );
+        let no_trials = trials.is_none() && !table.contains_key("trials");
+        if no_trials && keys.is_empty() && problems.is_empty() {
+            problems.push(format!(
+                "[search] has neither `trials = N` nor a key to draw: give it both (trials = 8 \
+                 and {EXAMPLE}), or remove [search]"
+            ));
+        } else {
+            if no_trials {
+                problems
+                    .push("[search] needs `trials = N`, the number of points to draw".to_string());
+            }
+            if keys.is_empty() && problems.is_empty() {
+                problems.push(format!("[search] draws no key: add one, e.g. {EXAMPLE}"));
+            }
         }
         let mut seen = HashSet::new();
         for (key, _) in &keys {
@@ -437,19 +447,24 @@ impl Search {
 fn collect(
     path: &str,
     value: &toml::Value,
-    keys: &mut Vec<(String, Dist)>,
+    found: &mut Vec<(String, Dist)>,
     problems: &mut Vec<String>,
 ) {
     match value {
         toml::Value::Table(t) if t.contains_key("distribution") => match parse_dist(path, t) {
-            Ok(dist) => keys.push((path.to_string(), dist)),
+            Ok(dist) => found.push((path.to_string(), dist)),
             Err(p) => problems.extend(p),
         },
-        toml::Value::Table(t) if !t.is_empty() => {
+        // A section (`[search.train]`), entered even when empty: its keys commented out.
+        toml::Value::Table(t) if keys::is_section(path) => {
             for (k, v) in t {
-                collect(&format!("{path}.{k}"), v, keys, problems);
+                collect(&format!("{path}.{k}"), v, found, problems);
             }
         }
+        toml::Value::Table(_) if !keys::is_known(path) => problems.push(format!(
+            "[search] unknown section `[search.{path}]`{}",
+            keys::unknown_section_hint(path, &[], "search.")
+        )),
         other => problems.push(format!(
             "[search] {path} must be a distribution, e.g. {{ distribution = \"uniform\", low = 0.1, \
              high = 0.3 }} (got {other}); to give every variant one value, set it outside [search]"
