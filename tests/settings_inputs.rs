@@ -318,6 +318,13 @@ fn settings_faults_are_one_clear_problem_each() {
             "a misspelt settings section",
         ),
         (
+            format!("[search]\ntrails = 2\n{DRAW_LR}"),
+            &[],
+            &["[search] has no field `trails`; did you mean `trials`?"],
+            1,
+            "a misspelt field of [search], not also `trials` missing",
+        ),
+        (
             "[search]\n".to_string(),
             &[],
             &["[search] has neither `trials = N` nor a key to draw"],

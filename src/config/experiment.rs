@@ -1303,4 +1303,39 @@ mod tests {
             ),
         ]);
     }
+
+    #[test]
+    fn a_misspelt_field_of_grid_or_search_names_the_field_meant() {
+        let trails = format!("[search]\ntrails = 2\n{DRAW_LR}");
+        check_rows(&[
+            (
+                &trails,
+                &[],
+                "[search] has no field `trails`; did you mean `trials`?",
+                1,
+                "a misspelt field, and no second problem for the missing trials",
+            ),
+            (
+                "[search]\ntrials = 2\n\"train.lr_d\" = { distribtion = \"uniform\", low = 1e-4, high = 1e-3 }\n",
+                &[],
+                "[search] train.lr_d: unknown field `distribtion`; did you mean `distribution`?",
+                1,
+                "a misspelt distribution field",
+            ),
+            (
+                "[search]\ntrials = 2\n\"train.lr_d\" = { low = 1e-4, high = 1e-3 }\n",
+                &[],
+                "[search] train.lr_d needs `distribution`, one of uniform,",
+                1,
+                "a range without its distribution",
+            ),
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4]\n[[grid.inclde]]\n\"train.lr_d\" = 5e-4\n",
+                &[],
+                "[grid] has no `inclde`; did you mean `include` ([[grid.include]])?",
+                1,
+                "a misspelt include",
+            ),
+        ]);
+    }
 }

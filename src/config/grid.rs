@@ -53,6 +53,13 @@ impl Grid {
                             .to_string(),
                     ),
                 }
+            } else if !key.contains('.')
+                && !keys::is_section(key)
+                && strsim::jaro_winkler(key, "include") > 0.8
+            {
+                problems.push(format!(
+                    "[grid] has no `{key}`; did you mean `include` ([[grid.include]])?"
+                ));
             } else {
                 axes.insert(key.clone(), value.clone());
             }

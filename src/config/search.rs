@@ -14,6 +14,9 @@ use super::layers::{Origin, Setting};
 /// Distribution names, as written in `distribution = "..."`.
 pub const DISTRIBUTIONS: [&str; 4] = ["uniform", "log_uniform", "int", "choice"];
 
+/// The section's own fields; every other entry is a key to draw.
+const FIELDS: [&str; 3] = ["method", "trials", "seed"];
+
 /// A key to draw, as the messages show one.
 const EXAMPLE: &str =
     "\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-4, high = 1e-3 }";
@@ -211,6 +214,7 @@ impl Search {
         let mut trials = None;
         let mut seed = None;
         let mut keys = Vec::new();
+        let mut misspelt_trials = false;
         for (name, value) in table {
             // `method`, `trials` and `seed` are the section's own fields; every other entry is a
             // sampled key (settings always have a section, so the names cannot clash).
@@ -234,10 +238,32 @@ impl Search {
                         "[search] seed must be a whole number >= 0 (got {value})"
                     )),
                 },
+                // Settings always have a section, so a plain value under a name without a dot
+                // can only be one of the section's own fields, misspelt.
+                _ if !name.contains('.') && !value.is_table() => {
+                    let meant = FIELDS
+                        .iter()
+                        .map(|f| (strsim::jaro_winkler(name, f), *f))
+                        .filter(|(score, _)| *score > 0.8)
+                        .max_by(|a, b| a.0.total_cmp(&b.0))
+                        .map(|(_, f)| f);
+                    misspelt_trials |= meant == Some("trials");
+                    problems.push(match meant {
+                        Some(field) => {
+                            format!("[search] has no field `{name}`; did you mean `{field}`?")
+                        }
+                        None => format!(
+                            "[search] has no field `{name}`: its fields are {}, and a key to \
+                             draw is a dotted setting ({EXAMPLE})",
+                            FIELDS.join(", ")
+                        ),
+                    });
+                }
                 _ => collect(name, value, &mut keys, &mut problems),
             }
         }
-        let no_trials = trials.is_none() && !table.contains_key("trials");
+        // A misspelt `trials` is reported as such, not again as missing.
+        let no_trials = trials.is_none() && !table.contains_key("trials") && !misspelt_trials;
         if no_trials && keys.is_empty() && problems.is_empty() {
             problems.push(format!(
                 "[search] has neither `trials = N` nor a key to draw: give it both (trials = 8 \
@@ -461,6 +487,18 @@ fn collect(
                 collect(&format!("{path}.{k}"), v, found, problems);
             }
         }
+        toml::Value::Table(t) if looks_like_a_range(t) => {
+            let misspelt = t.keys().find(|k| is_misspelt_distribution(k));
+            problems.push(match misspelt {
+                Some(field) => format!(
+                    "[search] {path}: unknown field `{field}`; did you mean `distribution`?"
+                ),
+                None => format!(
+                    "[search] {path} needs `distribution`, one of {}",
+                    DISTRIBUTIONS.join(", ")
+                ),
+            });
+        }
         toml::Value::Table(_) if !keys::is_known(path) => problems.push(format!(
             "[search] unknown section `[search.{path}]`{}",
             keys::unknown_section_hint(path, &[], "search.")
@@ -470,6 +508,18 @@ fn collect(
              high = 0.3 }} (got {other}); to give every variant one value, set it outside [search]"
         )),
     }
+}
+
+/// A table without `distribution` that has a range's fields (or a misspelt `distribution`).
+fn looks_like_a_range(t: &toml::Table) -> bool {
+    t.keys()
+        .any(|k| RANGE_FIELDS.contains(&k.as_str()) || is_misspelt_distribution(k))
+}
+
+const RANGE_FIELDS: [&str; 5] = ["low", "high", "step", "digits", "values"];
+
+fn is_misspelt_distribution(field: &str) -> bool {
+    !RANGE_FIELDS.contains(&field) && strsim::jaro_winkler(field, "distribution") > 0.8
 }
 
 /// One key's `{ distribution = ..., ... }` table.
