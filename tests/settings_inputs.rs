@@ -299,6 +299,7 @@ const DRAW_LR: &str =
 #[test]
 fn settings_faults_are_one_clear_problem_each() {
     type Row<'a> = (String, &'a [&'a str], &'a [&'a str], usize, &'a str);
+    let int = |key: &str| format!("\"{key}\" = {{ distribution = \"int\", low = 2, high = 8 }}\n");
     let rows: Vec<Row> = vec![
         (
             format!("[serach]\ntrials = 2\n{DRAW_LR}"),
@@ -330,6 +331,34 @@ fn settings_faults_are_one_clear_problem_each() {
             &["[search] has neither `trials = N` nor a key to draw"],
             1,
             "an empty [search] says what it lacks",
+        ),
+        (
+            format!("[search]\ntrials = 2\n{}", int("experiment.epochs")),
+            &[],
+            &["[search] cannot draw `experiment.epochs`"],
+            1,
+            "no follow-on duplicate of a fixed key drawn",
+        ),
+        (
+            format!("[search]\ntrials = 2\n{}", int("prune.eta")),
+            &[],
+            &["[search] cannot draw `prune.eta`"],
+            1,
+            "no follow-on duplicate of a prune key drawn",
+        ),
+        (
+            format!("[grid]\n\"train.lr_d\" = [1e-4, 2e-4]\n[search]\ntrials = 2\n{DRAW_LR}"),
+            &[],
+            &["`train.lr_d` is both in [grid] and in [search]"],
+            1,
+            "no follow-on duplicates of a key in both sections",
+        ),
+        (
+            format!("[search]\ntrials = 2\n{}", int("eval.every")),
+            &[],
+            &["they are trials #1 and #2 of [search]: remove `eval.every` from [search]"],
+            1,
+            "a duplicate from [search] is not blamed on [grid]",
         ),
     ];
     let tmp = tempfile::tempdir().unwrap();

@@ -216,7 +216,8 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
 
     let grid_keys = grid.keys();
     let search_keys = search.as_ref().map_or_else(Vec::new, |s| s.keys());
-    problems.extend(check_varied_keys(file, &grid, &search_keys, &settings));
+    let (varied_problems, refused) = check_varied_keys(file, &grid, &search_keys, &settings);
+    problems.extend(varied_problems);
     let name = experiment_name(file, &settings, &mut problems);
     let trials = search.as_ref().map_or(1, |s| s.trials);
     let count = grid.count().and_then(|n| n.checked_mul(trials));
@@ -235,6 +236,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         return Err(ConfigErrors(dedup(problems)));
     }
     let grid_points = grid.points();
+    let grid_size = grid_points.len();
     problems.extend(check_grid_values(file, &grid_points));
     let mut sampled = None;
     let points = match &search {
@@ -275,7 +277,10 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     };
 
     let mut variants = Vec::new();
-    let mut seen: HashMap<String, usize> = HashMap::new();
+    // A variant is its settings plus the values of refused keys: variants that differ only in
+    // a key [grid] or [search] may not vary (`experiment.epochs`) are what that key's problem
+    // already says, not duplicates.
+    let mut seen: HashMap<(String, Vec<String>), usize> = HashMap::new();
     for (index, point) in points.iter().enumerate() {
         let mut layered = settings.clone();
         layered.extend(point.iter().map(|(k, v, w)| grid_setting(file, k, v, w)));
@@ -288,11 +293,15 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
             problems.push(format!("{problem} in {}", file.display()));
         }
         let hash = config_hash(&config);
-        if let Some(first) = seen.insert(hash.clone(), index) {
-            problems.push(format!(
-                "variants {first} and {index} of {} resolve to the same settings; remove the duplicate from [grid]",
-                file.display()
-            ));
+        let refused_values = point
+            .iter()
+            .filter(|(k, _, _)| refused.contains(k))
+            .map(|(k, v, _)| format!("{k}={v}"))
+            .collect();
+        // Each duplicate is named against the first variant of its settings.
+        let first = *seen.entry((hash.clone(), refused_values)).or_insert(index);
+        if first != index {
+            problems.push(duplicate(file, &points, grid_size, first, index));
         }
         variants.push(Variant {
             index,
@@ -349,19 +358,84 @@ fn base_seed(settings: &[Setting]) -> u64 {
         .unwrap_or(0)
 }
 
+/// Variants `first` and `index` of `points` (the grid, `grid_size` points, once per trial)
+/// resolve to the same settings: the problem, naming where the duplicate comes from ([grid]:
+/// one trial; [search]: one grid point; or the two together) and the keys they differ in.
+fn duplicate(
+    file: &Path,
+    points: &[Point],
+    grid_size: usize,
+    first: usize,
+    index: usize,
+) -> String {
+    let (a, b) = (&points[first], &points[index]);
+    let value = |p: &Point, key: &str| {
+        p.iter()
+            .filter(|(k, _, _)| k == key)
+            .map(|(_, v, _)| v.to_string())
+            .collect::<Vec<_>>()
+    };
+    let mut differ: Vec<String> = Vec::new();
+    for (key, _, _) in a.iter().chain(b) {
+        let shown = format!("`{key}`");
+        if value(a, key) != value(b, key) && !differ.contains(&shown) {
+            differ.push(shown);
+        }
+    }
+    // Values spelt two ways (`./faces`, `faces`) or keys outside the id (`eval.every`).
+    let detail = if differ.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " (they differ only in {}, in a way that does not change what is trained)",
+            differ.join(", ")
+        )
+    };
+    let keys = if differ.is_empty() {
+        "the duplicate".to_string()
+    } else {
+        differ.join(", ")
+    };
+    let trial = |i: usize| i / grid_size.max(1);
+    let point = |i: usize| i % grid_size.max(1);
+    let fix = if trial(first) == trial(index) {
+        "remove the duplicate from [grid]".to_string()
+    } else if point(first) == point(index) {
+        format!(
+            "they are trials #{} and #{} of [search]: remove {keys} from [search]",
+            trial(first) + 1,
+            trial(index) + 1
+        )
+    } else {
+        format!("they come from [grid] and [search] together: remove {keys} from them")
+    };
+    format!(
+        "variants {first} and {index} of {} resolve to the same settings{detail}; {fix}",
+        file.display()
+    )
+}
+
 /// Problems of the keys `[grid]` and `[search]` vary: keys that cannot vary, a key in both
 /// sections or listed twice in the grid, a search key that names no setting, and a variable or
-/// `--set` on a varied key (which one would win is not obvious).
+/// `--set` on a varied key (which one would win is not obvious). Also the keys refused (all
+/// but the `--set` ones: there the grid's or the search's value is the one trained with).
 fn check_varied_keys(
     file: &Path,
     grid: &Grid,
     search_keys: &[&str],
     settings: &[Setting],
-) -> Vec<String> {
+) -> (Vec<String>, Vec<String>) {
     let mut problems = Vec::new();
+    let mut refused: Vec<String> = Vec::new();
+    let mut refuse = |key: &str| {
+        if !refused.iter().any(|k| k == key) {
+            refused.push(key.to_string());
+        }
+    };
     let grid_keys = grid.keys();
     for key in &grid_keys {
         if let Some(why) = fixed_reason(key) {
+            refuse(key);
             problems.push(format!(
                 "[grid] cannot vary `{key}` ({why}) in {}",
                 file.display()
@@ -370,6 +444,7 @@ fn check_varied_keys(
     }
     for (i, (key, _)) in grid.axes.iter().enumerate() {
         if grid.axes[..i].iter().any(|(k, _)| k == key) {
+            refuse(key);
             problems.push(format!(
                 "[grid] lists `{key}` twice (once as a dotted key, once in a nested table) in {}; keep one",
                 file.display()
@@ -378,6 +453,7 @@ fn check_varied_keys(
     }
     for key in search_keys {
         if !keys::is_known(key) {
+            refuse(key);
             problems.extend(check_setting(&Setting {
                 key: key.to_string(),
                 value: toml::Value::Integer(0),
@@ -387,12 +463,14 @@ fn check_varied_keys(
                 },
             }));
         } else if let Some(why) = fixed_reason(key) {
+            refuse(key);
             problems.push(format!(
                 "[search] cannot draw `{key}` ({why}) in {}",
                 file.display()
             ));
         }
         if grid_keys.contains(key) {
+            refuse(key);
             problems.push(format!(
                 "`{key}` is both in [grid] and in [search] in {}; keep it in one of the two",
                 file.display()
@@ -417,7 +495,7 @@ fn check_varied_keys(
             file.display()
         ));
     }
-    problems
+    (problems, refused)
 }
 
 /// Each distinct grid value checked once; a key that names no setting is reported once, not
@@ -1335,6 +1413,110 @@ mod tests {
                 "[grid] has no `inclde`; did you mean `include` ([[grid.include]])?",
                 1,
                 "a misspelt include",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn no_follow_on_duplicates_and_duplicates_name_their_source() {
+        let int = |key: &str| {
+            format!(
+                "[search]\ntrials = 2\n\"{key}\" = {{ distribution = \"int\", low = 2, high = 8 }}\n"
+            )
+        };
+        let (epochs, eta) = (int("experiment.epochs"), int("prune.eta"));
+        let both = format!("[grid]\n\"train.lr_d\" = [1e-4, 2e-4]\n{}", lr_space(2));
+        let search_dup = int("eval.every");
+        let grid_and_search = format!(
+            "[grid]\n\"checkpoint.keep\" = [1, 2]\n{}",
+            int("eval.every")
+        );
+        check_rows(&[
+            (
+                &epochs,
+                &[],
+                "[search] cannot draw `experiment.epochs`",
+                1,
+                "a fixed key drawn",
+            ),
+            (
+                &eta,
+                &[],
+                "[search] cannot draw `prune.eta`",
+                1,
+                "a prune key drawn",
+            ),
+            (
+                &both,
+                &[],
+                "`train.lr_d` is both in [grid] and in [search]",
+                1,
+                "a key in both sections",
+            ),
+            (
+                "[grid]\n\"experiment.epochs\" = [10, 20]\n",
+                &[],
+                "[grid] cannot vary `experiment.epochs`",
+                1,
+                "a fixed key in the grid",
+            ),
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4, 2e-4]\ntrain.lr_d = [3e-4, 4e-4]\n",
+                &[],
+                "[grid] lists `train.lr_d` twice",
+                1,
+                "a grid key twice",
+            ),
+            (
+                "[grid]\n\"experiment.epochs\" = [10, 20]\n\"train.lr_d\" = [1e-4, 1e-4]\n",
+                &[],
+                "variants 0 and 1 of ",
+                3,
+                "a real duplicate beside a fixed key is still one (per value of the fixed key)",
+            ),
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4, 2e-4, 1e-4]\n",
+                &[],
+                "resolve to the same settings; remove the duplicate from [grid]",
+                1,
+                "the same value twice in [grid]",
+            ),
+            (
+                "[grid]\n\"eval.every\" = [1, 2]\n",
+                &[],
+                "(they differ only in `eval.every`, in a way that does not change what is \
+                 trained); remove the duplicate from [grid]",
+                1,
+                "[grid] over a key outside the id",
+            ),
+            (
+                "[data]\nsource = \"folder\"\n[grid]\n\"data.path\" = [\"faces\", \"./faces\"]\n",
+                &[],
+                "(they differ only in `data.path`, in a way that does not change what is trained)",
+                1,
+                "one folder spelt two ways",
+            ),
+            (
+                &search_dup,
+                &[],
+                "they are trials #1 and #2 of [search]: remove `eval.every` from [search]",
+                1,
+                "[search] over a key outside the id: not [grid]",
+            ),
+            (
+                &grid_and_search,
+                &[],
+                "variants 0 and 3 of ",
+                3,
+                "[grid] and [search] together",
+            ),
+            (
+                &grid_and_search,
+                &[],
+                "they come from [grid] and [search] together: remove `checkpoint.keep`, \
+                 `eval.every` from them",
+                3,
+                "the keys of both",
             ),
         ]);
     }
