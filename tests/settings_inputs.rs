@@ -100,7 +100,7 @@ fn a_date_for_a_number_says_date() {
     fails_with(
         &fixture("date-for-number.toml"),
         &[],
-        &["train.lr_d: invalid type: found the date-time 1979-05-27, expected a number in"],
+        &["train.lr_d: invalid type: found the date-time 1979-05-27, expected a number > 0 in"],
     );
 }
 
@@ -359,6 +359,22 @@ fn settings_faults_are_one_clear_problem_each() {
             &["they are trials #1 and #2 of [search]: remove `eval.every` from [search]"],
             1,
             "a duplicate from [search] is not blamed on [grid]",
+        ),
+        (
+            String::new(),
+            &["prune.eta=1.5"],
+            &["prune.eta: invalid type", "expected a whole number >= 2"],
+            1,
+            "a type error states eta's range",
+        ),
+        (
+            format!(
+                "[search]\ntrials = 2\n{DRAW_LR}\"train.batch_size\" = {{ distribution = \"choice\", values = [32, \"x\"] }}\n"
+            ),
+            &[],
+            &["expected a whole number >= 1"],
+            1,
+            "a choice of the wrong type states batch_size's range",
         ),
     ];
     let tmp = tempfile::tempdir().unwrap();

@@ -632,19 +632,65 @@ fn check_setting(s: &Setting) -> Vec<String> {
             .collect(),
         Err(_) if is_negative(got) => {
             // Unsigned keys reject negatives at the type level; show their range rule instead.
-            let zeroed = Setting {
-                value: toml::Value::Integer(0),
-                ..s.clone()
-            };
-            let expected = layers::extract(&[zeroed])
-                .ok()
-                .and_then(|c| validate::check(&c).into_iter().next())
-                .map_or("must be >= 0".to_string(), |b| b.expected);
+            let expected = rule_of(key).unwrap_or_else(|| "must be >= 0".to_string());
             vec![format!("{key} {expected} (got {got}) {origin}")]
         }
-        Err(reason) => vec![format!("{key}: {} {origin}", name_found(&reason, got))],
+        Err(reason) => vec![format!("{key}: {} {origin}", name_found(key, &reason, got))],
     }
 }
+
+/// The range rule `key` has (validate's words: "must be >= 2 (...)"), found by checking values
+/// that break the usual rules (0, -1, a huge number); None for a key that takes any value of its
+/// type.
+fn rule_of(key: &str) -> Option<String> {
+    use toml::Value::{Float, Integer};
+    [
+        Integer(0),
+        Float(0.0),
+        Float(-1.0),
+        Float(1e300),
+        Integer(i64::MAX),
+    ]
+    .into_iter()
+    .find_map(|value| {
+        let probe = Setting {
+            key: key.to_string(),
+            value,
+            origin: Origin::Set(String::new()),
+        };
+        let config = layers::extract(&[probe]).ok()?;
+        validate::check(&config)
+            .into_iter()
+            .find(|b| b.key == key)
+            .map(|b| b.expected)
+    })
+}
+
+/// What `key` takes, for a type error: `kind` ("a whole number", "a number") with the key's
+/// range rule, e.g. "a whole number >= 2 (...)", "a number in (0, 1]"; unsigned without a rule
+/// ">= 0".
+fn takes(key: &str, kind: &str) -> String {
+    let Some(rule) = rule_of(key) else {
+        return if kind == WHOLE {
+            format!("{kind} >= 0")
+        } else {
+            kind.to_string()
+        };
+    };
+    let rest = rule.strip_prefix("must be ").unwrap_or(&rule);
+    if [">", "<", "in ", "at least", "at most"]
+        .iter()
+        .any(|p| rest.starts_with(p))
+    {
+        format!("{kind} {rest}")
+    } else if rest.starts_with("a ") && rest.contains("number") {
+        rest.to_string()
+    } else {
+        format!("{kind} that is {rest}")
+    }
+}
+
+const WHOLE: &str = "a whole number";
 
 /// A float that is inf or nan, also inside an array (`train.betas`).
 fn has_non_finite(value: &toml::Value) -> bool {
@@ -656,8 +702,8 @@ fn has_non_finite(value: &toml::Value) -> bool {
 }
 
 /// Serde's type error in the user's words: it reads a TOML date-time (and a table) as a map,
-/// and names Rust types (`f64`) where a user thinks of a number.
-fn name_found(reason: &str, got: &toml::Value) -> String {
+/// and names Rust types (`f64`) where a user thinks of a number, and of `key`'s range.
+fn name_found(key: &str, reason: &str, got: &toml::Value) -> String {
     let mut text = reason.to_string();
     let found = match got {
         toml::Value::Datetime(d) => Some(format!("found the date-time {d}")),
@@ -667,14 +713,21 @@ fn name_found(reason: &str, got: &toml::Value) -> String {
     if let Some(found) = found {
         text = text.replace("found map", &found);
     }
-    for (rust, words) in [
-        ("expected f64", "expected a number"),
-        ("expected f32", "expected a number"),
-        ("expected u64", "expected a whole number >= 0"),
-        ("expected u32", "expected a whole number >= 0"),
-        ("expected usize", "expected a whole number >= 0"),
+    for (rust, kind, max) in [
+        ("expected f64", "a number", None),
+        ("expected f32", "a number", None),
+        ("expected u64", WHOLE, None),
+        ("expected u32", WHOLE, Some(u32::MAX)),
+        ("expected usize", WHOLE, None),
     ] {
-        text = text.replace(rust, words);
+        if text.contains(rust) {
+            // A whole number can only miss the type by its size (negatives are caught before).
+            let most = match (max, got) {
+                (Some(max), toml::Value::Integer(_)) => format!(", at most {max}"),
+                _ => String::new(),
+            };
+            text = text.replace(rust, &format!("expected {}{most}", takes(key, kind)));
+        }
     }
     text
 }
@@ -1517,6 +1570,93 @@ mod tests {
                  `eval.every` from them",
                 3,
                 "the keys of both",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn a_type_error_states_the_keys_range() {
+        let choice = format!(
+            "{}\"train.batch_size\" = {{ distribution = \"choice\", values = [32, \"x\"] }}\n",
+            lr_space(2)
+        );
+        check_rows(&[
+            (
+                "",
+                &["prune.eta=1.5"],
+                "prune.eta: invalid type: found float `1.5`, expected a whole number >= 2 (",
+                1,
+                "eta's rule, not >= 0",
+            ),
+            (
+                &choice,
+                &[],
+                "expected a whole number >= 1 in ",
+                1,
+                "a choice of batch_size",
+            ),
+            (
+                "",
+                &["data.image_size=x"],
+                "expected a whole number that is a power of two in 16..=256",
+                1,
+                "a rule that is no bound",
+            ),
+            (
+                "",
+                &["rollback.patience=1.5"],
+                "expected a whole number at least 1",
+                1,
+                "the health module's words",
+            ),
+            (
+                "",
+                &["model.d_width=99999999999"],
+                "expected a whole number >= 4, at most 4294967295",
+                1,
+                "too big for its type",
+            ),
+            (
+                "",
+                &["experiment.seed=x"],
+                "expected a whole number >= 0 in ",
+                1,
+                "a key without a rule",
+            ),
+            (
+                "",
+                &["train.p0=x"],
+                "expected a number in (0, 1] in ",
+                1,
+                "a fraction's range",
+            ),
+            (
+                "",
+                &["train.lr_d=x"],
+                "expected a number > 0 in ",
+                1,
+                "a rate",
+            ),
+            (
+                "",
+                &["rollback.d_fooled.batch_factor=x"],
+                "expected a positive number in ",
+                1,
+                "the health module's float words",
+            ),
+            (
+                "",
+                &["train.label_noise=x"],
+                "expected a number in [0, 0.5) in ",
+                1,
+                "found by -1",
+            ),
+            (
+                "",
+                &["train.batch_size=-8"],
+                "train.batch_size must be >= 1 (got -8)",
+                1,
+                "negative",
             ),
         ]);
     }
