@@ -376,6 +376,15 @@ fn settings_faults_are_one_clear_problem_each() {
             1,
             "a choice of the wrong type states batch_size's range",
         ),
+        (
+            String::new(),
+            &["search.trials=6"],
+            &[
+                "`search.trials` in --set search.trials=6: [search] is read from the experiment file only",
+            ],
+            1,
+            "--set cannot change [search]",
+        ),
     ];
     let tmp = tempfile::tempdir().unwrap();
     for (i, (text, sets, expected, count, reason)) in rows.iter().enumerate() {

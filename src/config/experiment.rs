@@ -609,6 +609,15 @@ fn grid_setting(file: &Path, key: &str, value: &toml::Value, what: &str) -> Sett
 /// Problems of one setting on its own: unknown key, wrong type, or a broken range rule.
 fn check_setting(s: &Setting) -> Vec<String> {
     let (key, origin) = (&s.key, &s.origin);
+    let read_apart = ["grid", "search"]
+        .into_iter()
+        .find(|section| key == section || key.starts_with(&format!("{section}.")));
+    if let Some(section) = read_apart {
+        return vec![format!(
+            "`{key}` {origin}: [{section}] is read from the experiment file only, not from \
+             --set or ANIGAN_* variables; edit it there"
+        )];
+    }
     if !keys::is_known(key) {
         let hint = if keys::is_section(key) {
             format!("; `{key}` is a section: set one of its keys, e.g. `{key}.KEY`")
@@ -1657,6 +1666,34 @@ mod tests {
                 "train.batch_size must be >= 1 (got -8)",
                 1,
                 "negative",
+            ),
+        ]);
+    }
+
+    #[test]
+    fn grid_and_search_are_set_in_the_file_only() {
+        check_rows(&[
+            (
+                &lr_space(2),
+                &["search.trials=6"],
+                "`search.trials` in --set search.trials=6: [search] is read from the experiment \
+                 file only, not from --set or ANIGAN_* variables; edit it there",
+                1,
+                "--set on [search]",
+            ),
+            (
+                "",
+                &["search.trials=6"],
+                "[search] is read from the experiment file only",
+                1,
+                "no [search] in the file",
+            ),
+            (
+                "",
+                &["grid.train.lr_d=[1e-4, 2e-4]"],
+                "[grid] is read from the experiment file only",
+                1,
+                "--set on [grid]",
             ),
         ]);
     }
