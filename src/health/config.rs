@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::hyper::LR_MIN;
 use super::kind::Kind;
 
 /// Collapse detection and automatic rollback settings.
@@ -305,10 +306,12 @@ impl RollbackConfig {
             "in [0, 0.5)",
             self.label_noise_max.to_string(),
         );
+        // Under the floor the policy never lowers a rate to, every rollback would set both
+        // rates under it and the stop's advice would blame train.lr_g and train.lr_d.
         check(
-            self.lr_max.is_finite() && self.lr_max > 0.0,
+            self.lr_max.is_finite() && self.lr_max >= LR_MIN,
             "lr_max",
-            "a positive number",
+            &format!("a number >= {LR_MIN:e} (the floor no rollback lowers a rate under)"),
             self.lr_max.to_string(),
         );
         for kind in Kind::ALL {
@@ -352,6 +355,7 @@ mod tests {
             patience: 0,
             eps: 0.5,
             label_noise_max: 0.5,
+            lr_max: 1e-9,
             ..RollbackConfig::default()
         };
         bad.d_fooled.batch_factor = 0.0;
@@ -367,6 +371,11 @@ mod tests {
             (
                 "rollback.label_noise_max must be in [0, 0.5) (got 0.5)",
                 "noise 0.5 erases the labels",
+            ),
+            (
+                "rollback.lr_max must be a number >= 1e-5 (the floor no rollback lowers a rate \
+                 under) (got 0.000000001)",
+                "a cap under the floor set both rates to 1e-9 and the stop blamed train.lr_g",
             ),
             (
                 "rollback.d_fooled.batch_factor must be a positive number (got 0)",

@@ -1,6 +1,10 @@
 //! The settings a rollback may change: read by the detector (what an epoch trained with), set
 //! by the policy.
 
+/// A learning rate under this is far below the usual range (DCGAN's 2e-4, 20x less): a run
+/// that stalls with it is told to raise it. Never changed by a rollback: a rollback only slows.
+pub const LR_MIN: f64 = 1e-5;
+
 /// The settings a rollback may change, as one epoch trained with them.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Hyper {

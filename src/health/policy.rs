@@ -5,12 +5,8 @@ use std::fmt;
 
 use super::config::{Adjust, RollbackConfig};
 use super::detector::Findings;
-use super::hyper::Hyper;
+use super::hyper::{Hyper, LR_MIN};
 use super::kind::{Kind, Side, Verdict};
-
-/// A learning rate under this is far below the usual range (DCGAN's 2e-4, 20x less): a run
-/// that stalls with it is told to raise it. Never changed by a rollback: a rollback only slows.
-pub const LR_MIN: f64 = 1e-5;
 
 /// DCGAN's learning rate for both sides (Radford et al. 2015, section 4): a rate above
 /// `lr_max` is brought to it, and a stall with a rate above it and rollbacks left lowers that
@@ -121,11 +117,24 @@ pub struct PastRollback {
     /// The settings it rolled back from, when known: with a rate above `lr_max` there, it
     /// fixed that cause and did not apply its kind's table.
     pub from: Option<Hyper>,
+    /// The settings it went on with, when known (the next attempt's first row).
+    pub to: Option<Hyper>,
+}
+
+impl PastRollback {
+    /// It changed no setting (only the random numbers of the retry), as far as is known.
+    fn changed_nothing(&self) -> bool {
+        matches!((self.from, self.to), (Some(a), Some(b)) if a == b)
+    }
 }
 
 impl From<Kind> for PastRollback {
     fn from(kind: Kind) -> Self {
-        PastRollback { kind, from: None }
+        PastRollback {
+            kind,
+            from: None,
+            to: None,
+        }
     }
 }
 
@@ -236,6 +245,20 @@ pub fn decide(
             stalled: true,
         };
     }
+    // A retry that changes no setting draws new random numbers, and may pass; a second one
+    // after a first that did not help would only spend the rollbacks left.
+    if new == *hyper && history.last().is_some_and(PastRollback::changed_nothing) {
+        return Action::Stop {
+            reason: format!(
+                "{kind} at epoch {}: the last rollback changed no setting and trouble came back; \
+                 no setting the rollback policy may change is left to change ({}); {}",
+                verdict.detected_epoch,
+                unchanged(&why),
+                stall_advice(hyper, findings)
+            ),
+            stalled: kind == Kind::Stalled,
+        };
+    }
     let changes = [
         (
             "label_noise",
@@ -276,6 +299,34 @@ struct Why {
     lr_g: String,
     lr_d: String,
     batch_size: String,
+}
+
+/// The reasons given for settings held where they were, `name: why` joined; "the kind's table
+/// changes none" when none was given.
+fn unchanged(why: &Why) -> String {
+    let held: Vec<String> = [
+        ("label_noise", &why.label_noise),
+        ("lr_g", &why.lr_g),
+        ("lr_d", &why.lr_d),
+        ("batch_size", &why.batch_size),
+    ]
+    .into_iter()
+    .filter(|(_, w)| !w.is_empty())
+    .map(|(name, w)| format!("{name}: {w}"))
+    .collect();
+    if held.is_empty() {
+        "the kind's table changes none".to_string()
+    } else {
+        held.join("; ")
+    }
+}
+
+/// Appends `text` to a reason, after "; " when there is one already.
+fn add_why(why: &mut String, text: String) {
+    if !why.is_empty() {
+        why.push_str("; ");
+    }
+    why.push_str(&text);
 }
 
 /// Cause before cure: each side's rate above `lr_max` goes to `USUAL_LR` (the cap, if that is
@@ -359,15 +410,41 @@ fn cure(
     } else {
         f64::INFINITY
     };
-    // Never under LR_MIN: a rate there is a cause of its own (`decide` stops on it).
-    let lr = |v: f64, factor: f64| tidy(v * factor).min(cap).max(LR_MIN.min(v));
+    // Never under LR_MIN: a rate there is a cause of its own (`decide` stops on it). A rate the
+    // floor holds says so: a retry at the same rate is no cure the table meant.
+    let lr = |v: f64, factor: f64, why: &mut String| {
+        let wanted = tidy(v * factor);
+        let floor = LR_MIN.min(v);
+        if wanted < floor {
+            let held = if v <= floor {
+                "already at"
+            } else {
+                "lowered only to"
+            };
+            add_why(
+                why,
+                format!(
+                    "{held} the floor {}: the table's x{} would go under it",
+                    fmt_sci(LR_MIN),
+                    tidy(factor)
+                ),
+            );
+        }
+        wanted.min(cap).max(floor)
+    };
+    let wanted_noise = tidy(hyper.label_noise + a.label_noise_add);
+    if a.label_noise_add > 0.0 && wanted_noise > cfg.label_noise_max {
+        why.label_noise = format!(
+            "held at rollback.label_noise_max {}: the table adds {}",
+            tidy(cfg.label_noise_max),
+            tidy(a.label_noise_add)
+        );
+    }
     let new = Hyper {
-        lr_g: lr(hyper.lr_g, a.lr_g_factor),
-        lr_d: lr(hyper.lr_d, a.lr_d_factor),
+        lr_g: lr(hyper.lr_g, a.lr_g_factor, &mut why.lr_g),
+        lr_d: lr(hyper.lr_d, a.lr_d_factor, &mut why.lr_d),
         // Never lower noise the user chose above the cap.
-        label_noise: tidy(hyper.label_noise + a.label_noise_add)
-            .min(cfg.label_noise_max)
-            .max(hyper.label_noise),
+        label_noise: wanted_noise.min(cfg.label_noise_max).max(hyper.label_noise),
         batch_size: ((f64::from(hyper.batch_size) * a.batch_factor).round() as u32).max(1),
     };
     (new, why)

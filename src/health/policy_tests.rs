@@ -160,7 +160,11 @@ fn situations_and_actions() {
             every_20(200),
             verdict(DegenerateOutput, 105),
             vec![DegenerateOutput, DegenerateOutput],
-            Some((40, "lr_g 2e-4->1e-5")),
+            Some((
+                40,
+                "lr_g 2e-4->1e-5 (lowered only to the floor 1e-5: the table's x0.001 would go \
+                 under it)",
+            )),
             "third time: cubed factors (2e-7), skip 1 + 2 checkpoints; the rate stops at LR_MIN, \
              under which it would be a cause of its own",
         ),
@@ -787,7 +791,9 @@ fn a_stall_slows_a_fast_rate_and_a_rate_far_too_low_ends_the_run() {
             DegenerateOutput,
             lr_g(2e-5),
             vec![],
-            Ok("lr_g 2e-5->1e-5"),
+            Ok(
+                "lr_g 2e-5->1e-5 (lowered only to the floor 1e-5: the table's x0.1 would go under it)",
+            ),
             "the table's tenfold cut stops at LR_MIN: under it the rate is a cause of its own",
         ),
     ];
@@ -854,6 +860,7 @@ fn a_rollback_that_fixed_a_cause_is_no_repeat_of_the_kind_s_table() {
     let degenerate = |from| PastRollback {
         kind: Kind::DegenerateOutput,
         from,
+        to: None,
     };
     type Row<'a> = (Option<Hyper>, u32, &'a str, &'a str);
     let rows: Vec<Row> = vec![
@@ -897,6 +904,75 @@ fn a_rollback_that_fixed_a_cause_is_no_repeat_of_the_kind_s_table() {
                 "{why}"
             ),
             other => panic!("{why}: expected a rollback, got {other:?}"),
+        }
+    }
+}
+
+/// A rate the floor `LR_MIN` holds says so, and a second retry that changes no setting is not
+/// made: a tester's run at G's rate 1.5e-5 went back to epoch 0 three times for the same
+/// mode_collapse, the last two with an empty changes column, and ended collapsed with no advice.
+#[test]
+fn a_retry_that_changes_nothing_says_so_and_is_not_repeated() {
+    let cfg = RollbackConfig::default();
+    let at = |lr_g| Hyper { lr_g, ..BASE };
+    let retry = |from: Hyper, to: Hyper| PastRollback {
+        kind: Kind::ModeCollapse,
+        from: Some(from),
+        to: Some(to),
+    };
+    // G's rate; the rollbacks before; Some(changes) for a rollback, None for a stop; why.
+    type Row<'a> = (f64, Vec<PastRollback>, Option<&'a str>, &'a str);
+    let rows: Vec<Row> = vec![
+        (
+            1.5e-5,
+            vec![],
+            Some(
+                "lr_g 1.5e-5->1e-5 (lowered only to the floor 1e-5: the table's x0.5 would go under it)",
+            ),
+            "the table halves G's rate; the floor holds it, and the row says so",
+        ),
+        (
+            1e-5,
+            vec![retry(at(1.5e-5), at(1e-5))],
+            Some(
+                "lr_g kept at 1e-5 (already at the floor 1e-5: the table's x0.25 would go under it)",
+            ),
+            "the last rollback changed a setting: one retry at the same settings, said in words",
+        ),
+        (
+            1e-5,
+            vec![retry(at(1.5e-5), at(1e-5)), retry(at(1e-5), at(1e-5))],
+            None,
+            "the last rollback changed nothing and trouble came back: stop, not spend the rest",
+        ),
+        (
+            1e-5,
+            vec![PastRollback::from(Kind::ModeCollapse)],
+            Some(
+                "lr_g kept at 1e-5 (already at the floor 1e-5: the table's x0.25 would go under it)",
+            ),
+            "what the last rollback changed is unknown: no stop on a guess",
+        ),
+    ];
+    for (lr_g, history, want, why) in rows {
+        let action = decide(
+            &cfg,
+            &[ck(0, true, 0), ck(20, true, 0)],
+            &verdict(Kind::ModeCollapse, 30),
+            &at(lr_g),
+            &history,
+            &NONE,
+        );
+        match (action, want) {
+            (Action::Rollback { changes, .. }, Some(want)) => {
+                assert_eq!(format_changes(&changes), want, "{why}")
+            }
+            (Action::Stop { reason, .. }, None) => assert!(
+                reason.contains("the last rollback changed no setting")
+                    && reason.contains("lr_g: already at the floor 1e-5"),
+                "{why}: {reason}"
+            ),
+            (other, _) => panic!("{why}: got {other:?}"),
         }
     }
 }

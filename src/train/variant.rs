@@ -347,10 +347,13 @@ fn stop_on_disk(job: &Job, pos: &mut Position) -> Result<Option<Outcome>> {
     if continued.is_some() || job.continue_pruned {
         pos.continued_after = Some(stop.judged_epoch);
         if pos.epoch < job.variant.config.experiment.epochs {
+            let judged = match stop.judged_epoch {
+                e if e == stop.rung_epoch => String::new(),
+                e => format!(", judged at epoch {e}"),
+            };
             job.progress.note(&format!(
-                "trained on past its stop at {} (epoch {}): no rung judges it any more",
+                "trained on past its stop at {}{judged}: no rung judges it any more",
                 stop.rung_name(),
-                stop.judged_epoch
             ));
         }
         return Ok(None);
@@ -522,8 +525,8 @@ fn handle_verdict(
 }
 
 /// This variant's rollbacks so far, oldest first, each with the settings it rolled back from
-/// (the policy escalates repeats of a kind's table). Rollback k ended attempt k: only
-/// rollbacks start attempts.
+/// and went on with (the policy escalates repeats of a kind's table, and stops a second retry
+/// that changes nothing). Rollback k ended attempt k: only rollbacks start attempts.
 fn rollback_history(events: &[EventRow], rows: &[MetricsRow]) -> Vec<health::PastRollback> {
     events
         .iter()
@@ -535,6 +538,10 @@ fn rollback_history(events: &[EventRow], rows: &[MetricsRow]) -> Vec<health::Pas
             from: rows
                 .iter()
                 .rfind(|r| r.attempt as usize == k)
+                .and_then(|r| r.epoch_stats().hyper),
+            to: rows
+                .iter()
+                .find(|r| r.attempt as usize == k + 1)
                 .and_then(|r| r.epoch_stats().hyper),
         })
         .collect()
