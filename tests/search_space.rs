@@ -26,12 +26,14 @@ fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
         .replace("TRIALS", &trials.to_string())
         .replace("METHOD", method);
     std::fs::write(&file, text).unwrap();
-    let results = dir.join("results");
+    let (results, data) = (dir.join("results"), dir.join("data"));
     let out = Command::cargo_bin("anigan-runner")
         .unwrap()
         .arg(&file)
         .arg("--results")
         .arg(&results)
+        .arg("--data-dir")
+        .arg(&data)
         .arg("--dry-run")
         .assert()
         .success()
@@ -39,6 +41,8 @@ fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
         .stdout
         .clone();
     assert!(!results.exists(), "a dry run writes nothing");
+    // Its cost line times a few steps: it keeps that pace to itself.
+    assert!(!data.exists(), "a dry run writes no data cache either");
     String::from_utf8(out).unwrap()
 }
 

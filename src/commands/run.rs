@@ -91,6 +91,7 @@ fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> S
             budget::share(cores, if gpus > 0 { jobs * gpus } else { jobs }),
         ),
         jobs,
+        record: !args.dry_run,
     };
     cost::estimate(selected, &data_root, Some(&runner))
 }
@@ -208,17 +209,31 @@ fn prune_line(config: &config::Config) -> String {
     if !rule.enabled {
         return String::new();
     }
-    let rungs = crate::prune::rungs(rule, config.experiment.epochs);
-    let at = if rungs.is_empty() {
-        "no rung below the budget: nobody is stopped".to_string()
-    } else {
-        let epochs: Vec<String> = rungs.iter().map(|r| r.epoch.to_string()).collect();
-        format!("rungs at epochs {}", epochs.join(", "))
-    };
+    let epochs = config.experiment.epochs;
+    let rungs = crate::prune::rungs(rule, epochs);
+    let every = config.eval.every.max(1);
+    // A rung is judged at the first evaluation at or after it; none at the budget.
+    let judged = rungs
+        .iter()
+        .any(|r| r.epoch.div_ceil(every) * every < epochs);
+    if rungs.is_empty() || !judged {
+        let why = if rungs.is_empty() {
+            format!("no rung below the budget of {epochs} epochs")
+        } else {
+            format!(
+                "no evaluation before the budget of {epochs} epochs judges a rung (eval.every = {every})"
+            )
+        };
+        return format!("prune: {why}: nobody is stopped\n");
+    }
+    let at: Vec<String> = rungs.iter().map(|r| r.epoch.to_string()).collect();
     format!(
-        "prune: best {} so far, {at} of {}; a variant goes on within the best 1/{} of those at a \
-         rung, once {} others are there\n",
-        rule.metric, config.experiment.epochs, rule.eta, rule.min_peers
+        "prune: best {} so far, rungs at epochs {} of {epochs}; a variant goes on within the best \
+         1/{} of those at a rung, once {} others are there\n",
+        rule.metric,
+        at.join(", "),
+        rule.eta,
+        rule.min_peers
     )
 }
 
@@ -269,4 +284,49 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
         experiment.variants.len()
     );
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// epochs, eval.every, first_rung; what the dry run says of the rule; why.
+    type Row = (u32, u32, u32, &'static str, &'static str);
+
+    #[test]
+    fn the_dry_run_says_when_the_rule_stops_nobody() {
+        let rows: &[Row] = &[
+            (
+                8,
+                2,
+                2,
+                "rungs at epochs 2, 4 of 8;",
+                "evaluations at the rungs",
+            ),
+            (
+                8,
+                2,
+                10,
+                "prune: no rung below the budget of 8 epochs: nobody is stopped",
+                "the first rung is past the budget",
+            ),
+            (
+                8,
+                20,
+                2,
+                "no evaluation before the budget of 8 epochs judges a rung (eval.every = 20)",
+                "rungs, but the first evaluation is the budget's: a tester saw 100% and no word",
+            ),
+        ];
+        for &(epochs, every, first_rung, says, why) in rows {
+            let mut c = config::Config::default();
+            c.experiment.epochs = epochs;
+            c.eval.every = every;
+            c.prune.enabled = true;
+            c.prune.first_rung = first_rung;
+            c.prune.eta = 2;
+            let line = prune_line(&c);
+            assert!(line.contains(says), "{why}: {line}");
+        }
+    }
 }

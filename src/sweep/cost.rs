@@ -131,9 +131,10 @@ fn median(xs: &mut [f64]) -> Option<f64> {
     (!xs.is_empty()).then(|| xs[xs.len() / 2])
 }
 
-/// The pace of `cfg` on `device` at `threads`: recorded, else timed now (and recorded). None
-/// when the probe fails (the estimate then gives images only).
-fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize) -> Option<Pace> {
+/// The pace of `cfg` on `device` at `threads`: recorded, else timed now (and recorded unless
+/// `keep` is false: a dry run writes nothing). None when the probe fails (the estimate then
+/// gives images only).
+fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize, keep: bool) -> Option<Pace> {
     let key = shape_key(cfg, device, threads);
     if let Some(p) = read_cache(root).get(&key) {
         return Some(p.clone());
@@ -157,7 +158,9 @@ fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize) -> Option
             ))
         ),
     };
-    let _ = write_entry(root, key, pace.clone());
+    if keep {
+        let _ = write_entry(root, key, pace.clone());
+    }
     Some(pace)
 }
 
@@ -185,6 +188,8 @@ pub struct Runner {
     pub lanes: usize,
     pub threads: usize,
     pub jobs: usize,
+    /// Record a pace timed for the estimate (false for `--dry-run`, which writes nothing).
+    pub record: bool,
 }
 
 /// Per variant: its training images, and its time at the measured pace.
@@ -217,7 +222,7 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
         let per_epoch = images_per_epoch(cfg, n) as f64;
         let epochs = cfg.experiment.epochs as f64;
         let evals = |through: u32| evaluations(cfg, through) as f64;
-        let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads));
+        let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads, r.record));
         if let Some(p) = &pace {
             let line = format!(
                 "{:.0} img/s ({} px, widths {}/{}, batch {}: {})",
