@@ -84,6 +84,27 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<bool> {
     Ok(created)
 }
 
+/// Removes the temp files (`.<name>.<random>.tmp`, from `temp_beside`) that writers killed
+/// before their rename left in `dir` (not below it). Call only under the lock of whatever
+/// writes there, so that no live writer's file goes. Returns how many went; one that cannot be
+/// removed is left (a leftover costs disk space, not correctness).
+pub fn remove_stale_temps(dir: &Path) -> usize {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| {
+            let name = e.file_name();
+            let name = name.to_string_lossy();
+            name.starts_with('.')
+                && name.ends_with(".tmp")
+                && e.file_type().is_ok_and(|t| t.is_file())
+        })
+        .filter(|e| fs::remove_file(e.path()).is_ok())
+        .count()
+}
+
 /// Makes renames, creations and removals in `dir` durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     File::open(dir)
@@ -127,6 +148,27 @@ pub fn parent_dir(path: &Path) -> &Path {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stale_temps_go_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        // A writer killed before its rename left its temp; a kept file and a hidden file of
+        // another kind stay, as does anything in a subfolder.
+        let killed = temp_beside(&d.join("epoch-0006.safetensors")).unwrap();
+        let (_, killed) = killed.keep().unwrap();
+        fs::write(d.join("epoch-0003.safetensors"), b"kept").unwrap();
+        fs::write(d.join(".lock"), b"").unwrap();
+        fs::create_dir(d.join(".sub.tmp")).unwrap();
+        assert_eq!(remove_stale_temps(d), 1);
+        assert!(!killed.exists());
+        let mut names: Vec<_> = fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, [".lock", ".sub.tmp", "epoch-0003.safetensors"]);
+    }
 
     #[test]
     fn replaces_whole_file_and_leaves_no_temp() {

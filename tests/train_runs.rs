@@ -302,12 +302,26 @@ fn sigkill_then_rerun(tmp: &Path, settings: &[&str]) -> PathBuf {
         interrupted_rows < 8,
         "killed before the end ({interrupted_rows} rows)"
     );
+    // What a kill in the middle of writing a checkpoint leaves (the kill above may not have).
+    let half_written = run_dirs(&killed)[0].join("checkpoints/.epoch-0005.safetensors.x1y2.tmp");
+    std::fs::write(&half_written, b"half a checkpoint").unwrap();
 
     runner(&killed)
         .args(args)
         .assert()
         .success()
         .stderr(predicate::str::contains("resuming from epoch"));
+    for folder in ["checkpoints", "samples"] {
+        let temps: Vec<_> = std::fs::read_dir(run_dirs(&killed)[0].join(folder))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(
+            temps.is_empty(),
+            "a killed writer's temp files remain: {temps:?}"
+        );
+    }
     let (a, b) = (run_dirs(&whole), run_dirs(&killed));
     assert_eq!(a[0].file_name(), b[0].file_name());
     assert_eq!(metrics_without_timing(&a[0]), metrics_without_timing(&b[0]));

@@ -56,6 +56,8 @@ type Outputs = Vec<(String, Vec<u8>)>;
 /// time, so no report mixes two readings of the results.
 pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
     let _lock = exp_dir.lock_report()?;
+    // Only the report writes charts/, and the lock is ours: a temp there is a killed writer's.
+    crate::fsx::remove_stale_temps(&exp_dir.root().join(names::CHARTS));
     let results = reader::read_experiment(exp_dir)?;
     let summaries = summary::summaries(&results);
     let figure = Figure::of(&results);

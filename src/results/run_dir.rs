@@ -115,6 +115,11 @@ impl RunDir {
                 file.set_len(0)
                     .and_then(|_| file.write_all(holder.as_bytes()))
                     .with_context(|| format!("cannot write {}", path.display()))?;
+                // What a killed run left half-written (a checkpoint's worth each time); only
+                // this run's writer writes these folders, and the lock is ours now.
+                for folder in [self.checkpoints(), self.samples()] {
+                    crate::fsx::remove_stale_temps(&folder);
+                }
                 Ok(Some(file))
             }
             Err(fs::TryLockError::WouldBlock) => Ok(None),
