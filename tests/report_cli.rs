@@ -252,3 +252,190 @@ fn smoke_with_one_variant_lists_the_other_as_not_started() {
         assert!(dir.join(&f).is_file(), "{f} missing");
     }
 }
+
+/// A run directory of `exp` with its metrics rows (swd every `swd_every` epochs), events.csv
+/// (header and rows, or none), status and a grid for each of `grids` (each epoch its own
+/// shade).
+fn run_with_grids(
+    exp: &Path,
+    id: &str,
+    rows: &[(u64, u32, u32, f64)],
+    swd_every: u32,
+    events: Option<&str>,
+    status_json: &str,
+    grids: impl IntoIterator<Item = u32>,
+) -> PathBuf {
+    let r = exp.join("runs").join(id);
+    write(&r.join("metrics.csv"), metrics(rows, swd_every));
+    if let Some(rows) = events {
+        write(
+            &r.join("events.csv"),
+            format!("step,epoch,kind,onset_epoch,action,restored_epoch,changes,evidence\n{rows}"),
+        );
+    }
+    write(&r.join("status.json"), status_json);
+    for e in grids {
+        write(&r.join(format!("samples/epoch-{e:04}.png")), png(shade(e)));
+    }
+    r
+}
+
+fn shade(epoch: u32) -> u8 {
+    epoch as u8 * 20
+}
+
+/// Sets the modification time of `path` to now plus `secs`.
+fn touch(path: &Path, secs: u64) {
+    let t = std::time::SystemTime::now() + std::time::Duration::from_secs(secs);
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(t)
+        .unwrap();
+}
+
+/// The frames of a GIF, each as its top-left pixel.
+fn gif_frames(path: &Path) -> Vec<[u8; 4]> {
+    use image::AnimationDecoder;
+    let file = std::io::BufReader::new(fs::File::open(path).unwrap());
+    image::codecs::gif::GifDecoder::new(file)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .into_frames()
+        .map(|f| f.unwrap().buffer().get_pixel(0, 0).0)
+        .collect()
+}
+
+/// The shade `png(shade(epoch))` has in a GIF frame (its palette may move it a little).
+fn is_epoch(pixel: [u8; 4], epoch: u32) -> bool {
+    let want = [shade(epoch), 100, 255 - shade(epoch)];
+    pixel[..3]
+        .iter()
+        .zip(want)
+        .all(|(&a, b)| a.abs_diff(b) <= 8)
+}
+
+/// Sample grids on disk past the surviving timeline (an abandoned attempt's after a rollback,
+/// an epoch whose metrics row a kill left unwritten) are shown nowhere: not as the latest
+/// samples, not as best.png, not in progress.gif, also when an older progress.gif that holds
+/// them is newer than every grid; a gif older than the rollback that cut its frames is
+/// encoded again.
+#[test]
+fn report_shows_only_grids_of_the_surviving_timeline() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-stray-grids/stray");
+    let _ = fs::remove_dir_all(&dir);
+    // 000: epochs 1..=12, rolled back to 6 at step 12, epochs 7..=8 again, then SIGTERM.
+    let mut rows: Vec<(u64, u32, u32, f64)> = (1..=12).map(|e| (e as u64, e, 0, 0.4)).collect();
+    rows.extend((7..=8).map(|e| (e as u64 + 6, e, 1, 0.4)));
+    let terminated = run_with_grids(
+        &dir,
+        "000-aaaaaaaa",
+        &rows,
+        100,
+        Some("12,12,g_failure,9,rollback,6,,g_acc low\n"),
+        &status("interrupted", 8, None),
+        1..=12,
+    );
+    // 001: epochs 1..=10, rolled back to 5 at step 10, epochs 6..=8 again, then stopped:
+    // collapsed, no rollbacks left.
+    let mut rows: Vec<(u64, u32, u32, f64)> = (1..=10).map(|e| (e as u64, e, 0, 0.4)).collect();
+    rows.extend((6..=8).map(|e| (e as u64 + 5, e, 1, 0.4)));
+    let collapsed = run_with_grids(
+        &dir,
+        "001-bbbbbbbb",
+        &rows,
+        100,
+        Some(
+            "10,10,g_failure,8,rollback,5,,g_acc low\n\
+             13,8,g_failure,7,stop,,,g_acc low\n",
+        ),
+        &status("collapsed", 8, Some("no rollbacks left")),
+        1..=10,
+    );
+    // 002: SIGKILL in epoch 12 after its grid, before its metrics row.
+    let rows: Vec<(u64, u32, u32, f64)> = (1..=11).map(|e| (e as u64, e, 0, 0.4)).collect();
+    let killed = run_with_grids(
+        &dir,
+        "002-cccccccc",
+        &rows,
+        4,
+        None,
+        &status("running", 11, None),
+        1..=12,
+    );
+    // An older report's progress.gif, newer than every grid, that holds the stray ones.
+    for run in [&terminated, &collapsed, &killed] {
+        write(&run.join("progress.gif"), b"GIF89a from an older report");
+        touch(&run.join("progress.gif"), 60);
+    }
+    // 003: epochs 1..=12 and a report, then rolled back to 8 (its grids after 8 deleted) and
+    // stopped before the next grid: the gif is newer than every grid it keeps, not than
+    // events.csv.
+    let rows: Vec<(u64, u32, u32, f64)> = (1..=12).map(|e| (e as u64, e, 0, 0.4)).collect();
+    let rolled_back = run_with_grids(
+        &dir,
+        "003-dddddddd",
+        &rows,
+        100,
+        Some("12,12,g_failure,9,rollback,8,,g_acc low\n"),
+        &status("interrupted", 8, None),
+        1..=8,
+    );
+    write(
+        &rolled_back.join("progress.gif"),
+        b"GIF89a of epochs 1 to 12",
+    );
+    touch(&rolled_back.join("progress.gif"), 60);
+    touch(&rolled_back.join("events.csv"), 120);
+
+    runner().arg("report").arg(&dir).assert().success();
+
+    let html = read(&dir.join("report.html"));
+    let all = [
+        (&terminated, 8),
+        (&collapsed, 8),
+        (&killed, 11),
+        (&rolled_back, 8),
+    ];
+    for (run, last) in all {
+        let id = run.file_name().unwrap().to_string_lossy();
+        assert!(
+            html.contains(&format!(
+                "src=\"runs/{id}/samples/epoch-{last:04}.png\" alt=\"latest samples (epoch {last})\""
+            )),
+            "{id}: the latest samples are epoch {last}'s:\n{html}"
+        );
+        let frames = gif_frames(&run.join("progress.gif"));
+        assert_eq!(
+            frames.len(),
+            last as usize,
+            "{id}: one frame per epoch kept"
+        );
+        assert!(
+            frames.iter().zip(1..).all(|(&f, e)| is_epoch(f, e)),
+            "{id}: the frames are epochs 1..={last} in order: {frames:?}"
+        );
+    }
+    // No swd logged: best.png is the last grid of the surviving timeline.
+    for (run, last) in [(&terminated, 8), (&collapsed, 8)] {
+        assert_eq!(
+            fs::read(run.join("samples/best.png")).unwrap(),
+            png(shade(last)),
+            "{}",
+            run.display()
+        );
+    }
+    assert!(html.contains("best.png: epoch 8, the last grid"), "{html}");
+    // 002 logged swd every 4 epochs (lower later): epoch 8, as epoch 12 has no row.
+    assert_eq!(
+        fs::read(killed.join("samples/best.png")).unwrap(),
+        png(shade(8))
+    );
+    for (run, last) in all {
+        let id = run.file_name().unwrap().to_string_lossy();
+        for n in last + 1..=12 {
+            let grid = format!("runs/{id}/samples/epoch-{n:04}.png");
+            assert!(!html.contains(&grid), "{grid} is shown:\n{html}");
+        }
+    }
+}

@@ -53,7 +53,7 @@ pub fn gif(pngs: &[Vec<u8>]) -> Result<Vec<u8>> {
 pub enum Best {
     /// The epoch with the lowest swd on the surviving timeline that has a grid.
     Swd { epoch: u32, swd: f64 },
-    /// No swd logged: the last grid.
+    /// No swd logged: the last grid of the surviving timeline.
     Last { epoch: u32 },
 }
 
@@ -71,6 +71,7 @@ impl Best {
     }
 }
 
+/// best.png among the grids of the surviving timeline (`Run::sample_epochs`).
 pub fn best(run: &Run) -> Option<Best> {
     let with_grid = |e: u32| run.sample_epochs.contains(&e);
     let by_swd = run

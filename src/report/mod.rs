@@ -11,7 +11,6 @@ pub mod segments;
 pub mod summary;
 
 use std::path::{Path, PathBuf};
-use std::time::SystemTime;
 
 use anyhow::{Context, Result};
 
@@ -34,7 +33,7 @@ pub struct RunFiles {
     pub losses: Option<String>,
     /// swd, tag_kl and diversity over training, when the run evaluates.
     pub quality: Option<String>,
-    /// (path, epoch) of the newest sample grid.
+    /// (path, epoch) of the surviving timeline's newest sample grid.
     pub latest: Option<(String, u32)>,
     /// (path, which epoch and why).
     pub best: Option<(String, String)>,
@@ -238,16 +237,18 @@ fn read(path: &Path) -> Result<Vec<u8>> {
     std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
-/// progress.gif is newer than every sample grid: re-encoding it would give the same file.
+/// progress.gif shows the frames it would be encoded from now: it is newer than each of them
+/// and than metrics.csv and events.csv (which decide the epochs it shows), and no grid off the
+/// surviving timeline is on disk (a gif of an older build may show it).
 fn gif_up_to_date(run: &Run) -> bool {
     let modified = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let Some(gif_time) = modified(&run.dir.progress_gif()) else {
         return false;
     };
-    let newest: Option<SystemTime> = run
-        .sample_epochs
-        .iter()
-        .filter_map(|&e| modified(&run.dir.sample_grid(e)))
-        .max();
-    newest.is_some_and(|t| t < gif_time)
+    let grids = run.sample_epochs.iter().map(|&e| run.dir.sample_grid(e));
+    run.stray_grids.is_empty()
+        && grids
+            .chain([run.dir.metrics(), run.dir.events()])
+            .filter_map(|p| modified(&p))
+            .all(|t| t < gif_time)
 }

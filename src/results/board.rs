@@ -14,6 +14,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 
 use super::events::{EventRow, Taken};
+use super::images;
 use super::manifest::Manifest;
 use super::metrics::MetricsRow;
 use super::names;
@@ -79,7 +80,7 @@ impl Board {
             }
         }
         let grids_through = board.writer.kept_through(tags::SAMPLE_GRID).unwrap_or(0);
-        for grid in grid_epochs(samples)? {
+        for grid in images::grid_epochs(samples)? {
             if grid > grids_through && grid <= epoch {
                 let path = samples.join(names::sample_grid(grid));
                 let png = std::fs::read(&path)
@@ -215,24 +216,6 @@ pub(super) fn scalars(row: &MetricsRow) -> Vec<(String, f64)> {
         .chain(groups)
         .filter_map(|(column, x)| Some((scalar_tag(&column)?, x)))
         .collect()
-}
-
-/// The epochs of the sample grids in `samples` (none when there is no such folder).
-fn grid_epochs(samples: &Path) -> Result<Vec<u32>> {
-    let entries = match std::fs::read_dir(samples) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => return Err(e).with_context(|| format!("cannot list {}", samples.display())),
-    };
-    let mut epochs = Vec::new();
-    for entry in entries {
-        let entry = entry.with_context(|| format!("cannot list {}", samples.display()))?;
-        if let Some(epoch) = names::sample_grid_epoch(&entry.file_name().to_string_lossy()) {
-            epochs.push(epoch);
-        }
-    }
-    epochs.sort_unstable();
-    Ok(epochs)
 }
 
 /// An events.csv row as one Markdown line. Free text goes in code spans, which the text

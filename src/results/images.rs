@@ -1,12 +1,13 @@
-//! Sample grids on disk, written atomically: the run's `samples/epoch-NNNN.png`, and
-//! `sample --out` in the format its extension names.
+//! Sample grids on disk, written atomically: the run's `samples/epoch-NNNN.png` (and their
+//! listing), and `sample --out` in the format its extension names.
 
 use std::io::Cursor;
 use std::path::Path;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use image::{ImageFormat, RgbImage};
 
+use super::names;
 use crate::fsx;
 
 /// `img` as PNG bytes.
@@ -37,6 +38,24 @@ pub fn write_image(path: &Path, img: &RgbImage) -> Result<()> {
         anyhow::bail!("{} names no image format: use .png or .jpg", path.display());
     };
     fsx::write_atomic(path, &encode(img, format))
+}
+
+/// The epochs of the sample grids in `samples`, ascending (none when there is no such folder).
+pub(super) fn grid_epochs(samples: &Path) -> Result<Vec<u32>> {
+    let entries = match std::fs::read_dir(samples) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", samples.display())),
+    };
+    let mut epochs = Vec::new();
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", samples.display()))?;
+        if let Some(epoch) = names::sample_grid_epoch(&entry.file_name().to_string_lossy()) {
+            epochs.push(epoch);
+        }
+    }
+    epochs.sort_unstable();
+    Ok(epochs)
 }
 
 fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {

@@ -1,8 +1,8 @@
 //! Reading a results directory as typed data: a whole experiment (its plan and every run in
-//! it: status, metric and event rows, which rows survived, sample epochs, quality reference,
-//! and the state a reader tells from status and lock), or one run's files (settings,
-//! vocabulary, checkpoints for `sample`). Reading only: nothing here writes, so it works while
-//! a sweep runs.
+//! it: status, metric and event rows, which rows survived, the sample grids of the surviving
+//! timeline and any past it, quality reference, and the state a reader tells from status and
+//! lock), or one run's files (settings, vocabulary, checkpoints for `sample`). Reading only:
+//! nothing here writes, so it works while a sweep runs.
 
 use std::collections::HashMap;
 
@@ -13,6 +13,7 @@ use super::checkpoints::{self, Saved};
 use super::csv_log;
 use super::events::EventRow;
 use super::experiment_dir::ExperimentDir;
+use super::images;
 use super::manifest::value_text;
 use super::metrics::{self, MetricsRow};
 use super::names;
@@ -92,16 +93,6 @@ pub fn load_checkpoint(saved: &Saved) -> Result<HashMap<String, Tensor>> {
     Ok(checkpoint::load(&saved.path)?.0)
 }
 
-fn sample_epochs(dir: &RunDir) -> Vec<u32> {
-    let mut epochs: Vec<u32> = std::fs::read_dir(dir.samples())
-        .into_iter()
-        .flatten()
-        .filter_map(|e| names::sample_grid_epoch(&e.ok()?.file_name().to_string_lossy()))
-        .collect();
-    epochs.sort_unstable();
-    epochs
-}
-
 /// One variant as an experiment lists it, with its run directory's files.
 #[derive(Clone, Debug)]
 pub struct Run {
@@ -128,8 +119,14 @@ pub struct Run {
     pub events: Vec<EventRow>,
     /// `[prune]`'s decisions, by rung epoch (rungs/eNNNN.json); empty when never judged.
     pub rungs: Vec<RungRecord>,
-    /// Epochs with a sample grid `samples/epoch-NNNN.png`, ascending.
+    /// Epochs of the surviving timeline (a kept row) with a sample grid
+    /// `samples/epoch-NNNN.png`, ascending: the grids a reader shows.
     pub sample_epochs: Vec<u32>,
+    /// Epochs with a grid on disk that is not on the surviving timeline (an abandoned
+    /// attempt's epoch not trained again, an epoch whose row a kill left unwritten), ascending.
+    /// Nothing shows them; while one is on disk, the report encodes progress.gif again (one an
+    /// older build wrote may show it).
+    pub stray_grids: Vec<u32>,
     /// quality-reference.json (SWD floor and its spread), when the run evaluates; absent or
     /// unreadable reads as None (a report shows no floor rather than failing).
     pub reference: Option<QualityReference>,
@@ -155,6 +152,7 @@ impl Run {
             events,
             rungs: vec![],
             sample_epochs: vec![],
+            stray_grids: vec![],
             reference: None,
             dir: RunDir::at(std::path::Path::new("x/runs").join(id)),
         }
@@ -293,6 +291,14 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
     // The lock is probed only for a run that may be training: probing takes the lock for
     // an instant, which a runner starting that variant then would see as busy.
     let state = RunState::of(status.as_ref(), !rows.is_empty(), || dir.holder().is_some());
+    let abandoned = surviving::abandoned(&rows, &events);
+    // Listing samples/ is best effort: a folder that cannot be read shows no grids.
+    let grids = images::grid_epochs(&dir.samples()).unwrap_or_default();
+    let sample_epochs = surviving::kept_grids(&grids, &rows, &abandoned);
+    let stray_grids = grids
+        .into_iter()
+        .filter(|e| !sample_epochs.contains(e))
+        .collect();
     Ok(Run {
         index,
         id: id.to_string(),
@@ -302,11 +308,12 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
         overrides: info.map(|i| i.overrides),
         state,
         status,
-        abandoned: surviving::abandoned(&rows, &events),
+        abandoned,
         rows,
         events,
         rungs: read_rungs(&dir)?,
-        sample_epochs: sample_epochs(&dir),
+        sample_epochs,
+        stray_grids,
         reference: read_quality_reference(&dir),
         dir,
     })

@@ -1,6 +1,8 @@
 //! Which metric rows survive: a rollback abandons the epochs after the checkpoint it restored
 //! (they are trained again), so readers show the surviving timeline and fade or leave out the
-//! rest.
+//! rest; and which sample grids show it.
+
+use std::collections::HashSet;
 
 use super::events::EventRow;
 use super::metrics::MetricsRow;
@@ -27,6 +29,18 @@ pub fn kept<'a>(
         .zip(abandoned)
         .filter(|(_, a)| !**a)
         .map(|(r, _)| r)
+}
+
+/// The epochs of `grids` (the sample grids on disk, ascending) that a kept row has: the grids
+/// of the surviving timeline. A grid past it shows what nothing else keeps: an abandoned
+/// attempt's epoch that was not trained again, or an epoch whose row a kill left unwritten.
+pub fn kept_grids(grids: &[u32], rows: &[MetricsRow], abandoned: &[bool]) -> Vec<u32> {
+    let epochs: HashSet<u32> = kept(rows, abandoned).map(|r| r.epoch).collect();
+    grids
+        .iter()
+        .copied()
+        .filter(|e| epochs.contains(e))
+        .collect()
 }
 
 /// Rows and rollback events for tests of what reads the timeline.
@@ -121,5 +135,24 @@ mod tests {
         e.action = Taken::Continue;
         e.restored_epoch = None;
         assert_eq!(abandoned(&rows, &[e]), [false, false, false]);
+    }
+
+    #[test]
+    fn grids_of_kept_rows_only() {
+        // attempt 0: epochs 1..=6 (steps 1..=6), rolled back to 3; attempt 1: epochs 4..=5
+        // (steps 7..=8). The grid of epoch 6 is attempt 0's (abandoned, not trained again) or
+        // attempt 1's (killed after the grid, before its row): off the timeline either way.
+        let mut rows: Vec<MetricsRow> = (1..=6).map(|e| row(e as u64, e, 0)).collect();
+        rows.extend((4..=5).map(|e| row(e as u64 + 3, e, 1)));
+        let abandoned = abandoned(&rows, &[rollback(6, 6, 5, 3)]);
+        let cases: [(&[u32], &[u32], &str); 4] = [
+            (&[1, 2, 3, 4, 5, 6], &[1, 2, 3, 4, 5], "a grid every epoch"),
+            (&[2, 4, 6], &[2, 4], "a grid every other epoch"),
+            (&[6], &[], "only a grid past the timeline"),
+            (&[], &[], "no grids"),
+        ];
+        for (on_disk, want, why) in cases {
+            assert_eq!(kept_grids(on_disk, &rows, &abandoned), want, "{why}");
+        }
     }
 }
