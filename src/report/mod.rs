@@ -213,28 +213,40 @@ fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
     if let Some(&last) = run.sample_epochs.last() {
         f.latest = Some((rel(&sample(&names::sample_grid(last))), last));
     }
-    if let Some(best) = gif::best(run) {
-        let bytes = read(&run.dir.sample_grid(best.epoch()))?;
+    if let Some(best) = gif::best(run)
+        && let Some(bytes) = read_grid(run, best.epoch())?
+    {
         let path = rel(&sample(names::BEST_SAMPLES));
         out.push((path.clone(), bytes));
         f.best = Some((path, best.describe()));
     }
     if !run.sample_epochs.is_empty() {
         let path = rel(names::PROGRESS_GIF);
-        if !gif_up_to_date(run) {
+        if gif_up_to_date(run) {
+            f.gif = Some(path);
+        } else {
             let mut pngs = Vec::new();
             for epoch in gif::frame_epochs(&run.sample_epochs) {
-                pngs.push(read(&run.dir.sample_grid(epoch))?);
+                pngs.extend(read_grid(run, epoch)?);
             }
-            out.push((path.clone(), gif::gif(&pngs)?));
+            if !pngs.is_empty() {
+                out.push((path.clone(), gif::gif(&pngs)?));
+                f.gif = Some(path);
+            }
         }
-        f.gif = Some(path);
     }
     Ok(f)
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+/// The sample grid of `epoch`; None when it is gone since the run was read (the run, training
+/// on, rolled back past it).
+fn read_grid(run: &Run, epoch: u32) -> Result<Option<Vec<u8>>> {
+    let path = run.dir.sample_grid(epoch);
+    match std::fs::read(&path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).with_context(|| format!("cannot read {}", path.display())),
+    }
 }
 
 /// progress.gif shows the frames it would be encoded from now: it is newer than each of them

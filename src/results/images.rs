@@ -1,5 +1,6 @@
-//! Sample grids on disk, written atomically: the run's `samples/epoch-NNNN.png` (and their
-//! listing), and `sample --out` in the format its extension names.
+//! Sample grids on disk, written atomically: the run's `samples/epoch-NNNN.png` (listed, and
+//! deleted past an epoch a rollback or resume goes back to), and `sample --out` in the format
+//! its extension names.
 
 use std::io::Cursor;
 use std::path::Path;
@@ -58,6 +59,28 @@ pub(super) fn grid_epochs(samples: &Path) -> Result<Vec<u32>> {
     Ok(epochs)
 }
 
+/// Deletes the sample grids in `samples` of the epochs after `epoch`: the timeline went back
+/// to it, so they show epochs it no longer holds (trained again, they are written again).
+pub(super) fn remove_grids_after(samples: &Path, epoch: u32) -> Result<()> {
+    let later: Vec<u32> = grid_epochs(samples)?
+        .into_iter()
+        .filter(|&e| e > epoch)
+        .collect();
+    for &e in &later {
+        let path = samples.join(names::sample_grid(e));
+        match std::fs::remove_file(&path) {
+            Err(err) if err.kind() != std::io::ErrorKind::NotFound => {
+                return Err(err).with_context(|| format!("cannot delete {}", path.display()));
+            }
+            _ => {}
+        }
+    }
+    if !later.is_empty() {
+        fsx::sync_dir(samples)?;
+    }
+    Ok(())
+}
+
 fn encode(img: &RgbImage, format: ImageFormat) -> Vec<u8> {
     let mut out = Cursor::new(Vec::new());
     img.write_to(&mut out, format)
@@ -85,5 +108,25 @@ mod tests {
         }
         assert!(format_for(Path::new("x.gif")).is_none());
         assert!(write_image(&dir.path().join("x"), &img).is_err());
+    }
+
+    #[test]
+    fn grids_after_an_epoch_are_deleted_and_the_rest_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let samples = dir.path().join("samples");
+        assert!(grid_epochs(&samples).unwrap().is_empty(), "no folder yet");
+        remove_grids_after(&samples, 0).unwrap();
+        let img = RgbImage::new(4, 4);
+        for e in [3, 1, 12, 2] {
+            write_png(&samples.join(names::sample_grid(e)), &img).unwrap();
+        }
+        write_png(&samples.join(names::BEST_SAMPLES), &img).unwrap();
+        assert_eq!(grid_epochs(&samples).unwrap(), [1, 2, 3, 12]);
+        remove_grids_after(&samples, 2).unwrap();
+        assert_eq!(grid_epochs(&samples).unwrap(), [1, 2]);
+        assert!(
+            samples.join(names::BEST_SAMPLES).is_file(),
+            "best.png is no grid"
+        );
     }
 }

@@ -245,22 +245,25 @@ impl Recorder {
         Ok(())
     }
 
-    /// A rollback restored the checkpoint of `epoch`: deletes the later checkpoints (they
-    /// belong to the abandoned timeline) and cuts the event files back to `epoch`.
+    /// A rollback restored the checkpoint of `epoch`: deletes the later checkpoints and sample
+    /// grids (they belong to the abandoned timeline) and cuts the event files back to `epoch`.
     pub fn roll_back_to(&self, epoch: u32) -> Result<()> {
         for s in self.checkpoints()?.iter().filter(|s| s.meta.epoch > epoch) {
             checkpoints::remove(&s.path)?;
         }
+        images::remove_grids_after(&self.dir.samples(), epoch)?;
         self.board(|b| b.rollback(epoch))
     }
 
     /// Training starts (step and epoch 0) or resumes from the checkpoint of `step`, `epoch`:
     /// cuts metrics.csv and events.csv back to that step (what came after is replayed; 0
-    /// empties both) and returns the metric rows kept; opens the event files at `epoch`
-    /// (cutting them back likewise) when `write_config` turned them on.
+    /// empties both) and returns the metric rows kept; deletes the sample grids after `epoch`
+    /// (an epoch killed after its grid, an abandoned attempt's); opens the event files at
+    /// `epoch` (cutting them back likewise) when `write_config` turned them on.
     pub fn cut_back(&self, step: u64, epoch: u32) -> Result<Vec<MetricsRow>> {
         let rows = metrics::retain(&self.dir.metrics(), |r| r.step <= step)?;
         let events = csv_log::retain(&self.dir.events(), |r: &EventRow| r.step <= step)?;
+        images::remove_grids_after(&self.dir.samples(), epoch)?;
         let mut tb = self.tensorboard();
         tb.board = None;
         if tb.enabled {
@@ -307,5 +310,32 @@ pub fn mark_failed(dir: &RunDir, planned: u32, reason: &str) -> Result<()> {
     match Recorder::open(dir.clone())? {
         Some(recorder) => recorder.mark_failed(planned, reason),
         None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn grids(dir: &RunDir) -> Vec<u32> {
+        images::grid_epochs(&dir.samples()).unwrap()
+    }
+
+    #[test]
+    fn a_rollback_and_a_resume_delete_the_grids_after_their_epoch() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::at(tmp.path().join("run"));
+        let recorder = Recorder::open(dir.clone()).unwrap().unwrap();
+        let grid = RgbImage::new(4, 4);
+        for epoch in 1..=12 {
+            recorder.write_sample_grid(epoch, &grid).unwrap();
+        }
+        recorder.roll_back_to(8).unwrap();
+        assert_eq!(grids(&dir), (1..=8).collect::<Vec<_>>(), "rolled back to 8");
+        recorder.write_sample_grid(9, &grid).unwrap(); // the new attempt's epoch 9
+        recorder.cut_back(6, 6).unwrap();
+        assert_eq!(grids(&dir), (1..=6).collect::<Vec<_>>(), "resumed at 6");
+        recorder.cut_back(0, 0).unwrap();
+        assert!(grids(&dir).is_empty(), "started afresh");
     }
 }
