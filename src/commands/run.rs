@@ -8,7 +8,7 @@ use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::{self, Exit};
 use crate::results::{ExperimentDir, Manifest, RunState, reader};
-use crate::sweep::queue::Only;
+use crate::sweep::queue::{self, Next, Only};
 use crate::sweep::tally::Tally;
 use crate::sweep::{budget, cost, pool, serial};
 use crate::{slurm, stop, train};
@@ -30,7 +30,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if args.dry_run {
         print!("{rerun}{}", plan(&experiment, &selected));
         if !selected.is_empty() {
-            print!("{}", estimate(args, &selected, &devices));
+            print!("{}", estimate(args, &exp_dir, &selected, &devices));
         }
         return Ok(Exit::Success);
     }
@@ -40,7 +40,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     }
     // A --jobs sweep's board says it for its workers.
     stop::install(args.jobs <= 1)?;
-    eprint!("{}", estimate(args, &selected, &devices));
+    eprint!("{}", estimate(args, &exp_dir, &selected, &devices));
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     let cores = train::device::available_cores();
     if args.jobs > 1 {
@@ -75,8 +75,14 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     Ok(tally.exit())
 }
 
-/// What the selected variants ask for and about how long they take here (`sweep::cost`).
-fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> String {
+/// What the selected variants still ask for (what each has on disk counted off) and about how
+/// long it takes here (`sweep::cost`).
+fn estimate(
+    args: &RunArgs,
+    exp_dir: &ExperimentDir,
+    selected: &[&Variant],
+    devices: &[tch::Device],
+) -> String {
     let data_root = DataRoot(args.exp.data_dir.clone());
     let cores = train::device::available_cores();
     let gpus = devices.iter().filter(|d| d.is_cuda()).count();
@@ -93,7 +99,17 @@ fn estimate(args: &RunArgs, selected: &[&Variant], devices: &[tch::Device]) -> S
         jobs,
         record: !args.dry_run,
     };
-    cost::estimate(selected, &data_root, Some(&runner))
+    let done: Vec<u32> = selected
+        .iter()
+        .map(
+            |v| match queue::next(&exp_dir.run(&v.id), v, &args.exp.only) {
+                Ok(Next::Train { epochs_done }) => epochs_done,
+                // Done before, trained by another process, or unreadable (the run says which).
+                _ => v.config.experiment.epochs,
+            },
+        )
+        .collect();
+    cost::estimate(selected, &done, &data_root, Some(&runner))
 }
 
 /// A Slurm task warned of its time limit (USR1) that stopped early goes back to the queue,

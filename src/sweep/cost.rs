@@ -203,9 +203,16 @@ struct Cost {
 }
 
 /// The estimate's lines: the images asked for and, where a pace is known, about how long;
-/// with `[prune]`, the most and the least. `runner`: None when the device cannot be used here
-/// (a dry run for a GPU on a machine without one): images only.
-pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>) -> String {
+/// with `[prune]`, the most and the least. `done`: per variant, the epochs already on disk
+/// (its budget when nothing is left for this command: done before, or trained by another
+/// process); the images and time are what is left. `runner`: None when the device cannot be
+/// used here (a dry run for a GPU on a machine without one): images only.
+pub fn estimate(
+    variants: &[&Variant],
+    done: &[u32],
+    root: &DataRoot,
+    runner: Option<&Runner>,
+) -> String {
     let Some(first) = variants.first() else {
         return String::new();
     };
@@ -213,15 +220,20 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
     let mut sources: Vec<String> = Vec::new();
     let mut unknown_data = 0;
     let mut no_eval_pace = false;
-    for v in variants {
+    let mut asked = 0.0;
+    for (v, &done) in variants.iter().zip(done) {
         let cfg = &v.config;
         let Some(n) = crate::data::training_images(&cfg.data) else {
             unknown_data += 1;
             continue;
         };
+        asked += images_per_epoch(cfg, n) as f64 * f64::from(cfg.experiment.epochs);
+        if done >= cfg.experiment.epochs {
+            continue; // nothing left to train (and no pace to time for it)
+        }
         let per_epoch = images_per_epoch(cfg, n) as f64;
-        let epochs = cfg.experiment.epochs as f64;
-        let evals = |through: u32| evaluations(cfg, through) as f64;
+        let epochs = f64::from(cfg.experiment.epochs - done);
+        let evals = |through: u32| (evaluations(cfg, through) - evaluations(cfg, done)) as f64;
         let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads, r.record));
         if let Some(p) = &pace {
             let line = format!(
@@ -243,8 +255,10 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
                 images / p.images_per_sec.max(1e-9) + evals(through) * p.eval_seconds.unwrap_or(0.0)
             })
         };
-        let judged = first_judged(cfg).filter(|_| cfg.prune.enabled);
-        let first_rung = judged.map_or(epochs, |e| e as f64);
+        let judged = first_judged(cfg)
+            .filter(|_| cfg.prune.enabled)
+            .map(|e| e.max(done));
+        let first_rung = judged.map_or(epochs, |e| f64::from(e - done));
         costs.push(Cost {
             per_epoch,
             images_full: per_epoch * epochs,
@@ -261,15 +275,34 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
         "cost: {} variant(s) x {} epochs ask for {} training images in all",
         variants.len(),
         first.config.experiment.epochs,
-        big(total)
+        big(asked)
     );
     if unknown_data > 0 {
         out += &format!(" ({unknown_data} variant(s) whose data cannot be listed yet not counted)");
     }
+    let part_trained = done.iter().any(|&d| d > 0);
+    if costs.is_empty() && unknown_data == 0 {
+        return out + "; nothing is left to train\n";
+    }
+    if part_trained {
+        out += &format!("; {} of them left to train", big(total));
+    }
     let full: Option<Vec<f64>> = costs.iter().map(|c| c.seconds_full).collect();
+    // Rungs a variant part-trained may have passed, pruned ones trained on: only what is
+    // left is estimated, not what the rule would still save.
+    let bounds = |full: Option<&[f64]>, seconds, rungwise| {
+        if part_trained {
+            return if first.config.prune.enabled {
+                "  [prune]: no bounds for a sweep already part-trained\n".to_string()
+            } else {
+                String::new()
+            };
+        }
+        prune_bounds(first, &costs, total, full, seconds, rungwise)
+    };
     let Some(runner) = runner else {
         out += "; no time: the device asked for is not on this machine\n";
-        return out + &prune_bounds(first, &costs, total, None, None, false);
+        return out + &bounds(None, None, false);
     };
     let on = format!(
         "{} with --jobs {}",
@@ -296,10 +329,7 @@ pub fn estimate(variants: &[&Variant], root: &DataRoot, runner: Option<&Runner>)
         .iter()
         .map(|c| Some((c.seconds_full?, c.seconds_first_rung?)))
         .collect();
-    out + &prune_bounds(
-        first,
-        &costs,
-        total,
+    out + &bounds(
         full.as_deref(),
         both.as_deref().map(|b| (b, runner.lanes)),
         runner.jobs == 1 && rungwise::applies(variants),
@@ -511,6 +541,49 @@ mod tests {
             [100.0, 50.0, 80.0, 60.0],
             "nobody can stop"
         );
+    }
+
+    /// Epochs on disk per variant (8-epoch budgets); what the estimate's first line says; why.
+    type Left = (&'static [u32], &'static str, &'static str);
+
+    #[test]
+    fn the_estimate_counts_only_what_is_left() {
+        let variant = |index: usize| {
+            let mut config = Config::default();
+            config.experiment.epochs = 8;
+            config.data.synthetic_count = 1064;
+            config.data.holdout = 64;
+            config.train.batch_size = 100;
+            Variant {
+                index,
+                id: format!("{index:03}-test"),
+                grid_values: Vec::new(),
+                config,
+            }
+        };
+        let (a, b) = (variant(0), variant(1));
+        let rows: &[Left] = &[
+            (
+                &[0, 0],
+                "ask for 16.0k training images in all; no time",
+                "a fresh sweep: 2 x 8 epochs x 1000 images",
+            ),
+            (
+                &[8, 2],
+                "ask for 16.0k training images in all; 6000 of them left to train; no time",
+                "a rerun: one done, one at epoch 2 (a tester saw the whole budget counted again)",
+            ),
+            (
+                &[8, 8],
+                "ask for 16.0k training images in all; nothing is left to train",
+                "all done: no time to wait for",
+            ),
+        ];
+        let root = DataRoot(std::path::PathBuf::from("/nonexistent"));
+        for &(done, says, why) in rows {
+            let line = estimate(&[&a, &b], done, &root, None);
+            assert!(line.contains(says), "{why}: {line}");
+        }
     }
 
     #[test]
