@@ -84,6 +84,17 @@ pub fn write_new(path: &Path, bytes: &[u8]) -> Result<bool> {
     Ok(created)
 }
 
+/// Opens (creating it) the lock file `path`, never truncating it: a holder may have written
+/// its name there. The caller takes the lock (`File::lock`, `try_lock`).
+pub fn open_lock_file(path: &Path) -> Result<File> {
+    OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
 /// Removes the temp files (`.<name>.<random>.tmp`, from `temp_beside`) that writers killed
 /// before their rename left in `dir` (not below it). Call only under the lock of whatever
 /// writes there, so that no live writer's file goes. Returns how many went; one that cannot be

@@ -749,17 +749,7 @@ fn a_rung_waits_for_the_variants_a_command_leaves_out() {
     }
     held(&["--only", "not-started"], "rung 2 is not judged");
     runner(&exp, &split).assert().success();
-    for run in run_dirs(&whole.join("grid8")) {
-        let twin = exp_split.join("runs").join(name(&run));
-        assert_eq!(state(&twin), state(&run), "{}", name(&run));
-        assert_eq!(rungs(&twin), rungs(&run), "{}", name(&run));
-        assert_eq!(
-            metrics_without_timing(&twin),
-            metrics_without_timing(&run),
-            "{}",
-            name(&run)
-        );
-    }
+    assert_same_sweep(&whole.join("grid8"), &exp_split);
 }
 
 /// Rung by rung, the first pass can take hours on a big grid: a report is written once the
@@ -845,8 +835,14 @@ fn two_commands_splitting_a_grid_judge_each_rung_together() {
         logs.contains("that this command does not train to reach it"),
         "the first at a rung waited for the other:\n{logs}"
     );
-    for run in run_dirs(&whole.join("grid8")) {
-        let twin = split.join("grid8/runs").join(name(&run));
+    assert_same_sweep(&whole.join("grid8"), &split.join("grid8"));
+}
+
+/// Every variant of the experiment directory `got` ended as in `want`: state, rung decisions
+/// and metrics (timing aside).
+fn assert_same_sweep(want: &Path, got: &Path) {
+    for run in run_dirs(want) {
+        let twin = got.join("runs").join(name(&run));
         assert_eq!(state(&twin), state(&run), "{}", name(&run));
         assert_eq!(rungs(&twin), rungs(&run), "{}", name(&run));
         assert_eq!(

@@ -4,7 +4,7 @@
 //! (`quality-<dataset key>-<split>.lock`), under which one process at a time trains the tag
 //! classifier and measures those floors.
 
-use std::fs::{File, OpenOptions, TryLockError};
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -44,12 +44,7 @@ pub fn lock(
     std::fs::create_dir_all(cache_dir)
         .with_context(|| format!("cannot create {}", cache_dir.display()))?;
     let path = cache_dir.join(format!("quality-{key}-{split}.lock"));
-    let file = OpenOptions::new()
-        .create(true)
-        .truncate(false)
-        .write(true)
-        .open(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
+    let file = fsx::open_lock_file(&path)?;
     match file.try_lock() {
         Ok(()) => return Ok(file),
         Err(TryLockError::WouldBlock) => note(format!(

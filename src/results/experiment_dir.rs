@@ -1,7 +1,7 @@
 //! An experiment's results directory, `RESULTS/EXPERIMENT/`: its runs, its manifest
 //! (experiment.json), its Slurm folder, its report files and the report's lock.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -88,12 +88,7 @@ impl ExperimentDir {
             return Ok(None);
         }
         let path = self.root.join(names::REPORT_LOCK);
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let file = fsx::open_lock_file(&path)?;
         file.lock()
             .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(Some(file))

@@ -1,6 +1,6 @@
 //! One variant's run directory, `RESULTS/EXPERIMENT/runs/<id>/`: its paths and its lock.
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -103,12 +103,7 @@ impl RunDir {
             .with_context(|| format!("cannot create {}", self.root.display()))?;
         let path = self.lock_file();
         // Not truncated before the lock is ours: the holder's name must survive a failed try.
-        let mut file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
+        let mut file = crate::fsx::open_lock_file(&path)?;
         match file.try_lock() {
             Ok(()) => {
                 let holder = format!("{} {}\n", std::process::id(), hostname());
