@@ -41,15 +41,20 @@ pub struct Setting {
     pub origin: Origin,
 }
 
+/// `prefix.key`, or `key` at the top.
+fn dotted(prefix: &str, key: &str) -> String {
+    if prefix.is_empty() {
+        key.to_string()
+    } else {
+        format!("{prefix}.{key}")
+    }
+}
+
 /// Flattens nested tables into dotted leaves; arrays are leaves (e.g. `train.betas`).
 pub fn leaves(table: &toml::Table, prefix: &str) -> Vec<(String, toml::Value)> {
     let mut out = Vec::new();
     for (key, value) in table {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = dotted(prefix, key);
         match value {
             toml::Value::Table(inner) if !inner.is_empty() => out.extend(leaves(inner, &path)),
             _ => out.push((path, value.clone())),
@@ -69,11 +74,7 @@ pub fn setting_leaves(
 ) -> (Vec<(String, toml::Value)>, Vec<String>) {
     let (mut out, mut unknown) = (Vec::new(), Vec::new());
     for (key, value) in table {
-        let path = if prefix.is_empty() {
-            key.clone()
-        } else {
-            format!("{prefix}.{key}")
-        };
+        let path = dotted(prefix, key);
         match value {
             toml::Value::Table(inner) if keys::is_section(&path) => {
                 let (more, unknown_more) = setting_leaves(inner, &path);
