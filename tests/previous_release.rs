@@ -63,7 +63,8 @@ fn an_old_results_directory_resumes_reports_and_samples() {
     let old_rows = before.runs[0].rows.clone();
     assert_eq!(old_rows.len(), 2);
 
-    // Variant 0 finished 2 of the 3 epochs the file plans: the rerun resumes it alone.
+    // Variant 0 finished 2 of the 3 epochs the file plans: the rerun resumes it alone. Variant
+    // 2 stays collapsed, so the rerun exits 3 as the first run did.
     runner()
         .arg(fixture().join("previous.toml"))
         .arg("--results")
@@ -72,7 +73,10 @@ fn an_old_results_directory_resumes_reports_and_samples() {
         .arg(tmp.path().join("data"))
         .args(["--device", "cpu", "--set", "train.threads=1"])
         .assert()
-        .success()
+        .code(3)
+        .stdout(predicate::str::contains(
+            "2 finished, 1 collapsed, 0 failed; 2 of them were done before this command",
+        ))
         .stderr(predicate::str::contains("resuming from epoch 2"))
         .stderr(predicate::str::contains(
             "already finished (3 epochs); skipping",
