@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use super::{LoadOptions, Loaded, Source, folder, load, seed_layout};
 use crate::config::{DataSection, DataSource};
@@ -27,10 +27,24 @@ impl DataRoot {
             .flatten()
     }
 
-    /// Replaces the cache folder's JSON file `name` atomically.
-    pub fn write_cached_json<T: serde::Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        let json = serde_json::to_string_pretty(value).expect("a cache entry serializes");
-        crate::fsx::write_atomic(&self.cache().join(name), format!("{json}\n").as_bytes())
+    /// Changes the cache folder's JSON file `name` with `change` (starting from the default
+    /// when absent or unreadable) and replaces it atomically. The read, change and write hold
+    /// `<name>.lock`, so runners that record at once (a job array's tasks, `--jobs N` workers)
+    /// each keep their entry instead of the last writer's copy dropping the others'.
+    pub fn update_cached_json<T>(&self, name: &str, change: impl FnOnce(&mut T)) -> Result<()>
+    where
+        T: serde::de::DeserializeOwned + serde::Serialize + Default,
+    {
+        let dir = self.cache();
+        std::fs::create_dir_all(&dir)
+            .with_context(|| format!("cannot create {}", dir.display()))?;
+        let lock = crate::fsx::open_lock_file(&dir.join(format!("{name}.lock")))?;
+        lock.lock()
+            .with_context(|| format!("cannot lock {}", dir.join(name).display()))?;
+        let mut value = self.read_cached_json(name).unwrap_or_default();
+        change(&mut value);
+        let json = serde_json::to_string_pretty(&value).expect("a cache entry serializes");
+        crate::fsx::write_atomic(&dir.join(name), format!("{json}\n").as_bytes())
     }
 
     /// The folder a synthetic dataset with these settings is generated into.
@@ -151,5 +165,29 @@ mod tests {
         for (section, want, why) in rows {
             assert_eq!(training_images(&section), want, "{why}");
         }
+    }
+
+    #[test]
+    fn runners_updating_a_cache_file_at_once_each_keep_their_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = DataRoot(dir.path().to_path_buf());
+        std::thread::scope(|scope| {
+            for writer in 0..4 {
+                let root = &root;
+                scope.spawn(move || {
+                    for n in 0..25 {
+                        root.update_cached_json(
+                            "t.json",
+                            |all: &mut std::collections::BTreeMap<String, u32>| {
+                                all.insert(format!("{writer}-{n}"), n);
+                            },
+                        )
+                        .unwrap();
+                    }
+                });
+            }
+        });
+        let all: std::collections::BTreeMap<String, u32> = root.read_cached_json("t.json").unwrap();
+        assert_eq!(all.len(), 100, "every writer's every entry survives");
     }
 }

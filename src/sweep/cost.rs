@@ -86,9 +86,9 @@ fn read_cache(root: &DataRoot) -> BTreeMap<String, Pace> {
 }
 
 fn write_entry(root: &DataRoot, key: String, pace: Pace) -> Result<()> {
-    let mut all = read_cache(root);
-    all.insert(key, pace);
-    root.write_cached_json(CACHE_FILE, &all)
+    root.update_cached_json(CACHE_FILE, |all: &mut BTreeMap<String, Pace>| {
+        all.insert(key, pace);
+    })
 }
 
 /// Records the pace of a variant just trained (`rows`: its metrics rows) for later estimates:
