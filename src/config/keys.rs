@@ -61,12 +61,18 @@ pub fn suggest(unknown: &str) -> Option<String> {
     if let Some(k) = keys().find(same_leaf) {
         return Some(k.to_string());
     }
+    // Close by name, not by path: a shared `rollback.` would make `rollback.zzz` look like
+    // `rollback.eps`. Among equally close names, the path most alike wins.
     let candidate = format!("{section}.{leaf}");
+    let name_of = |k: &str| k.rsplit_once('.').map_or(k, |(_, l)| l).to_string();
     keys()
-        .map(|k| (strsim::jaro_winkler(&candidate, k), k))
-        .filter(|(score, _)| *score > 0.85)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, k)| k.to_string())
+        .map(|k| {
+            let name = strsim::jaro_winkler(leaf, &name_of(k));
+            (name, strsim::jaro_winkler(&candidate, k), k)
+        })
+        .filter(|(name, _, _)| *name > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)))
+        .map(|(_, _, k)| k.to_string())
 }
 
 /// Is `key` a section (a prefix of known keys) rather than a key?
@@ -170,6 +176,17 @@ mod tests {
             ("train.bach_size", Some("train.batch_size"), "typo"),
             ("model.ndf", Some("model.d_width"), "pytorch example name"),
             ("zzz.qqq", None, "nothing close"),
+            (
+                "rollback.zzz",
+                None,
+                "a known section alone is not closeness",
+            ),
+            ("train.lr", Some("train.lr_d"), "a shortened name"),
+            (
+                "trian.bach_size",
+                Some("train.batch_size"),
+                "typos in section and name",
+            ),
         ];
         for (unknown, expected, reason) in cases {
             assert_eq!(suggest(unknown).as_deref(), expected, "{reason}");
