@@ -223,6 +223,85 @@ fn cgan_on_a_folder_without_tags() {
     );
 }
 
+/// A folder of two real PNGs (`a.png`, `b.png`) and the tag file `text` beside them.
+fn labelled_folder(dir: &Path, text: &str) -> (String, String) {
+    let images = dir.join("faces");
+    std::fs::create_dir_all(&images).unwrap();
+    for name in ["a.png", "b.png"] {
+        image::RgbImage::new(16, 16)
+            .save(images.join(name))
+            .unwrap();
+    }
+    let tags = dir.join("tags.txt");
+    std::fs::write(&tags, text).unwrap();
+    (images.display().to_string(), tags.display().to_string())
+}
+
+#[test]
+fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
+    let vocab = "vocab: [hair] red hair,blue hair\n";
+    let rows = [
+        (
+            format!("{vocab}a.png,red hair\nb.png,unicorn hair\n"),
+            "dcgan",
+            "1",
+            "tags.txt:3: unknown tag \"unicorn hair\"",
+            "a tag outside the vocabulary",
+        ),
+        (
+            "vocab:\na.png,red hair\nb.png,blue hair\n".to_string(),
+            "dcgan",
+            "1",
+            "1 problem in",
+            "an empty vocabulary line is one problem, not one per image line after it",
+        ),
+        (
+            format!("{vocab}a.png,red hair\nb.png\n"),
+            "dcgan",
+            "2",
+            "data.holdout (2) must be below the 2 images",
+            "a holdout that leaves nothing to train on",
+        ),
+        (
+            format!("{vocab}a.png\nb.png\n"),
+            "cgan",
+            "1",
+            "but no image of data.tags_file",
+            "a CGAN whose tag file tags no image",
+        ),
+        (
+            format!("{vocab}c.png,red hair\n"),
+            "dcgan",
+            "1",
+            "tags.txt:2: image",
+            "a listed image that is not there",
+        ),
+    ];
+    for (text, arch, holdout, expected, why) in rows {
+        let tmp = tempfile::tempdir().unwrap();
+        let (images, tags) = labelled_folder(tmp.path(), &text);
+        let sets = [
+            format!("data.path={images}"),
+            format!("data.tags_file={tags}"),
+            format!("model.arch={arch}"),
+            format!("data.holdout={holdout}"),
+        ];
+        for dry_run in [true, false] {
+            let mut extra = vec!["--set", "data.source=folder", "--data-dir"];
+            let data = tmp.path().join("data").display().to_string();
+            extra.push(&data);
+            for set in &sets {
+                extra.extend(["--set", set]);
+            }
+            if dry_run {
+                extra.push("--dry-run");
+            }
+            eprintln!("{why} (dry run: {dry_run})");
+            fails_with(&fixture("seed-without-path.toml"), &extra, &[expected]);
+        }
+    }
+}
+
 #[test]
 fn search_ranges_are_checked_all_at_once() {
     let file = fixture("search-bad-ranges.toml");

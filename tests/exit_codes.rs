@@ -216,28 +216,35 @@ fn replay_reads_spreadsheet_exports_and_refuses_files_without_epochs() {
 
 #[test]
 fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
+    // Files named like images that do not decode: the listing (checked before anything is
+    // written) finds them, only loading them fails.
     let tmp = tempfile::tempdir().unwrap();
-    let empty = tmp.path().join("no-images");
-    std::fs::create_dir(&empty).unwrap();
-    std::fs::write(empty.join("notes.txt"), "no images here").unwrap();
+    let unreadable = tmp.path().join("unreadable");
+    std::fs::create_dir(&unreadable).unwrap();
+    for name in ["a.png", "b.png"] {
+        std::fs::write(unreadable.join(name), "not an image").unwrap();
+    }
     let file = tmp.path().join("empty.toml");
     std::fs::write(
         &file,
         format!(
-            "[experiment]\nepochs = 1\n[data]\nsource = \"folder\"\npath = {:?}\nimage_size = 16\n",
-            empty.to_str().unwrap()
+            "[experiment]\nepochs = 1\n[data]\nsource = \"folder\"\npath = {:?}\nimage_size = 16\nholdout = 1\n",
+            unreadable.to_str().unwrap()
         ),
     )
     .unwrap();
     let results = tmp.path().join("results");
-    let out = runner()
-        .arg(&file)
-        .arg("--results")
-        .arg(&results)
-        .args(["--device", "cpu", "--data-dir"])
-        .arg(tmp.path().join("data"))
-        .output()
-        .unwrap();
+    let run = || {
+        runner()
+            .arg(&file)
+            .arg("--results")
+            .arg(&results)
+            .args(["--device", "cpu", "--data-dir"])
+            .arg(tmp.path().join("data"))
+            .output()
+            .unwrap()
+    };
+    let out = run();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{stderr}");
     let exp = results.join("empty");
@@ -247,8 +254,19 @@ fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
     let row = rows.records().next().unwrap().unwrap();
     let cell = |name: &str| &row[headers.iter().position(|h| h == name).unwrap()];
     assert_eq!(cell("status"), "failed", "{summary}");
-    assert!(cell("reason").contains("no images in"), "{summary}");
+    assert!(cell("reason").contains("could not be read"), "{summary}");
     let report = std::fs::read_to_string(exp.join("report.md")).unwrap();
-    assert!(report.contains("failed: no images in"), "{report}");
+    assert!(report.contains("failed: 2 of 2 images"), "{report}");
     assert!(!report.contains("not started"), "{report}");
+
+    // A folder with no image at all is seen by the listing: a settings error, nothing written.
+    for name in ["a.png", "b.png"] {
+        std::fs::remove_file(unreadable.join(name)).unwrap();
+    }
+    std::fs::remove_dir_all(&results).unwrap();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("no images (PNG or JPEG)"), "{stderr}");
+    assert!(!results.exists(), "a settings error writes nothing");
 }

@@ -207,7 +207,7 @@ fn dry_run(bytes: Vec<u8>) -> bool {
     match config::resolve(&file, &Overrides::default()) {
         Ok(experiment) => {
             assert!(!experiment.variants.is_empty());
-            data::check_paths(experiment.variants.iter().map(|v| &v.config.data)).is_ok()
+            data::check_data(experiment.variants.iter().map(|v| &v.config)).is_ok()
         }
         Err(problems) => {
             assert!(

@@ -22,7 +22,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let overrides = Overrides::from_environment(exp.sets.clone());
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = run::select(&experiment, &exp.variants)?;
-    crate::data::check_paths(selected.iter().map(|v| &v.config.data))?;
+    crate::data::check_data(selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
     eprint!("{rerun}");

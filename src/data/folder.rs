@@ -167,7 +167,9 @@ fn is_image(path: &Path) -> bool {
 fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
     let mut errors = LineErrors::new(file);
     let mut vocab = Vocabulary::default();
-    let mut rows: Vec<(usize, &str, Vec<&str>)> = Vec::new();
+    let mut rows: Vec<(usize, String, Vec<&str>)> = Vec::new();
+    // Tags unknown to a vocabulary line that has errors follow from those: not reported again.
+    let mut vocab_broken = false;
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
         let line = line.trim();
@@ -175,8 +177,16 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             continue;
         }
         if let Some(group) = line.strip_prefix("vocab:") {
-            if rows.is_empty() {
+            if group.trim().is_empty() {
+                errors.push(
+                    line_no,
+                    "vocab: line with no tags: list the group's tags after it, comma-separated",
+                );
+                vocab_broken = true;
+            } else if rows.is_empty() {
+                let before = errors.len();
                 vocab.add_group(line_no, group, &mut errors);
+                vocab_broken |= errors.len() > before;
             } else {
                 errors.push(
                     line_no,
@@ -186,25 +196,25 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             continue;
         }
         let mut fields = line.split(',').map(str::trim);
-        let rel = fields.next().unwrap_or_default();
+        let rel = listed_path(fields.next().unwrap_or_default());
         rows.push((line_no, rel, fields.collect()));
     }
-    if vocab.groups.is_empty() {
+    if vocab.groups.is_empty() && !vocab_broken {
         errors.push(
             1,
             "no vocabulary: start the file with lines `vocab: tag,tag,...`",
         );
     }
-    let mut seen: HashSet<&str> = HashSet::new();
+    let mut seen: HashSet<String> = HashSet::new();
     let mut items = Vec::new();
     for (line_no, rel, tags) in rows {
-        let path = dir.join(rel);
+        let path = dir.join(&rel);
         if rel.is_empty() {
             errors.push(
                 line_no,
                 "empty image path: expected relative/path.png,tag,...",
             );
-        } else if !seen.insert(rel) {
+        } else if !seen.insert(rel.clone()) {
             errors.push(line_no, format_args!("image {rel} is listed twice"));
         } else if !path.is_file() {
             errors.push(line_no, format_args!("image {} not found", path.display()));
@@ -214,6 +224,7 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             match vocab.index_of(tag) {
                 Some(i) => hot[i] = 1,
                 None if tag.is_empty() => errors.push(line_no, "empty tag (a stray comma?)"),
+                None if vocab_broken => {}
                 None => errors.push(
                     line_no,
                     format_args!("unknown tag \"{tag}\": not in the vocab: lines of this file"),
@@ -221,13 +232,20 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             }
         }
         items.push(Item {
-            rel: rel.to_string(),
+            rel,
             path,
             tags: hot,
         });
     }
     errors.finish()?;
     Ok((vocab, items))
+}
+
+/// An image path as the tag file writes it, as the folder listing names it: without `.`
+/// components (`./faces/1.png` and `faces/./1.png` are `faces/1.png`).
+fn listed_path(written: &str) -> String {
+    let parts: Vec<&str> = written.split('/').filter(|part| *part != ".").collect();
+    parts.join("/")
 }
 
 #[cfg(test)]
@@ -280,6 +298,23 @@ mod tests {
         assert!(
             warnings[0].contains("1 images") && warnings[0].contains("extra.png"),
             "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn paths_written_with_dot_components_name_the_listed_image() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["a.png", "b/c.png"] {
+            fixtures::write_png(&dir.path().join(name), 4, 4);
+        }
+        let tags = dir.path().join("labels.csv");
+        fs::write(&tags, "vocab: red,blue\n./a.png,red\nb/./c.png,blue\n").unwrap();
+        let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            ["a.png", "b/c.png"],
+            "the names the folder listing gives"
         );
     }
 

@@ -34,6 +34,11 @@ impl LineErrors {
         self.total == 0
     }
 
+    /// Problems pushed so far.
+    pub(super) fn len(&self) -> usize {
+        self.total
+    }
+
     /// Ok when nothing was pushed; otherwise one error listing the problems.
     pub(super) fn finish(self) -> anyhow::Result<()> {
         if self.total == 0 {

@@ -33,6 +33,6 @@ pub use device_images::{DeviceImages, sample_indices};
 pub use from_config::{DataRoot, load_dataset, training_images};
 pub use load::load;
 pub use options::{LoadOptions, Source};
-pub use paths::check_paths;
+pub use paths::check_data;
 pub use tag_sampler::TagSampler;
 pub use vocab::Vocabulary;

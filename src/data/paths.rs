@@ -1,19 +1,34 @@
-//! The `[data]` paths checked before a run writes anything: a missing folder or tag file is a
-//! settings error (exit 2) found in milliseconds, not a failed variant after minutes.
+//! The `[data]` checked before a run writes anything: a missing folder or tag file, a tag file
+//! with errors or a holdout that leaves nothing to train on is a settings error (exit 2) found
+//! in a second, not a failed variant after minutes.
 
+use std::collections::HashSet;
 use std::path::Path;
 
-use crate::config::{ConfigErrors, DataSection, DataSource};
+use crate::config::{Arch, Config, ConfigErrors, DataSection, DataSource};
 
-/// Every problem with the dataset paths of `sections` that can be seen without reading a single
-/// image: missing folders, a seed folder without its files, a missing tag file. Checked before a
-/// run writes anything, so a typo in a path is a settings error (exit 2), not a failed variant.
-pub fn check_paths<'a>(
-    sections: impl IntoIterator<Item = &'a DataSection>,
+/// Every problem with the datasets of `configs` that can be seen without decoding an image.
+/// First the paths: missing folders, a seed folder without its files, a missing tag file.
+/// Then, for each dataset whose paths are in place, its listing: a tag file's line errors, no
+/// image at all, a holdout that leaves nothing to train on, a CGAN whose tag file tags no image.
+/// Checked before a run (and `--dry-run`, and `slurm`) writes anything, so a typo is a settings
+/// error (exit 2), not a failed variant. Each problem is reported once.
+pub fn check_data<'a>(
+    configs: impl IntoIterator<Item = &'a Config>,
 ) -> std::result::Result<(), ConfigErrors> {
     let mut problems: Vec<String> = Vec::new();
-    for d in sections {
-        for problem in path_problems(d) {
+    let mut listed: HashSet<String> = HashSet::new();
+    for cfg in configs {
+        let d = &cfg.data;
+        let mut found = path_problems(d);
+        let key = format!(
+            "{:?} {:?} {:?} {} {:?}",
+            d.source, d.path, d.tags_file, d.holdout, cfg.model.arch
+        );
+        if found.is_empty() && listed.insert(key) {
+            found = listing_problems(d, cfg.model.arch);
+        }
+        for problem in found {
             if !problems.contains(&problem) {
                 problems.push(problem);
             }
@@ -24,6 +39,54 @@ pub fn check_paths<'a>(
     } else {
         Err(ConfigErrors(problems))
     }
+}
+
+/// The problems the listing of a seed or folder source shows (synthetic sets are checked with
+/// the settings: `data.holdout` against `data.synthetic_count`).
+fn listing_problems(d: &DataSection, arch: Arch) -> Vec<String> {
+    let path = Path::new(&d.path);
+    let listing = match d.source {
+        DataSource::Synthetic => return Vec::new(),
+        DataSource::Seed => super::seed_layout::list(path),
+        DataSource::Folder => {
+            let tags = (!d.tags_file.is_empty()).then(|| Path::new(&d.tags_file));
+            // Its warnings (images left out) come again when the run loads it.
+            super::folder::list(path, tags, &mut |_| {})
+        }
+    };
+    let listing = match listing {
+        Ok(listing) => listing,
+        Err(e) => return vec![format!("{e:#}")],
+    };
+    let images = listing.items.len();
+    if images == 0 {
+        return vec![format!(
+            "data.path = {:?}: no images (PNG or JPEG){}",
+            d.path,
+            if d.tags_file.is_empty() {
+                ""
+            } else {
+                " listed in data.tags_file"
+            }
+        )];
+    }
+    let mut out = Vec::new();
+    if d.holdout as usize >= images {
+        out.push(format!(
+            "data.holdout ({}) must be below the {images} images of data.path = {:?} to leave \
+             images to train on",
+            d.holdout, d.path
+        ));
+    }
+    let tagged = listing.items.iter().filter(|i| i.tags.contains(&1)).count();
+    if arch == Arch::Cgan && listing.vocab.is_some() && tagged == 0 {
+        out.push(format!(
+            "model.arch = \"cgan\" learns from tags, but no image of data.tags_file = {:?} has \
+             one (lines `relative/path.png,tag,...`): add the tags, or train model.arch = \"dcgan\"",
+            d.tags_file
+        ));
+    }
+    out
 }
 
 /// Data folders this project fetches with a script of its own, and the script.
@@ -139,12 +202,22 @@ mod tests {
                 assert!(g.contains(w), "{why}: {g}");
             }
         }
-        let twice = [rows_section(&missing), rows_section(&missing)];
+        let twice = [
+            config(rows_section(&missing)),
+            config(rows_section(&missing)),
+        ];
         assert_eq!(
-            check_paths(&twice).unwrap_err().0.len(),
+            check_data(&twice).unwrap_err().0.len(),
             1,
             "one problem per path"
         );
+    }
+
+    fn config(data: DataSection) -> Config {
+        Config {
+            data,
+            ..Config::default()
+        }
     }
 
     fn rows_section(path: &str) -> DataSection {
