@@ -247,6 +247,40 @@ fn overrides_in_force_are_printed_by_dry_run_and_run() {
         .stderr(predicate::str::contains(line));
 }
 
+/// A setting that takes text takes what `--set` or a variable writes, also when it reads as a
+/// date, a number or `nan` in TOML (`--set experiment.name=$(date +%F)` in a CI script).
+#[test]
+fn text_settings_from_set_and_variables_are_the_text_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let rows = [
+        (
+            vec!["--set", "experiment.name=2024-12-07"],
+            None,
+            "experiment 2024-12-07 ",
+        ),
+        (
+            vec!["--set", "experiment.name=nan"],
+            None,
+            "experiment nan ",
+        ),
+        (vec![], Some("1234"), "experiment 1234 "),
+    ];
+    for (sets, env, expected) in rows {
+        let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+        cmd.arg(smoke())
+            .arg("--results")
+            .arg(tmp.path().join("results"))
+            .args(&sets)
+            .arg("--dry-run");
+        if let Some(name) = env {
+            cmd.env("ANIGAN_EXPERIMENT__NAME", name);
+        }
+        cmd.assert()
+            .success()
+            .stdout(predicate::str::contains(expected));
+    }
+}
+
 /// A section left empty (its keys commented out) is valid TOML and means its defaults: the
 /// same variants as without it.
 #[test]

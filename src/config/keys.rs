@@ -27,6 +27,11 @@ pub fn takes_whole_numbers(key: &str) -> bool {
     known().iter().any(|(k, v)| k == key && v.is_integer())
 }
 
+/// Does `key`'s setting take text (its default is a string: names, paths, choices)?
+pub fn takes_text(key: &str) -> bool {
+    known().iter().any(|(k, v)| k == key && v.is_str())
+}
+
 /// Names other tools use for our keys.
 const ALIASES: &[(&str, &str)] = &[
     ("learning_rate", "lr_d"),

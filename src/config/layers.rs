@@ -123,9 +123,10 @@ pub fn from_env(vars: &[(String, String)]) -> (Vec<Setting>, Vec<String>) {
             continue;
         };
         if path.contains("__") {
+            let key = path.to_ascii_lowercase().replace("__", ".");
             settings.push(Setting {
-                key: path.to_ascii_lowercase().replace("__", "."),
-                value: parse_value(raw),
+                value: parse_value_for(&key, raw),
+                key,
                 origin: Origin::Env(name.clone()),
             });
         } else {
@@ -188,7 +189,7 @@ pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
         match arg.split_once('=') {
             Some((key, raw)) if !key.trim().is_empty() => settings.push(Setting {
                 key: key.trim().to_string(),
-                value: parse_value(raw.trim()),
+                value: parse_value_for(key.trim(), raw.trim()),
                 origin: Origin::Set(arg.clone()),
             }),
             _ => problems.push(format!(
@@ -197,6 +198,18 @@ pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
         }
     }
     (settings, problems)
+}
+
+/// The value of `--set key=raw` or a variable for `key`: for a setting that takes text (a name,
+/// a path, a choice) the text itself, unquoted when written as a TOML string, so that
+/// `experiment.name=2024-12-07`, `=1234` or `=nan` is a name, not a date or a number; for
+/// others `parse_value`.
+pub fn parse_value_for(key: &str, raw: &str) -> toml::Value {
+    match parse_value(raw) {
+        toml::Value::String(text) => toml::Value::String(text),
+        _ if super::keys::takes_text(key) => toml::Value::String(raw.to_string()),
+        other => other,
+    }
 }
 
 /// A value as TOML would read it (`1e-4`, `true`, `[0.5, 0.9]`, `"x"`); anything else is a string,
@@ -251,6 +264,43 @@ mod tests {
         assert_eq!(parse_value("dcgan"), toml::Value::String("dcgan".into()));
         assert_eq!(parse_value("\"a b\""), toml::Value::String("a b".into()));
         assert!(matches!(parse_value("[0.5, 0.9]"), toml::Value::Array(_)));
+    }
+
+    #[test]
+    fn text_settings_take_the_text_as_written() {
+        let rows = [
+            (
+                "experiment.name",
+                "2024-12-07",
+                "2024-12-07",
+                "a date is a name",
+            ),
+            ("experiment.name", "1234", "1234", "a number is a name"),
+            ("experiment.name", "nan", "nan", "not a float"),
+            ("experiment.description", "true", "true", "not a boolean"),
+            (
+                "experiment.name",
+                "\"quoted\"",
+                "quoted",
+                "a TOML string is unquoted",
+            ),
+            ("model.arch", "dcgan", "dcgan", "a choice"),
+        ];
+        for (key, raw, want, why) in rows {
+            assert_eq!(
+                parse_value_for(key, raw),
+                toml::Value::String(want.into()),
+                "{why}"
+            );
+        }
+        assert_eq!(
+            parse_value_for("train.lr_d", "1e-4"),
+            toml::Value::Float(1e-4)
+        );
+        assert_eq!(
+            parse_value_for("experiment.epochs", "3"),
+            toml::Value::Integer(3)
+        );
     }
 
     #[test]
