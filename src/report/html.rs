@@ -98,8 +98,8 @@ pub fn html(
     p += &format!(
         "<p class=\"note\">Final values come from the last epoch of the surviving timeline \
          (rolled-back epochs left out). An epoch is <b>in balance</b> when D real, D fake and G \
-         accuracy all lie in [0.05, 0.95] (neither side has won). Rows are in grid order; <b>rank</b> orders the runs of the experiment by {}. Mean updates, wall time and \
-         img/s count every trained epoch. {}</p>\n",
+         accuracy all lie in [0.05, 0.95] (neither side has won). Rows are in grid order; <b>rank</b> orders the runs of the experiment by {}. Mean updates, wall time (evaluations included) and \
+         img/s (training time only) count every trained epoch. {}</p>\n",
         esc(figure.label()),
         esc(FLOOR_NOTE)
     );

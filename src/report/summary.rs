@@ -6,7 +6,8 @@
 //!   lie in [0.05, 0.95], i.e. neither side has won outright (with label noise the soft
 //!   accuracies stay below about 1 - noise/2, and a healthy DCGAN keeps D near 0.8-0.9 and G
 //!   near 0.1); the balance share is the share of surviving epochs in balance;
-//! - mean updates, wall time and img/s count every trained epoch, abandoned ones included;
+//! - mean updates, wall time (evaluations included) and img/s (training time only) count every
+//!   trained epoch, abandoned ones included;
 //! - `swd_floor` and `swd_floor_sd` are the run's real-vs-real SWD floor and its standard
 //!   deviation over the floor's draws (quality-reference.json): a change of swd within about
 //!   two of those standard deviations is measurement noise; `final_swd_over_floor` is the
@@ -85,8 +86,10 @@ pub struct Summary {
     pub balance_share: Option<f64>,
     pub mean_d_updates: Option<f64>,
     pub mean_g_updates: Option<f64>,
-    /// None before the first epoch.
+    /// Seconds of every trained epoch, its evaluation included (rolled-back epochs too); None
+    /// before the first epoch.
     pub wall_seconds: Option<f64>,
+    /// Training images per second of training time (evaluations left out).
     pub images_per_sec: Option<f64>,
     /// `[augment]`: the augmentation probability and r_t of the last epoch.
     pub final_augment_p: Option<f64>,
@@ -143,7 +146,10 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
     let n = run.rows.len() as f64;
     let mean =
         |f: fn(&MetricsRow) -> f64| (n > 0.0).then(|| run.rows.iter().map(f).sum::<f64>() / n);
-    let wall_seconds: f64 = run.rows.iter().map(|r| r.seconds).sum();
+    // Wall time counts the evaluations too; img/s is the training's pace alone.
+    let train_seconds: f64 = run.rows.iter().map(|r| r.seconds).sum();
+    let eval_seconds: f64 = run.rows.iter().filter_map(|r| r.eval_seconds).sum();
+    let wall_seconds = train_seconds + eval_seconds;
     let images: f64 = run.rows.iter().map(MetricsRow::images).sum();
     Summary {
         index: run.index,
@@ -175,7 +181,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         mean_d_updates: mean(|r| r.d_updates as f64),
         mean_g_updates: mean(|r| r.g_updates as f64),
         wall_seconds: (n > 0.0).then_some(wall_seconds),
-        images_per_sec: (wall_seconds > 0.0).then(|| images / wall_seconds),
+        images_per_sec: (train_seconds > 0.0).then(|| images / train_seconds),
         figure: match figure {
             Figure::Swd => final_swd,
             Figure::Balance => balance_share,
@@ -468,6 +474,7 @@ mod tests {
             seconds: 2.0,
             images_per_sec: 50.0,
             swd,
+            eval_seconds: swd.map(|_| 1.0),
             ..MetricsRow::default()
         }
     }
@@ -509,8 +516,12 @@ mod tests {
             "epoch 3 has D fake 0.97: D has won"
         );
         assert_eq!(s.mean_g_updates, Some(20.0));
-        assert_eq!(s.wall_seconds, Some(8.0), "abandoned epochs took time too");
-        assert_eq!(s.images_per_sec, Some(50.0));
+        assert_eq!(
+            s.wall_seconds,
+            Some(8.0 + 3.0),
+            "abandoned epochs took time too, and so did the three evaluations"
+        );
+        assert_eq!(s.images_per_sec, Some(50.0), "the training's pace alone");
         assert_eq!(s.figure, Some(2.0));
         assert_eq!(s.epochs_done, 3, "no status: the last kept epoch");
     }
