@@ -1,7 +1,10 @@
 //! The first run on a fresh data folder says what its long phases are doing: decoding the
-//! images and training the tag classifier each announce themselves and report when done.
+//! images and training the tag classifier each announce themselves and report when done, and an
+//! evaluated epoch's line shows its swd.
 
 use assert_cmd::Command;
+
+mod common;
 
 #[test]
 fn decoding_and_classifier_training_announce_themselves() {
@@ -57,4 +60,18 @@ fn decoding_and_classifier_training_announce_themselves() {
     ] {
         assert!(stderr.contains(line), "{line}\n{stderr}");
     }
+    // The epoch's line carries the swd its evaluation measured, as metrics.csv has it.
+    let run = &common::run_dirs(&tmp.path().join("results/tiny"))[0];
+    let mut rows = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
+    let column = rows
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "swd")
+        .unwrap();
+    let swd: f64 = rows.records().next().unwrap().unwrap()[column]
+        .parse()
+        .unwrap();
+    let shown = format!("img/s | swd {swd:.2}");
+    assert!(stderr.contains(&shown), "{shown}\n{stderr}");
 }

@@ -757,9 +757,14 @@ fn evaluate(job: &Job, e: &Evaluator, nets: &Nets, fixed: &Tensor, eval_seed: i6
     e.evaluate(job.variant.config.eval.samples as i64, &mut generate, fixed)
 }
 
+/// An epoch's progress line: accuracies, updates and pace, and on an evaluated epoch its swd
+/// (the figure a user watches for quality).
 fn summary(r: &MetricsRow) -> String {
+    let swd = r
+        .swd
+        .map_or(String::new(), |swd| format!(" | swd {swd:.2}"));
     format!(
-        "D real {:.3} fake {:.3} | G {:.3} | upd D {} G {} | {:.0} img/s",
+        "D real {:.3} fake {:.3} | G {:.3} | upd D {} G {} | {:.0} img/s{swd}",
         r.d_acc_real, r.d_acc_fake, r.g_acc, r.d_updates, r.g_updates, r.images_per_sec
     )
 }
