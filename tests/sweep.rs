@@ -409,6 +409,7 @@ fn status_of_a_finished_sweep_as_table_and_json() {
     let exp = grid4(tmp.path());
     runner(&exp, &results)
         .args(["--variant", "1", "--set", "experiment.epochs=2"])
+        .args(["--set", "eval.every=1", "--set", "eval.samples=32"])
         .assert()
         .success();
     // The manifest is written by `run`: the other variants are not started.
@@ -431,6 +432,25 @@ fn status_of_a_finished_sweep_as_table_and_json() {
     assert_eq!(lines[1]["state"], "finished");
     assert_eq!(lines[1]["epoch"], 2);
     assert!(lines[1]["d_acc_real"].as_f64().is_some());
+    // The quality figures a CI gate reads, the same as summary.csv's.
+    let summary = std::fs::read_to_string(results.join("grid4/summary.csv")).unwrap();
+    let mut rows = csv::Reader::from_reader(summary.as_bytes());
+    let headers = rows.headers().unwrap().clone();
+    let row = rows.records().nth(1).unwrap().unwrap();
+    let cell = |name: &str| row[headers.iter().position(|h| h == name).unwrap()].to_string();
+    let figure = |key: &str| format!("{:.4}", lines[1][key].as_f64().unwrap());
+    for (key, column) in [
+        ("final_swd", "final_swd"),
+        ("best_swd", "best_swd"),
+        ("swd_floor", "swd_floor"),
+    ] {
+        assert_eq!(figure(key), cell(column), "{key}: {summary}");
+    }
+    assert_eq!(
+        lines[1]["best_swd_epoch"].to_string(),
+        cell("best_swd_epoch")
+    );
+    assert!(lines[1]["images_trained"].is_u64(), "a count of images");
     assert_eq!(lines[0]["state"], "not started");
     assert_eq!(lines[0]["planned"], 2);
     Command::cargo_bin("anigan-runner")

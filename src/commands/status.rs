@@ -33,11 +33,17 @@ pub struct Line {
     pub d_acc_real: Option<f64>,
     pub d_acc_fake: Option<f64>,
     pub g_acc: Option<f64>,
-    /// Lowest swd of the kept timeline (lower is better).
+    /// Lowest swd of the kept timeline (lower is better), and its epoch.
     pub best_swd: Option<f64>,
+    pub best_swd_epoch: Option<u32>,
+    /// The last swd of the kept timeline (summary.csv's `final_swd`).
+    pub final_swd: Option<f64>,
+    /// The real-vs-real swd floor of the run's data (quality-reference.json): 1x the floor is
+    /// as close as two samples of real images.
+    pub swd_floor: Option<f64>,
     /// Training images consumed so far (dataset images D was trained on), every trained epoch
     /// counted, rolled-back ones included: the compute the variant took.
-    pub images_trained: f64,
+    pub images_trained: u64,
     /// Seconds of training so far (evaluations excluded), every trained epoch counted.
     pub train_seconds: f64,
     /// D updates so far, every trained epoch counted.
@@ -108,6 +114,11 @@ pub fn line(run: &Run) -> Line {
             .sum::<f64>()
             / recent.len() as f64
     });
+    // The first epoch of the lowest swd, as summary.csv's best_swd.
+    let best = run
+        .kept()
+        .filter_map(|r| r.swd.map(|swd| (swd, r.epoch)))
+        .min_by(|a, b| a.0.total_cmp(&b.0));
     let eta_seconds = match (run.state, pace, planned) {
         (RunState::Running, Some(p), Some(n)) => Some(p * n.saturating_sub(epoch) as f64),
         _ => None,
@@ -129,8 +140,11 @@ pub fn line(run: &Run) -> Line {
         d_acc_real: last.map(|r| r.d_acc_real),
         d_acc_fake: last.map(|r| r.d_acc_fake),
         g_acc: last.map(|r| r.g_acc),
-        best_swd: run.kept().filter_map(|r| r.swd).reduce(f64::min),
-        images_trained: run.rows.iter().map(MetricsRow::images).sum(),
+        best_swd: best.map(|(swd, _)| swd),
+        best_swd_epoch: best.map(|(_, epoch)| epoch),
+        final_swd: run.kept().filter_map(|r| r.swd).last(),
+        swd_floor: run.reference.as_ref().map(|r| r.swd_floor),
+        images_trained: run.rows.iter().map(MetricsRow::images).sum::<f64>().round() as u64,
         train_seconds: run.rows.iter().map(|r| r.seconds).sum(),
         d_updates: run.rows.iter().map(|r| r.d_updates as u64).sum(),
         best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
