@@ -452,6 +452,8 @@ fn status_of_a_finished_sweep_as_table_and_json() {
     );
     assert!(lines[1]["images_trained"].is_u64(), "a count of images");
     assert_eq!(lines[0]["state"], "not started");
+    assert_eq!(lines[0]["train_seconds"].to_string(), "0.0", "not -0.0");
+    assert_eq!(lines[0]["images_trained"], 0);
     assert_eq!(lines[0]["planned"], 2);
     Command::cargo_bin("anigan-runner")
         .unwrap()

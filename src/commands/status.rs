@@ -145,7 +145,8 @@ pub fn line(run: &Run) -> Line {
         final_swd: run.kept().filter_map(|r| r.swd).last(),
         swd_floor: run.reference.as_ref().map(|r| r.swd_floor),
         images_trained: run.rows.iter().map(MetricsRow::images).sum::<f64>().round() as u64,
-        train_seconds: run.rows.iter().map(|r| r.seconds).sum(),
+        // fold from +0.0: an empty f64 sum is -0.0, which JSON would show for a variant not started.
+        train_seconds: run.rows.iter().map(|r| r.seconds).fold(0.0, |a, b| a + b),
         d_updates: run.rows.iter().map(|r| r.d_updates as u64).sum(),
         best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
         eta_seconds,
