@@ -205,6 +205,48 @@ fn report_on_a_partial_sweep() {
     );
 }
 
+/// Damage a crash, a kill or a partial copy leaves in one run (a metrics.csv whose last row was
+/// cut off mid-write, an empty run.json) does not stop `status` and `report` for the others:
+/// the torn row was never written, the run whose files cannot be read is failed with the reason.
+#[test]
+fn one_damaged_run_leaves_status_and_report_of_the_others() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("partial");
+    partial_sweep(&dir);
+    let torn = dir.join("runs/001-bbbbbbbb/metrics.csv");
+    let text = read(&torn);
+    write(&torn, &text[..text.len() - 20]);
+    write(&dir.join("runs/002-cccccccc/run.json"), "");
+
+    let out = runner()
+        .arg("status")
+        .arg(&dir)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    let lines: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(lines[0]["state"], "finished");
+    assert_eq!(lines[1]["state"], "interrupted");
+    assert_eq!(
+        lines[1]["final_swd"], 0.25,
+        "epoch 8's torn row is left out"
+    );
+    assert_eq!(lines[2]["state"], "failed");
+    let reason = lines[2]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("run.json is not a valid run description"),
+        "{reason}"
+    );
+    assert_eq!(lines[3]["state"], "not started");
+
+    let out = runner().arg("report").arg(&dir).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(read(&dir.join("report.md")).contains("its files cannot be read"));
+}
+
 #[test]
 fn report_of_a_missing_directory_says_what_to_pass() {
     let tmp = tempfile::tempdir().unwrap();

@@ -81,13 +81,23 @@ fn spliced<T: Serialize>(
     Ok((header, values))
 }
 
-/// Every row of `path`; a missing file has none.
+/// The lines of a log this program appended, without a torn last one: every append ends with
+/// a newline, so text after the last newline is a row a crash or kill cut off mid-write (or a
+/// partial copy). It was never written as far as a reader is concerned; a resumed run replays
+/// that epoch from its checkpoint anyway.
+pub fn complete_lines(text: &str) -> &str {
+    text.rfind('\n').map_or("", |end| &text[..=end])
+}
+
+/// Every row of `path` (a torn last row left out: see `complete_lines`); a missing file has
+/// none.
 pub fn read<T: DeserializeOwned>(path: &Path) -> Result<Vec<T>> {
-    if !path.exists() {
-        return Ok(Vec::new());
-    }
-    let mut r =
-        csv::Reader::from_path(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
+    };
+    let mut r = csv::Reader::from_reader(complete_lines(&text).as_bytes());
     r.deserialize()
         .enumerate()
         .map(|(i, row)| {
@@ -112,4 +122,27 @@ pub fn retain<T: Serialize + DeserializeOwned>(
     // With no rows the csv writer writes no header either: the next append starts afresh.
     fsx::write_atomic(path, &w.into_inner().expect("in-memory writer"))?;
     Ok(rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_torn_last_row_is_not_a_row() {
+        let rows = [
+            ("h\n1,2\n", "h\n1,2\n", "whole rows"),
+            ("h\n1,2\n3,", "h\n1,2\n", "the last row cut off mid-write"),
+            (
+                "h\n1,2\n3,4",
+                "h\n1,2\n",
+                "a row without its newline was never appended whole",
+            ),
+            ("h,", "", "the header itself cut off"),
+            ("", "", "empty"),
+        ];
+        for (text, want, why) in rows {
+            assert_eq!(complete_lines(text), want, "{why}");
+        }
+    }
 }

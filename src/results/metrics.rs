@@ -201,7 +201,7 @@ pub fn read(path: &Path) -> Result<Vec<MetricsRow>> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
-    parse(&text).with_context(|| format!("cannot read {}", path.display()))
+    parse(csv_log::complete_lines(&text)).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// Every row of a metrics.csv's text, leniently: a header naming at least `epoch`,

@@ -232,14 +232,14 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
                 .collect();
             planned_ids.push(v.id.clone());
             let epochs = (v.epochs > 0).then_some(v.epochs);
-            let mut run = experiment_run(dir, &v.id)?;
+            let mut run = experiment_run_or_unreadable(dir, &v.id);
             (run.index, run.grid, run.planned_epochs) = (v.index, grid, epochs);
             out.runs.push(run);
         }
     }
     // Runs of settings no longer planned (or all of them, without a manifest).
     for id in on_disk.iter().filter(|id| !planned_ids.contains(id)) {
-        let mut run = experiment_run(dir, id)?;
+        let mut run = experiment_run_or_unreadable(dir, id);
         run.current = !out.planned;
         run.grid = own_grid_values(&run.dir, &out.grid_keys);
         out.runs.push(run);
@@ -274,17 +274,59 @@ fn own_grid_values(dir: &RunDir, keys: &[String]) -> Vec<String> {
         .collect()
 }
 
+/// Run `id` as its own files tell it, or, when one of them cannot be read (an empty run.json
+/// a partial copy left, a file the disk lost), a failed run that says which and why: one
+/// damaged run must not hide every other run's status and report.
+fn experiment_run_or_unreadable(exp: &ExperimentDir, id: &str) -> Run {
+    experiment_run(exp, id).unwrap_or_else(|e| {
+        let dir = exp.run(id);
+        let status = Status {
+            state: super::status::State::Failed,
+            epochs_done: 0,
+            epochs_planned: 0,
+            steps_done: 0,
+            attempt: 0,
+            last_checkpoint: None,
+            reason: Some(format!("its files cannot be read: {e:#}")),
+            continued_after: None,
+        };
+        Run {
+            index: index_of(id, None),
+            id: id.to_string(),
+            grid: Vec::new(),
+            planned_epochs: None,
+            current: true,
+            overrides: None,
+            state: RunState::Failed,
+            status: Some(status),
+            abandoned: Vec::new(),
+            rows: Vec::new(),
+            events: Vec::new(),
+            rungs: Vec::new(),
+            sample_epochs: Vec::new(),
+            stray_grids: Vec::new(),
+            reference: None,
+            dir,
+        }
+    })
+}
+
+/// The index run.json records, else the number the id starts with.
+fn index_of(id: &str, info: Option<&RunInfo>) -> usize {
+    info.map(|i| i.index).unwrap_or_else(|| {
+        id.split('-')
+            .next()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(usize::MAX)
+    })
+}
+
 /// Run `id` as its own files tell it: in the plan, with no grid values yet; the index its
 /// run.json records, else the number its id starts with.
 fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
     let dir = exp.run(id);
     let info = RunInfo::read(&dir.run_info())?;
-    let index = info.as_ref().map(|i| i.index).unwrap_or_else(|| {
-        id.split('-')
-            .next()
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(usize::MAX)
-    });
+    let index = index_of(id, info.as_ref());
     let status = read_status(&dir)?;
     let rows = metrics::read(&dir.metrics())?;
     let events = read_events(&dir)?;
