@@ -97,6 +97,7 @@ fn estimate(
             budget::share(cores, if gpus > 0 { jobs * gpus } else { jobs }),
         ),
         jobs,
+        cores,
         record: !args.dry_run,
     };
     let done: Vec<u32> = selected

@@ -188,8 +188,43 @@ pub struct Runner {
     pub lanes: usize,
     pub threads: usize,
     pub jobs: usize,
+    /// CPU cores this process may use (`train::device::available_cores`).
+    pub cores: usize,
     /// Record a pace timed for the estimate (false for `--dry-run`, which writes nothing).
     pub record: bool,
+}
+
+impl Runner {
+    /// How many times slower than its measured pace each CPU worker runs: the threads all
+    /// workers ask for over the cores, when they ask for more (1 otherwise, and on GPUs). The
+    /// pace was measured by one worker alone, so the cores it had are at least its threads. A
+    /// lower bound: libtorch's threads spin, so oversubscribed workers often lose more.
+    fn slowdown(&self) -> f64 {
+        let asked = self.lanes * self.threads;
+        let room = self.cores.max(self.threads).max(1);
+        if self.device.is_cuda() || asked <= room {
+            1.0
+        } else {
+            asked as f64 / room as f64
+        }
+    }
+
+    /// The line that says the workers oversubscribe the cores, when they do.
+    fn oversubscribed(&self) -> Option<String> {
+        let slowdown = self.slowdown();
+        (slowdown > 1.0).then(|| {
+            format!(
+                "  --jobs {} x {} thread(s) ask for {} threads on {} cores: the workers share \
+                 them, so each is counted at 1/{slowdown:.1} of the measured pace (spinning \
+                 libtorch threads often lose more); --jobs {} is as fast\n",
+                self.lanes,
+                self.threads,
+                self.lanes * self.threads,
+                self.cores,
+                (self.cores / self.threads.max(1)).max(1)
+            )
+        })
+    }
 }
 
 /// Per variant: its training images, and its time at the measured pace.
@@ -250,9 +285,12 @@ pub fn estimate(
             }
             no_eval_pace |= p.eval_seconds.is_none() && cfg.eval.every > 0;
         }
+        let slowdown = runner.map_or(1.0, Runner::slowdown);
         let seconds = |images: f64, through: u32| {
             pace.as_ref().map(|p| {
-                images / p.images_per_sec.max(1e-9) + evals(through) * p.eval_seconds.unwrap_or(0.0)
+                let alone = images / p.images_per_sec.max(1e-9)
+                    + evals(through) * p.eval_seconds.unwrap_or(0.0);
+                alone * slowdown
             })
         };
         let judged = first_judged(cfg)
@@ -322,6 +360,7 @@ pub fn estimate(
             } else {
                 "; evaluations included at their measured time\n"
             };
+            out += &runner.oversubscribed().unwrap_or_default();
         }
         _ => out += "; no pace for this device yet (the probe failed)\n",
     }
@@ -592,6 +631,38 @@ mod tests {
         assert_eq!(makespan(&[3.0, 3.0, 3.0], 2), 6.0);
         assert_eq!(makespan(&[5.0, 1.0, 1.0, 1.0], 2), 5.0);
         assert_eq!(makespan(&[], 4), 0.0);
+    }
+
+    #[test]
+    fn workers_that_ask_for_more_threads_than_cores_are_counted_slower() {
+        let runner = |lanes, threads, cores| Runner {
+            device: Device::Cpu,
+            lanes,
+            threads,
+            jobs: lanes,
+            cores,
+            record: false,
+        };
+        let rows = [
+            (runner(1, 1, 2), 1.0, "one worker, one thread"),
+            (runner(2, 1, 2), 1.0, "one thread per core"),
+            (runner(4, 1, 2), 2.0, "four workers on two cores"),
+            (
+                runner(1, 4, 2),
+                1.0,
+                "one worker's own threads are in its measured pace",
+            ),
+            (runner(2, 4, 2), 2.0, "two such workers"),
+        ];
+        for (r, want, why) in rows {
+            assert_eq!(r.slowdown(), want, "{why}");
+            assert_eq!(r.oversubscribed().is_some(), want > 1.0, "{why}");
+        }
+        let cuda = Runner {
+            device: Device::Cuda(0),
+            ..runner(8, 2, 2)
+        };
+        assert_eq!(cuda.slowdown(), 1.0, "GPU workers are not counted in cores");
     }
 
     #[test]
