@@ -1,6 +1,8 @@
 //! Files and folders the runner creates honour the umask, as any program's do: with umask 022
 //! a colleague on the shared file system can read the report, the checkpoints and the data
-//! cache; with umask 077 nobody else can. A file the runner replaces keeps its mode.
+//! cache; with umask 077 nobody else can. A file the runner replaces keeps its mode. A results
+//! folder the user cannot write to (a colleague's sweep) is a plain usage error for the commands
+//! that write, and `status` still reads it.
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
@@ -129,5 +131,76 @@ fn with_umask_077_nothing_is_open_to_others() {
         false,
     )]) {
         assert_eq!(mode & 0o077, 0, "{} is {mode:o}", path.display());
+    }
+}
+
+/// The runner with `args` as a user who owns nothing here (`nobody` when the tests run as root,
+/// who may write anywhere; the user itself otherwise): (exit code, stderr).
+fn run_as_other_user(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
+    let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
+    cmd.args(args);
+    // SAFETY: geteuid, setgid and setuid are async-signal-safe; they run in the child between
+    // fork and exec.
+    unsafe {
+        cmd.pre_exec(|| {
+            if libc::geteuid() == 0 && (libc::setgid(65534) != 0 || libc::setuid(65534) != 0) {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = cmd.output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folders, _) = write_everything(tmp.path(), 0o022);
+    let results = &folders[0];
+    let exp = results.join("smoke");
+    for entry in walkdir::WalkDir::new(tmp.path()) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() {
+            0o555
+        } else {
+            0o444
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (code, stderr) = run_as_other_user(&[&os("report"), exp.as_os_str()]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains("is not writable"), "{stderr}");
+    let (code, stderr) = run_as_other_user(&[
+        smoke().as_os_str(),
+        &os("--results"),
+        results.as_os_str(),
+        &os("--data-dir"),
+        folders[1].as_os_str(),
+        &os("--device"),
+        &os("cpu"),
+        &os("--set"),
+        &os("experiment.epochs=3"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("pass --results with a folder you can write to"),
+        "{stderr}"
+    );
+    let (code, stderr) = run_as_other_user(&[&os("status"), exp.as_os_str()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    // Let the temporary folder be removed.
+    for entry in walkdir::WalkDir::new(tmp.path()) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() {
+            0o755
+        } else {
+            0o644
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
     }
 }

@@ -9,6 +9,7 @@ mod sample;
 mod slurm;
 mod status;
 mod worker;
+mod writable;
 
 use anyhow::Result;
 

@@ -38,6 +38,11 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if selected.is_empty() {
         return Ok(Exit::Success);
     }
+    super::writable::check(
+        exp_dir.root(),
+        "a run writes its checkpoints, logs and report",
+        "pass --results with a folder you can write to (a copy of these results resumes there)",
+    )?;
     // A --jobs sweep's board says it for its workers.
     stop::install(args.jobs <= 1)?;
     eprint!("{}", estimate(args, &exp_dir, &selected, &devices));
