@@ -318,6 +318,11 @@ pub struct SampleArgs {
     /// The image to write: PNG for .png, JPEG for .jpg/.jpeg (the extension picks the format).
     #[arg(long, value_name = "FILE.png|FILE.jpg")]
     pub out: PathBuf,
+
+    /// libtorch CPU threads (sampling runs on the CPU); default: the cores this process may use
+    /// (affinity mask and cgroup quota). Set it on a machine shared with a training sweep.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..))]
+    pub threads: Option<u32>,
 }
 
 #[derive(Args, Debug, Clone)]

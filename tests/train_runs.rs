@@ -546,7 +546,7 @@ fn tiny_cgan_run_evaluates_and_samples_by_tags() {
         std::fs::read(&again).unwrap(),
         "deterministic"
     );
-    sample(&["--interpolate", "--count", "8", "--out"])
+    sample(&["--interpolate", "--count", "8", "--threads", "1", "--out"])
         .arg(tmp.path().join("walk.png"))
         .assert()
         .success();

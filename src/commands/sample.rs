@@ -46,6 +46,10 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     let saved = reader::checkpoints(&dir)?;
     // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
     let chosen = choose(&saved, &args.epoch).map_err(|e| usage(format!("{e:#}")))?;
+    train::device::set_cpu_threads(
+        args.threads
+            .map_or_else(train::device::available_cores, |n| n as usize),
+    );
     let n_tags = vocab.as_ref().map_or(0, |v| v.len() as i64);
     let cfg = train::net_config(&config, n_tags)?;
     let mut vs = nn::VarStore::new(Device::Cpu);
