@@ -173,6 +173,18 @@ fn bad_set_and_env_are_attributed() {
             "train.lr_g must be > 0 (got -1) in environment variable ANIGAN_TRAIN__LR_G",
         ));
     assert!(!results.exists());
+    // A rule of keys together names where each key that was not the file's came from.
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(&file)
+        .args(["--results", results.to_str().unwrap()])
+        .args(["--set", "data.synthetic_count=1", "--dry-run"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("to leave images to train on in"))
+        .stderr(predicate::str::contains(
+            "; data.synthetic_count in --set data.synthetic_count=1",
+        ));
 }
 
 #[test]

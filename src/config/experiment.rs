@@ -290,7 +290,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         };
         config.experiment.name = name.clone();
         for problem in validate::check_combined(&config) {
-            problems.push(format!("{problem} in {}", file.display()));
+            problems.push(attributed(&problem, file, &layered));
         }
         let hash = config_hash(&config);
         let refused_values = point
@@ -913,6 +913,31 @@ fn syntax_error(file: &Path, text: &str, e: &toml::de::Error) -> String {
         file.display(),
         e.message()
     )
+}
+
+/// A problem of keys taken together, with where it comes from: the experiment file, and each
+/// key it names whose value came from elsewhere (a `--set`, a variable, a grid value), so that
+/// `--set data.synthetic_count=1` is named where the problem lies.
+fn attributed(problem: &str, file: &Path, layered: &[Setting]) -> String {
+    let names = |key: &str| {
+        problem.match_indices(key).any(|(at, _)| {
+            let next = problem[at + key.len()..].chars().next();
+            !next.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        })
+    };
+    let mut out = format!("{problem} in {}", file.display());
+    let mut seen: Vec<&str> = Vec::new();
+    // The last setting of a key is the one in force.
+    for setting in layered.iter().rev() {
+        if seen.contains(&setting.key.as_str()) || !names(&setting.key) {
+            continue;
+        }
+        seen.push(&setting.key);
+        if !matches!(setting.origin, Origin::File(_)) {
+            out += &format!("; {} {}", setting.key, setting.origin);
+        }
+    }
+    out
 }
 
 #[cfg(test)]
