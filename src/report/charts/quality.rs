@@ -1,6 +1,6 @@
 //! A run's quality over training, one panel per figure it has: swd with the real-vs-real floor
-//! and its spread as a band, tag_kl with its floor, diversity with the real images' 1.0; over
-//! `step` as in the balance chart, rolled-back epochs faded, rollbacks and stops marked; the
+//! and its spread as a band, tag_kl with its floor, a CGAN's tag_acc, diversity with the real
+//! images' 1.0; over `step` as in the balance chart, rolled-back epochs faded, rollbacks and stops marked; the
 //! curve of a run `[prune]` stopped ends in a cross at the evaluation that stopped it.
 
 use anyhow::Result;
@@ -28,7 +28,7 @@ struct Panel {
     reference_label: &'static str,
 }
 
-/// The panels `run` has data for, in the order swd, tag_kl, diversity.
+/// The panels `run` has data for, in the order swd, tag_kl, tag_acc, diversity.
 fn panels(run: &Run) -> Vec<Panel> {
     let r = run.reference.as_ref();
     let all = [
@@ -45,6 +45,15 @@ fn panels(run: &Run) -> Vec<Panel> {
             color: D_FAKE,
             reference: r.and_then(|r| Some((r.tag_kl_floor?, r.tag_kl_floor_std.unwrap_or(0.0)))),
             reference_label: "tag_kl floor (real images)",
+        },
+        // The share of samples whose every asked tag the classifier reads back: a CGAN's
+        // conditioning (no reference line: the classifier reads real images imperfectly).
+        Panel {
+            name: "tag_acc",
+            value: |r| r.tag_acc,
+            color: ROLLBACK,
+            reference: None,
+            reference_label: "",
         },
         Panel {
             name: "diversity",
@@ -126,8 +135,12 @@ where
         .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
             (lo.min(v), hi.max(v))
         });
+    // A flat curve (a CGAN whose tags are never read back: tag_acc 0 all along) still gets a
+    // readable axis: a span of at least 1.
     let (lo, hi) = if lo.is_finite() {
-        (lo.min(0.0), hi.max(lo + 1e-6) * 1.08)
+        let lo = lo.min(0.0);
+        let hi = if hi - lo < 1e-9 { lo + 1.0 } else { hi };
+        (lo, hi * 1.08)
     } else {
         (0.0, 1.0)
     };
@@ -235,7 +248,11 @@ mod tests {
     #[test]
     fn a_panel_per_figure_the_run_has() {
         type Case = (Vec<MetricsRow>, &'static [&'static str], &'static str);
-        let cases: [Case; 3] = [
+        let cgan = MetricsRow {
+            tag_acc: Some(0.6),
+            ..row(2, Some(40.0), Some(0.3), Some(0.8))
+        };
+        let cases: [Case; 4] = [
             (
                 vec![row(1, None, None, None), row(2, None, None, None)],
                 &[],
@@ -254,6 +271,11 @@ mod tests {
                 &["swd", "tag_kl", "diversity"],
                 "labelled data",
             ),
+            (
+                vec![cgan.clone()],
+                &["swd", "tag_kl", "tag_acc", "diversity"],
+                "a CGAN: how well it follows its tags",
+            ),
         ];
         for (rows, want, why) in cases {
             let r = run(rows);
@@ -261,7 +283,7 @@ mod tests {
             assert_eq!(names, want, "{why}");
             assert_eq!(size(&r).is_some(), !want.is_empty(), "{why}");
         }
-        let r = run(vec![row(2, Some(40.0), Some(0.3), Some(0.8))]);
+        let r = run(vec![cgan]);
         super::super::png(size(&r).unwrap(), |a| draw(a, &r)).unwrap();
     }
 }
