@@ -36,8 +36,10 @@ pub struct Line {
     /// Lowest swd of the kept timeline (lower is better), and its epoch.
     pub best_swd: Option<f64>,
     pub best_swd_epoch: Option<u32>,
-    /// The last swd of the kept timeline (summary.csv's `final_swd`).
+    /// The last swd of the kept timeline (summary.csv's `final_swd`), and the epoch it was
+    /// measured at (evaluations may be sparse: it can lie well before `epoch`).
     pub final_swd: Option<f64>,
+    pub final_swd_epoch: Option<u32>,
     /// The real-vs-real swd floor of the run's data (quality-reference.json): 1x the floor is
     /// as close as two samples of real images.
     pub swd_floor: Option<f64>,
@@ -114,6 +116,7 @@ pub fn line(run: &Run) -> Line {
             .sum::<f64>()
             / recent.len() as f64
     });
+    let last_swd = run.kept().filter_map(|r| Some((r.swd?, r.epoch))).last();
     // The first epoch of the lowest swd, as summary.csv's best_swd.
     let best = run
         .kept()
@@ -142,7 +145,8 @@ pub fn line(run: &Run) -> Line {
         g_acc: last.map(|r| r.g_acc),
         best_swd: best.map(|(swd, _)| swd),
         best_swd_epoch: best.map(|(_, epoch)| epoch),
-        final_swd: run.kept().filter_map(|r| r.swd).last(),
+        final_swd: last_swd.map(|(swd, _)| swd),
+        final_swd_epoch: last_swd.map(|(_, epoch)| epoch),
         swd_floor: run.reference.as_ref().map(|r| r.swd_floor),
         images_trained: run.rows.iter().map(MetricsRow::images).sum::<f64>().round() as u64,
         // fold from +0.0: an empty f64 sum is -0.0, which JSON would show for a variant not started.

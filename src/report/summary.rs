@@ -70,6 +70,9 @@ pub struct Summary {
     pub epochs_planned: Option<u32>,
     pub rollbacks: usize,
     pub final_swd: Option<f64>,
+    /// The epoch `final_swd` was measured at: the last evaluated epoch of the surviving
+    /// timeline, which may lie well before `epochs_done` when evaluations are sparse.
+    pub final_swd_epoch: Option<u32>,
     /// (swd, epoch) of the lowest swd on the surviving timeline.
     pub best_swd: Option<(f64, u32)>,
     pub final_d_acc_real: Option<f64>,
@@ -130,7 +133,8 @@ pub fn in_balance(row: &MetricsRow) -> bool {
 pub fn summarize(run: &Run, figure: Figure) -> Summary {
     let kept: Vec<&MetricsRow> = run.kept().collect();
     let last = kept.last();
-    let final_swd = kept.iter().rev().find_map(|r| r.swd);
+    let final_swd_at = kept.iter().rev().find_map(|r| Some((r.swd?, r.epoch)));
+    let final_swd = final_swd_at.map(|(swd, _)| swd);
     let best_swd = kept
         .iter()
         .filter_map(|r| r.swd.map(|s| (s, r.epoch)))
@@ -163,6 +167,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
         epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
         rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
         final_swd,
+        final_swd_epoch: final_swd_at.map(|(_, epoch)| epoch),
         best_swd,
         final_d_acc_real: last.map(|r| r.d_acc_real),
         final_d_acc_fake: last.map(|r| r.d_acc_fake),
@@ -229,6 +234,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "epochs_planned",
     "rollbacks",
     "final_swd",
+    "final_swd_epoch",
     "best_swd",
     "best_swd_epoch",
     "swd_floor",
@@ -332,6 +338,7 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.epochs_planned.map_or(String::new(), |e| e.to_string()),
         s.rollbacks.to_string(),
         num(s.final_swd),
+        s.final_swd_epoch.map_or(String::new(), |e| e.to_string()),
         num(s.best_swd.map(|b| b.0)),
         s.best_swd.map_or(String::new(), |b| b.1.to_string()),
         num(floor.map(|f| f.0)),
@@ -393,7 +400,14 @@ pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
             always,
         ),
         ("rollbacks", |s| s.rollbacks.to_string(), always),
-        ("final swd", |s| num(s.final_swd), |s| s.final_swd.is_some()),
+        (
+            "final swd (epoch)",
+            |s| match (s.final_swd, s.final_swd_epoch) {
+                (Some(v), Some(e)) => format!("{} ({e})", num(Some(v))),
+                _ => String::new(),
+            },
+            |s| s.final_swd.is_some(),
+        ),
         (
             "best swd (epoch)",
             |s| {
@@ -508,6 +522,7 @@ mod tests {
         let s = summarize(&run(rows, events), Figure::Swd);
         assert_eq!(s.rollbacks, 1);
         assert_eq!(s.final_swd, Some(2.0), "last logged swd of the kept rows");
+        assert_eq!(s.final_swd_epoch, Some(2), "epoch 3 has no evaluation");
         assert_eq!(s.best_swd, Some((2.0, 2)));
         assert_eq!(s.final_g_acc, Some(0.3));
         assert_eq!(
@@ -542,7 +557,7 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
             "no augmentation: empty augment_p and r_t; no rank outside a ranked sweep; in the \
              experiment, no overrides recorded; the reason column is empty unless the variant failed"
         );
@@ -622,7 +637,7 @@ mod tests {
                 "status",
                 "epochs",
                 "rollbacks",
-                "final swd",
+                "final swd (epoch)",
                 "best swd (epoch)",
                 "final swd / floor",
                 "balance share"
@@ -635,7 +650,7 @@ mod tests {
                 "finished",
                 "1 / 4",
                 "0",
-                "30.0000",
+                "30.0000 (1)",
                 "30.0000 (1)",
                 "1.5000",
                 "1.0000"
