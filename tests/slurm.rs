@@ -302,6 +302,7 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
     assert_eq!(lines.len(), 4);
     assert!(lines.iter().all(|l| l["state"] == "finished"), "{lines:?}");
 
+    odd_results_path(&cluster, tmp.path());
     requeue_resumes_exactly(&cluster, tmp.path());
     pruned_sweep_on_slurm(&cluster, tmp.path());
 }
@@ -344,6 +345,26 @@ fn pruned_sweep_on_slurm(cluster: &Cluster, tmp: &Path) {
         "{stderr}"
     );
     assert!(stdout.contains("--only pruned,interrupted"), "{stdout}");
+}
+
+/// A results folder whose path has a space and a `%`: the log directive is quoted and the `%`
+/// escaped, so sbatch takes the script and the task's log lands in that very folder (unquoted,
+/// sbatch refused the directive; an unescaped `%j` sent the log elsewhere and failed the task).
+fn odd_results_path(cluster: &Cluster, tmp: &Path) {
+    let dir = tmp.join("odd");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exp = write_grid(&dir, 1);
+    let results = dir.join("res space%j");
+    let out = cluster
+        .slurm(&exp, &results, &["--variant", "0"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = job_id(&out);
+    cluster.wait_done(&job, Duration::from_secs(300));
+    let log = results.join(format!("smoke/slurm/{job}_0.out"));
+    assert!(log.is_file(), "no task log at {}", log.display());
+    assert_eq!(status_state(&run_dir(&results, 0)), "finished");
 }
 
 /// This test is about requeue, not health: a rollback would only make it longer.

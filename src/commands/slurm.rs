@@ -10,7 +10,7 @@ use super::run;
 use crate::cli::SlurmArgs;
 use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
-use crate::exit::{Exit, usage_problems};
+use crate::exit::{Exit, usage, usage_problems};
 use crate::results::{ExperimentDir, Manifest, reader};
 use crate::slurm::{self, Script, Submission, submissions};
 use crate::sweep::queue::Only;
@@ -41,6 +41,9 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     }
     let ids: Vec<&str> = left.iter().map(|v| v.id.as_str()).collect();
     let script = script(args, &experiment, &slurm_dir, &ids)?;
+    if let Some(problem) = slurm::log_dir_problem(&script.log_dir) {
+        return Err(usage(problem));
+    }
     if args.dry_run {
         print!("{}", script.render());
         eprintln!(
@@ -83,7 +86,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
             .map(|k| format!(", at most {k} at once"))
             .unwrap_or_default(),
         slurm_dir.display(),
-        exp_dir.root().display(),
+        slurm::quote(&exp_dir.root().to_string_lossy()),
     );
     Ok(Exit::Success)
 }

@@ -9,7 +9,7 @@ mod script;
 pub mod submissions;
 
 pub use queue::TaskState;
-pub use script::Script;
+pub use script::{Script, log_dir_problem, quote};
 pub use submissions::Submission;
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! The batch script of a sweep's job array: one array task per variant, each an ordinary
 //! `anigan-runner run EXP --variant ID` that Slurm warns before its time limit and requeues.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Everything the script needs; paths are absolute (tasks start in Slurm's working
 /// directory, on another node).
@@ -45,9 +45,12 @@ impl Script {
             None => format!("0-{}", self.tasks - 1),
         };
         let mut directives = vec![
-            format!("--job-name={}", self.job_name),
+            format!("--job-name={}", directive_arg(&self.job_name)),
             format!("--array={array}"),
-            format!("--output={}/%A_%a.out", self.log_dir.display()),
+            format!(
+                "--output={}",
+                directive_arg(&format!("{}/%A_%a.out", literal_pattern(&self.log_dir)))
+            ),
             "--open-mode=append".to_string(),
             "--requeue".to_string(),
             format!("--signal=B:USR1@{}", self.signal_lead_s),
@@ -81,6 +84,41 @@ impl Script {
         s += &format!("exec {}\n", command.join(" "));
         s
     }
+}
+
+/// `text` as one argument of an `#SBATCH` line, which sbatch splits at whitespace, reading `'`
+/// and `"` as quotes, `\` as an escape and an unquoted `#` as the start of a comment: in double
+/// quotes, with `\` and `"` escaped, when it holds anything but plain characters.
+pub fn directive_arg(text: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c);
+    if !text.is_empty() && text.chars().all(plain) {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('\\', r"\\").replace('"', r#"\""#))
+    }
+}
+
+/// `dir` as the literal start of a filename pattern (`--output`): sbatch replaces `%j`, `%A`,
+/// `%a`, ... there, and `%%` is one `%`. A `\` would turn every replacement off and a line
+/// break would end the directive: `log_dir_problem` refuses both before a script is written.
+pub fn literal_pattern(dir: &Path) -> String {
+    dir.to_string_lossy().replace('%', "%%")
+}
+
+/// Why sbatch cannot write the task logs into `dir`, if it cannot.
+pub fn log_dir_problem(dir: &Path) -> Option<String> {
+    let text = dir.to_string_lossy();
+    let bad = ['\\', '\n', '\r'].into_iter().find(|c| text.contains(*c))?;
+    Some(format!(
+        "the task logs' folder {} holds a {}, which an sbatch log path (--output) cannot: \
+         choose a --results folder without one",
+        dir.display(),
+        if bad == '\\' {
+            "backslash"
+        } else {
+            "line break"
+        }
+    ))
 }
 
 /// Single-quotes `s` for bash when it holds anything but plain path characters.
@@ -156,6 +194,56 @@ mod tests {
         s.max_parallel = None;
         s.tasks = 1;
         assert!(s.render().contains("#SBATCH --array=0-0\n"));
+    }
+
+    #[test]
+    fn log_paths_reach_sbatch_literally() {
+        for (dir, line, why) in [
+            (
+                "/r/smoke/slurm",
+                "#SBATCH --output=/r/smoke/slurm/%A_%a.out",
+                "a plain path stays bare",
+            ),
+            (
+                "/r/res space/smoke/slurm",
+                r#"#SBATCH --output="/r/res space/smoke/slurm/%A_%a.out""#,
+                "sbatch splits an unquoted directive at the space: 'Invalid directive'",
+            ),
+            (
+                "/r/100%j/smoke/slurm",
+                "#SBATCH --output=/r/100%%j/smoke/slurm/%A_%a.out",
+                "a literal % would become a replacement symbol (%j: the job id)",
+            ),
+            (
+                r#"/r/a"b#c'd/smoke/slurm"#,
+                r#"#SBATCH --output="/r/a\"b#c'd/smoke/slurm/%A_%a.out""#,
+                "a quote is escaped; # inside quotes starts no comment",
+            ),
+        ] {
+            let mut s = script();
+            s.log_dir = dir.into();
+            let text = s.render();
+            assert!(
+                text.lines().any(|l| l == line),
+                "{why}: no {line:?} in\n{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn log_folders_sbatch_cannot_take_are_named() {
+        for (dir, problem) in [
+            ("/r/a b%/slurm", None),
+            (r"/r/a\b/slurm", Some("backslash")),
+            ("/r/a\nb/slurm", Some("line break")),
+        ] {
+            let found = log_dir_problem(Path::new(dir));
+            assert_eq!(
+                found.as_deref().map(|p| p.contains(problem.unwrap_or("?"))),
+                problem.map(|_| true),
+                "{dir:?}: {found:?}"
+            );
+        }
     }
 
     #[test]
