@@ -230,6 +230,43 @@ fn a_bad_experiment_submits_nothing_and_exits_2() {
     assert!(!results.exists(), "nothing may be written");
 }
 
+/// `status` of a submitted sweep where no Slurm answers (a laptop copy of the results): one
+/// warning line, not Slurm's several, and at once, not after a minute of retries.
+#[test]
+fn status_without_a_reachable_slurm_warns_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = tmp.path().join("smoke");
+    std::fs::create_dir_all(exp.join("slurm")).unwrap();
+    std::fs::write(
+        exp.join("experiment.json"),
+        r#"{"name":"smoke","description":"","source":"smoke.toml","grid_keys":[],
+            "variants":[{"index":0,"id":"000-aa","grid":[],"epochs":1}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        exp.join("slurm/submissions.jsonl"),
+        "{\"job_id\":\"7\",\"variant_list\":\"variants-x.txt\",\"variants\":[\"000-aa\"],\"submitted_at\":1}\n",
+    )
+    .unwrap();
+    let empty = tmp.path().join("empty.conf");
+    std::fs::write(&empty, "").unwrap();
+    for conf in [empty, tmp.path().join("no-such.conf")] {
+        let started = Instant::now();
+        let out = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .arg("status")
+            .arg(&exp)
+            .env("SLURM_CONF", &conf)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{}: {stderr}", conf.display());
+        assert!(stderr.starts_with("warning: no Slurm states"), "{stderr}");
+        assert!(started.elapsed() < Duration::from_secs(20), "{stderr}");
+    }
+}
+
 /// One cluster for the whole story, so this file starts Slurm once and trains one task at a
 /// time on CI's two cores.
 #[test]

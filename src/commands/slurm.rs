@@ -2,7 +2,6 @@
 //! Slurm job array whose tasks are plain `run --variant ID` runners.
 
 use std::path::Path;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 
@@ -193,7 +192,7 @@ fn script(
 
 /// Submits the script; returns the job id sbatch prints (`--parsable`: `ID[;CLUSTER]`).
 fn sbatch(script: &Path) -> Result<String> {
-    let out = Command::new("sbatch")
+    let out = slurm::client::command("sbatch")?
         .arg("--parsable")
         .arg(script)
         .output()
@@ -208,7 +207,7 @@ fn sbatch(script: &Path) -> Result<String> {
         bail!(
             "sbatch rejected {}: {}",
             script.display(),
-            String::from_utf8_lossy(&out.stderr).trim()
+            slurm::client::one_line("sbatch", &out.stderr)
         );
     }
     let text = String::from_utf8_lossy(&out.stdout);

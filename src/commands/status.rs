@@ -92,7 +92,7 @@ fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
                 }
             }
         }
-        Err(e) => eprintln!("warning: no Slurm states: {e:#}"),
+        Err(e) => eprintln!("warning: no Slurm states, only the runs' own: {e:#}"),
     }
 }
 

@@ -1,9 +1,11 @@
 //! Sweeps on a Slurm cluster: the job array's batch script, the records of what was submitted,
-//! Slurm's view of the tasks, and the self-requeue of a task warned before its time limit.
+//! Slurm's view of the tasks, its client commands, and the self-requeue of a task warned
+//! before its time limit.
 //!
 //! Each array task is an ordinary `anigan-runner run EXP --variant ID`: the run lock, exact
 //! resume and the graceful stop on SIGUSR1 are the same as on a workstation.
 
+pub mod client;
 pub mod queue;
 mod script;
 pub mod submissions;
@@ -57,14 +59,14 @@ pub fn requeue_self() -> anyhow::Result<Option<String>> {
             None => return Ok(None),
         },
     };
-    let out = std::process::Command::new("scontrol")
+    let out = client::command("scontrol")?
         .args(["requeue", &job])
         .output()
         .map_err(|e| anyhow::anyhow!("cannot run scontrol to requeue {job}: {e}"))?;
     if !out.status.success() {
         anyhow::bail!(
             "scontrol requeue {job} failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
+            client::one_line("scontrol", &out.stderr)
         );
     }
     Ok(Some(job))

@@ -2,9 +2,10 @@
 //! database needed). Jobs that left the controller's memory (`MinJobAge`) are simply absent.
 
 use std::collections::BTreeMap;
-use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+
+use super::client;
 
 /// One array task as the controller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -59,16 +60,18 @@ impl TaskState {
 pub fn tasks(array_job_ids: &[String]) -> Result<Vec<TaskState>> {
     let mut all = Vec::new();
     for id in array_job_ids {
-        let out = Command::new("scontrol")
+        let out = client::command("scontrol")?
             .args(["-o", "show", "job", id])
             .output()
             .context("cannot run scontrol (is a Slurm client on PATH?)")?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
         if !out.status.success() {
-            if stderr.contains("Invalid job id") {
+            if String::from_utf8_lossy(&out.stderr).contains("Invalid job id") {
                 continue;
             }
-            bail!("scontrol show job {id} failed: {}", stderr.trim());
+            bail!(
+                "scontrol show job {id} failed: {}",
+                client::one_line("scontrol", &out.stderr)
+            );
         }
         all.extend(parse(&String::from_utf8_lossy(&out.stdout)));
     }
