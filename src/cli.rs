@@ -331,9 +331,9 @@ pub struct SampleArgs {
     anigan-runner slurm experiments/sweep.toml --time 04:00:00 --gpus-per-task 1 \\\n      \
       --cpus-per-task 4 --max-parallel 8 --sbatch-arg=--partition=gpu\n  \
     anigan-runner status results/sweep\n\n\
-    Writes results/<experiment>/slurm/: sweep.sbatch (the batch script), variants-<hash>.txt\n\
-    (the ids array task k trains: line k+1), submissions.jsonl, and the tasks' logs\n\
-    <job>_<task>.out. Each task runs `anigan-runner run EXP --variant ID`. Slurm sends USR1\n\
+    Writes results/<experiment>/slurm/: <job>.sbatch (each accepted batch script),\n\
+    variants-<hash>.txt (the ids array task k trains: line k+1), submissions.jsonl, and the\n\
+    tasks' logs <job>_<task>.out. Each task runs `anigan-runner run EXP --variant ID`. Slurm sends USR1\n\
     --signal-lead seconds before the time limit: the runner finishes its epoch, writes a\n\
     checkpoint and requeues its own task, which then resumes exactly. Running the same\n\
     command again submits only the variants neither finished nor still queued.")]

@@ -13,7 +13,9 @@ pub enum Exit {
     Success = 0,
     /// A variant failed (error, crash) or the runner hit an internal error.
     Failed = 1,
-    /// Bad command line or experiment settings; nothing was written.
+    /// Bad command line or experiment settings, or an environment that cannot do what they
+    /// ask (a device that is not there, Slurm missing, out of reach or refusing the job);
+    /// nothing was written.
     Usage = 2,
     /// Every variant ended, but at least one collapsed or stalled (got nowhere).
     Collapsed = 3,
@@ -28,7 +30,8 @@ impl From<Exit> for ExitCode {
 }
 
 /// What the user asked for cannot be done as asked: a path that is not what the command needs,
-/// a device that is not there, a file in no known format. Exit code 2, like `ConfigErrors`.
+/// a device that is not there, a file in no known format, a Slurm that cannot be asked or
+/// refuses the job. Exit code 2, like `ConfigErrors`.
 #[derive(Debug)]
 pub struct UsageError(pub String);
 

@@ -267,6 +267,46 @@ fn status_without_a_reachable_slurm_warns_in_one_line() {
     }
 }
 
+/// Without Slurm's commands on PATH `slurm` exits 2 (the environment, not a variant, is at
+/// fault) and says where they come from: sbatch for a first submission, before anything is
+/// written; scontrol once there are submissions to ask about.
+#[test]
+fn missing_slurm_commands_exit_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write_grid(tmp.path(), 1);
+    let results = tmp.path().join("results");
+    let no_slurm = tmp.path().join("bin");
+    std::fs::create_dir(&no_slurm).unwrap();
+    let slurm = || {
+        let mut c = Command::cargo_bin("anigan-runner").unwrap();
+        c.arg("slurm")
+            .arg(&exp)
+            .arg("--results")
+            .arg(&results)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .env("PATH", &no_slurm)
+            .env_remove("SLURM_CONF");
+        c.output().unwrap()
+    };
+    let out = slurm();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot run sbatch"), "{stderr}");
+    assert!(!results.exists(), "nothing may be written");
+    let slurm_dir = results.join("smoke/slurm");
+    std::fs::create_dir_all(&slurm_dir).unwrap();
+    std::fs::write(
+        slurm_dir.join("submissions.jsonl"),
+        "{\"job_id\":\"7\",\"variant_list\":\"variants-x.txt\",\"variants\":[\"000-aa\"],\"submitted_at\":1}\n",
+    )
+    .unwrap();
+    let out = slurm();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("cannot run scontrol"), "{stderr}");
+}
+
 /// One cluster for the whole story, so this file starts Slurm once and trains one task at a
 /// time on CI's two cores.
 #[test]
@@ -285,6 +325,7 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
     assert!(first.status.success(), "{first:?}");
     let job = job_id(&first);
     cluster.wait_done(&job, Duration::from_secs(300));
+    refused_submission_keeps_the_accepted_script(&cluster, &exp, &results, &job);
     let second = cluster
         .slurm(&exp, &results, &["--max-parallel", "1"])
         .output()
@@ -382,6 +423,42 @@ fn pruned_sweep_on_slurm(cluster: &Cluster, tmp: &Path) {
         "{stderr}"
     );
     assert!(stdout.contains("--only pruned,interrupted"), "{stdout}");
+}
+
+/// A job array Slurm refuses (a partition it does not have) exits 2, as a bad command line
+/// does, not 1 ("a variant failed"), and leaves the script of the job Slurm accepted before
+/// as it was; the refused script is written nowhere.
+fn refused_submission_keeps_the_accepted_script(
+    cluster: &Cluster,
+    exp: &Path,
+    results: &Path,
+    accepted: &str,
+) {
+    let slurm_dir = results.join("smoke/slurm");
+    let scripts = || {
+        let mut names: Vec<String> = std::fs::read_dir(&slurm_dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".sbatch"))
+            .collect();
+        names.sort();
+        names
+    };
+    let kept = std::fs::read_to_string(slurm_dir.join(format!("{accepted}.sbatch"))).unwrap();
+    assert_eq!(scripts(), [format!("{accepted}.sbatch")]);
+    let out = cluster
+        .slurm(exp, results, &["--sbatch-arg=--partition=nosuch"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nosuch"), "Slurm's own words: {stderr}");
+    assert!(out.stdout.is_empty(), "no job id: {out:?}");
+    assert_eq!(scripts(), [format!("{accepted}.sbatch")]);
+    assert_eq!(
+        std::fs::read_to_string(slurm_dir.join(format!("{accepted}.sbatch"))).unwrap(),
+        kept
+    );
 }
 
 /// A results folder whose path has a space and a `%`: the log directive is quoted and the `%`

@@ -26,6 +26,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
     eprint!("{rerun}");
     let slurm_dir = exp_dir.slurm();
+    // Slurm's clients missing or its controller out of reach: the environment's problem, exit 2.
     let queued = slurm::queued_variants(&slurm_dir)?;
     let (left, finished, in_queue) = split(&selected, &exp_dir, &queued, &exp.only)?;
     eprintln!(
@@ -52,6 +53,10 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
+    let text = script.render();
+    // Slurm checks the script (partition, account, limits, directives) before anything is
+    // prepared or written, so a refusal costs no data preparation and leaves nothing behind.
+    sbatch(&text, true)?;
     // Data, caches, tag classifier and quality reference are made here, once, so that array
     // tasks only read them (they never race to build them).
     prepare::warm(
@@ -62,8 +67,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     )?;
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     submissions::write_variant_list(&slurm_dir, &ids)?;
-    let script_path = submissions::write_script(&slurm_dir, &script)?;
-    let job_id = sbatch(&script_path)?;
+    let job_id = sbatch(&text, false)?;
     submissions::record(
         &slurm_dir,
         &Submission {
@@ -75,6 +79,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
                 .map_or(0, |d| d.as_secs()),
         },
     )?;
+    submissions::write_script(&slurm_dir, &job_id, &text)?;
     println!("{job_id}");
     eprintln!(
         "submitted job array {job_id}: {} task(s){}; logs in {}/{job_id}_<task>.out\n\
@@ -190,25 +195,30 @@ fn script(
     })
 }
 
-/// Submits the script; returns the job id sbatch prints (`--parsable`: `ID[;CLUSTER]`).
-fn sbatch(script: &Path) -> Result<String> {
-    let out = slurm::client::command("sbatch")?
-        .arg("--parsable")
-        .arg(script)
-        .output()
-        .map_err(|e| {
-            anyhow::anyhow!(
-                "cannot run sbatch ({e}): `anigan-runner slurm` needs Slurm's client commands on \
-                 PATH (on a cluster: `module load slurm` or ask your admins; to try it on this \
-                 machine: scripts/slurm-local start, then eval \"$(scripts/slurm-local env)\")"
-            )
-        })?;
+/// Submits the script on sbatch's standard input and returns the job id it prints
+/// (`--parsable`: `ID[;CLUSTER]`); with `test_only`, asks Slurm whether it would take the job
+/// and submits nothing. A missing sbatch or a refusal is a usage error (exit 2): the command
+/// line (`--sbatch-arg`, `--time`) or the environment is wrong, not a variant.
+fn sbatch(script: &str, test_only: bool) -> Result<String> {
+    let mut command = slurm::client::command("sbatch")?;
+    command.arg("--parsable");
+    if test_only {
+        command.arg("--test-only");
+    }
+    let out = slurm::client::output(command, "sbatch", Some(script.as_bytes()))?;
     if !out.status.success() {
-        bail!(
-            "sbatch rejected {}: {}",
-            script.display(),
+        return Err(usage(format!(
+            "Slurm refused the job array{}: {} (`--dry-run` prints its script)",
+            if test_only {
+                " (sbatch --test-only; nothing was prepared, written or submitted)"
+            } else {
+                " (nothing submitted; the data prepared for it stays)"
+            },
             slurm::client::one_line("sbatch", &out.stderr)
-        );
+        )));
+    }
+    if test_only {
+        return Ok(String::new());
     }
     let text = String::from_utf8_lossy(&out.stdout);
     let id = text.trim().split(';').next().unwrap_or("").to_string();

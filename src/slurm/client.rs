@@ -1,23 +1,55 @@
 //! Slurm's client commands (sbatch, scontrol) as the runner calls them: a `Command` that fails
 //! early, and a failure's words as one line.
 
-use std::process::Command;
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result};
+
+use crate::exit::usage;
 
 /// `program` (`sbatch`, `scontrol`) ready to run, or why it cannot be asked: `SLURM_CONF`
-/// naming no file, where every Slurm client retries for a minute before it gives up.
+/// naming no file, where every Slurm client retries for a minute before it gives up. A Slurm
+/// that cannot be asked is the environment's problem, not the sweep's: a usage error (exit 2).
 pub fn command(program: &str) -> Result<Command> {
     if let Some(conf) = std::env::var_os("SLURM_CONF").filter(|c| !c.is_empty())
         && !std::path::Path::new(&conf).is_file()
     {
-        bail!(
+        return Err(usage(format!(
             "SLURM_CONF={} names no file ({program} would retry for a minute): point it at the \
              cluster's slurm.conf or unset it",
             conf.to_string_lossy()
-        );
+        )));
     }
     Ok(Command::new(program))
+}
+
+/// Runs `command` (made by `command(program)`), with `stdin` on its standard input, and
+/// returns what it printed and its status. A client that cannot be started is a usage error
+/// (exit 2) that says where Slurm's commands come from.
+pub fn output(mut command: Command, program: &str, stdin: Option<&[u8]>) -> Result<Output> {
+    command
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().map_err(|e| {
+        usage(format!(
+            "cannot run {program} ({e}): Slurm's client commands must be on PATH (on a \
+             cluster: `module load slurm` or ask your admins; to try it on this machine: \
+             scripts/slurm-local start, then eval \"$(scripts/slurm-local env)\")"
+        ))
+    })?;
+    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
+        pipe.write_all(bytes)
+            .with_context(|| format!("cannot write to {program}'s input"))?;
+    }
+    child
+        .wait_with_output()
+        .with_context(|| format!("{program} did not finish"))
 }
 
 /// What a Slurm client printed on stderr, as one line: Slurm reports one failure over several

@@ -59,10 +59,9 @@ pub fn requeue_self() -> anyhow::Result<Option<String>> {
             None => return Ok(None),
         },
     };
-    let out = client::command("scontrol")?
-        .args(["requeue", &job])
-        .output()
-        .map_err(|e| anyhow::anyhow!("cannot run scontrol to requeue {job}: {e}"))?;
+    let mut command = client::command("scontrol")?;
+    command.args(["requeue", &job]);
+    let out = client::output(command, "scontrol", None)?;
     if !out.status.success() {
         anyhow::bail!(
             "scontrol requeue {job} failed: {}",

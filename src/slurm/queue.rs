@@ -3,9 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 
 use super::client;
+use crate::exit::usage;
 
 /// One array task as the controller sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -56,22 +57,22 @@ impl TaskState {
 
 /// The tasks of the given array jobs that the controller still knows.
 ///
-/// Errors: `scontrol` missing or failing for another reason than an unknown job id.
+/// Errors (usage errors: the environment's, exit 2): `scontrol` missing or failing for another
+/// reason than an unknown job id.
 pub fn tasks(array_job_ids: &[String]) -> Result<Vec<TaskState>> {
     let mut all = Vec::new();
     for id in array_job_ids {
-        let out = client::command("scontrol")?
-            .args(["-o", "show", "job", id])
-            .output()
-            .context("cannot run scontrol (is a Slurm client on PATH?)")?;
+        let mut command = client::command("scontrol")?;
+        command.args(["-o", "show", "job", id]);
+        let out = client::output(command, "scontrol", None)?;
         if !out.status.success() {
             if String::from_utf8_lossy(&out.stderr).contains("Invalid job id") {
                 continue;
             }
-            bail!(
+            return Err(usage(format!(
                 "scontrol show job {id} failed: {}",
                 client::one_line("scontrol", &out.stderr)
-            );
+            )));
         }
         all.extend(parse(&String::from_utf8_lossy(&out.stdout)));
     }

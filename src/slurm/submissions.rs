@@ -1,5 +1,6 @@
-//! What `anigan-runner slurm` submitted: the variant lists the array tasks index and one JSON
-//! line per submitted job array in results/<experiment>/slurm/submissions.jsonl.
+//! What `anigan-runner slurm` submitted: the variant lists the array tasks index, one JSON
+//! line per submitted job array in results/<experiment>/slurm/submissions.jsonl, and each
+//! submitted job array's batch script, `<job>.sbatch`.
 
 use std::path::{Path, PathBuf};
 
@@ -29,10 +30,12 @@ pub fn write_variant_list(slurm_dir: &Path, ids: &[&str]) -> Result<PathBuf> {
     Ok(path)
 }
 
-/// Writes the job array's batch script as `sweep.sbatch` and returns its path.
-pub fn write_script(slurm_dir: &Path, script: &super::Script) -> Result<PathBuf> {
-    let path = slurm_dir.join("sweep.sbatch");
-    fsx::write_atomic(&path, script.render().as_bytes())?;
+/// Keeps the batch script of job array `job_id`, which Slurm accepted, as `<job_id>.sbatch`
+/// (beside its tasks' logs `<job_id>_<task>.out`): every submission's script stays, and a
+/// script Slurm refused is written nowhere. Returns its path.
+pub fn write_script(slurm_dir: &Path, job_id: &str, text: &str) -> Result<PathBuf> {
+    let path = slurm_dir.join(format!("{job_id}.sbatch"));
+    fsx::write_atomic(&path, text.as_bytes())?;
     Ok(path)
 }
 
