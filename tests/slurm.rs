@@ -381,6 +381,7 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
     assert!(lines.iter().all(|l| l["state"] == "finished"), "{lines:?}");
 
     odd_results_path(&cluster, tmp.path());
+    submissions_take_turns(&cluster, tmp.path());
     requeue_resumes_exactly(&cluster, tmp.path());
     pruned_sweep_on_slurm(&cluster, tmp.path());
 }
@@ -458,6 +459,64 @@ fn refused_submission_keeps_the_accepted_script(
     assert_eq!(
         std::fs::read_to_string(slurm_dir.join(format!("{accepted}.sbatch"))).unwrap(),
         kept
+    );
+}
+
+/// Two `slurm` commands of one experiment started together: the queue check and the
+/// submission are one step under the experiment's submission lock, so one submits every
+/// variant and the other finds them queued (both used to see nothing queued and submit all).
+/// The test holds the lock while both start, so both reach it; held, neither submits.
+fn submissions_take_turns(cluster: &Cluster, tmp: &Path) {
+    use std::process::Stdio;
+    let dir = tmp.join("turns");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exp = write_grid(&dir, 1);
+    let results = dir.join("results");
+    let slurm_dir = results.join("smoke/slurm");
+    std::fs::create_dir_all(&slurm_dir).unwrap();
+    let lock = std::fs::File::create(slurm_dir.join(".submit.lock")).unwrap();
+    lock.lock().unwrap();
+    let start = || {
+        let mut c = cluster.cmd(env!("CARGO_BIN_EXE_anigan-runner"));
+        c.arg("slurm")
+            .arg(&exp)
+            .arg("--results")
+            .arg(&results)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(["--device", "cpu", "--cpus-per-task", "1"])
+            // Nothing of it needs to run: the test is about what is submitted.
+            .arg("--sbatch-arg=--hold")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let (a, b) = (start(), start());
+    std::thread::sleep(Duration::from_secs(3));
+    assert!(
+        std::fs::read_to_string(slurm_dir.join("submissions.jsonl")).is_err(),
+        "a submission while another command held the lock"
+    );
+    drop(lock);
+    let outs = [a.wait_with_output().unwrap(), b.wait_with_output().unwrap()];
+    let jobs: Vec<String> = outs
+        .iter()
+        .filter(|o| !o.stdout.is_empty())
+        .map(job_id)
+        .collect();
+    for job in &jobs {
+        cluster.cmd("scancel").arg(job).status().unwrap();
+    }
+    assert!(outs.iter().all(|o| o.status.success()), "{outs:?}");
+    assert_eq!(jobs.len(), 1, "one submission of the 4 variants: {outs:?}");
+    let waited = outs
+        .iter()
+        .map(|o| String::from_utf8_lossy(&o.stderr).into_owned())
+        .find(|e| e.contains("nothing to submit"))
+        .unwrap_or_default();
+    assert!(
+        waited.contains("0 done, 4 already queued, 0 to submit"),
+        "{outs:?}"
     );
 }
 

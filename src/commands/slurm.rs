@@ -26,23 +26,24 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
     eprint!("{rerun}");
     let slurm_dir = exp_dir.slurm();
-    // Slurm's clients missing or its controller out of reach: the environment's problem, exit 2.
-    let queued = slurm::queued_variants(&slurm_dir)?;
-    let (left, finished, in_queue) = split(&selected, &exp_dir, &queued, &exp.only)?;
-    eprintln!(
-        "experiment {}: {} variant(s) selected: {finished} done, {in_queue} already queued, {} to submit",
-        experiment.name,
-        selected.len(),
-        left.len()
-    );
-    if left.is_empty() {
-        eprintln!("nothing to submit");
-        return Ok(Exit::Success);
-    }
-    let ids: Vec<&str> = left.iter().map(|v| v.id.as_str()).collect();
+    // What is left to submit: Slurm's clients missing or its controller out of reach are the
+    // environment's problem, exit 2.
+    let plan = || -> Result<Plan> {
+        let queued = slurm::queued_variants(&slurm_dir)?;
+        split(&selected, &exp_dir, &queued, &exp.only)
+    };
+    let first = plan()?;
+    let ids = first.ids();
     let script = script(args, &experiment, &slurm_dir, &ids)?;
     if let Some(problem) = slurm::log_dir_problem(&script.log_dir) {
         return Err(usage(problem));
+    }
+    if args.dry_run || ids.is_empty() {
+        eprintln!("{}", first.line(&experiment.name, selected.len()));
+    }
+    if ids.is_empty() {
+        eprintln!("nothing to submit");
+        return Ok(Exit::Success);
     }
     if args.dry_run {
         print!("{}", script.render());
@@ -53,15 +54,28 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
-    let text = script.render();
     // Slurm checks the script (partition, account, limits, directives) before anything is
     // prepared or written, so a refusal costs no data preparation and leaves nothing behind.
-    sbatch(&text, true)?;
+    sbatch(&script.render(), true)?;
+    // From the queue check to the record of the submission, one `slurm` command of this
+    // experiment at a time: two started together would both find nothing queued and both
+    // submit every variant. So the queue is read again under the lock.
+    let _lock = submissions::lock(&slurm_dir, &mut |note| eprintln!("{note}"))?;
+    let plan = plan()?;
+    eprintln!("{}", plan.line(&experiment.name, selected.len()));
+    let ids = plan.ids();
+    if ids.is_empty() {
+        eprintln!("nothing to submit");
+        return Ok(Exit::Success);
+    }
+    let script = self::script(args, &experiment, &slurm_dir, &ids)?;
+    let text = script.render();
+    let left = &plan.variants;
     // Data, caches, tag classifier and quality reference are made here, once, so that array
     // tasks only read them (they never race to build them).
     prepare::warm(
-        &left,
-        &left,
+        left,
+        left,
         &DataRoot(exp.data_dir.clone()),
         tch::Device::Cpu,
     )?;
@@ -125,24 +139,50 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
 }
 
 /// The selected variants still to submit, and how many are done or already queued.
+struct Plan<'a> {
+    variants: Vec<&'a Variant>,
+    finished: usize,
+    in_queue: usize,
+}
+
+impl Plan<'_> {
+    fn ids(&self) -> Vec<&str> {
+        self.variants.iter().map(|v| v.id.as_str()).collect()
+    }
+
+    fn line(&self, experiment: &str, selected: usize) -> String {
+        format!(
+            "experiment {experiment}: {selected} variant(s) selected: {} done, {} already \
+             queued, {} to submit",
+            self.finished,
+            self.in_queue,
+            self.variants.len()
+        )
+    }
+}
+
 fn split<'a>(
     selected: &[&'a Variant],
     exp_dir: &ExperimentDir,
     queued: &[String],
     only: &[Only],
-) -> Result<(Vec<&'a Variant>, usize, usize)> {
-    let (mut left, mut finished, mut in_queue) = (Vec::new(), 0, 0);
+) -> Result<Plan<'a>> {
+    let mut plan = Plan {
+        variants: Vec::new(),
+        finished: 0,
+        in_queue: 0,
+    };
     for v in selected {
         let status = reader::read_status(&exp_dir.run(&v.id))?;
         if sweep_queue::done(status.as_ref(), v, only).is_some() {
-            finished += 1;
+            plan.finished += 1;
         } else if queued.contains(&v.id) {
-            in_queue += 1;
+            plan.in_queue += 1;
         } else {
-            left.push(*v);
+            plan.variants.push(*v);
         }
     }
-    Ok((left, finished, in_queue))
+    Ok(plan)
 }
 
 fn script(

@@ -2,6 +2,7 @@
 //! line per submitted job array in results/<experiment>/slurm/submissions.jsonl, and each
 //! submitted job array's batch script, `<job>.sbatch`.
 
+use std::fs::{self, File, TryLockError};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -37,6 +38,30 @@ pub fn write_script(slurm_dir: &Path, job_id: &str, text: &str) -> Result<PathBu
     let path = slurm_dir.join(format!("{job_id}.sbatch"));
     fsx::write_atomic(&path, text.as_bytes())?;
     Ok(path)
+}
+
+/// Takes the submission lock, `.submit.lock` in the slurm folder (created when missing), held
+/// until the returned file drops: one `anigan-runner slurm` of an experiment at a time reads
+/// the queue and submits. `note` says so when another one holds it.
+pub fn lock(slurm_dir: &Path, note: &mut dyn FnMut(String)) -> Result<File> {
+    fs::create_dir_all(slurm_dir)
+        .with_context(|| format!("cannot create {}", slurm_dir.display()))?;
+    let path = slurm_dir.join(".submit.lock");
+    let file = fsx::open_lock_file(&path)?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(TryLockError::WouldBlock) => note(format!(
+            "waiting for another `anigan-runner slurm` of this experiment to finish submitting \
+             ({})",
+            path.display()
+        )),
+        Err(TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
 }
 
 /// Appends `submission` to submissions.jsonl.
