@@ -382,6 +382,7 @@ fn sweeps_finish_once_resume_only_the_rest_and_survive_requeue() {
 
     odd_results_path(&cluster, tmp.path());
     submissions_take_turns(&cluster, tmp.path());
+    an_edited_grid_fails_queued_tasks_with_its_reason(&cluster, tmp.path());
     requeue_resumes_exactly(&cluster, tmp.path());
     pruned_sweep_on_slurm(&cluster, tmp.path());
 }
@@ -517,6 +518,61 @@ fn submissions_take_turns(cluster: &Cluster, tmp: &Path) {
     assert!(
         waited.contains("0 done, 4 already queued, 0 to submit"),
         "{outs:?}"
+    );
+}
+
+/// The grid edited after submitting (a value put before the first key's, so every id's index
+/// moves): the queued task trains nothing, and its log and `status` say that the experiment
+/// file changed since submission and to rerun `anigan-runner slurm`. It used to fail with
+/// '--variant ... matches no variant' while the README promised that an edit changed nothing.
+fn an_edited_grid_fails_queued_tasks_with_its_reason(cluster: &Cluster, tmp: &Path) {
+    let dir = tmp.join("edit");
+    std::fs::create_dir_all(&dir).unwrap();
+    let exp = write_grid(&dir, 1);
+    let results = dir.join("results");
+    let out = cluster
+        .slurm(&exp, &results, &["--variant", "0", "--sbatch-arg=--hold"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = job_id(&out);
+    let text = std::fs::read_to_string(&exp).unwrap();
+    std::fs::write(
+        &exp,
+        text.replace("\"train.lr_d\" = [2e-4", "\"train.lr_d\" = [3e-4, 2e-4"),
+    )
+    .unwrap();
+    assert!(
+        cluster
+            .cmd("scontrol")
+            .args(["release", &job])
+            .status()
+            .unwrap()
+            .success()
+    );
+    cluster.wait_done(&job, Duration::from_secs(120));
+    let log = std::fs::read_to_string(results.join(format!("smoke/slurm/{job}_0.out"))).unwrap();
+    for says in [
+        format!("changed since Slurm job {job}_0 was submitted"),
+        "this task trains nothing; rerun `anigan-runner slurm".to_string(),
+    ] {
+        assert!(log.contains(&says), "{log}");
+    }
+    assert!(
+        !results.join("smoke/runs").exists(),
+        "nothing trained:\n{log}"
+    );
+    let status = cluster
+        .runner()
+        .arg("status")
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    let table = String::from_utf8_lossy(&status.stdout);
+    assert!(
+        table.contains(&format!("Slurm task {job}_0 failed: "))
+            && table.contains("changed since Slurm job"),
+        "{table}"
     );
 }
 

@@ -149,11 +149,16 @@ pub(super) fn select<'a>(
         match found {
             Some(v) if !chosen.iter().any(|c| c.index == v.index) => chosen.push(v),
             Some(_) => {}
-            None => problems.push(format!(
-                "--variant {sel} matches no variant of {} (indexes 0..={}; --dry-run lists the ids)",
-                experiment.file.display(),
-                experiment.variants.len() - 1
-            )),
+            None => {
+                let ids: Vec<&str> = experiment.variants.iter().map(|v| v.id.as_str()).collect();
+                let task = slurm::array_task();
+                problems.push(no_such_variant(
+                    sel,
+                    &experiment.file,
+                    &ids,
+                    task.as_deref(),
+                ));
+            }
         }
     }
     if problems.is_empty() {
@@ -161,6 +166,50 @@ pub(super) fn select<'a>(
         Ok(chosen)
     } else {
         Err(exit::usage_problems(problems))
+    }
+}
+
+/// Why `--variant sel` names none of the variants `ids` of `file`. An id (`<index>-<hash>`)
+/// carries the variant's grid index and a hash of what it trains, so an edited file can train
+/// the same recipe under another id, or not at all. A Slurm array task (`task`: `JOB_TASK`)
+/// got its id when the job was submitted: the file changed since, and the task must train
+/// nothing rather than another id's recipe in this id's directory.
+fn no_such_variant(sel: &str, file: &std::path::Path, ids: &[&str], task: Option<&str>) -> String {
+    let hash = sel
+        .split_once('-')
+        .filter(|(index, hash)| {
+            !index.is_empty()
+                && index.chars().all(|c| c.is_ascii_digit())
+                && !hash.is_empty()
+                && hash.chars().all(|c| c.is_ascii_hexdigit())
+        })
+        .map(|(_, hash)| hash);
+    let Some(hash) = hash else {
+        return format!(
+            "--variant {sel} matches no variant of {} (indexes 0..={}; --dry-run lists the ids)",
+            file.display(),
+            ids.len().saturating_sub(1)
+        );
+    };
+    let now = match ids
+        .iter()
+        .find(|id| id.split_once('-').map(|(_, h)| h) == Some(hash))
+    {
+        Some(id) => format!("its recipe is variant {id} now (the grid was edited)"),
+        None => "no variant trains its recipe now".to_string(),
+    };
+    let file = file.display();
+    match task {
+        Some(task) => format!(
+            "--variant {sel} is no variant of {file} as it stands: {now}. The experiment file \
+             changed since Slurm job {task} was submitted, so this task trains nothing; rerun \
+             `anigan-runner slurm {file} ...` (the command that submitted it) to submit the \
+             experiment as it stands"
+        ),
+        None => format!(
+            "--variant {sel} is no variant of {file} as it stands: {now} (an id carries the \
+             grid index and a hash of what is trained); --dry-run lists the ids"
+        ),
     }
 }
 
@@ -311,6 +360,43 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_id_that_is_gone_says_why() {
+        let file = std::path::Path::new("/e/edit.toml");
+        let ids = ["000-11111111", "001-85ea4b6b", "002-22222222"];
+        for (sel, task, says, why) in [
+            (
+                "7",
+                None,
+                "(indexes 0..=2; --dry-run lists",
+                "an index out of range",
+            ),
+            (
+                "000-85ea4b6b",
+                Some("41_0"),
+                "its recipe is variant 001-85ea4b6b now (the grid was edited). The experiment \
+                 file changed since Slurm job 41_0 was submitted, so this task trains nothing; \
+                 rerun `anigan-runner slurm /e/edit.toml ...`",
+                "a queued task after a value was put before the first grid key's",
+            ),
+            (
+                "000-deadbeef",
+                Some("41_0"),
+                "no variant trains its recipe now. The experiment file changed since Slurm job",
+                "a queued task after a change of what is trained",
+            ),
+            (
+                "000-85ea4b6b",
+                None,
+                "its recipe is variant 001-85ea4b6b now (the grid was edited) (an id carries",
+                "by hand, an id listed before the edit",
+            ),
+        ] {
+            let message = no_such_variant(sel, file, &ids, task);
+            assert!(message.contains(says), "{why}: {message}");
+        }
+    }
 
     /// epochs, eval.every, first_rung; what the dry run says of the rule; why.
     type Row = (u32, u32, u32, &'static str, &'static str);

@@ -82,17 +82,38 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
 }
 
 /// Fills `Line::slurm` from `scontrol` when the experiment was submitted to Slurm (a warning,
-/// not an error, when Slurm cannot be asked).
+/// not an error, when Slurm cannot be asked), and the reason of a variant whose newest array
+/// task ended before its run wrote a status (an experiment file edited after submission, a
+/// runner that could not start) from that task's log, which needs no Slurm.
 fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
-    match slurm::tasks_by_variant(&exp_dir.slurm()) {
-        Ok(tasks) => {
-            for (id, task) in tasks {
-                if let Some(line) = lines.iter_mut().find(|l| l.id == id) {
-                    line.slurm = Some(task.describe());
-                }
-            }
+    let slurm_dir = exp_dir.slurm();
+    let tasks = match slurm::tasks_by_variant(&slurm_dir) {
+        Ok(tasks) => tasks,
+        Err(e) => {
+            eprintln!("warning: no Slurm states, only the runs' own: {e:#}");
+            Vec::new()
         }
-        Err(e) => eprintln!("warning: no Slurm states, only the runs' own: {e:#}"),
+    };
+    for (id, task) in &tasks {
+        if let Some(line) = lines.iter_mut().find(|l| l.id == *id) {
+            line.slurm = Some(task.describe());
+        }
+    }
+    let newest = slurm::newest_tasks(&slurm_dir).unwrap_or_default();
+    let not_started = RunState::NotStarted.word();
+    for line in lines
+        .iter_mut()
+        .filter(|l| l.state == not_started && l.reason.is_none())
+    {
+        let Some((job, task)) = newest.get(&line.id) else {
+            continue;
+        };
+        let active = tasks.iter().any(|(id, t)| {
+            id == &line.id && t.array_job_id == *job && t.task == *task && t.is_active()
+        });
+        if !active && let Some(error) = slurm::task_error(&slurm_dir, job, *task) {
+            line.reason = Some(format!("Slurm task {job}_{task} failed: {error}"));
+        }
     }
 }
 

@@ -14,6 +14,7 @@ pub use queue::TaskState;
 pub use script::{Script, log_dir_problem, quote};
 pub use submissions::Submission;
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Variants of earlier submissions whose tasks Slurm still holds (pending or running).
@@ -23,6 +24,25 @@ pub fn queued_variants(slurm_dir: &Path) -> anyhow::Result<Vec<String>> {
         .filter(|(_, t)| t.is_active())
         .map(|(id, _)| id)
         .collect())
+}
+
+/// Each variant's newest array task, `(job id, task index)`, from the submission records
+/// alone (no Slurm needed).
+pub fn newest_tasks(slurm_dir: &Path) -> anyhow::Result<BTreeMap<String, (String, usize)>> {
+    let mut newest = BTreeMap::new();
+    for sub in submissions::read(slurm_dir)? {
+        for (task, variant) in sub.variants.iter().enumerate() {
+            newest.insert(variant.clone(), (sub.job_id.clone(), task));
+        }
+    }
+    Ok(newest)
+}
+
+/// The error array task `task` of `job_id` ended with, read from its log; None when it has no
+/// log (yet) or its log holds no error.
+pub fn task_error(slurm_dir: &Path, job_id: &str, task: usize) -> Option<String> {
+    let log = std::fs::read(submissions::log_path(slurm_dir, job_id, task)).ok()?;
+    submissions::task_error(&String::from_utf8_lossy(&log))
 }
 
 /// Slurm's view of every task of every recorded submission, by variant id (newest
@@ -45,19 +65,28 @@ pub fn tasks_by_variant(slurm_dir: &Path) -> anyhow::Result<Vec<(String, TaskSta
     Ok(out)
 }
 
+/// This process's job array task as `JOB_TASK`, when it runs as one (a task of the array
+/// `anigan-runner slurm` submitted).
+pub fn array_task() -> Option<String> {
+    Some(format!(
+        "{}_{}",
+        env("SLURM_ARRAY_JOB_ID")?,
+        env("SLURM_ARRAY_TASK_ID")?
+    ))
+}
+
+fn env(key: &str) -> Option<String> {
+    std::env::var(key).ok().filter(|v| !v.is_empty())
+}
+
 /// Under Slurm, asks the controller to requeue this array task (or job): it goes back to
 /// pending and later reruns the same batch script, which resumes the run from its checkpoint.
 /// Returns the job requeued, or `None` outside Slurm.
 ///
 /// Errors: `scontrol` missing or refusing (the job was not submitted with `--requeue`).
 pub fn requeue_self() -> anyhow::Result<Option<String>> {
-    let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let job = match (var("SLURM_ARRAY_JOB_ID"), var("SLURM_ARRAY_TASK_ID")) {
-        (Some(array), Some(task)) => format!("{array}_{task}"),
-        _ => match var("SLURM_JOB_ID") {
-            Some(id) => id,
-            None => return Ok(None),
-        },
+    let Some(job) = array_task().or_else(|| env("SLURM_JOB_ID")) else {
+        return Ok(None);
     };
     let mut command = client::command("scontrol")?;
     command.args(["requeue", &job]);

@@ -40,6 +40,27 @@ pub fn write_script(slurm_dir: &Path, job_id: &str, text: &str) -> Result<PathBu
     Ok(path)
 }
 
+/// The log of task `task` of job array `job_id`: `<job>_<task>.out`, as the script's
+/// `--output` (`%A_%a.out`) names it.
+pub fn log_path(slurm_dir: &Path, job_id: &str, task: usize) -> PathBuf {
+    slurm_dir.join(format!("{job_id}_{task}.out"))
+}
+
+/// The error a task's runner ended with, from the task's log: its last `error: ` line with the
+/// indented lines that continue it, as one line. None when the log holds no error.
+pub fn task_error(log: &str) -> Option<String> {
+    let lines: Vec<&str> = log.lines().collect();
+    let start = lines.iter().rposition(|l| l.starts_with("error: "))?;
+    let mut parts = vec![lines[start].trim_start_matches("error: ").trim()];
+    parts.extend(
+        lines[start + 1..]
+            .iter()
+            .take_while(|l| l.starts_with(char::is_whitespace))
+            .map(|l| l.trim().trim_start_matches("- ")),
+    );
+    Some(parts.join(" "))
+}
+
 /// Takes the submission lock, `.submit.lock` in the slurm folder (created when missing), held
 /// until the returned file drops: one `anigan-runner slurm` of an experiment at a time reads
 /// the queue and submits. `note` says so when another one holds it.
@@ -92,6 +113,34 @@ pub fn read(slurm_dir: &Path) -> Result<Vec<Submission>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_task_log_gives_its_last_error() {
+        for (log, want, why) in [
+            (
+                "2026-12-07T07:00:00 task 41_0 (restart 0) on vm: variant 000-85ea4b6b\n\
+                 error: 1 problem with the command line:\n  - --variant 000-85ea4b6b is no \
+                 variant of /e/edit.toml as it stands\n",
+                Some(
+                    "1 problem with the command line: --variant 000-85ea4b6b is no variant of \
+                     /e/edit.toml as it stands",
+                ),
+                "a usage error's problems continue its line",
+            ),
+            (
+                "error: first\nwarning: then\nerror: cannot read x\n",
+                Some("cannot read x"),
+                "the last error is how the task ended",
+            ),
+            (
+                "epoch 1/4 ...\nexperiment x: 1 finished\n",
+                None,
+                "no error",
+            ),
+        ] {
+            assert_eq!(task_error(log).as_deref(), want, "{why}");
+        }
+    }
 
     #[test]
     fn lists_are_named_by_content_and_records_round_trip() {
