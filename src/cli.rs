@@ -361,16 +361,20 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "N", default_value_t = 2)]
     pub cpus_per_task: u32,
 
-    /// GPUs per task (none by default).
+    /// GPUs per task (none by default); a task sees them as cuda:0 up, so not with
+    /// --device cpu, and --device cuda:N needs more than N.
     #[arg(long, value_name = "N")]
     pub gpus_per_task: Option<u32>,
 
-    /// Seconds before the time limit at which Slurm warns the runner (USR1). It must cover
-    /// one epoch plus a checkpoint; the default suits epochs of up to a few minutes.
+    /// Seconds before the time limit at which Slurm warns the runner (USR1), 1 to 65535. It
+    /// must cover one epoch plus a checkpoint; the default suits epochs of up to a few minutes.
     #[arg(long, value_name = "SECONDS", default_value_t = 300)]
     pub signal_lead: u32,
 
-    /// One more sbatch option, verbatim, e.g. `--sbatch-arg=--partition=gpu` (repeatable).
+    /// One more sbatch option with its value, e.g. `--sbatch-arg=--partition=gpu` (repeatable),
+    /// each an `#SBATCH` line of its own. The options the script sets itself (--array,
+    /// --output, --error, --time, --signal, --cpus-per-task, --gpus-per-task, ...) are refused
+    /// with the flag to use instead.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub sbatch_args: Vec<String>,
 }

@@ -99,6 +99,23 @@ fn every_command_exits_2_on_a_usage_problem() {
             "slurm: a time limit sbatch would refuse",
         ),
         (
+            vec![
+                "slurm",
+                smoke.to_str().unwrap(),
+                "--sbatch-arg=--array=0-9",
+                "--signal-lead",
+                "0",
+                "--gpus-per-task",
+                "1",
+                "--device",
+                "cpu",
+                "--results",
+                "{tmp}/results",
+            ],
+            "3 problems with the command line",
+            "slurm: an option the script writes, no time to checkpoint, GPUs never used",
+        ),
+        (
             vec!["sample", "{tmp}", "--out", "{tmp}/grid.png"],
             "not a run directory",
             "sample: a folder that is not a run",

@@ -6,7 +6,7 @@ use std::path::Path;
 use anyhow::{Context, Result, bail};
 
 use super::run;
-use crate::cli::SlurmArgs;
+use crate::cli::{DeviceChoice, SlurmArgs};
 use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
 use crate::exit::{Exit, usage, usage_problems};
@@ -109,7 +109,12 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Rules on the command line that sbatch would only find after files were written.
+/// The longest `--signal` lead Slurm takes, in seconds (a 16-bit field).
+const MAX_SIGNAL_LEAD: u32 = 65_535;
+
+/// Rules on the command line that sbatch would find only after files were written, or never:
+/// options that would silently undo the script's own, settings that give tasks no time to
+/// checkpoint or GPUs they cannot use.
 fn check_args(args: &SlurmArgs) -> Result<()> {
     let mut problems = Vec::new();
     if let Some(t) = &args.time {
@@ -131,6 +136,38 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
     if args.cpus_per_task == 0 {
         problems.push("--cpus-per-task must be at least 1".into());
     }
+    if args.signal_lead == 0 {
+        problems.push(
+            "--signal-lead must be at least 1: at 0 Slurm's warning comes with the time limit \
+             itself, leaving no time to finish the epoch and write a checkpoint"
+                .into(),
+        );
+    } else if args.signal_lead > MAX_SIGNAL_LEAD {
+        problems.push(format!(
+            "--signal-lead {} is more than Slurm's --signal takes ({MAX_SIGNAL_LEAD} s)",
+            args.signal_lead
+        ));
+    }
+    match (args.gpus_per_task, args.device) {
+        (Some(0), _) => problems.push(
+            "--gpus-per-task must be at least 1 (leave it out for tasks without GPUs)".into(),
+        ),
+        (Some(n), DeviceChoice::Cpu) => problems.push(format!(
+            "--gpus-per-task {n} with --device cpu: every task would hold {n} GPU(s) it never \
+             uses; leave --gpus-per-task out, or train on them with --device cuda or auto"
+        )),
+        (Some(n), DeviceChoice::Cuda(k)) if k as u32 >= n => problems.push(format!(
+            "--device cuda:{k} with --gpus-per-task {n}: a task sees its GPU(s) as cuda:0 to \
+             cuda:{} (Slurm sets CUDA_VISIBLE_DEVICES), so cuda:{k} is none of them",
+            n - 1
+        )),
+        _ => {}
+    }
+    problems.extend(
+        args.sbatch_args
+            .iter()
+            .filter_map(|a| slurm::sbatch_arg_problem(a)),
+    );
     if problems.is_empty() {
         Ok(())
     } else {
@@ -272,4 +309,77 @@ fn file_name(p: &Path) -> String {
     p.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+    use crate::cli::{Cli, Command};
+
+    fn problems(flags: &[&str]) -> String {
+        let args = ["anigan-runner", "slurm", "e.toml"].iter().chain(flags);
+        let Command::Slurm(args) = Cli::try_parse_from(args).unwrap().command else {
+            panic!("not slurm")
+        };
+        check_args(&args).map_or_else(|e| format!("{e:#}"), |()| String::new())
+    }
+
+    #[test]
+    fn flags_that_cannot_work_on_slurm_are_refused() {
+        for (flags, says, why) in [
+            (&["--time", "04:00:00"][..], "", "a plain submission"),
+            (
+                &["--gpus-per-task", "1", "--device", "cuda"],
+                "",
+                "a GPU per task, trained on",
+            ),
+            (
+                &["--signal-lead", "0"],
+                "--signal-lead must be at least 1",
+                "no time to checkpoint",
+            ),
+            (
+                &["--signal-lead", "70000"],
+                "more than Slurm's --signal takes",
+                "sbatch would refuse it",
+            ),
+            (
+                &["--gpus-per-task", "1", "--device", "cpu"],
+                "every task would hold 1 GPU(s) it never uses",
+                "GPUs held for nothing",
+            ),
+            (
+                &["--gpus-per-task", "1", "--device", "cuda:1"],
+                "so cuda:1 is none of them",
+                "Slurm renumbers a task's GPUs from 0",
+            ),
+            (
+                &["--gpus-per-task", "0"],
+                "--gpus-per-task must be at least 1",
+                "zero GPUs",
+            ),
+            (
+                &["--sbatch-arg=--array=0-9"],
+                "the script sets --array",
+                "an option the script writes",
+            ),
+            (
+                &[
+                    "--sbatch-arg=--output=x.out",
+                    "--sbatch-arg=--partition=gpu",
+                ],
+                "1 problem with the command line:\n  - --sbatch-arg=\"--output=x.out\"",
+                "only the option the script writes",
+            ),
+        ] {
+            let found = problems(flags);
+            if says.is_empty() {
+                assert_eq!(found, "", "{why}");
+            } else {
+                assert!(found.contains(says), "{why}: {found}");
+            }
+        }
+    }
 }

@@ -18,7 +18,8 @@ pub struct Script {
     pub time: Option<String>,
     /// Seconds before the time limit at which Slurm sends USR1 to the batch shell.
     pub signal_lead_s: u32,
-    /// Extra `#SBATCH` arguments, verbatim (`--partition=gpu`, `--account=x`).
+    /// Extra sbatch options, one argument each (`--partition=gpu`, `--account=x`), quoted onto
+    /// `#SBATCH` lines of their own; `sbatch_arg_problem` refuses the script's own.
     pub extra_args: Vec<String>,
     /// Where the `%A_%a.out` logs go: results/<experiment>/slurm.
     pub log_dir: PathBuf,
@@ -63,7 +64,7 @@ impl Script {
         if let Some(t) = &self.time {
             directives.push(format!("--time={t}"));
         }
-        directives.extend(self.extra_args.iter().cloned());
+        directives.extend(self.extra_args.iter().map(|a| directive_arg(a)));
         for d in directives {
             s += &format!("#SBATCH {d}\n");
         }
@@ -84,6 +85,106 @@ impl Script {
         s += &format!("exec {}\n", command.join(" "));
         s
     }
+}
+
+/// sbatch options the script writes itself, or that would keep `slurm` from submitting, by
+/// long name and short letter, with what to do instead.
+const RESERVED: &[(&str, Option<char>, &str)] = &[
+    (
+        "array",
+        Some('a'),
+        "the runner makes one array task per variant; --max-parallel K runs at most K at once",
+    ),
+    (
+        "output",
+        Some('o'),
+        "task logs go to results/<experiment>/slurm/<job>_<task>.out, where status reads them",
+    ),
+    (
+        "error",
+        Some('e'),
+        "a task's errors go into its log, where status reads them",
+    ),
+    (
+        "open-mode",
+        None,
+        "a requeued task appends to its log, which keeps the whole story",
+    ),
+    ("requeue", None, "the script asks for it already"),
+    (
+        "no-requeue",
+        None,
+        "a task warned of its time limit requeues itself to resume",
+    ),
+    (
+        "signal",
+        None,
+        "use --signal-lead SECONDS: the runner checkpoints on that warning",
+    ),
+    ("ntasks", Some('n'), "each array task is one runner process"),
+    (
+        "cpus-per-task",
+        Some('c'),
+        "use --cpus-per-task N: the runner's threads follow it",
+    ),
+    ("gpus-per-task", None, "use --gpus-per-task N"),
+    (
+        "time",
+        Some('t'),
+        "use --time, which is checked against --signal-lead",
+    ),
+    (
+        "job-name",
+        Some('J'),
+        "the runner names the job anigan-<experiment>",
+    ),
+    (
+        "test-only",
+        None,
+        "nothing would be submitted; --dry-run prints the script",
+    ),
+    (
+        "wait",
+        Some('W'),
+        "`slurm` would wait for the whole array to end",
+    ),
+];
+
+/// sbatch options that are a prefix of a reserved one's name without standing for it (sbatch,
+/// like getopt, takes an unambiguous prefix of a long option for the option).
+const NOT_ABBREVIATIONS: &[&str] = &["gpus"];
+
+/// Why `arg` cannot be an `--sbatch-arg`, if it cannot: each is one sbatch option with its value
+/// (`--partition=gpu`, `-pgpu`), quoted onto an `#SBATCH` line of its own, and none of the
+/// options the script writes itself (a second `--array` or `--output` would silently win).
+pub fn sbatch_arg_problem(arg: &str) -> Option<String> {
+    let reject = |why: &str| Some(format!("--sbatch-arg={arg:?}: {why}"));
+    if arg.contains(['\n', '\r']) {
+        return reject("a line break would end the #SBATCH line");
+    }
+    if let Some(long) = arg.strip_prefix("--") {
+        let name = long.split('=').next().unwrap_or("");
+        if name.is_empty() || name.contains(char::is_whitespace) {
+            return reject(
+                "give one option with its value after '=', e.g. --sbatch-arg=--partition=gpu",
+            );
+        }
+        let hit = RESERVED.iter().find(|(long, _, _)| {
+            *long == name || (long.starts_with(name) && !NOT_ABBREVIATIONS.contains(&name))
+        });
+        return hit.and_then(|(long, _, why)| reject(&format!("the script sets --{long}: {why}")));
+    }
+    let mut chars = arg.chars();
+    let (Some('-'), Some(letter)) = (chars.next(), chars.next()) else {
+        return reject("give an sbatch option, e.g. --sbatch-arg=--partition=gpu");
+    };
+    if chars.next().is_some_and(char::is_whitespace) {
+        return reject(&format!(
+            "give the value without a space (-{letter}VALUE), or the long option with '='"
+        ));
+    }
+    let hit = RESERVED.iter().find(|(_, short, _)| *short == Some(letter));
+    hit.and_then(|(long, _, why)| reject(&format!("the script sets --{long} (-{letter}): {why}")))
 }
 
 /// `text` as one argument of an `#SBATCH` line, which sbatch splits at whitespace, reading `'`
@@ -244,6 +345,78 @@ mod tests {
                 "{dir:?}: {found:?}"
             );
         }
+    }
+
+    #[test]
+    fn sbatch_args_the_script_writes_itself_are_refused() {
+        for (arg, refused, why) in [
+            ("--partition=gpu", None, "an option the script leaves alone"),
+            ("-pgpu", None, "a short option with its value"),
+            (
+                "--gpus=1",
+                None,
+                "a whole option whose name starts a reserved one's",
+            ),
+            (
+                "--chdir=/a b",
+                None,
+                "a value with a space: one quoted argument",
+            ),
+            (
+                "--array=0-3",
+                Some("--array"),
+                "the array is one task per variant",
+            ),
+            ("-a0-3", Some("--array (-a)"), "the short form"),
+            (
+                "--arr=0-3",
+                Some("--array"),
+                "sbatch takes an unambiguous prefix",
+            ),
+            ("--output=x.out", Some("--output"), "the logs status reads"),
+            ("-o", Some("--output (-o)"), "the short form alone"),
+            (
+                "--no-requeue",
+                Some("--no-requeue"),
+                "self-requeue needs requeue",
+            ),
+            (
+                "--signal=B:USR1@0",
+                Some("--signal-lead"),
+                "the runner's warning",
+            ),
+            ("--time=10", Some("--time"), "checked against --signal-lead"),
+            (
+                "--partition gpu",
+                Some("after '='"),
+                "two words in one argument",
+            ),
+            (
+                "-p gpu",
+                Some("without a space"),
+                "a short option and its value apart",
+            ),
+            ("gpu", Some("give an sbatch option"), "no option"),
+            ("--comment=a\nb", Some("line break"), "a new #SBATCH line"),
+        ] {
+            let problem = sbatch_arg_problem(arg);
+            match refused {
+                None => assert_eq!(problem, None, "{arg}: {why}"),
+                Some(says) => assert!(
+                    problem.as_deref().is_some_and(|p| p.contains(says)),
+                    "{arg}: {why}: {problem:?}"
+                ),
+            }
+        }
+    }
+
+    #[test]
+    fn extra_args_are_one_argument_each() {
+        let mut s = script();
+        s.extra_args = vec!["--chdir=/a b".into(), "--partition=gpu".into()];
+        let text = s.render();
+        assert!(text.contains("#SBATCH \"--chdir=/a b\"\n"), "{text}");
+        assert!(text.contains("#SBATCH --partition=gpu\n"), "{text}");
     }
 
     #[test]
