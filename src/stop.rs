@@ -32,10 +32,7 @@ pub fn install(announce: bool) -> Result<()> {
             while !requested() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            crate::progress::println(
-                "stop requested: every variant stops after its current epoch, on a checkpoint \
-                 (exit 4; the same command resumes it); press Ctrl-C again to stop at once",
-            );
+            crate::progress::println(advice().announce);
         });
     }
     Ok(())
@@ -51,7 +48,91 @@ pub fn warned() -> bool {
     WARNED.load(Ordering::SeqCst)
 }
 
+/// What to tell the user about a graceful stop: when it is asked for, and how to resume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Advice {
+    pub announce: &'static str,
+    /// How to resume what the stop left (interrupted or not started).
+    pub resume: &'static str,
+}
+
+/// The advice for where this process runs: in a Slurm job (`SLURM_JOB_ID`) no Ctrl-C reaches
+/// it and the command that started it is not at hand; warned by Slurm (USR1), a task requeues
+/// itself.
+pub fn advice() -> Advice {
+    let slurm = std::env::var_os("SLURM_JOB_ID").is_some_and(|v| !v.is_empty());
+    advice_for(slurm, warned())
+}
+
+fn advice_for(slurm_job: bool, warned: bool) -> Advice {
+    const RESUBMIT: &str = "rerun the `anigan-runner slurm` command that submitted it to resume";
+    match (slurm_job, warned) {
+        (false, _) => Advice {
+            announce: "stop requested: every variant stops after its current epoch, on a \
+                       checkpoint (exit 4; the same command resumes it); press Ctrl-C again to \
+                       stop at once",
+            resume: "rerun the same command to resume",
+        },
+        (true, true) => Advice {
+            announce: "Slurm's warning before the time limit (USR1): every variant stops after \
+                       its current epoch, on a checkpoint; then this task requeues itself and \
+                       resumes from it",
+            resume: "this task requeues itself to resume",
+        },
+        (true, false) => Advice {
+            announce: "stop requested (scancel, or Slurm ending the job): every variant stops \
+                       after its current epoch, on a checkpoint, unless Slurm kills the task \
+                       first (KillWait after its SIGTERM; the last checkpoint stays valid); \
+                       rerun the `anigan-runner slurm` command that submitted it to resume",
+            resume: RESUBMIT,
+        },
+    }
+}
+
 /// Asks for a graceful stop from inside the process.
 pub fn request() {
     REQUESTED.store(true, Ordering::SeqCst);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_advice_fits_where_the_runner_runs() {
+        for (slurm, warned, says, never, why) in [
+            (
+                false,
+                false,
+                "press Ctrl-C again",
+                "anigan-runner slurm",
+                "a terminal",
+            ),
+            (
+                true,
+                true,
+                "this task requeues itself",
+                "Ctrl-C",
+                "a Slurm task warned of its time limit requeues",
+            ),
+            (
+                true,
+                false,
+                "rerun the `anigan-runner slurm` command",
+                "Ctrl-C",
+                "a Slurm task after scancel: no terminal, no same command at hand",
+            ),
+        ] {
+            let a = advice_for(slurm, warned);
+            let text = format!("{} / {}", a.announce, a.resume);
+            assert!(
+                text.contains(says) && !text.contains(never),
+                "{why}: {text}"
+            );
+            assert!(
+                !(slurm && a.resume.contains("same command")),
+                "{why}: {text}"
+            );
+        }
+    }
 }

@@ -719,6 +719,10 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         cluster.controller_log(&job)
     );
     assert!(log.contains("(restart 1)"), "{log}");
+    assert!(
+        log.contains("this task requeues itself") && !log.contains("Ctrl-C"),
+        "a Slurm task's advice, not a terminal's: {log}"
+    );
     assert_eq!(
         metrics_without_timing(&run),
         metrics_without_timing(&run_dir(&local, 3))

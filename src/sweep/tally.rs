@@ -84,8 +84,10 @@ impl Tally {
         }
         if self.interrupted + self.not_started > 0 {
             line += &format!(
-                ", {} interrupted, {} not started (rerun the same command to resume)",
-                self.interrupted, self.not_started
+                ", {} interrupted, {} not started ({})",
+                self.interrupted,
+                self.not_started,
+                crate::stop::advice().resume
             );
         }
         if self.waiting > 0 {
