@@ -388,6 +388,43 @@ pub enum LogFormatArg {
     Csv,
 }
 
+/// Parses the command line (`run` inserted when left out); on an error, prints clap's message
+/// (with `explain`'s tip) and exits 2.
+pub fn parse(args: Vec<OsString>) -> Cli {
+    let args = with_default_subcommand(args);
+    Cli::try_parse_from(&args).unwrap_or_else(|e| explain(e, &args).exit())
+}
+
+/// An unknown flag of `slurm` gets the flag meant as its tip, instead of clap's "to pass
+/// '--threads' as a value, use '-- --threads'": `run`'s --threads and --jobs are
+/// --cpus-per-task and --max-parallel there, and sbatch's own options go through --sbatch-arg.
+fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if args.get(1).is_none_or(|a| a != "slurm") || error.kind() != ErrorKind::UnknownArgument {
+        return error;
+    }
+    let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg).cloned() else {
+        return error;
+    };
+    let flag = arg.split('=').next().unwrap_or_default();
+    let tip = match flag {
+        "--threads" => {
+            "a task's libtorch threads follow its cores: give `slurm` --cpus-per-task N".to_string()
+        }
+        "--jobs" => "the array runs one task per variant: --max-parallel K runs at most K at once"
+            .to_string(),
+        _ if flag.starts_with("--") => {
+            format!("sbatch's own options go through --sbatch-arg, e.g. --sbatch-arg={flag}=VALUE")
+        }
+        _ => return error,
+    };
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    error
+}
+
 /// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works.
 pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
     const TOP_LEVEL: &[&str] = &["help", "-h", "--help", "-V", "--version"];
@@ -475,6 +512,32 @@ mod tests {
             .collect();
         let err = Cli::try_parse_from(with_default_subcommand(args)).unwrap_err();
         assert!(err.to_string().contains("not-started"), "{err}");
+    }
+
+    #[test]
+    fn slurm_names_the_flag_meant_for_run_s_and_sbatch_s() {
+        for (flag, says, why) in [
+            ("--threads", "--cpus-per-task N", "run's --threads"),
+            ("--threads=1", "--cpus-per-task N", "written with '='"),
+            ("--jobs", "--max-parallel K", "run's --jobs"),
+            (
+                "--partition",
+                "--sbatch-arg=--partition=VALUE",
+                "an sbatch option",
+            ),
+        ] {
+            let args: Vec<OsString> = ["x", "slurm", "e.toml", flag, "1"]
+                .iter()
+                .map(OsString::from)
+                .collect();
+            let args = with_default_subcommand(args);
+            let error = Cli::try_parse_from(&args).unwrap_err();
+            let text = explain(error, &args).to_string();
+            assert!(
+                text.contains(says) && !text.contains("as a value, use '--"),
+                "{why}: {text}"
+            );
+        }
     }
 
     #[test]

@@ -2,11 +2,10 @@
 
 use std::process::ExitCode;
 
-use anigan_runner::cli::{Cli, with_default_subcommand};
+use anigan_runner::cli;
 use anigan_runner::commands;
 use anigan_runner::config::ConfigErrors;
 use anigan_runner::exit;
-use clap::Parser;
 
 fn main() -> ExitCode {
     // Die quietly when the reader of our output goes away (`anigan-runner ... | head`), as
@@ -15,7 +14,7 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let cli = Cli::parse_from(with_default_subcommand(std::env::args_os().collect()));
+    let cli = cli::parse(std::env::args_os().collect());
     match commands::dispatch(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {

@@ -116,6 +116,18 @@ fn every_command_exits_2_on_a_usage_problem() {
             "slurm: an option the script writes, no time to checkpoint, GPUs never used",
         ),
         (
+            vec![
+                "slurm",
+                smoke.to_str().unwrap(),
+                "--threads",
+                "1",
+                "--results",
+                "{tmp}/results",
+            ],
+            "--cpus-per-task",
+            "slurm: run's --threads, named by slurm's flag (clap's tip was '-- --threads')",
+        ),
+        (
             vec!["sample", "{tmp}", "--out", "{tmp}/grid.png"],
             "not a run directory",
             "sample: a folder that is not a run",
