@@ -108,15 +108,35 @@ fn commands(lines: &[&str]) -> Vec<String> {
 /// Why `command` cannot run on this machine, if it cannot.
 fn skip_reason(command: &str) -> Option<&'static str> {
     let has_gpu = Path::new("/dev/nvidia0").exists();
-    let has_slurm = std::env::var_os("PATH")
-        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("sbatch").is_file()));
     if command.contains("cuda") && !has_gpu {
         return Some("it needs a GPU");
     }
-    if command.starts_with("anigan-runner slurm") && !command.contains("--dry-run") && !has_slurm {
-        return Some("it submits to Slurm (tests/slurm.rs covers submitting)");
+    if command.starts_with("anigan-runner slurm")
+        && !command.contains("--dry-run")
+        && !slurm_takes(command)
+    {
+        return Some(
+            "it submits to a Slurm cluster with the partition it names, and none answers here \
+             (tests/slurm.rs covers submitting)",
+        );
     }
     None
+}
+
+/// Whether a Slurm controller answers here and has the partition `command` names (Slurm's
+/// clients alone, installed by scripts/slurm-local, are not a cluster that takes the job).
+fn slurm_takes(command: &str) -> bool {
+    let answers = |program: &str, args: &[&str]| {
+        std::process::Command::new(program)
+            .args(args)
+            .output()
+            .is_ok_and(|o| o.status.success() && !o.stdout.is_empty())
+    };
+    let partition = command
+        .split_whitespace()
+        .find_map(|word| word.strip_prefix("--sbatch-arg=--partition="));
+    answers("scontrol", &["ping"])
+        && partition.is_none_or(|p| answers("sinfo", &["-h", "-p", p, "-o", "%P"]))
 }
 
 /// A folder laid out like the repository for what the examples read: the experiment files and
