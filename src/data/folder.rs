@@ -176,6 +176,15 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
         if line.is_empty() || line.starts_with('#') {
             continue;
         }
+        let keyword = line.split([':', ' ', '[']).next().unwrap_or_default();
+        if keyword.eq_ignore_ascii_case("vocab") && !line.starts_with("vocab:") {
+            errors.push(
+                line_no,
+                "write a vocabulary line as `vocab: tag,tag,...` (lower case, a colon)",
+            );
+            vocab_broken = true;
+            continue;
+        }
         if let Some(group) = line.strip_prefix("vocab:") {
             if group.trim().is_empty() {
                 errors.push(
@@ -244,7 +253,13 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
 /// An image path as the tag file writes it, as the folder listing names it: without `.`
 /// components (`./faces/1.png` and `faces/./1.png` are `faces/1.png`).
 fn listed_path(written: &str) -> String {
-    let parts: Vec<&str> = written.split('/').filter(|part| *part != ".").collect();
+    if written.starts_with('/') {
+        return written.to_string(); // an absolute path is not the listing's to rename
+    }
+    let parts: Vec<&str> = written
+        .split('/')
+        .filter(|part| !part.is_empty() && *part != ".")
+        .collect();
     parts.join("/")
 }
 
@@ -308,7 +323,7 @@ mod tests {
             fixtures::write_png(&dir.path().join(name), 4, 4);
         }
         let tags = dir.path().join("labels.csv");
-        fs::write(&tags, "vocab: red,blue\n./a.png,red\nb/./c.png,blue\n").unwrap();
+        fs::write(&tags, "vocab: red,blue\n.//a.png,red\nb/./c.png,blue\n").unwrap();
         let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
         let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(
@@ -316,6 +331,26 @@ mod tests {
             ["a.png", "b/c.png"],
             "the names the folder listing gives"
         );
+    }
+
+    #[test]
+    fn a_mistyped_vocab_keyword_is_one_problem() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        for (first, why) in [
+            ("VOCAB: [colour] red,blue", "upper case"),
+            ("vocab [colour] red,blue", "no colon"),
+        ] {
+            let tags = dir.path().join("labels.csv");
+            fs::write(&tags, format!("{first}\na.png,red\n")).unwrap();
+            let e = list(dir.path(), Some(&tags), &mut no_warnings).unwrap_err();
+            let text = format!("{e:#}");
+            assert!(text.contains("1 problem in"), "{why}: {text}");
+            assert!(
+                text.contains("labels.csv:1: write a vocabulary line as `vocab:"),
+                "{why}: {text}"
+            );
+        }
     }
 
     #[test]
