@@ -70,14 +70,21 @@ pub fn suggest(unknown: &str) -> Option<String> {
     // `rollback.eps`. Among equally close names, the path most alike wins.
     let candidate = format!("{section}.{leaf}");
     let name_of = |k: &str| k.rsplit_once('.').map_or(k, |(_, l)| l).to_string();
-    keys()
-        .map(|k| {
-            let name = strsim::jaro_winkler(leaf, &name_of(k));
-            (name, strsim::jaro_winkler(&candidate, k), k)
-        })
-        .filter(|(name, _, _)| *name > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)))
-        .map(|(_, _, k)| k.to_string())
+    // A close name in the section written wins over a closer one elsewhere (`train.lr_x` is
+    // `train.lr_d`, not `rollback.lr_max`).
+    let in_section = |k: &&str| k.rsplit_once('.').map(|(s, _)| s) == Some(section);
+    let closest = |here: bool| {
+        keys()
+            .filter(|k| !here || in_section(k))
+            .map(|k| {
+                let name = strsim::jaro_winkler(leaf, &name_of(k));
+                (name, strsim::jaro_winkler(&candidate, k), k)
+            })
+            .filter(|(name, _, _)| *name > 0.8)
+            .max_by(|a, b| a.0.total_cmp(&b.0).then(a.1.total_cmp(&b.1)))
+            .map(|(_, _, k)| k.to_string())
+    };
+    closest(true).or_else(|| closest(false))
 }
 
 /// Is `key` a section (a prefix of known keys) rather than a key?
@@ -187,6 +194,11 @@ mod tests {
                 "a known section alone is not closeness",
             ),
             ("train.lr", Some("train.lr_d"), "a shortened name"),
+            (
+                "train.lr_x",
+                Some("train.lr_d"),
+                "the section written first",
+            ),
             (
                 "trian.bach_size",
                 Some("train.batch_size"),
