@@ -278,7 +278,7 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
             format!("{vocab}a.png\nb.png\n"),
             "cgan",
             "1",
-            "but no image of data.tags_file",
+            "no image of data.tags_file",
             "a CGAN whose tag file tags no image",
         ),
         (
@@ -312,6 +312,24 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
             fails_with(&fixture("seed-without-path.toml"), &extra, &[expected]);
         }
     }
+}
+
+#[test]
+fn a_tag_head_on_a_folder_without_tags() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs");
+    fails_with(
+        &fixture("seed-without-path.toml"),
+        &[
+            "--set",
+            "data.source=folder",
+            "--set",
+            &format!("data.path={}", folder.display()),
+            "--set",
+            "train.aux_tag_weight=1",
+            "--dry-run",
+        ],
+        &["train.aux_tag_weight trains a tag head on D, but this folder has no tags"],
+    );
 }
 
 #[test]

@@ -140,6 +140,14 @@ pub fn check_combined(config: &Config) -> Vec<String> {
                 .to_string(),
         );
     }
+    if config.train.aux_tag_weight > 0.0 && d.source == DataSource::Folder && d.tags_file.is_empty()
+    {
+        out.push(
+            "train.aux_tag_weight trains a tag head on D, but this folder has no tags: set \
+             data.tags_file to its tag file, or train.aux_tag_weight = 0"
+                .to_string(),
+        );
+    }
     let p = &config.prune;
     if p.enabled && config.eval.every == 0 {
         out.push(

@@ -21,12 +21,13 @@ pub fn check_data<'a>(
     for cfg in configs {
         let d = &cfg.data;
         let mut found = path_problems(d);
+        let needs_tags = cfg.model.arch == Arch::Cgan || cfg.train.aux_tag_weight > 0.0;
         let key = format!(
-            "{:?} {:?} {:?} {} {:?}",
-            d.source, d.path, d.tags_file, d.holdout, cfg.model.arch
+            "{:?} {:?} {:?} {} {needs_tags}",
+            d.source, d.path, d.tags_file, d.holdout
         );
         if found.is_empty() && listed.insert(key) {
-            found = listing_problems(d, cfg.model.arch);
+            found = listing_problems(d, needs_tags);
         }
         for problem in found {
             if !problems.contains(&problem) {
@@ -43,7 +44,7 @@ pub fn check_data<'a>(
 
 /// The problems the listing of a seed or folder source shows (synthetic sets are checked with
 /// the settings: `data.holdout` against `data.synthetic_count`).
-fn listing_problems(d: &DataSection, arch: Arch) -> Vec<String> {
+fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
     let path = Path::new(&d.path);
     let listing = match d.source {
         DataSource::Synthetic => return Vec::new(),
@@ -79,10 +80,11 @@ fn listing_problems(d: &DataSection, arch: Arch) -> Vec<String> {
         ));
     }
     let tagged = listing.items.iter().filter(|i| i.tags.contains(&1)).count();
-    if arch == Arch::Cgan && listing.vocab.is_some() && tagged == 0 {
+    if needs_tags && listing.vocab.is_some() && tagged == 0 {
         out.push(format!(
-            "model.arch = \"cgan\" learns from tags, but no image of data.tags_file = {:?} has \
-             one (lines `relative/path.png,tag,...`): add the tags, or train model.arch = \"dcgan\"",
+            "no image of data.tags_file = {:?} has a tag (lines `relative/path.png,tag,...`), \
+             but model.arch = \"cgan\" and train.aux_tag_weight learn from tags: add the tags, \
+             or train model.arch = \"dcgan\" with train.aux_tag_weight = 0",
             d.tags_file
         ));
     }
