@@ -61,6 +61,13 @@ pub fn check(config: &Config) -> Vec<Broken> {
         "must be two numbers in [0, 1)",
     );
     rule(t.batch_size >= 1, "train.batch_size", "must be >= 1");
+    // More libtorch threads than any machine has cores only spins (and 100,000 of them take
+    // minutes to start): the same bound as --threads.
+    rule(
+        t.threads <= crate::cli::MAX_THREADS,
+        "train.threads",
+        "must be <= 1024 (0 = the cores available)",
+    );
     rule(t.p0 > 0.0 && t.p0 <= 1.0, "train.p0", "must be in (0, 1]");
     rule(
         (0.0..0.5).contains(&t.label_noise),
@@ -216,6 +223,11 @@ mod tests {
                 "lr must be positive",
             ),
             (|c| c.train.batch_size = 0, "train.batch_size", "batch >= 1"),
+            (
+                |c| c.train.threads = 100_000,
+                "train.threads",
+                "threads <= 1024",
+            ),
             (
                 |c| c.train.label_noise = 0.5,
                 "train.label_noise",

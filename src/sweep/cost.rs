@@ -212,6 +212,14 @@ impl Runner {
     /// The line that says the workers oversubscribe the cores, when they do.
     fn oversubscribed(&self) -> Option<String> {
         let slowdown = self.slowdown();
+        if slowdown == 1.0 && !self.device.is_cuda() && self.threads > self.cores {
+            // The pace was measured at these threads: the time stands, the advice is cheaper.
+            return Some(format!(
+                "  {} thread(s) per worker on {} cores: libtorch's threads spin, so more than \
+                 the cores is usually slower; --threads {} is likely faster\n",
+                self.threads, self.cores, self.cores
+            ));
+        }
         (slowdown > 1.0).then(|| {
             format!(
                 "  --jobs {} x {} thread(s) ask for {} threads on {} cores: the workers share \
@@ -647,17 +655,21 @@ mod tests {
             (runner(1, 1, 2), 1.0, "one worker, one thread"),
             (runner(2, 1, 2), 1.0, "one thread per core"),
             (runner(4, 1, 2), 2.0, "four workers on two cores"),
-            (
-                runner(1, 4, 2),
-                1.0,
-                "one worker's own threads are in its measured pace",
-            ),
+            (runner(1, 2, 2), 1.0, "one worker, a thread per core"),
             (runner(2, 4, 2), 2.0, "two such workers"),
         ];
         for (r, want, why) in rows {
             assert_eq!(r.slowdown(), want, "{why}");
             assert_eq!(r.oversubscribed().is_some(), want > 1.0, "{why}");
         }
+        let alone = runner(1, 4, 2);
+        assert_eq!(
+            alone.slowdown(),
+            1.0,
+            "one worker's own threads are in its measured pace"
+        );
+        let line = alone.oversubscribed().expect("still said");
+        assert!(line.contains("--threads 2 is likely faster"), "{line}");
         let cuda = Runner {
             device: Device::Cuda(0),
             ..runner(8, 2, 2)
