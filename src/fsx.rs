@@ -149,6 +149,39 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path, what: &str) -> Res
         .with_context(|| format!("{} is not a valid {what}", path.display()))
 }
 
+/// `read_json` for a file this program wrote atomically, which only outside damage (a partial
+/// copy, a lost disk block) makes unreadable, and which the caller can do without: such a file
+/// reads as absent, with a warning that names it and says `instead` (what is used in its
+/// place). A file that cannot be opened at all is still an error.
+pub fn read_json_or_warn<T: serde::de::DeserializeOwned>(
+    path: &Path,
+    what: &str,
+    instead: &str,
+) -> Result<Option<T>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let text =
+        fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    match serde_json::from_str(&text) {
+        Ok(value) => Ok(Some(value)),
+        Err(e) => {
+            // Once per file and process: a command reads a run's files more than once.
+            static WARNED: std::sync::Mutex<Vec<std::path::PathBuf>> =
+                std::sync::Mutex::new(Vec::new());
+            let mut warned = WARNED.lock().unwrap_or_else(|p| p.into_inner());
+            if !warned.iter().any(|p| p == path) {
+                warned.push(path.to_path_buf());
+                eprintln!(
+                    "warning: {} is not a valid {what} ({e}); {instead}",
+                    path.display()
+                );
+            }
+            Ok(None)
+        }
+    }
+}
+
 pub fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,

@@ -205,9 +205,9 @@ fn report_on_a_partial_sweep() {
     );
 }
 
-/// Damage a crash, a kill or a partial copy leaves in one run (a metrics.csv whose last row was
-/// cut off mid-write, an empty run.json) does not stop `status` and `report` for the others:
-/// the torn row was never written, the run whose files cannot be read is failed with the reason.
+/// Damage a crash, a kill or a partial copy leaves in one run does not stop `status` and
+/// `report` for the others: a metrics.csv row cut off mid-write was never written, an empty
+/// run.json is done without, and a run whose rows cannot be read is failed with the reason.
 #[test]
 fn one_damaged_run_leaves_status_and_report_of_the_others() {
     let tmp = tempfile::tempdir().unwrap();
@@ -216,7 +216,10 @@ fn one_damaged_run_leaves_status_and_report_of_the_others() {
     let torn = dir.join("runs/001-bbbbbbbb/metrics.csv");
     let text = read(&torn);
     write(&torn, &text[..text.len() - 20]);
-    write(&dir.join("runs/002-cccccccc/run.json"), "");
+    write(&dir.join("runs/000-aaaaaaaa/run.json"), "");
+    let damaged = dir.join("runs/002-cccccccc/metrics.csv");
+    let text = read(&damaged).replacen("\n2,2,", "\nnot,a,row\n2,2,", 1);
+    write(&damaged, text);
 
     let out = runner()
         .arg("status")
@@ -235,9 +238,11 @@ fn one_damaged_run_leaves_status_and_report_of_the_others() {
     );
     assert_eq!(lines[2]["state"], "failed");
     let reason = lines[2]["reason"].as_str().unwrap();
+    assert!(reason.contains("its files cannot be read"), "{reason}");
+    assert!(reason.contains("metrics.csv line 3"), "{reason}");
     assert!(
-        reason.contains("run.json is not a valid run description"),
-        "{reason}"
+        stderr.contains("run.json is not a valid run description"),
+        "{stderr}"
     );
     assert_eq!(lines[3]["state"], "not started");
 

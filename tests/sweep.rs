@@ -466,6 +466,44 @@ fn status_of_a_finished_sweep_as_table_and_json() {
         ));
 }
 
+/// A status.json left empty by outside damage (a partial copy) is done without: the run is
+/// taken as interrupted, resumes from its checkpoint and writes it again; the sweep goes on.
+#[test]
+fn a_damaged_status_file_resumes_its_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = grid4(tmp.path());
+    let run = || {
+        runner(&exp, &results)
+            .args([
+                "--variant",
+                "0",
+                "--variant",
+                "1",
+                "--set",
+                "experiment.epochs=1",
+            ])
+            .assert()
+            .success()
+            .get_output()
+            .clone()
+    };
+    run();
+    let dirs = run_dirs(&results.join("grid4"));
+    std::fs::write(dirs[0].join("status.json"), "").unwrap();
+    let out = run();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(stderr.contains("is not a valid status file"), "{stderr}");
+    assert!(
+        stdout.contains("2 finished, 0 collapsed, 0 failed"),
+        "{stdout}"
+    );
+    assert_eq!(status_json(&dirs[0])["state"], "finished");
+}
+
 /// Two writers of one report take turns: while another holds `.report.lock`, `write_report`
 /// waits for it.
 #[test]

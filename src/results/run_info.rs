@@ -34,8 +34,14 @@ impl RunInfo {
         }
     }
 
+    /// None when absent, or damaged (with a warning): the run's index then comes from its id,
+    /// and a run that trains writes it again.
     pub(super) fn read(path: &Path) -> Result<Option<RunInfo>> {
-        fsx::read_json(path, "run description")
+        fsx::read_json_or_warn(
+            path,
+            "run description",
+            "the run's index is read off its id (training writes it again)",
+        )
     }
 
     pub(super) fn write(&self, path: &Path) -> Result<()> {

@@ -71,8 +71,14 @@ pub struct Status {
 }
 
 impl Status {
+    /// None when absent, or damaged (with a warning): the run's state is then told from its
+    /// metrics and checkpoints, and a run that trains writes it again.
     pub(super) fn read(path: &Path) -> Result<Option<Status>> {
-        fsx::read_json(path, "status file")
+        fsx::read_json_or_warn(
+            path,
+            "status file",
+            "the run is taken as interrupted and resumes from its last valid checkpoint",
+        )
     }
 
     pub(super) fn write(&self, path: &Path) -> Result<()> {
