@@ -235,17 +235,19 @@ fn cgan_on_a_folder_without_tags() {
     );
 }
 
-/// A folder of two real PNGs (`a.png`, `b.png`) and the tag file `text` beside them.
+/// A folder of six real PNGs (`a.png` to `f.png`) and the tag file `text` beside them, with
+/// `c.png` to `f.png` listed untagged after its lines (enough to train on after a holdout of 2).
 fn labelled_folder(dir: &Path, text: &str) -> (String, String) {
     let images = dir.join("faces");
     std::fs::create_dir_all(&images).unwrap();
-    for name in ["a.png", "b.png"] {
+    let text = format!("{text}c.png\nd.png\ne.png\nf.png\n");
+    for name in ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"] {
         image::RgbImage::new(16, 16)
             .save(images.join(name))
             .unwrap();
     }
     let tags = dir.join("tags.txt");
-    std::fs::write(&tags, text).unwrap();
+    std::fs::write(&tags, &text).unwrap();
     (images.display().to_string(), tags.display().to_string())
 }
 
@@ -256,35 +258,35 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
         (
             format!("{vocab}a.png,red hair\nb.png,unicorn hair\n"),
             "dcgan",
-            "1",
+            "2",
             "tags.txt:3: unknown tag \"unicorn hair\"",
             "a tag outside the vocabulary",
         ),
         (
             "vocab:\na.png,red hair\nb.png,blue hair\n".to_string(),
             "dcgan",
-            "1",
+            "2",
             "1 problem in",
             "an empty vocabulary line is one problem, not one per image line after it",
         ),
         (
             format!("{vocab}a.png,red hair\nb.png\n"),
             "dcgan",
-            "2",
-            "data.holdout (2) must be below the 2 images",
+            "6",
+            "data.holdout (6) must be below the 6 image(s)",
             "a holdout that leaves nothing to train on",
         ),
         (
             format!("{vocab}a.png\nb.png\n"),
             "cgan",
-            "1",
+            "2",
             "no image of data.tags_file",
             "a CGAN whose tag file tags no image",
         ),
         (
-            format!("{vocab}c.png,red hair\n"),
+            format!("{vocab}z.png,red hair\n"),
             "dcgan",
-            "1",
+            "2",
             "tags.txt:2: image",
             "a listed image that is not there",
         ),
@@ -310,6 +312,50 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
             }
             eprintln!("{why} (dry run: {dry_run})");
             fails_with(&fixture("seed-without-path.toml"), &extra, &[expected]);
+        }
+    }
+}
+
+/// Datasets too small to run are settings errors, not a panic or a failed variant: fewer
+/// training images than the per-epoch sample check needs, and a holdout too small for quality
+/// figures.
+#[test]
+fn datasets_too_small_to_run() {
+    let smoke = Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml");
+    let rows: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--set",
+                "data.synthetic_count=10",
+                "--set",
+                "data.holdout=7",
+            ],
+            "3 training image(s) (10 in the dataset, data.holdout = 7) are too few: a run needs \
+             at least 4",
+        ),
+        (
+            &[
+                "--set",
+                "data.synthetic_count=10",
+                "--set",
+                "data.holdout=2",
+                "--set",
+                "data.limit=2",
+            ],
+            "2 training image(s) (10 in the dataset, data.holdout = 2, data.limit = 2)",
+        ),
+        (
+            &["--set", "data.holdout=1", "--set", "eval.every=1"],
+            "data.holdout (1) must be >= 2 for quality figures (eval.every = 1)",
+        ),
+    ];
+    for (sets, expected) in rows {
+        for dry_run in [true, false] {
+            let mut extra = sets.to_vec();
+            if dry_run {
+                extra.push("--dry-run");
+            }
+            fails_with(&smoke, &extra, &[expected]);
         }
     }
 }

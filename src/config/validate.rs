@@ -179,8 +179,51 @@ pub fn check_combined(config: &Config) -> Vec<String> {
             "data.holdout ({}) must be below data.synthetic_count ({}) to leave images to train on",
             d.holdout, d.synthetic_count
         ));
+    } else if d.source == DataSource::Synthetic {
+        let listed = d.synthetic_count as usize;
+        out.extend(too_few_images(d, listed));
+    }
+    if config.eval.every > 0 && d.holdout < 2 {
+        out.push(format!(
+            "data.holdout ({}) must be >= 2 for quality figures (eval.every = {}): they compare \
+             samples with held-out images; raise data.holdout or set eval.every = 0",
+            d.holdout, config.eval.every
+        ));
     }
     out
+}
+
+/// The fewest training images a run takes: its per-epoch sample check (`sample_swd`) compares
+/// the fixed-noise grid with this many disjoint sets of training images, one image each at
+/// least (`train::samples::GridSwd`).
+pub const MIN_TRAINING_IMAGES: usize = 4;
+
+/// The problem of a dataset of `listed` images that leaves fewer than `MIN_TRAINING_IMAGES`
+/// to train on after `data.holdout` and `data.limit` (None when it leaves enough, or none at
+/// all: that has its own problem).
+pub fn too_few_images(d: &super::schema::DataSection, listed: usize) -> Option<String> {
+    let left = listed.checked_sub(d.holdout as usize).filter(|&n| n > 0)?;
+    let training = match d.limit as usize {
+        0 => left,
+        limit => limit.min(left),
+    };
+    (training < MIN_TRAINING_IMAGES).then(|| {
+        format!(
+            "{training} training image(s) ({listed} in the dataset, data.holdout = {}{}) are too \
+             few: a run needs at least {MIN_TRAINING_IMAGES}; lower data.holdout{} or add images",
+            d.holdout,
+            if d.limit > 0 {
+                format!(", data.limit = {}", d.limit)
+            } else {
+                String::new()
+            },
+            if d.limit > 0 {
+                " or raise data.limit"
+            } else {
+                ""
+            }
+        )
+    })
 }
 
 pub const SAFE_NAME_RULE: &str = "must be a safe directory name: letters, digits, '.', '_' \

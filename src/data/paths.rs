@@ -71,10 +71,12 @@ fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
             }
         )];
     }
-    let mut out = Vec::new();
+    let mut out: Vec<String> = crate::config::too_few_images(d, images)
+        .into_iter()
+        .collect();
     if d.holdout as usize >= images {
         out.push(format!(
-            "data.holdout ({}) must be below the {images} images of data.path = {:?} to leave \
+            "data.holdout ({}) must be below the {images} image(s) of data.path = {:?} to leave \
              images to train on",
             d.holdout, d.path
         ));
