@@ -250,14 +250,15 @@ fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
     let tmp = tempfile::tempdir().unwrap();
     let unreadable = tmp.path().join("unreadable");
     std::fs::create_dir(&unreadable).unwrap();
-    for name in ["a.png", "b.png"] {
+    let names = ["a.png", "b.png", "c.png", "d.png", "e.png", "f.png"];
+    for name in names {
         std::fs::write(unreadable.join(name), "not an image").unwrap();
     }
     let file = tmp.path().join("empty.toml");
     std::fs::write(
         &file,
         format!(
-            "[experiment]\nepochs = 1\n[data]\nsource = \"folder\"\npath = {:?}\nimage_size = 16\nholdout = 1\n",
+            "[experiment]\nepochs = 1\n[data]\nsource = \"folder\"\npath = {:?}\nimage_size = 16\nholdout = 2\n",
             unreadable.to_str().unwrap()
         ),
     )
@@ -285,11 +286,11 @@ fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
     assert_eq!(cell("status"), "failed", "{summary}");
     assert!(cell("reason").contains("could not be read"), "{summary}");
     let report = std::fs::read_to_string(exp.join("report.md")).unwrap();
-    assert!(report.contains("failed: 2 of 2 images"), "{report}");
+    assert!(report.contains("failed: 6 of 6 images"), "{report}");
     assert!(!report.contains("not started"), "{report}");
 
     // A folder with no image at all is seen by the listing: a settings error, nothing written.
-    for name in ["a.png", "b.png"] {
+    for name in names {
         std::fs::remove_file(unreadable.join(name)).unwrap();
     }
     std::fs::remove_dir_all(&results).unwrap();

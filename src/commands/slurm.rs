@@ -54,6 +54,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
+    super::writable::check(
+        exp_dir.root(),
+        "slurm writes the job's script, its task list and the tasks' logs",
+        "pass --results with a folder you can write to",
+    )?;
     // Slurm checks the script (partition, account, limits, directives) before anything is
     // prepared or written, so a refusal costs no data preparation and leaves nothing behind.
     sbatch(&script.render(), true)?;
