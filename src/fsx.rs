@@ -95,6 +95,22 @@ pub fn open_lock_file(path: &Path) -> Result<File> {
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
+/// Takes the lock of the lock file `path` (created if missing), waiting for its holder; when it
+/// must wait, `note` is told `waiting` first, so a user sees why nothing moves.
+pub fn lock_or_wait(path: &Path, waiting: &str, note: &mut dyn FnMut(String)) -> Result<File> {
+    let file = open_lock_file(path)?;
+    match file.try_lock() {
+        Ok(()) => return Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => note(format!("{waiting} ({})", path.display())),
+        Err(std::fs::TryLockError::Error(e)) => {
+            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
+        }
+    }
+    file.lock()
+        .with_context(|| format!("cannot lock {}", path.display()))?;
+    Ok(file)
+}
+
 /// Removes the temp files (`.<name>.<random>.tmp`, from `temp_beside`) that writers killed
 /// before their rename left in `dir` (not below it). Call only under the lock of whatever
 /// writes there, so that no live writer's file goes. Returns how many went; one that cannot be

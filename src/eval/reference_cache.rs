@@ -4,7 +4,7 @@
 //! (`quality-<dataset key>-<split>.lock`), under which one process at a time trains the tag
 //! classifier and measures those floors.
 
-use std::fs::{File, TryLockError};
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -44,19 +44,10 @@ pub fn lock(
     std::fs::create_dir_all(cache_dir)
         .with_context(|| format!("cannot create {}", cache_dir.display()))?;
     let path = cache_dir.join(format!("quality-{key}-{split}.lock"));
-    let file = fsx::open_lock_file(&path)?;
-    match file.try_lock() {
-        Ok(()) => return Ok(file),
-        Err(TryLockError::WouldBlock) => note(format!(
-            "waiting for another runner preparing the tag classifier and quality floors of \
-             this dataset ({})",
-            path.display()
-        )),
-        Err(TryLockError::Error(e)) => {
-            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
-        }
-    }
-    file.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(file)
+    fsx::lock_or_wait(
+        &path,
+        "waiting for another runner preparing the tag classifier and quality floors of this \
+         dataset",
+        note,
+    )
 }

@@ -2,7 +2,7 @@
 //! line per submitted job array in results/<experiment>/slurm/submissions.jsonl, and each
 //! submitted job array's batch script, `<job>.sbatch`.
 
-use std::fs::{self, File, TryLockError};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -68,21 +68,11 @@ pub fn lock(slurm_dir: &Path, note: &mut dyn FnMut(String)) -> Result<File> {
     fs::create_dir_all(slurm_dir)
         .with_context(|| format!("cannot create {}", slurm_dir.display()))?;
     let path = slurm_dir.join(".submit.lock");
-    let file = fsx::open_lock_file(&path)?;
-    match file.try_lock() {
-        Ok(()) => return Ok(file),
-        Err(TryLockError::WouldBlock) => note(format!(
-            "waiting for another `anigan-runner slurm` of this experiment to finish submitting \
-             ({})",
-            path.display()
-        )),
-        Err(TryLockError::Error(e)) => {
-            return Err(e).with_context(|| format!("cannot lock {}", path.display()));
-        }
-    }
-    file.lock()
-        .with_context(|| format!("cannot lock {}", path.display()))?;
-    Ok(file)
+    fsx::lock_or_wait(
+        &path,
+        "waiting for another `anigan-runner slurm` of this experiment to finish submitting",
+        note,
+    )
 }
 
 /// Appends `submission` to submissions.jsonl.
