@@ -218,21 +218,35 @@ fn keys_that_depend_on_each_other() {
     );
 }
 
+/// Settings that learn from tags, on a folder without a tag file.
 #[test]
-fn cgan_on_a_folder_without_tags() {
+fn tags_asked_of_a_folder_without_tags() {
     let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs");
-    fails_with(
-        &fixture("seed-without-path.toml"),
-        &[
-            "--set",
-            "data.source=folder",
-            "--set",
-            &format!("data.path={}", folder.display()),
-            "--set",
+    let rows = [
+        (
             "model.arch=cgan",
-        ],
-        &["model.arch = \"cgan\" conditions on tags, but this folder has none: set data.tags_file"],
-    );
+            "model.arch = \"cgan\" conditions on tags, but this folder has none: set data.tags_file",
+        ),
+        (
+            "train.aux_tag_weight=1",
+            "train.aux_tag_weight trains a tag head on D, but this folder has no tags",
+        ),
+    ];
+    for (set, expected) in rows {
+        fails_with(
+            &fixture("seed-without-path.toml"),
+            &[
+                "--set",
+                "data.source=folder",
+                "--set",
+                &format!("data.path={}", folder.display()),
+                "--set",
+                set,
+                "--dry-run",
+            ],
+            &[expected],
+        );
+    }
 }
 
 /// A folder of six real PNGs (`a.png` to `f.png`) and the tag file `text` beside them, with
@@ -358,24 +372,6 @@ fn datasets_too_small_to_run() {
             fails_with(&smoke, &extra, &[expected]);
         }
     }
-}
-
-#[test]
-fn a_tag_head_on_a_folder_without_tags() {
-    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/inputs");
-    fails_with(
-        &fixture("seed-without-path.toml"),
-        &[
-            "--set",
-            "data.source=folder",
-            "--set",
-            &format!("data.path={}", folder.display()),
-            "--set",
-            "train.aux_tag_weight=1",
-            "--dry-run",
-        ],
-        &["train.aux_tag_weight trains a tag head on D, but this folder has no tags"],
-    );
 }
 
 #[test]

@@ -521,21 +521,47 @@ fn submissions_take_turns(cluster: &Cluster, tmp: &Path) {
     );
 }
 
+/// `anigan-runner status` of the smoke experiment under `results`: its table.
+fn status_table(cluster: &Cluster, results: &Path) -> String {
+    let out = cluster
+        .runner()
+        .arg("status")
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Submits variant 0 of a one-epoch grid written into `dir`, results in `dir/<results>`, with
+/// `extra` flags; asserts it was taken. (the experiment file, the results folder, the job id)
+fn submit_first_variant(
+    cluster: &Cluster,
+    dir: &Path,
+    results: &str,
+    extra: &[&str],
+) -> (PathBuf, PathBuf, String) {
+    std::fs::create_dir_all(dir).unwrap();
+    let exp = write_grid(dir, 1);
+    let results = dir.join(results);
+    let mut args = vec!["--variant", "0"];
+    args.extend_from_slice(extra);
+    let out = cluster.slurm(&exp, &results, &args).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let job = job_id(&out);
+    (exp, results, job)
+}
+
 /// The grid edited after submitting (a value put before the first key's, so every id's index
 /// moves): the queued task trains nothing, and its log and `status` say that the experiment
 /// file changed since submission and to rerun `anigan-runner slurm`. It used to fail with
 /// '--variant ... matches no variant' while the README promised that an edit changed nothing.
 fn an_edited_grid_fails_queued_tasks_with_its_reason(cluster: &Cluster, tmp: &Path) {
-    let dir = tmp.join("edit");
-    std::fs::create_dir_all(&dir).unwrap();
-    let exp = write_grid(&dir, 1);
-    let results = dir.join("results");
-    let out = cluster
-        .slurm(&exp, &results, &["--variant", "0", "--sbatch-arg=--hold"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let job = job_id(&out);
+    let (exp, results, job) = submit_first_variant(
+        cluster,
+        &tmp.join("edit"),
+        "results",
+        &["--sbatch-arg=--hold"],
+    );
     let text = std::fs::read_to_string(&exp).unwrap();
     std::fs::write(
         &exp,
@@ -562,13 +588,7 @@ fn an_edited_grid_fails_queued_tasks_with_its_reason(cluster: &Cluster, tmp: &Pa
         !results.join("smoke/runs").exists(),
         "nothing trained:\n{log}"
     );
-    let status = cluster
-        .runner()
-        .arg("status")
-        .arg(results.join("smoke"))
-        .output()
-        .unwrap();
-    let table = String::from_utf8_lossy(&status.stdout);
+    let table = status_table(cluster, &results);
     assert!(
         table.contains(&format!("Slurm task {job}_0 failed: "))
             && table.contains("changed since Slurm job"),
@@ -580,16 +600,7 @@ fn an_edited_grid_fails_queued_tasks_with_its_reason(cluster: &Cluster, tmp: &Pa
 /// escaped, so sbatch takes the script and the task's log lands in that very folder (unquoted,
 /// sbatch refused the directive; an unescaped `%j` sent the log elsewhere and failed the task).
 fn odd_results_path(cluster: &Cluster, tmp: &Path) {
-    let dir = tmp.join("odd");
-    std::fs::create_dir_all(&dir).unwrap();
-    let exp = write_grid(&dir, 1);
-    let results = dir.join("res space%j");
-    let out = cluster
-        .slurm(&exp, &results, &["--variant", "0"])
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    let job = job_id(&out);
+    let (_, results, job) = submit_first_variant(cluster, &tmp.join("odd"), "res space%j", &[]);
     cluster.wait_done(&job, Duration::from_secs(300));
     let log = results.join(format!("smoke/slurm/{job}_0.out"));
     assert!(log.is_file(), "no task log at {}", log.display());
@@ -670,13 +681,7 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         std::thread::sleep(Duration::from_millis(200));
     };
     let stopped_s = signalled.elapsed().as_secs_f64();
-    let status = cluster
-        .runner()
-        .arg("status")
-        .arg(results.join("smoke"))
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&status.stdout);
+    let text = status_table(cluster, &results);
     eprintln!("status while requeued:\n{text}");
     assert!(
         text.contains("interrupted") && text.contains("pending (requeued 1x)"),
