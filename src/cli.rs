@@ -7,10 +7,6 @@ use clap::{Args, Parser, Subcommand};
 
 pub use crate::sweep::queue::Only;
 pub use crate::train::device::DeviceChoice;
-
-/// The most libtorch CPU threads `--threads` and `train.threads` take: more than any machine
-/// has cores only spins, and tens of thousands take minutes to start.
-pub const MAX_THREADS: u32 = 1024;
 #[derive(Parser, Debug)]
 #[command(
     name = "anigan-runner",
@@ -172,7 +168,7 @@ pub struct RunArgs {
     /// libtorch CPU threads per worker (1 to 1024); default: train.threads when set, else the
     /// cores this process may use (affinity mask and cgroup quota) divided among the workers.
     /// Not part of the variant id.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=crate::config::MAX_THREADS as i64))]
     pub threads: Option<u32>,
 }
 
@@ -325,7 +321,7 @@ pub struct SampleArgs {
     /// libtorch CPU threads (1 to 1024; sampling runs on the CPU); default: the cores this
     /// process may use (affinity mask and cgroup quota). Set it on a machine shared with a
     /// training sweep.
-    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=MAX_THREADS as i64))]
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=crate::config::MAX_THREADS as i64))]
     pub threads: Option<u32>,
 }
 

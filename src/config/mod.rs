@@ -16,4 +16,4 @@ pub use experiment::{
 pub use layers::leaves;
 pub use schema::*;
 pub use search::{Method, Sampled};
-pub use validate::{MIN_TRAINING_IMAGES, too_few_images};
+pub use validate::{MAX_THREADS, MIN_TRAINING_IMAGES, too_few_images};

@@ -64,7 +64,7 @@ pub fn check(config: &Config) -> Vec<Broken> {
     // More libtorch threads than any machine has cores only spins (and 100,000 of them take
     // minutes to start): the same bound as --threads.
     rule(
-        t.threads <= crate::cli::MAX_THREADS,
+        t.threads <= MAX_THREADS,
         "train.threads",
         "must be <= 1024 (0 = the cores available)",
     );
@@ -192,6 +192,10 @@ pub fn check_combined(config: &Config) -> Vec<String> {
     }
     out
 }
+
+/// The most libtorch CPU threads `train.threads` and `--threads` take: more than any machine
+/// has cores only spins, and tens of thousands take minutes to start.
+pub const MAX_THREADS: u32 = 1024;
 
 /// The fewest training images a run takes: its per-epoch sample check (`sample_swd`) compares
 /// the fixed-noise grid with this many disjoint sets of training images, one image each at
