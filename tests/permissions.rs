@@ -156,21 +156,26 @@ fn run_as_other_user(args: &[&std::ffi::OsStr]) -> (Option<i32>, String) {
     )
 }
 
+/// Sets every folder under `root` (itself included) to `dirs` and every file to `files`.
+fn set_modes(root: &Path, dirs: u32, files: u32) {
+    for entry in walkdir::WalkDir::new(root) {
+        let entry = entry.unwrap();
+        let mode = if entry.file_type().is_dir() {
+            dirs
+        } else {
+            files
+        };
+        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+}
+
 #[test]
 fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it() {
     let tmp = tempfile::tempdir().unwrap();
     let (folders, _) = write_everything(tmp.path(), 0o022);
     let results = &folders[0];
     let exp = results.join("smoke");
-    for entry in walkdir::WalkDir::new(tmp.path()) {
-        let entry = entry.unwrap();
-        let mode = if entry.file_type().is_dir() {
-            0o555
-        } else {
-            0o444
-        };
-        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-    }
+    set_modes(tmp.path(), 0o555, 0o444);
     let os = |s: &str| std::ffi::OsString::from(s);
     let (code, stderr) = run_as_other_user(&[&os("report"), exp.as_os_str()]);
     assert_eq!(code, Some(2), "{stderr}");
@@ -194,13 +199,5 @@ fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it(
     let (code, stderr) = run_as_other_user(&[&os("status"), exp.as_os_str()]);
     assert_eq!(code, Some(0), "{stderr}");
     // Let the temporary folder be removed.
-    for entry in walkdir::WalkDir::new(tmp.path()) {
-        let entry = entry.unwrap();
-        let mode = if entry.file_type().is_dir() {
-            0o755
-        } else {
-            0o644
-        };
-        std::fs::set_permissions(entry.path(), std::fs::Permissions::from_mode(mode)).unwrap();
-    }
+    set_modes(tmp.path(), 0o755, 0o644);
 }
