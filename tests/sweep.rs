@@ -504,6 +504,63 @@ fn a_damaged_status_file_resumes_its_run() {
     assert_eq!(status_json(&dirs[0])["state"], "finished");
 }
 
+/// A run whose last metrics rows were lost (a partial copy of the results, damage to the
+/// file) is not done and has no hole: `status` says interrupted and
+/// why, and the rerun resumes from a checkpoint the rows reach, logging the lost epochs again
+/// exactly as the first time.
+#[test]
+fn lost_metrics_rows_are_trained_again_without_a_hole() {
+    let cases = [
+        ("finished", "a finished run whose copy lost its last row"),
+        (
+            "interrupted",
+            "a stopped run whose last checkpoint outlived its row",
+        ),
+    ];
+    for (state, why) in cases {
+        let tmp = tempfile::tempdir().unwrap();
+        let results = tmp.path().join("results");
+        let exp = grid4(tmp.path());
+        let run = || {
+            runner(&exp, &results)
+                .args(["--variant", "0"])
+                .assert()
+                .success()
+                .get_output()
+                .clone()
+        };
+        run();
+        let dir = run_dirs(&results.join("grid4")).remove(0);
+        let whole = metrics_without_timing(&dir);
+        let metrics = dir.join("metrics.csv");
+        let text = std::fs::read_to_string(&metrics).unwrap();
+        let cut = text.trim_end().rfind('\n').unwrap() + 1;
+        std::fs::write(&metrics, &text[..cut]).unwrap();
+        let status = std::fs::read_to_string(dir.join("status.json")).unwrap();
+        let status = status.replace("\"finished\"", &format!("\"{state}\""));
+        std::fs::write(dir.join("status.json"), status).unwrap();
+
+        let shown = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .args(["status", "--json"])
+            .arg(results.join("grid4"))
+            .assert()
+            .get_output()
+            .clone();
+        let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+        let first = &shown[0];
+        assert_eq!(first["state"], "interrupted", "{why}: {first}");
+        let out = run();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains("skipping checkpoint of epoch 3"),
+            "{why}: {stderr}"
+        );
+        assert_eq!(metrics_without_timing(&dir), whole, "{why}");
+        assert_eq!(status_json(&dir)["state"], "finished", "{why}");
+    }
+}
+
 /// Two writers of one report take turns: while another holds `.report.lock`, `write_report`
 /// waits for it.
 #[test]

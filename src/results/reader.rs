@@ -37,9 +37,17 @@ pub fn read_rungs(dir: &RunDir) -> Result<Vec<RungRecord>> {
     rungs::read_all(dir)
 }
 
-/// status.json; None before the run wrote one.
+/// status.json, checked against metrics.csv (`Status::against_rows`: an ending whose rows were
+/// lost reads as interrupted); None before the run wrote one. Rows that cannot be read leave
+/// the status as written: the reader that reads them says what is wrong.
 pub fn read_status(dir: &RunDir) -> Result<Option<Status>> {
-    Status::read(&dir.status())
+    let Some(status) = Status::read(&dir.status())? else {
+        return Ok(None);
+    };
+    Ok(Some(match metrics::read(&dir.metrics()) {
+        Ok(rows) => status.against_rows(rows.last().map(|r| r.step)),
+        Err(_) => status,
+    }))
 }
 
 /// The state a reader tells of one run, from its status.json, whether it has metric rows, and
@@ -327,8 +335,8 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
     let dir = exp.run(id);
     let info = RunInfo::read(&dir.run_info())?;
     let index = index_of(id, info.as_ref());
-    let status = read_status(&dir)?;
     let rows = metrics::read(&dir.metrics())?;
+    let status = Status::read(&dir.status())?.map(|s| s.against_rows(rows.last().map(|r| r.step)));
     let events = read_events(&dir)?;
     // The lock is probed only for a run that may be training: probing takes the lock for
     // an instant, which a runner starting that variant then would see as busy.

@@ -116,8 +116,10 @@ impl Recorder {
         Ok(())
     }
 
+    /// status.json, checked against metrics.csv (`Status::against_rows`).
     pub fn status(&self) -> Result<Option<Status>> {
-        Status::read(&self.dir.status())
+        let last_step = self.all_metrics()?.last().map(|r| r.step);
+        Ok(Status::read(&self.dir.status())?.map(|s| s.against_rows(last_step)))
     }
 
     /// status.json; each epoch ends with one (running), and a stop with its final state.

@@ -86,6 +86,38 @@ impl Status {
         fsx::write_atomic(path, format!("{json}\n").as_bytes())
     }
 
+    /// This status checked against the last step metrics.csv holds (None: no rows). A status
+    /// that ends or pauses the run (finished, collapsed, stalled, pruned, waiting) is written
+    /// after its epoch's row; when the rows stop short of it (lost to a partial copy of the
+    /// results, or to damage to the file) the run is interrupted there, with a reason that
+    /// says so: a rerun trains the lost epochs again from a checkpoint the rows reach.
+    pub fn against_rows(self, last_step: Option<u64>) -> Status {
+        let ends = matches!(
+            self.state,
+            State::Finished | State::Collapsed | State::Stalled | State::Pruned | State::Waiting
+        );
+        if !ends || self.steps_done == 0 || last_step.is_some_and(|s| s >= self.steps_done) {
+            return self;
+        }
+        let rows = match last_step {
+            Some(step) => format!("metrics.csv ends at step {step}"),
+            None => "metrics.csv has no rows".to_string(),
+        };
+        let reason = format!(
+            "status.json says {} at epoch {} (step {}), but {rows}: its last rows were lost (a \
+             partial copy, or damage to the file); run the experiment again \
+             to train those epochs again",
+            self.state.word(),
+            self.epochs_done,
+            self.steps_done
+        );
+        Status {
+            state: State::Interrupted,
+            reason: Some(reason),
+            ..self
+        }
+    }
+
     /// Nothing is left to train: finished up to `planned` epochs (a raised
     /// `experiment.epochs` extends a finished run), given up as collapsed or stalled, or stopped
     /// at a rung (a raised budget does not revisit that decision; `run --only pruned` trains it
@@ -236,5 +268,53 @@ mod tests {
             RunState::Running,
             "the next pass resumed it"
         );
+    }
+
+    #[test]
+    fn an_ending_the_rows_do_not_reach_reads_as_interrupted() {
+        // status(state, 24) claims step 24.
+        let rows = [
+            (
+                State::Finished,
+                Some(24),
+                State::Finished,
+                "the rows reach it",
+            ),
+            (
+                State::Finished,
+                Some(23),
+                State::Interrupted,
+                "its last row lost",
+            ),
+            (State::Pruned, None, State::Interrupted, "every row lost"),
+            (
+                State::Collapsed,
+                Some(20),
+                State::Interrupted,
+                "an ending, like finished",
+            ),
+            (
+                State::Waiting,
+                Some(20),
+                State::Interrupted,
+                "a pause, written after its row",
+            ),
+            (
+                State::Running,
+                Some(20),
+                State::Running,
+                "a resume finds its checkpoint",
+            ),
+            (State::Failed, None, State::Failed, "an error claims no row"),
+        ];
+        for (state, last_step, want, why) in rows {
+            let checked = status(state, 24).against_rows(last_step);
+            assert_eq!(checked.state, want, "{why}");
+            assert_eq!(
+                checked.reason.is_some_and(|r| r.contains("metrics.csv")),
+                want != state,
+                "{why}: the reason says which file fell short"
+            );
+        }
     }
 }

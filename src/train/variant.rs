@@ -577,11 +577,22 @@ enum Resumed {
     AllDamaged(usize),
 }
 
-/// Restores the newest checkpoint that loads, drops log rows written after it and replays
-/// every attempt's rows into the detector.
+/// Restores the newest checkpoint that loads and that metrics.csv reaches, drops log rows
+/// written after it and replays every attempt's rows into the detector.
 fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed> {
     let saved = job.recorder.checkpoints()?;
+    let logged = job.recorder.all_metrics()?;
     for s in saved.iter().rev() {
+        // Each checkpoint is saved after its epoch's row: one whose row is gone (a partial
+        // copy of the results, damage to the file) would leave a hole in the log.
+        if s.meta.step > 0 && !logged.iter().any(|r| r.step == s.meta.step) {
+            job.progress.note(&format!(
+                "skipping checkpoint of epoch {}: metrics.csv lacks its row (step {}), so \
+                 training resumes from an earlier one and logs those epochs again",
+                s.meta.epoch, s.meta.step
+            ));
+            continue;
+        }
         if let Err(e) = restore(job, nets, s) {
             job.progress
                 .note(&format!("skipping checkpoint {}: {e:#}", s.path.display()));
