@@ -556,9 +556,60 @@ fn lost_metrics_rows_are_trained_again_without_a_hole() {
             stderr.contains("skipping checkpoint of epoch 3"),
             "{why}: {stderr}"
         );
+        // One epoch of 4 batches of 32, from the checkpoint of epoch 2 the resume starts at.
+        assert!(
+            stderr.contains("; 128 of them left to train"),
+            "{why}: the estimate counts what the resume trains: {stderr}"
+        );
         assert_eq!(metrics_without_timing(&dir), whole, "{why}");
         assert_eq!(status_json(&dir)["state"], "finished", "{why}");
     }
+}
+
+/// A run resumes only on the data it started on: an image changed since is a settings error
+/// (exit 2, nothing written) for a run with epochs left to train, no matter to a run that is
+/// done, and putting the image back resumes it.
+#[test]
+fn a_run_is_not_resumed_on_changed_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = grid4(tmp.path());
+    let run = |epochs: u32| {
+        runner(&exp, &results)
+            .args(["--variant", "0", "--set"])
+            .arg(format!("experiment.epochs={epochs}"))
+            .assert()
+    };
+    run(1).success();
+    let images: Vec<PathBuf> = walkdir::WalkDir::new(data_dir(&results).join("synthetic"))
+        .into_iter()
+        .map(|e| e.unwrap().into_path())
+        .filter(|p| p.extension().is_some_and(|e| e == "png"))
+        .collect();
+    let (changed, other) = (&images[0], &images[1]);
+    let original = std::fs::read(changed).unwrap();
+    std::fs::copy(other, changed).unwrap();
+    let dir = run_dirs(&results.join("grid4")).remove(0);
+    let before = (
+        std::fs::read(dir.join("metrics.csv")).unwrap(),
+        std::fs::read(dir.join("run.json")).unwrap(),
+    );
+
+    run(1).success(); // done: nothing is trained, so nothing to refuse
+    run(2)
+        .code(2)
+        .stderr(predicate::str::contains("started on other data"))
+        .stderr(predicate::str::contains("the same 160 images"))
+        .stderr(predicate::str::contains("--set experiment.name=NEW"));
+    let after = (
+        std::fs::read(dir.join("metrics.csv")).unwrap(),
+        std::fs::read(dir.join("run.json")).unwrap(),
+    );
+    assert!(before == after, "a refused resume wrote to the run");
+
+    std::fs::write(changed, original).unwrap();
+    run(2).success();
+    assert_eq!(steps(&dir), vec![1, 2], "put back, the run resumes");
 }
 
 /// Two writers of one report take turns: while another holds `.report.lock`, `write_report`

@@ -10,7 +10,7 @@ use crate::exit::{self, Exit};
 use crate::results::{ExperimentDir, Manifest, RunState, reader};
 use crate::sweep::queue::{self, Next, Only};
 use crate::sweep::tally::Tally;
-use crate::sweep::{budget, cost, pool, serial};
+use crate::sweep::{budget, cost, pool, same_data, serial};
 use crate::{slurm, stop, train};
 
 pub fn run(args: &RunArgs) -> Result<Exit> {
@@ -21,6 +21,12 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     data::check_data(selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
+    same_data::check(
+        &selected,
+        &exp_dir,
+        &DataRoot(exp.data_dir.clone()),
+        &exp.only,
+    )?;
     // Checked by --dry-run too: it must refuse what the run would refuse.
     let devices = args
         .device
@@ -109,7 +115,8 @@ fn estimate(
         .iter()
         .map(
             |v| match queue::next(&exp_dir.run(&v.id), v, &args.exp.only) {
-                Ok(Next::Train { epochs_done }) => epochs_done,
+                // Trained again from the checkpoint a resume starts at, not from the last row.
+                Ok(Next::Train { .. }) => reader::resume_epoch(&exp_dir.run(&v.id)).unwrap_or(0),
                 // Done before, trained by another process, or unreadable (the run says which).
                 _ => v.config.experiment.epochs,
             },
@@ -235,16 +242,16 @@ pub(super) fn only<'a>(
             continue;
         }
         let planned = v.config.experiment.epochs;
-        let from = reader::checkpoints(&dir)?.last().map(|s| s.meta.epoch);
+        let from = reader::resume_epoch(&dir)?;
         let done = status.as_ref().map_or(0, |s| s.epochs_done);
         let action = match (state, from) {
-            (RunState::NotStarted, _) | (_, None) => {
+            (RunState::NotStarted, _) | (_, 0) => {
                 format!("starts at epoch 0, trains to {planned}")
             }
-            (RunState::Pruned, Some(c)) => format!(
+            (RunState::Pruned, c) => format!(
                 "trains on from its checkpoint of epoch {c} to {planned}; no rung judges it any more"
             ),
-            (_, Some(c)) => {
+            (_, c) => {
                 format!("resumes from its checkpoint of epoch {c}, trains to {planned}")
             }
         };

@@ -24,6 +24,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     crate::data::check_data(selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
+    let data_root = DataRoot(exp.data_dir.clone());
+    crate::sweep::same_data::check(&selected, &exp_dir, &data_root, &exp.only)?;
     eprint!("{rerun}");
     let slurm_dir = exp_dir.slurm();
     // What is left to submit: Slurm's clients missing or its controller out of reach are the

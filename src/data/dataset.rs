@@ -86,5 +86,17 @@ pub struct Loaded {
     pub cache_file: PathBuf,
     /// Hex blake3 of the source and decoding settings: identifies the data in run records.
     pub key: String,
+    /// Images the source listed (unreadable ones included).
+    pub listed: usize,
     pub timings: LoadTimings,
+}
+
+impl Loaded {
+    /// What a run's record says it trained on (`DataIdentity`).
+    pub fn identity(&self) -> super::DataIdentity {
+        super::DataIdentity {
+            key: self.key.clone(),
+            images: self.listed,
+        }
+    }
 }

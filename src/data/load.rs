@@ -97,6 +97,7 @@ pub fn load(opts: &LoadOptions, warn: &mut dyn FnMut(String)) -> anyhow::Result<
         from_cache,
         cache_file,
         key: key.to_hex().to_string(),
+        listed: listing.items.len(),
         timings,
     })
 }

@@ -3,7 +3,8 @@
 //!
 //! `load` lists the source (`seed_layout`, `folder`), fingerprints it (`fingerprint`), reads the
 //! decoded dataset from the cache or decodes it in parallel (`decode`, `prepare`) and writes the
-//! cache (`cache`), then splits off a seeded holdout and training subset (`split`). `paths`
+//! cache (`cache`), then splits off a seeded holdout and training subset (`split`). `identity`
+//! says which data a run trained on, `paths`
 //! checks the `[data]` paths before a run writes anything. `DeviceImages` holds a split on the
 //! training device as u8 (batches are cut and scaled there), `TagSampler` draws tags for fakes.
 
@@ -14,6 +15,7 @@ mod device_images;
 mod fingerprint;
 mod folder;
 mod from_config;
+mod identity;
 mod line_errors;
 mod listing;
 mod load;
@@ -31,6 +33,7 @@ mod fixtures;
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
 pub use device_images::{DeviceImages, sample_indices};
 pub use from_config::{DataRoot, load_dataset, training_images};
+pub use identity::{DataIdentity, identity};
 pub use load::load;
 pub use options::{LoadOptions, Source};
 pub use paths::check_data;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::metrics::MetricsRow;
 use crate::checkpoint;
 use crate::health::Hyper;
 
@@ -65,6 +66,15 @@ pub fn list(dir: &Path) -> Result<Vec<Saved>> {
     }
     saved.sort_by_key(|s| s.meta.step);
     Ok(saved)
+}
+
+impl CheckpointMeta {
+    /// Whether metrics.csv's `rows` reach this checkpoint: each is saved after its epoch's row
+    /// (the initial weights, step 0, need none). A resume starts only from one they reach;
+    /// from another, the row lost (a partial copy, damage) would leave a hole in the log.
+    pub fn reached_by(&self, rows: &[MetricsRow]) -> bool {
+        self.step == 0 || rows.iter().any(|r| r.step == self.step)
+    }
 }
 
 /// Deletes a checkpoint: sidecar first, so no sidecar ever vouches for missing data.

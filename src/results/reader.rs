@@ -32,6 +32,11 @@ pub fn read_events(dir: &RunDir) -> Result<Vec<EventRow>> {
     csv_log::read(&dir.events())
 }
 
+/// run.json; None when absent or damaged (with a warning).
+pub fn read_run_info(dir: &RunDir) -> Result<Option<RunInfo>> {
+    RunInfo::read(&dir.run_info())
+}
+
 /// `[prune]`'s decisions of a run, by rung epoch; none when it was never judged.
 pub fn read_rungs(dir: &RunDir) -> Result<Vec<RungRecord>> {
     rungs::read_all(dir)
@@ -94,6 +99,18 @@ pub fn read_vocabulary(dir: &RunDir) -> Result<Vocabulary> {
 /// Complete checkpoints, oldest first by step.
 pub fn checkpoints(dir: &RunDir) -> Result<Vec<Saved>> {
     checkpoints::list(&dir.checkpoints())
+}
+
+/// The epoch a resume of the run starts from: its newest checkpoint that metrics.csv reaches
+/// (`CheckpointMeta::reached_by`; one that does not load is found only by trying it); 0 when
+/// it has none.
+pub fn resume_epoch(dir: &RunDir) -> Result<u32> {
+    let rows = metrics::read(&dir.metrics())?;
+    Ok(checkpoints(dir)?
+        .iter()
+        .rev()
+        .find(|s| s.meta.reached_by(&rows))
+        .map_or(0, |s| s.meta.epoch))
 }
 
 /// A checkpoint's tensors (on the CPU) by name, checked against its sidecar's checksum.

@@ -9,6 +9,7 @@ use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{Experiment, Override, Variant};
+use crate::data::DataIdentity;
 use crate::fsx;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -21,12 +22,17 @@ pub struct RunInfo {
     pub grid: Vec<(String, String)>,
     /// `--set` and `ANIGAN_*` settings in force when it last trained.
     pub overrides: Vec<Override>,
+    /// The data it trained on (`sweep::same_data` refuses to resume it on other data); absent
+    /// in runs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dataset: Option<DataIdentity>,
 }
 
 impl RunInfo {
-    /// What `run.json` says of `variant` started from `experiment`.
-    pub fn of(experiment: &Experiment, variant: &Variant) -> RunInfo {
+    /// What `run.json` says of `variant` started from `experiment`, trained on `dataset`.
+    pub fn of(experiment: &Experiment, variant: &Variant, dataset: &DataIdentity) -> RunInfo {
         RunInfo {
+            dataset: Some(dataset.clone()),
             experiment: experiment.file.display().to_string(),
             index: variant.index,
             grid: super::manifest::grid_texts(variant),

@@ -18,6 +18,7 @@ pub mod queue;
 pub mod replay;
 pub mod replay_orders;
 pub mod rungwise;
+pub mod same_data;
 pub mod serial;
 pub mod tally;
 pub mod worker;

@@ -32,6 +32,8 @@ pub fn warm(
 /// A dataset on the device, and what evaluating against it needs.
 pub struct Prepared {
     pub images: DeviceImages,
+    /// Which data it is, for the runs' records (run.json).
+    pub dataset: data::DataIdentity,
     pub vocab: Option<data::Vocabulary>,
     pub evaluator: Option<Evaluator>,
 }
@@ -92,6 +94,7 @@ pub fn prepare(
     };
     Ok(Prepared {
         images,
+        dataset: loaded.identity(),
         vocab: t.vocab.clone(),
         evaluator,
     })

@@ -344,7 +344,7 @@ fn train_variant(
         return Ok(Ran::Skipped);
     }
     recorder.write_config(&variant.config)?;
-    recorder.write_run_info(&RunInfo::of(experiment, variant))?;
+    recorder.write_run_info(&RunInfo::of(experiment, variant, &prepared.dataset))?;
     if let Some(vocab) = &prepared.vocab
         && variant.config.model.arch == config::Arch::Cgan
     {

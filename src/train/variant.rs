@@ -583,9 +583,7 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
     let saved = job.recorder.checkpoints()?;
     let logged = job.recorder.all_metrics()?;
     for s in saved.iter().rev() {
-        // Each checkpoint is saved after its epoch's row: one whose row is gone (a partial
-        // copy of the results, damage to the file) would leave a hole in the log.
-        if s.meta.step > 0 && !logged.iter().any(|r| r.step == s.meta.step) {
+        if !s.meta.reached_by(&logged) {
             job.progress.note(&format!(
                 "skipping checkpoint of epoch {}: metrics.csv lacks its row (step {}), so \
                  training resumes from an earlier one and logs those epochs again",
