@@ -192,6 +192,27 @@ pub struct StatusArgs {
     /// Print a JSON array (one object per variant) instead of the table.
     #[arg(long)]
     pub json: bool,
+
+    #[command(flatten)]
+    pub slurm_wait: SlurmWaitArgs,
+}
+
+/// How long a command waits for each of Slurm's client commands (`status`, `slurm`).
+#[derive(Args, Debug, Clone)]
+pub struct SlurmWaitArgs {
+    /// Seconds to wait for each answer of Slurm (scontrol, sbatch) before giving up on it
+    /// (1 to 3600): a controller that hangs would otherwise hang this command.
+    #[arg(long = "slurm-timeout", value_name = "SECONDS",
+          default_value_t = crate::slurm::client::DEFAULT_WAIT.as_secs(),
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub seconds: u64,
+}
+
+impl SlurmWaitArgs {
+    /// The wait as a `Duration`.
+    pub fn wait(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(self.seconds)
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -377,6 +398,9 @@ pub struct SlurmArgs {
     /// with the flag to use instead.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub sbatch_args: Vec<String>,
+
+    #[command(flatten)]
+    pub slurm_wait: SlurmWaitArgs,
 }
 
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]

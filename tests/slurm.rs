@@ -235,19 +235,7 @@ fn a_bad_experiment_submits_nothing_and_exits_2() {
 #[test]
 fn status_without_a_reachable_slurm_warns_in_one_line() {
     let tmp = tempfile::tempdir().unwrap();
-    let exp = tmp.path().join("smoke");
-    std::fs::create_dir_all(exp.join("slurm")).unwrap();
-    std::fs::write(
-        exp.join("experiment.json"),
-        r#"{"name":"smoke","description":"","source":"smoke.toml","grid_keys":[],
-            "variants":[{"index":0,"id":"000-aa","grid":[],"epochs":1}]}"#,
-    )
-    .unwrap();
-    std::fs::write(
-        exp.join("slurm/submissions.jsonl"),
-        "{\"job_id\":\"7\",\"variant_list\":\"variants-x.txt\",\"variants\":[\"000-aa\"],\"submitted_at\":1}\n",
-    )
-    .unwrap();
+    let exp = submitted_experiment(tmp.path());
     let empty = tmp.path().join("empty.conf");
     std::fs::write(&empty, "").unwrap();
     for conf in [empty, tmp.path().join("no-such.conf")] {
@@ -267,6 +255,115 @@ fn status_without_a_reachable_slurm_warns_in_one_line() {
     }
 }
 
+/// A folder of Slurm clients that never answer (a controller that hangs, which a real Slurm
+/// cannot be made to do on cue): `scontrol` and `sbatch` sleep.
+fn hung_slurm(dir: &Path) -> std::ffi::OsString {
+    use std::os::unix::fs::PermissionsExt;
+    let bin = dir.join("hung-bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    for program in ["scontrol", "sbatch"] {
+        let path = bin.join(program);
+        std::fs::write(&path, "#!/bin/sh\nexec sleep 60\n").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let mut path = bin.into_os_string();
+    path.push(":");
+    path.push(std::env::var_os("PATH").unwrap_or_default());
+    path
+}
+
+/// A submitted smoke experiment's results folder with one variant and no runs.
+fn submitted_experiment(dir: &Path) -> PathBuf {
+    let exp = dir.join("smoke");
+    std::fs::create_dir_all(exp.join("slurm")).unwrap();
+    std::fs::write(
+        exp.join("experiment.json"),
+        r#"{"name":"smoke","description":"","source":"smoke.toml","grid_keys":[],
+            "variants":[{"index":0,"id":"000-aa","grid":[],"epochs":1}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        exp.join("slurm/submissions.jsonl"),
+        "{\"job_id\":\"7\",\"variant_list\":\"variants-x.txt\",\"variants\":[\"000-aa\"],\"submitted_at\":1}\n",
+    )
+    .unwrap();
+    exp
+}
+
+/// Slurm's clients that never answer: `status` gives up on them after `--slurm-timeout`,
+/// prints the results folder's view with the submitted variant's Slurm state `unknown`, and
+/// says why in one warning (it used to wait forever); `slurm` exits 2 saying Slurm did not
+/// answer, having written nothing.
+#[test]
+fn a_slurm_that_does_not_answer_is_given_up_on() {
+    let tmp = tempfile::tempdir().unwrap();
+    let path = hung_slurm(tmp.path());
+    let started = Instant::now();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["status", "--slurm-timeout", "1"])
+        .arg(submitted_experiment(tmp.path()))
+        .env("PATH", &path)
+        .env_remove("SLURM_CONF")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stderr}");
+    assert!(started.elapsed() < Duration::from_secs(20), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("warning: no Slurm states")
+            && stderr.contains("Slurm did not answer within 1 s (`scontrol -o show job 7`"),
+        "{stderr}"
+    );
+    let row = stdout.lines().find(|l| l.contains("000-aa")).unwrap_or("");
+    assert!(
+        row.contains("not started") && row.ends_with("  unknown"),
+        "{stdout}"
+    );
+
+    let exp = write_grid(tmp.path(), 1);
+    let results = tmp.path().join("results");
+    let slurm = |extra: &[&str]| {
+        let started = Instant::now();
+        let out = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .arg("slurm")
+            .arg(&exp)
+            .arg("--results")
+            .arg(&results)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(["--slurm-timeout", "1"])
+            .args(extra)
+            .env("PATH", &path)
+            .env_remove("SLURM_CONF")
+            .output()
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30), "{out:?}");
+        out
+    };
+    let out = slurm(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Slurm did not answer within 1 s (`sbatch --parsable --test-only`"),
+        "{stderr}"
+    );
+    assert!(!results.exists(), "nothing may be written");
+    submitted_experiment(&results);
+    let out = slurm(&[]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("(`scontrol -o show job 7` was stopped)"),
+        "{stderr}"
+    );
+}
+
 /// Without Slurm's commands on PATH `slurm` exits 2 (the environment, not a variant, is at
 /// fault) and says where they come from: sbatch for a first submission, before anything is
 /// written; scontrol once there are submissions to ask about.
@@ -277,7 +374,7 @@ fn missing_slurm_commands_exit_2() {
     let results = tmp.path().join("results");
     let no_slurm = tmp.path().join("bin");
     std::fs::create_dir(&no_slurm).unwrap();
-    let slurm = || {
+    let slurm = |extra: &[&str]| {
         let mut c = Command::cargo_bin("anigan-runner").unwrap();
         c.arg("slurm")
             .arg(&exp)
@@ -285,11 +382,12 @@ fn missing_slurm_commands_exit_2() {
             .arg(&results)
             .arg("--data-dir")
             .arg(data_dir())
+            .args(extra)
             .env("PATH", &no_slurm)
             .env_remove("SLURM_CONF");
         c.output().unwrap()
     };
-    let out = slurm();
+    let out = slurm(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot run sbatch"), "{stderr}");
@@ -301,7 +399,7 @@ fn missing_slurm_commands_exit_2() {
         "{\"job_id\":\"7\",\"variant_list\":\"variants-x.txt\",\"variants\":[\"000-aa\"],\"submitted_at\":1}\n",
     )
     .unwrap();
-    let out = slurm();
+    let out = slurm(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot run scontrol"), "{stderr}");

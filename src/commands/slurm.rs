@@ -2,6 +2,7 @@
 //! Slurm job array whose tasks are plain `run --variant ID` runners.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
@@ -28,10 +29,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     crate::sweep::same_data::check(&selected, &exp_dir, &data_root, &exp.only)?;
     eprint!("{rerun}");
     let slurm_dir = exp_dir.slurm();
+    let wait = args.slurm_wait.wait();
     // What is left to submit: Slurm's clients missing or its controller out of reach are the
-    // environment's problem, exit 2.
+    // environment's problem, exit 2, as is a controller that does not answer within `wait`.
     let plan = || -> Result<Plan> {
-        let queued = slurm::queued_variants(&slurm_dir)?;
+        let queued = slurm::queued_variants(&slurm_dir, wait)?;
         split(&selected, &exp_dir, &queued, &exp.only)
     };
     let first = plan()?;
@@ -63,7 +65,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     )?;
     // Slurm checks the script (partition, account, limits, directives) before anything is
     // prepared or written, so a refusal costs no data preparation and leaves nothing behind.
-    sbatch(&script.render(), true)?;
+    sbatch(&script, Ask::TestOnly, wait)?;
     // From the queue check to the record of the submission, one `slurm` command of this
     // experiment at a time: two started together would both find nothing queued and both
     // submit every variant. So the queue is read again under the lock.
@@ -88,7 +90,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     )?;
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     submissions::write_variant_list(&slurm_dir, &ids)?;
-    let job_id = sbatch(&text, false)?;
+    let job_id = sbatch(&script, Ask::Submit, wait)?;
     submissions::record(
         &slurm_dir,
         &Submission {
@@ -279,35 +281,80 @@ fn script(
     })
 }
 
-/// Submits the script on sbatch's standard input and returns the job id it prints
-/// (`--parsable`: `ID[;CLUSTER]`); with `test_only`, asks Slurm whether it would take the job
-/// and submits nothing. A missing sbatch or a refusal is a usage error (exit 2): the command
-/// line (`--sbatch-arg`, `--time`) or the environment is wrong, not a variant.
-fn sbatch(script: &str, test_only: bool) -> Result<String> {
+/// What `sbatch` is asked to do with a script, and what its failure leaves behind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Ask {
+    /// Before anything is prepared or written: whether Slurm would take the script.
+    TestOnly,
+    /// The submission itself.
+    Submit,
+}
+
+impl Ask {
+    /// What a refusal of this ask leaves behind, and where to look.
+    fn refused(self) -> &'static str {
+        match self {
+            Ask::TestOnly => {
+                "sbatch --test-only; nothing was prepared, written or submitted; `--dry-run` \
+                 prints the script"
+            }
+            Ask::Submit => "nothing submitted; the data prepared for it stays",
+        }
+    }
+
+    /// What no answer to this ask leaves behind: a submission may have gone through before
+    /// sbatch was stopped, and `job_name` finds it.
+    fn unanswered(self, job_name: &str) -> String {
+        match self {
+            Ask::Submit => format!(
+                "the data prepared for it stays; sbatch may have submitted the job array before \
+                 it was stopped: `squeue --me --name {}` lists it; scancel it before running \
+                 this command again",
+                slurm::quote(job_name)
+            ),
+            Ask::TestOnly => {
+                "sbatch --test-only; nothing was prepared, written or submitted".into()
+            }
+        }
+    }
+}
+
+/// Gives the script to sbatch on its standard input and returns the job id it prints
+/// (`--parsable`: `ID[;CLUSTER]`); for a test (`--test-only`), asks Slurm whether it would
+/// take the job, submits nothing and returns "". A missing sbatch, a refusal or no answer
+/// within `wait` is a usage error (exit 2): the command line (`--sbatch-arg`, `--time`) or the
+/// environment is wrong, not a variant.
+fn sbatch(script: &Script, ask: Ask, wait: Duration) -> Result<String> {
     let mut command = slurm::client::command("sbatch")?;
     command.arg("--parsable");
-    if test_only {
+    if ask != Ask::Submit {
         command.arg("--test-only");
     }
-    let out = slurm::client::output(command, "sbatch", Some(script.as_bytes()))?;
+    let what = if ask == Ask::Submit {
+        "sbatch --parsable"
+    } else {
+        "sbatch --parsable --test-only"
+    };
+    let text = script.render();
+    let Some(out) = slurm::client::output(command, "sbatch", Some(text.as_bytes()), wait)? else {
+        let no_answer = slurm::client::no_answer(what, wait);
+        let left = ask.unanswered(&script.job_name);
+        return Err(usage(format!("{no_answer} ({left})")));
+    };
     if !out.status.success() {
         return Err(usage(format!(
-            "Slurm refused the job array{}: {} (`--dry-run` prints its script)",
-            if test_only {
-                " (sbatch --test-only; nothing was prepared, written or submitted)"
-            } else {
-                " (nothing submitted; the data prepared for it stays)"
-            },
+            "Slurm refused the job array ({}): {}",
+            ask.refused(),
             slurm::client::one_line("sbatch", &out.stderr)
         )));
     }
-    if test_only {
+    if ask != Ask::Submit {
         return Ok(String::new());
     }
-    let text = String::from_utf8_lossy(&out.stdout);
-    let id = text.trim().split(';').next().unwrap_or("").to_string();
+    let printed = String::from_utf8_lossy(&out.stdout);
+    let id = printed.trim().split(';').next().unwrap_or("").to_string();
     if id.is_empty() || !id.chars().all(|c| c.is_ascii_digit()) {
-        bail!("sbatch printed no job id (got {:?})", text.trim());
+        bail!("sbatch printed no job id (got {:?})", printed.trim());
     }
     Ok(id)
 }

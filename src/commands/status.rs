@@ -1,6 +1,10 @@
 //! `anigan-runner status RESULTS/EXPERIMENT`: where every variant stands, one line each (or
 //! JSON), read off the results directory. Reads only, so it works while a sweep runs.
 
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::Duration;
+
 use anyhow::Result;
 use serde::Serialize;
 
@@ -61,7 +65,8 @@ pub struct Line {
     pub pruned_at_rung: Option<u32>,
     /// Slurm's state of the variant's newest array task ("pending", "running on node7
     /// (requeued 1x)"), when the sweep was submitted with `anigan-runner slurm` and Slurm
-    /// still knows the task.
+    /// still knows the task; "unknown" for a submitted variant when Slurm could not be asked
+    /// (missing, out of reach, or no answer within `--slurm-timeout`).
     pub slurm: Option<String>,
 }
 
@@ -69,7 +74,7 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
     let dir = super::report::experiment_dir(&args.dir)?;
     let results = reader::read_experiment(&dir)?;
     let mut lines: Vec<Line> = results.runs.iter().map(line).collect();
-    add_slurm_states(&dir, &mut lines);
+    add_slurm_states(&dir, &mut lines, args.slurm_wait.wait());
     if args.json {
         println!(
             "{}",
@@ -81,16 +86,30 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Fills `Line::slurm` from `scontrol` when the experiment was submitted to Slurm (a warning,
-/// not an error, when Slurm cannot be asked), and the reason of a variant whose newest array
-/// task ended before its run wrote a status (an experiment file edited after submission, a
-/// runner that could not start) from that task's log, which needs no Slurm.
-fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
+/// What `status` shows in the slurm column of a submitted variant when Slurm could not be
+/// asked: its queue state is not known, whatever the results folder says.
+const UNKNOWN: &str = "unknown";
+
+/// Fills `Line::slurm` from `scontrol`, each call answered within `wait`, when the experiment
+/// was submitted to Slurm, and the reason of a variant whose newest array task ended before its
+/// run wrote a status (an experiment file edited after submission, a runner that could not
+/// start) from that task's log, which needs no Slurm. When Slurm cannot be asked (missing, out
+/// of reach, no answer within `wait`) that is a warning, not an error: the submitted variants'
+/// slurm state reads `unknown`, the rest of each line is the results folder's.
+fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line], wait: Duration) {
     let slurm_dir = exp_dir.slurm();
-    let tasks = match slurm::tasks_by_variant(&slurm_dir) {
+    let newest = slurm::newest_tasks(&slurm_dir).unwrap_or_default();
+    let tasks = match slurm::tasks_by_variant(&slurm_dir, wait) {
         Ok(tasks) => tasks,
         Err(e) => {
-            eprintln!("warning: no Slurm states, only the runs' own: {e:#}");
+            eprintln!(
+                "warning: no Slurm states, only the runs' own (a submitted variant's slurm \
+                 state reads {UNKNOWN}, and it may be queued or running though its run says \
+                 otherwise): {e:#}"
+            );
+            for line in lines.iter_mut().filter(|l| newest.contains_key(&l.id)) {
+                line.slurm = Some(UNKNOWN.to_string());
+            }
             Vec::new()
         }
     };
@@ -99,7 +118,17 @@ fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
             line.slurm = Some(task.describe());
         }
     }
-    let newest = slurm::newest_tasks(&slurm_dir).unwrap_or_default();
+    add_task_errors(&slurm_dir, lines, &newest, &tasks);
+}
+
+/// The reason of each variant not started whose newest array task (`newest`) is no longer
+/// active in `tasks` and whose log ends with an error.
+fn add_task_errors(
+    slurm_dir: &Path,
+    lines: &mut [Line],
+    newest: &BTreeMap<String, (String, usize)>,
+    tasks: &[(String, slurm::TaskState)],
+) {
     let not_started = RunState::NotStarted.word();
     for line in lines
         .iter_mut()
@@ -111,7 +140,7 @@ fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line]) {
         let active = tasks.iter().any(|(id, t)| {
             id == &line.id && t.array_job_id == *job && t.task == *task && t.is_active()
         });
-        if !active && let Some(error) = slurm::task_error(&slurm_dir, job, *task) {
+        if !active && let Some(error) = slurm::task_error(slurm_dir, job, *task) {
             line.reason = Some(format!("Slurm task {job}_{task} failed: {error}"));
         }
     }

@@ -1,12 +1,19 @@
 //! Slurm's client commands (sbatch, scontrol) as the runner calls them: a `Command` that fails
-//! early, and a failure's words as one line.
+//! early, a bounded wait for its answer, and a failure's words as one line.
 
-use std::io::Write;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use anyhow::{Context, Result};
+use wait_timeout::ChildExt;
 
 use crate::exit::usage;
+
+/// How long the runner waits for one Slurm client command when not told otherwise
+/// (`--slurm-timeout`): a controller that is down answers at once, one that hangs never would.
+pub const DEFAULT_WAIT: Duration = Duration::from_secs(30);
 
 /// `program` (`sbatch`, `scontrol`) ready to run, or why it cannot be asked: `SLURM_CONF`
 /// naming no file, where every Slurm client retries for a minute before it gives up. A Slurm
@@ -25,17 +32,34 @@ pub fn command(program: &str) -> Result<Command> {
 }
 
 /// Runs `command` (made by `command(program)`), with `stdin` on its standard input, and
-/// returns what it printed and its status. A client that cannot be started is a usage error
-/// (exit 2) that says where Slurm's commands come from.
-pub fn output(mut command: Command, program: &str, stdin: Option<&[u8]>) -> Result<Output> {
+/// returns what it printed and its status, or `None` when it did not end within `wait` (it is
+/// killed then). A client that cannot be started is a usage error (exit 2) that says where
+/// Slurm's commands come from.
+///
+/// Input and output go through unnamed temporary files rather than pipes, so neither side
+/// can block on a full pipe while the runner waits for the client to end.
+pub fn output(
+    mut command: Command,
+    program: &str,
+    stdin: Option<&[u8]>,
+    wait: Duration,
+) -> Result<Option<Output>> {
+    let temp = || tempfile::tempfile().context("cannot create a temporary file for Slurm's client");
+    let (mut out, mut err) = (temp()?, temp()?);
+    let input = match stdin {
+        Some(bytes) => {
+            let mut file = temp()?;
+            file.write_all(bytes)
+                .and_then(|()| file.rewind())
+                .with_context(|| format!("cannot write {program}'s input"))?;
+            Stdio::from(file)
+        }
+        None => Stdio::null(),
+    };
     command
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(input)
+        .stdout(out.try_clone()?)
+        .stderr(err.try_clone()?);
     let mut child = command.spawn().map_err(|e| {
         usage(format!(
             "cannot run {program} ({e}): Slurm's client commands must be on PATH (on a \
@@ -43,13 +67,53 @@ pub fn output(mut command: Command, program: &str, stdin: Option<&[u8]>) -> Resu
              scripts/slurm-local start, then eval \"$(scripts/slurm-local env)\")"
         ))
     })?;
-    if let (Some(bytes), Some(mut pipe)) = (stdin, child.stdin.take()) {
-        pipe.write_all(bytes)
-            .with_context(|| format!("cannot write to {program}'s input"))?;
-    }
-    child
-        .wait_with_output()
-        .with_context(|| format!("{program} did not finish"))
+    let waited = child
+        .wait_timeout(wait)
+        .with_context(|| format!("cannot wait for {program}"))?;
+    let Some(status) = waited else {
+        // Already ended between the wait and the kill is fine: either way it is reaped.
+        let _ = child.kill();
+        child
+            .wait()
+            .with_context(|| format!("cannot wait for {program}"))?;
+        return Ok(None);
+    };
+    Ok(Some(Output {
+        status,
+        stdout: read_back(&mut out)?,
+        stderr: read_back(&mut err)?,
+    }))
+}
+
+/// `output`, with no answer within `wait` a usage error (exit 2) that says so: `what` is the
+/// command as the user would type it (`scontrol show job 7`).
+pub fn ask(
+    command: Command,
+    program: &str,
+    stdin: Option<&[u8]>,
+    wait: Duration,
+    what: &str,
+) -> Result<Output> {
+    output(command, program, stdin, wait)?.ok_or_else(|| usage(no_answer(what, wait)))
+}
+
+/// The words for a Slurm client stopped after `wait`: what was asked, that the controller did
+/// not answer, and how to wait longer.
+pub fn no_answer(what: &str, wait: Duration) -> String {
+    format!(
+        "Slurm did not answer within {} s (`{what}` was stopped): its controller may be down \
+         or overloaded; try again later, ask your admins, or wait longer with --slurm-timeout \
+         SECONDS",
+        wait.as_secs()
+    )
+}
+
+fn read_back(file: &mut File) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.rewind()
+        .and_then(|()| file.read_to_end(&mut bytes))
+        .context("cannot read what Slurm's client printed")?;
+    Ok(bytes)
 }
 
 /// What a Slurm client printed on stderr, as one line: Slurm reports one failure over several
@@ -110,6 +174,45 @@ mod tests {
         ] {
             let program = stderr.split(':').next().unwrap();
             assert_eq!(one_line(program, stderr.as_bytes()), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_client_that_hangs_is_stopped_after_the_wait() {
+        let mut sleep = Command::new("sleep");
+        sleep.arg("30");
+        let started = std::time::Instant::now();
+        let out = output(sleep, "sleep", None, Duration::from_millis(200)).unwrap();
+        assert!(out.is_none(), "no answer: {out:?}");
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "it did not wait for sleep 30"
+        );
+        let mut sleep = Command::new("sleep");
+        sleep.arg("30");
+        let error = ask(sleep, "sleep", None, Duration::from_secs(1), "sleep 30").unwrap_err();
+        assert_eq!(crate::exit::code_of(&error), crate::exit::Exit::Usage);
+        assert!(
+            format!("{error}").contains("did not answer within 1 s (`sleep 30` was stopped)"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn input_and_long_output_pass_through_whole() {
+        for (bytes, why) in [
+            (3usize, "a few bytes"),
+            (
+                1 << 20,
+                "more than a pipe holds: a client never blocks on its output",
+            ),
+        ] {
+            let input = vec![b'x'; bytes];
+            let out = output(Command::new("cat"), "cat", Some(&input), DEFAULT_WAIT)
+                .unwrap()
+                .expect("cat answers");
+            assert!(out.status.success(), "{why}");
+            assert_eq!(out.stdout.len(), bytes, "{why}");
         }
     }
 }

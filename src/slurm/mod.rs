@@ -16,10 +16,12 @@ pub use submissions::Submission;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::time::Duration;
 
-/// Variants of earlier submissions whose tasks Slurm still holds (pending or running).
-pub fn queued_variants(slurm_dir: &Path) -> anyhow::Result<Vec<String>> {
-    Ok(tasks_by_variant(slurm_dir)?
+/// Variants of earlier submissions whose tasks Slurm still holds (pending or running), Slurm
+/// asked within `wait`.
+pub fn queued_variants(slurm_dir: &Path, wait: Duration) -> anyhow::Result<Vec<String>> {
+    Ok(tasks_by_variant(slurm_dir, wait)?
         .into_iter()
         .filter(|(_, t)| t.is_active())
         .map(|(id, _)| id)
@@ -46,14 +48,18 @@ pub fn task_error(slurm_dir: &Path, job_id: &str, task: usize) -> Option<String>
 }
 
 /// Slurm's view of every task of every recorded submission, by variant id (newest
-/// submission last, so a later entry for a variant wins when collected into a map).
-pub fn tasks_by_variant(slurm_dir: &Path) -> anyhow::Result<Vec<(String, TaskState)>> {
+/// submission last, so a later entry for a variant wins when collected into a map); each
+/// client call ends within `wait` or fails.
+pub fn tasks_by_variant(
+    slurm_dir: &Path,
+    wait: Duration,
+) -> anyhow::Result<Vec<(String, TaskState)>> {
     let subs = submissions::read(slurm_dir)?;
     if subs.is_empty() {
         return Ok(Vec::new());
     }
     let ids: Vec<String> = subs.iter().map(|s| s.job_id.clone()).collect();
-    let tasks = queue::tasks(&ids)?;
+    let tasks = queue::tasks(&ids, wait)?;
     let mut out = Vec::new();
     for sub in &subs {
         for t in tasks.iter().filter(|t| t.array_job_id == sub.job_id) {
@@ -83,14 +89,21 @@ fn env(key: &str) -> Option<String> {
 /// pending and later reruns the same batch script, which resumes the run from its checkpoint.
 /// Returns the job requeued, or `None` outside Slurm.
 ///
-/// Errors: `scontrol` missing or refusing (the job was not submitted with `--requeue`).
+/// Errors: `scontrol` missing, not answering within `client::DEFAULT_WAIT` or refusing (the
+/// job was not submitted with `--requeue`).
 pub fn requeue_self() -> anyhow::Result<Option<String>> {
     let Some(job) = array_task().or_else(|| env("SLURM_JOB_ID")) else {
         return Ok(None);
     };
     let mut command = client::command("scontrol")?;
     command.args(["requeue", &job]);
-    let out = client::output(command, "scontrol", None)?;
+    let wait = client::DEFAULT_WAIT;
+    let Some(out) = client::output(command, "scontrol", None, wait)? else {
+        anyhow::bail!(
+            "scontrol requeue {job}: Slurm did not answer within {} s",
+            wait.as_secs()
+        );
+    };
     if !out.status.success() {
         anyhow::bail!(
             "scontrol requeue {job} failed: {}",

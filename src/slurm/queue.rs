@@ -2,6 +2,7 @@
 //! database needed). Jobs that left the controller's memory (`MinJobAge`) are simply absent.
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 use anyhow::Result;
 
@@ -55,16 +56,18 @@ impl TaskState {
     }
 }
 
-/// The tasks of the given array jobs that the controller still knows.
+/// The tasks of the given array jobs that the controller still knows, each asked for within
+/// `wait`.
 ///
-/// Errors (usage errors: the environment's, exit 2): `scontrol` missing or failing for another
-/// reason than an unknown job id.
-pub fn tasks(array_job_ids: &[String]) -> Result<Vec<TaskState>> {
+/// Errors (usage errors: the environment's, exit 2): `scontrol` missing, not answering within
+/// `wait` or failing for another reason than an unknown job id.
+pub fn tasks(array_job_ids: &[String], wait: Duration) -> Result<Vec<TaskState>> {
     let mut all = Vec::new();
     for id in array_job_ids {
         let mut command = client::command("scontrol")?;
         command.args(["-o", "show", "job", id]);
-        let out = client::output(command, "scontrol", None)?;
+        let what = format!("scontrol -o show job {id}");
+        let out = client::ask(command, "scontrol", None, wait, &what)?;
         if !out.status.success() {
             if String::from_utf8_lossy(&out.stderr).contains("Invalid job id") {
                 continue;
