@@ -395,7 +395,8 @@ pub struct SlurmArgs {
     /// One more sbatch option with its value, e.g. `--sbatch-arg=--partition=gpu` (repeatable),
     /// each an `#SBATCH` line of its own. The options the script sets itself (--array,
     /// --output, --error, --time, --signal, --cpus-per-task, --gpus-per-task, ...) are refused
-    /// with the flag to use instead.
+    /// with the flag to use instead; `--sbatch-arg=--job-name=NAME` replaces the job's name,
+    /// anigan-<experiment>.
     #[arg(long = "sbatch-arg", value_name = "ARG", allow_hyphen_values = true)]
     pub sbatch_args: Vec<String>,
 

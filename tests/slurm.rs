@@ -405,6 +405,35 @@ fn missing_slurm_commands_exit_2() {
     assert!(stderr.contains("cannot run scontrol"), "{stderr}");
 }
 
+/// `--sbatch-arg=--job-name=NAME` names the job array, as squeue lists it (it used to be
+/// refused: users name their jobs to find them), and the script carries that one name.
+#[test]
+fn the_job_array_takes_the_user_s_name() {
+    let cluster = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let (_, results, job) = submit_first_variant(
+        &cluster,
+        &tmp.path().join("named"),
+        "results",
+        &["--sbatch-arg=--job-name=my sweep", "--sbatch-arg=--hold"],
+    );
+    let show = cluster
+        .cmd("squeue")
+        .args(["-h", "-r", "-o", "%i %j", "--name", "my sweep"])
+        .output()
+        .unwrap();
+    cluster.cmd("scancel").arg(&job).status().unwrap();
+    let listed = String::from_utf8_lossy(&show.stdout);
+    assert_eq!(listed.trim(), format!("{job}_0 my sweep"), "{show:?}");
+    let script =
+        std::fs::read_to_string(results.join(format!("smoke/slurm/{job}.sbatch"))).unwrap();
+    let names: Vec<&str> = script
+        .lines()
+        .filter(|l| l.contains("--job-name"))
+        .collect();
+    assert_eq!(names, [r#"#SBATCH "--job-name=my sweep""#], "{script}");
+}
+
 /// One cluster for the whole story, so this file starts Slurm once and trains one task at a
 /// time on CI's two cores.
 #[test]

@@ -264,15 +264,16 @@ fn script(
         run_args.push("--only".into());
         run_args.push(states.join(","));
     }
+    let (job_name, extra_args) = slurm::split_job_name(&args.sbatch_args);
     Ok(Script {
-        job_name: format!("anigan-{}", experiment.name),
+        job_name: job_name.unwrap_or_else(|| format!("anigan-{}", experiment.name)),
         tasks: ids.len(),
         max_parallel: args.max_parallel,
         cpus_per_task: args.cpus_per_task,
         gpus_per_task: args.gpus_per_task,
         time: args.time.clone(),
         signal_lead_s: args.signal_lead,
-        extra_args: args.sbatch_args.clone(),
+        extra_args,
         log_dir: slurm_dir.clone(),
         variant_list: slurm_dir.join(format!("variants-{}.txt", &list_hash[..8])),
         workdir: std::env::current_dir().context("cannot read the working directory")?,

@@ -11,7 +11,7 @@ mod script;
 pub mod submissions;
 
 pub use queue::TaskState;
-pub use script::{Script, log_dir_problem, quote, sbatch_arg_problem};
+pub use script::{Script, log_dir_problem, quote, sbatch_arg_problem, split_job_name};
 pub use submissions::Submission;
 
 use std::collections::BTreeMap;

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 /// directory, on another node).
 #[derive(Debug, Clone)]
 pub struct Script {
+    /// `anigan-<experiment>`, or the name an `--sbatch-arg=--job-name=NAME` gave.
     pub job_name: String,
     /// Number of array tasks (variants in the list).
     pub tasks: usize,
@@ -46,7 +47,7 @@ impl Script {
             None => format!("0-{}", self.tasks - 1),
         };
         let mut directives = vec![
-            format!("--job-name={}", directive_arg(&self.job_name)),
+            directive_arg(&format!("--job-name={}", self.job_name)),
             format!("--array={array}"),
             format!(
                 "--output={}",
@@ -134,11 +135,6 @@ const RESERVED: &[(&str, Option<char>, &str)] = &[
         "use --time, which is checked against --signal-lead",
     ),
     (
-        "job-name",
-        Some('J'),
-        "the runner names the job anigan-<experiment>",
-    ),
-    (
         "test-only",
         None,
         "nothing would be submitted; --dry-run prints the script",
@@ -149,6 +145,25 @@ const RESERVED: &[(&str, Option<char>, &str)] = &[
         "`slurm` would wait for the whole array to end",
     ),
 ];
+
+/// The job name an `--sbatch-arg` gives (`--job-name=NAME`, an unambiguous prefix such as
+/// `--job=NAME`, or `-JNAME`), if it gives one: it replaces the script's own
+/// `anigan-<experiment>`, so the job carries one name.
+pub fn job_name_arg(arg: &str) -> Option<&str> {
+    if let Some(long) = arg.strip_prefix("--") {
+        let (name, value) = long.split_once('=')?;
+        return (!name.is_empty() && "job-name".starts_with(name)).then_some(value);
+    }
+    arg.strip_prefix("-J")
+}
+
+/// The job name the `--sbatch-arg`s give (the last one, as sbatch would take it), and the
+/// other arguments.
+pub fn split_job_name(args: &[String]) -> (Option<String>, Vec<String>) {
+    let name = args.iter().rev().find_map(|a| job_name_arg(a));
+    let rest = args.iter().filter(|a| job_name_arg(a).is_none());
+    (name.map(str::to_string), rest.cloned().collect())
+}
 
 /// sbatch options that are a prefix of a reserved one's name without standing for it (sbatch,
 /// like getopt, takes an unambiguous prefix of a long option for the option).
@@ -161,6 +176,9 @@ pub fn sbatch_arg_problem(arg: &str) -> Option<String> {
     let reject = |why: &str| Some(format!("--sbatch-arg={arg:?}: {why}"));
     if arg.contains(['\n', '\r']) {
         return reject("a line break would end the #SBATCH line");
+    }
+    if job_name_arg(arg).is_some_and(|name| name.trim().is_empty()) {
+        return reject("give the job a name, e.g. --sbatch-arg=--job-name=my-sweep");
     }
     if let Some(long) = arg.strip_prefix("--") {
         let name = long.split('=').next().unwrap_or("");
@@ -397,6 +415,14 @@ mod tests {
                 "a short option and its value apart",
             ),
             ("gpu", Some("give an sbatch option"), "no option"),
+            ("--job-name=my sweep", None, "the user's name for the job"),
+            ("-Jmine", None, "the short form"),
+            ("--job-name=", Some("give the job a name"), "an empty name"),
+            (
+                "-J",
+                Some("give the job a name"),
+                "the short form without a name",
+            ),
             ("--comment=a\nb", Some("line break"), "a new #SBATCH line"),
         ] {
             let problem = sbatch_arg_problem(arg);
@@ -408,6 +434,47 @@ mod tests {
                 ),
             }
         }
+    }
+
+    #[test]
+    fn a_job_name_given_replaces_the_runner_s() {
+        for (args, name, rest, why) in [
+            (
+                &["--partition=gpu"][..],
+                None,
+                &["--partition=gpu"][..],
+                "none given",
+            ),
+            (
+                &["--job-name=mine", "--partition=gpu"],
+                Some("mine"),
+                &["--partition=gpu"],
+                "the long form",
+            ),
+            (&["--job=a b"], Some("a b"), &[], "sbatch takes a prefix"),
+            (
+                &["-Jx", "-Jy"],
+                Some("y"),
+                &[],
+                "the last one, as sbatch takes it",
+            ),
+            (
+                &["--jobs=2"],
+                None,
+                &["--jobs=2"],
+                "no prefix of --job-name",
+            ),
+        ] {
+            let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+            let (found, others) = split_job_name(&args);
+            assert_eq!(found.as_deref(), name, "{why}");
+            assert_eq!(others, rest, "{why}");
+        }
+        let mut s = script();
+        s.job_name = "my sweep".into();
+        let text = s.render();
+        let names: Vec<&str> = text.lines().filter(|l| l.contains("--job-name")).collect();
+        assert_eq!(names, [r#"#SBATCH "--job-name=my sweep""#], "{text}");
     }
 
     #[test]
