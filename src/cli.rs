@@ -362,7 +362,8 @@ pub struct SlurmArgs {
     #[command(flatten)]
     pub exp: ExperimentArgs,
 
-    /// Print the batch script and write nothing, submit nothing.
+    /// Print the batch script and have Slurm check it (sbatch --test-only) where a controller
+    /// answers, saying so where none does; write nothing, submit nothing.
     #[arg(long)]
     pub dry_run: bool,
 

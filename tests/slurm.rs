@@ -293,7 +293,7 @@ fn submitted_experiment(dir: &Path) -> PathBuf {
 /// Slurm's clients that never answer: `status` gives up on them after `--slurm-timeout`,
 /// prints the results folder's view with the submitted variant's Slurm state `unknown`, and
 /// says why in one warning (it used to wait forever); `slurm` exits 2 saying Slurm did not
-/// answer, having written nothing.
+/// answer, having written nothing; a dry run prints its script and says Slurm did not check it.
 #[test]
 fn a_slurm_that_does_not_answer_is_given_up_on() {
     let tmp = tempfile::tempdir().unwrap();
@@ -354,6 +354,17 @@ fn a_slurm_that_does_not_answer_is_given_up_on() {
         "{stderr}"
     );
     assert!(!results.exists(), "nothing may be written");
+    let dry = slurm(&["--dry-run"]);
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    assert!(dry.status.success(), "{stderr}");
+    assert!(String::from_utf8_lossy(&dry.stdout).starts_with("#!/bin/bash"));
+    assert!(
+        stderr.contains(
+            "Slurm did not check the script (no sbatch --test-only): Slurm did not answer \
+             within 1 s (`scontrol ping`"
+        ),
+        "{stderr}"
+    );
     submitted_experiment(&results);
     let out = slurm(&[]);
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -392,6 +403,16 @@ fn missing_slurm_commands_exit_2() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("cannot run sbatch"), "{stderr}");
     assert!(!results.exists(), "nothing may be written");
+    // A dry run still prints the script, and says Slurm did not check it and why.
+    let dry = slurm(&["--dry-run"]);
+    let stderr = String::from_utf8_lossy(&dry.stderr);
+    assert!(dry.status.success(), "{stderr}");
+    assert!(
+        stderr.contains(
+            "Slurm did not check the script (no sbatch --test-only): cannot run scontrol"
+        ),
+        "{stderr}"
+    );
     let slurm_dir = results.join("smoke/slurm");
     std::fs::create_dir_all(&slurm_dir).unwrap();
     std::fs::write(
@@ -405,12 +426,36 @@ fn missing_slurm_commands_exit_2() {
     assert!(stderr.contains("cannot run scontrol"), "{stderr}");
 }
 
+/// What a user checks or names through Slurm, on a cluster of its own (nothing here trains):
+/// a dry run asks Slurm whether it would take the script (`sbatch --test-only`), so a partition
+/// Slurm does not have exits 2 as the submission would, where it used to pass; and
 /// `--sbatch-arg=--job-name=NAME` names the job array, as squeue lists it (it used to be
 /// refused: users name their jobs to find them), and the script carries that one name.
 #[test]
-fn the_job_array_takes_the_user_s_name() {
+fn dry_runs_ask_slurm_and_the_job_takes_the_user_s_name() {
     let cluster = Cluster::get();
     let tmp = tempfile::tempdir().unwrap();
+    let exp = write_grid(tmp.path(), 1);
+    let results = tmp.path().join("results");
+    let dry = |extra: &[&str]| {
+        let mut args = vec!["--dry-run"];
+        args.extend_from_slice(extra);
+        cluster.slurm(&exp, &results, &args).output().unwrap()
+    };
+    let refused = dry(&["--sbatch-arg=--partition=nosuch"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Slurm refused the job array (sbatch --test-only on the script above")
+            && stderr.contains("nosuch"),
+        "{stderr}"
+    );
+    let taken = dry(&[]);
+    let stderr = String::from_utf8_lossy(&taken.stderr);
+    assert!(taken.status.success(), "{stderr}");
+    assert!(stderr.contains("Slurm would take the script"), "{stderr}");
+    assert!(!results.exists(), "a dry run writes nothing");
+
     let (_, results, job) = submit_first_variant(
         &cluster,
         &tmp.path().join("named"),

@@ -51,8 +51,9 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     }
     if args.dry_run {
         print!("{}", script.render());
+        let checked = dry_run_check(&script, wait)?;
         eprintln!(
-            "dry run: would submit {} array task(s), tasks index {}; nothing written",
+            "dry run: would submit {} array task(s), tasks index {}; nothing written\n{checked}",
             ids.len(),
             script.variant_list.display()
         );
@@ -285,6 +286,8 @@ fn script(
 /// What `sbatch` is asked to do with a script, and what its failure leaves behind.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Ask {
+    /// `--dry-run`: whether Slurm would take the script printed.
+    DryRun,
     /// Before anything is prepared or written: whether Slurm would take the script.
     TestOnly,
     /// The submission itself.
@@ -295,6 +298,7 @@ impl Ask {
     /// What a refusal of this ask leaves behind, and where to look.
     fn refused(self) -> &'static str {
         match self {
+            Ask::DryRun => "sbatch --test-only on the script above; nothing submitted",
             Ask::TestOnly => {
                 "sbatch --test-only; nothing was prepared, written or submitted; `--dry-run` \
                  prints the script"
@@ -316,8 +320,22 @@ impl Ask {
             Ask::TestOnly => {
                 "sbatch --test-only; nothing was prepared, written or submitted".into()
             }
+            Ask::DryRun => self.refused().into(),
         }
     }
+}
+
+/// A dry run's check of `script` by Slurm when a controller answers: `sbatch --test-only`
+/// submits nothing, and a refusal is a usage error (exit 2), as for a submission. Returns what
+/// the dry run says of the check: done, or skipped and why.
+fn dry_run_check(script: &Script, wait: Duration) -> Result<String> {
+    if let Some(why) = slurm::client::controller_problem(wait) {
+        return Ok(format!(
+            "Slurm did not check the script (no sbatch --test-only): {why}"
+        ));
+    }
+    sbatch(script, Ask::DryRun, wait)?;
+    Ok("Slurm would take the script (sbatch --test-only)".into())
 }
 
 /// Gives the script to sbatch on its standard input and returns the job id it prints

@@ -108,6 +108,29 @@ pub fn no_answer(what: &str, wait: Duration) -> String {
     )
 }
 
+/// Why no Slurm controller can be asked here, if none can: Slurm's clients missing or without
+/// a configuration, or `scontrol ping` failing or not answering within `wait`.
+pub fn controller_problem(wait: Duration) -> Option<String> {
+    let asked = command("scontrol").and_then(|mut ping| {
+        ping.arg("ping");
+        output(ping, "scontrol", None, wait)
+    });
+    match asked {
+        Err(e) => Some(format!("{e:#}")),
+        Ok(None) => Some(no_answer("scontrol ping", wait)),
+        Ok(Some(out)) if !out.status.success() => {
+            let said = match String::from_utf8_lossy(&out.stdout).lines().next() {
+                Some(line) if out.stderr.is_empty() => line.trim().to_string(),
+                _ => one_line("scontrol", &out.stderr),
+            };
+            Some(format!(
+                "no Slurm controller answers (`scontrol ping`: {said})"
+            ))
+        }
+        Ok(Some(_)) => None,
+    }
+}
+
 fn read_back(file: &mut File) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.rewind()
