@@ -5,10 +5,37 @@
 use std::fs::{self, File, OpenOptions, Permissions};
 use std::io::Write;
 use std::os::unix::fs::PermissionsExt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use tempfile::NamedTempFile;
+
+/// A place a command writes, named before it starts so that one it cannot write is told at
+/// once (`commands::writable::check`), with `what` it writes there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Place {
+    /// A folder where files are created and replaced (`write_atomic`: a temp file renamed over
+    /// the old one); created with its parents when missing.
+    Folder { path: PathBuf, what: String },
+    /// A file opened for writing where it is: a lock file, an appended log.
+    File { path: PathBuf, what: String },
+}
+
+impl Place {
+    pub fn folder(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        Place::Folder {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+
+    pub fn file(path: impl Into<PathBuf>, what: impl Into<String>) -> Self {
+        Place::File {
+            path: path.into(),
+            what: what.into(),
+        }
+    }
+}
 
 /// Writes `bytes` to `path` via a temp file beside it: write, fsync, rename, fsync the folder.
 /// Missing parent folders are created.

@@ -201,3 +201,71 @@ fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it(
     // Let the temporary folder be removed.
     set_modes(tmp.path(), 0o755, 0o644);
 }
+
+#[test]
+fn a_partly_read_only_results_folder_is_a_usage_error_naming_the_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folders, _) = write_everything(tmp.path(), 0o022);
+    let (results, data) = (&folders[0], &folders[1]);
+    let exp = results.join("smoke");
+    let run = exp
+        .join("runs")
+        .read_dir()
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    // Writable by the other user, but for the one place each case makes read-only.
+    set_modes(tmp.path(), 0o777, 0o666);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let report = || run_as_other_user(&[&os("report"), exp.as_os_str()]);
+    let read_only = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap()
+    };
+
+    read_only(&exp.join("charts"), 0o555);
+    let (code, stderr) = report();
+    assert_eq!(code, Some(2), "{stderr}");
+    let named = format!("{} is not writable", exp.join("charts").display());
+    assert!(stderr.contains(&named), "{stderr}");
+    read_only(&exp.join("charts"), 0o777);
+
+    // Another user's report lock, readable only: the report cannot take it.
+    read_only(&exp.join(".report.lock"), 0o644);
+    let (code, stderr) = report();
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(stderr.contains(".report.lock is not writable"), "{stderr}");
+    read_only(&exp.join(".report.lock"), 0o666);
+
+    read_only(&run, 0o555);
+    let (code, stderr) = run_as_other_user(&[
+        smoke().as_os_str(),
+        &os("--results"),
+        results.as_os_str(),
+        &os("--data-dir"),
+        data.as_os_str(),
+        &os("--device"),
+        &os("cpu"),
+        &os("--threads"),
+        &os("1"),
+        &os("--variant"),
+        &os("0"),
+        &os("--set"),
+        &os("experiment.epochs=3"),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    let named = format!("{} is not writable", run.display());
+    assert!(
+        stderr.contains(&named) && stderr.contains("pass --results"),
+        "{stderr}"
+    );
+    let (code, stderr) = report();
+    assert_eq!(
+        code,
+        Some(2),
+        "the report writes the run's best.png: {stderr}"
+    );
+    assert!(stderr.contains(&named), "{stderr}");
+    set_modes(tmp.path(), 0o755, 0o644);
+}

@@ -10,9 +10,9 @@ use crate::results::{ExperimentDir, names};
 pub fn report(args: &ReportArgs) -> Result<Exit> {
     let dir = experiment_dir(&args.dir)?;
     super::writable::check(
-        dir.root(),
-        "report writes report.html, report.md, summary.csv and charts/",
-        "`anigan-runner status` reads without writing, or copy the folder somewhere writable          and run report on the copy",
+        &dir.report_places()?,
+        "`anigan-runner status` reads without writing, or copy the folder somewhere writable \
+         and run report on the copy",
     )?;
     let written = report::write_report(&dir)?;
     println!(

@@ -7,6 +7,7 @@ use crate::cli::RunArgs;
 use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::{self, DataRoot};
 use crate::exit::{self, Exit};
+use crate::fsx::Place;
 use crate::results::{ExperimentDir, Manifest, RunState, reader};
 use crate::sweep::queue::{self, Next, Only};
 use crate::sweep::tally::Tally;
@@ -45,8 +46,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     super::writable::check(
-        exp_dir.root(),
-        "a run writes its checkpoints, logs and report",
+        &places(&exp_dir, &selected, &exp.only),
         "pass --results with a folder you can write to (a copy of these results resumes there)",
     )?;
     // A --jobs sweep's board says it for its workers.
@@ -84,6 +84,26 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let tally = serial::run(&experiment, &selected, &options)?;
     requeue_if_warned(&tally);
     Ok(tally.exit())
+}
+
+/// Where the run writes: the experiment's folder, and the run folder of every selected
+/// variant it will train (not those done or trained by another process now).
+fn places(exp_dir: &ExperimentDir, selected: &[&Variant], only: &[Only]) -> Vec<Place> {
+    let mut places = vec![Place::folder(
+        exp_dir.root(),
+        "a run writes experiment.json, the run folders and the report",
+    )];
+    for v in selected {
+        let run = exp_dir.run(&v.id);
+        // An unreadable status is the run's to report, which it does when it trains.
+        if !matches!(
+            queue::next(&run, v, only),
+            Ok(Next::Done(..) | Next::Busy(..))
+        ) {
+            places.extend(run.training_places());
+        }
+    }
+    places
 }
 
 /// What the selected variants still ask for (what each has on disk counted off) and about how

@@ -11,6 +11,7 @@ use crate::cli::{DeviceChoice, SlurmArgs};
 use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
 use crate::exit::{Exit, usage, usage_problems};
+use crate::fsx::Place;
 use crate::results::{ExperimentDir, Manifest, reader};
 use crate::slurm::{self, Script, Submission, submissions};
 use crate::sweep::queue::Only;
@@ -60,8 +61,13 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         return Ok(Exit::Success);
     }
     super::writable::check(
-        exp_dir.root(),
-        "slurm writes the job's script, its task list and the tasks' logs",
+        &[
+            Place::folder(exp_dir.root(), "slurm writes experiment.json and slurm/"),
+            Place::folder(
+                exp_dir.slurm(),
+                "slurm writes the job's script, its task list and the tasks' logs",
+            ),
+        ],
         "pass --results with a folder you can write to",
     )?;
     // Slurm checks the script (partition, account, limits, directives) before anything is

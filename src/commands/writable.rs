@@ -1,43 +1,167 @@
-//! The results folder a command writes into, checked before it starts: on a cluster a
-//! colleague's sweep or a read-only snapshot is often readable but not writable, and the user
-//! should hear that plainly (exit 2), not as an error about a temporary or lock file.
+//! The places a command writes, checked before it starts: on a cluster a colleague's sweep or a
+//! read-only snapshot is often readable but not (all) writable (a read-only `charts/`, a run
+//! folder or lock file of someone else's), and the user should hear that plainly (exit 2, the
+//! path, what goes there and what to do instead), not as an error about a temporary or lock
+//! file after part of the work is done.
 
+use std::collections::HashSet;
 use std::io::ErrorKind;
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
 use crate::exit;
+use crate::fsx::Place;
 
-/// A usage error when `dir` (or, while it does not exist yet, the nearest folder above it)
-/// cannot be written: `writes` says what the command writes there, `instead` what the user can
-/// do. Other errors (a full disk, say) are left to the write that meets them.
-pub fn check(dir: &Path, writes: &str, instead: &str) -> Result<()> {
+/// At most this many places are named; the rest are counted.
+const NAMED: usize = 8;
+
+/// A usage error naming every place in `places` that cannot be written, each with what the
+/// command writes there, followed by `instead` (what the user can do). A folder that does not
+/// exist yet is checked at the nearest folder above it. Other errors (a full disk, say) are
+/// left to the write that meets them.
+pub fn check(places: &[Place], instead: &str) -> Result<()> {
+    let mut probed = HashSet::new();
+    let problems: Vec<String> = places
+        .iter()
+        .filter_map(|place| problem(place, &mut probed))
+        .collect();
+    match problems.len() {
+        0 => Ok(()),
+        1 => Err(exit::usage(format!("{}; {instead}", problems[0]))),
+        n => {
+            let mut lines: Vec<String> = problems
+                .iter()
+                .take(NAMED)
+                .map(|p| format!("  - {p}"))
+                .collect();
+            if n > NAMED {
+                lines.push(format!("  - and {} more", n - NAMED));
+            }
+            Err(exit::usage(format!(
+                "{n} places cannot be written:\n{}\n{instead}",
+                lines.join("\n")
+            )))
+        }
+    }
+}
+
+/// Why `place` cannot be written, or None when it can (or was probed already: `probed` holds
+/// the folders tried so far).
+fn problem(place: &Place, probed: &mut HashSet<PathBuf>) -> Option<String> {
+    match place {
+        Place::Folder { path, what } => folder_problem(path, what, probed),
+        Place::File { path, what } if path.exists() => {
+            match std::fs::OpenOptions::new().write(true).open(path) {
+                Err(e) if refused(&e) => Some(format!(
+                    "{} is not writable ({}): {what}",
+                    path.display(),
+                    reason(&e)
+                )),
+                _ => None,
+            }
+        }
+        Place::File { path, what } => folder_problem(crate::fsx::parent_dir(path), what, probed),
+    }
+}
+
+/// Why no file can be created or replaced in `dir`, where the command writes `what`.
+fn folder_problem(dir: &Path, what: &str, probed: &mut HashSet<PathBuf>) -> Option<String> {
+    let at = nearest_existing(dir);
+    if !probed.insert(at.clone()) {
+        return None;
+    }
+    match tempfile::Builder::new()
+        .prefix(".write-check")
+        .tempfile_in(&at)
+    {
+        Err(e) if refused(&e) => Some(format!(
+            "{} is not writable ({}): {what} there",
+            at.display(),
+            reason(&e)
+        )),
+        _ => foreign_in_sticky(&at).map(|file| {
+            format!(
+                "{} cannot be replaced (another user's file, in a folder where only a file's \
+                 owner may replace it: mode +t): {what} in {}",
+                file.display(),
+                at.display()
+            )
+        }),
+    }
+}
+
+/// In a sticky folder (mode +t) of another user only a file's owner may replace it: the first
+/// file there of someone else's. Hidden files (lock files) are opened, never replaced, and are
+/// checked as `Place::File`.
+fn foreign_in_sticky(dir: &Path) -> Option<PathBuf> {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    let me = unsafe { libc::geteuid() };
+    let meta = std::fs::metadata(dir).ok()?;
+    if me == 0 || meta.permissions().mode() & 0o1000 == 0 || meta.uid() == me {
+        return None;
+    }
+    std::fs::read_dir(dir)
+        .ok()?
+        .flatten()
+        .filter(|e| !e.file_name().to_string_lossy().starts_with('.'))
+        .find(|e| e.metadata().is_ok_and(|m| m.is_file() && m.uid() != me))
+        .map(|e| e.path())
+}
+
+fn nearest_existing(dir: &Path) -> PathBuf {
     let mut at = dir;
     while !at.exists() {
         match at.parent() {
             Some(parent) if !parent.as_os_str().is_empty() => at = parent,
-            _ => {
-                at = Path::new(".");
-                break;
-            }
+            _ => return PathBuf::from("."),
         }
     }
-    match tempfile::Builder::new()
-        .prefix(".write-check")
-        .tempfile_in(at)
-    {
-        Err(e)
-            if matches!(
-                e.kind(),
-                ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
-            ) =>
-        {
-            Err(exit::usage(format!(
-                "{} is not writable ({e}): {writes} there; {instead}",
-                at.display()
-            )))
-        }
-        _ => Ok(()),
+    at.to_path_buf()
+}
+
+fn refused(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
+    )
+}
+
+fn reason(e: &std::io::Error) -> String {
+    match e.kind() {
+        ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
+        _ => "permission denied".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_folder_is_checked_where_it_would_be_created() {
+        let tmp = tempfile::tempdir().unwrap();
+        let deep = tmp.path().join("a/b/c");
+        assert!(check(&[Place::folder(&deep, "x")], "y").is_ok());
+        assert!(!tmp.path().join("a").exists(), "the check creates nothing");
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "the probe leaves no file behind"
+        );
+    }
+
+    #[test]
+    fn places_that_can_be_written_pass() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lock = tmp.path().join(".lock");
+        std::fs::write(&lock, b"").unwrap();
+        let places = [
+            Place::folder(tmp.path(), "files"),
+            Place::file(&lock, "its lock"),
+            Place::file(tmp.path().join("new.csv"), "a log"),
+        ];
+        assert!(check(&places, "do something else").is_ok());
     }
 }

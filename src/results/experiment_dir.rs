@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use super::manifest::Manifest;
 use super::names;
 use super::run_dir::RunDir;
-use crate::fsx;
+use crate::fsx::{self, Place};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ExperimentDir {
@@ -92,6 +92,39 @@ impl ExperimentDir {
         file.lock()
             .with_context(|| format!("cannot lock {}", path.display()))?;
         Ok(Some(file))
+    }
+
+    /// Where the report written into this folder writes (see `commands::writable`): the
+    /// folder itself, charts/, its lock, and each run's progress.gif and best.png.
+    pub fn report_places(&self) -> Result<Vec<Place>> {
+        let mut places = vec![
+            Place::folder(
+                &self.root,
+                "the report writes report.html, report.md and summary.csv",
+            ),
+            Place::folder(
+                self.root.join(names::CHARTS),
+                "the report writes its charts",
+            ),
+            Place::file(
+                self.root.join(names::REPORT_LOCK),
+                "the report takes its lock there (one writer at a time)",
+            ),
+        ];
+        for id in self.run_ids()? {
+            let run = self.run(&id);
+            if run.samples().is_dir() {
+                places.push(Place::folder(
+                    &run.root,
+                    "the report writes the run's progress.gif",
+                ));
+                places.push(Place::folder(
+                    run.samples(),
+                    "the report writes the run's best.png",
+                ));
+            }
+        }
+        Ok(places)
     }
 
     /// The experiment's name: the directory's.

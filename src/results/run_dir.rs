@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use super::names;
+use crate::fsx::Place;
 
 /// Paths inside one run directory. Only `results` writes there (the recorder under the lock;
 /// the report its progress.gif and best.png).
@@ -88,6 +89,36 @@ impl RunDir {
         experiment
             .unwrap_or_else(|| std::path::Path::new(""))
             .join(names::MANIFEST)
+    }
+
+    /// Where training this run writes (see `commands::writable`): its folder and the
+    /// subfolders it has, its lock, and the logs it appends to.
+    pub fn training_places(&self) -> Vec<Place> {
+        let mut places = vec![Place::folder(
+            &self.root,
+            "training writes the run's status, settings and logs",
+        )];
+        for (folder, what) in [
+            (self.samples(), "training writes the run's sample grids"),
+            (self.checkpoints(), "training writes the run's checkpoints"),
+            (self.rungs(), "training writes the run's [prune] decisions"),
+            (
+                self.tensorboard(),
+                "training writes the run's TensorBoard files",
+            ),
+        ] {
+            if folder.is_dir() {
+                places.push(Place::folder(folder, what));
+            }
+        }
+        places.push(Place::file(
+            self.lock_file(),
+            "training takes the run's lock there",
+        ));
+        for log in [self.metrics(), self.events()] {
+            places.push(Place::file(log, "training appends its rows to it"));
+        }
+        places
     }
 
     fn lock_file(&self) -> PathBuf {
