@@ -283,10 +283,14 @@ pub struct PruneReplayArgs {
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:\n  \
     anigan-runner report results/smoke\n  \
-    anigan-runner report results/sweep\n\n\
+    anigan-runner report results/sweep\n  \
+    anigan-runner report results/sweep --out reports/sweep\n\n\
     Writes into the experiment's directory: summary.csv (one row per variant), report.md,\n\
     report.html (opens from disk, no server needed), charts/*.png|svg, and per run\n\
-    runs/<id>/progress.gif and runs/<id>/samples/best.png. Works on a sweep still running:\n\
+    runs/<id>/progress.gif and runs/<id>/samples/best.png. With --out DIR the same go into DIR\n\
+    and nothing into the experiment's directory (a colleague's read-only sweep, say): the page\n\
+    shows the runs' sample grids from their run folders by paths relative to DIR, so open it\n\
+    where DIR and the results both are. Works on a sweep still running:\n\
     variants are listed as finished, pruned, running, waiting, interrupted, collapsed, stalled,\n\
     failed\n\
     or not started.\n\
@@ -296,6 +300,11 @@ pub struct ReportArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/smoke.
     #[arg(value_name = "RESULTS/EXPERIMENT")]
     pub dir: PathBuf,
+
+    /// Write the report into DIR (created if missing) instead of the experiment's directory,
+    /// which is then only read; DIR must be outside it.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

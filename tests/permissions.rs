@@ -202,6 +202,127 @@ fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it(
     set_modes(tmp.path(), 0o755, 0o644);
 }
 
+/// Every file and folder under `root` with its modification time and, for a file, its bytes.
+fn snapshot(root: &Path) -> Vec<(PathBuf, std::time::SystemTime, Option<Vec<u8>>)> {
+    walkdir::WalkDir::new(root)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| {
+            let e = e.unwrap();
+            let meta = e.metadata().unwrap();
+            let bytes = meta.is_file().then(|| std::fs::read(e.path()).unwrap());
+            (e.path().to_path_buf(), meta.modified().unwrap(), bytes)
+        })
+        .collect()
+}
+
+/// The values of `attr="..."` in `html`.
+fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+    let mark = format!("{attr}=\"");
+    html.split(&mark)
+        .skip(1)
+        .map(|rest| rest[..rest.find('"').unwrap()].to_string())
+        .collect()
+}
+
+/// A relative URL path as a file path: `%XX` decoded.
+fn url_path(url: &str) -> PathBuf {
+    let bytes = url.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            out.push(u8::from_str_radix(&url[i + 1..i + 3], 16).unwrap());
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    use std::os::unix::ffi::OsStringExt;
+    PathBuf::from(std::ffi::OsString::from_vec(out))
+}
+
+#[test]
+fn report_out_writes_a_colleagues_read_only_sweep_elsewhere_and_leaves_it_as_it_was() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folders, _) = write_everything(tmp.path(), 0o022);
+    // A results path with a space and a `#`, which a link must encode.
+    let exp = tmp.path().join("shared #1").join("smoke");
+    std::fs::create_dir(tmp.path().join("shared #1")).unwrap();
+    std::fs::rename(folders[0].join("smoke"), &exp).unwrap();
+    set_modes(tmp.path(), 0o555, 0o444);
+    let before = snapshot(tmp.path());
+    let mine = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(mine.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let out = mine.path().join("reports/smoke");
+    let os = |s: &str| std::ffi::OsString::from(s);
+
+    let (code, stderr) = run_as_other_user(&[
+        &os("report"),
+        exp.as_os_str(),
+        &os("--out"),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(
+        snapshot(tmp.path()),
+        before,
+        "the experiment's folder changed"
+    );
+    let page = std::fs::read_to_string(out.join("report.html")).unwrap();
+    let links: Vec<String> = attribute_values(&page, "src")
+        .into_iter()
+        .chain(attribute_values(&page, "href"))
+        .filter(|l| !l.starts_with('#'))
+        .collect();
+    assert!(links.len() >= 8, "the charts and samples: {links:?}");
+    assert!(
+        links.iter().any(|l| l.contains("/runs/")),
+        "the sample grids are the run folders': {links:?}"
+    );
+    for link in &links {
+        assert!(!link.contains(':'), "{link} is not a relative path");
+        assert!(
+            out.join(url_path(link)).is_file(),
+            "{link} resolves to no file"
+        );
+    }
+    assert!(out.join("report.md").is_file() && out.join("summary.csv").is_file());
+
+    // Inside the experiment's folder, or a folder that cannot be written: exit 2, saying so.
+    let inside = exp.join("report");
+    let (code, stderr) = run_as_other_user(&[
+        &os("report"),
+        exp.as_os_str(),
+        &os("--out"),
+        inside.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is inside the experiment's folder"),
+        "{stderr}"
+    );
+    let unwritable = tmp.path().join("elsewhere");
+    let (code, stderr) = run_as_other_user(&[
+        &os("report"),
+        exp.as_os_str(),
+        &os("--out"),
+        unwritable.as_os_str(),
+    ]);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("is not writable") && stderr.contains("pass --out with a folder"),
+        "{stderr}"
+    );
+    assert_eq!(
+        snapshot(tmp.path()),
+        before,
+        "the experiment's folder changed"
+    );
+    set_modes(tmp.path(), 0o755, 0o644);
+}
+
 #[test]
 fn a_partly_read_only_results_folder_is_a_usage_error_naming_the_place() {
     let tmp = tempfile::tempdir().unwrap();
@@ -228,7 +349,10 @@ fn a_partly_read_only_results_folder_is_a_usage_error_naming_the_place() {
     let (code, stderr) = report();
     assert_eq!(code, Some(2), "{stderr}");
     let named = format!("{} is not writable", exp.join("charts").display());
-    assert!(stderr.contains(&named), "{stderr}");
+    assert!(
+        stderr.contains(&named) && stderr.contains("--out DIR"),
+        "{stderr}"
+    );
     read_only(&exp.join("charts"), 0o777);
 
     // Another user's report lock, readable only: the report cannot take it.

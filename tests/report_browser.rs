@@ -72,6 +72,48 @@ fn headless(profile: &Path) -> Process {
     cmd
 }
 
+/// Opens a copy of `dir`'s report.html (beside it, so its relative links are the page's) with
+/// `CHECK` appended in headless Chromium: the DOM after load, and the image check's line.
+fn load_in_chromium(dir: &Path) -> (String, String) {
+    let page = fs::read_to_string(dir.join("report.html")).unwrap();
+    let check_page = dir.join("report-check.html");
+    fs::write(
+        &check_page,
+        page.replace("</body>", &format!("{CHECK}</body>")),
+    )
+    .unwrap();
+    let profile = tempfile::tempdir().unwrap();
+    let out = headless(profile.path())
+        .args([
+            "--virtual-time-budget=10000",
+            "--window-size=1280,2000",
+            "--dump-dom",
+        ])
+        .arg(format!("file://{}", check_page.display()))
+        .output()
+        .expect("chromium starts");
+    let dom = String::from_utf8_lossy(&out.stdout).into_owned();
+    const MARK: &str = "<pre id=\"image-check\">";
+    let line = dom
+        .find(MARK)
+        .map(|at| &dom[at + MARK.len()..])
+        .unwrap_or_else(|| {
+            panic!(
+                "no image check in chromium's DOM dump (status {}):\n{}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+    let line = line[..line.find("</pre>").unwrap_or(line.len())].to_string();
+    (dom, line)
+}
+
+/// (images on the page, images that did not load) from the image check's line.
+fn image_counts(line: &str) -> (usize, usize) {
+    let words: Vec<&str> = line.split(' ').collect();
+    (words[1].parse().unwrap(), words[3].parse().unwrap())
+}
+
 #[test]
 fn every_image_of_the_smoke_report_loads_in_chromium() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -87,39 +129,8 @@ fn every_image_of_the_smoke_report_loads_in_chromium() {
         .assert()
         .success();
     let dir = tmp.path().join("smoke");
-    let page = fs::read_to_string(dir.join("report.html")).unwrap();
-    let check_page = dir.join("report-check.html");
-    fs::write(
-        &check_page,
-        page.replace("</body>", &format!("{CHECK}</body>")),
-    )
-    .unwrap();
-
-    let profile = tempfile::tempdir().unwrap();
-    let out = headless(profile.path())
-        .args([
-            "--virtual-time-budget=10000",
-            "--window-size=1280,2000",
-            "--dump-dom",
-        ])
-        .arg(format!("file://{}", check_page.display()))
-        .output()
-        .expect("chromium starts");
-    let dom = String::from_utf8_lossy(&out.stdout);
-    const MARK: &str = "<pre id=\"image-check\">";
-    let line = dom
-        .find(MARK)
-        .map(|at| &dom[at + MARK.len()..])
-        .unwrap_or_else(|| {
-            panic!(
-                "no image check in chromium's DOM dump (status {}):\n{}",
-                out.status,
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-    let line = &line[..line.find("</pre>").unwrap_or(line.len())];
-    let words: Vec<&str> = line.split(' ').collect();
-    let (images, broken): (usize, usize) = (words[1].parse().unwrap(), words[3].parse().unwrap());
+    let (dom, line) = load_in_chromium(&dir);
+    let (images, broken) = image_counts(&line);
     assert!(
         images >= 8,
         "expected the charts and samples on the page: {line}"
@@ -163,4 +174,42 @@ fn every_image_of_the_smoke_report_loads_in_chromium() {
         status.success() && shot.is_file(),
         "no screenshot: {status}"
     );
+}
+
+/// `report --out DIR` of a sweep elsewhere: the page in DIR shows its charts and the run
+/// folders' sample grids, every image loaded.
+#[test]
+fn every_image_of_a_report_written_elsewhere_loads_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let results = tempfile::tempdir().unwrap();
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(root.join("experiments/smoke.toml"))
+        .arg("--results")
+        .arg(results.path())
+        .arg("--data-dir")
+        .arg(Path::new(env!("CARGO_TARGET_TMPDIR")).join("data"))
+        .args(["--device", "cpu", "--threads", "1", "--variant", "0"])
+        .args(["--set", "experiment.epochs=2"])
+        .assert()
+        .success();
+    let elsewhere = tempfile::tempdir().unwrap();
+    let out = elsewhere.path().join("reports/smoke");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("report")
+        .arg(results.path().join("smoke"))
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let (_, line) = load_in_chromium(&out);
+    let (images, broken) = image_counts(&line);
+    assert!(images >= 8, "expected the charts and samples: {line}");
+    let page = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(
+        page.contains("src=\"../"),
+        "the sample grids are the run folders', by relative paths"
+    );
+    assert_eq!(broken, 0, "images that did not load: {line}");
 }

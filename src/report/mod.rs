@@ -1,6 +1,7 @@
 //! The experiment report: summary.csv, charts/, per-run best.png and progress.gif,
-//! report.html and report.md in RESULTS/EXPERIMENT/. Builders return bytes or strings; this
-//! module gathers them and writes every file in one place, atomically.
+//! report.html and report.md in RESULTS/EXPERIMENT/, or (`report --out DIR`) the same in DIR,
+//! linking to the run folders' grids (`target`). Builders return bytes or strings; this module
+//! gathers them and writes every file in one place, atomically.
 
 pub mod charts;
 pub mod escape;
@@ -9,6 +10,7 @@ pub mod html;
 pub mod markdown;
 pub mod segments;
 pub mod summary;
+pub mod target;
 
 use std::path::{Path, PathBuf};
 
@@ -16,6 +18,7 @@ use anyhow::{Context, Result};
 
 use self::charts::{balance, heatmap, losses, multiples, quality, ranking, swd_runs, timeline};
 use self::summary::Figure;
+pub use self::target::Target;
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::{ExperimentDir, names, reader};
 
@@ -47,16 +50,23 @@ pub struct Written {
     pub files: usize,
 }
 
-/// Files to write, relative to the experiment directory.
+/// Files to write, relative to the target folder.
 type Outputs = Vec<(String, Vec<u8>)>;
 
 /// Reads `exp_dir` (RESULTS/EXPERIMENT) and writes the whole report into it. Waits for any
 /// other process writing it (workers of a sweep, a second `run`, `report`): one writer at a
 /// time, so no report mixes two readings of the results.
 pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
-    let _lock = exp_dir.lock_report()?;
+    write_report_to(exp_dir, &Target::in_place(exp_dir))
+}
+
+/// Reads `exp_dir` and writes the report into `target`, under the target's lock; a target
+/// outside the experiment's folder gets every file the page shows that is not a run folder's
+/// own, and nothing is written into `exp_dir`.
+pub fn write_report_to(exp_dir: &ExperimentDir, target: &Target) -> Result<Written> {
+    let _lock = target.lock()?;
     // Only the report writes charts/, and the lock is ours: a temp there is a killed writer's.
-    crate::fsx::remove_stale_temps(&exp_dir.root().join(names::CHARTS));
+    crate::fsx::remove_stale_temps(&target.root().join(names::CHARTS));
     let results = reader::read_experiment(exp_dir)?;
     let summaries = summary::summaries(&results);
     let figure = Figure::of(&results);
@@ -67,7 +77,7 @@ pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
     let cross = cross_charts(&results, &summaries, figure, &mut out)?;
     let mut files = Vec::new();
     for run in &results.runs {
-        files.push(run_files(run, &mut out)?);
+        files.push(run_files(run, target, &mut out)?);
     }
     out.push((
         names::REPORT_HTML.into(),
@@ -78,10 +88,10 @@ pub fn write_report(exp_dir: &ExperimentDir) -> Result<Written> {
         markdown::markdown(&results, &summaries, figure).into_bytes(),
     ));
     for (rel, bytes) in &out {
-        exp_dir.write_report_file(rel, bytes)?;
+        target.write(rel, bytes)?;
     }
     Ok(Written {
-        html: exp_dir.root().join(names::REPORT_HTML),
+        html: target.root().join(names::REPORT_HTML),
         files: out.len(),
     })
 }
@@ -183,59 +193,99 @@ fn cross_charts(
     Ok(cross)
 }
 
-fn run_files(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
-    let mut f = RunFiles::default();
-    if !run.rows.is_empty() {
-        let max_step = run.rows.last().map_or(1, |r| r.step);
-        let title = format!("{}: D and G accuracy ({})", run.id, run.state.word());
-        let path = names::chart(&format!("balance-{}.png", run.id));
-        out.push((
-            path.clone(),
-            charts::png(balance::SIZE, |a| {
-                balance::draw(a, run, &title, max_step, false)
-            })?,
-        ));
-        f.balance = Some(path);
-        let path = names::chart(&format!("losses-{}.png", run.id));
-        out.push((
-            path.clone(),
-            charts::png(losses::SIZE, |a| losses::draw(a, run))?,
-        ));
-        f.losses = Some(path);
-        if let Some(size) = quality::size(run) {
-            let path = format!("charts/quality-{}.png", run.id);
-            out.push((path.clone(), charts::png(size, |a| quality::draw(a, run))?));
-            f.quality = Some(path);
-        }
-    }
-    let rel = |p: &str| names::in_run(&run.id, p);
-    let sample = |name: &str| format!("{}/{name}", names::SAMPLES);
+fn run_files(run: &Run, target: &Target, out: &mut Outputs) -> Result<RunFiles> {
+    let mut f = run_charts(run, out)?;
     if let Some(&last) = run.sample_epochs.last() {
-        f.latest = Some((rel(&sample(&names::sample_grid(last))), last));
+        f.latest = Some((
+            target.link(&in_samples(run, &names::sample_grid(last))),
+            last,
+        ));
     }
-    if let Some(best) = gif::best(run)
-        && let Some(bytes) = read_grid(run, best.epoch())?
-    {
-        let path = rel(&sample(names::BEST_SAMPLES));
-        out.push((path.clone(), bytes));
-        f.best = Some((path, best.describe()));
+    if let Some(best) = gif::best(run) {
+        f.best = best_grid(run, best.epoch(), target, out)?.map(|p| (p, best.describe()));
     }
     if !run.sample_epochs.is_empty() {
-        let path = rel(names::PROGRESS_GIF);
-        if gif_up_to_date(run) {
-            f.gif = Some(path);
-        } else {
-            let mut pngs = Vec::new();
-            for epoch in gif::frame_epochs(&run.sample_epochs) {
-                pngs.extend(read_grid(run, epoch)?);
-            }
-            if !pngs.is_empty() {
-                out.push((path.clone(), gif::gif(&pngs)?));
-                f.gif = Some(path);
-            }
-        }
+        let rel = names::in_run(&run.id, names::PROGRESS_GIF);
+        f.gif = progress_gif(run, target, &rel, out)?;
     }
     Ok(f)
+}
+
+/// `runs/<id>/samples/<file>`.
+fn in_samples(run: &Run, file: &str) -> String {
+    names::in_run(&run.id, &format!("{}/{file}", names::SAMPLES))
+}
+
+/// The page's link to a run's best grid (of `epoch`): in the experiment's folder a copy named
+/// samples/best.png, for whoever browses the run folder; elsewhere the grid itself. None when
+/// the grid is gone since the run was read.
+fn best_grid(run: &Run, epoch: u32, target: &Target, out: &mut Outputs) -> Result<Option<String>> {
+    if !target.in_results() {
+        let grid = in_samples(run, &names::sample_grid(epoch));
+        return Ok(run
+            .dir
+            .sample_grid(epoch)
+            .is_file()
+            .then(|| target.link(&grid)));
+    }
+    let Some(bytes) = read_grid(run, epoch)? else {
+        return Ok(None);
+    };
+    let path = in_samples(run, names::BEST_SAMPLES);
+    out.push((path.clone(), bytes));
+    Ok(Some(path))
+}
+
+/// A run's own charts (balance, losses, quality), written with the report.
+fn run_charts(run: &Run, out: &mut Outputs) -> Result<RunFiles> {
+    let mut f = RunFiles::default();
+    if run.rows.is_empty() {
+        return Ok(f);
+    }
+    let max_step = run.rows.last().map_or(1, |r| r.step);
+    let title = format!("{}: D and G accuracy ({})", run.id, run.state.word());
+    let path = names::chart(&format!("balance-{}.png", run.id));
+    out.push((
+        path.clone(),
+        charts::png(balance::SIZE, |a| {
+            balance::draw(a, run, &title, max_step, false)
+        })?,
+    ));
+    f.balance = Some(path);
+    let path = names::chart(&format!("losses-{}.png", run.id));
+    out.push((
+        path.clone(),
+        charts::png(losses::SIZE, |a| losses::draw(a, run))?,
+    ));
+    f.losses = Some(path);
+    if let Some(size) = quality::size(run) {
+        let path = names::chart(&format!("quality-{}.png", run.id));
+        out.push((path.clone(), charts::png(size, |a| quality::draw(a, run))?));
+        f.quality = Some(path);
+    }
+    Ok(f)
+}
+
+/// The page's link to a run's progress.gif (`rel`): the run folder's own when up to date,
+/// else one encoded now into the target folder; None when no frame can be read.
+fn progress_gif(
+    run: &Run,
+    target: &Target,
+    rel: &str,
+    out: &mut Outputs,
+) -> Result<Option<String>> {
+    if gif_up_to_date(run) {
+        return Ok(Some(target.link(rel)));
+    }
+    let mut pngs = Vec::new();
+    for epoch in gif::frame_epochs(&run.sample_epochs) {
+        pngs.extend(read_grid(run, epoch)?);
+    }
+    if pngs.is_empty() {
+        return Ok(None);
+    }
+    out.push((rel.to_string(), gif::gif(&pngs)?));
+    Ok(Some(rel.to_string()))
 }
 
 /// The sample grid of `epoch`; None when it is gone since the run was read (the run, training
