@@ -395,3 +395,43 @@ fn search_ranges_are_checked_all_at_once() {
         ],
     );
 }
+
+/// Relative `[data]` paths are read from the current directory, not from the experiment file's
+/// folder: a path that is only there relative to the experiment file says so, shows the current
+/// directory and the path to write; a tag file that names a folder says it is a folder.
+#[test]
+fn relative_data_paths_say_where_they_were_looked_for() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cwd = tmp.path().canonicalize().unwrap();
+    let exp = cwd.join("exp");
+    std::fs::create_dir_all(exp.join("imgs")).unwrap();
+    image::RgbImage::new(16, 16)
+        .save(exp.join("imgs/a.png"))
+        .unwrap();
+    let file = exp.join("x.toml");
+    std::fs::write(
+        &file,
+        "[data]\nsource = \"folder\"\npath = \"imgs\"\ntags_file = \"exp\"\nimage_size = 16\n",
+    )
+    .unwrap();
+    let results = cwd.join("results");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .current_dir(&cwd)
+        .arg(&file)
+        .arg("--results")
+        .arg(&results)
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(format!(
+            "data.path = \"imgs\": no such folder (a relative path is read from the current \
+             directory, {}, not from the experiment file's folder: looked for {}); it is there \
+             relative to the experiment file's folder: write data.path = \"exp/imgs\"",
+            cwd.display(),
+            cwd.join("imgs").display()
+        )))
+        .stderr(predicate::str::contains(
+            "data.tags_file = \"exp\" is a folder, not a file",
+        ));
+    assert!(!results.exists());
+}

@@ -37,7 +37,7 @@ fn every_command_exits_2_on_a_usage_problem() {
                 "--results",
                 "{tmp}/results",
             ],
-            "no such folder; check [data] path",
+            "no such folder (a relative path is read from the current directory",
             "run: a [data] path that does not exist",
         ),
         (
@@ -83,7 +83,7 @@ fn every_command_exits_2_on_a_usage_problem() {
                 "--results",
                 "{tmp}/results",
             ],
-            "no such folder; check [data] path",
+            "no such folder (a relative path is read from the current directory",
             "slurm: a [data] path that does not exist",
         ),
         (

@@ -207,7 +207,11 @@ fn dry_run(bytes: Vec<u8>) -> bool {
     match config::resolve(&file, &Overrides::default()) {
         Ok(experiment) => {
             assert!(!experiment.variants.is_empty());
-            data::check_data(experiment.variants.iter().map(|v| &v.config)).is_ok()
+            data::check_data(
+                &experiment.file,
+                experiment.variants.iter().map(|v| &v.config),
+            )
+            .is_ok()
         }
         Err(problems) => {
             assert!(

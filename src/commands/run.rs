@@ -19,7 +19,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let overrides = Overrides::from_environment(exp.sets.clone());
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = select(&experiment, &exp.variants)?;
-    data::check_data(selected.iter().map(|v| &v.config))?;
+    data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
     same_data::check(

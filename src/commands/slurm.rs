@@ -23,7 +23,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let overrides = Overrides::from_environment(exp.sets.clone());
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = run::select(&experiment, &exp.variants)?;
-    crate::data::check_data(selected.iter().map(|v| &v.config))?;
+    crate::data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
     let data_root = DataRoot(exp.data_dir.clone());

@@ -3,7 +3,7 @@
 //! in a second, not a failed variant after minutes.
 
 use std::collections::HashSet;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::config::{Arch, Config, ConfigErrors, DataSection, DataSource};
 
@@ -13,14 +13,20 @@ use crate::config::{Arch, Config, ConfigErrors, DataSection, DataSource};
 /// image at all, a holdout that leaves nothing to train on, a CGAN whose tag file tags no image.
 /// Checked before a run (and `--dry-run`, and `slurm`) writes anything, so a typo is a settings
 /// error (exit 2), not a failed variant. Each problem is reported once.
+///
+/// Relative paths are read from the current directory (where the runner was started), not from
+/// `experiment_file`'s folder; a missing one says which directory that was and, when the path
+/// is there relative to the experiment file's folder, the path to write instead.
 pub fn check_data<'a>(
+    experiment_file: &Path,
     configs: impl IntoIterator<Item = &'a Config>,
 ) -> std::result::Result<(), ConfigErrors> {
     let mut problems: Vec<String> = Vec::new();
     let mut listed: HashSet<String> = HashSet::new();
+    let base = experiment_file.parent().unwrap_or(Path::new(""));
     for cfg in configs {
         let d = &cfg.data;
-        let mut found = path_problems(d);
+        let mut found = path_problems(d, base);
         let needs_tags = cfg.model.arch == Arch::Cgan || cfg.train.aux_tag_weight > 0.0;
         let key = format!(
             "{:?} {:?} {:?} {} {needs_tags}",
@@ -96,18 +102,87 @@ fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
 /// Data folders this project fetches with a script of its own, and the script.
 const FETCHED_BY: &[(&str, &str)] = &[("data/emoji", "scripts/fetch-emoji")];
 
-/// The problem of a `data.path` folder that is not there, with the script that fetches it when
-/// the project has one.
-fn missing_folder(path: &str) -> String {
-    let fetch = FETCHED_BY
-        .iter()
-        .find(|(folder, _)| Path::new(path).ends_with(folder))
-        .map(|(_, script)| format!("; run {script} first (it downloads and builds {path})"))
-        .unwrap_or_else(|| "; check [data] path".to_string());
-    format!("data.path = {path:?}: no such folder{fetch}")
+/// The problem of a `data.path` that is no folder: a file, or nothing (then with the script that
+/// fetches it when the project has one, and where a relative path was looked for).
+fn missing_folder(path: &str, base: &Path) -> String {
+    if Path::new(path).exists() {
+        return format!(
+            "data.path = {path:?} is a file, not a folder: name the folder that holds the images"
+        );
+    }
+    let (looked, fix) = looked_in("data.path", path, base, Path::is_dir);
+    let fix = fix.unwrap_or_else(|| {
+        FETCHED_BY
+            .iter()
+            .find(|(folder, _)| Path::new(path).ends_with(folder))
+            .map(|(_, script)| format!("run {script} first (it downloads and builds {path})"))
+            .unwrap_or_else(|| "check [data] path".to_string())
+    });
+    format!("data.path = {path:?}: no such folder{looked}; {fix}")
 }
 
-fn path_problems(d: &DataSection) -> Vec<String> {
+/// The problem of a `data.tags_file` that is no file: a folder, or nothing.
+fn missing_tag_file(tags_file: &str, base: &Path) -> String {
+    let path = Path::new(tags_file);
+    if path.is_dir() {
+        let inside = path.join("tags.txt");
+        let hint = if inside.is_file() {
+            format!(" (such as {})", inside.display())
+        } else {
+            String::new()
+        };
+        return format!(
+            "data.tags_file = {tags_file:?} is a folder, not a file: name the tag file in it{hint}"
+        );
+    }
+    let (looked, fix) = looked_in("data.tags_file", tags_file, base, Path::is_file);
+    let fix = fix.unwrap_or_else(|| "check [data] tags_file".to_string());
+    format!("data.tags_file = {tags_file:?}: no such file{looked}; {fix}")
+}
+
+/// For a relative path `written` (setting `key`) that is not there: where it was looked for (the
+/// current directory, shown) and, when `base` (the experiment file's folder) holds what was
+/// meant (`fits`), the fix: the path to write instead. Nothing for an absolute path.
+fn looked_in(
+    key: &str,
+    written: &str,
+    base: &Path,
+    fits: fn(&Path) -> bool,
+) -> (String, Option<String>) {
+    let path = Path::new(written);
+    if path.is_absolute() {
+        return (String::new(), None);
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let looked = format!(
+        " (a relative path is read from the current directory, {}, not from the experiment \
+         file's folder: looked for {})",
+        cwd.display(),
+        cwd.join(path).display()
+    );
+    let beside = base.join(path);
+    let fix = (!base.as_os_str().is_empty() && fits(&beside)).then(|| {
+        format!(
+            "it is there relative to the experiment file's folder: write {key} = {:?}, or run \
+             from {}",
+            relative_to(&beside, &cwd).display().to_string(),
+            base.display()
+        )
+    });
+    (looked, fix)
+}
+
+/// `path` (which exists) as the current directory `cwd` would reach it: relative when it lies
+/// below `cwd`, else absolute; both without `.` or `..`.
+fn relative_to(path: &Path, cwd: &Path) -> PathBuf {
+    let (Ok(path), Ok(cwd)) = (path.canonicalize(), cwd.canonicalize()) else {
+        return path.to_path_buf();
+    };
+    path.strip_prefix(&cwd)
+        .map_or(path.clone(), Path::to_path_buf)
+}
+
+fn path_problems(d: &DataSection, base: &Path) -> Vec<String> {
     let path = Path::new(&d.path);
     let mut out = Vec::new();
     let mut need = |ok: bool, what: String| {
@@ -134,15 +209,16 @@ fn path_problems(d: &DataSection) -> Vec<String> {
                     format!("data.path = {:?} has no selected/ folder of images", d.path),
                 );
             } else {
-                need(false, missing_folder(&d.path));
+                need(false, missing_folder(&d.path, base));
             }
         }
         DataSource::Folder if !d.path.is_empty() => {
-            need(path.is_dir(), missing_folder(&d.path));
-            need(
-                d.tags_file.is_empty() || Path::new(&d.tags_file).is_file(),
-                format!("data.tags_file = {:?}: no such file", d.tags_file),
-            );
+            if !path.is_dir() {
+                need(false, missing_folder(&d.path, base));
+            }
+            if !d.tags_file.is_empty() && !Path::new(&d.tags_file).is_file() {
+                need(false, missing_tag_file(&d.tags_file, base));
+            }
         }
         // An empty path is reported by the settings check (`check_combined`).
         DataSource::Seed | DataSource::Folder => {}
@@ -200,7 +276,7 @@ mod tests {
             ),
         ];
         for (d, want, why) in rows {
-            let got = path_problems(&d);
+            let got = path_problems(&d, Path::new(""));
             assert_eq!(got.len(), want.len(), "{why}: {got:?}");
             for (g, w) in got.iter().zip(want) {
                 assert!(g.contains(w), "{why}: {g}");
@@ -211,10 +287,68 @@ mod tests {
             config(rows_section(&missing)),
         ];
         assert_eq!(
-            check_data(&twice).unwrap_err().0.len(),
+            check_data(Path::new("x.toml"), &twice).unwrap_err().0.len(),
             1,
             "one problem per path"
         );
+    }
+
+    #[test]
+    fn a_missing_relative_path_says_where_it_was_looked_for_and_what_to_write() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().join("experiments");
+        std::fs::create_dir_all(base.join("imgs")).unwrap();
+        std::fs::write(base.join("imgs/tags.txt"), "vocab: a\n").unwrap();
+        let cwd = std::env::current_dir().unwrap();
+        let folder = |path: &str, tags_file: &str| DataSection {
+            source: DataSource::Folder,
+            path: path.into(),
+            tags_file: tags_file.into(),
+            ..DataSection::default()
+        };
+        let beside = base.join("imgs").canonicalize().unwrap();
+        let rows = [
+            (
+                folder("imgs", ""),
+                vec![
+                    format!("from the current directory, {}", cwd.display()),
+                    format!("looked for {}", cwd.join("imgs").display()),
+                    format!(
+                        "there relative to the experiment file's folder: write data.path = {:?}",
+                        beside.display().to_string()
+                    ),
+                ],
+                "a path written relative to the experiment file",
+            ),
+            (
+                folder(&beside.to_string_lossy(), "imgs/tags.txt"),
+                vec![format!(
+                    "write data.tags_file = {:?}",
+                    beside.join("tags.txt").display().to_string()
+                )],
+                "a tag file written relative to the experiment file",
+            ),
+            (
+                folder(&beside.to_string_lossy(), &beside.to_string_lossy()),
+                vec![format!(
+                    "is a folder, not a file: name the tag file in it (such as {})",
+                    beside.join("tags.txt").display()
+                )],
+                "a tag file that is a folder",
+            ),
+            (
+                folder(&beside.join("tags.txt").to_string_lossy(), ""),
+                vec!["is a file, not a folder".to_string()],
+                "a folder that is a file",
+            ),
+        ];
+        for (d, want, why) in rows {
+            let got = path_problems(&d, &base);
+            assert_eq!(got.len(), 1, "{why}: {got:?}");
+            for w in want {
+                assert!(got[0].contains(&w), "{why}: {w}\n{}", got[0]);
+            }
+        }
     }
 
     fn config(data: DataSection) -> Config {
