@@ -16,15 +16,20 @@
 //! faces/0002.png
 //! ```
 //!
+//! Image paths are relative to the folder (`data.path`), not to the tag file; `\` separators and
+//! names in another Unicode normal form (macOS writes NFD) match the files on disk.
+//!
 //! With a tag file the dataset is exactly the listed images, in file order; images in the folder
-//! that are not listed are left out with one warning.
+//! that are not listed are left out with one warning. Without one, files that are not PNG/JPEG
+//! (other image formats, text) are left out with one warning that counts them.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use walkdir::WalkDir;
 
+use super::disk_names::{DiskNames, Found};
 use super::line_errors::LineErrors;
 use super::listing::{Item, Listing, relative};
 use super::vocab::Vocabulary;
@@ -34,8 +39,9 @@ pub(super) fn list(
     tags_file: Option<&Path>,
     warn: &mut dyn FnMut(String),
 ) -> anyhow::Result<Listing> {
-    let images = find_images(dir, warn)?;
+    let (images, others) = find_images(dir, warn)?;
     let Some(tags_file) = tags_file else {
+        warn_unusable(dir, &others, warn);
         let items = images
             .into_iter()
             .map(|path| Item {
@@ -52,7 +58,8 @@ pub(super) fn list(
     };
     let text =
         crate::textfile::read(tags_file).context("cannot read the tag file ([data] tags_file)")?;
-    let (vocab, items) = parse_tag_file(&text, tags_file, dir)?;
+    let names = DiskNames::new(dir, &images);
+    let (vocab, items) = parse_tag_file(&text, tags_file, dir, &names)?;
     let listed: HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
     let unlisted: Vec<String> = images
         .iter()
@@ -74,17 +81,23 @@ pub(super) fn list(
     })
 }
 
-/// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine.
+/// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine, and
+/// the other files (not images this loader reads), relative to `dir`.
 /// Symbolic links are followed (a link to an image is an image); links that loop or lead
 /// nowhere, and folders that cannot be read, are left out with one warning that counts them.
-/// Files that operating systems and NAS boxes leave beside images are skipped quietly.
-fn find_images(dir: &Path, warn: &mut dyn FnMut(String)) -> anyhow::Result<Vec<PathBuf>> {
+/// Files that operating systems and NAS boxes leave beside images, and hidden files, are
+/// skipped quietly (in neither list).
+fn find_images(
+    dir: &Path,
+    warn: &mut dyn FnMut(String),
+) -> anyhow::Result<(Vec<PathBuf>, Vec<String>)> {
     anyhow::ensure!(
         dir.is_dir(),
         "image folder {} not found; check [data] path",
         dir.display()
     );
     let mut images = Vec::new();
+    let mut others = Vec::new();
     let mut unreadable: Vec<String> = Vec::new();
     let walk = WalkDir::new(dir)
         .follow_links(true)
@@ -95,6 +108,9 @@ fn find_images(dir: &Path, warn: &mut dyn FnMut(String)) -> anyhow::Result<Vec<P
         match entry {
             Ok(entry) if entry.file_type().is_file() && is_image(entry.path()) => {
                 images.push(entry.into_path())
+            }
+            Ok(entry) if entry.file_type().is_file() && !is_hidden(&entry) => {
+                others.push(relative(dir, entry.path()))
             }
             Ok(_) => {}
             Err(e) if e.depth() == 0 => {
@@ -115,7 +131,38 @@ fn find_images(dir: &Path, warn: &mut dyn FnMut(String)) -> anyhow::Result<Vec<P
             if unreadable.len() > 5 { "; ..." } else { "" }
         ));
     }
-    Ok(images)
+    Ok((images, others))
+}
+
+/// Files shown by name in the warning about files left out.
+const SHOWN_UNUSABLE: usize = 5;
+
+/// One warning for the files of an unlabelled folder that are not PNG/JPEG: other image
+/// formats (WebP, BMP, GIF, TIFF, HEIC) or anything else would be left out without a word.
+fn warn_unusable(dir: &Path, others: &[String], warn: &mut dyn FnMut(String)) {
+    if others.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = others
+        .iter()
+        .take(SHOWN_UNUSABLE)
+        .map(String::as_str)
+        .collect();
+    warn(format!(
+        "{} file{} under {} {} not PNG or JPEG and {} left out ({}{}); convert images to PNG \
+         to train on them",
+        others.len(),
+        if others.len() == 1 { "" } else { "s" },
+        dir.display(),
+        if others.len() == 1 { "is" } else { "are" },
+        if others.len() == 1 { "is" } else { "are" },
+        shown.join(", "),
+        if others.len() > SHOWN_UNUSABLE {
+            ", ..."
+        } else {
+            ""
+        }
+    ));
 }
 
 /// What a walk error means to a user: a link loop, a link to nothing or an unreadable folder.
@@ -150,8 +197,13 @@ fn is_system_clutter(entry: &walkdir::DirEntry) -> bool {
             ]
             .contains(&&*name)
     } else {
-        name.starts_with("._")
+        name.starts_with("._") || ["Thumbs.db", "desktop.ini"].contains(&&*name)
     }
+}
+
+/// A hidden file (`.DS_Store`, `.gitignore`): never meant as a training image.
+fn is_hidden(entry: &walkdir::DirEntry) -> bool {
+    entry.file_name().to_string_lossy().starts_with('.')
 }
 
 fn is_image(path: &Path) -> bool {
@@ -164,10 +216,19 @@ fn is_image(path: &Path) -> bool {
         .any(|known| ext.eq_ignore_ascii_case(known))
 }
 
-fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
+/// The vocabulary and the listed images of a tag file. Every problem is reported with its line,
+/// once: a problem that follows from one already reported (tags of a missing or broken
+/// vocabulary, of a `vocab:` line out of place) is not reported again, and an unknown tag is
+/// one problem however many lines use it.
+fn parse_tag_file(
+    text: &str,
+    file: &Path,
+    dir: &Path,
+    names: &DiskNames,
+) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
     let mut errors = LineErrors::new(file);
     let mut vocab = Vocabulary::default();
-    let mut rows: Vec<(usize, String, Vec<&str>)> = Vec::new();
+    let mut rows: Vec<(usize, &str, Vec<&str>)> = Vec::new();
     // Tags unknown to a vocabulary line that has errors follow from those: not reported again.
     let mut vocab_broken = false;
     for (i, line) in text.lines().enumerate() {
@@ -186,38 +247,31 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             continue;
         }
         if let Some(group) = line.strip_prefix("vocab:") {
-            if group.trim().is_empty() {
-                errors.push(
-                    line_no,
-                    "vocab: line with no tags: list the group's tags after it, comma-separated",
-                );
-                vocab_broken = true;
-            } else if rows.is_empty() {
-                let before = errors.len();
-                vocab.add_group(line_no, group, &mut errors);
-                vocab_broken |= errors.len() > before;
-            } else {
-                errors.push(
-                    line_no,
-                    "vocab: line after the first image line; move it to the top",
-                );
-            }
+            vocab_broken |= !vocab_line(&mut vocab, line_no, group, rows.is_empty(), &mut errors);
             continue;
         }
         let mut fields = line.split(',').map(str::trim);
-        let rel = listed_path(fields.next().unwrap_or_default());
-        rows.push((line_no, rel, fields.collect()));
+        let written = fields.next().unwrap_or_default();
+        rows.push((line_no, written, fields.collect()));
     }
     if vocab.groups.is_empty() && !vocab_broken {
         errors.push(
             1,
             "no vocabulary: start the file with lines `vocab: tag,tag,...`",
         );
+        vocab_broken = true;
     }
     let mut seen: HashSet<String> = HashSet::new();
+    let mut unknown = UnknownTags::default();
     let mut items = Vec::new();
-    for (line_no, rel, tags) in rows {
-        let path = dir.join(&rel);
+    for (line_no, written, tags) in rows {
+        let (rel, path, exists) = match names.find(dir, written) {
+            Found::Image(rel, path) => (rel, path, true),
+            Found::Elsewhere(rel, path) => {
+                let exists = path.is_file();
+                (rel, path, exists)
+            }
+        };
         if rel.is_empty() {
             errors.push(
                 line_no,
@@ -225,8 +279,8 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             );
         } else if !seen.insert(rel.clone()) {
             errors.push(line_no, format_args!("image {rel} is listed twice"));
-        } else if !path.is_file() {
-            errors.push(line_no, format_args!("image {} not found", path.display()));
+        } else if !exists {
+            errors.push(line_no, not_found(&rel, &path, file, names));
         }
         let mut hot = vec![0u8; vocab.len()];
         for tag in tags {
@@ -234,10 +288,7 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
                 Some(i) => hot[i] = 1,
                 None if tag.is_empty() => errors.push(line_no, "empty tag (a stray comma?)"),
                 None if vocab_broken => {}
-                None => errors.push(
-                    line_no,
-                    format_args!("unknown tag \"{tag}\": not in the vocab: lines of this file"),
-                ),
+                None => unknown.add(tag, line_no),
             }
         }
         items.push(Item {
@@ -246,21 +297,92 @@ fn parse_tag_file(text: &str, file: &Path, dir: &Path) -> anyhow::Result<(Vocabu
             tags: hot,
         });
     }
+    unknown.report(&mut errors);
     errors.finish()?;
     Ok((vocab, items))
 }
 
-/// An image path as the tag file writes it, as the folder listing names it: without `.`
-/// components (`./faces/1.png` and `faces/./1.png` are `faces/1.png`).
-fn listed_path(written: &str) -> String {
-    if written.starts_with('/') {
-        return written.to_string(); // an absolute path is not the listing's to rename
+/// Adds a `vocab:` line's group to `vocab`; false when the group itself has a problem (then a
+/// tag unknown to the vocabulary may be one of it). A line after the first image line is a
+/// problem, but its tags are still learnt, so the lines that use them do not each report an
+/// unknown tag.
+fn vocab_line(
+    vocab: &mut Vocabulary,
+    line_no: usize,
+    group: &str,
+    before_images: bool,
+    errors: &mut LineErrors,
+) -> bool {
+    if group.trim().is_empty() {
+        errors.push(
+            line_no,
+            "vocab: line with no tags: list the group's tags after it, comma-separated",
+        );
+        return false;
     }
-    let parts: Vec<&str> = written
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect();
-    parts.join("/")
+    if !before_images {
+        errors.push(
+            line_no,
+            "vocab: line after the first image line; move it to the top",
+        );
+    }
+    let before = errors.len();
+    vocab.add_group(line_no, group, errors);
+    errors.len() == before
+}
+
+/// Why a listed image is not there, with what the folder does hold when the tag file was
+/// written elsewhere: a name differing only in letter case, or a path relative to the tag
+/// file's folder instead of the images' folder.
+fn not_found(rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
+    let mut text = format!("image {} not found", path.display());
+    if let Some(other) = names.differing_in_case(rel) {
+        text.push_str(&format!(
+            "; the folder has {other}, which differs only in letter case: write that"
+        ));
+    } else if let Some(beside) = file.parent().map(|p| p.join(rel))
+        && beside.is_file()
+    {
+        text.push_str(&format!(
+            "; {} is there, but image paths in a tag file are relative to data.path",
+            beside.display()
+        ));
+    }
+    text
+}
+
+/// Tags outside the vocabulary, each reported once at its first line with the count of the
+/// others.
+#[derive(Default)]
+struct UnknownTags<'a> {
+    /// Tag -> (first line, lines).
+    seen: HashMap<&'a str, (usize, usize)>,
+    order: Vec<&'a str>,
+}
+
+impl<'a> UnknownTags<'a> {
+    fn add(&mut self, tag: &'a str, line_no: usize) {
+        let entry = self.seen.entry(tag).or_insert_with(|| {
+            self.order.push(tag);
+            (line_no, 0)
+        });
+        entry.1 += 1;
+    }
+
+    fn report(&self, errors: &mut LineErrors) {
+        for tag in &self.order {
+            let (first, lines) = self.seen[tag];
+            let also = match lines {
+                1 => String::new(),
+                2 => " (and on 1 more line)".to_string(),
+                n => format!(" (and on {} more lines)", n - 1),
+            };
+            errors.push(
+                first,
+                format_args!("unknown tag \"{tag}\": not in the vocab: lines of this file{also}"),
+            );
+        }
+    }
 }
 
 #[cfg(test)]
@@ -280,11 +402,125 @@ mod tests {
         fixtures::write_png(&dir.path().join("b/2.PNG"), 4, 4);
         fixtures::write_jpeg(&dir.path().join("a.jpeg"), 4, 4);
         fixtures::write_png(&dir.path().join("b/1.png"), 4, 4);
-        fs::write(dir.path().join("notes.txt"), "not an image").unwrap();
         let listing = list(dir.path(), None, &mut no_warnings).unwrap();
         let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
         assert_eq!(rels, ["a.jpeg", "b/1.png", "b/2.PNG"]);
         assert!(listing.vocab.is_none() && listing.items[0].tags.is_empty());
+    }
+
+    #[test]
+    fn files_that_are_not_png_or_jpeg_are_counted_in_one_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        for name in [
+            "b.webp",
+            "c.bmp",
+            "d/e.gif",
+            "notes.txt",
+            "f.tiff",
+            "g.heic",
+        ] {
+            let path = dir.path().join(name);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, b"not read").unwrap();
+        }
+        for quiet in [".DS_Store", "._a.png", "Thumbs.db", "__MACOSX/x.txt"] {
+            let path = dir.path().join(quiet);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(&path, b"leftover").unwrap();
+        }
+        let mut warnings = Vec::new();
+        let listing = list(dir.path(), None, &mut |w| warnings.push(w)).unwrap();
+        assert_eq!(listing.items.len(), 1);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("6 files under")
+                && warnings[0].contains(
+                    "not PNG or JPEG and are left out (b.webp, c.bmp, d/e.gif, f.tiff, g.heic, ...)"
+                ),
+            "{warnings:?}"
+        );
+        let tags = dir.path().join("notes.txt");
+        fs::write(&tags, "vocab: red\na.png,red\n").unwrap();
+        let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
+        assert_eq!(
+            listing.items.len(),
+            1,
+            "with a tag file the dataset is its list: no warning about other files"
+        );
+    }
+
+    #[test]
+    fn paths_from_another_system_name_the_files_on_disk() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["caf\u{e9}/1.png", "faces/2.png", "Face3.png"] {
+            fixtures::write_png(&dir.path().join(name), 4, 4);
+        }
+        let tags = dir.path().join("labels.csv");
+        let text = "vocab: [x] caf\u{e9}\ncafe\u{301}/1.png,cafe\u{301}\nfaces\\2.png\n";
+        fs::write(&tags, format!("{text}Face3.png\n")).unwrap();
+        let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
+        let rows: Vec<(&str, &[u8])> = listing
+            .items
+            .iter()
+            .map(|i| (i.rel.as_str(), i.tags.as_slice()))
+            .collect();
+        assert_eq!(
+            rows,
+            [
+                ("caf\u{e9}/1.png", &[1][..]),
+                ("faces/2.png", &[0]),
+                ("Face3.png", &[0])
+            ],
+            "NFD path and tag, Windows separator: the names on disk"
+        );
+        fs::write(&tags, "vocab: x\nface3.png\n").unwrap();
+        let message = list(dir.path(), Some(&tags), &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains("the folder has Face3.png, which differs only in letter case"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_problem_that_follows_from_another_is_not_reported_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut listed = String::new();
+        for k in 0..30 {
+            fixtures::write_png(&dir.path().join(format!("{k}.png")), 4, 4);
+            listed.push_str(&format!("{k}.png,red,long\n"));
+        }
+        let tags = dir.path().join("labels.csv");
+        let rows = [
+            (
+                listed.clone(),
+                "labels.csv:1: no vocabulary",
+                "no vocab: line",
+            ),
+            (
+                format!(
+                    "vocab: red\n0.png\nvocab: long\n{}",
+                    listed.split_once('\n').unwrap().1
+                ),
+                "labels.csv:3: vocab: line after",
+                "a late vocab: line's tags are known",
+            ),
+            (
+                format!("vocab: red\n{listed}"),
+                "labels.csv:2: unknown tag \"long\": not in the vocab: lines of this file (and on 29 more lines)",
+                "one unknown tag on every line",
+            ),
+        ];
+        for (text, want, why) in rows {
+            fs::write(&tags, text).unwrap();
+            let message = list(dir.path(), Some(&tags), &mut |_| {})
+                .unwrap_err()
+                .to_string();
+            assert!(message.starts_with("1 problem in"), "{why}: {message}");
+            assert!(message.contains(want), "{why}: {message}");
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ mod cache;
 mod dataset;
 mod decode;
 mod device_images;
+mod disk_names;
 mod fingerprint;
 mod folder;
 mod from_config;

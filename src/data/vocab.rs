@@ -8,6 +8,8 @@
 
 use std::path::Path;
 
+use unicode_normalization::UnicodeNormalization;
+
 use super::line_errors::LineErrors;
 use crate::synth::{EYE_TAGS, HAIR_COLOURS, HAIR_LENGTHS};
 
@@ -120,8 +122,14 @@ impl Vocabulary {
         self.len() == 0
     }
 
+    /// The flat index of `tag`, written in either Unicode normal form (a macOS terminal or
+    /// file may hold `e` + combining accent where the vocabulary has `é`).
     pub fn index_of(&self, tag: &str) -> Option<usize> {
-        self.groups.iter().flatten().position(|t| t == tag)
+        let tags = || self.groups.iter().flatten();
+        tags().position(|t| t == tag).or_else(|| {
+            let tag: String = tag.nfc().collect();
+            tags().position(|t| t.nfc().eq(tag.chars()))
+        })
     }
 
     /// Group (line) of a flat tag index. Panics when `flat_index >= self.len()`.
@@ -202,6 +210,17 @@ mod tests {
         assert_eq!(vocab.index_of("blue hair"), Some(1));
         assert_eq!(vocab.index_of("red eyes"), Some(3));
         assert_eq!(vocab.index_of("green hair"), None);
+        let accented = parse("caf\u{e9},the\u{301}").unwrap();
+        assert_eq!(
+            accented.index_of("cafe\u{301}"),
+            Some(0),
+            "NFD asked, NFC listed"
+        );
+        assert_eq!(
+            accented.index_of("th\u{e9}"),
+            Some(1),
+            "NFC asked, NFD listed"
+        );
         let groups: Vec<usize> = (0..5).map(|i| vocab.group_of(i)).collect();
         assert_eq!(groups, [0, 0, 1, 2, 2]);
         assert_eq!(parse(&vocab.to_text()).unwrap(), vocab);
