@@ -1,4 +1,5 @@
-//! Decodes every listed image in parallel into one dataset; unreadable images are skipped.
+//! Decodes every listed image in parallel into one dataset; unreadable images are skipped, and
+//! images much smaller than the training size (enlarged into blur) are counted in one warning.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -7,7 +8,7 @@ use rayon::prelude::*;
 use crate::progress;
 
 use super::listing::Listing;
-use super::prepare::prepare;
+use super::prepare::{Prepared, prepare};
 use super::vocab::Vocabulary;
 
 /// The whole decoded source, before holdout and limit: what the cache stores.
@@ -45,7 +46,7 @@ pub(super) fn decode_all(listing: &Listing, size: u32, warn: &mut dyn FnMut(Stri
         ),
     );
     let done = AtomicU64::new(0);
-    let results: Vec<anyhow::Result<Vec<u8>>> = listing
+    let results: Vec<anyhow::Result<Prepared>> = listing
         .items
         .par_iter()
         .map(|item| {
@@ -64,9 +65,13 @@ pub(super) fn decode_all(listing: &Listing, size: u32, warn: &mut dyn FnMut(Stri
         total: listing.items.len(),
         skipped: Vec::new(),
     };
+    let mut small: Vec<String> = Vec::new();
     for (item, result) in listing.items.iter().zip(results) {
         match result {
-            Ok(pixels) => {
+            Ok(Prepared { pixels, source }) => {
+                if source.0.min(source.1) < size / SMALL_FACTOR {
+                    small.push(format!("{} ({}x{})", item.rel, source.0, source.1));
+                }
                 decoded.pixels.extend_from_slice(&pixels);
                 decoded.tags.extend_from_slice(&item.tags);
                 decoded.len += 1;
@@ -78,7 +83,40 @@ pub(super) fn decode_all(listing: &Listing, size: u32, warn: &mut dyn FnMut(Stri
             }
         }
     }
+    warn_small(listing, &small, size, warn);
     decoded
+}
+
+/// An image whose shorter side is below `size / SMALL_FACTOR` is enlarged more than that: blur.
+const SMALL_FACTOR: u32 = 2;
+
+/// Images named in the warning about small ones; the rest are counted.
+const SHOWN_SMALL: usize = 5;
+
+/// One warning for the images `small` (`rel (WxH)`) that were enlarged to `size` from less than
+/// half of it (a 1x1 icon, a 400x10 banner whose centre square is 10 px).
+fn warn_small(listing: &Listing, small: &[String], size: u32, warn: &mut dyn FnMut(String)) {
+    if small.is_empty() {
+        return;
+    }
+    let shown: Vec<&str> = small.iter().take(SHOWN_SMALL).map(String::as_str).collect();
+    warn(format!(
+        "{} image{} under {} {} shorter than {} px (half of data.image_size = {size}) on {} \
+         shorter side and {} enlarged into blur: {}{}; leave them out, or lower data.image_size",
+        small.len(),
+        if small.len() == 1 { "" } else { "s" },
+        listing.root.display(),
+        if small.len() == 1 { "is" } else { "are" },
+        size / SMALL_FACTOR,
+        if small.len() == 1 { "its" } else { "their" },
+        if small.len() == 1 { "is" } else { "are" },
+        shown.join(", "),
+        if small.len() > SHOWN_SMALL {
+            ", ..."
+        } else {
+            ""
+        }
+    ));
 }
 
 #[cfg(test)]
@@ -121,6 +159,40 @@ mod tests {
         assert_eq!(warnings.len(), 1);
         assert!(
             warnings[0].contains(&*bad.to_string_lossy()),
+            "{warnings:?}"
+        );
+    }
+
+    #[test]
+    fn images_much_smaller_than_the_training_size_are_counted_in_one_warning() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes = [
+            ("dot.png", 1, 1),
+            ("banner.png", 400, 10),
+            ("half.png", 16, 16),
+        ];
+        let items = sizes.map(|(name, w, h)| {
+            let path = dir.path().join(name);
+            fixtures::write_png(&path, w, h);
+            Item {
+                path,
+                rel: name.into(),
+                tags: Vec::new(),
+            }
+        });
+        let listing = Listing {
+            root: dir.path().into(),
+            vocab: None,
+            items: items.into(),
+        };
+        let mut warnings = Vec::new();
+        let decoded = decode_all(&listing, 32, &mut |w| warnings.push(w));
+        assert_eq!(decoded.len, 3, "still trained on");
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("2 images under")
+                && warnings[0].contains("shorter than 16 px (half of data.image_size = 32)")
+                && warnings[0].contains("dot.png (1x1), banner.png (400x10);"),
             "{warnings:?}"
         );
     }

@@ -12,32 +12,77 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Rgb, RgbImage};
 pub(super) const RECIPE: &str =
     "strict-jpeg,exif-orientation,rgb(alpha over white),centre-square-crop,lanczos3,planar-u8";
 
+/// One decoded image: training pixels and the size it had.
+pub(super) struct Prepared {
+    /// `[3, size, size]` planar RGB.
+    pub pixels: Vec<u8>,
+    /// Width and height of the image as stored (upright), before cropping and resizing.
+    pub source: (u32, u32),
+}
+
 /// Decodes `path` into `[3, size, size]` planar RGB bytes.
 ///
 /// An incomplete or corrupt file is an error, never an image with a grey or garbled part:
 /// JPEGs are decoded by zune-jpeg (the decoder `image` uses) in strict mode, which fails where
-/// `image`'s lenient mode fills missing data with grey; PNG's decoder already fails. The EXIF
-/// orientation (a phone's sideways photo) is applied, as image viewers do. Alpha is composited
-/// over white (transparent sprite backgrounds often hide black RGB); greyscale and 16-bit
-/// images are converted to 8-bit RGB. The centre square (side = shorter side) is cut out and
-/// then resized, which is the same as resizing the shorter side to `size` and cropping the
-/// centre, without rounding the longer side.
-pub(super) fn prepare(path: &Path, size: u32) -> anyhow::Result<Vec<u8>> {
+/// `image`'s lenient mode fills missing data with grey; PNG's decoder already fails. A JPEG
+/// without its end marker and a PNG without its IEND chunk are called incomplete, in the same
+/// words. The EXIF orientation (a phone's sideways photo) is applied, as image viewers do.
+/// Alpha is composited over white (transparent sprite backgrounds often hide black RGB);
+/// greyscale and 16-bit images are converted to 8-bit RGB. The centre square (side = shorter
+/// side) is cut out and then resized, which is the same as resizing the shorter side to `size`
+/// and cropping the centre, without rounding the longer side.
+pub(super) fn prepare(path: &Path, size: u32) -> anyhow::Result<Prepared> {
     let bytes = std::fs::read(path).context("cannot open")?;
     let image = if bytes.starts_with(JPEG_MAGIC) {
         decode_jpeg(&bytes).context("cannot decode JPEG")?
+    } else if bytes.starts_with(PNG_MAGIC) {
+        anyhow::ensure!(png_is_whole(&bytes), "cannot decode PNG: {INCOMPLETE}");
+        decode_other(&bytes).context("cannot decode PNG")?
     } else {
-        let mut decoder = ImageReader::new(Cursor::new(&bytes))
-            .with_guessed_format()
-            .context("cannot read")?
-            .into_decoder()
-            .context("cannot decode")?;
-        let orientation = decoder.orientation().context("cannot decode")?;
-        let mut image = DynamicImage::from_decoder(decoder).context("cannot decode")?;
-        image.apply_orientation(orientation);
-        image
+        decode_other(&bytes).context("cannot decode")?
     };
-    Ok(planar(&square(to_rgb(image), size)))
+    let source = (image.width(), image.height());
+    Ok(Prepared {
+        pixels: planar(&square(to_rgb(image), size)),
+        source,
+    })
+}
+
+/// Why a file that ends early is refused, for every format.
+const INCOMPLETE: &str =
+    "the file ends before its end marker: it is incomplete (an interrupted download?)";
+
+/// A PNG (or another format `image` reads) turned upright by its EXIF orientation. `image`'s
+/// error already says its cause, which its source chain would repeat: only its own words.
+fn decode_other(bytes: &[u8]) -> anyhow::Result<DynamicImage> {
+    let own_words = |e: image::ImageError| anyhow::anyhow!("{e}");
+    let mut decoder = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .context("cannot read")?
+        .into_decoder()
+        .map_err(own_words)?;
+    let orientation = decoder.orientation().map_err(own_words)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(own_words)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+const PNG_MAGIC: &[u8] = b"\x89PNG\r\n\x1a\n";
+
+/// Whether a PNG's chunks run to its IEND chunk: false for a file cut short (a chunk reaching
+/// past the end) or one whose missing tail was zero-filled (a chunk type of zero bytes). Other
+/// damage is the decoder's to report.
+fn png_is_whole(bytes: &[u8]) -> bool {
+    let mut i = PNG_MAGIC.len();
+    while let Some(header) = bytes.get(i..i + 8) {
+        let length = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
+        match &header[4..] {
+            b"IEND" => return true,
+            [0, 0, 0, 0] => return false,
+            _ => i = i.saturating_add(12).saturating_add(length),
+        }
+    }
+    false
 }
 
 const JPEG_MAGIC: &[u8] = b"\xff\xd8\xff";
@@ -51,10 +96,7 @@ fn decode_jpeg(bytes: &[u8]) -> anyhow::Result<DynamicImage> {
     let options = DecoderOptions::default()
         .set_strict_mode(true)
         .jpeg_set_out_colorspace(ColorSpace::RGB);
-    anyhow::ensure!(
-        has_end_marker(bytes),
-        "the file ends before its end-of-image marker: it is incomplete (an interrupted download?)"
-    );
+    anyhow::ensure!(has_end_marker(bytes), INCOMPLETE);
     let mut decoder = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(bytes), options);
     let pixels = decoder.decode().map_err(|e| anyhow::anyhow!("{e:?}"))?;
     let (w, h) = decoder
@@ -134,6 +176,10 @@ mod tests {
     use super::super::fixtures;
     use super::*;
     use image::{GrayImage, ImageBuffer, Luma, Rgba, RgbaImage};
+
+    fn prepare(path: &Path, size: u32) -> anyhow::Result<Vec<u8>> {
+        super::prepare(path, size).map(|p| p.pixels)
+    }
 
     #[test]
     fn planar_layout_is_channel_then_row() {
@@ -305,6 +351,53 @@ mod tests {
             prepare(&path, 16).is_ok(),
             "bytes after the end-of-image marker are fine"
         );
+    }
+
+    #[test]
+    fn truncated_png_is_called_incomplete_as_a_jpeg_is() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("partial.png");
+        fixtures::write_png(&path, 64, 64);
+        let whole = std::fs::read(&path).unwrap();
+        let mut padded = whole[..whole.len() / 2].to_vec();
+        padded.resize(whole.len(), 0);
+        for (bytes, why) in [
+            (whole[..whole.len() / 2].to_vec(), "cut in half"),
+            (whole[..whole.len() - 10].to_vec(), "cut in the IEND chunk"),
+            (padded, "zero-filled tail of a preallocated download"),
+        ] {
+            std::fs::write(&path, &bytes).unwrap();
+            let message = format!("{:#}", prepare(&path, 16).unwrap_err());
+            assert_eq!(message, format!("cannot decode PNG: {INCOMPLETE}"), "{why}");
+        }
+        let jpeg = dir.path().join("partial.jpg");
+        fixtures::write_jpeg(&jpeg, 64, 64);
+        let whole = std::fs::read(&jpeg).unwrap();
+        std::fs::write(&jpeg, &whole[..whole.len() / 2]).unwrap();
+        let message = format!("{:#}", prepare(&jpeg, 16).unwrap_err());
+        assert_eq!(message, format!("cannot decode JPEG: {INCOMPLETE}"));
+    }
+
+    #[test]
+    fn a_corrupt_png_says_its_cause_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bad.png");
+        fixtures::write_png(&path, 8, 8);
+        let whole = std::fs::read(&path).unwrap();
+        // Without its IHDR chunk (8 + 4 + 13 + 4 bytes after the signature): IDAT comes first.
+        let mut no_header = whole[..8].to_vec();
+        no_header.extend_from_slice(&whole[8 + 25..]);
+        std::fs::write(&path, &no_header).unwrap();
+        let message = format!("{:#}", prepare(&path, 8).unwrap_err());
+        let (_, cause) = message.split_once(": ").expect(&message);
+        assert!(!repeats(cause), "{message}");
+        assert!(message.starts_with("cannot decode PNG: "), "{message}");
+    }
+
+    /// Whether `text` is some `x: x`.
+    fn repeats(text: &str) -> bool {
+        text.match_indices(": ")
+            .any(|(i, _)| text[..i] == text[i + 2..])
     }
 
     #[test]
