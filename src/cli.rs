@@ -315,8 +315,10 @@ pub struct ReportArgs {
     anigan-runner sample results/cgan/runs/000-* --tags \"pink hair\" --interpolate \\\n      \
       --count 16 --seed 3 --out walk.png\n\n\
     RUN_DIR is results/<experiment>/runs/<variant-id>. Tags (CGAN runs only) are names from the\n\
-    run's tags.txt, at most one per group (hair colour, hair length, eye colour); groups left\n\
-    out get no tag. Without --tags a CGAN draws one random tag per group for every image.\n\
+    run's tags.txt, at most one per group (hair colour, hair length, eye colour): the generator\n\
+    was trained with one tag or none per group; groups left out get no tag. Without --tags a\n\
+    CGAN draws one random tag per group for every image; for an --interpolate walk it draws\n\
+    them once, so that only the noise changes along the walk.\n\
     --epoch best is the checkpoint with the lowest swd (the runner keeps it).\n\
     The same run, checkpoint, tags and seed always give the same image.")]
 pub struct SampleArgs {
@@ -328,7 +330,8 @@ pub struct SampleArgs {
     #[arg(long, value_name = "N|best|last", default_value = "last")]
     pub epoch: String,
 
-    /// Number of images (laid out 8 per row).
+    /// Number of images (laid out 8 per row), 1 to 512: 64 rows, at most 16,514 px tall (256 px
+    /// images), which image viewers open.
     #[arg(long, default_value_t = 64)]
     pub count: u32,
 
@@ -340,7 +343,8 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
 
-    /// Walk in a straight line between two noise vectors instead of independent samples.
+    /// Walk in a straight line between two noise vectors instead of independent samples (the
+    /// tags stay the same along the walk).
     #[arg(long)]
     pub interpolate: bool,
 

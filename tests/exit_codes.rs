@@ -133,6 +133,18 @@ fn every_command_exits_2_on_a_usage_problem() {
             "sample: a folder that is not a run",
         ),
         (
+            vec![
+                "sample",
+                "{tmp}",
+                "--count",
+                "100000",
+                "--out",
+                "{tmp}/grid.png",
+            ],
+            "--count 100000: a grid holds at most 512 images",
+            "sample: a grid bigger than viewers open (was minutes of writing a 425,002 px PNG)",
+        ),
+        (
             vec!["sample", "{tmp}", "--out", "{tmp}/grid.gif"],
             "write a .png or .jpg file",
             "sample: an image format it does not write (was PNG bytes under any name)",

@@ -12,6 +12,10 @@ use crate::results::{self, RunDir, Saved, reader};
 use crate::train::{self, samples};
 use crate::{checkpoint, model};
 
+/// Most images one grid holds: 64 rows of 8, at most 16,514 px tall (256 px images), which
+/// image viewers and browsers open; `--help` says it.
+pub const MAX_COUNT: u32 = 512;
+
 pub fn sample(args: &SampleArgs) -> Result<Exit> {
     if results::images::format_for(&args.out).is_none() {
         return Err(usage(format!(
@@ -19,6 +23,7 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
             args.out.display()
         )));
     }
+    check_count(args.count).map_err(usage)?;
     let dir = RunDir::at(&args.run_dir);
     if !dir.config().is_file() {
         return Err(usage(format!(
@@ -40,9 +45,6 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         }
         _ => None,
     };
-    if args.count == 0 {
-        return Err(usage("--count must be at least 1"));
-    }
     let saved = reader::checkpoints(&dir)?;
     // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
     let chosen = choose(&saved, &args.epoch).map_err(|e| usage(format!("{e:#}")))?;
@@ -74,10 +76,9 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
     } else {
         Tensor::randn([n, cfg.z_dim], (Kind::Float, Device::Cpu))
     };
-    let tag_vectors = vocab.as_ref().map(|v| match &tags {
-        Some(t) => Tensor::from_slice(t).view([1, -1]).repeat([n, 1]),
-        None => random_tags(v, n),
-    });
+    let tag_vectors = vocab
+        .as_ref()
+        .map(|v| tag_rows(v, tags.as_deref(), n, args.interpolate));
     let images = tch::no_grad(|| train::generate(&g, n_tags, &z, tag_vectors.as_ref(), true));
     results::images::write_image(&args.out, &samples::grid_image(&images))?;
     println!(
@@ -92,13 +93,55 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         } else {
             "G's weights"
         },
-        match (&args.tags, &tag_vectors) {
-            (Some(t), _) => format!(", tags: {t}"),
+        match (&tags, &vocab) {
+            (Some(t), Some(v)) => format!(", {}", describe_tags(t, v)),
+            (None, Some(_)) if args.interpolate => {
+                ", one random tag per group for the whole walk".to_string()
+            }
             (None, Some(_)) => ", one random tag per group per image".to_string(),
             _ => String::new(),
         }
     );
     Ok(Exit::Success)
+}
+
+/// `--count` within 1..=`MAX_COUNT`.
+fn check_count(count: u32) -> Result<(), String> {
+    match count {
+        0 => Err("--count must be at least 1".to_string()),
+        n if n > MAX_COUNT => Err(format!(
+            "--count {n}: a grid holds at most {MAX_COUNT} images ({} rows of 8; a bigger \
+             image is more than viewers open); for more, run sample again with another --seed",
+            MAX_COUNT / 8
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The tags of `n` images [n, len] f32: `tags` for every one, else one random tag per group,
+/// drawn once for an `interpolate` walk (so that only the noise changes along it) and per
+/// image otherwise.
+fn tag_rows(vocab: &Vocabulary, tags: Option<&[f32]>, n: i64, interpolate: bool) -> Tensor {
+    match tags {
+        Some(t) => Tensor::from_slice(t).view([1, -1]).repeat([n, 1]),
+        None if interpolate => random_tags(vocab, 1).repeat([n, 1]),
+        None => random_tags(vocab, n),
+    }
+}
+
+/// The tags of a multi-hot vector as the report line names them: `tags: a, b`, or `no tags`.
+fn describe_tags(tags: &[f32], vocab: &Vocabulary) -> String {
+    let named: Vec<&str> = vocab
+        .tags()
+        .zip(tags)
+        .filter(|&(_, &on)| on > 0.0)
+        .map(|(tag, _)| tag)
+        .collect();
+    if named.is_empty() {
+        "no tags".to_string()
+    } else {
+        format!("tags: {}", named.join(", "))
+    }
 }
 
 /// Whether a checkpoint holds the moving average of G's weights (`g_ema.*`).
@@ -145,8 +188,10 @@ fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
 }
 
 /// A multi-hot vector from comma-separated tag names: every name in the vocabulary, at most one
-/// per group. The messages name the vocabulary and its groups by the run's own names (hair,
-/// length, eyes on the anime faces).
+/// per group, as G was trained: fakes' tags are drawn with one tag or none per group
+/// (`data::TagSampler`), so two of a group (real images may carry them, such as two-person
+/// emoji with two skin tones) ask G for what it never drew. The messages name the vocabulary and
+/// its groups by the run's own names (hair, length, eyes on the anime faces).
 pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
     let names = vocab.group_names();
     let listing = || {
@@ -171,7 +216,9 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
         if let Some(other) = taken[g] {
             return Err(format!(
                 "--tags: \"{other}\" and \"{tag}\" are both {} tags ({}); give at most one tag \
-                 per group",
+                 per group: the generator was trained with one tag or none per group (real \
+                 images with two, such as two-person emoji, taught only the discriminator), so \
+                 it never learnt to draw two",
                 names[g],
                 vocab.groups[g].join(", ")
             ));
@@ -204,6 +251,54 @@ mod tests {
         Vocabulary::parse(text, std::path::Path::new("tags.txt")).unwrap()
     }
 
+    fn skin() -> Vocabulary {
+        let text = "[skin_tone] light skin,dark skin\n";
+        Vocabulary::parse(text, std::path::Path::new("tags.txt")).unwrap()
+    }
+
+    #[test]
+    fn no_tags_are_named_so() {
+        let v = vocab();
+        for (text, want) in [
+            ("", "no tags"),
+            (",", "no tags"),
+            (" , ,", "no tags"),
+            (" red eyes , blue hair,", "tags: blue hair, red eyes"),
+        ] {
+            let tags = parse_tags(text, &v).unwrap();
+            assert_eq!(describe_tags(&tags, &v), want, "--tags {text:?}");
+        }
+    }
+
+    #[test]
+    fn a_walk_without_tags_keeps_one_draw_of_tags() {
+        let v = vocab();
+        tch::manual_seed(0);
+        let walk = tag_rows(&v, None, 64, true);
+        assert_eq!(walk.size(), [64, 5]);
+        let first = walk.get(0).unsqueeze(0).repeat([64, 1]);
+        assert!(
+            walk.equal(&first),
+            "every image of the walk has the first's tags"
+        );
+        let apart = tag_rows(&v, None, 64, false);
+        assert!(
+            !apart.equal(&apart.get(0).unsqueeze(0).repeat([64, 1])),
+            "independent images: drawn per image"
+        );
+    }
+
+    #[test]
+    fn count_is_bounded() {
+        assert!(check_count(1).is_ok() && check_count(MAX_COUNT).is_ok());
+        assert!(check_count(0).unwrap_err().contains("at least 1"));
+        let e = check_count(100_000).unwrap_err();
+        assert!(
+            e.contains("--count 100000: a grid holds at most 512 images"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn tags_are_validated_against_the_vocabulary() {
         let v = vocab();
@@ -233,6 +328,11 @@ mod tests {
             let e = parse_tags(text, &v).unwrap_err();
             assert!(e.contains(expected), "{why}: {e}");
         }
+        let e = parse_tags("light skin,dark skin", &skin()).unwrap_err();
+        assert!(
+            e.contains("the generator was trained with one tag or none per group"),
+            "two of a group: says why: {e}"
+        );
         let e = parse_tags("blond hair", &v).unwrap_err();
         assert!(
             e.contains("hair: blue hair, red hair; length: long hair, short hair; eyes: red eyes"),
