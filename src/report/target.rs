@@ -17,6 +17,7 @@ use std::os::unix::ffi::OsStrExt;
 use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Context, Result};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_encode};
 
 use crate::fsx::Place;
 use crate::results::{ExperimentDir, names};
@@ -116,18 +117,17 @@ fn relative_url(from: &Path, to: &Path) -> String {
     url
 }
 
+/// Bytes a URL path segment keeps as they are: RFC 3986's unreserved characters.
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// A path component as a URL path segment: bytes other than letters, digits and `-._~`
 /// percent-encoded (a folder named `a #1` or `50%` must not end or escape the link).
 fn encode(part: &OsStr) -> String {
-    part.as_bytes()
-        .iter()
-        .map(|&b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    percent_encode(part.as_bytes(), UNRESERVED).to_string()
 }
 
 /// `path` as it will resolve once created: its nearest existing folder resolved (links and
