@@ -158,6 +158,46 @@ fn jobs_2_stops_variants_by_the_rule_and_finishes_the_rest_once() {
         .success()
         .stderr(predicate::str::contains("already pruned").count(pruned))
         .stderr(predicate::str::contains("already finished").count(finished));
+
+    // Pruned runs whose metrics.csv lost rows (a partial copy: all but the header, all but the
+    // first row) train the lost epochs again, also from the initial weights, and stop at the
+    // same rung with the same rows: the decision written is kept.
+    let decisions = |run: &Path| -> Vec<(PathBuf, Vec<u8>)> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(run.join("rungs"))
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        files.sort();
+        files
+            .into_iter()
+            .map(|f| (f.clone(), std::fs::read(f).unwrap()))
+            .collect()
+    };
+    let cut: Vec<(PathBuf, Vec<MetricsRow>, _)> = run_dirs(&exp_dir)
+        .into_iter()
+        .filter(|run| state(run) == "pruned")
+        .map(|run| (run.clone(), metrics_without_timing(&run), decisions(&run)))
+        .collect();
+    for (i, (run, _, _)) in cut.iter().enumerate() {
+        let metrics = run.join("metrics.csv");
+        let text = std::fs::read_to_string(&metrics).unwrap();
+        let kept: Vec<&str> = text.lines().take(1 + i % 2).collect();
+        std::fs::write(&metrics, kept.join("\n") + "\n").unwrap();
+    }
+    runner(&exp, &results)
+        .args(["--jobs", "2"])
+        .assert()
+        .success();
+    for (run, rows, decision) in &cut {
+        assert_eq!(state(run), "pruned", "{}", name(run));
+        assert_eq!(&metrics_without_timing(run), rows, "{}", name(run));
+        assert_eq!(
+            &decisions(run),
+            decision,
+            "{}: the decisions are kept",
+            name(run)
+        );
+    }
 }
 
 /// Kills a sweep started by `start` at moments that vary: right after a decision file

@@ -9,9 +9,13 @@ use crate::health;
 /// Columns without which a row means nothing to any reader.
 const REQUIRED: [&str; 4] = ["epoch", "d_acc_real", "d_acc_fake", "g_acc"];
 
-/// Every row with its 1-based line number (the header is line 1).
+/// Every row with its 1-based line number (the header is line 1). An empty text has none: a
+/// resume from the initial weights cuts metrics.csv back to nothing, header included.
 pub(super) fn rows(text: &str) -> Result<Vec<(usize, MetricsRow)>> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    if text.trim().is_empty() {
+        return Ok(Vec::new());
+    }
     let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let delimiter = health::csv_delimiter(header).unwrap_or(b',');
     let mut reader = csv::ReaderBuilder::new()
@@ -138,5 +142,18 @@ mod tests {
     fn missing_required_column_is_named() {
         let err = parse("epoch,d_acc_real,d_acc_fake\n1,0.9,0.9\n").unwrap_err();
         assert!(err.to_string().contains("`g_acc`"), "{err:#}");
+    }
+
+    #[test]
+    fn an_empty_file_has_no_rows() {
+        for (text, why) in [
+            (
+                "",
+                "cut back to nothing by a resume from the initial weights",
+            ),
+            ("\u{feff}\n", "a BOM and a blank line"),
+        ] {
+            assert!(parse(text).unwrap().is_empty(), "{why}");
+        }
     }
 }
