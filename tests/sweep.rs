@@ -550,6 +550,7 @@ fn lost_metrics_rows_are_trained_again_without_a_hole() {
         let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
         let first = &shown[0];
         assert_eq!(first["state"], "interrupted", "{why}: {first}");
+        assert_eq!(first["epoch"], 2, "{why}: the last row's epoch: {first}");
         let out = run();
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert!(

@@ -50,7 +50,7 @@ pub fn read_status(dir: &RunDir) -> Result<Option<Status>> {
         return Ok(None);
     };
     Ok(Some(match metrics::read(&dir.metrics()) {
-        Ok(rows) => status.against_rows(rows.last().map(|r| r.step)),
+        Ok(rows) => status.against_rows(rows.last()),
         Err(_) => status,
     }))
 }
@@ -352,8 +352,11 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
     let dir = exp.run(id);
     let info = RunInfo::read(&dir.run_info())?;
     let index = index_of(id, info.as_ref());
+    // The status first: while the run trains, rows can only be ahead of it (each epoch's row
+    // is written before its status), never behind.
+    let status = Status::read(&dir.status())?;
     let rows = metrics::read(&dir.metrics())?;
-    let status = Status::read(&dir.status())?.map(|s| s.against_rows(rows.last().map(|r| r.step)));
+    let status = status.map(|s| s.against_rows(rows.last()));
     let events = read_events(&dir)?;
     // The lock is probed only for a run that may be training: probing takes the lock for
     // an instant, which a runner starting that variant then would see as busy.

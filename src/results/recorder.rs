@@ -118,8 +118,8 @@ impl Recorder {
 
     /// status.json, checked against metrics.csv (`Status::against_rows`).
     pub fn status(&self) -> Result<Option<Status>> {
-        let last_step = self.all_metrics()?.last().map(|r| r.step);
-        Ok(Status::read(&self.dir.status())?.map(|s| s.against_rows(last_step)))
+        let rows = self.all_metrics()?;
+        Ok(Status::read(&self.dir.status())?.map(|s| s.against_rows(rows.last())))
     }
 
     /// status.json; each epoch ends with one (running), and a stop with its final state.

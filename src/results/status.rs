@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use super::metrics::MetricsRow;
 use crate::fsx;
 
 /// The state a run writes into status.json.
@@ -86,17 +87,17 @@ impl Status {
         fsx::write_atomic(path, format!("{json}\n").as_bytes())
     }
 
-    /// This status checked against the last step metrics.csv holds (None: no rows). A status
-    /// that ends or pauses the run (finished, collapsed, stalled, pruned, waiting) is written
-    /// after its epoch's row; when the rows stop short of it (lost to a partial copy of the
-    /// results, or to damage to the file) the run is interrupted there, with a reason that
-    /// says so: a rerun trains the lost epochs again from a checkpoint the rows reach.
-    pub fn against_rows(self, last_step: Option<u64>) -> Status {
-        let ends = matches!(
-            self.state,
-            State::Finished | State::Collapsed | State::Stalled | State::Pruned | State::Waiting
-        );
-        if !ends || self.steps_done == 0 || last_step.is_some_and(|s| s >= self.steps_done) {
+    /// This status checked against the last row metrics.csv holds (None: no rows). Every
+    /// status but a failure's is written after its epoch's row; when the rows stop short of it
+    /// (lost to a partial copy of the results, or to damage to the file) the run is
+    /// interrupted at its last row, with a reason that says so: a rerun trains the lost epochs
+    /// again from a checkpoint the rows reach.
+    pub fn against_rows(self, last: Option<&MetricsRow>) -> Status {
+        let last_step = last.map(|r| r.step);
+        if self.state == State::Failed
+            || self.steps_done == 0
+            || last_step.is_some_and(|s| s >= self.steps_done)
+        {
             return self;
         }
         let rows = match last_step {
@@ -113,6 +114,8 @@ impl Status {
         );
         Status {
             state: State::Interrupted,
+            epochs_done: last.map_or(0, |r| r.epoch),
+            steps_done: last_step.unwrap_or(0),
             reason: Some(reason),
             ..self
         }
@@ -271,8 +274,8 @@ mod tests {
     }
 
     #[test]
-    fn an_ending_the_rows_do_not_reach_reads_as_interrupted() {
-        // status(state, 24) claims step 24.
+    fn a_status_the_rows_do_not_reach_reads_as_interrupted_at_the_last_row() {
+        // status(state, 24) claims step 24; a row of step s is epoch s here.
         let rows = [
             (
                 State::Finished,
@@ -301,20 +304,36 @@ mod tests {
             ),
             (
                 State::Running,
-                Some(20),
+                Some(24),
                 State::Running,
-                "a resume finds its checkpoint",
+                "written after its row",
+            ),
+            (
+                State::Interrupted,
+                Some(20),
+                State::Interrupted,
+                "stopped, then rows lost",
             ),
             (State::Failed, None, State::Failed, "an error claims no row"),
         ];
         for (state, last_step, want, why) in rows {
-            let checked = status(state, 24).against_rows(last_step);
+            let last = last_step.map(|s| crate::results::test_rows::row(s, s as u32, 0));
+            let checked = status(state, 24).against_rows(last.as_ref());
             assert_eq!(checked.state, want, "{why}");
+            let short = state != State::Failed && last_step.is_none_or(|s| s < 24);
             assert_eq!(
                 checked.reason.is_some_and(|r| r.contains("metrics.csv")),
-                want != state,
+                short,
                 "{why}: the reason says which file fell short"
             );
+            if short {
+                let at = last_step.unwrap_or(0);
+                assert_eq!(
+                    (checked.epochs_done, checked.steps_done),
+                    (at as u32, at),
+                    "{why}"
+                );
+            }
         }
     }
 }
