@@ -72,6 +72,13 @@ fn folder_problem(dir: &Path, what: &str, probed: &mut HashSet<PathBuf>) -> Opti
     if !probed.insert(at.clone()) {
         return None;
     }
+    if !at.is_dir() {
+        return Some(format!(
+            "{} is a file, not a folder: {what} at {}",
+            at.display(),
+            dir.display()
+        ));
+    }
     match tempfile::Builder::new()
         .prefix(".write-check")
         .tempfile_in(&at)
@@ -149,6 +156,19 @@ mod tests {
             std::fs::read_dir(tmp.path()).unwrap().count(),
             0,
             "the probe leaves no file behind"
+        );
+    }
+
+    #[test]
+    fn a_folder_under_a_file_cannot_be_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("afile");
+        std::fs::write(&file, b"").unwrap();
+        let error = check(&[Place::folder(file.join("x"), "reports")], "y").unwrap_err();
+        assert_eq!(crate::exit::code_of(&error), crate::exit::Exit::Usage);
+        assert!(
+            format!("{error}").contains("is a file, not a folder"),
+            "{error}"
         );
     }
 
