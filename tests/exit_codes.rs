@@ -311,4 +311,17 @@ fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("no images (PNG or JPEG)"), "{stderr}");
     assert!(!results.exists(), "a settings error writes nothing");
+
+    // Images in another format are named, as the reason there is none it reads; other files
+    // (notes) are no images and go unmentioned.
+    std::fs::write(unreadable.join("a.webp"), b"RIFF").unwrap();
+    std::fs::write(unreadable.join("notes.txt"), b"x").unwrap();
+    let out = run();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("1 image under") && stderr.contains("left out (a.webp)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("notes.txt"), "{stderr}");
 }

@@ -82,7 +82,7 @@ pub(super) fn list(
 }
 
 /// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine, and
-/// the other files (not images this loader reads), relative to `dir`.
+/// the images in other formats (which this loader does not read), relative to `dir`.
 /// Symbolic links are followed (a link to an image is an image); links that loop or lead
 /// nowhere, and folders that cannot be read, are left out with one warning that counts them.
 /// Files that operating systems and NAS boxes leave beside images, and hidden files, are
@@ -109,7 +109,11 @@ fn find_images(
             Ok(entry) if entry.file_type().is_file() && is_image(entry.path()) => {
                 images.push(entry.into_path())
             }
-            Ok(entry) if entry.file_type().is_file() && !is_hidden(&entry) => {
+            Ok(entry)
+                if entry.file_type().is_file()
+                    && is_other_image(entry.path())
+                    && !is_hidden(&entry) =>
+            {
                 others.push(relative(dir, entry.path()))
             }
             Ok(_) => {}
@@ -137,8 +141,8 @@ fn find_images(
 /// Files shown by name in the warning about files left out.
 const SHOWN_UNUSABLE: usize = 5;
 
-/// One warning for the files of an unlabelled folder that are not PNG/JPEG: other image
-/// formats (WebP, BMP, GIF, TIFF, HEIC) or anything else would be left out without a word.
+/// One warning for the images of an unlabelled folder in other formats than PNG/JPEG (WebP,
+/// BMP, GIF, TIFF, HEIC, ...): they would be left out without a word.
 fn warn_unusable(dir: &Path, others: &[String], warn: &mut dyn FnMut(String)) {
     if others.is_empty() {
         return;
@@ -149,7 +153,7 @@ fn warn_unusable(dir: &Path, others: &[String], warn: &mut dyn FnMut(String)) {
         .map(String::as_str)
         .collect();
     warn(format!(
-        "{} file{} under {} {} not PNG or JPEG and {} left out ({}{}); convert images to PNG \
+        "{} image{} under {} {} not PNG or JPEG and {} left out ({}{}); convert them to PNG \
          to train on them",
         others.len(),
         if others.len() == 1 { "" } else { "s" },
@@ -207,13 +211,24 @@ fn is_hidden(entry: &walkdir::DirEntry) -> bool {
 }
 
 fn is_image(path: &Path) -> bool {
+    has_extension(path, &["png", "jpg", "jpeg"])
+}
+
+/// An image in a format this loader does not read: a user who put it there expects it to be
+/// trained on. Other files (notes, a tag list, a licence) are no images and go unmentioned.
+fn is_other_image(path: &Path) -> bool {
+    let formats = [
+        "webp", "bmp", "gif", "tif", "tiff", "heic", "heif", "avif", "jxl", "jp2", "psd", "ico",
+    ];
+    has_extension(path, &formats)
+}
+
+fn has_extension(path: &Path, known: &[&str]) -> bool {
     let ext = path
         .extension()
         .and_then(|e| e.to_str())
         .unwrap_or_default();
-    ["png", "jpg", "jpeg"]
-        .iter()
-        .any(|known| ext.eq_ignore_ascii_case(known))
+    known.iter().any(|k| ext.eq_ignore_ascii_case(k))
 }
 
 /// The vocabulary and the listed images of a tag file. Every problem is reported with its line,
@@ -434,9 +449,10 @@ mod tests {
         assert_eq!(listing.items.len(), 1);
         assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert!(
-            warnings[0].starts_with("6 files under")
+            warnings[0].starts_with("5 images under")
                 && warnings[0].contains(
-                    "not PNG or JPEG and are left out (b.webp, c.bmp, d/e.gif, f.tiff, g.heic, ...)"
+                    "not PNG or JPEG and are left out (b.webp, c.bmp, d/e.gif, f.tiff, g.heic); \
+                     convert them"
                 ),
             "{warnings:?}"
         );

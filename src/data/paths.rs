@@ -52,13 +52,15 @@ pub fn check_data<'a>(
 /// the settings: `data.holdout` against `data.synthetic_count`).
 fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
     let path = Path::new(&d.path);
+    let mut left_out: Vec<String> = Vec::new();
     let listing = match d.source {
         DataSource::Synthetic => return Vec::new(),
         DataSource::Seed => super::seed_layout::list(path),
         DataSource::Folder => {
             let tags = (!d.tags_file.is_empty()).then(|| Path::new(&d.tags_file));
-            // Its warnings (images left out) come again when the run loads it.
-            super::folder::list(path, tags, &mut |_| {})
+            // Its warnings (images left out) come again when the run loads it; with no image
+            // at all they say why.
+            super::folder::list(path, tags, &mut |w| left_out.push(w))
         }
     };
     let listing = match listing {
@@ -68,13 +70,17 @@ fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
     let images = listing.items.len();
     if images == 0 {
         return vec![format!(
-            "data.path = {:?}: no images (PNG or JPEG){}",
+            "data.path = {:?}: no images (PNG or JPEG){}{}",
             d.path,
             if d.tags_file.is_empty() {
                 ""
             } else {
                 " listed in data.tags_file"
-            }
+            },
+            left_out
+                .iter()
+                .map(|w| format!(" ({w})"))
+                .collect::<String>()
         )];
     }
     let mut out: Vec<String> = crate::config::too_few_images(d, images)
