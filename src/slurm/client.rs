@@ -3,6 +3,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, Write};
+use std::os::unix::process::CommandExt;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -59,7 +60,10 @@ pub fn output(
     command
         .stdin(input)
         .stdout(out.try_clone()?)
-        .stderr(err.try_clone()?);
+        .stderr(err.try_clone()?)
+        // Its own process group, so that giving up kills what it started too (a site's
+        // wrapper script around scontrol, say), not only the client itself.
+        .process_group(0);
     let mut child = command.spawn().map_err(|e| {
         usage(format!(
             "cannot run {program} ({e}): Slurm's client commands must be on PATH (on a \
@@ -72,6 +76,8 @@ pub fn output(
         .with_context(|| format!("cannot wait for {program}"))?;
     let Some(status) = waited else {
         // Already ended between the wait and the kill is fine: either way it is reaped.
+        // SAFETY: killpg has no memory preconditions; the group is the child's own.
+        unsafe { libc::killpg(child.id() as libc::pid_t, libc::SIGKILL) };
         let _ = child.kill();
         child
             .wait()
@@ -219,6 +225,30 @@ mod tests {
             format!("{error}").contains("did not answer within 1 s (`sleep 30` was stopped)"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn giving_up_on_a_wrapper_script_kills_what_it_started() {
+        let tmp = tempfile::tempdir().unwrap();
+        let pid_file = tmp.path().join("pid");
+        let mut wrapper = Command::new("sh");
+        wrapper
+            .arg("-c")
+            .arg(format!("sleep 30 & echo $! > {}; wait", pid_file.display()));
+        let out = output(wrapper, "sh", None, Duration::from_millis(500)).unwrap();
+        assert!(out.is_none(), "no answer: {out:?}");
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        let alive = || {
+            std::fs::read_to_string(format!("/proc/{}/stat", pid.trim()))
+                .is_ok_and(|stat| !stat.contains(") Z "))
+        };
+        for _ in 0..50 {
+            if !alive() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        panic!("the wrapper's sleep {} outlived it", pid.trim());
     }
 
     #[test]
