@@ -90,8 +90,8 @@ pub fn html(
         key_table(results, summaries)
     );
     p += &format!(
-        "<details><summary>All {} columns (as in summary.csv)</summary><div class=\"wide\">\n{}\
-         </div></details>\n",
+        "<details><summary>All {} columns of summary.csv but its reason (each run's section \
+         below says it)</summary><div class=\"wide\">\n{}</div></details>\n",
         2 + results.grid_keys.len() + columns(&extra_columns(summaries)).len(),
         summary_table(results, summaries)
     );

@@ -9,6 +9,9 @@ use crate::results::reader::Run;
 
 pub const SIZE: (u32, u32) = (900, 560);
 
+/// D's line width in px (G's is 2): wide enough to show around G's where they coincide.
+const D_WIDTH: u32 = 5;
+
 pub fn draw<DB: DrawingBackend>(area: &Area<DB>, run: &Run) -> Result<()>
 where
     DB::ErrorType: 'static,
@@ -34,7 +37,10 @@ where
     let title = format!("{}: updates per epoch", run.id);
     panel(&panels[1], run, &title, "updates", &updates)?;
     let mut entries = vec![
-        ("D (loss, updates)", Swatch::Line(D_REAL.stroke_width(2))),
+        (
+            "D (loss, updates)",
+            Swatch::Line(D_REAL.stroke_width(D_WIDTH)),
+        ),
         ("G (loss, updates)", Swatch::Line(G_ACC.stroke_width(2))),
     ];
     // Only when the chart has faded lines.
@@ -96,12 +102,14 @@ where
         .draw()
         .map_err(err)?;
     let pieces = segments::pieces(&run.rows, &run.abandoned);
-    for &(_, value, color) in series {
+    for (i, &(_, value, color)) in series.iter().enumerate() {
+        // D's line is drawn wider, under G's: equal counts (one update each) show both.
+        let width = if i == 0 { D_WIDTH } else { 2 };
         for (range, abandoned) in &pieces {
             let style = if *abandoned {
-                color.mix(0.4).stroke_width(2)
+                color.mix(0.4).stroke_width(width)
             } else {
-                color.stroke_width(2)
+                color.stroke_width(width)
             };
             let points = run.rows[range.clone()]
                 .iter()
