@@ -231,18 +231,18 @@ pub fn too_few_images(d: &super::schema::DataSection, listed: usize) -> Option<S
 }
 
 pub const SAFE_NAME_RULE: &str = "must be a safe directory name: letters, digits, '.', '_' \
-     and '-', not '.' or '..', at most 255 characters";
+     and '-', not starting with '.' (a hidden folder, which listings and file managers skip), \
+     at most 255 characters";
 
 /// The longest file name (path component) of Linux, macOS and Windows file systems, in bytes.
 pub const NAME_MAX: usize = 255;
 
-/// Letters, digits, `.`, `_`, `-`; not `.` or `..`; at most `NAME_MAX` bytes: safe as one path
-/// component everywhere.
+/// Letters, digits, `.`, `_`, `-`; not starting with `.` (so neither `.`, `..` nor a hidden
+/// folder); at most `NAME_MAX` bytes: safe as one path component everywhere.
 pub fn is_safe_dir_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= NAME_MAX
-        && name != "."
-        && name != ".."
+        && !name.starts_with('.')
         && name
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))
@@ -340,7 +340,17 @@ mod tests {
             assert!(is_safe_dir_name(ok), "{ok}");
         }
         assert!(is_safe_dir_name(&"n".repeat(255)), "255 bytes fit");
-        for bad in ["", ".", "..", "a b", "a/b", "ä", "a\\b", &"n".repeat(256)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            ".hidden",
+            "a b",
+            "a/b",
+            "ä",
+            "a\\b",
+            &"n".repeat(256),
+        ] {
             assert!(!is_safe_dir_name(bad), "{bad:?}");
         }
     }
