@@ -436,7 +436,8 @@ pub fn parse(args: Vec<OsString>) -> Cli {
 
 /// An unknown flag of `slurm` gets the flag meant as its tip, instead of clap's "to pass
 /// '--threads' as a value, use '-- --threads'": `run`'s --threads and --jobs are
-/// --cpus-per-task and --max-parallel there, and sbatch's own options go through --sbatch-arg.
+/// --cpus-per-task and --max-parallel there, and sbatch's own options go through --sbatch-arg
+/// (those the script writes itself are named as such).
 fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
     if args.get(1).is_none_or(|a| a != "slurm") || error.kind() != ErrorKind::UnknownArgument {
@@ -452,8 +453,15 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
         }
         "--jobs" => "the array runs one task per variant: --max-parallel K runs at most K at once"
             .to_string(),
+        // An option the script writes itself: say so, rather than point to an --sbatch-arg
+        // that is then refused.
         _ if flag.starts_with("--") => {
-            format!("sbatch's own options go through --sbatch-arg, e.g. --sbatch-arg={flag}=VALUE")
+            match crate::slurm::sbatch_arg_problem(&format!("{flag}=VALUE")) {
+                Some(problem) => problem.replace(&format!("--sbatch-arg=\"{flag}=VALUE\": "), ""),
+                None => format!(
+                    "sbatch's own options go through --sbatch-arg, e.g. --sbatch-arg={flag}=VALUE"
+                ),
+            }
         }
         _ => return error,
     };
@@ -563,6 +571,11 @@ mod tests {
                 "--partition",
                 "--sbatch-arg=--partition=VALUE",
                 "an sbatch option",
+            ),
+            (
+                "--array",
+                "the script sets --array",
+                "an sbatch option the script writes itself: no --sbatch-arg tip that is refused",
             ),
         ] {
             let args: Vec<OsString> = ["x", "slurm", "e.toml", flag, "1"]
