@@ -84,10 +84,17 @@ where
         .y_label_area_size(60)
         .build_cartesian_2d(0.5f64..max_step + 0.5, lo..hi * 1.08)
         .map_err(err)?;
+    // Updates are whole numbers: no more ticks than integers in the range, so that no two
+    // labels round to the same number.
+    let y_ticks = match y_desc {
+        "updates" => ((hi * 1.08).floor() as usize + 1).clamp(2, 10),
+        _ => 10,
+    };
     chart
         .configure_mesh()
         .light_line_style(WHITE)
         .label_style(font(14))
+        .y_labels(y_ticks)
         .x_labels(step_ticks(max_step, 10))
         .x_label_formatter(&step_label)
         .y_label_formatter(&|y| {

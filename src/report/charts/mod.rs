@@ -100,9 +100,12 @@ pub fn kind_color(kind: impl Into<EventKind>) -> RGBColor {
     }
 }
 
-/// Black text of `size` px in the shipped font.
+/// Black text of `size` px in the shipped font, an odd size taken up to the next even one:
+/// plotters 0.3.7 places each glyph at `(size / 2 + glyph top) as i32`, and with the half
+/// pixel of an odd size that truncation moves short glyphs and tall ones different ways (a
+/// full stop drawn a pixel or two above the baseline: `80·57`).
 pub fn font(size: u32) -> TextStyle<'static> {
-    ("sans-serif", size).into_font().color(&BLACK)
+    ("sans-serif", size + size % 2).into_font().color(&BLACK)
 }
 
 /// A categorical axis of `n` lanes (runs, grid values): lane k spans [k, k + 1] and is
