@@ -613,6 +613,42 @@ fn a_run_is_not_resumed_on_changed_data() {
     assert_eq!(steps(&dir), vec![1, 2], "put back, the run resumes");
 }
 
+/// A `--jobs` sweep says a dataset's warnings once: the parent prepares the data first and
+/// says them; its workers load the same data again without repeating them.
+#[test]
+fn jobs_2_says_a_datasets_warnings_once() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let faces = tmp.path().join("faces");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["data", "synth", "--count", "160", "--size", "16", "--out"])
+        .arg(&faces)
+        .assert()
+        .success();
+    std::fs::write(faces.join("left-out.webp"), b"RIFF").unwrap();
+    let out = runner(&grid4(tmp.path()), &results)
+        .args(["--jobs", "2", "--variant", "0", "--variant", "1"])
+        .args([
+            "--set",
+            "experiment.epochs=1",
+            "--set",
+            "data.source=folder",
+        ])
+        .arg("--set")
+        .arg(format!("data.path={}", faces.display()))
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        stderr.matches("left-out.webp").count(),
+        1,
+        "one warning, not one per worker:\n{stderr}"
+    );
+}
+
 /// Two writers of one report take turns: while another holds `.report.lock`, `write_report`
 /// waits for it.
 #[test]

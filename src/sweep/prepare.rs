@@ -23,7 +23,9 @@ pub fn warm(
     for v in pending {
         if !seen.contains(&&v.config.data) {
             seen.push(&v.config.data);
-            prepare(v, selected, root, device)?;
+            prepare(v, selected, root, device, &mut |w| {
+                eprintln!("warning: {w}")
+            })?;
         }
     }
     Ok(())
@@ -40,16 +42,18 @@ pub struct Prepared {
 
 /// Loads `variant`'s dataset onto the device; when any selected variant on it evaluates,
 /// also its holdout, the tag classifier (trained on first use, then cached) and the reference
-/// figures (cached in the cache folder as quality-v2-<key>-<split>.json).
+/// figures (cached in the cache folder as quality-v2-<key>-<split>.json). Warnings about the
+/// data (images left out, no quality figures) go to `warn`.
 pub fn prepare(
     variant: &Variant,
     selected: &[&Variant],
     root: &DataRoot,
     device: Device,
+    warn: &mut dyn FnMut(String),
 ) -> Result<Prepared> {
     let data = &variant.config.data;
     let started = std::time::Instant::now();
-    let loaded = data::load_dataset(data, root, &mut |w| eprintln!("warning: {w}"))?;
+    let loaded = data::load_dataset(data, root, warn)?;
     let t = &loaded.train;
     let source = if loaded.from_cache {
         "from cache"
@@ -84,10 +88,10 @@ pub fn prepare(
             device,
         )?),
         Some(_) => {
-            eprintln!(
-                "warning: no quality figures: [data] holdout = {} leaves too few held-out images",
+            warn(format!(
+                "no quality figures: [data] holdout = {} leaves too few held-out images",
                 loaded.holdout.len
-            );
+            ));
             None
         }
         None => None,

@@ -266,7 +266,20 @@ impl Sweep<'_> {
             .is_none_or(|(section, _)| section != data)
         {
             self.loaded = None; // free the previous dataset's device memory first
-            let prepared = prepare(variant, self.selected, &opts.data_root, opts.device)?;
+            // A --jobs worker's data was prepared by the parent first, which said its warnings.
+            let worker = opts.worker;
+            let mut warn = |w: String| {
+                if !worker {
+                    eprintln!("warning: {w}")
+                }
+            };
+            let prepared = prepare(
+                variant,
+                self.selected,
+                &opts.data_root,
+                opts.device,
+                &mut warn,
+            )?;
             self.loaded = Some((data.clone(), prepared));
         }
         let prepared = &self.loaded.as_ref().expect("loaded above").1;
