@@ -4,8 +4,6 @@
 //! on), another swd floor and rows that no uninterrupted run has. Checked by `run` and `slurm`
 //! before anything is written, so it is a settings error (exit 2) with the ways out.
 
-use std::collections::HashMap;
-
 use anyhow::Result;
 
 use super::queue::{self, Only};
@@ -22,7 +20,8 @@ pub fn check(
     root: &DataRoot,
     only: &[Only],
 ) -> Result<()> {
-    let mut now: HashMap<String, Option<DataIdentity>> = HashMap::new();
+    // Each distinct [data] is listed once, as `prepare::warm` loads each once.
+    let mut now: Vec<(&DataSection, Option<DataIdentity>)> = Vec::new();
     let mut problems = Vec::new();
     for v in selected {
         let dir = exp_dir.run(&v.id);
@@ -34,11 +33,11 @@ pub fn check(
             continue;
         }
         let d = &v.config.data;
-        let current = match now.get(&format!("{d:?}")) {
-            Some(c) => c.clone(),
+        let current = match now.iter().find(|(section, _)| *section == d) {
+            Some((_, c)) => c.clone(),
             None => {
                 let c = data::identity(d, root)?;
-                now.insert(format!("{d:?}"), c.clone());
+                now.push((d, c.clone()));
                 c
             }
         };
