@@ -583,6 +583,18 @@ fn only_reruns_exactly_the_named_states() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
+    // The kill as it lands at its worst: after epoch 4's checkpoint, before its status. The
+    // rung at epoch 4 must count variant 6 as arrived (its rerun starts after epoch 4), or the
+    // not-started variants below wait there for it.
+    let file = six.join("status.json");
+    let mut status: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let per_epoch =
+        status["steps_done"].as_u64().unwrap() / status["epochs_done"].as_u64().unwrap();
+    status["epochs_done"] = serde_json::json!(3);
+    status["steps_done"] = serde_json::json!(3 * per_epoch);
+    status["state"] = serde_json::json!("running");
+    std::fs::write(&file, serde_json::to_string_pretty(&status).unwrap()).unwrap();
     let seven = anigan_runner::results::ExperimentDir::at(&exp_dir).run(&id_of(7));
     anigan_runner::results::mark_failed(&seven, 8, "its data could not be read").unwrap();
     let before = |dir: &Path| -> BTreeMap<String, (String, Vec<MetricsRow>)> {

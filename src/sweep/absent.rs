@@ -9,7 +9,7 @@ use anyhow::Result;
 
 use super::rungwise;
 use crate::config::{Experiment, Variant};
-use crate::results::{ExperimentDir, RunState, reader};
+use crate::results::{ExperimentDir, RunDir, RunState, Status, reader};
 use crate::stop;
 
 /// A variant outside this command that has not reached the rung: its label and where it is.
@@ -52,7 +52,7 @@ pub fn absent(
         };
         let dir = exp_dir.run(&v.id);
         let (state, status) = reader::read_state(&dir)?;
-        let done = status.as_ref().map_or(0, |s| s.epochs_done);
+        let done = epochs_kept(&dir, state, status.as_ref())?;
         // Ended ones count as arrived (a collapsed one as the worst figure); a failed one
         // waits for a fix nobody may make, so it holds up no rung.
         let pending = match state {
@@ -82,6 +82,19 @@ pub fn absent(
         });
     }
     Ok(out)
+}
+
+/// The epochs a run has done and keeps: its status's count, or, for a run that stopped
+/// (interrupted or waiting), the checkpoint a resume starts from where that is newer. A kill
+/// between an epoch's checkpoint and its status leaves the status an epoch short; the rerun
+/// starts after that epoch, so it has reached a rung at it as surely as if the status had been
+/// written. Errors: metrics.csv or the checkpoint folder cannot be read.
+fn epochs_kept(dir: &RunDir, state: RunState, status: Option<&Status>) -> Result<u32> {
+    let done = status.map_or(0, |s| s.epochs_done);
+    Ok(match state {
+        RunState::Interrupted | RunState::Waiting => done.max(reader::resume_epoch(dir)?),
+        _ => done,
+    })
 }
 
 /// `absent`, waited on while other processes train any of them (two commands that split a
