@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod data;
+pub mod digits;
 pub mod eval;
 pub mod exit;
 pub mod fsx;

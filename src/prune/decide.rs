@@ -74,24 +74,9 @@ impl TryFrom<FigureJson> for Figure {
 impl fmt::Display for Figure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            // Four significant digits: what a person compares; the files keep every digit.
-            Figure::Value(x) => write!(f, "{}", short(*x)),
+            Figure::Value(x) => f.write_str(&crate::digits::four(*x)),
             Figure::Worst => f.write_str("worst"),
         }
-    }
-}
-
-/// `x` with about four significant digits, without trailing zeros (12.35, 0.04211, 1235).
-fn short(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return x.to_string();
-    }
-    let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let text = format!("{x:.digits$}");
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.').to_string()
-    } else {
-        text
     }
 }
 

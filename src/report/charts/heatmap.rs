@@ -6,7 +6,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Area, err, font, lane_label, lanes};
-use crate::report::summary::{Figure, Summary, num};
+use crate::digits;
+use crate::report::summary::{Figure, Summary};
 
 pub const SIZE: (u32, u32) = (760, 560);
 
@@ -119,7 +120,7 @@ where
             } else {
                 BLACK
             };
-            let text = cell.map_or("no value".to_string(), |v| num(Some(v)));
+            let text = cell.map_or("no value".to_string(), digits::four);
             chart
                 .draw_series([Text::new(
                     text,

@@ -4,7 +4,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::{Area, D_REAL, err, font, lane_label, lanes};
-use crate::report::summary::{Figure, Summary, num};
+use crate::digits;
+use crate::report::summary::{Figure, Summary};
 
 pub fn size(bars: usize) -> (u32, u32) {
     (900, 90 + 34 * bars.max(1) as u32)
@@ -60,7 +61,7 @@ where
         chart.draw_series([bar]).map_err(err)?;
         chart
             .draw_series([Text::new(
-                num(Some(*value)),
+                digits::four(*value),
                 (*value + x_max * 0.01, lane + 0.5),
                 font(13).pos(plotters::style::text_anchor::Pos::new(
                     plotters::style::text_anchor::HPos::Left,

@@ -9,7 +9,7 @@ use plotters::prelude::*;
 use super::{
     Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label, step_ticks,
 };
-use crate::report::summary::num;
+use crate::digits;
 use crate::results::reader::Run;
 
 /// How many runs are drawn in colour.
@@ -116,7 +116,11 @@ where
             .map_err(err)?;
         let last = c.last().map(|p| p.1);
         entries.push((
-            format!("{}. {id} ({})", k + 1, num(last)),
+            format!(
+                "{}. {id} ({})",
+                k + 1,
+                last.map_or(String::new(), digits::four)
+            ),
             Swatch::Line(color.stroke_width(2)),
         ));
     }
