@@ -117,3 +117,41 @@ fn the_same_file_draws_the_same_trials_and_more_trials_keep_the_ids() {
         );
     }
 }
+
+/// Every trial is a variant, but its drawn learning rates do not change what a step costs:
+/// `--dry-run`'s estimate times each shape once (12 variants, 2 D widths: 2 probes), where it
+/// used to time every variant again (sweep.toml's dry run took 127 s on a shared CPU).
+#[test]
+fn the_cost_estimate_times_each_shape_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shapes.toml");
+    let text = "[experiment]\nseed = 4\n[data]\nsource = \"synthetic\"\nimage_size = 16\n\
+                synthetic_count = 192\nholdout = 64\n[model]\nz_dim = 16\ng_width = 8\n\
+                [train]\nbatch_size = 32\n[grid]\n\"model.d_width\" = [8, 16]\n[search]\n\
+                trials = 6\n\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, \
+                high = 1e-3 }\n";
+    std::fs::write(&file, text).unwrap();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(&file)
+        .args(["--dry-run", "--threads", "1", "--results"])
+        .arg(dir.path().join("results"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let listing = String::from_utf8(out).unwrap();
+    assert_eq!(variant_lines(&listing).len(), 12, "{listing}");
+    let pace = listing
+        .lines()
+        .find(|l| l.trim_start().starts_with("pace:"))
+        .unwrap_or_else(|| panic!("no pace line: {listing}"));
+    assert_eq!(pace.matches("timed just now").count(), 2, "{pace}");
+    assert!(
+        pace.contains("widths 8/8") && pace.contains("widths 8/16"),
+        "{pace}"
+    );
+}

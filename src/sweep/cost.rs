@@ -131,12 +131,39 @@ fn median(xs: &mut [f64]) -> Option<f64> {
     (!xs.is_empty()).then(|| xs[xs.len() / 2])
 }
 
-/// The pace of `cfg` on `device` at `threads`: recorded, else timed now (and recorded unless
-/// `keep` is false: a dry run writes nothing). None when the probe fails (the estimate then
-/// gives images only).
-fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize, keep: bool) -> Option<Pace> {
+/// The paces one estimate found, by shape key (None: the probe failed), so that each shape is
+/// looked up or timed once however many variants share it (a dry run records nothing, so the
+/// cache file alone would time every variant again).
+type Found = BTreeMap<String, Option<Pace>>;
+
+/// The pace of `cfg` on `device` at `threads`: found before in this estimate, recorded, else
+/// timed now (and recorded unless `keep` is false: a dry run writes nothing). None when the
+/// probe fails (the estimate then gives images only).
+fn pace(
+    root: &DataRoot,
+    cfg: &Config,
+    (device, threads): (Device, usize),
+    keep: bool,
+    found: &mut Found,
+) -> Option<Pace> {
     let key = shape_key(cfg, device, threads);
-    if let Some(p) = read_cache(root).get(&key) {
+    if let Some(p) = found.get(&key) {
+        return p.clone();
+    }
+    let p = measure(root, cfg, (device, threads), keep, &key);
+    found.insert(key, p.clone());
+    p
+}
+
+/// `pace` for a shape not found yet in this estimate: the recorded pace, else a probe.
+fn measure(
+    root: &DataRoot,
+    cfg: &Config,
+    (device, threads): (Device, usize),
+    keep: bool,
+    key: &str,
+) -> Option<Pace> {
+    if let Some(p) = read_cache(root).get(key) {
         return Some(p.clone());
     }
     let before = tch::get_num_threads();
@@ -159,7 +186,7 @@ fn pace(root: &DataRoot, cfg: &Config, device: Device, threads: usize, keep: boo
         ),
     };
     if keep {
-        let _ = write_entry(root, key, pace.clone());
+        let _ = write_entry(root, key.to_string(), pace.clone());
     }
     Some(pace)
 }
@@ -264,6 +291,7 @@ pub fn estimate(
     let mut unknown_data = 0;
     let mut no_eval_pace = false;
     let mut asked = 0.0;
+    let mut found = Found::new();
     for (v, &done) in variants.iter().zip(done) {
         let cfg = &v.config;
         let Some(n) = crate::data::training_images(&cfg.data) else {
@@ -277,7 +305,8 @@ pub fn estimate(
         let per_epoch = images_per_epoch(cfg, n) as f64;
         let epochs = f64::from(cfg.experiment.epochs - done);
         let evals = |through: u32| (evaluations(cfg, through) - evaluations(cfg, done)) as f64;
-        let pace = runner.and_then(|r| pace(root, cfg, r.device, r.threads, r.record));
+        let pace =
+            runner.and_then(|r| pace(root, cfg, (r.device, r.threads), r.record, &mut found));
         if let Some(p) = &pace {
             let line = format!(
                 "{:.0} img/s ({} px, widths {}/{}, batch {}: {})",
