@@ -266,6 +266,8 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
             let drawn = match search.draw(seed) {
                 Ok(drawn) => drawn,
                 Err(problem) => {
+                    // Its keys' values are checked without a draw, so report them too.
+                    problems.extend(check_values(&[]));
                     problems.push(format!("{problem} in {}", file.display()));
                     return Err(ConfigErrors(dedup(problems)));
                 }
@@ -1269,6 +1271,20 @@ mod tests {
             &errors(&lr_space(10_001), &[]),
             "expands to 10001 variants"
         ));
+    }
+
+    #[test]
+    fn a_space_too_small_for_its_trials_still_reports_its_values() {
+        let found = errors(
+            "[search]\ntrials = 4\n\"train.label_noise\" = { distribution = \"choice\", \
+             values = [0.1, 0.7] }",
+            &[],
+        );
+        assert!(has(&found, "only 2 distinct combinations"), "{found:?}");
+        assert!(
+            has(&found, "train.label_noise") && has(&found, "values[1]"),
+            "the out-of-range choice is reported in the same run: {found:?}"
+        );
     }
 
     #[test]
