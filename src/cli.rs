@@ -472,21 +472,34 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     error
 }
 
-/// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works.
+/// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works;
+/// not for a mistyped subcommand (`staus`), which clap then names with the one meant.
 pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
     const TOP_LEVEL: &[&str] = &["help", "-h", "--help", "-V", "--version"];
     let first = args.get(1).and_then(|a| a.to_str()).map(String::from);
-    let is_subcommand = |a: &str| {
+    let names: Vec<String> = {
         use clap::CommandFactory;
-        Cli::command().get_subcommands().any(|c| c.get_name() == a)
+        Cli::command()
+            .get_subcommands()
+            .map(|c| c.get_name().to_string())
+            .collect()
     };
     if let Some(first) = first
         && !TOP_LEVEL.contains(&first.as_str())
-        && !is_subcommand(&first)
+        && !names.contains(&first)
+        && !mistyped_subcommand(&first, &names)
     {
         args.insert(1, "run".into());
     }
     args
+}
+
+/// A first argument that is no file and no experiment file name but close to a subcommand's
+/// name (Jaro-Winkler above 0.8, clap's own threshold for its suggestions).
+fn mistyped_subcommand(first: &str, names: &[String]) -> bool {
+    !first.contains(['.', '/'])
+        && !std::path::Path::new(first).exists()
+        && names.iter().any(|n| strsim::jaro_winkler(first, n) > 0.8)
 }
 
 #[cfg(test)]
@@ -515,6 +528,34 @@ mod tests {
             parse(&["x", "replay", "l.log"]).command,
             Command::Replay(_)
         ));
+    }
+
+    #[test]
+    fn a_mistyped_subcommand_is_named_not_read_as_an_experiment() {
+        let rows: &[(&str, Option<&str>, &str)] = &[
+            ("staus", Some("status"), "a letter left out"),
+            ("reprot", Some("report"), "two letters swapped"),
+            ("sweep", None, "no subcommand is near: an experiment file"),
+            ("stats.toml", None, "a file name has a dot"),
+            ("runs/status", None, "a path has a slash"),
+        ];
+        for (first, meant, why) in rows {
+            let args = ["x", first, "results/e"]
+                .iter()
+                .map(OsString::from)
+                .collect();
+            match (Cli::try_parse_from(with_default_subcommand(args)), meant) {
+                (Err(e), Some(m)) => {
+                    let text = e.to_string();
+                    assert!(text.contains(&format!("'{m}'")), "{why}: {text}");
+                }
+                (Ok(cli), None) => assert!(matches!(cli.command, Command::Run(_)), "{why}"),
+                (Err(e), None) => {
+                    assert!(!e.to_string().contains("subcommand"), "{why}: {e}")
+                }
+                (Ok(_), Some(_)) => panic!("{why}: {first} parsed"),
+            }
+        }
     }
 
     #[test]
