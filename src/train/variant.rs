@@ -223,8 +223,8 @@ pub fn train(job: &Job) -> Result<Outcome> {
 /// Ends this pass of the run at `pos`, waiting at its rung for the next pass.
 fn pause(job: &Job, pos: &Position) -> Result<Outcome> {
     let why = format!(
-        "waits at epoch {} for the other variants to reach its rung (one worker trains them \
-         rung by rung)",
+        "waits at epoch {} to be judged at its rung once every variant has reached it (one \
+         worker trains them rung by rung)",
         pos.epoch
     );
     write_status(job, pos, State::Waiting, Some(why))?;
