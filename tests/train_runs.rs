@@ -411,6 +411,49 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     );
 }
 
+/// With rollback disabled a verdict is only logged: `status`, summary.csv and report.md say
+/// how many and which (a run whose episode ends can finish far from the data, and its row
+/// alone showed nothing).
+#[test]
+fn verdicts_logged_with_rollback_disabled_are_shown_everywhere() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    // eps 0.45 calls every epoch of this run a G failure.
+    runner(&results)
+        .args(["--variant", "0", "--set", "rollback.enabled=false"])
+        .args(["--set", "rollback.eps=0.45", "--set", "rollback.patience=2"])
+        .args(["--set", "rollback.warmup_images=0"])
+        .assert()
+        .code(3);
+    let logged = events(&run_dirs(&results)[0]).len();
+    assert!(logged > 0);
+    let note = format!("{logged} health verdict");
+    let status = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("status")
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    let status = String::from_utf8(status.stdout).unwrap();
+    assert!(
+        status.contains(&note) && status.contains("g_failure at epoch"),
+        "{status}"
+    );
+    let report = std::fs::read_to_string(results.join("smoke/report.md")).unwrap();
+    assert!(
+        report
+            .lines()
+            .any(|l| l.starts_with("- 000-") && l.contains(&note)),
+        "{report}"
+    );
+    let csv = std::fs::read_to_string(results.join("smoke/summary.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    let column = header.iter().position(|h| *h == "verdicts_logged").unwrap();
+    let first: Vec<&str> = lines.next().unwrap().split(',').collect();
+    assert_eq!(first[column], logged.to_string(), "{csv}");
+}
+
 /// A healthy run is left alone however long it trains: the smoke experiment at 4 epochs, then
 /// extended to 8 and to 30, logs no verdict (an untrained G used to be called degenerate).
 #[test]

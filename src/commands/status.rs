@@ -11,7 +11,7 @@ use serde::Serialize;
 use crate::cli::StatusArgs;
 use crate::exit::Exit;
 use crate::results::reader::{self, Run};
-use crate::results::{ExperimentDir, MetricsRow, RunState};
+use crate::results::{ExperimentDir, MetricsRow, RunState, logged_verdicts, logged_verdicts_note};
 use crate::slurm;
 
 /// One variant's line.
@@ -33,6 +33,8 @@ pub struct Line {
     /// Planned epochs; None when unknown (an old manifest and no status yet).
     pub planned: Option<u32>,
     pub rollbacks: usize,
+    /// Health verdicts only logged, rollback being disabled (events.csv's `continue` rows).
+    pub verdicts_logged: usize,
     /// The last epoch's mean accuracies: D on real, D on fake, G.
     pub d_acc_real: Option<f64>,
     pub d_acc_fake: Option<f64>,
@@ -60,6 +62,8 @@ pub struct Line {
     /// evaluation); running variants only.
     pub eta_seconds: Option<f64>,
     pub reason: Option<String>,
+    /// What the logged verdicts were (`results::logged_verdicts_note`).
+    pub verdicts_note: Option<String>,
     /// A pruned variant: the epoch of the rung `[prune]` stopped it at (`reason` has the
     /// figures; rungs/eNNNN.json every peer's).
     pub pruned_at_rung: Option<u32>,
@@ -190,6 +194,7 @@ pub fn line(run: &Run) -> Line {
         epoch,
         planned,
         rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
+        verdicts_logged: logged_verdicts(&run.events),
         d_acc_real: last.map(|r| r.d_acc_real),
         d_acc_fake: last.map(|r| r.d_acc_fake),
         g_acc: last.map(|r| r.g_acc),
@@ -205,6 +210,7 @@ pub fn line(run: &Run) -> Line {
         best_images_per_sec: run.kept().map(|r| r.images_per_sec).reduce(f64::max),
         eta_seconds,
         reason: status.and_then(|s| s.reason.clone()),
+        verdicts_note: logged_verdicts_note(&run.events),
         pruned_at_rung: run.stopped_at().map(|r| r.rung_epoch),
         slurm: None,
     }
@@ -276,6 +282,9 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         );
         if let Some(reason) = l.reason.as_ref().filter(|_| l.state != "finished") {
             out += &format!("       {reason}\n");
+        }
+        if let Some(note) = &l.verdicts_note {
+            out += &format!("       {note}\n");
         }
         if !l.in_experiment {
             let overrides = match &l.overrides {

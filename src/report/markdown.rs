@@ -3,6 +3,7 @@
 
 use super::escape::md_cell;
 use super::summary::{Figure, Summary, key_columns};
+use crate::results::logged_verdicts_note;
 use crate::results::reader::ExperimentRecord;
 
 pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figure) -> String {
@@ -28,14 +29,7 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
-    let with_reasons: Vec<&Summary> = summaries.iter().filter(|s| s.reason.is_some()).collect();
-    if !with_reasons.is_empty() {
-        out += "\n";
-    }
-    for s in with_reasons {
-        let reason = s.reason.as_deref().unwrap_or_default();
-        out += &format!("- {} {}: {}\n", s.id, s.state, md_cell(reason));
-    }
+    out += &notes(results, summaries);
     out += &format!(
         "\nRows are in grid order; `rank` orders the runs of the experiment by {}. An epoch is \
          in balance when D real, D fake and G accuracy all lie in [0.05, 0.95] (neither side has \
@@ -44,4 +38,24 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
         super::html::FLOOR_NOTE
     );
     out
+}
+
+/// Under the table, one line per run with something to say: why it ended as it did (status
+/// reason), and the verdicts it only logged with rollback disabled (a run can end `finished`
+/// far from the data once its episode is over: the table alone would not show it).
+fn notes(results: &ExperimentRecord, summaries: &[Summary]) -> String {
+    let mut lines = Vec::new();
+    for s in summaries {
+        if let Some(reason) = &s.reason {
+            lines.push(format!("- {} {}: {}\n", s.id, s.state, md_cell(reason)));
+        }
+        let run = results.runs.iter().find(|r| r.id == s.id);
+        if let Some(note) = run.and_then(|r| logged_verdicts_note(&r.events)) {
+            lines.push(format!("- {} {}: {}\n", s.id, s.state, md_cell(&note)));
+        }
+    }
+    match lines.is_empty() {
+        true => String::new(),
+        false => format!("\n{}", lines.concat()),
+    }
 }

@@ -22,8 +22,8 @@
 //!   any variant was pruned).
 
 use crate::prune::Figure as RungFigure;
-use crate::results::MetricsRow;
 use crate::results::reader::{ExperimentRecord, Run};
+use crate::results::{MetricsRow, logged_verdicts};
 
 pub const BALANCE_LOW: f64 = 0.05;
 pub const BALANCE_HIGH: f64 = 0.95;
@@ -69,6 +69,8 @@ pub struct Summary {
     pub epochs_done: u32,
     pub epochs_planned: Option<u32>,
     pub rollbacks: usize,
+    /// Health verdicts only logged, rollback being disabled (`results::logged_verdicts`).
+    pub verdicts_logged: usize,
     pub final_swd: Option<f64>,
     /// The epoch `final_swd` was measured at: the last evaluated epoch of the surviving
     /// timeline, which may lie well before `epochs_done` when evaluations are sparse.
@@ -166,6 +168,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             .map_or(last.map_or(0, |r| r.epoch), |s| s.epochs_done),
         epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
         rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
+        verdicts_logged: logged_verdicts(&run.events),
         final_swd,
         final_swd_epoch: final_swd_at.map(|(_, epoch)| epoch),
         best_swd,
@@ -233,6 +236,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "epochs_done",
     "epochs_planned",
     "rollbacks",
+    "verdicts_logged",
     "final_swd",
     "final_swd_epoch",
     "best_swd",
@@ -337,6 +341,7 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.epochs_done.to_string(),
         s.epochs_planned.map_or(String::new(), |e| e.to_string()),
         s.rollbacks.to_string(),
+        s.verdicts_logged.to_string(),
         num(s.final_swd),
         s.final_swd_epoch.map_or(String::new(), |e| e.to_string()),
         num(s.best_swd.map(|b| b.0)),
@@ -379,7 +384,7 @@ pub struct KeyColumn {
 pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
     type Candidate = (&'static str, fn(&Summary) -> String, fn(&Summary) -> bool);
     let always = |_: &Summary| true;
-    let candidates: [Candidate; 11] = [
+    let candidates: [Candidate; 12] = [
         ("status", |s| s.state.to_string(), always),
         (
             "rank",
@@ -400,6 +405,11 @@ pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
             always,
         ),
         ("rollbacks", |s| s.rollbacks.to_string(), always),
+        (
+            "verdicts logged",
+            |s| s.verdicts_logged.to_string(),
+            |s| s.verdicts_logged > 0,
+        ),
         (
             "final swd (epoch)",
             |s| match (s.final_swd, s.final_swd_epoch) {
@@ -557,7 +567,7 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
             "no augmentation: empty augment_p and r_t; no rank outside a ranked sweep; in the \
              experiment, no overrides recorded; the reason column is empty unless the variant failed"
         );

@@ -185,6 +185,45 @@ impl EventRow {
     }
 }
 
+/// How many verdicts a run only logged (rollback disabled: `Taken::Continue`).
+pub fn logged_verdicts(events: &[EventRow]) -> usize {
+    events
+        .iter()
+        .filter(|e| e.action == Taken::Continue)
+        .count()
+}
+
+/// What `status` and the report say under a run that logged verdicts with rollback disabled
+/// (None when it logged none): how many, their kinds and epochs (the first three), and that
+/// the run trained on. Such a run can end `finished` far from the data, its episode over.
+pub fn logged_verdicts_note(events: &[EventRow]) -> Option<String> {
+    const SHOWN: usize = 3;
+    let logged: Vec<&EventRow> = events
+        .iter()
+        .filter(|e| e.action == Taken::Continue)
+        .collect();
+    if logged.is_empty() {
+        return None;
+    }
+    let mut listed: Vec<String> = logged
+        .iter()
+        .take(SHOWN)
+        .map(|e| format!("{} at epoch {}", e.kind, e.epoch))
+        .collect();
+    if logged.len() > SHOWN {
+        listed.push(format!("{} more", logged.len() - SHOWN));
+    }
+    let verdicts = match logged.len() {
+        1 => "1 health verdict".to_string(),
+        n => format!("{n} health verdicts"),
+    };
+    Some(format!(
+        "{verdicts} logged with rollback disabled ({}); it trained on as it was: events.csv \
+         has the evidence",
+        listed.join(", ")
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +274,57 @@ mod tests {
         assert_eq!(back[0].kind, Kind::GFailure);
         assert_eq!(back[0].action, Taken::Rollback);
         assert_eq!(back[1].action, Taken::Stop);
+    }
+
+    #[test]
+    fn logged_verdicts_are_counted_and_named() {
+        let row = |epoch: u64, kind: Kind, action: Taken| EventRow {
+            step: epoch,
+            epoch,
+            kind: kind.into(),
+            onset_epoch: epoch,
+            action,
+            restored_epoch: None,
+            changes: String::new(),
+            evidence: String::new(),
+            escalation: 0,
+        };
+        let rows = [
+            (vec![], None, "no events: nothing to say"),
+            (
+                vec![row(3, Kind::GFailure, Taken::Rollback)],
+                None,
+                "a rollback is counted by the rollbacks column",
+            ),
+            (
+                vec![row(15, Kind::DegenerateOutput, Taken::Continue)],
+                Some(
+                    "1 health verdict logged with rollback disabled (degenerate_output at epoch 15)",
+                ),
+                "one verdict, named",
+            ),
+            (
+                (1..=5)
+                    .map(|e| row(e, Kind::GFailure, Taken::Continue))
+                    .collect(),
+                Some(
+                    "5 health verdicts logged with rollback disabled (g_failure at epoch 1, \
+                     g_failure at epoch 2, g_failure at epoch 3, 2 more)",
+                ),
+                "the first three, then a count",
+            ),
+        ];
+        for (events, want, why) in rows {
+            let note = logged_verdicts_note(&events);
+            match want {
+                None => assert_eq!(note, None, "{why}"),
+                Some(w) => assert!(
+                    note.as_deref().is_some_and(|n| n.starts_with(w)),
+                    "{why}: {note:?}"
+                ),
+            }
+            assert_eq!(logged_verdicts(&events) > 0, note.is_some(), "{why}");
+        }
     }
 
     #[test]

@@ -29,7 +29,7 @@ mod status;
 mod surviving;
 
 pub use checkpoints::{CheckpointMeta, Saved, best_swd};
-pub use events::{EventKind, EventRow, Taken};
+pub use events::{EventKind, EventRow, Taken, logged_verdicts, logged_verdicts_note};
 pub use experiment_dir::ExperimentDir;
 pub use images::write_png;
 pub use manifest::{Manifest, PlannedVariant, value_text};
