@@ -173,3 +173,27 @@ pub fn decide(rule: &PruneConfig, rung: Rung, mine: Figure, peers: &[Figure]) ->
         Decision::Stop(standing)
     }
 }
+
+/// Whether `decide` would stop or keep the variant the same way whatever `unknown` more
+/// variants had at the rung: each of them may have been there or not, with any figure (a
+/// replay over rows that end before the rung cannot tell). Fewer of them present, or more,
+/// better or worse, moves the variant's place and the places that go on; the decision holds
+/// when it is the same for every count of them present, all better or all worse (more better
+/// ones never help it, more worse ones never hurt it, whatever min_peers lets through).
+pub fn holds_whatever(
+    rule: &PruneConfig,
+    rung: Rung,
+    mine: Figure,
+    peers: &[Figure],
+    unknown: usize,
+) -> bool {
+    let stop = decide(rule, rung, mine, peers).is_stop();
+    let with = |extra: Figure, count: usize| {
+        let mut all = peers.to_vec();
+        all.extend(std::iter::repeat_n(extra, count));
+        decide(rule, rung, mine, &all).is_stop()
+    };
+    // Strictly better than any figure a variant can have: `best_so_far` gives finite values.
+    let better = Figure::Value(f64::NEG_INFINITY);
+    (1..=unknown).all(|n| with(better, n) == stop && with(Figure::Worst, n) == stop)
+}

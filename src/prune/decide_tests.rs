@@ -1,6 +1,6 @@
 //! Table-driven tests of the rung decision: each row is a situation, the outcome, and why.
 
-use super::decide::{Decision, Figure, best_so_far, decide};
+use super::decide::{Decision, Figure, best_so_far, decide, holds_whatever};
 use super::{PruneConfig, Rung};
 
 use Figure::{Value as V, Worst};
@@ -255,4 +255,78 @@ fn figures_order_lower_first_worst_last() {
     assert_eq!(figures, [V(-1.0), V(2.0), V(3.0), Worst, Worst]);
     assert_eq!(Figure::new(f64::NAN), Worst);
     assert_eq!(Figure::new(1.5), V(1.5));
+}
+
+#[test]
+fn decisions_that_hold_whatever_unknown_variants_had() {
+    type Row<'a> = (u32, u32, Figure, &'a [Figure], usize, bool, &'a str);
+    let rows: &[Row] = &[
+        (
+            2,
+            1,
+            V(50.0),
+            &[V(10.0)],
+            0,
+            true,
+            "nobody unknown: the decision is what it is",
+        ),
+        (
+            2,
+            1,
+            V(90.0),
+            &[V(10.0), V(20.0), V(30.0), V(40.0)],
+            1,
+            true,
+            "last of five: last or fifth of six, and a sixth worse leaves 3 places",
+        ),
+        (
+            2,
+            3,
+            V(90.0),
+            &[V(10.0), V(20.0)],
+            2,
+            false,
+            "too few peers to stop anyone, unless the unknown ones were there",
+        ),
+        (
+            3,
+            2,
+            V(50.0),
+            &[V(10.0), V(60.0)],
+            2,
+            false,
+            "place 2 of 3, one goes on: stopped, unless two worse ones widened the places",
+        ),
+        (
+            2,
+            1,
+            V(10.0),
+            &[V(50.0), V(60.0), V(70.0)],
+            2,
+            true,
+            "first of four: two better ones make it third of six, 3 go on",
+        ),
+        (
+            2,
+            1,
+            V(30.0),
+            &[V(10.0), V(50.0), V(60.0)],
+            2,
+            false,
+            "second of four goes on; fourth of six would not",
+        ),
+        (
+            3,
+            1,
+            Worst,
+            &[V(10.0), V(20.0)],
+            3,
+            true,
+            "collapsed or broken: the worst stays behind whatever else was there",
+        ),
+    ];
+    for &(eta, min_peers, mine, peers, unknown, want, why) in rows {
+        let got = holds_whatever(&rule(eta, min_peers), RUNG, mine, peers, unknown);
+        assert_eq!(got, want, "{why}");
+    }
 }
