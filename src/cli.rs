@@ -256,7 +256,10 @@ pub struct ReplayArgs {
     would have been stopped, the rule is too eager. With --jobs N and on Slurm, variants are\n\
     judged as they arrive, against those before them, so the order they arrive in matters:\n\
     --orders N adds the spread of that over N random arrival orders of the same variants\n\
-    (images trained, how often the winner is stopped, how far the best survivor ends from it).")]
+    (images trained, how often the winner is stopped, how far the best survivor ends from it).\n\
+    A variant whose rows end before the rule would stop it (stopped live by a stricter rule,\n\
+    unfinished) is marked unknown from there, with every decision it could turn, and the\n\
+    images become bounds: train such variants on, or replay over a sweep without [prune].")]
 pub struct PruneReplayArgs {
     /// The experiment's results directory: RESULTS/EXPERIMENT, e.g. results/sweep.
     #[arg(value_name = "RESULTS/EXPERIMENT")]

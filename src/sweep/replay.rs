@@ -7,6 +7,11 @@
 //!   every variant that reached it is judged against all the others there;
 //! - `replay_in_order`: as variants arriving one after another are judged (ASHA, what
 //!   `--jobs N` and Slurm array tasks do), each against the variants before it.
+//!
+//! A variant whose rows end before the rule would stop it (pruned live by a stricter rule,
+//! unfinished, not started) cannot be followed past them: it is `Unknown` from there, the
+//! others are judged without it only where the decision holds whatever it had
+//! (`prune::holds_whatever`), and a decision it could turn makes that variant `Unknown` too.
 
 use serde::Serialize;
 
@@ -24,24 +29,119 @@ pub struct Replayed {
     pub id: String,
     /// How the sweep itself left it (finished, collapsed, ...).
     pub recorded: &'static str,
-    /// How it would have ended: `pruned`, or as recorded.
+    /// How it would have ended: `pruned`, `unknown` (see `unknown`), or as recorded.
     pub replayed: &'static str,
-    /// The decision at every rung it would have been judged at; a stop is the last.
-    pub decisions: Vec<RungRecord>,
+    /// The decisions the replay is sure of, at every rung it would have been judged at; a stop
+    /// is the last.
+    pub decisions: Vec<Judged>,
+    /// Where the replay loses track of it: None when its rows say how it ends.
+    pub unknown: Option<Unknown>,
     /// Training images of every epoch the sweep trained it for, and of those it would have
-    /// trained under the rule (up to the evaluation that stopped it).
+    /// trained under the rule (up to the evaluation that stopped it; with `unknown`, up to
+    /// where the replay loses track: what the rule trains at least).
     pub images_recorded: f64,
     pub images_replayed: f64,
     pub epochs_recorded: usize,
     pub epochs_replayed: usize,
+    /// The epochs its plan gives it: the rungs it can be judged at lie below.
+    pub epochs_planned: u32,
     /// The last value of the rule's metric on the recorded kept timeline.
     pub final_figure: Option<f64>,
 }
 
 impl Replayed {
     pub fn stop(&self) -> Option<&RungRecord> {
-        self.decisions.last().filter(|d| d.is_stop())
+        self.decisions
+            .last()
+            .map(|d| &d.record)
+            .filter(|d| d.is_stop())
     }
+}
+
+/// A decision the replay is sure of.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judged {
+    #[serde(flatten)]
+    pub record: RungRecord,
+    /// Variants that may have been at the rung with a figure the replay cannot know (their rows
+    /// end before it, or an earlier decision of theirs is unknown): not among the record's
+    /// peers, place and entrants; the decision is the same whatever they had there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unknown_peers: Vec<String>,
+}
+
+/// Where the replay loses track of a variant: its rows end before the replayed rule would stop
+/// it (pruned live by another rule, unfinished, failed), or a decision of it could go either
+/// way with the figures the replay cannot know.
+#[derive(Debug, Clone, Serialize)]
+pub struct Unknown {
+    /// The epoch it trains to at least: where its rows end, or the evaluation of the decision
+    /// that could go either way.
+    pub epoch: u32,
+    pub why: String,
+    /// The metrics.csv step of `epoch`: its images are counted through it.
+    #[serde(skip)]
+    step: u64,
+}
+
+impl Unknown {
+    /// `run`'s rows end before the rule would stop it or its budget.
+    fn outlived(run: &Run) -> Unknown {
+        let last = run.kept().last();
+        let epoch = last.map_or(0, |r| r.epoch);
+        let rows = match last {
+            Some(_) => format!("its rows end at epoch {epoch}"),
+            None => "it has no rows".to_string(),
+        };
+        Unknown {
+            epoch,
+            why: format!(
+                "{rows} ({}); the replayed rule would train it further: unknown from here",
+                rows_end_why(run.state)
+            ),
+            step: run.rows.last().map_or(0, |r| r.step),
+        }
+    }
+
+    /// The decision at `point` is not the same whatever the `unknown` variants had there.
+    fn unsettled(point: &Arrival, unknown: &[String]) -> Unknown {
+        Unknown {
+            epoch: point.judged.0,
+            why: format!(
+                "at rung {} (epoch {}) it is stopped or not depending on {} variant(s) whose \
+                 figure there is unknown ({}): unknown from here",
+                point.rung.index + 1,
+                point.rung.epoch,
+                unknown.len(),
+                unknown.join(", ")
+            ),
+            step: point.judged.1,
+        }
+    }
+}
+
+/// Why the rows of a run in `state` end before its budget.
+fn rows_end_why(state: RunState) -> &'static str {
+    match state {
+        RunState::Pruned => "pruned live by the recorded rule",
+        RunState::Running => "still running",
+        RunState::Interrupted => "interrupted",
+        RunState::Waiting => "waiting at a rung",
+        RunState::Failed => "failed",
+        RunState::NotStarted => "not started",
+        RunState::Finished | RunState::Collapsed | RunState::Stalled => "ended",
+    }
+}
+
+/// Whether `run`'s rows end before its budget for a reason other than its own training's end
+/// (a collapse or stall ends it under any rule; a finished run trained the budget it had):
+/// past them the replay cannot follow it.
+fn truncated(run: &Run) -> bool {
+    let last = run.kept().last().map_or(0, |r| r.epoch);
+    !matches!(
+        run.state,
+        RunState::Finished | RunState::Collapsed | RunState::Stalled
+    ) && last < budget(run)
 }
 
 /// The replay of `rule` over `runs` as `run --jobs 1` trains them: in index order, rung by rung
@@ -61,16 +161,24 @@ pub fn replay(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
 pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let mut done: Vec<Replayed> = Vec::new();
     for run in runs {
-        let mut decisions: Vec<RungRecord> = Vec::new();
+        let mut decisions: Vec<Judged> = Vec::new();
+        let mut lost = None;
         for point in arrivals(run, rule) {
-            let record = point.judge(rule, peers_at(&done, point.rung.epoch));
-            let stop = record.is_stop();
-            decisions.push(record);
-            if stop {
-                break;
+            match point.judge(rule, field_before(&done, point.rung.epoch)) {
+                Ok(judged) => {
+                    let stop = judged.record.is_stop();
+                    decisions.push(judged);
+                    if stop {
+                        break;
+                    }
+                }
+                Err(unknown) => {
+                    lost = Some(unknown);
+                    break;
+                }
             }
         }
-        done.push(ended(run, rule, decisions));
+        done.push(ended(run, rule, decisions, lost));
     }
     done
 }
@@ -78,16 +186,18 @@ pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
 /// The replay of `rule` over `runs` (in index order) rung by rung: at each rung every run that
 /// reached it, and was not stopped before, is judged against all the others that did (a run
 /// that collapsed before the rung counts as the worst), as `sweep::rungwise` judges them live.
+/// A run whose rows end before the rung (not stopped, not collapsed) is lost from there: the
+/// others are judged without it, and a decision it could turn is lost too.
 pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
     let points: Vec<Vec<Arrival>> = runs.iter().map(|r| arrivals(r, rule)).collect();
-    let mut decisions: Vec<Vec<RungRecord>> = vec![Vec::new(); runs.len()];
+    let mut decisions: Vec<Vec<Judged>> = vec![Vec::new(); runs.len()];
+    let mut lost: Vec<Option<Unknown>> = vec![None; runs.len()];
     let mut epochs: Vec<u32> = points.iter().flatten().map(|p| p.rung.epoch).collect();
     epochs.sort_unstable();
     epochs.dedup();
     for epoch in epochs {
-        let alive: Vec<bool> = decisions
-            .iter()
-            .map(|d| !d.last().is_some_and(|r| r.is_stop()))
+        let alive: Vec<bool> = (0..runs.len())
+            .map(|i| lost[i].is_none() && !decisions[i].last().is_some_and(|d| d.record.is_stop()))
             .collect();
         let here: Vec<Option<&Arrival>> = (0..runs.len())
             .map(|i| {
@@ -95,6 +205,12 @@ pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
                 point.filter(|_| alive[i])
             })
             .collect();
+        for (i, run) in runs.iter().enumerate() {
+            if alive[i] && here[i].is_none() && epoch < budget(run) && truncated(run) {
+                lost[i] = Some(Unknown::outlived(run));
+            }
+        }
+        let mut unsettled: Vec<(usize, Unknown)> = Vec::new();
         for (i, point) in here.iter().enumerate() {
             let Some(point) = point else { continue };
             let peers = (0..runs.len())
@@ -112,12 +228,23 @@ pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
                     }),
                 })
                 .collect();
-            decisions[i].push(point.judge(rule, peers));
+            let unknown = (0..runs.len())
+                .filter(|&j| j != i && lost[j].is_some() && epoch < budget(runs[j]))
+                .map(|j| runs[j].id.clone())
+                .collect();
+            match point.judge(rule, Field { peers, unknown }) {
+                Ok(judged) => decisions[i].push(judged),
+                Err(u) => unsettled.push((i, u)),
+            }
+        }
+        for (i, u) in unsettled {
+            lost[i] = Some(u);
         }
     }
     runs.iter()
         .zip(decisions)
-        .map(|(run, d)| ended(run, rule, d))
+        .zip(lost)
+        .map(|((run, d), l)| ended(run, rule, d, l))
         .collect()
 }
 
@@ -134,11 +261,26 @@ struct Arrival {
     figure: Figure,
 }
 
+/// What the replay knows of the other variants at a rung: the figures of those there, and the
+/// ids of those that may have been there with a figure it cannot know.
+struct Field {
+    peers: Vec<PeerFigure>,
+    unknown: Vec<String>,
+}
+
 impl Arrival {
-    fn judge(&self, rule: &PruneConfig, peers: Vec<PeerFigure>) -> RungRecord {
-        let figures: Vec<Figure> = peers.iter().map(|p| p.figure).collect();
+    /// The decision at the rung against `field`; Err where the unknown variants could turn it.
+    fn judge(&self, rule: &PruneConfig, field: Field) -> Result<Judged, Unknown> {
+        let figures: Vec<Figure> = field.peers.iter().map(|p| p.figure).collect();
+        let unknown = field.unknown.len();
+        if !prune::holds_whatever(rule, self.rung, self.figure, &figures, unknown) {
+            return Err(Unknown::unsettled(self, &field.unknown));
+        }
         let decision = prune::decide(rule, self.rung, self.figure, &figures);
-        RungRecord::new(rule, self.judged, &decision, peers)
+        Ok(Judged {
+            record: RungRecord::new(rule, self.judged, &decision, field.peers),
+            unknown_peers: field.unknown,
+        })
     }
 }
 
@@ -181,32 +323,45 @@ fn arrivals(run: &Run, rule: &PruneConfig) -> Vec<Arrival> {
     out
 }
 
-/// `run` under the replayed `decisions`: how it ends and what it would have trained.
-fn ended(run: &Run, rule: &PruneConfig, decisions: Vec<RungRecord>) -> Replayed {
-    let stopped_at_step = decisions.last().filter(|d| d.is_stop()).map(|d| d.step);
+/// `run` under the replayed `decisions` (and where the replay lost track of it, if it did):
+/// how it ends and what it would have trained. A run the rule does not stop whose rows end
+/// before its budget is lost from there.
+fn ended(run: &Run, rule: &PruneConfig, decisions: Vec<Judged>, lost: Option<Unknown>) -> Replayed {
+    let stopped_at_step = decisions
+        .last()
+        .filter(|d| d.record.is_stop())
+        .map(|d| d.record.step);
+    let unknown = lost
+        .or_else(|| (stopped_at_step.is_none() && truncated(run)).then(|| Unknown::outlived(run)));
+    let through = stopped_at_step.or(unknown.as_ref().map(|u| u.step));
     let trained = |keep: &dyn Fn(&MetricsRow) -> bool| -> (f64, usize) {
         let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| keep(r)).collect();
         (rows.iter().map(|r| r.images()).sum(), rows.len())
     };
     let (images_recorded, epochs_recorded) = trained(&|_| true);
-    let (images_replayed, epochs_replayed) =
-        trained(&|r| stopped_at_step.is_none_or(|s| r.step <= s));
+    let (images_replayed, epochs_replayed) = trained(&|r| through.is_none_or(|s| r.step <= s));
     Replayed {
         index: run.index,
         id: run.id.clone(),
         recorded: run.state.word(),
-        replayed: match stopped_at_step {
-            Some(_) => RunState::Pruned.word(),
-            None => run.state.word(),
+        replayed: match (stopped_at_step, &unknown) {
+            (Some(_), _) => RunState::Pruned.word(),
+            (None, Some(_)) => UNKNOWN,
+            (None, None) => run.state.word(),
         },
         decisions,
+        unknown,
         images_recorded,
         images_replayed,
         epochs_recorded,
         epochs_replayed,
+        epochs_planned: budget(run),
         final_figure: run.kept().filter_map(|r| r.figure(rule.metric)).last(),
     }
 }
+
+/// `Replayed::replayed` of a variant the replay lost track of.
+pub const UNKNOWN: &str = "unknown";
 
 /// Whether the health policy rolled back or stopped at `step`: the training loop then judges
 /// nothing at that evaluation.
@@ -217,25 +372,33 @@ fn acted_on(events: &[EventRow], step: u64) -> bool {
 }
 
 /// What the variants replayed before had at the rung of `epoch`, as `results::Peers` reads a
-/// live sweep: their decision there, or the worst figure for one that ended collapsed without.
-fn peers_at(before: &[Replayed], epoch: u32) -> Vec<PeerFigure> {
-    before
-        .iter()
-        .filter_map(
-            |b| match b.decisions.iter().find(|d| d.rung_epoch == epoch) {
-                Some(d) => Some(PeerFigure {
-                    id: b.id.clone(),
-                    figure: d.figure,
-                    source: PeerSource::Rung,
-                }),
-                None => ended_early(b.replayed).map(|source| PeerFigure {
+/// live sweep: their decision there, or the worst figure for one that ended collapsed without;
+/// one the replay lost track of before the rung (and whose budget reaches past it) is unknown.
+fn field_before(before: &[Replayed], epoch: u32) -> Field {
+    let mut field = Field {
+        peers: Vec::new(),
+        unknown: Vec::new(),
+    };
+    for b in before {
+        match b.decisions.iter().find(|d| d.record.rung_epoch == epoch) {
+            Some(d) => field.peers.push(PeerFigure {
+                id: b.id.clone(),
+                figure: d.record.figure,
+                source: PeerSource::Rung,
+            }),
+            None if b.unknown.is_some() && epoch < b.epochs_planned => {
+                field.unknown.push(b.id.clone())
+            }
+            None => field
+                .peers
+                .extend(ended_early(b.replayed).map(|source| PeerFigure {
                     id: b.id.clone(),
                     figure: Figure::Worst,
                     source,
-                }),
-            },
-        )
-        .collect()
+                })),
+        }
+    }
+    field
 }
 
 /// The replay's totals: training images recorded and replayed, and what became of the
@@ -243,7 +406,11 @@ fn peers_at(before: &[Replayed], epoch: u32) -> Vec<PeerFigure> {
 #[derive(Debug, Clone, Serialize)]
 pub struct Totals {
     pub images_recorded: f64,
+    /// With `unknown` variants, what the rule trains at least.
     pub images_replayed: f64,
+    /// The variants the replay lost track of (`Replayed::unknown`): while any is, the images
+    /// the rule trains are a lower bound and those it saves an upper one.
+    pub unknown: Vec<String>,
     pub best: Option<Best>,
 }
 
@@ -251,8 +418,10 @@ pub struct Totals {
 pub struct Best {
     pub id: String,
     pub final_figure: f64,
-    /// The rung it would have been stopped at; None: it survives every rung.
+    /// The rung it would have been stopped at; None: it survives every rung, or (with
+    /// `unknown`) the replay cannot say.
     pub stopped_at: Option<RungRecord>,
+    pub unknown: Option<Unknown>,
 }
 
 pub fn totals(replayed: &[Replayed]) -> Totals {
@@ -265,10 +434,16 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
             id: r.id.clone(),
             final_figure: x,
             stopped_at: r.stop().cloned(),
+            unknown: r.unknown.clone(),
         });
     Totals {
         images_recorded: replayed.iter().map(|r| r.images_recorded).sum(),
         images_replayed: replayed.iter().map(|r| r.images_replayed).sum(),
+        unknown: replayed
+            .iter()
+            .filter(|r| r.unknown.is_some())
+            .map(|r| r.id.clone())
+            .collect(),
         best,
     }
 }
@@ -349,7 +524,7 @@ pub(super) mod tests {
             "finished",               // best at rung 2; at rung 4 ahead of 40 and the worst
         ];
         assert_eq!(got, want, "{out:#?}");
-        let at4 = &out[5].decisions[1];
+        let at4 = &out[5].decisions[1].record;
         let peers: Vec<(&str, Figure)> = at4
             .peers
             .iter()
@@ -390,7 +565,7 @@ pub(super) mod tests {
         second.events = vec![crate::results::test_rows::rollback(2, 2, 1, 0)];
         second.abandoned = abandoned(&second.rows, &second.events);
         let out = replay(&[&first, &second], &rule());
-        let d = &out[1].decisions;
+        let d: Vec<&RungRecord> = out[1].decisions.iter().map(|d| &d.record).collect();
         assert_eq!(d.len(), 1, "one judgement, after the rollback: {d:#?}");
         assert_eq!((d[0].judged_epoch, d[0].step), (2, 4));
         assert_eq!(
@@ -471,5 +646,87 @@ pub(super) mod tests {
             assert_eq!(rungwise[i], *want_rungwise, "rung by rung, {i}: {why}");
             assert_eq!(arrival[i], *want_arrival, "on arrival, {i}: {why}");
         }
+    }
+
+    #[test]
+    fn rows_that_end_before_the_rule_stops_them_are_followed_no_further() {
+        let e = |x: f64| Some(x);
+        // 1 and 2 were stopped live at epoch 2 by a stricter rule: their rows end there. This
+        // rule (rungs 2 and 4 of 8) keeps 1, so nobody knows its figure at rung 4.
+        let runs = [
+            run(
+                0,
+                &[None, e(50.0), None, e(40.0), None, e(30.0), None, e(20.0)],
+                RunState::Finished,
+            ),
+            run(1, &[None, e(55.0)], RunState::Pruned),
+            run(2, &[None, e(90.0)], RunState::Pruned),
+            run(
+                3,
+                &[None, e(60.0), None, e(45.0), None, e(44.0), None, e(43.0)],
+                RunState::Finished,
+            ),
+            run(
+                4,
+                &[None, e(70.0), None, e(65.0), None, e(64.0), None, e(63.0)],
+                RunState::Finished,
+            ),
+        ];
+        let refs: Vec<&Run> = runs.iter().collect();
+        let out = replay(&refs, &rule());
+        let got: Vec<(&str, Option<u32>)> = out
+            .iter()
+            .map(|r| (r.replayed, r.unknown.as_ref().map(|u| u.epoch)))
+            .collect();
+        let rows: [((&str, Option<u32>), &str); 5] = [
+            (
+                ("finished", None),
+                "first at rung 4, and first of three had 1 been there",
+            ),
+            (
+                (UNKNOWN, Some(2)),
+                "second of five at rung 2 goes on; no rows after it",
+            ),
+            (
+                ("pruned", None),
+                "last of five at rung 2: known, every variant had rows there",
+            ),
+            (
+                (UNKNOWN, Some(4)),
+                "behind 0 at rung 4: stopped, unless 1 was there and worse",
+            ),
+            (("pruned", None), "fourth of five at rung 2"),
+        ];
+        for (i, (want, why)) in rows.iter().enumerate() {
+            assert_eq!(got[i], *want, "{i}: {why}: {out:#?}");
+        }
+        assert_eq!(
+            out[0].decisions[1].unknown_peers,
+            ["001-x"],
+            "rung 4 judged without 1, and says so"
+        );
+        assert!(out[1].unknown.as_ref().unwrap().why.contains("pruned live"));
+        let t = totals(&out);
+        assert_eq!(t.unknown, ["001-x", "003-x"]);
+        assert_eq!(
+            t.images_replayed,
+            (8.0 + 2.0 + 2.0 + 4.0 + 2.0) * 100.0,
+            "what the rule trains at least: 3 through its rung-4 evaluation"
+        );
+        let best = t.best.unwrap();
+        assert_eq!((best.id.as_str(), best.stopped_at), ("000-x", None));
+        assert!(best.unknown.is_none(), "000 survives whatever 1 had");
+        // On arrival, 1 first: 0 is judged at rung 4 against nobody it can see, but 1 may
+        // have been there, ahead of it.
+        let arrival = replay_in_order(&[&runs[1], &runs[0]], &rule());
+        let got: Vec<(&str, Option<u32>)> = arrival
+            .iter()
+            .map(|r| (r.replayed, r.unknown.as_ref().map(|u| u.epoch)))
+            .collect();
+        assert_eq!(
+            got,
+            [(UNKNOWN, Some(2)), (UNKNOWN, Some(4))],
+            "{arrival:#?}"
+        );
     }
 }

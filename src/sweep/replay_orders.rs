@@ -21,15 +21,21 @@ pub struct OrderSpread {
     pub orders: usize,
     pub seed: u64,
     /// Share of the recorded training images an order would train (0 to 1): mean, lowest,
-    /// highest over the orders.
+    /// highest over the orders (in an incomplete order, what it trains at least).
     pub images_share_mean: f64,
     pub images_share_min: f64,
     pub images_share_max: f64,
     /// Orders in which the variant that finished best would have been stopped.
     pub winner_stopped: usize,
+    /// Orders in which the replay loses track of some variant (`replay::Unknown`: its rows
+    /// end before the rule would stop it, or a decision turns on such a variant), and of
+    /// those, orders in which it cannot say whether the winner is stopped.
+    pub orders_incomplete: usize,
+    pub winner_unknown: usize,
     /// The best final figure among the variants an order lets finish, divided by the best
     /// recorded (1 = the winner survived; lower is better, as for every `[prune]` metric):
-    /// median and worst over the orders. None when no variant finished with a figure.
+    /// median and worst over the complete orders. None when no variant finished with a
+    /// figure, or no order is complete.
     pub best_ratio_median: Option<f64>,
     pub best_ratio_worst: Option<f64>,
 }
@@ -43,13 +49,19 @@ pub fn spread(runs: &[&Run], rule: &PruneConfig, orders: usize, seed: u64) -> Or
     let mut shares = Vec::with_capacity(orders);
     let mut ratios = Vec::with_capacity(orders);
     let mut winner_stopped = 0;
+    let (mut orders_incomplete, mut winner_unknown) = (0, 0);
     for _ in 0..orders {
         order.shuffle(&mut rng);
         let replayed = replay::replay_in_order(&order, rule);
         let totals = replay::totals(&replayed);
         shares.push(share(totals.images_replayed, totals.images_recorded));
+        orders_incomplete += usize::from(!totals.unknown.is_empty());
         if let Some(best) = &totals.best {
             winner_stopped += usize::from(best.stopped_at.is_some());
+            winner_unknown += usize::from(best.unknown.is_some());
+            if !totals.unknown.is_empty() {
+                continue;
+            }
             if let Some(survivor) = best_survivor(&replayed) {
                 ratios.push(survivor / best.final_figure);
             }
@@ -63,6 +75,8 @@ pub fn spread(runs: &[&Run], rule: &PruneConfig, orders: usize, seed: u64) -> Or
         images_share_min: shares.iter().copied().fold(f64::INFINITY, f64::min),
         images_share_max: shares.iter().copied().fold(f64::NEG_INFINITY, f64::max),
         winner_stopped,
+        orders_incomplete,
+        winner_unknown,
         best_ratio_median: ratios.get(ratios.len() / 2).copied(),
         best_ratio_worst: ratios.last().copied(),
     }

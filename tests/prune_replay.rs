@@ -1,0 +1,130 @@
+//! `prune-replay` over a sweep trained with `[prune]` (tests/fixtures/pruned-live: 9 variants,
+//! rule first_rung 2, eta 3, min_peers 3, 20 epochs; six stopped live at epoch 2, their rows end
+//! there). The recorded rule replays to what the sweep did; a looser one keeps two of the
+//! stopped variants past epoch 2, where they have no rows: the replay must say it cannot know
+//! what follows (for them, for the decisions they could turn, for the totals and the winner),
+//! in the text and in the JSON alike. No training: the fixture holds only what the replay reads.
+
+use assert_cmd::Command;
+use serde_json::Value;
+
+const SWEEP: &str = "tests/fixtures/pruned-live/plive";
+const KEPT_LOOSER: [&str; 2] = ["004-23a6953d", "007-7fb081f6"];
+
+fn replay(extra: &[&str]) -> String {
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("prune-replay")
+        .arg(SWEEP)
+        .args(extra)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+fn json(extra: &[&str]) -> Value {
+    let mut args = vec!["--json"];
+    args.extend_from_slice(extra);
+    serde_json::from_str(&replay(&args)).unwrap()
+}
+
+/// The table row of variant `id` (its id in the second column).
+fn row<'a>(text: &'a str, id: &str) -> &'a str {
+    text.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(id))
+        .unwrap()
+}
+
+#[test]
+fn the_recorded_rule_replays_to_what_the_sweep_did() {
+    let report = json(&[]);
+    for v in report["variants"].as_array().unwrap() {
+        assert_eq!(v["replayed"], v["recorded"], "{v:#}");
+        assert!(v["unknown"].is_null(), "{v:#}");
+    }
+    assert_eq!(report["totals"]["unknown"], serde_json::json!([]));
+    let text = replay(&[]);
+    assert!(!text.contains("unknown"), "{text}");
+    assert!(text.contains("survives every rung"), "{text}");
+}
+
+#[test]
+fn a_looser_rule_past_the_recorded_rows_says_what_it_cannot_know() {
+    let text = replay(&["--set", "prune.eta=2"]);
+    for id in KEPT_LOOSER {
+        let line = row(&text, id);
+        assert!(
+            line.contains("unknown")
+                && line.contains("its rows end at epoch 2 (pruned live by the recorded rule)")
+                && line.contains("would train it further"),
+            "{id} outlives its rows: {text}"
+        );
+        assert_eq!(
+            line.split_whitespace().nth(3),
+            Some("unknown"),
+            "{id} is not known to be pruned: {text}"
+        );
+    }
+    assert!(
+        text.contains("training images: at least") && text.contains("at most"),
+        "the totals are bounds: {text}"
+    );
+    assert!(
+        !text.contains("survives every rung"),
+        "the winner's fate turns on the unknown variants: {text}"
+    );
+
+    let report = json(&["--set", "prune.eta=2"]);
+    let variants = report["variants"].as_array().unwrap();
+    let unknown: Vec<&str> = variants
+        .iter()
+        .filter(|v| v["replayed"] == "unknown")
+        .map(|v| v["id"].as_str().unwrap())
+        .collect();
+    for id in KEPT_LOOSER {
+        assert!(unknown.contains(&id), "{report:#}");
+    }
+    let listed: Vec<&str> = report["totals"]["unknown"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(listed, unknown, "totals list the variants marked unknown");
+    for v in variants {
+        let id = v["id"].as_str().unwrap();
+        assert_eq!(v["unknown"].is_null(), v["replayed"] != "unknown", "{v:#}");
+        assert_eq!(
+            row(&text, id).split_whitespace().nth(3),
+            v["replayed"].as_str(),
+            "the text and the JSON agree on {id}: {text}"
+        );
+        // A decision the replay states was judged without a variant it cannot follow only
+        // if it holds whatever that variant had; the rungs past a lost variant's rows are
+        // never judged as if it was not there without saying so.
+        for d in v["decisions"].as_array().unwrap() {
+            let rung = d["rung_epoch"].as_u64().unwrap();
+            let without: Vec<&str> = d["unknown_peers"]
+                .as_array()
+                .map(|a| a.iter().map(|p| p.as_str().unwrap()).collect())
+                .unwrap_or_default();
+            if rung > 2 {
+                for lost in KEPT_LOOSER.iter().filter(|&&l| l != id) {
+                    assert!(without.contains(lost), "{id} at {rung}: {d:#}");
+                }
+            }
+        }
+    }
+    let best = &report["totals"]["best"];
+    assert_eq!(best["id"], "002-05d40ef7");
+    assert!(
+        best["stopped_at"].is_null() && !best["unknown"].is_null(),
+        "{best:#}"
+    );
+    let saved_at_most = report["totals"]["images_recorded"].as_f64().unwrap()
+        - report["totals"]["images_replayed"].as_f64().unwrap();
+    assert!(saved_at_most > 0.0);
+}
