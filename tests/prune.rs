@@ -617,10 +617,13 @@ fn only_reruns_exactly_the_named_states() {
     // Each state named trains exactly its variants; the first lines say what will be done.
     // Not-started first: rung by rung, the others would wait at a rung for them.
     let rows = [
-        (&["not-started"][..], "starts at epoch 0"),
+        (
+            &["not-started"][..],
+            "starts at epoch 0, trains to 8 unless a rung stops it",
+        ),
         (
             &["failed", "interrupted"][..],
-            "resumes from its checkpoint of epoch 4",
+            "resumes from its checkpoint of epoch 4, trains to 8 unless a rung stops it",
         ),
         (
             &["collapsed"][..],

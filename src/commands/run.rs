@@ -262,17 +262,22 @@ pub(super) fn only<'a>(
             continue;
         }
         let planned = v.config.experiment.epochs;
+        // A budget [prune] may cut short: the plan says so rather than promise every epoch.
+        let to = match (v.config.prune.enabled, state) {
+            (true, RunState::Pruned) | (false, _) => planned.to_string(),
+            (true, _) => format!("{planned} unless a rung stops it"),
+        };
         let from = reader::resume_epoch(&dir)?;
         let done = status.as_ref().map_or(0, |s| s.epochs_done);
         let action = match (state, from) {
             (RunState::NotStarted, _) | (_, 0) => {
-                format!("starts at epoch 0, trains to {planned}")
+                format!("starts at epoch 0, trains to {to}")
             }
             (RunState::Pruned, c) => format!(
                 "trains on from its checkpoint of epoch {c} to {planned}; no rung judges it any more"
             ),
             (_, c) => {
-                format!("resumes from its checkpoint of epoch {c}, trains to {planned}")
+                format!("resumes from its checkpoint of epoch {c}, trains to {to}")
             }
         };
         let at = match state {
