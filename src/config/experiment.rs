@@ -260,6 +260,11 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
             if search_is_broken {
                 // Its ranges' own problems still go into this one report; nothing is drawn.
                 problems.extend(check_values(&[]));
+                problems.extend(
+                    search
+                        .too_small()
+                        .map(|p| format!("{p} in {}", file.display())),
+                );
                 return Err(ConfigErrors(dedup(problems)));
             }
             let seed = search.seed.unwrap_or_else(|| base_seed(&settings));
@@ -1285,6 +1290,27 @@ mod tests {
             has(&found, "train.label_noise") && has(&found, "values[1]"),
             "the out-of-range choice is reported in the same run: {found:?}"
         );
+    }
+
+    #[test]
+    fn a_choice_listed_twice_hides_no_other_problem_of_its_space() {
+        let found = errors(
+            "[search]\ntrials = 5\n\"train.batch_size\" = { distribution = \"choice\", \
+             values = [16, 16, 0] }\n\"model.d_width\" = { distribution = \"int\", low = 8, \
+             high = 9 }",
+            &[],
+        );
+        let rows = [
+            ("choice lists 16 twice", "the duplicate itself"),
+            ("values[2]", "the out-of-range value beside it"),
+            (
+                "only 4 distinct combinations",
+                "the space counted by distinct values: 2 x 2 < 5 trials",
+            ),
+        ];
+        for (text, why) in rows {
+            assert!(has(&found, text), "{why}: {found:?}");
+        }
     }
 
     #[test]

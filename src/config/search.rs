@@ -113,7 +113,14 @@ impl Dist {
             Dist::Int { low, high, step } => {
                 Some(((i128::from(*high) - i128::from(*low)) / i128::from(*step) + 1) as u128)
             }
-            Dist::Choice(values) => Some(values.len() as u128),
+            // Distinct values: a value listed twice is its own problem, reported beside this.
+            Dist::Choice(values) => Some(
+                values
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, v)| !values[..*i].contains(v))
+                    .count() as u128,
+            ),
             _ => None,
         }
     }
@@ -308,23 +315,33 @@ impl Search {
         }
     }
 
+    /// The problem of a space whose keys have fewer distinct combinations than `trials`
+    /// (only choice and int keys are countable); None when it is large enough, or draws no
+    /// key (its own problem).
+    pub fn too_small(&self) -> Option<String> {
+        if self.keys.is_empty() {
+            return None;
+        }
+        let size = self
+            .keys
+            .iter()
+            .try_fold(1u128, |n, (_, d)| d.count().map(|c| n.saturating_mul(c)))?;
+        (size < self.trials as u128).then(|| {
+            format!(
+                "[search] its keys have only {size} distinct combinations, fewer than trials = \
+                 {}: lower trials or widen a range",
+                self.trials
+            )
+        })
+    }
+
     /// The first `trials` distinct points of the sequence for `seed`, each the sampled keys'
     /// values in key order. A draw equal to an earlier one (a small choice or int space, or
     /// floats that round alike) is skipped, so trial n is always the n-th distinct draw and a
     /// larger `trials` only appends.
     pub fn draw(&self, seed: u64) -> Result<Vec<Vec<toml::Value>>, String> {
-        let space = self
-            .keys
-            .iter()
-            .try_fold(1u128, |n, (_, d)| d.count().map(|c| n.saturating_mul(c)));
-        if let Some(size) = space
-            && size < self.trials as u128
-        {
-            return Err(format!(
-                "[search] its keys have only {size} distinct combinations, fewer than trials = \
-                 {}: lower trials or widen a range",
-                self.trials
-            ));
+        if let Some(problem) = self.too_small() {
+            return Err(problem);
         }
         let halton = (self.method == Method::Halton)
             .then(|| super::sequence::Halton::scrambled(self.keys.len(), seed));
@@ -477,10 +494,11 @@ fn collect(
     problems: &mut Vec<String>,
 ) {
     match value {
-        toml::Value::Table(t) if t.contains_key("distribution") => match parse_dist(path, t) {
-            Ok(dist) => found.push((path.to_string(), dist)),
-            Err(p) => problems.extend(p),
-        },
+        toml::Value::Table(t) if t.contains_key("distribution") => {
+            let (dist, found_problems) = parse_dist(path, t);
+            found.extend(dist.map(|d| (path.to_string(), d)));
+            problems.extend(found_problems);
+        }
         // A section (`[search.train]`), entered even when empty: its keys commented out.
         toml::Value::Table(t) if keys::is_section(path) => {
             for (k, v) in t {
@@ -523,14 +541,17 @@ fn is_misspelt_distribution(field: &str) -> bool {
 }
 
 /// One key's `{ distribution = ..., ... }` table.
-fn parse_dist(path: &str, t: &toml::Table) -> Result<Dist, Vec<String>> {
+fn parse_dist(path: &str, t: &toml::Table) -> (Option<Dist>, Vec<String>) {
     let name = match t.get("distribution") {
         Some(toml::Value::String(s)) => s.as_str(),
         Some(other) => {
-            return Err(vec![format!(
-                "[search] {path}: distribution must be one of {} (got {other})",
-                DISTRIBUTIONS.join(", ")
-            )]);
+            return (
+                None,
+                vec![format!(
+                    "[search] {path}: distribution must be one of {} (got {other})",
+                    DISTRIBUTIONS.join(", ")
+                )],
+            );
         }
         None => unreachable!("collect only passes tables with a distribution"),
     };
@@ -546,13 +567,18 @@ fn parse_dist(path: &str, t: &toml::Table) -> Result<Dist, Vec<String>> {
                 .max_by(|a, b| a.0.total_cmp(&b.0))
                 .map(|(_, d)| format!("; did you mean \"{d}\"?"))
                 .unwrap_or_default();
-            return Err(vec![format!(
-                "[search] {path}: unknown distribution {other:?}; expected one of {}{hint}",
-                DISTRIBUTIONS.join(", ")
-            )]);
+            return (
+                None,
+                vec![format!(
+                    "[search] {path}: unknown distribution {other:?}; expected one of {}{hint}",
+                    DISTRIBUTIONS.join(", ")
+                )],
+            );
         }
     };
     let mut problems = Vec::new();
+    // A value listed twice leaves the key's values fit to check: reported, not blocking.
+    let mut duplicates = Vec::new();
     for field in t.keys().filter(|k| *k != "distribution") {
         if !fields.contains(&field.as_str()) {
             problems.push(format!(
@@ -684,7 +710,7 @@ fn parse_dist(path: &str, t: &toml::Table) -> Result<Dist, Vec<String>> {
             Some(toml::Value::Array(values)) if !values.is_empty() => {
                 for (i, v) in values.iter().enumerate() {
                     if values[..i].contains(v) {
-                        problems.push(format!(
+                        duplicates.push(format!(
                             "[search] {path}: choice lists {v} twice; list each value once"
                         ));
                     }
@@ -700,10 +726,9 @@ fn parse_dist(path: &str, t: &toml::Table) -> Result<Dist, Vec<String>> {
             }
         },
     };
-    match dist {
-        Some(dist) if problems.is_empty() => Ok(dist),
-        _ => Err(problems),
-    }
+    let dist = dist.filter(|_| problems.is_empty());
+    problems.extend(duplicates);
+    (dist, problems)
 }
 
 #[cfg(test)]
