@@ -133,6 +133,27 @@ pub struct Variant {
     pub config: Config,
 }
 
+impl Variant {
+    /// Its value of each of `keys` (the experiment's `grid_keys`), in their order: the grid's
+    /// or trial's value where its point sets the key, else the value it trains with (a
+    /// `[[grid.include]]` table that leaves a key out trains with the file's value, an
+    /// override's or the default). None for a key its settings do not have.
+    pub fn values_of(&self, keys: &[String]) -> Vec<(String, Option<toml::Value>)> {
+        let settings = toml::Table::try_from(&self.config)
+            .map(|t| super::leaves(&t, ""))
+            .unwrap_or_default();
+        let find = |list: &[(String, toml::Value)], key: &str| {
+            list.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+        };
+        keys.iter()
+            .map(|key| {
+                let value = find(&self.grid_values, key).or_else(|| find(&settings, key));
+                (key.clone(), value)
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Experiment {
     pub file: PathBuf,

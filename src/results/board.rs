@@ -455,6 +455,58 @@ mod tests {
     }
 
     #[test]
+    fn every_variant_has_the_value_it_trained_with_for_every_key() {
+        // [[grid.include]] tables that each set some keys: the others train with the file's
+        // value (lr_g) or the default (lr_d 2e-4, label_noise 0.1).
+        let text = "[train]\nlr_g = 3e-4\n\
+            [[grid.include]]\n\"train.lr_d\" = 5e-4\n\
+            [[grid.include]]\n\"train.lr_g\" = 1e-4\n\
+            [[grid.include]]\n\"train.lr_d\" = 1e-3\n\"train.label_noise\" = 0.05\n";
+        let tmp = tempfile::tempdir().unwrap();
+        let file = tmp.path().join("inc.toml");
+        std::fs::write(&file, text).unwrap();
+        let experiment = crate::config::resolve(&file, &Default::default()).unwrap();
+        let manifest = Manifest::of(&experiment);
+        let number = HValue::Number;
+        let key = |k: &str| k.to_string();
+        // (variant, its values, why)
+        let cases = [
+            (0, [5e-4, 3e-4, 0.1], "sets lr_d only"),
+            (1, [2e-4, 1e-4, 0.1], "sets lr_g only"),
+            (2, [1e-3, 3e-4, 0.05], "sets lr_d and label_noise"),
+        ];
+        for (i, [lr_d, lr_g, noise], why) in cases {
+            let s = session(Some(&manifest), &experiment.variants[i].id, None, false);
+            assert_eq!(
+                s.hparams,
+                [
+                    (key("train.lr_d"), number(lr_d)),
+                    (key("train.lr_g"), number(lr_g)),
+                    (key("train.label_noise"), number(noise)),
+                ],
+                "{why}"
+            );
+        }
+        let s = session(Some(&manifest), &experiment.variants[0].id, None, false);
+        let domains: Vec<(&str, &Domain)> = s
+            .experiment
+            .hparams
+            .iter()
+            .map(|h| (h.name.as_str(), &h.domain))
+            .collect();
+        let values = |xs: &[f64]| Domain::Values(xs.iter().copied().map(number).collect());
+        assert_eq!(
+            domains,
+            [
+                ("train.lr_d", &values(&[5e-4, 2e-4, 1e-3])),
+                ("train.lr_g", &values(&[3e-4, 1e-4])),
+                ("train.label_noise", &values(&[0.1, 0.05])),
+            ],
+            "every value trained with"
+        );
+    }
+
+    #[test]
     fn grid_values_are_typed_again() {
         assert_eq!(hvalue("0.0002"), HValue::Number(2e-4));
         assert_eq!(hvalue("96"), HValue::Number(96.0));

@@ -31,7 +31,9 @@ pub struct Manifest {
 pub struct PlannedVariant {
     pub index: usize,
     pub id: String,
-    /// `[key, value]` pairs in grid order; strings without TOML quotes.
+    /// `[key, value]` pairs in grid order, every key of `grid_keys` (`grid_texts`); strings
+    /// without TOML quotes. Older builds wrote only the keys the variant's grid point
+    /// sets (the reader fills the others in from the run's own files).
     pub grid: Vec<(String, String)>,
     /// Planned epochs (for `status` of variants not started yet); 0 in older manifests.
     #[serde(default)]
@@ -60,7 +62,7 @@ impl Manifest {
                 .map(|v| PlannedVariant {
                     index: v.index,
                     id: v.id.clone(),
-                    grid: grid_texts(v),
+                    grid: grid_texts(&experiment.grid_keys, v),
                     epochs: v.config.experiment.epochs,
                 })
                 .collect(),
@@ -95,12 +97,15 @@ fn first_version() -> u32 {
     1
 }
 
-/// A variant's grid (and sampled) values as `[key, value]` texts (see `value_text`).
-pub fn grid_texts(variant: &Variant) -> Vec<(String, String)> {
+/// A variant's value of each of `keys` (the experiment's grid and sampled keys) as
+/// `[key, value]` texts (see `value_text`): the value it trains with, whether its grid point
+/// sets the key or not (`Variant::values_of`), so every variant of `[[grid.include]]` tables
+/// has a value for every key. A key its settings lack is left out.
+pub fn grid_texts(keys: &[String], variant: &Variant) -> Vec<(String, String)> {
     variant
-        .grid_values
-        .iter()
-        .map(|(k, val)| (k.clone(), value_text(val)))
+        .values_of(keys)
+        .into_iter()
+        .filter_map(|(k, val)| Some((k, value_text(&val?))))
         .collect()
 }
 

@@ -245,19 +245,10 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         out.source = Some(m.source);
         out.grid_keys = m.grid_keys;
         for v in m.variants {
-            let grid = out
-                .grid_keys
-                .iter()
-                .map(|k| {
-                    v.grid
-                        .iter()
-                        .find(|(key, _)| key == k)
-                        .map_or(String::new(), |(_, val)| val.clone())
-                })
-                .collect();
             planned_ids.push(v.id.clone());
             let epochs = (v.epochs > 0).then_some(v.epochs);
             let mut run = experiment_run_or_unreadable(dir, &v.id);
+            let grid = planned_grid_values(&v.grid, &run.dir, &out.grid_keys);
             (run.index, run.grid, run.planned_epochs) = (v.index, grid, epochs);
             out.runs.push(run);
         }
@@ -270,6 +261,26 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         out.runs.push(run);
     }
     Ok(out)
+}
+
+/// A planned run's values of `keys`: experiment.json's, and where an older build's file lacks
+/// one (it wrote only the keys a `[[grid.include]]` table sets), the run's own (empty for a
+/// run not started).
+fn planned_grid_values(planned: &[(String, String)], dir: &RunDir, keys: &[String]) -> Vec<String> {
+    let listed = |key: &String| {
+        planned
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+    };
+    if keys.iter().all(|k| listed(k).is_some()) {
+        return keys.iter().filter_map(listed).collect();
+    }
+    let own = own_grid_values(dir, keys);
+    keys.iter()
+        .zip(own)
+        .map(|(key, own)| listed(key).unwrap_or(own))
+        .collect()
 }
 
 /// A run's values of `keys`: from its run.json where it records them, else its config.toml
@@ -387,4 +398,43 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
         reference: read_quality_reference(&dir),
         dir,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_older_plan_without_a_key_reads_it_from_the_run() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::at(tmp.path().join("000-a"));
+        std::fs::create_dir_all(dir.config().parent().unwrap()).unwrap();
+        std::fs::write(dir.config(), "[train]\nlr_d = 0.0002\nlr_g = 0.0003\n").unwrap();
+        let keys = vec!["train.lr_d".to_string(), "train.lr_g".to_string()];
+        let listed = |lr_g: Option<&str>| -> Vec<(String, String)> {
+            let mut v = vec![("train.lr_d".to_string(), "0.5".to_string())];
+            v.extend(lr_g.map(|x| ("train.lr_g".to_string(), x.to_string())));
+            v
+        };
+        // (the plan's values, the run's folder, what the report shows, why)
+        let never = RunDir::at(tmp.path().join("001-b"));
+        let cases = [
+            (
+                listed(Some("0.1")),
+                &dir,
+                ["0.5", "0.1"],
+                "the plan has both",
+            ),
+            (
+                listed(None),
+                &dir,
+                ["0.5", "0.0003"],
+                "an older plan: the run's own",
+            ),
+            (listed(None), &never, ["0.5", ""], "never started: unknown"),
+        ];
+        for (planned, run, want, why) in cases {
+            assert_eq!(planned_grid_values(&planned, run, &keys), want, "{why}");
+        }
+    }
 }

@@ -18,7 +18,7 @@ pub struct RunInfo {
     pub experiment: String,
     /// The variant's index in that file's plan.
     pub index: usize,
-    /// Its grid (and sampled) values, `[key, value]` as the manifest writes them.
+    /// Its value of every grid and sampled key, `[key, value]` as the manifest writes them.
     pub grid: Vec<(String, String)>,
     /// `--set` and `ANIGAN_*` settings in force when it last trained.
     pub overrides: Vec<Override>,
@@ -35,7 +35,7 @@ impl RunInfo {
             dataset: Some(dataset.clone()),
             experiment: experiment.file.display().to_string(),
             index: variant.index,
-            grid: super::manifest::grid_texts(variant),
+            grid: super::manifest::grid_texts(&experiment.grid_keys, variant),
             overrides: experiment.overrides.clone(),
         }
     }
