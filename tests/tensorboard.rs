@@ -435,8 +435,8 @@ fn a_smoke_run_holds_every_figure_and_the_off_switch_writes_none_until_turned_on
     assert_eq!(experiment["hparamInfos"][0]["name"], "train.lr_d");
     assert_eq!(
         experiment["hparamInfos"][0]["domainDiscrete"],
-        serde_json::json!([2e-4, 1e-4]),
-        "the grid's values: {experiment}"
+        serde_json::json!([1e-4, 2e-4]),
+        "the grid's values, in numeric order: {experiment}"
     );
     let metrics: Vec<&str> = experiment["metricInfos"]
         .as_array()

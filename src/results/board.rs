@@ -325,8 +325,8 @@ fn hvalue(text: &str) -> HValue {
     }
 }
 
-/// A key's values across the sweep: the distinct values in plan order, or for a sampled number
-/// the range they were drawn in.
+/// A key's values across the sweep: the distinct values (numbers in numeric order, others in
+/// plan order), or for a sampled number the range they were drawn in.
 fn domain(all: Vec<HValue>, sampled: bool) -> Domain {
     let numbers: Option<Vec<f64>> = all
         .iter()
@@ -335,10 +335,15 @@ fn domain(all: Vec<HValue>, sampled: bool) -> Domain {
             _ => None,
         })
         .collect();
-    if sampled && let Some(xs) = numbers.filter(|xs| !xs.is_empty()) {
+    if sampled && let Some(xs) = numbers.as_ref().filter(|xs| !xs.is_empty()) {
         let min = xs.iter().copied().fold(f64::INFINITY, f64::min);
         let max = xs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
         return Domain::Interval { min, max };
+    }
+    if let Some(mut xs) = numbers {
+        xs.sort_by(f64::total_cmp);
+        xs.dedup();
+        return Domain::Values(xs.into_iter().map(HValue::Number).collect());
     }
     let mut distinct: Vec<HValue> = Vec::new();
     for v in all {
@@ -498,11 +503,11 @@ mod tests {
         assert_eq!(
             domains,
             [
-                ("train.lr_d", &values(&[5e-4, 2e-4, 1e-3])),
-                ("train.lr_g", &values(&[3e-4, 1e-4])),
-                ("train.label_noise", &values(&[0.1, 0.05])),
+                ("train.lr_d", &values(&[2e-4, 5e-4, 1e-3])),
+                ("train.lr_g", &values(&[1e-4, 3e-4])),
+                ("train.label_noise", &values(&[0.05, 0.1])),
             ],
-            "every value trained with"
+            "every value trained with, numbers in numeric order"
         );
     }
 

@@ -25,7 +25,9 @@ pub fn pairs(keys: &[String], grids: &[Vec<String>]) -> Vec<(usize, usize)> {
     out
 }
 
-/// Values of key `k` in order of first appearance (the grid's order); empty ones skipped.
+/// Values of key `k`, empty ones skipped: in numeric order when every one is a number (an
+/// axis of learning rates reads 0.0001, 0.0002, 0.0004 whatever order the grid lists them
+/// in), else in order of first appearance (the grid's order: `dcgan`, `cgan`).
 pub fn distinct(grids: &[Vec<String>], k: usize) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
     for g in grids {
@@ -35,7 +37,18 @@ pub fn distinct(grids: &[Vec<String>], k: usize) -> Vec<String> {
             seen.push(v.clone());
         }
     }
+    let numbers: Option<Vec<f64>> = seen.iter().map(|v| number(v)).collect();
+    if let Some(numbers) = numbers {
+        let mut pairs: Vec<(f64, String)> = numbers.into_iter().zip(seen).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        seen = pairs.into_iter().map(|(_, v)| v).collect();
+    }
     seen
+}
+
+/// A grid value as a number (`0.0002`, `1e-9`, `64`); None for text, lists and non-finite.
+pub fn number(value: &str) -> Option<f64> {
+    value.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
 /// A heatmap's data: column and row labels and `values[y][x]`.
@@ -147,6 +160,37 @@ mod tests {
 
     fn g(v: &[&str]) -> Vec<String> {
         v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn axes_of_numbers_in_numeric_order_others_as_listed() {
+        // (one key's values over the runs, the axis, why)
+        let cases: [(&[&str], &[&str], &str); 4] = [
+            (
+                &["0.000108", "0.000976", "0.000314", "0.0000567", "0.000976"],
+                &["0.0000567", "0.000108", "0.000314", "0.000976"],
+                "drawn learning rates: numeric, not trial order",
+            ),
+            (
+                &["64", "8", "", "16"],
+                &["8", "16", "64"],
+                "ints, not text order",
+            ),
+            (
+                &["1e-9", "0.5", "2e20"],
+                &["1e-9", "0.5", "2e20"],
+                "exponents",
+            ),
+            (
+                &["dcgan", "cgan", "dcgan"],
+                &["dcgan", "cgan"],
+                "text: as listed",
+            ),
+        ];
+        for (values, want, why) in cases {
+            let grids: Vec<Vec<String>> = values.iter().map(|v| g(&[v])).collect();
+            assert_eq!(distinct(&grids, 0), g(want), "{why}");
+        }
     }
 
     #[test]
