@@ -194,6 +194,8 @@ pub struct Sampled {
     pub trials: usize,
     pub seed: u64,
     pub keys: Vec<String>,
+    /// The keys of `keys` drawn `log_uniform`: a chart of them wants a log axis.
+    pub log_keys: Vec<String>,
 }
 
 impl fmt::Display for Sampled {
@@ -312,6 +314,12 @@ impl Search {
             trials: self.trials,
             seed,
             keys: self.keys().into_iter().map(String::from).collect(),
+            log_keys: self
+                .keys
+                .iter()
+                .filter(|(_, d)| matches!(d, Dist::LogUniform { .. }))
+                .map(|(k, _)| k.clone())
+                .collect(),
         }
     }
 

@@ -427,6 +427,8 @@ mod tests {
             description: String::new(),
             source: None,
             grid_keys: vec![],
+            search_keys: vec![],
+            log_keys: vec![],
             runs: vec![
                 run(
                     "000-a",

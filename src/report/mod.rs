@@ -16,7 +16,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use self::charts::{balance, heatmap, losses, multiples, quality, ranking, swd_runs, timeline};
+use self::charts::{
+    balance, heatmap, losses, multiples, quality, ranking, scatter, swd_runs, timeline,
+};
 use self::summary::Figure;
 pub use self::target::Target;
 use crate::results::reader::{ExperimentRecord, Run};
@@ -171,7 +173,27 @@ fn cross_charts(
         );
     }
     let grids: Vec<Vec<String>> = summaries.iter().map(|s| s.grid.clone()).collect();
-    for (i, j) in heatmap::pairs(&results.grid_keys, &grids) {
+    let keys = &results.grid_keys;
+    let (scattered, axes): (Vec<usize>, Vec<usize>) = (0..keys.len())
+        .partition(|&k| scatter::charts(results.search_keys.contains(&keys[k]), &grids, k));
+    for k in scattered {
+        let points = scatter::points(summaries, k);
+        if heatmap::distinct(&grids, k).len() < 2 || points.is_empty() {
+            continue;
+        }
+        let (key, log) = (keys[k].as_str(), results.log_keys.contains(&keys[k]));
+        add(
+            format!("{} by {key} (drawn)", figure.label()),
+            &format!("scatter-{key}"),
+            charts::png(scatter::SIZE, |a| {
+                scatter::draw(a, key, &points, log, figure)
+            })?,
+            Some(charts::svg(scatter::SIZE, |a| {
+                scatter::draw(a, key, &points, log, figure)
+            })?),
+        );
+    }
+    for (i, j) in heatmap::pairs(&axes, &grids) {
         let keys = (results.grid_keys[i].as_str(), results.grid_keys[j].as_str());
         let cells = heatmap::cells(summaries, i, j);
         add(

@@ -382,6 +382,7 @@ mod tests {
                 "train.label_noise".into(),
             ],
             search_keys: vec!["train.label_noise".into()],
+            log_keys: vec![],
             variants: vec![
                 planned(0, "000-a", "0.0001", "dcgan", "0.05"),
                 planned(1, "001-b", "0.0002", "dcgan", "0.2"),

@@ -24,6 +24,10 @@ pub struct Manifest {
     /// absent when none, and in files written before it.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub search_keys: Vec<String>,
+    /// The keys of `search_keys` drawn `log_uniform` (the report charts them on a log axis);
+    /// absent when none, and in files written before it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub log_keys: Vec<String>,
     pub variants: Vec<PlannedVariant>,
 }
 
@@ -56,6 +60,10 @@ impl Manifest {
                 .sampled
                 .as_ref()
                 .map_or_else(Vec::new, |s| s.keys.clone()),
+            log_keys: experiment
+                .sampled
+                .as_ref()
+                .map_or_else(Vec::new, |s| s.log_keys.clone()),
             variants: experiment
                 .variants
                 .iter()

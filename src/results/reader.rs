@@ -209,6 +209,10 @@ pub struct ExperimentRecord {
     /// The experiment file, when experiment.json says.
     pub source: Option<String>,
     pub grid_keys: Vec<String>,
+    /// The keys of `grid_keys` that `[search]` draws (experiment.json's `search_keys`).
+    pub search_keys: Vec<String>,
+    /// The keys of `search_keys` drawn `log_uniform`.
+    pub log_keys: Vec<String>,
     /// Planned variants first in plan order, then runs of settings no longer planned.
     pub runs: Vec<Run>,
     /// false: experiment.json was missing and the runs were read off the run directories.
@@ -235,6 +239,8 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         description: String::new(),
         source: None,
         grid_keys: Vec::new(),
+        search_keys: Vec::new(),
+        log_keys: Vec::new(),
         runs: Vec::new(),
         planned: manifest.is_some(),
     };
@@ -243,7 +249,8 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         out.name = m.name;
         out.description = m.description;
         out.source = Some(m.source);
-        out.grid_keys = m.grid_keys;
+        (out.grid_keys, out.search_keys) = (m.grid_keys, m.search_keys);
+        out.log_keys = m.log_keys;
         for v in m.variants {
             planned_ids.push(v.id.clone());
             let epochs = (v.epochs > 0).then_some(v.epochs);

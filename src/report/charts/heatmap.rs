@@ -1,5 +1,6 @@
-//! Heatmaps of the ranking figure over each pair of grid keys that vary; cell values printed.
-//! A cell averages the runs with that pair of values (other keys averaged over).
+//! Heatmaps of the ranking figure over each pair of grid keys that vary, numbers in numeric
+//! order; cell values printed. A cell averages the runs with that pair of values (other keys
+//! averaged over). Keys `[search]` draws numbers for are charted by `scatter` instead.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -11,9 +12,12 @@ use crate::report::summary::{Figure, Summary};
 
 pub const SIZE: (u32, u32) = (760, 560);
 
-/// Index pairs (i < j) of grid keys that take more than one value across the runs.
-pub fn pairs(keys: &[String], grids: &[Vec<String>]) -> Vec<(usize, usize)> {
-    let varying: Vec<usize> = (0..keys.len())
+/// Index pairs (i < j) of the grid keys `axes` (indices into each grid) that take more than
+/// one value across the runs.
+pub fn pairs(axes: &[usize], grids: &[Vec<String>]) -> Vec<(usize, usize)> {
+    let varying: Vec<usize> = axes
+        .iter()
+        .copied()
         .filter(|&k| distinct(grids, k).len() > 1)
         .collect();
     let mut out = Vec::new();
@@ -195,7 +199,6 @@ mod tests {
 
     #[test]
     fn pairs_of_varying_keys_only() {
-        let keys = g(&["a", "b", "c"]);
         type Case<'a> = (&'a [Vec<String>], Vec<(usize, usize)>, &'a str);
         let cases: [Case; 3] = [
             (
@@ -215,7 +218,13 @@ mod tests {
             ),
         ];
         for (grids, want, why) in cases {
-            assert_eq!(pairs(&keys, grids), want, "{why}");
+            assert_eq!(pairs(&[0, 1, 2], grids), want, "{why}");
         }
+        let all_vary = [g(&["1", "x", "p"]), g(&["2", "y", "q"])];
+        assert_eq!(
+            pairs(&[0, 2], &all_vary),
+            vec![(0, 2)],
+            "key 1 is charted apart (a drawn number)"
+        );
     }
 }

@@ -8,6 +8,7 @@ pub mod losses;
 pub mod multiples;
 pub mod quality;
 pub mod ranking;
+pub mod scatter;
 pub mod swd_runs;
 pub mod timeline;
 
@@ -161,6 +162,10 @@ pub fn step_label(x: &f64) -> String {
 pub enum Swatch {
     Line(ShapeStyle),
     Bar(ShapeStyle),
+    /// A scatter chart's point of a colour, hollow or not.
+    Dot(RGBColor, bool),
+    /// None: the entry goes on from the line above.
+    Blank,
 }
 
 /// A legend in its own area (beside the plot, so it never covers data): one entry a line.
@@ -173,6 +178,13 @@ where
         match *swatch {
             Swatch::Line(style) => area.draw(&PathElement::new([(6, y), (30, y)], style)),
             Swatch::Bar(style) => area.draw(&Rectangle::new([(6, y - 7), (30, y + 7)], style)),
+            Swatch::Dot(color, hollow) => area
+                .draw(&Circle::new((18, y), 6, color.filled()))
+                .and_then(|_| match hollow {
+                    true => area.draw(&Circle::new((18, y), 3, WHITE.filled())),
+                    false => Ok(()),
+                }),
+            Swatch::Blank => Ok(()),
         }
         .map_err(err)?;
         area.draw(&Text::new(
