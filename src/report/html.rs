@@ -113,7 +113,7 @@ pub fn html(
         );
     }
     for (run, f) in results.runs.iter().zip(files) {
-        p += &run_section(run, f);
+        p += &run_section(run, &results.grid_keys, f);
     }
     p += "</body></html>\n";
     p
@@ -243,7 +243,20 @@ fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     t + "</table>\n"
 }
 
-fn run_section(run: &Run, f: &RunFiles) -> String {
+/// A run's grid values with their keys (`train.lr_d = 0.0002, model.arch = dcgan`), as the
+/// summary tables show them: the value the run trains with, a value nothing records left out.
+/// None when no key has a value.
+fn grid_line(keys: &[String], values: &[String]) -> Option<String> {
+    let pairs: Vec<String> = keys
+        .iter()
+        .zip(values)
+        .filter(|(_, v)| !v.is_empty())
+        .map(|(k, v)| format!("{} = {}", esc(k), esc(v)))
+        .collect();
+    (!pairs.is_empty()).then(|| pairs.join(", "))
+}
+
+fn run_section(run: &Run, keys: &[String], f: &RunFiles) -> String {
     let state = run.state.word();
     let mut s = format!(
         "<section class=\"run\" id=\"run-{}\"><h2>{} <span class=\"st {}\">{}</span></h2>\n",
@@ -267,9 +280,8 @@ fn run_section(run: &Run, f: &RunFiles) -> String {
         }
         _ => {}
     }
-    let grid: Vec<String> = run.grid.iter().map(|v| esc(v)).collect();
-    if !grid.is_empty() {
-        s += &format!("<p>grid values: {}</p>\n", grid.join(", "));
+    if let Some(line) = grid_line(keys, &run.grid) {
+        s += &format!("<p>grid values: {line}</p>\n");
     }
     if let Some(st) = &run.status {
         s += &format!(
@@ -459,6 +471,36 @@ mod tests {
             episodes.contains("rollback to epoch 0"),
             "each episode names the rollback chosen: {episodes}"
         );
+    }
+
+    #[test]
+    fn grid_values_are_named_and_unknown_ones_left_out() {
+        let keys: Vec<String> = ["train.lr_d", "train.lr_g", "model.arch"]
+            .map(String::from)
+            .to_vec();
+        let values = |v: [&str; 3]| v.map(String::from).to_vec();
+        // (a run's values, the line, why)
+        let cases = [
+            (
+                values(["0.5", "0.0002", "dcgan"]),
+                Some("train.lr_d = 0.5, train.lr_g = 0.0002, model.arch = dcgan"),
+                "every value known",
+            ),
+            (
+                values(["", "0.2", ""]),
+                Some("train.lr_g = 0.2"),
+                "values nothing records (a plan of an older build, not started)",
+            ),
+            (values(["", "", ""]), None, "none known: no line"),
+            (
+                values(["a<b", "", ""]),
+                Some("train.lr_d = a&lt;b"),
+                "escaped",
+            ),
+        ];
+        for (run, want, why) in cases {
+            assert_eq!(grid_line(&keys, &run).as_deref(), want, "{why}");
+        }
     }
 
     #[test]
