@@ -1,5 +1,6 @@
 //! `[search]` through the binary: `--dry-run` lists the drawn values, the same file lists the
-//! same trials every time, more trials keep the earlier ids, and the grid runs once per trial.
+//! same trials every time, more trials keep the earlier ids, the grid runs once per trial, and
+//! the report charts drawn numbers against the figure.
 
 use std::path::Path;
 
@@ -153,5 +154,49 @@ fn the_cost_estimate_times_each_shape_once() {
     assert!(
         pace.contains("widths 8/8") && pace.contains("widths 8/16"),
         "{pace}"
+    );
+}
+
+/// The report of a small drawn sweep: each drawn number charted against the figure (a point
+/// per run), no heatmap of a pair with a drawn key (it was a diagonal of single runs in a
+/// grid of empty cells), a heatmap still for the listed key and the drawn choice of words.
+#[test]
+fn the_report_charts_drawn_numbers_as_scatters_not_heatmaps() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("drawn.toml");
+    let text = "[experiment]\nname = \"drawn\"\nseed = 4\nepochs = 1\n[data]\n\
+                source = \"synthetic\"\nimage_size = 16\nsynthetic_count = 192\nholdout = 64\n\
+                [model]\nz_dim = 16\ng_width = 8\nd_width = 8\n[train]\nbatch_size = 32\n\
+                [grid]\n\"model.g_width\" = [8, 16]\n[search]\ntrials = 2\n\
+                \"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, high = 1e-3 }\n\
+                \"train.schedule\" = { distribution = \"choice\", values = [\"phased\", \
+                \"alternating\"] }\n";
+    std::fs::write(&file, text).unwrap();
+    let results = dir.path().join("results");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(&file)
+        .args(["--threads", "1", "--results"])
+        .arg(&results)
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .assert()
+        .success();
+    let exp = results.join("drawn");
+    let manifest = std::fs::read_to_string(exp.join("experiment.json")).unwrap();
+    let manifest: serde_json::Value = serde_json::from_str(&manifest).unwrap();
+    assert_eq!(manifest["log_keys"], serde_json::json!(["train.lr_d"]));
+    let mut charts: Vec<String> = std::fs::read_dir(exp.join("charts"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".png") && (n.starts_with("scatter") || n.starts_with("heatmap")))
+        .collect();
+    charts.sort();
+    assert_eq!(
+        charts,
+        [
+            "heatmap-model.g_width--train.schedule.png",
+            "scatter-train.lr_d.png"
+        ]
     );
 }
