@@ -479,7 +479,8 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
 /// not for a mistyped subcommand (`staus`), which clap then names with the one meant.
 pub fn with_default_subcommand(mut args: Vec<OsString>) -> Vec<OsString> {
     const TOP_LEVEL: &[&str] = &["help", "-h", "--help", "-V", "--version"];
-    let first = args.get(1).and_then(|a| a.to_str()).map(String::from);
+    // Lossy: an experiment file whose name is not UTF-8 is still a file, not a subcommand.
+    let first = args.get(1).map(|a| a.to_string_lossy().into_owned());
     let names: Vec<String> = {
         use clap::CommandFactory;
         Cli::command()
@@ -559,6 +560,20 @@ mod tests {
                 (Ok(_), Some(_)) => panic!("{why}: {first} parsed"),
             }
         }
+    }
+
+    #[test]
+    fn an_experiment_file_whose_name_is_not_utf8_runs() {
+        use std::os::unix::ffi::OsStringExt;
+        let file = OsString::from_vec(b"caf\xe9.toml".to_vec());
+        let args = vec![OsString::from("x"), file.clone(), "--dry-run".into()];
+        let Command::Run(a) = Cli::try_parse_from(with_default_subcommand(args))
+            .unwrap()
+            .command
+        else {
+            panic!("not run")
+        };
+        assert_eq!(a.exp.experiment, PathBuf::from(file));
     }
 
     #[test]
