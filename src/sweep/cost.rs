@@ -191,6 +191,22 @@ fn measure(
     Some(pace)
 }
 
+/// The pace line's end: whether the time includes evaluations, counted over the shapes of
+/// the variants that evaluate (`measured`: an evaluation was timed on this machine for that
+/// shape; `unmeasured`: none was, so its evaluations count as no time).
+fn evaluations_note(measured: usize, unmeasured: usize) -> String {
+    match (measured, unmeasured) {
+        (_, 0) => "; evaluations included at their measured time\n".to_string(),
+        (0, _) => {
+            "; evaluations not included (no evaluation measured on this machine yet)\n".to_string()
+        }
+        (m, u) => format!(
+            "; evaluations included for the {m} shape(s) whose evaluation was measured here, \
+             not for the other {u} (none measured on this machine yet)\n"
+        ),
+    }
+}
+
 /// One variant's budget in training images: epochs x D steps x the whole batches of its
 /// training set (what metrics.csv counts; a phased schedule's D phase may end a pass early).
 pub fn images_per_epoch(cfg: &Config, train_images: usize) -> u64 {
@@ -289,7 +305,9 @@ pub fn estimate(
     let mut costs = Vec::new();
     let mut sources: Vec<String> = Vec::new();
     let mut unknown_data = 0;
-    let mut no_eval_pace = false;
+    // The shapes (pace lines) of evaluating variants, by whether an evaluation was measured.
+    let mut evals_measured: Vec<String> = Vec::new();
+    let mut evals_unmeasured: Vec<String> = Vec::new();
     let mut asked = 0.0;
     let mut found = Found::new();
     for (v, &done) in variants.iter().zip(done) {
@@ -317,10 +335,18 @@ pub fn estimate(
                 cfg.train.batch_size,
                 p.what
             );
+            if cfg.eval.every > 0 {
+                let list = match p.eval_seconds {
+                    Some(_) => &mut evals_measured,
+                    None => &mut evals_unmeasured,
+                };
+                if !list.contains(&line) {
+                    list.push(line.clone());
+                }
+            }
             if !sources.contains(&line) {
                 sources.push(line);
             }
-            no_eval_pace |= p.eval_seconds.is_none() && cfg.eval.every > 0;
         }
         let slowdown = runner.map_or(1.0, Runner::slowdown);
         let seconds = |images: f64, through: u32| {
@@ -392,11 +418,7 @@ pub fn estimate(
                 runner.threads
             );
             out += &format!("  pace: {}", sources.join("; "));
-            out += if no_eval_pace {
-                "; evaluations not included (no evaluation measured on this machine yet)\n"
-            } else {
-                "; evaluations included at their measured time\n"
-            };
+            out += &evaluations_note(evals_measured.len(), evals_unmeasured.len());
             out += &runner.oversubscribed().unwrap_or_default();
         }
         _ => out += "; no pace for this device yet (the probe failed)\n",
@@ -659,6 +681,35 @@ mod tests {
         for &(done, says, why) in rows {
             let line = estimate(&[&a, &b], done, &root, None);
             assert!(line.contains(says), "{why}: {line}");
+        }
+    }
+
+    #[test]
+    fn the_pace_line_says_which_evaluations_it_counts() {
+        let rows = [
+            (
+                2,
+                0,
+                "included at their measured time",
+                "every shape measured",
+            ),
+            (0, 3, "not included", "none measured"),
+            (
+                0,
+                0,
+                "included at their measured time",
+                "no variant evaluates",
+            ),
+            (
+                1,
+                1,
+                "included for the 1 shape(s) whose evaluation was measured here, not for the other 1",
+                "a trained shape beside a probed one: the time holds part of them",
+            ),
+        ];
+        for (measured, unmeasured, says, why) in rows {
+            let note = evaluations_note(measured, unmeasured);
+            assert!(note.contains(says), "{why}: {note}");
         }
     }
 
