@@ -223,8 +223,9 @@ pub fn train(job: &Job) -> Result<Outcome> {
 /// Ends this pass of the run at `pos`, waiting at its rung for the next pass.
 fn pause(job: &Job, pos: &Position) -> Result<Outcome> {
     let why = format!(
-        "waits at epoch {} to be judged at its rung once every variant has reached it (one \
-         worker trains them rung by rung)",
+        "waits at epoch {} to be judged at its rung with every variant that reaches it: the \
+         command that trains them rung by rung judges it on its next pass (if that command \
+         has stopped, run the experiment again)",
         pos.epoch
     );
     write_status(job, pos, State::Waiting, Some(why))?;
