@@ -145,7 +145,7 @@ fn cross_charts(
     };
     let bars = ranking::ranked(summaries);
     if swd_runs::any(&started) {
-        let best: Vec<String> = bars.iter().map(|b| b.0.clone()).collect();
+        let best: Vec<String> = bars.iter().map(|b| b.id.clone()).collect();
         add(
             "Quality over training: swd of every run (shared axes)".into(),
             "swd-all",

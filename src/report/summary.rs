@@ -511,6 +511,45 @@ mod tests {
     }
 
     #[test]
+    fn a_ranking_bar_says_where_a_run_short_of_its_budget_ended() {
+        let base = summarize(
+            &run(vec![row(1, 1, (0.5, 0.5, 0.5), Some(90.0))], vec![]),
+            Figure::Swd,
+        );
+        let with = |state: &'static str, done: u32, rank: usize| Summary {
+            state,
+            epochs_done: done,
+            epochs_planned: Some(8),
+            rank: Some(rank),
+            figure: Some(100.0 * rank as f64),
+            id: format!("00{rank}-aaaaaaaa"),
+            ..base.clone()
+        };
+        let rows = [
+            (
+                with("finished", 8, 1),
+                None,
+                "trained to its budget: a full bar",
+            ),
+            (
+                with("pruned", 2, 2),
+                Some("pruned at epoch 2"),
+                "stopped at a rung: a figure of epoch 2 beside epoch 8's",
+            ),
+            (
+                with("collapsed", 5, 3),
+                Some("collapsed at epoch 5"),
+                "ended by the health policy",
+            ),
+        ];
+        let summaries: Vec<Summary> = rows.iter().map(|r| r.0.clone()).collect();
+        let bars = crate::report::charts::ranking::ranked(&summaries);
+        for ((_, short, why), bar) in rows.iter().zip(&bars) {
+            assert_eq!(bar.short.as_deref(), *short, "{why}");
+        }
+    }
+
+    #[test]
     fn summary_uses_the_surviving_timeline() {
         let rows = vec![
             row(1, 1, (0.5, 0.5, 0.5), Some(3.0)),
