@@ -197,3 +197,11 @@ pub fn holds_whatever(
     let better = Figure::Value(f64::NEG_INFINITY);
     (1..=unknown).all(|n| with(better, n) == stop && with(Figure::Worst, n) == stop)
 }
+
+/// Whether a variant could be stopped at `rung` with at most `peers` other variants there,
+/// whatever their figures and its own: with all of them there and ahead of it. False when
+/// fewer than `min_peers` can be there, or `eta` lets every place they leave go on.
+pub fn could_stop(rule: &PruneConfig, rung: Rung, peers: usize) -> bool {
+    let ahead = vec![Figure::Value(f64::NEG_INFINITY); peers];
+    decide(rule, rung, Figure::Worst, &ahead).is_stop()
+}

@@ -1,6 +1,6 @@
 //! Table-driven tests of the rung decision: each row is a situation, the outcome, and why.
 
-use super::decide::{Decision, Figure, best_so_far, decide, holds_whatever};
+use super::decide::{Decision, Figure, best_so_far, could_stop, decide, holds_whatever};
 use super::{PruneConfig, Rung};
 
 use Figure::{Value as V, Worst};
@@ -328,5 +328,55 @@ fn decisions_that_hold_whatever_unknown_variants_had() {
     for &(eta, min_peers, mine, peers, unknown, want, why) in rows {
         let got = holds_whatever(&rule(eta, min_peers), RUNG, mine, peers, unknown);
         assert_eq!(got, want, "{why}");
+    }
+}
+
+#[test]
+fn could_stop_needs_enough_possible_peers() {
+    let rows: &[(u32, u32, usize, bool, &str)] = &[
+        (
+            2,
+            20,
+            8,
+            false,
+            "8 peers at most, min_peers 20: too early to rank, always",
+        ),
+        (
+            2,
+            8,
+            8,
+            true,
+            "8 peers, min_peers 8: last of nine is stopped",
+        ),
+        (2, 1, 0, false, "alone at the rung: nobody to rank against"),
+        (
+            2,
+            0,
+            0,
+            false,
+            "alone, min_peers 0: the only entrant has the only place",
+        ),
+        (2, 1, 1, true, "behind one peer: second of two, one place"),
+        (
+            3,
+            1,
+            1,
+            true,
+            "two entrants, eta 3: ceil(2/3) = 1 place, the second stops",
+        ),
+        (
+            3,
+            2,
+            2,
+            true,
+            "three entrants, eta 3: one place, third is stopped",
+        ),
+    ];
+    for &(eta, min_peers, peers, want, why) in rows {
+        assert_eq!(
+            could_stop(&rule(eta, min_peers), RUNG, peers),
+            want,
+            "{why}"
+        );
     }
 }

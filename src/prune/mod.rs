@@ -10,5 +10,5 @@ mod rungs;
 mod decide_tests;
 
 pub use config::{Metric, PruneConfig};
-pub use decide::{Decision, Figure, Standing, best_so_far, decide, holds_whatever};
+pub use decide::{Decision, Figure, Standing, best_so_far, could_stop, decide, holds_whatever};
 pub use rungs::{Rung, due, judged_at, rungs};
