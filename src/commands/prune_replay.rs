@@ -11,7 +11,8 @@ use crate::exit::Exit;
 use crate::prune::{self, PruneConfig};
 use crate::results::RunState;
 use crate::results::reader::{self, Run};
-use crate::sweep::replay::{self, Replayed, Totals};
+use crate::sweep::cost;
+use crate::sweep::replay::{self, Best, EpochImages, Fate, Replayed, Totals};
 use crate::sweep::replay_orders::{self, OrderSpread};
 
 #[derive(Serialize)]
@@ -40,11 +41,12 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
     let (base, from) = recorded.unwrap_or_else(|| (PruneConfig::default(), dir.root().into()));
     let mut rule = config::resolve_prune(&base, &from, &args.sets)?;
     rule.enabled = true;
-    let replayed = replay::replay(&runs, &rule);
+    let (given, guessed) = epoch_images(&runs);
+    let replayed = replay::replay(&runs, &rule, &given);
     let totals = replay::totals(&replayed);
     let spread = args
         .orders
-        .map(|n| replay_orders::spread(&runs, &rule, n as usize, args.order_seed));
+        .map(|n| replay_orders::spread(&runs, &rule, &given, n as usize, args.order_seed));
     if args.json {
         let report = Report {
             experiment: &record.name,
@@ -59,11 +61,48 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
         );
     } else {
         print!("{}", text(&record.name, &rule, &runs, &replayed, &totals));
+        print!("{}", guessed_text(&guessed));
         if let Some(spread) = &spread {
             print!("{}", spread_text(spread));
         }
     }
     Ok(Exit::Success)
+}
+
+/// Training images of one epoch of each variant without rows (they count in what the sweep
+/// costs without `[prune]`): from its config and data, else (no config on disk, data not
+/// found) the mean of the variants with rows; the ids of those so guessed.
+fn epoch_images(runs: &[&Run]) -> (EpochImages, Vec<String>) {
+    let measured: Vec<f64> = runs
+        .iter()
+        .filter(|r| r.kept().next().is_some())
+        .map(|r| r.kept().map(|m| m.images()).sum::<f64>() / r.kept().count() as f64)
+        .collect();
+    let mean = measured.iter().sum::<f64>() / measured.len().max(1) as f64;
+    let (mut given, mut guessed) = (EpochImages::new(), Vec::new());
+    for r in runs.iter().filter(|r| r.kept().next().is_none()) {
+        let from_config = reader::read_config(&r.dir).ok().and_then(|cfg| {
+            let n = crate::data::training_images(&cfg.data)?;
+            Some(cost::images_per_epoch(&cfg, n) as f64)
+        });
+        if from_config.is_none() {
+            guessed.push(r.id.clone());
+        }
+        given.insert(r.id.clone(), from_config.unwrap_or(mean));
+    }
+    (given, guessed)
+}
+
+fn guessed_text(guessed: &[String]) -> String {
+    if guessed.is_empty() {
+        return String::new();
+    }
+    format!(
+        "({} variant(s) without rows or a readable config are counted at the mean pace of the \
+         others: {})\n",
+        guessed.len(),
+        guessed.join(", ")
+    )
 }
 
 fn text(
@@ -100,67 +139,47 @@ fn text(
         "index", "id", "recorded", "replayed", "epochs", "decision"
     );
     for r in replayed {
-        let epochs = match r.unknown {
-            Some(_) => format!("{}+ of {}", r.epochs_replayed, r.epochs_recorded),
-            None => format!("{} of {}", r.epochs_replayed, r.epochs_recorded),
-        };
         out += &format!(
             "{:>5}  {:<12}  {:<11}  {:<11}  {:>13}  {}\n",
             r.index,
             r.id,
             r.recorded,
             r.replayed,
-            epochs,
+            epochs_text(r),
             decision_text(r)
         );
     }
-    let share = |x: f64| {
-        if totals.images_recorded > 0.0 {
-            100.0 * x / totals.images_recorded
-        } else {
-            0.0
-        }
-    };
-    out += &images_text(totals, share);
-    out += &match &totals.best {
-        None => "no variant finished with a figure: no winner to check\n".to_string(),
-        Some(b) => match (&b.stopped_at, &b.unknown) {
-            (None, Some(u)) => format!(
-                "the variant that finished best, {} (final {} {}), would survive or not: {}\n",
-                b.id,
-                rule.metric,
-                prune::Figure::new(b.final_figure),
-                u.why
-            ),
-            (None, None) => format!(
-                "the variant that finished best, {} (final {} {}), survives every rung\n",
-                b.id,
-                rule.metric,
-                prune::Figure::new(b.final_figure)
-            ),
-            (Some(s), _) => format!(
-                "the variant that finished best, {} (final {} {}), would have been stopped at \
-                 {}: {}\n",
-                b.id,
-                rule.metric,
-                prune::Figure::new(b.final_figure),
-                s.rung_name(),
-                s.summary()
-            ),
-        },
-    };
-    out += &unfinished_text(replayed);
+    out += &images_text(totals);
+    let unfinished = replayed
+        .iter()
+        .filter(|r| r.outruns_rows() && r.recorded != RunState::Finished.word())
+        .count();
+    out += &best_text(rule, totals.best.as_ref(), unfinished);
     out
 }
 
+/// The epochs column: what the rule trains of the epochs planned; a range where unknown.
+fn epochs_text(r: &Replayed) -> String {
+    if r.epochs_replayed_min == r.epochs_replayed_max {
+        format!("{} of {}", r.epochs_replayed_min, r.epochs_planned)
+    } else {
+        format!(
+            "{}-{} of {}",
+            r.epochs_replayed_min, r.epochs_replayed_max, r.epochs_planned
+        )
+    }
+}
+
 /// The decision column: the stop, how many rungs it survives, and where the replay lost track
-/// of it; each decision judged without variants whose figure is unknown says so.
+/// of it or follows it past its rows; each decision judged without variants whose figure
+/// there is unknown says so.
 fn decision_text(r: &Replayed) -> String {
-    let mut out = match (r.stop(), &r.unknown) {
-        (Some(s), _) => s.summary(),
-        (None, Some(u)) if r.decisions.is_empty() => u.why.clone(),
-        (None, Some(u)) => format!("survives {} rung(s), then {}", r.decisions.len(), u.why),
-        (None, None) => format!("survives {} rung(s)", r.decisions.len()),
+    let mut out = match (r.stop(), &r.unknown, &r.past_rows) {
+        (Some(s), _, _) => s.summary(),
+        (None, Some(u), _) if r.decisions.is_empty() => u.why.clone(),
+        (None, Some(u), _) => format!("survives {} rung(s), then {}", r.decisions.len(), u.why),
+        (None, None, Some(why)) => format!("survives {} rung(s); {why}", r.decisions.len()),
+        (None, None, None) => format!("survives {} rung(s)", r.decisions.len()),
     };
     for d in r.decisions.iter().filter(|d| !d.unknown_peers.is_empty()) {
         out += &format!(
@@ -173,56 +192,99 @@ fn decision_text(r: &Replayed) -> String {
     out
 }
 
-/// The images line; with variants the replay lost track of, bounds and how to get the answer.
-fn images_text(totals: &Totals, share: impl Fn(f64) -> f64) -> String {
-    let (trained, saved) = (
-        totals.images_replayed,
-        totals.images_recorded - totals.images_replayed,
-    );
-    if totals.unknown.is_empty() {
-        return format!(
-            "training images: {trained:.0} of the {:.0} trained ({:.1}%); {saved:.0} saved \
-             ({:.1}%)\n",
-            totals.images_recorded,
-            share(trained),
-            share(saved)
-        );
+fn percent(part: f64, whole: f64) -> f64 {
+    if whole > 0.0 {
+        100.0 * part / whole
+    } else {
+        0.0
     }
-    format!(
-        "training images: at least {trained:.0} of the {:.0} trained ({:.1}%); at most \
-         {saved:.0} saved ({:.1}%): incomplete, the rule's decisions for {} variant(s) are \
-         unknown ({}); for the full answer, replay over a sweep whose rows reach the budget \
-         (trained without [prune], or its unfinished and pruned variants trained on: `run \
-         EXPERIMENT --only pruned,interrupted,not-started --set prune.enabled=false`)\n",
-        totals.images_recorded,
-        share(trained),
-        share(saved),
-        totals.unknown.len(),
-        totals.unknown.join(", ")
-    )
 }
 
-/// A line when variants the sweep did not finish are among the lost: the best of those it
-/// finished need not be the best of the grid.
-fn unfinished_text(replayed: &[Replayed]) -> String {
-    let unfinished = replayed
-        .iter()
-        .filter(|r| r.unknown.is_some() && r.recorded != RunState::Finished.word())
-        .count();
-    if unfinished == 0 {
-        return String::new();
+/// The images line, against what the sweep costs without `[prune]`; with variants the replay
+/// lost track of, bounds and how to get the answer.
+fn images_text(t: &Totals) -> String {
+    let base = t.images_budget;
+    let (least, most) = (t.images_replayed_min, t.images_replayed_max);
+    let mut out = if t.unknown.is_empty() {
+        format!(
+            "training images: {least:.0} of the {base:.0} the sweep costs without [prune] \
+             ({:.1}%); {:.0} saved ({:.1}%)",
+            percent(least, base),
+            base - least,
+            percent(base - least, base)
+        )
+    } else {
+        format!(
+            "training images: {least:.0} to {most:.0} of the {base:.0} the sweep costs without \
+             [prune] ({:.1}% to {:.1}%); {:.0} to {:.0} saved ({:.1}% to {:.1}%): incomplete, \
+             the rule's decisions for {} variant(s) are unknown ({}); for the full answer, \
+             replay over a sweep whose rows reach the budget (trained without [prune], or its \
+             unfinished and pruned variants trained on: `run EXPERIMENT --only \
+             pruned,interrupted,not-started --set prune.enabled=false`)",
+            percent(least, base),
+            percent(most, base),
+            base - most,
+            base - least,
+            percent(base - most, base),
+            percent(base - least, base),
+            t.unknown.len(),
+            t.unknown.join(", ")
+        )
+    };
+    if !t.budget_past_rows.is_empty() {
+        out += &format!(
+            " (the {base:.0} counts the planned epochs of {} variant(s) past their rows at the \
+             pace of their rows: {}; the sweep recorded {:.0})",
+            t.budget_past_rows.len(),
+            t.budget_past_rows.join(", "),
+            t.images_recorded
+        );
     }
-    format!(
-        "(the best of the variants the sweep finished: {unfinished} variant(s) it did not \
-         finish, which the rule would train further, may have ended better)\n"
-    )
+    out + "\n"
+}
+
+/// What the rule does to the variant that finished best, and whether one of the `unfinished`
+/// variants (rows cut short, trained further by the rule) could have ended better.
+fn best_text(rule: &PruneConfig, best: Option<&Best>, unfinished: usize) -> String {
+    let Some(b) = best else {
+        let mut out = "no variant the sweep finished has a figure: no winner to check".to_string();
+        if unfinished > 0 {
+            out += &format!(
+                " ({unfinished} variant(s) it did not finish, which the rule would train \
+                 further, may end with one)"
+            );
+        }
+        return out + "\n";
+    };
+    let best = format!(
+        "the variant that finished best, {} (final {} {}),",
+        b.id,
+        rule.metric,
+        prune::Figure::new(b.final_figure)
+    );
+    let mut out = match &b.fate {
+        Fate::Unknown { unknown } => format!("{best} would survive or not: {}\n", unknown.why),
+        Fate::Survives => format!("{best} survives every rung\n"),
+        Fate::Stopped { at } => format!(
+            "{best} would have been stopped at {}: {}\n",
+            at.rung_name(),
+            at.summary()
+        ),
+    };
+    if unfinished > 0 {
+        out += &format!(
+            "(the best of the variants the sweep finished: {unfinished} variant(s) it did not \
+             finish, which the rule would train further, may have ended better)\n"
+        );
+    }
+    out
 }
 
 /// The --orders paragraph: the spread of images trained, and what became of the winner.
 fn spread_text(s: &OrderSpread) -> String {
     let mut out = format!(
         "judged on arrival (--jobs N, Slurm) over {} random orders (seed {}): training images \
-         {:.1}% of the trained on average \
+         {:.1}% of what the sweep costs without [prune] on average \
          ({:.1}% to {:.1}%); the variant that finished best stopped in {} of {}",
         s.orders,
         s.seed,
@@ -246,4 +308,65 @@ fn spread_text(s: &OrderSpread) -> String {
         );
     }
     out + "\n"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_winner_lines_never_contradict_each_other() {
+        let rule = PruneConfig::default();
+        let best = Best {
+            id: "003-x".into(),
+            final_figure: 12.0,
+            fate: Fate::Survives,
+        };
+        type Row<'a> = (
+            Option<&'a Best>,
+            usize,
+            &'a [&'a str],
+            &'a [&'a str],
+            &'a str,
+        );
+        let rows: [Row; 3] = [
+            (
+                None,
+                2,
+                &[
+                    "no variant the sweep finished has a figure",
+                    "2 variant(s) it did not finish",
+                ],
+                &["the best of the variants the sweep finished"],
+                "no winner: one line, no talk of a best",
+            ),
+            (
+                None,
+                0,
+                &["no winner to check"],
+                &["did not finish"],
+                "no winner, nothing unfinished",
+            ),
+            (
+                Some(&best),
+                2,
+                &[
+                    "003-x",
+                    "survives every rung",
+                    "the best of the variants the sweep finished",
+                ],
+                &["no winner"],
+                "a winner, and unfinished variants that may beat it",
+            ),
+        ];
+        for (best, unfinished, has, lacks, why) in rows {
+            let text = best_text(&rule, best, unfinished);
+            for h in has {
+                assert!(text.contains(h), "{why}: {text}");
+            }
+            for l in lacks {
+                assert!(!text.contains(l), "{why}: {text}");
+            }
+        }
+    }
 }

@@ -13,6 +13,8 @@
 //! others are judged without it only where the decision holds whatever it had
 //! (`prune::holds_whatever`), and a decision it could turn makes that variant `Unknown` too.
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 
 use crate::prune::{self, Figure, PruneConfig, Rung};
@@ -22,6 +24,10 @@ use crate::results::{
     ended_early,
 };
 
+/// Training images of one epoch of the variants without rows to measure it from (from their
+/// config and data), by id; the others' are measured from their rows.
+pub type EpochImages = HashMap<String, f64>;
+
 /// One variant under the replayed rule.
 #[derive(Debug, Clone, Serialize)]
 pub struct Replayed {
@@ -29,24 +35,45 @@ pub struct Replayed {
     pub id: String,
     /// How the sweep itself left it (finished, collapsed, ...).
     pub recorded: &'static str,
-    /// How it would have ended: `pruned`, `unknown` (see `unknown`), or as recorded.
+    /// How it would have ended: `pruned`, `unknown` (see `unknown`), or as recorded; a variant
+    /// whose rows end early that no rung left can stop is `finished` (see `past_rows`).
     pub replayed: &'static str,
     /// The decisions the replay is sure of, at every rung it would have been judged at; a stop
     /// is the last.
     pub decisions: Vec<Judged>,
-    /// Where the replay loses track of it: None when its rows say how it ends.
+    /// Where the replay loses track of it: None when it knows how it ends.
     pub unknown: Option<Unknown>,
-    /// Training images of every epoch the sweep trained it for, and of those it would have
-    /// trained under the rule (up to the evaluation that stopped it; with `unknown`, up to
-    /// where the replay loses track: what the rule trains at least).
+    /// A variant whose rows end before its budget that the rule trains to its budget: why, and
+    /// that its figures past its rows are unknown.
+    pub past_rows: Option<String>,
+    /// Training images of every epoch the sweep trained it for.
     pub images_recorded: f64,
-    pub images_replayed: f64,
+    /// What it costs without `[prune]`: its rows where it ended by its own training (finished,
+    /// collapsed, stalled: it ends so under any rule), else its rows and then its planned
+    /// epochs past them (`budget_past_rows`).
+    pub images_budget: f64,
+    pub budget_past_rows: bool,
+    /// What the rule trains of it: at least and at most (the same unless `unknown`: at least
+    /// through the next rung that could stop it, at most its budget).
+    pub images_replayed_min: f64,
+    pub images_replayed_max: f64,
     pub epochs_recorded: usize,
-    pub epochs_replayed: usize,
+    pub epochs_replayed_min: usize,
+    pub epochs_replayed_max: usize,
     /// The epochs its plan gives it: the rungs it can be judged at lie below.
     pub epochs_planned: u32,
-    /// The last value of the rule's metric on the recorded kept timeline.
+    /// The last value of the rule's metric on its recorded kept timeline, wherever its rows end.
+    pub last_figure: Option<EpochFigure>,
+    /// Its final value of the rule's metric: only where the sweep ended it by its own training
+    /// (finished, collapsed, stalled); None where its rows end before it.
     pub final_figure: Option<f64>,
+}
+
+/// A value of the rule's metric at an epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EpochFigure {
+    pub epoch: u32,
+    pub value: f64,
 }
 
 impl Replayed {
@@ -55,6 +82,11 @@ impl Replayed {
             .last()
             .map(|d| &d.record)
             .filter(|d| d.is_stop())
+    }
+
+    /// Whether its rows end before how the rule ends it: it may end better than they show.
+    pub fn outruns_rows(&self) -> bool {
+        self.unknown.is_some() || self.past_rows.is_some()
     }
 }
 
@@ -70,36 +102,47 @@ pub struct Judged {
     pub unknown_peers: Vec<String>,
 }
 
-/// Where the replay loses track of a variant: its rows end before the replayed rule would stop
-/// it (pruned live by another rule, unfinished, failed), or a decision of it could go either
-/// way with the figures the replay cannot know.
+/// Where the replay loses track of a variant: its rows end before a rung that could stop it
+/// (pruned live by another rule, unfinished, failed), or a decision of it could go either way
+/// with the figures the replay cannot know.
 #[derive(Debug, Clone, Serialize)]
 pub struct Unknown {
-    /// The epoch it trains to at least: where its rows end, or the evaluation of the decision
-    /// that could go either way.
+    /// The epoch it trains to at least: the next rung that could stop it (where its rows end
+    /// before it), or the evaluation of the decision that could go either way.
     pub epoch: u32,
     pub why: String,
-    /// The metrics.csv step of `epoch`: its images are counted through it.
     #[serde(skip)]
-    step: u64,
+    through: Through,
+}
+
+/// How far the rule trains a variant at least, for its images.
+#[derive(Debug, Clone, Copy)]
+enum Through {
+    /// Its rows through this metrics.csv step.
+    Step(u64),
+    /// All its rows, then this many epochs past them.
+    PastRows(u32),
 }
 
 impl Unknown {
-    /// `run`'s rows end before the rule would stop it or its budget.
-    fn outlived(run: &Run) -> Unknown {
-        let last = run.kept().last();
-        let epoch = last.map_or(0, |r| r.epoch);
-        let rows = match last {
-            Some(_) => format!("its rows end at epoch {epoch}"),
+    /// `run`'s rows end before `rung`, the next that could stop it.
+    fn outlived(run: &Run, rung: Rung) -> Unknown {
+        let last = last_epoch(run);
+        let rows = match run.kept().last() {
+            Some(_) => format!("its rows end at epoch {last}"),
             None => "it has no rows".to_string(),
         };
+        let epoch = rung.epoch.max(last);
         Unknown {
             epoch,
             why: format!(
-                "{rows} ({}); the replayed rule would train it further: unknown from here",
-                rows_end_why(run.state)
+                "{rows} ({}); the replayed rule would train it further, to rung {} (epoch {}) \
+                 at least, where it could be stopped: unknown from there",
+                rows_end_why(run.state),
+                rung.index + 1,
+                rung.epoch
             ),
-            step: run.rows.last().map_or(0, |r| r.step),
+            through: Through::PastRows(epoch - last),
         }
     }
 
@@ -115,7 +158,7 @@ impl Unknown {
                 unknown.len(),
                 unknown.join(", ")
             ),
-            step: point.judged.1,
+            through: Through::Step(point.judged.1),
         }
     }
 }
@@ -133,32 +176,40 @@ fn rows_end_why(state: RunState) -> &'static str {
     }
 }
 
+/// The last epoch of `run`'s kept rows (0 without rows).
+fn last_epoch(run: &Run) -> u32 {
+    run.kept().last().map_or(0, |r| r.epoch)
+}
+
 /// Whether `run`'s rows end before its budget for a reason other than its own training's end
 /// (a collapse or stall ends it under any rule; a finished run trained the budget it had):
 /// past them the replay cannot follow it.
 fn truncated(run: &Run) -> bool {
-    let last = run.kept().last().map_or(0, |r| r.epoch);
-    !matches!(
+    !ended_by_training(run) && last_epoch(run) < budget(run)
+}
+
+fn ended_by_training(run: &Run) -> bool {
+    matches!(
         run.state,
         RunState::Finished | RunState::Collapsed | RunState::Stalled
-    ) && last < budget(run)
+    )
 }
 
 /// The replay of `rule` over `runs` as `run --jobs 1` trains them: in index order, rung by rung
 /// when there is more than one (`sweep::rungwise::applies`).
-pub fn replay(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
+pub fn replay(runs: &[&Run], rule: &PruneConfig, given: &EpochImages) -> Vec<Replayed> {
     let mut ordered: Vec<&Run> = runs.to_vec();
     ordered.sort_by_key(|r| r.index);
     if ordered.len() > 1 {
-        replay_rungwise(&ordered, rule)
+        replay_rungwise(&ordered, rule, given)
     } else {
-        replay_in_order(&ordered, rule)
+        replay_in_order(&ordered, rule, given)
     }
 }
 
 /// The replay of `rule` over `runs` arriving in the order given: each is judged at a rung
 /// against the decisions the replay gave the runs before it there.
-pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
+pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig, given: &EpochImages) -> Vec<Replayed> {
     let mut done: Vec<Replayed> = Vec::new();
     for run in runs {
         let mut decisions: Vec<Judged> = Vec::new();
@@ -178,7 +229,20 @@ pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
                 }
             }
         }
-        done.push(ended(run, rule, decisions, lost));
+        // Its peers: the variants before it not stopped before the rung.
+        let possible = |epoch: u32| {
+            done.iter()
+                .filter(|b| b.stop().is_none_or(|s| s.rung_epoch >= epoch))
+                .count()
+        };
+        let end = End {
+            rule,
+            decisions,
+            unsettled: lost,
+            possible: &possible,
+            given,
+        };
+        done.push(end.of(run));
     }
     done
 }
@@ -188,16 +252,17 @@ pub fn replay_in_order(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
 /// that collapsed before the rung counts as the worst), as `sweep::rungwise` judges them live.
 /// A run whose rows end before the rung (not stopped, not collapsed) is lost from there: the
 /// others are judged without it, and a decision it could turn is lost too.
-pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
+pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig, given: &EpochImages) -> Vec<Replayed> {
     let points: Vec<Vec<Arrival>> = runs.iter().map(|r| arrivals(r, rule)).collect();
     let mut decisions: Vec<Vec<Judged>> = vec![Vec::new(); runs.len()];
-    let mut lost: Vec<Option<Unknown>> = vec![None; runs.len()];
+    let mut unsettled: Vec<Option<Unknown>> = vec![None; runs.len()];
+    let mut gone = vec![false; runs.len()];
     let mut epochs: Vec<u32> = points.iter().flatten().map(|p| p.rung.epoch).collect();
     epochs.sort_unstable();
     epochs.dedup();
     for epoch in epochs {
         let alive: Vec<bool> = (0..runs.len())
-            .map(|i| lost[i].is_none() && !decisions[i].last().is_some_and(|d| d.record.is_stop()))
+            .map(|i| !gone[i] && unsettled[i].is_none() && !stopped(&decisions[i]))
             .collect();
         let here: Vec<Option<&Arrival>> = (0..runs.len())
             .map(|i| {
@@ -207,10 +272,10 @@ pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
             .collect();
         for (i, run) in runs.iter().enumerate() {
             if alive[i] && here[i].is_none() && epoch < budget(run) && truncated(run) {
-                lost[i] = Some(Unknown::outlived(run));
+                gone[i] = true;
             }
         }
-        let mut unsettled: Vec<(usize, Unknown)> = Vec::new();
+        let mut turned: Vec<(usize, Unknown)> = Vec::new();
         for (i, point) in here.iter().enumerate() {
             let Some(point) = point else { continue };
             let peers = (0..runs.len())
@@ -229,29 +294,64 @@ pub fn replay_rungwise(runs: &[&Run], rule: &PruneConfig) -> Vec<Replayed> {
                 })
                 .collect();
             let unknown = (0..runs.len())
-                .filter(|&j| j != i && lost[j].is_some() && epoch < budget(runs[j]))
+                .filter(|&j| j != i && (gone[j] || unsettled[j].is_some()))
+                .filter(|&j| epoch < budget(runs[j]))
                 .map(|j| runs[j].id.clone())
                 .collect();
             match point.judge(rule, Field { peers, unknown }) {
                 Ok(judged) => decisions[i].push(judged),
-                Err(u) => unsettled.push((i, u)),
+                Err(u) => turned.push((i, u)),
             }
         }
-        for (i, u) in unsettled {
-            lost[i] = Some(u);
+        for (i, u) in turned {
+            unsettled[i] = Some(u);
         }
     }
-    runs.iter()
-        .zip(decisions)
-        .zip(lost)
-        .map(|((run, d), l)| ended(run, rule, d, l))
-        .collect()
+    let ends: Vec<Replayed> = (0..runs.len())
+        .map(|i| {
+            // Its peers: every other variant not stopped before the rung.
+            let possible = |epoch: u32| {
+                (0..runs.len())
+                    .filter(|&j| j != i && !stopped_before(&decisions[j], epoch))
+                    .count()
+            };
+            let end = End {
+                rule,
+                decisions: decisions[i].clone(),
+                unsettled: unsettled[i].clone(),
+                possible: &possible,
+                given,
+            };
+            end.of(runs[i])
+        })
+        .collect();
+    ends
+}
+
+fn stopped(decisions: &[Judged]) -> bool {
+    decisions.last().is_some_and(|d| d.record.is_stop())
+}
+
+fn stopped_before(decisions: &[Judged], epoch: u32) -> bool {
+    decisions
+        .last()
+        .is_some_and(|d| d.record.is_stop() && d.record.rung_epoch < epoch)
 }
 
 fn budget(run: &Run) -> u32 {
     run.planned_epochs
         .or(run.status.as_ref().map(|s| s.epochs_planned))
         .unwrap_or_else(|| run.rows.iter().map(|r| r.epoch).max().unwrap_or(0))
+}
+
+/// Training images of one epoch of `run`: the mean of its rows, else what `given` says.
+fn per_epoch(run: &Run, given: &EpochImages) -> f64 {
+    let rows: Vec<f64> = run.kept().map(|r| r.images()).collect();
+    if rows.is_empty() {
+        given.get(&run.id).copied().unwrap_or(0.0)
+    } else {
+        rows.iter().sum::<f64>() / rows.len() as f64
+    }
 }
 
 /// Where a run would be judged at a rung: the evaluation (epoch, step) and its figure there.
@@ -323,40 +423,143 @@ fn arrivals(run: &Run, rule: &PruneConfig) -> Vec<Arrival> {
     out
 }
 
-/// `run` under the replayed `decisions` (and where the replay lost track of it, if it did):
-/// how it ends and what it would have trained. A run the rule does not stop whose rows end
-/// before its budget is lost from there.
-fn ended(run: &Run, rule: &PruneConfig, decisions: Vec<Judged>, lost: Option<Unknown>) -> Replayed {
-    let stopped_at_step = decisions
-        .last()
-        .filter(|d| d.record.is_stop())
-        .map(|d| d.record.step);
-    let unknown = lost
-        .or_else(|| (stopped_at_step.is_none() && truncated(run)).then(|| Unknown::outlived(run)));
-    let through = stopped_at_step.or(unknown.as_ref().map(|u| u.step));
-    let trained = |keep: &dyn Fn(&MetricsRow) -> bool| -> (f64, usize) {
-        let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| keep(r)).collect();
-        (rows.iter().map(|r| r.images()).sum(), rows.len())
-    };
-    let (images_recorded, epochs_recorded) = trained(&|_| true);
-    let (images_replayed, epochs_replayed) = trained(&|r| through.is_none_or(|s| r.step <= s));
-    Replayed {
-        index: run.index,
-        id: run.id.clone(),
-        recorded: run.state.word(),
-        replayed: match (stopped_at_step, &unknown) {
-            (Some(_), _) => RunState::Pruned.word(),
-            (None, Some(_)) => UNKNOWN,
-            (None, None) => run.state.word(),
-        },
-        decisions,
-        unknown,
-        images_recorded,
-        images_replayed,
-        epochs_recorded,
-        epochs_replayed,
-        epochs_planned: budget(run),
-        final_figure: run.kept().filter_map(|r| r.figure(rule.metric)).last(),
+/// What the replay settled for one run: its decisions, the one the unknown variants could
+/// turn (if any), and how many others could be at a rung past them (`possible(rung epoch)`).
+struct End<'a> {
+    rule: &'a PruneConfig,
+    decisions: Vec<Judged>,
+    unsettled: Option<Unknown>,
+    possible: &'a dyn Fn(u32) -> usize,
+    given: &'a EpochImages,
+}
+
+/// How a run whose rows end before its budget goes on past them.
+enum PastRows {
+    /// A rung that could stop it lies ahead: unknown from there.
+    Stoppable(Unknown),
+    /// No rung left can stop it: it trains its budget (why).
+    Budget(String),
+}
+
+impl End<'_> {
+    /// `run` under the replayed decisions: how it ends and what it would have trained.
+    fn of(self, run: &Run) -> Replayed {
+        let stop_step =
+            stopped(&self.decisions).then(|| self.decisions.last().unwrap().record.step);
+        let past = (stop_step.is_none() && self.unsettled.is_none() && truncated(run))
+            .then(|| self.past_rows(run));
+        let (unknown, past_rows) = match past {
+            Some(PastRows::Stoppable(u)) => (Some(u), None),
+            Some(PastRows::Budget(why)) => (None, Some(why)),
+            None => (self.unsettled.clone(), None),
+        };
+        let per_epoch = per_epoch(run, self.given);
+        let rows_through = |step: u64| -> (f64, usize) {
+            let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| r.step <= step).collect();
+            (rows.iter().map(|r| r.images()).sum(), rows.len())
+        };
+        let recorded = rows_through(u64::MAX);
+        let left = budget(run).saturating_sub(last_epoch(run));
+        let full = match truncated(run) {
+            true => (
+                recorded.0 + f64::from(left) * per_epoch,
+                recorded.1 + left as usize,
+            ),
+            false => recorded,
+        };
+        let least = match (stop_step, &unknown) {
+            (Some(step), _) => rows_through(step),
+            (
+                None,
+                Some(Unknown {
+                    through: Through::Step(step),
+                    ..
+                }),
+            ) => rows_through(*step),
+            (
+                None,
+                Some(Unknown {
+                    through: Through::PastRows(n),
+                    ..
+                }),
+            ) => (
+                recorded.0 + f64::from(*n) * per_epoch,
+                recorded.1 + *n as usize,
+            ),
+            (None, None) => full,
+        };
+        let most = if unknown.is_some() { full } else { least };
+        let last_figure = run
+            .kept()
+            .filter_map(|r| {
+                Some(EpochFigure {
+                    epoch: r.epoch,
+                    value: r.figure(self.rule.metric)?,
+                })
+            })
+            .last();
+        Replayed {
+            index: run.index,
+            id: run.id.clone(),
+            recorded: run.state.word(),
+            replayed: match (stop_step, &unknown, &past_rows) {
+                (Some(_), _, _) => RunState::Pruned.word(),
+                (None, Some(_), _) => UNKNOWN,
+                (None, None, Some(_)) => RunState::Finished.word(),
+                (None, None, None) => run.state.word(),
+            },
+            decisions: self.decisions,
+            unknown,
+            past_rows,
+            images_recorded: recorded.0,
+            images_budget: full.0,
+            budget_past_rows: truncated(run),
+            images_replayed_min: least.0,
+            images_replayed_max: most.0,
+            epochs_recorded: recorded.1,
+            epochs_replayed_min: least.1,
+            epochs_replayed_max: most.1,
+            epochs_planned: budget(run),
+            last_figure,
+            final_figure: ended_by_training(run)
+                .then_some(last_figure)
+                .flatten()
+                .map(|f| f.value),
+        }
+    }
+
+    /// Past `run`'s rows: the first rung after its decisions that could stop it, or none.
+    fn past_rows(&self, run: &Run) -> PastRows {
+        let after = self.decisions.last().map_or(0, |d| d.record.rung_epoch);
+        let left: Vec<Rung> = prune::rungs(self.rule, budget(run))
+            .into_iter()
+            .filter(|r| r.epoch > after)
+            .collect();
+        if let Some(&rung) = left
+            .iter()
+            .find(|r| prune::could_stop(self.rule, **r, (self.possible)(r.epoch)))
+        {
+            return PastRows::Stoppable(Unknown::outlived(run, rung));
+        }
+        let rows = format!(
+            "its rows end at epoch {} ({})",
+            last_epoch(run),
+            rows_end_why(run.state)
+        );
+        let why = match left.iter().map(|r| (self.possible)(r.epoch)).max() {
+            None => "no rung is left before its budget".to_string(),
+            Some(n) => format!(
+                "at most {n} other variant(s) can be at its {} rung(s) left, too few to stop it \
+                 (min_peers {}, eta {})",
+                left.len(),
+                self.rule.min_peers,
+                self.rule.eta
+            ),
+        };
+        PastRows::Budget(format!(
+            "{rows}; {why}: it trains its budget, its figures past epoch {} unknown",
+            last_epoch(run)
+        ))
     }
 }
 
@@ -373,7 +576,8 @@ fn acted_on(events: &[EventRow], step: u64) -> bool {
 
 /// What the variants replayed before had at the rung of `epoch`, as `results::Peers` reads a
 /// live sweep: their decision there, or the worst figure for one that ended collapsed without;
-/// one the replay lost track of before the rung (and whose budget reaches past it) is unknown.
+/// one the replay lost track of before the rung (and whose budget reaches past it), or that it
+/// follows past its rows, is unknown.
 fn field_before(before: &[Replayed], epoch: u32) -> Field {
     let mut field = Field {
         peers: Vec::new(),
@@ -386,7 +590,7 @@ fn field_before(before: &[Replayed], epoch: u32) -> Field {
                 figure: d.record.figure,
                 source: PeerSource::Rung,
             }),
-            None if b.unknown.is_some() && epoch < b.epochs_planned => {
+            None if b.outruns_rows() && epoch < b.epochs_planned => {
                 field.unknown.push(b.id.clone())
             }
             None => field
@@ -401,15 +605,21 @@ fn field_before(before: &[Replayed], epoch: u32) -> Field {
     field
 }
 
-/// The replay's totals: training images recorded and replayed, and what became of the
-/// variant that finished best (lowest final figure among those the sweep finished).
+/// The replay's totals: training images recorded, what the sweep costs without `[prune]`, what
+/// the rule trains of it, and what became of the variant that finished best (lowest final
+/// figure among those the sweep finished).
 #[derive(Debug, Clone, Serialize)]
 pub struct Totals {
     pub images_recorded: f64,
-    /// With `unknown` variants, what the rule trains at least.
-    pub images_replayed: f64,
-    /// The variants the replay lost track of (`Replayed::unknown`): while any is, the images
-    /// the rule trains are a lower bound and those it saves an upper one.
+    /// What the sweep costs without `[prune]`: the base of every share and of what is saved.
+    pub images_budget: f64,
+    /// The variants whose part of `images_budget` counts their planned epochs past their rows
+    /// (at the pace of their rows; a collapse there would cost less, a rollback more).
+    pub budget_past_rows: Vec<String>,
+    /// What the rule trains: at least and at most (the same unless some variant is `unknown`).
+    pub images_replayed_min: f64,
+    pub images_replayed_max: f64,
+    /// The variants the replay lost track of (`Replayed::unknown`).
     pub unknown: Vec<String>,
     pub best: Option<Best>,
 }
@@ -418,40 +628,67 @@ pub struct Totals {
 pub struct Best {
     pub id: String,
     pub final_figure: f64,
-    /// The rung it would have been stopped at; None: it survives every rung, or (with
-    /// `unknown`) the replay cannot say.
-    pub stopped_at: Option<RungRecord>,
-    pub unknown: Option<Unknown>,
+    #[serde(flatten)]
+    pub fate: Fate,
+}
+
+/// What the rule does to the variant that finished best. In JSON, `"fate"`: `"survives"`,
+/// `"stopped"` (with `"at"`, the decision), `"unknown"` (with `"unknown"`, why).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "fate", rename_all = "snake_case")]
+pub enum Fate {
+    Survives,
+    Stopped { at: RungRecord },
+    Unknown { unknown: Unknown },
 }
 
 pub fn totals(replayed: &[Replayed]) -> Totals {
-    let best = replayed
+    let ids = |keep: &dyn Fn(&Replayed) -> bool| -> Vec<String> {
+        replayed
+            .iter()
+            .filter(|r| keep(r))
+            .map(|r| r.id.clone())
+            .collect()
+    };
+    let sum = |of: &dyn Fn(&Replayed) -> f64| -> f64 { replayed.iter().map(of).sum() };
+    Totals {
+        images_recorded: sum(&|r| r.images_recorded),
+        images_budget: sum(&|r| r.images_budget),
+        budget_past_rows: ids(&|r| r.budget_past_rows),
+        images_replayed_min: sum(&|r| r.images_replayed_min),
+        images_replayed_max: sum(&|r| r.images_replayed_max),
+        unknown: ids(&|r| r.unknown.is_some()),
+        best: best(replayed),
+    }
+}
+
+fn best(replayed: &[Replayed]) -> Option<Best> {
+    let (r, x) = replayed
         .iter()
         .filter(|r| r.recorded == RunState::Finished.word())
         .filter_map(|r| Some((r, r.final_figure.filter(|x| x.is_finite())?)))
-        .min_by(|a, b| a.1.total_cmp(&b.1))
-        .map(|(r, x)| Best {
-            id: r.id.clone(),
-            final_figure: x,
-            stopped_at: r.stop().cloned(),
-            unknown: r.unknown.clone(),
-        });
-    Totals {
-        images_recorded: replayed.iter().map(|r| r.images_recorded).sum(),
-        images_replayed: replayed.iter().map(|r| r.images_replayed).sum(),
-        unknown: replayed
-            .iter()
-            .filter(|r| r.unknown.is_some())
-            .map(|r| r.id.clone())
-            .collect(),
-        best,
-    }
+        .min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let fate = match (r.stop(), &r.unknown) {
+        (Some(s), _) => Fate::Stopped { at: s.clone() },
+        (None, Some(u)) => Fate::Unknown { unknown: u.clone() },
+        (None, None) => Fate::Survives,
+    };
+    Some(Best {
+        id: r.id.clone(),
+        final_figure: x,
+        fate,
+    })
 }
 
 #[cfg(test)]
 pub(super) mod tests {
     use super::*;
     use crate::results::test_rows::swd_rows;
+
+    /// No variant without rows has a figure for its epochs.
+    pub(in crate::sweep) fn none() -> EpochImages {
+        EpochImages::new()
+    }
 
     pub(in crate::sweep) fn rule() -> PruneConfig {
         PruneConfig {
@@ -513,7 +750,7 @@ pub(super) mod tests {
             ),
         ];
         let refs: Vec<&Run> = runs.iter().collect();
-        let out = replay_in_order(&refs, &rule());
+        let out = replay_in_order(&refs, &rule(), &none());
         let got: Vec<String> = out.iter().map(outcome).collect();
         let want = [
             "finished",               // first at every rung: no peer yet (min_peers 1)
@@ -536,19 +773,26 @@ pub(super) mod tests {
             "pruned variants are no peers past their rung; a collapsed one without a decision \
              there is the worst"
         );
-        assert_eq!((out[1].epochs_replayed, out[4].epochs_replayed), (2, 3));
+        assert_eq!(
+            (out[1].epochs_replayed_min, out[4].epochs_replayed_max),
+            (2, 3)
+        );
         let t = totals(&out);
         assert_eq!(t.images_recorded, (8.0 * 5.0 + 3.0) * 100.0);
         assert_eq!(
-            t.images_replayed,
+            t.images_budget, t.images_recorded,
+            "every variant ended by its own training: what it trained is its cost"
+        );
+        assert_eq!(t.images_replayed_min, t.images_replayed_max);
+        assert_eq!(
+            t.images_replayed_min,
             (8.0 + 2.0 + 2.0 + 3.0 + 3.0 + 8.0) * 100.0
         );
         let best = t.best.unwrap();
         assert_eq!((best.id.as_str(), best.final_figure), ("001-x", 15.0));
-        assert_eq!(
-            best.stopped_at.map(|s| s.rung_epoch),
-            Some(2),
-            "the winner would have been stopped"
+        assert!(
+            matches!(&best.fate, Fate::Stopped { at } if at.rung_epoch == 2),
+            "the winner would have been stopped: {best:?}"
         );
     }
 
@@ -564,7 +808,7 @@ pub(super) mod tests {
         }
         second.events = vec![crate::results::test_rows::rollback(2, 2, 1, 0)];
         second.abandoned = abandoned(&second.rows, &second.events);
-        let out = replay(&[&first, &second], &rule());
+        let out = replay(&[&first, &second], &rule(), &none());
         let d: Vec<&RungRecord> = out[1].decisions.iter().map(|d| &d.record).collect();
         assert_eq!(d.len(), 1, "one judgement, after the rollback: {d:#?}");
         assert_eq!((d[0].judged_epoch, d[0].step), (2, 4));
@@ -640,8 +884,11 @@ pub(super) mod tests {
                 "judged at 3 for rung 2 and at 5 for 4: best at both",
             ),
         ];
-        let rungwise: Vec<String> = replay(&refs, &rule).iter().map(outcome).collect();
-        let arrival: Vec<String> = replay_in_order(&refs, &rule).iter().map(outcome).collect();
+        let rungwise: Vec<String> = replay(&refs, &rule, &none()).iter().map(outcome).collect();
+        let arrival: Vec<String> = replay_in_order(&refs, &rule, &none())
+            .iter()
+            .map(outcome)
+            .collect();
         for (i, (want_rungwise, want_arrival, why)) in rows.iter().enumerate() {
             assert_eq!(rungwise[i], *want_rungwise, "rung by rung, {i}: {why}");
             assert_eq!(arrival[i], *want_arrival, "on arrival, {i}: {why}");
@@ -673,7 +920,7 @@ pub(super) mod tests {
             ),
         ];
         let refs: Vec<&Run> = runs.iter().collect();
-        let out = replay(&refs, &rule());
+        let out = replay(&refs, &rule(), &none());
         let got: Vec<(&str, Option<u32>)> = out
             .iter()
             .map(|r| (r.replayed, r.unknown.as_ref().map(|u| u.epoch)))
@@ -684,8 +931,8 @@ pub(super) mod tests {
                 "first at rung 4, and first of three had 1 been there",
             ),
             (
-                (UNKNOWN, Some(2)),
-                "second of five at rung 2 goes on; no rows after it",
+                (UNKNOWN, Some(4)),
+                "second of five at rung 2 goes on; no rows after it: trains to rung 4 at least",
             ),
             (
                 ("pruned", None),
@@ -709,24 +956,210 @@ pub(super) mod tests {
         let t = totals(&out);
         assert_eq!(t.unknown, ["001-x", "003-x"]);
         assert_eq!(
-            t.images_replayed,
-            (8.0 + 2.0 + 2.0 + 4.0 + 2.0) * 100.0,
-            "what the rule trains at least: 3 through its rung-4 evaluation"
+            t.images_replayed_min,
+            (8.0 + 4.0 + 2.0 + 4.0 + 2.0) * 100.0,
+            "what the rule trains at least: 1 to rung 4, the next that could stop it, and 3 \
+             through its rung-4 evaluation"
+        );
+        assert_eq!(
+            (t.images_replayed_max, t.images_budget),
+            ((8.0 + 8.0 + 2.0 + 8.0 + 2.0) * 100.0, 8.0 * 5.0 * 100.0),
+            "at most: 1 and 3 to their budget; the cost: every budget, 1 and 2 (pruned live) \
+             counted at 8 epochs past their rows"
         );
         let best = t.best.unwrap();
-        assert_eq!((best.id.as_str(), best.stopped_at), ("000-x", None));
-        assert!(best.unknown.is_none(), "000 survives whatever 1 had");
-        // On arrival, 1 first: 0 is judged at rung 4 against nobody it can see, but 1 may
-        // have been there, ahead of it.
-        let arrival = replay_in_order(&[&runs[1], &runs[0]], &rule());
+        assert_eq!(best.id, "000-x");
+        assert!(
+            matches!(best.fate, Fate::Survives),
+            "000 survives whatever 1 had"
+        );
+        // On arrival, 1 first: no variant before it can be its peer, so no rung stops it (it
+        // trains its budget, figures unknown); 0 is judged at rung 4 against nobody it can
+        // see, but 1 was there, maybe ahead of it.
+        let arrival = replay_in_order(&[&runs[1], &runs[0]], &rule(), &none());
         let got: Vec<(&str, Option<u32>)> = arrival
             .iter()
             .map(|r| (r.replayed, r.unknown.as_ref().map(|u| u.epoch)))
             .collect();
         assert_eq!(
             got,
-            [(UNKNOWN, Some(2)), (UNKNOWN, Some(4))],
+            [("finished", None), (UNKNOWN, Some(4))],
             "{arrival:#?}"
         );
+        assert!(arrival[0].past_rows.is_some(), "{arrival:#?}");
+    }
+
+    /// Five variants trained through their budget of 8 (evaluated every other epoch): 3 starts
+    /// behind and ends best, 2 is bad throughout.
+    fn complete() -> Vec<Run> {
+        let curves: [[f64; 4]; 5] = [
+            [50.0, 40.0, 30.0, 20.0],
+            [60.0, 35.0, 25.0, 15.0],
+            [70.0, 80.0, 90.0, 99.0],
+            [75.0, 45.0, 20.0, 10.0],
+            [65.0, 64.0, 63.0, 62.0],
+        ];
+        let runs = curves.iter().enumerate().map(|(i, c)| {
+            let swds: Vec<Option<f64>> = (1..=8)
+                .map(|e| (e % 2 == 0).then(|| c[e / 2 - 1]))
+                .collect();
+            run(i, &swds, RunState::Finished)
+        });
+        runs.collect()
+    }
+
+    /// A variant, the epochs of rows it keeps, and how the sweep left it.
+    type Cut = (usize, usize, RunState);
+
+    /// `runs` with the rows of variant `i` cut to `keep` epochs and its state set (the sweep
+    /// stopped or lost it there).
+    fn cut(runs: &[Run], cuts: &[Cut]) -> Vec<Run> {
+        let mut out = runs.to_vec();
+        for &(i, keep, state) in cuts {
+            out[i] = run(i, &[], state);
+            out[i].rows = runs[i].rows[..keep].to_vec();
+            out[i].abandoned = vec![false; keep];
+        }
+        out
+    }
+
+    #[test]
+    fn the_bounds_over_cut_rows_hold_what_the_complete_rows_give() {
+        let rules: [(PruneConfig, &str); 5] = [
+            (rule(), "rungs 2, 4 of 8, eta 2"),
+            (
+                PruneConfig {
+                    first_rung: 4,
+                    ..rule()
+                },
+                "one rung, at 4",
+            ),
+            (PruneConfig { eta: 3, ..rule() }, "eta 3: rung 2 and 6"),
+            (
+                PruneConfig {
+                    min_peers: 3,
+                    ..rule()
+                },
+                "min_peers 3",
+            ),
+            (
+                PruneConfig {
+                    min_peers: 20,
+                    ..rule()
+                },
+                "nobody can be stopped",
+            ),
+        ];
+        let cuts: [(&[Cut], &str); 4] = [
+            (
+                &[(1, 2, RunState::Pruned), (2, 2, RunState::Pruned)],
+                "two stopped live at rung 2",
+            ),
+            (
+                &[(3, 0, RunState::NotStarted)],
+                "the late winner never started",
+            ),
+            (
+                &[(4, 3, RunState::Interrupted), (0, 5, RunState::Interrupted)],
+                "two killed mid-sweep",
+            ),
+            (
+                &[
+                    (0, 2, RunState::Pruned),
+                    (3, 2, RunState::Pruned),
+                    (4, 4, RunState::Pruned),
+                ],
+                "three stopped live, the winner among them",
+            ),
+        ];
+        let full = complete();
+        let given: EpochImages = [("003-x".to_string(), 100.0)].into();
+        for (rule, rule_why) in &rules {
+            for (cuts, cut_why) in cuts {
+                let part = cut(&full, cuts);
+                for in_order in [false, true] {
+                    let go = |runs: &[Run]| {
+                        let refs: Vec<&Run> = runs.iter().collect();
+                        let out = match in_order {
+                            false => replay(&refs, rule, &given),
+                            true => replay_in_order(&refs, rule, &given),
+                        };
+                        totals(&out)
+                    };
+                    let (all, some) = (go(&full), go(&part));
+                    let why = format!("{rule_why}, {cut_why}, on arrival {in_order}");
+                    assert_eq!(all.images_replayed_min, all.images_replayed_max, "{why}");
+                    assert_eq!(
+                        some.images_budget, all.images_budget,
+                        "{why}: the cost without [prune] counts the cut budgets in full"
+                    );
+                    let trained = all.images_replayed_min;
+                    assert!(
+                        some.images_replayed_min <= trained && trained <= some.images_replayed_max,
+                        "{why}: {trained} outside {} to {}",
+                        some.images_replayed_min,
+                        some.images_replayed_max
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_variant_cut_short_trains_to_the_next_rung_that_could_stop_it() {
+        let full = complete();
+        let given: EpochImages = [("003-x".to_string(), 100.0)].into();
+        // The rule, the cut, how it ends and the epochs it trains at least and at most, why.
+        type Row = (PruneConfig, Cut, (&'static str, usize, usize), &'static str);
+        let rows: [Row; 5] = [
+            (
+                PruneConfig {
+                    min_peers: 20,
+                    ..rule()
+                },
+                (1, 2, RunState::Pruned),
+                ("finished", 8, 8),
+                "at most 4 peers, min_peers 20: no rung can stop it, it trains its budget",
+            ),
+            (
+                PruneConfig {
+                    first_rung: 4,
+                    ..rule()
+                },
+                (1, 2, RunState::Pruned),
+                (UNKNOWN, 4, 8),
+                "rows end at 2, the first rung is 4: it trains to 4 at least",
+            ),
+            (
+                rule(),
+                (3, 0, RunState::NotStarted),
+                (UNKNOWN, 2, 8),
+                "not started: it trains to the first rung at least",
+            ),
+            (
+                rule(),
+                (0, 5, RunState::Interrupted),
+                ("finished", 8, 8),
+                "judged at rungs 2 and 4 and kept: no rung left, it trains its budget",
+            ),
+            (
+                PruneConfig { eta: 1, ..rule() },
+                (3, 0, RunState::NotStarted),
+                ("finished", 8, 8),
+                "eta 1: no rungs at all; a variant never started trains its budget",
+            ),
+        ];
+        for (rule, c, (state, least, most), why) in &rows {
+            let part = cut(&full, &[*c]);
+            let refs: Vec<&Run> = part.iter().collect();
+            let r = &replay(&refs, rule, &given)[c.0];
+            assert_eq!(
+                (r.replayed, r.epochs_replayed_min, r.epochs_replayed_max),
+                (*state, *least, *most),
+                "{why}: {r:#?}"
+            );
+            assert_eq!(r.past_rows.is_some(), *state == "finished", "{why}");
+            assert_eq!(r.final_figure, None, "{why}: its rows end before it does");
+        }
     }
 }

@@ -10,7 +10,7 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-use super::replay::{self, Replayed};
+use super::replay::{self, EpochImages, Fate, Replayed};
 use crate::prune::PruneConfig;
 use crate::results::RunState;
 use crate::results::reader::Run;
@@ -20,8 +20,9 @@ use crate::results::reader::Run;
 pub struct OrderSpread {
     pub orders: usize,
     pub seed: u64,
-    /// Share of the recorded training images an order would train (0 to 1): mean, lowest,
-    /// highest over the orders (in an incomplete order, what it trains at least).
+    /// Share of what the sweep costs without `[prune]` (`replay::Totals::images_budget`) an
+    /// order would train (0 to 1): mean, lowest, highest over the orders (in an incomplete
+    /// order, what it trains at least).
     pub images_share_mean: f64,
     pub images_share_min: f64,
     pub images_share_max: f64,
@@ -34,15 +35,21 @@ pub struct OrderSpread {
     pub winner_unknown: usize,
     /// The best final figure among the variants an order lets finish, divided by the best
     /// recorded (1 = the winner survived; lower is better, as for every `[prune]` metric):
-    /// median and worst over the complete orders. None when no variant finished with a
-    /// figure, or no order is complete.
+    /// median and worst over the complete orders (where every variant's rows reach how the
+    /// rule ends it). None when no variant finished with a figure, or no order is complete.
     pub best_ratio_median: Option<f64>,
     pub best_ratio_worst: Option<f64>,
 }
 
 /// The rule replayed over `orders` shuffles of `runs` (ChaCha20 from `seed`, one stream for
 /// all orders, so a seed gives the same orders with this build on every machine).
-pub fn spread(runs: &[&Run], rule: &PruneConfig, orders: usize, seed: u64) -> OrderSpread {
+pub fn spread(
+    runs: &[&Run],
+    rule: &PruneConfig,
+    given: &EpochImages,
+    orders: usize,
+    seed: u64,
+) -> OrderSpread {
     let mut rng = ChaCha20Rng::seed_from_u64(seed);
     let mut order: Vec<&Run> = runs.to_vec();
     order.sort_by_key(|r| r.index);
@@ -52,14 +59,14 @@ pub fn spread(runs: &[&Run], rule: &PruneConfig, orders: usize, seed: u64) -> Or
     let (mut orders_incomplete, mut winner_unknown) = (0, 0);
     for _ in 0..orders {
         order.shuffle(&mut rng);
-        let replayed = replay::replay_in_order(&order, rule);
+        let replayed = replay::replay_in_order(&order, rule, given);
         let totals = replay::totals(&replayed);
-        shares.push(share(totals.images_replayed, totals.images_recorded));
+        shares.push(share(totals.images_replayed_min, totals.images_budget));
         orders_incomplete += usize::from(!totals.unknown.is_empty());
         if let Some(best) = &totals.best {
-            winner_stopped += usize::from(best.stopped_at.is_some());
-            winner_unknown += usize::from(best.unknown.is_some());
-            if !totals.unknown.is_empty() {
+            winner_stopped += usize::from(matches!(best.fate, Fate::Stopped { .. }));
+            winner_unknown += usize::from(matches!(best.fate, Fate::Unknown { .. }));
+            if replayed.iter().any(Replayed::outruns_rows) {
                 continue;
             }
             if let Some(survivor) = best_survivor(&replayed) {
@@ -98,7 +105,7 @@ fn best_survivor(replayed: &[Replayed]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sweep::replay::tests::{rule, run};
+    use crate::sweep::replay::tests::{none, rule, run};
 
     /// Six variants listed worst first: in index order each newcomer beats those before it
     /// and goes on, so index order is the most expensive order there is.
@@ -118,10 +125,10 @@ mod tests {
     fn shuffles_cost_less_than_a_sorted_grid_and_a_seed_repeats_them() {
         let runs = slow_to_fast();
         let refs: Vec<&Run> = runs.iter().collect();
-        let index_order = replay::totals(&replay::replay_in_order(&refs, &rule()));
-        let in_order = index_order.images_replayed / index_order.images_recorded;
+        let index_order = replay::totals(&replay::replay_in_order(&refs, &rule(), &none()));
+        let in_order = index_order.images_replayed_min / index_order.images_budget;
         assert_eq!(in_order, 1.0, "sorted worst first, nobody is stopped");
-        let s = spread(&refs, &rule(), 50, 7);
+        let s = spread(&refs, &rule(), &none(), 50, 7);
         assert!(s.images_share_mean < in_order, "{s:?}");
         assert!(s.images_share_min <= s.images_share_mean, "{s:?}");
         assert!(s.images_share_mean <= s.images_share_max, "{s:?}");
@@ -135,12 +142,12 @@ mod tests {
         );
         assert_eq!(
             s,
-            spread(&refs, &rule(), 50, 7),
+            spread(&refs, &rule(), &none(), 50, 7),
             "a seed repeats its orders"
         );
         assert_ne!(
             s.images_share_mean,
-            spread(&refs, &rule(), 50, 8).images_share_mean,
+            spread(&refs, &rule(), &none(), 50, 8).images_share_mean,
             "another seed draws other orders"
         );
     }
@@ -163,7 +170,7 @@ mod tests {
             ));
         }
         let refs: Vec<&Run> = runs.iter().collect();
-        let s = spread(&refs, &rule(), 40, 1);
+        let s = spread(&refs, &rule(), &none(), 40, 1);
         assert!(s.winner_stopped > 0 && s.winner_stopped < 40, "{s:?}");
         assert_eq!(
             s.best_ratio_worst,
