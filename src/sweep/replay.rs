@@ -444,8 +444,11 @@ enum PastRows {
 impl End<'_> {
     /// `run` under the replayed decisions: how it ends and what it would have trained.
     fn of(self, run: &Run) -> Replayed {
-        let stop_step =
-            stopped(&self.decisions).then(|| self.decisions.last().unwrap().record.step);
+        let stop_step = self
+            .decisions
+            .last()
+            .filter(|d| d.record.is_stop())
+            .map(|d| d.record.step);
         let past = (stop_step.is_none() && self.unsettled.is_none() && truncated(run))
             .then(|| self.past_rows(run));
         let (unknown, past_rows) = match past {
@@ -453,51 +456,18 @@ impl End<'_> {
             Some(PastRows::Budget(why)) => (None, Some(why)),
             None => (self.unsettled.clone(), None),
         };
-        let per_epoch = per_epoch(run, self.given);
-        let rows_through = |step: u64| -> (f64, usize) {
-            let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| r.step <= step).collect();
-            (rows.iter().map(|r| r.images()).sum(), rows.len())
-        };
-        let recorded = rows_through(u64::MAX);
-        let left = budget(run).saturating_sub(last_epoch(run));
-        let full = match truncated(run) {
-            true => (
-                recorded.0 + f64::from(left) * per_epoch,
-                recorded.1 + left as usize,
-            ),
-            false => recorded,
-        };
+        let images = Images::of(run, self.given);
         let least = match (stop_step, &unknown) {
-            (Some(step), _) => rows_through(step),
-            (
-                None,
-                Some(Unknown {
-                    through: Through::Step(step),
-                    ..
-                }),
-            ) => rows_through(*step),
-            (
-                None,
-                Some(Unknown {
-                    through: Through::PastRows(n),
-                    ..
-                }),
-            ) => (
-                recorded.0 + f64::from(*n) * per_epoch,
-                recorded.1 + *n as usize,
-            ),
-            (None, None) => full,
+            (Some(step), _) => images.through(Through::Step(step)),
+            (None, Some(u)) => images.through(u.through),
+            (None, None) => images.full,
         };
-        let most = if unknown.is_some() { full } else { least };
-        let last_figure = run
-            .kept()
-            .filter_map(|r| {
-                Some(EpochFigure {
-                    epoch: r.epoch,
-                    value: r.figure(self.rule.metric)?,
-                })
-            })
-            .last();
+        let most = if unknown.is_some() {
+            images.full
+        } else {
+            least
+        };
+        let last_figure = last_figure(run, self.rule);
         Replayed {
             index: run.index,
             id: run.id.clone(),
@@ -511,12 +481,12 @@ impl End<'_> {
             decisions: self.decisions,
             unknown,
             past_rows,
-            images_recorded: recorded.0,
-            images_budget: full.0,
+            images_recorded: images.recorded.0,
+            images_budget: images.full.0,
             budget_past_rows: truncated(run),
             images_replayed_min: least.0,
             images_replayed_max: most.0,
-            epochs_recorded: recorded.1,
+            epochs_recorded: images.recorded.1,
             epochs_replayed_min: least.1,
             epochs_replayed_max: most.1,
             epochs_planned: budget(run),
@@ -561,6 +531,65 @@ impl End<'_> {
             last_epoch(run)
         ))
     }
+}
+
+/// A run's training images and epochs (rows, abandoned ones included): what the sweep
+/// trained, and its whole budget (past rows cut short, at the pace of its rows).
+struct Images<'a> {
+    run: &'a Run,
+    per_epoch: f64,
+    recorded: (f64, usize),
+    full: (f64, usize),
+}
+
+impl<'a> Images<'a> {
+    fn of(run: &'a Run, given: &EpochImages) -> Images<'a> {
+        let per_epoch = per_epoch(run, given);
+        let recorded = rows_through(run, u64::MAX);
+        let left = if truncated(run) {
+            budget(run) - last_epoch(run)
+        } else {
+            0
+        };
+        Images {
+            run,
+            per_epoch,
+            recorded,
+            full: past(recorded, left, per_epoch),
+        }
+    }
+
+    fn through(&self, through: Through) -> (f64, usize) {
+        match through {
+            Through::Step(step) => rows_through(self.run, step),
+            Through::PastRows(n) => past(self.recorded, n, self.per_epoch),
+        }
+    }
+}
+
+fn rows_through(run: &Run, step: u64) -> (f64, usize) {
+    let rows: Vec<&MetricsRow> = run.rows.iter().filter(|r| r.step <= step).collect();
+    (rows.iter().map(|r| r.images()).sum(), rows.len())
+}
+
+/// `rows` and then `epochs` more of `per_epoch` images.
+fn past(rows: (f64, usize), epochs: u32, per_epoch: f64) -> (f64, usize) {
+    (
+        rows.0 + f64::from(epochs) * per_epoch,
+        rows.1 + epochs as usize,
+    )
+}
+
+/// The last value of `rule`'s metric on `run`'s kept timeline.
+fn last_figure(run: &Run, rule: &PruneConfig) -> Option<EpochFigure> {
+    run.kept()
+        .filter_map(|r| {
+            Some(EpochFigure {
+                epoch: r.epoch,
+                value: r.figure(rule.metric)?,
+            })
+        })
+        .last()
 }
 
 /// `Replayed::replayed` of a variant the replay lost track of.
