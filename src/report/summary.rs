@@ -115,6 +115,14 @@ pub struct Summary {
     pub pruned: Option<PrunedAt>,
 }
 
+impl Summary {
+    /// Trained to its last planned epoch: its figure is comparable with the others' (one
+    /// stopped early, pruned or collapsed, has an earlier epoch's).
+    pub fn trained_to_end(&self) -> bool {
+        self.epochs_planned.is_some_and(|p| self.epochs_done >= p)
+    }
+}
+
 /// The decision that stopped a variant, as the summary shows it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PrunedAt {

@@ -26,11 +26,11 @@ pub fn ranked(summaries: &[Summary]) -> Vec<Bar> {
     let mut bars: Vec<(usize, Bar)> = summaries
         .iter()
         .filter_map(|s| {
-            let complete = s.epochs_planned.is_some_and(|p| s.epochs_done >= p);
             let bar = Bar {
                 id: s.id.clone(),
                 figure: s.figure?,
-                short: (!complete).then(|| format!("{} at epoch {}", s.state, s.epochs_done)),
+                short: (!s.trained_to_end())
+                    .then(|| format!("{} at epoch {}", s.state, s.epochs_done)),
             };
             Some((s.rank?, bar))
         })

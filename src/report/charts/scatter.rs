@@ -35,7 +35,7 @@ pub fn points(summaries: &[Summary], k: usize) -> Vec<Point> {
             Some(Point {
                 x: number(s.grid.get(k)?)?,
                 figure: s.figure.filter(|f| f.is_finite())?,
-                complete: s.epochs_planned.is_some_and(|p| s.epochs_done >= p),
+                complete: s.trained_to_end(),
             })
         })
         .collect()
