@@ -353,18 +353,16 @@ fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
             "s"
         },
     );
-    let sampled_keys = experiment.sampled.as_ref().map_or(&[][..], |s| &s.keys[..]);
-    let grid_keys: Vec<&str> = experiment
-        .grid_keys
-        .iter()
-        .filter(|k| !sampled_keys.contains(k))
-        .map(String::as_str)
-        .collect();
-    if !grid_keys.is_empty() {
-        out += &format!(", grid over {}", grid_keys.join(" x "));
+    if let Some(layout) = &experiment.grid_layout {
+        out += &format!(", {layout}");
     }
     if let Some(sampled) = &experiment.sampled {
-        out += &format!("{} {sampled}", if grid_keys.is_empty() { "," } else { ";" });
+        let joint = if experiment.grid_layout.is_none() {
+            ","
+        } else {
+            ";"
+        };
+        out += &format!("{joint} {sampled}");
     }
     out += "\n";
     if let Some(line) = config::overrides_line(&experiment.overrides) {

@@ -162,6 +162,8 @@ pub struct Experiment {
     pub overrides: Vec<Override>,
     /// The keys that vary between variants: `[grid]`'s, then `[search]`'s.
     pub grid_keys: Vec<String>,
+    /// How `[grid]` lays its variants out (`Grid::layout`), for a plan's header.
+    pub grid_layout: Option<String>,
     /// What `[search]` drew, if the file has one.
     pub sampled: Option<Sampled>,
     pub variants: Vec<Variant>,
@@ -348,6 +350,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         file: file.to_path_buf(),
         overrides: settings.iter().filter_map(Override::of).collect(),
         name,
+        grid_layout: grid.layout(),
         grid_keys: grid_keys
             .into_iter()
             .chain(search_keys)

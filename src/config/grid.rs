@@ -97,6 +97,31 @@ impl Grid {
         keys
     }
 
+    /// How the variants are laid out, for a plan's header: `grid over a x b`, then the
+    /// `[[grid.include]]` tables and the keys they set (`plus 2 [[grid.include]] tables (a, c)`);
+    /// None for an empty grid.
+    pub fn layout(&self) -> Option<String> {
+        let product = (!self.axes.is_empty()).then(|| {
+            let axes: Vec<&str> = self.axes.iter().map(|(k, _)| k.as_str()).collect();
+            format!("grid over {}", axes.join(" x "))
+        });
+        let includes = (!self.include.is_empty()).then(|| {
+            let mut keys: Vec<&str> = Vec::new();
+            for (k, _) in self.include.iter().flatten() {
+                if !keys.contains(&k.as_str()) {
+                    keys.push(k);
+                }
+            }
+            let n = self.include.len();
+            let tables = if n == 1 { "table" } else { "tables" };
+            format!("{n} [[grid.include]] {tables} ({})", keys.join(", "))
+        });
+        match (product, includes) {
+            (Some(p), Some(i)) => Some(format!("{p}, plus {i}")),
+            (p, i) => p.or(i),
+        }
+    }
+
     /// How many variants `points` gives, computed without building them; None past `usize`.
     pub fn count(&self) -> Option<usize> {
         let product = if self.axes.is_empty() {
@@ -207,6 +232,24 @@ mod tests {
                 "train.lr_d=5 model.d_width=8"
             ]
         );
+    }
+
+    #[test]
+    fn the_layout_tells_the_product_from_the_include_tables() {
+        for (text, layout) in [
+            ("a = [1, 2]\nb = [3, 4]", Some("grid over a x b")),
+            (
+                "a = [1, 2]\n[[include]]\na = 5\nc = 1\n[[include]]\nc = 2",
+                Some("grid over a, plus 2 [[grid.include]] tables (a, c)"),
+            ),
+            (
+                "[[include]]\na = 1\nb = 2",
+                Some("1 [[grid.include]] table (a, b)"),
+            ),
+            ("", None),
+        ] {
+            assert_eq!(grid(text).layout().as_deref(), layout, "{text}");
+        }
     }
 
     #[test]
