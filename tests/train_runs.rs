@@ -382,6 +382,9 @@ fn forced_collapse_is_rolled_back_then_stopped() {
         "{first:?}"
     );
     assert_eq!(rows[1].action, Taken::Stop, "{:?}", rows[1]);
+    // The abandoned timeline's grids go, but its last (the collapse the verdict saw) is kept.
+    let kept = run.join("samples/rolled-back/rollback-1-epoch-0002.png");
+    assert!(kept.is_file(), "no {}", kept.display());
     let metrics = metrics_without_timing(run);
     let steps: Vec<(u64, u32, u32)> = metrics
         .iter()

@@ -59,6 +59,46 @@ pub(super) fn grid_epochs(samples: &Path) -> Result<Vec<u32>> {
     Ok(epochs)
 }
 
+/// Moves the newest sample grid in `samples` past `epoch` (the last of a timeline a rollback
+/// abandons) to the path `to` gives for its epoch, so the collapse stays visible after
+/// `remove_grids_after`; nothing when there is none.
+pub(super) fn keep_last_grid_after(
+    samples: &Path,
+    epoch: u32,
+    to: impl Fn(u32) -> std::path::PathBuf,
+) -> Result<()> {
+    let Some(&last) = grid_epochs(samples)?.iter().rfind(|&&e| e > epoch) else {
+        return Ok(());
+    };
+    let (from, to) = (samples.join(names::sample_grid(last)), to(last));
+    let folder = to.parent().expect("a file in a folder");
+    std::fs::create_dir_all(folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    std::fs::rename(&from, &to)
+        .with_context(|| format!("cannot move {} to {}", from.display(), to.display()))?;
+    fsx::sync_dir(folder)
+}
+
+/// Deletes the grids `keep_last_grid_after` kept for the rollbacks after the first `kept` (a
+/// resume cut their event rows: they are rolled back again, or never were).
+pub(super) fn remove_rolled_back_after(samples: &Path, kept: u32) -> Result<()> {
+    let folder = samples.join(names::ROLLED_BACK);
+    let entries = match std::fs::read_dir(&folder) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(e).with_context(|| format!("cannot list {}", folder.display())),
+    };
+    for entry in entries {
+        let entry = entry.with_context(|| format!("cannot list {}", folder.display()))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if names::rolled_back_grid_number(&name).is_some_and(|k| k > kept) {
+            std::fs::remove_file(entry.path())
+                .with_context(|| format!("cannot delete {}", entry.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
 /// Deletes the sample grids in `samples` of the epochs after `epoch`: the timeline went back
 /// to it, so they show epochs it no longer holds (trained again, they are written again).
 pub(super) fn remove_grids_after(samples: &Path, epoch: u32) -> Result<()> {

@@ -8,6 +8,7 @@
 //!     config.toml  run.json  metrics.csv  events.csv  status.json  quality-reference.json
 //!     tags.txt  .lock
 //!     samples/epoch-NNNN.png  samples/best.png  progress.gif
+//!     samples/rolled-back/rollback-K-epoch-NNNN.png   (what rollback K left behind)
 //!     checkpoints/epoch-NNNN.safetensors  checkpoints/epoch-NNNN.json
 //!     rungs/eNNNN.json   (one per rung `[prune]` judged the variant at)
 //!     rungs/wNNNN.json   (its figure at a rung it waits at for its peers: `run --jobs 1`)
@@ -49,6 +50,23 @@ pub const TENSORBOARD: &str = "tensorboard";
 /// `samples/epoch-NNNN.png`'s file name.
 pub fn sample_grid(epoch: u32) -> String {
     format!("epoch-{epoch:04}.png")
+}
+
+/// The folder under `samples/` that keeps, for each rollback, the last grid of the timeline it
+/// abandoned: what the collapse looked like (the grids after the restored epoch are deleted).
+pub const ROLLED_BACK: &str = "rolled-back";
+
+/// `samples/rolled-back/`'s file for rollback `rollback` (1 for a run's first), whose verdict
+/// came at `epoch`.
+pub fn rolled_back_grid(rollback: u32, epoch: u32) -> String {
+    format!("rollback-{rollback}-epoch-{epoch:04}.png")
+}
+
+/// The rollback number of a `rolled_back_grid` file name, None for any other name.
+pub fn rolled_back_grid_number(name: &str) -> Option<u32> {
+    let (number, epoch) = name.strip_prefix("rollback-")?.split_once("-epoch-")?;
+    sample_grid_epoch(&format!("epoch-{epoch}"))?;
+    number.parse().ok()
 }
 
 /// The epoch of a sample grid's file name, None for any other name (best.png).
@@ -101,6 +119,19 @@ mod tests {
         assert_eq!(rung_decision_epoch(&rung_decision(12345)), Some(12345));
         assert_eq!(rung_decision_epoch(".e0030.json.x1y2.tmp"), None);
         assert_eq!(rung_decision_epoch(&rung_waiting(30)), None, "no decision");
+    }
+
+    #[test]
+    fn rolled_back_grid_names_round_trip() {
+        assert_eq!(rolled_back_grid(3, 26), "rollback-3-epoch-0026.png");
+        assert_eq!(rolled_back_grid_number(&rolled_back_grid(3, 26)), Some(3));
+        for other in [
+            "epoch-0026.png",
+            "rollback-3.png",
+            "rollback-x-epoch-0001.png",
+        ] {
+            assert_eq!(rolled_back_grid_number(other), None, "{other}");
+        }
     }
 
     #[test]

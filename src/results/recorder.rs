@@ -247,12 +247,17 @@ impl Recorder {
         Ok(())
     }
 
-    /// A rollback restored the checkpoint of `epoch`: deletes the later checkpoints and sample
-    /// grids (they belong to the abandoned timeline) and cuts the event files back to `epoch`.
-    pub fn roll_back_to(&self, epoch: u32) -> Result<()> {
+    /// Rollback `rollback` (1 for the run's first) restored the checkpoint of `epoch`: deletes
+    /// the later checkpoints and sample grids (they belong to the abandoned timeline) but the
+    /// last grid, kept as `samples/rolled-back/rollback-K-epoch-NNNN.png`, and cuts the event
+    /// files back to `epoch`.
+    pub fn roll_back_to(&self, epoch: u32, rollback: u32) -> Result<()> {
         for s in self.checkpoints()?.iter().filter(|s| s.meta.epoch > epoch) {
             checkpoints::remove(&s.path)?;
         }
+        images::keep_last_grid_after(&self.dir.samples(), epoch, |last| {
+            self.dir.rolled_back_grid(rollback, last)
+        })?;
         images::remove_grids_after(&self.dir.samples(), epoch)?;
         self.board(|b| b.rollback(epoch))
     }
@@ -266,6 +271,8 @@ impl Recorder {
         let rows = metrics::retain(&self.dir.metrics(), |r| r.step <= step)?;
         let events = csv_log::retain(&self.dir.events(), |r: &EventRow| r.step <= step)?;
         images::remove_grids_after(&self.dir.samples(), epoch)?;
+        let rollbacks = events.iter().filter(|e| e.is_rollback()).count();
+        images::remove_rolled_back_after(&self.dir.samples(), rollbacks as u32)?;
         let mut tb = self.tensorboard();
         tb.board = None;
         if tb.enabled {
@@ -332,11 +339,17 @@ mod tests {
         for epoch in 1..=12 {
             recorder.write_sample_grid(epoch, &grid).unwrap();
         }
-        recorder.roll_back_to(8).unwrap();
+        recorder.roll_back_to(8, 1).unwrap();
         assert_eq!(grids(&dir), (1..=8).collect::<Vec<_>>(), "rolled back to 8");
+        let kept = dir.rolled_back_grid(1, 12);
+        assert!(kept.is_file(), "the abandoned timeline's last grid is kept");
         recorder.write_sample_grid(9, &grid).unwrap(); // the new attempt's epoch 9
         recorder.cut_back(6, 6).unwrap();
         assert_eq!(grids(&dir), (1..=6).collect::<Vec<_>>(), "resumed at 6");
+        assert!(
+            !kept.exists(),
+            "no events row left for rollback 1: its grid goes too"
+        );
         recorder.cut_back(0, 0).unwrap();
         assert!(grids(&dir).is_empty(), "started afresh");
     }

@@ -43,6 +43,12 @@ impl RunDir {
     pub fn sample_grid(&self, epoch: u32) -> PathBuf {
         self.samples().join(names::sample_grid(epoch))
     }
+    /// The last grid of the timeline rollback `rollback` (1 for the first) abandoned at `epoch`.
+    pub fn rolled_back_grid(&self, rollback: u32, epoch: u32) -> PathBuf {
+        self.samples()
+            .join(names::ROLLED_BACK)
+            .join(names::rolled_back_grid(rollback, epoch))
+    }
     /// The report's copy of the best sample grid.
     pub fn best_samples(&self) -> PathBuf {
         self.samples().join(names::BEST_SAMPLES)

@@ -506,7 +506,8 @@ fn handle_verdict(
                 .find(|s| s.meta.epoch as u64 == restore_epoch)
                 .context("the rollback target checkpoint vanished")?;
             restore(job, nets, target)?;
-            job.recorder.roll_back_to(target.meta.epoch)?;
+            job.recorder
+                .roll_back_to(target.meta.epoch, pos.attempt + 1)?;
             *pos = Position {
                 epoch: target.meta.epoch,
                 step: pos.step,
