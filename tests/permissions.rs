@@ -202,6 +202,38 @@ fn a_results_folder_that_cannot_be_written_is_a_usage_error_and_status_reads_it(
     set_modes(tmp.path(), 0o755, 0o644);
 }
 
+/// A colleague who may write the results but not the shared data cache trains on from it
+/// (here a finished variant raised one epoch): the cache holds everything the run needs, so
+/// nothing in it has to be written, not even a lock file.
+#[test]
+fn a_data_cache_that_cannot_be_written_is_read_as_it_is() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (folders, _) = write_everything(tmp.path(), 0o022);
+    let (results, data) = (&folders[0], &folders[1]);
+    set_modes(results, 0o777, 0o666);
+    set_modes(data, 0o555, 0o444);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (code, stderr) = run_as_other_user(&[
+        smoke().as_os_str(),
+        &os("--results"),
+        results.as_os_str(),
+        &os("--data-dir"),
+        data.as_os_str(),
+        &os("--device"),
+        &os("cpu"),
+        &os("--variant"),
+        &os("0"),
+        &os("--set"),
+        &os("experiment.epochs=3"),
+        &os("--set"),
+        &os("train.threads=1"),
+    ]);
+    set_modes(tmp.path(), 0o755, 0o644);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.contains("epoch 3/3"), "{stderr}");
+    assert!(stderr.contains("swd "), "the run was evaluated: {stderr}");
+}
+
 /// Every file and folder under `root` with its modification time and, for a file, its bytes.
 fn snapshot(root: &Path) -> Vec<(PathBuf, std::time::SystemTime, Option<Vec<u8>>)> {
     walkdir::WalkDir::new(root)

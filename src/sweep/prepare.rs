@@ -3,7 +3,7 @@
 //! (trained once per dataset, then cached) and the reference figures. A `--jobs` sweep calls
 //! `warm` in the parent first, so its workers only read caches and never race to write them.
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use tch::Device;
 
 use crate::config::{DataSection, Variant};
@@ -104,6 +104,11 @@ pub fn prepare(
     })
 }
 
+/// What to do when the data cache cannot be written (a colleague's shared cache, say).
+const CACHE_HINT: &str = "the data cache must be writable to measure this dataset split's \
+     quality reference: run with --data-dir pointing at a folder you can write (its cache is \
+     made there), or ask the cache's owner to run this experiment once";
+
 fn evaluator(
     loaded: &data::Loaded,
     images: &DeviceImages,
@@ -114,13 +119,26 @@ fn evaluator(
 ) -> Result<Evaluator> {
     let holdout = DeviceImages::from_dataset(&loaded.holdout, device);
     let split = format!("h{}-l{}-s{}", data.holdout, data.limit, data.seed);
-    let _split_lock = eval::reference_cache::lock(cache_dir, &loaded.key, &split, &mut |note| {
-        eprintln!("{note}")
-    })?;
     let vocab = loaded.train.vocab.as_ref().filter(|v| !v.is_empty());
+    let classifier_path = eval::classifier::cache_path(cache_dir, &loaded.key, &split);
+    let mut cached = eval::reference_cache::read(cache_dir, &loaded.key, &split);
+    // A split whose files are all cached is read without its lock: they are written atomically
+    // under it, so they are whole when seen, and a colleague who may read but not write a
+    // shared data cache runs from it as it is. Anything missing is made under the lock.
+    let complete = cached.is_some() && (vocab.is_none() || classifier_path.exists());
+    let _split_lock = if complete {
+        None
+    } else {
+        let lock = eval::reference_cache::lock(cache_dir, &loaded.key, &split, &mut |note| {
+            eprintln!("{note}")
+        })
+        .context(CACHE_HINT)?;
+        cached = eval::reference_cache::read(cache_dir, &loaded.key, &split);
+        Some(lock)
+    };
     let classifier = match vocab {
         Some(vocab) => Some(eval::load_or_train(
-            &eval::classifier::cache_path(cache_dir, &loaded.key, &split),
+            &classifier_path,
             &loaded.key,
             vocab,
             images,
@@ -129,7 +147,6 @@ fn evaluator(
         )?),
         None => None,
     };
-    let cached = eval::reference_cache::read(cache_dir, &loaded.key, &split);
     let e = Evaluator::new(
         &loaded.key,
         vocab,
@@ -138,10 +155,12 @@ fn evaluator(
         classifier,
         samples as i64,
         0x5d_f100,
-        cached,
+        cached.clone(),
     )?;
     let r = &e.reference;
-    eval::reference_cache::write(cache_dir, &loaded.key, &split, r)?;
+    if cached.as_ref() != Some(r) {
+        eval::reference_cache::write(cache_dir, &loaded.key, &split, r).context(CACHE_HINT)?;
+    }
     eprintln!(
         "quality reference: swd floor {:.2} +- {:.2} (real vs real, {} random training images \
          against as many held-out ones, sd over {} draws){}",
