@@ -68,3 +68,48 @@ fn runs_started_together_train_the_tag_classifier_once_and_share_it() {
     assert!(ma[1].tag_fd.is_some(), "the runs must read tags");
     assert_eq!(ma, mb, "one classifier and one floor: the same figures");
 }
+
+/// A data folder restored in part, as CI caches restore one: the synthetic dataset with an
+/// image deleted, another cut short or its tag list gone is generated again (the same images,
+/// said with a warning), so the run trains as on the whole dataset, to the last digit.
+#[test]
+fn a_damaged_synthetic_dataset_is_generated_again() {
+    let base = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let exp = base.path().join("tiny.toml");
+    std::fs::write(&exp, TINY).unwrap();
+    let data = base.path().join("data");
+    let run = |name: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_anigan-runner"))
+            .args(common::cpu_args(&exp, &base.path().join(name), &data))
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{name} failed:\n{stderr}");
+        let runs = common::run_dirs(&base.path().join(name).join("tiny"));
+        (common::metrics_without_timing(&runs[0]), stderr)
+    };
+    let (whole, _) = run("whole");
+    let faces = data.join("synthetic/faces-160x16px-seed0");
+    let image = |k: u32| faces.join(format!("selected/{k}.png"));
+    let damages: [(&str, &dyn Fn()); 3] = [
+        ("selected/5.png is missing", &|| {
+            std::fs::remove_file(image(5)).unwrap()
+        }),
+        ("selected/7.png has 100 bytes", &|| {
+            let bytes = std::fs::read(image(7)).unwrap();
+            std::fs::write(image(7), &bytes[..100]).unwrap();
+        }),
+        ("filtered.txt is missing", &|| {
+            std::fs::remove_file(faces.join("filtered.txt")).unwrap()
+        }),
+    ];
+    for (n, (why, damage)) in damages.into_iter().enumerate() {
+        damage();
+        let (rows, stderr) = run(&format!("after-{n}"));
+        assert!(
+            stderr.contains(why) && stderr.contains("generating it again"),
+            "{why}:\n{stderr}"
+        );
+        assert_eq!(rows, whole, "{why}: the same data, the same run");
+    }
+}

@@ -8,7 +8,7 @@ use anyhow::{Context, Result, bail};
 use super::{LoadOptions, Loaded, Source, folder, load, seed_layout};
 use crate::config::{DataSection, DataSource};
 use crate::progress;
-use crate::synth::{self, SynthOptions};
+use crate::synth::{self, Damage, SynthOptions};
 
 /// Where generated datasets and cache files go (`data/` by default).
 #[derive(Debug, Clone)]
@@ -56,19 +56,15 @@ impl DataRoot {
     }
 }
 
-/// The dataset folder `d` names; a missing synthetic one is generated first.
-pub fn source(d: &DataSection, root: &DataRoot) -> Result<Source> {
+/// The dataset folder `d` names; a synthetic one is generated first where it is missing or
+/// damaged (`ensure_synthetic`, which tells `warn`).
+pub fn source(d: &DataSection, root: &DataRoot, warn: &mut dyn FnMut(String)) -> Result<Source> {
     let given = (!d.path.is_empty()).then(|| PathBuf::from(&d.path));
     Ok(match d.source {
         DataSource::Synthetic => {
+            let managed = given.is_none();
             let dir = given.unwrap_or_else(|| root.synthetic(d));
-            if !dir.join("filtered.txt").exists()
-                && let Err(e) = generate(&dir, d)
-                && !dir.join("filtered.txt").exists()
-            {
-                // (Another runner generating the same dataset at the same time is no error.)
-                return Err(e);
-            }
+            ensure_synthetic(&dir, d, managed, warn)?;
             Source::Seed { dir }
         }
         DataSource::Seed => Source::Seed {
@@ -79,6 +75,66 @@ pub fn source(d: &DataSection, root: &DataRoot) -> Result<Source> {
             tags_file: (!d.tags_file.is_empty()).then(|| PathBuf::from(&d.tags_file)),
         },
     })
+}
+
+/// Generates the synthetic dataset `d` at `dir` where there is none, and again where the one
+/// there differs from its record (a cache restored in part, an image deleted or cut short):
+/// the generator made it and makes it again byte for byte. Where no record says the generator
+/// made it, the folder is used as it is at a path the user gave (it may be anyone's), and
+/// generated again at the default path (an older version made it, before the record). Errors:
+/// a folder at a path the user gave that was generated with other settings.
+fn ensure_synthetic(
+    dir: &Path,
+    d: &DataSection,
+    managed: bool,
+    warn: &mut dyn FnMut(String),
+) -> Result<()> {
+    let why = match synth::check(dir, &synth_options(d)) {
+        Ok(()) => return Ok(()),
+        Err(Damage::Absent) => return generate_unless_another_does(dir, d),
+        Err(Damage::Unrecorded) if !managed => return Ok(()),
+        Err(Damage::OtherSettings(why)) if !managed => bail!(
+            "[data] path {} holds another synthetic dataset: {why}; set [data] synthetic_count, \
+             image_size and seed to match it, or give a new path",
+            dir.display()
+        ),
+        Err(Damage::Unrecorded) => {
+            format!("it has no {} (an older version made it)", synth::RECORD)
+        }
+        Err(Damage::OtherSettings(why) | Damage::Differs(why)) => why,
+    };
+    let name = dir.file_name().unwrap_or_default().to_string_lossy();
+    let _lock = crate::fsx::lock_or_wait(
+        &dir.with_file_name(format!(".{name}.lock")),
+        "waiting for another runner generating this dataset again",
+        warn,
+    )?;
+    // Checked again under the lock: another runner may have generated it meanwhile.
+    if synth::check(dir, &synth_options(d)).is_ok() {
+        return Ok(());
+    }
+    warn(format!(
+        "{} is not the dataset generated there: {why}; generating it again (the same images)",
+        dir.display()
+    ));
+    std::fs::remove_dir_all(dir).with_context(|| format!("cannot remove {}", dir.display()))?;
+    generate(dir, d)
+}
+
+fn generate_unless_another_does(dir: &Path, d: &DataSection) -> Result<()> {
+    match generate(dir, d) {
+        // Another runner generating the same dataset at the same time is no error.
+        Err(_) if synth::check(dir, &synth_options(d)).is_ok() => Ok(()),
+        done => done,
+    }
+}
+
+fn synth_options(d: &DataSection) -> SynthOptions {
+    SynthOptions {
+        count: d.synthetic_count as usize,
+        size: d.image_size,
+        seed: d.seed,
+    }
 }
 
 fn required(path: Option<PathBuf>, source: &str) -> Result<PathBuf> {
@@ -94,12 +150,7 @@ fn generate(dir: &Path, d: &DataSection) -> Result<()> {
         count as u64,
         &format!("generating {count} synthetic faces ({} px)", d.image_size),
     );
-    let opts = SynthOptions {
-        count,
-        size: d.image_size,
-        seed: d.seed,
-    };
-    synth::generate(dir, &opts, &|done| bar.advance_to(done as u64))?;
+    synth::generate(dir, &synth_options(d), &|done| bar.advance_to(done as u64))?;
     bar.finish();
     Ok(())
 }
@@ -111,7 +162,7 @@ pub fn load_dataset(
     warn: &mut dyn FnMut(String),
 ) -> Result<Loaded> {
     let opts = LoadOptions {
-        source: source(d, root)?,
+        source: source(d, root, warn)?,
         image_size: d.image_size,
         limit: d.limit as usize,
         holdout: d.holdout as usize,

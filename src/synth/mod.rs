@@ -10,6 +10,7 @@ mod face;
 mod features;
 mod hair;
 mod palette;
+mod record;
 mod sheet;
 mod tags;
 mod write;
@@ -19,6 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 pub use canvas::Part;
+pub use record::{Damage, RECORD, check};
 pub use sheet::{contact_sheet, write_contact_sheet};
 pub use tags::{EYE_TAGS, HAIR_COLOURS, HAIR_LENGTHS, tags_txt, vocabulary};
 pub use write::{SynthOptions, SynthSummary, generate};

@@ -1,4 +1,5 @@
-//! Writes a whole synthetic dataset (tags.txt, filtered.txt, `selected/<k>.png`) and moves it into place.
+//! Writes a whole synthetic dataset (tags.txt, filtered.txt, `selected/<k>.png`, its record
+//! synthetic.json) and moves it into place.
 
 use std::fs;
 use std::io::Write;
@@ -95,6 +96,7 @@ pub fn generate(
 
     write_synced(&tmp.join("tags.txt"), tags_txt().as_bytes())?;
     write_synced(&tmp.join("filtered.txt"), &filtered_txt(&tag_lines))?;
+    super::record::write(&tmp, opts)?;
     check_target(out)?;
     if out.exists() {
         // An empty directory: replace it (rename over a directory is not portable).
@@ -158,7 +160,7 @@ fn check_target(out: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+pub(super) fn write_synced(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
     let mut f =
         fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
     f.write_all(bytes)
