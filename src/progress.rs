@@ -1,4 +1,6 @@
-//! Progress on stderr: indicatif bars on a terminal, plain log lines otherwise (CI, Slurm logs).
+//! Progress on stderr: indicatif bars on a terminal, plain log lines otherwise (CI, Slurm logs):
+//! also on a terminal when `CI` is set (a CI runner that gives its job a pseudo-terminal still
+//! keeps its log as a file) or `TERM=dumb`.
 
 use std::io::IsTerminal;
 use std::sync::Mutex;
@@ -8,8 +10,19 @@ use std::time::Instant;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 
 fn interactive() -> bool {
-    std::io::stderr().is_terminal()
+    let env = |name| std::env::var(name).ok();
+    draws_bars(std::io::stderr().is_terminal(), env("CI"), env("TERM"))
 }
+
+/// Bars only on a terminal that is no CI job's (`CI` set, as GitHub Actions, GitLab CI,
+/// Buildkite and others set it, to anything but `false` or `0`) and not `TERM=dumb`.
+fn draws_bars(terminal: bool, ci: Option<String>, term: Option<String>) -> bool {
+    let in_ci = ci.is_some_and(|v| !matches!(v.as_str(), "" | "false" | "0"));
+    terminal && !in_ci && term.as_deref() != Some("dumb")
+}
+
+/// How often a count without a bar (a log) says how far it is.
+const LOG_EVERY_SECS: u64 = 30;
 
 /// The epoch bar on screen now (one at a time outside a `--jobs` board), so that a line printed
 /// from another thread goes above it: printed under it, the bar's next redraw would erase it.
@@ -27,8 +40,11 @@ pub fn println(line: &str) {
 pub struct Counter {
     bar: ProgressBar,
     done: AtomicU64,
+    total: u64,
     message: String,
     started: Instant,
+    /// Without a bar: the second (since `started`) of the last line logged.
+    logged_at: AtomicU64,
 }
 
 pub fn counter(total: u64, message: &str) -> Counter {
@@ -48,8 +64,10 @@ pub fn counter(total: u64, message: &str) -> Counter {
     Counter {
         bar,
         done: AtomicU64::new(0),
+        total,
         message: message.to_string(),
         started: Instant::now(),
+        logged_at: AtomicU64::new(0),
     }
 }
 
@@ -60,6 +78,23 @@ impl Counter {
         if n > before {
             self.bar.set_position(n);
         }
+        if self.bar.is_hidden()
+            && let Some(line) = self.log_line(n, self.started.elapsed().as_secs())
+        {
+            eprintln!("{line}");
+        }
+    }
+
+    /// Without a bar, a line every `LOG_EVERY_SECS` (`secs` since the start), so that a log
+    /// shows a long count moving (and a CI job that kills silent steps leaves it running).
+    fn log_line(&self, n: u64, secs: u64) -> Option<String> {
+        let last = self.logged_at.load(Ordering::Relaxed);
+        let due = secs >= last + LOG_EVERY_SECS;
+        (due && self
+            .logged_at
+            .compare_exchange(last, secs, Ordering::Relaxed, Ordering::Relaxed)
+            .is_ok())
+        .then(|| format!("{}: {n}/{} after {secs} s", self.message, self.total))
     }
 
     pub fn finish(self) {
@@ -213,5 +248,61 @@ impl Board {
 
     pub fn finish(&self) {
         self.total.finish_and_clear();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_only_on_a_terminal_outside_ci_and_dumb_terminals() {
+        let s = |v: &str| Some(v.to_string());
+        for (terminal, ci, term, bars, why) in [
+            (true, None, s("xterm-256color"), true, "a terminal"),
+            (false, None, s("xterm"), false, "a file or a pipe"),
+            (
+                true,
+                s("true"),
+                s("xterm"),
+                false,
+                "a CI job's pseudo-terminal",
+            ),
+            (true, s("1"), None, false, "CI=1"),
+            (
+                true,
+                s("false"),
+                s("xterm"),
+                true,
+                "CI=false says it is none",
+            ),
+            (true, s("0"), s("xterm"), true, "CI=0 says it is none"),
+            (true, s(""), s("xterm"), true, "an empty CI"),
+            (true, None, s("dumb"), false, "TERM=dumb"),
+        ] {
+            assert_eq!(draws_bars(terminal, ci, term), bars, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_count_in_a_log_says_how_far_it_is_every_30_seconds() {
+        let c = Counter {
+            bar: ProgressBar::hidden(),
+            done: AtomicU64::new(0),
+            total: 40,
+            message: "training".into(),
+            started: Instant::now(),
+            logged_at: AtomicU64::new(0),
+        };
+        assert_eq!(c.log_line(1, 5), None, "too soon");
+        assert_eq!(
+            c.log_line(9, 31).as_deref(),
+            Some("training: 9/40 after 31 s")
+        );
+        assert_eq!(c.log_line(10, 45), None, "15 s after the last line");
+        assert_eq!(
+            c.log_line(19, 61).as_deref(),
+            Some("training: 19/40 after 61 s")
+        );
     }
 }

@@ -200,7 +200,6 @@ pub fn load_or_train(
             )),
         }
     }
-    let started = std::time::Instant::now();
     let mut c = TagClassifier {
         vs,
         trunk,
@@ -222,9 +221,8 @@ pub fn load_or_train(
     let tensors: Vec<(String, Tensor)> = c.vs.variables().into_iter().collect();
     checkpoint::save(path, &tensors, &c.meta)?;
     note(format!(
-        "trained the tag classifier in {:.0} s ({} images, {} epochs); held-out accuracy per \
-         group {:?}; cached as {}",
-        started.elapsed().as_secs_f64(),
+        "trained the tag classifier ({} images, {} epochs); held-out accuracy per group {:?}; \
+         cached as {}",
         train.len,
         EPOCHS,
         c.meta
