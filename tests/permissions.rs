@@ -234,6 +234,37 @@ fn a_data_cache_that_cannot_be_written_is_read_as_it_is() {
     assert!(stderr.contains("swd "), "the run was evaluated: {stderr}");
 }
 
+/// A data folder the user cannot write, where the synthetic dataset must be generated, is a
+/// usage error before anything is written (it was a failed variant per variant).
+#[test]
+fn a_synthetic_dataset_that_cannot_be_generated_is_a_usage_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (results, data) = (tmp.path().join("results"), tmp.path().join("data"));
+    std::fs::create_dir_all(&results).unwrap();
+    std::fs::create_dir_all(&data).unwrap();
+    set_modes(&results, 0o777, 0o666);
+    set_modes(&data, 0o555, 0o444);
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let (code, stderr) = run_as_other_user(&[
+        smoke().as_os_str(),
+        &os("--results"),
+        results.as_os_str(),
+        &os("--data-dir"),
+        data.as_os_str(),
+        &os("--device"),
+        &os("cpu"),
+    ]);
+    let written = std::fs::read_dir(&results).unwrap().count();
+    set_modes(tmp.path(), 0o755, 0o644);
+    assert_eq!(code, Some(2), "{stderr}");
+    assert!(
+        stderr.contains("a run generates its synthetic dataset")
+            && stderr.contains("pass --data-dir with a folder you can write to"),
+        "{stderr}"
+    );
+    assert_eq!(written, 0, "nothing written before the check");
+}
+
 /// Every file and folder under `root` with its modification time and, for a file, its bytes.
 fn snapshot(root: &Path) -> Vec<(PathBuf, std::time::SystemTime, Option<Vec<u8>>)> {
     walkdir::WalkDir::new(root)

@@ -49,6 +49,10 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         &places(&exp_dir, &selected, &exp.only),
         "pass --results with a folder you can write to (a copy of these results resumes there)",
     )?;
+    super::writable::check(
+        &data_places(&selected, &DataRoot(exp.data_dir.clone())),
+        "pass --data-dir with a folder you can write to",
+    )?;
     // A --jobs sweep's board says it for its workers.
     stop::install(args.jobs <= 1)?;
     eprint!("{}", estimate(args, &exp_dir, &selected, &devices));
@@ -104,6 +108,19 @@ fn places(exp_dir: &ExperimentDir, selected: &[&Variant], only: &[Only]) -> Vec<
         }
     }
     places
+}
+
+/// The synthetic datasets the selected variants generate (`data::synthetic_to_generate`).
+fn data_places(selected: &[&Variant], root: &DataRoot) -> Vec<Place> {
+    let mut folders: Vec<std::path::PathBuf> = selected
+        .iter()
+        .filter_map(|v| data::synthetic_to_generate(&v.config.data, root))
+        .collect();
+    folders.dedup();
+    folders
+        .into_iter()
+        .map(|f| Place::folder(f, "a run generates its synthetic dataset"))
+        .collect()
 }
 
 /// What the selected variants still ask for (what each has on disk counted off) and about how

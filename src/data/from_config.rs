@@ -77,6 +77,25 @@ pub fn source(d: &DataSection, root: &DataRoot, warn: &mut dyn FnMut(String)) ->
     })
 }
 
+/// The folder a run with `d` generates the synthetic dataset into (as `source` would), None
+/// when it generates nothing: for a check, before anything is written, that it can.
+pub fn synthetic_to_generate(d: &DataSection, root: &DataRoot) -> Option<PathBuf> {
+    if d.source != DataSource::Synthetic {
+        return None;
+    }
+    let managed = d.path.is_empty();
+    let dir = if managed {
+        root.synthetic(d)
+    } else {
+        PathBuf::from(&d.path)
+    };
+    match synth::check(&dir, &synth_options(d)) {
+        Ok(()) => None,
+        Err(Damage::Unrecorded | Damage::OtherSettings(_)) if !managed => None,
+        Err(_) => Some(dir),
+    }
+}
+
 /// Generates the synthetic dataset `d` at `dir` where there is none, and again where the one
 /// there differs from its record (a cache restored in part, an image deleted or cut short):
 /// the generator made it and makes it again byte for byte. Where no record says the generator
