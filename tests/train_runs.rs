@@ -414,6 +414,29 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     );
 }
 
+/// A variant a rollback rescued finishes (exit 0), and the run's last line says it finished
+/// with other settings than its grid point's: a smoke run in CI that passed only thanks to a
+/// rollback must not read like a clean pass.
+#[test]
+fn the_last_line_says_a_finished_variant_was_rolled_back() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    runner(&results)
+        .args(["--variant", "0", "--set", "experiment.epochs=6"])
+        .args([
+            "--set",
+            "train.lr_g=5.0",
+            "--set",
+            "rollback.warmup_images=0",
+        ])
+        .assert()
+        .code(0)
+        .stderr(predicate::str::contains("rolling back to epoch 0"))
+        .stdout(predicate::str::contains(
+            "1 finished (1 of them after a rollback changed its settings)",
+        ));
+}
+
 /// With rollback disabled a verdict is only logged: `status`, summary.csv and report.md say
 /// how many and which (a run whose episode ends can finish far from the data, and its row
 /// alone showed nothing).

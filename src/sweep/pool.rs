@@ -181,6 +181,7 @@ pub fn run(
     }
     board.finish();
     tally.not_started += pending.len();
+    tally.rolled_back = super::tally::count_rolled_back(&exp_dir, selected);
     report::write_final(&exp_dir);
     println!("{}", tally.line(&experiment.name));
     Ok(tally)

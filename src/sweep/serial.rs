@@ -112,7 +112,8 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
             reported = Some(Instant::now());
         }
     }
-    let tally = sweep.tally();
+    let mut tally = sweep.tally();
+    tally.rolled_back = super::tally::count_rolled_back(&opts.exp_dir, selected);
     if !opts.worker {
         report::write_final(&opts.exp_dir);
         println!("{}", tally.line(&experiment.name));

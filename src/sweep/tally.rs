@@ -1,8 +1,9 @@
 //! How a sweep went, and its exit code.
 
 use super::queue::Next;
+use crate::config::Variant;
 use crate::exit::Exit;
-use crate::results::State;
+use crate::results::{ExperimentDir, State, reader};
 
 #[derive(Debug, Default, Clone, Copy)]
 pub struct Tally {
@@ -24,6 +25,27 @@ pub struct Tally {
     /// Rung by rung: waiting at a rung that variants this command does not train have not
     /// reached (`--only`, `--variant`).
     pub waiting: usize,
+    /// Of the finished variants, those a rollback rescued: they finished with settings other
+    /// than their grid point's (`count_rolled_back`).
+    pub rolled_back: usize,
+}
+
+/// How many of `variants` ended finished after a rollback (events.csv has a rollback row):
+/// a smoke run that passed only thanks to one should say so.
+pub fn count_rolled_back(exp_dir: &ExperimentDir, variants: &[&Variant]) -> usize {
+    variants
+        .iter()
+        .map(|v| exp_dir.run(&v.id))
+        .filter(|dir| {
+            reader::read_status(dir)
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.state == State::Finished)
+        })
+        .filter(|dir| {
+            reader::read_events(dir).is_ok_and(|rows| rows.iter().any(|r| r.is_rollback()))
+        })
+        .count()
 }
 
 impl Tally {
@@ -72,8 +94,12 @@ impl Tally {
             0 => String::new(),
             n => format!(", {n} pruned (stopped at a rung)"),
         };
+        let rolled_back = match self.rolled_back {
+            0 => String::new(),
+            n => format!(" ({n} of them after a rollback changed its settings)"),
+        };
         let mut line = format!(
-            "experiment {experiment}: {} finished{pruned}, {} collapsed, {} failed",
+            "experiment {experiment}: {} finished{rolled_back}{pruned}, {} collapsed, {} failed",
             self.finished, self.collapsed, self.failed
         );
         if self.stalled > 0 {
@@ -117,6 +143,13 @@ mod tests {
             ..Tally::default()
         };
         assert_eq!(t.exit(), Exit::Success);
+        t.rolled_back = 1;
+        assert_eq!(t.exit(), Exit::Success, "a rescued variant finished");
+        assert!(
+            t.line("x")
+                .contains("2 finished (1 of them after a rollback changed its settings)")
+        );
+        t.rolled_back = 0;
         t.pruned = 3;
         assert_eq!(
             t.exit(),
