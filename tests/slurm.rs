@@ -255,6 +255,99 @@ fn status_without_a_reachable_slurm_warns_in_one_line() {
     }
 }
 
+/// `status` of a sweep whose every variant ended after its submission asks Slurm nothing: no
+/// warning where no controller answers (it used to warn "scontrol show job 7 failed" of a
+/// finished sweep) and no wait for one that hangs. A variant that ended before its newest
+/// submission (resubmitted to train on) may be queued again: Slurm is asked about it.
+#[test]
+fn status_of_an_ended_sweep_asks_slurm_nothing() {
+    for (submitted_at, asked, why) in [
+        (1u64, false, "finished after its submission"),
+        (4_102_444_800, true, "finished before its newest submission"),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let exp = submitted_experiment(tmp.path());
+        let text = std::fs::read_to_string(exp.join("slurm/submissions.jsonl")).unwrap();
+        std::fs::write(
+            exp.join("slurm/submissions.jsonl"),
+            text.replace(
+                "\"submitted_at\":1",
+                &format!("\"submitted_at\":{submitted_at}"),
+            ),
+        )
+        .unwrap();
+        let run = exp.join("runs/000-aa");
+        std::fs::create_dir_all(&run).unwrap();
+        std::fs::write(
+            run.join("metrics.csv"),
+            "step,epoch,attempt,d_acc_real,d_acc_fake,g_acc\n1,1,0,0.5,0.5,0.5\n",
+        )
+        .unwrap();
+        std::fs::write(
+            run.join("status.json"),
+            r#"{"state":"finished","epochs_done":1,"epochs_planned":1,"steps_done":1,
+                "attempt":0,"last_checkpoint":1,"reason":null}"#,
+        )
+        .unwrap();
+        let out = Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .args(["status", "--slurm-timeout", "1"])
+            .arg(&exp)
+            .env("PATH", hung_slurm(tmp.path()))
+            .env_remove("SLURM_CONF")
+            .output()
+            .unwrap();
+        let (stdout, stderr) = (
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr),
+        );
+        assert!(out.status.success(), "{why}: {stderr}");
+        let row = stdout.lines().find(|l| l.contains("000-aa")).unwrap_or("");
+        assert!(row.contains("finished"), "{why}: {stdout}");
+        if asked {
+            assert!(
+                stderr.contains("Slurm did not answer within 1 s") && row.ends_with("unknown"),
+                "{why}: {stderr}{stdout}"
+            );
+        } else {
+            assert_eq!(stderr, "", "{why}");
+            assert!(!stdout.contains("unknown"), "{why}: {stdout}");
+        }
+    }
+}
+
+/// `slurm` where Slurm's clients have no cluster to talk to (SLURM_CONF naming an empty
+/// file, as on a laptop with the clients installed): exit 2 saying Slurm could not be reached
+/// and how to fix that, not that Slurm refused the job array, which it never saw.
+#[test]
+fn a_slurm_out_of_reach_is_not_said_to_refuse() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write_grid(tmp.path(), 1);
+    let results = tmp.path().join("results");
+    let empty = tmp.path().join("empty.conf");
+    std::fs::write(&empty, "").unwrap();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("slurm")
+        .arg(&exp)
+        .arg("--results")
+        .arg(&results)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .env("SLURM_CONF", &empty)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Slurm could not be reached, so it neither took nor refused")
+            && stderr.contains("set SLURM_CONF to the cluster's slurm.conf")
+            && !stderr.contains("Slurm refused"),
+        "{stderr}"
+    );
+    assert!(!results.exists(), "nothing may be written");
+}
+
 /// A folder of Slurm clients that never answer (a controller that hangs, which a real Slurm
 /// cannot be made to do on cue): `scontrol` and `sbatch` sleep.
 fn hung_slurm(dir: &Path) -> std::ffi::OsString {

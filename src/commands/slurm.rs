@@ -367,6 +367,15 @@ fn sbatch(script: &Script, ask: Ask, wait: Duration) -> Result<String> {
         return Err(usage(format!("{no_answer} ({left})")));
     };
     if !out.status.success() {
+        // sbatch fails the same way when no controller can be reached: then nothing was
+        // refused, and the fix is the environment's.
+        if let Some(why) = slurm::client::controller_problem(wait) {
+            return Err(usage(format!(
+                "Slurm could not be reached, so it neither took nor refused the job array ({}): \
+                 {why}",
+                ask.refused()
+            )));
+        }
         return Err(usage(format!(
             "Slurm refused the job array ({}): {}",
             ask.refused(),

@@ -1,7 +1,7 @@
 //! `anigan-runner status RESULTS/EXPERIMENT`: where every variant stands, one line each (or
 //! JSON), read off the results directory. Reads only, so it works while a sweep runs.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
@@ -78,7 +78,7 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
     let dir = super::report::experiment_dir(&args.dir)?;
     let results = reader::read_experiment(&dir)?;
     let mut lines: Vec<Line> = results.runs.iter().map(line).collect();
-    add_slurm_states(&dir, &mut lines, args.slurm_wait.wait());
+    add_slurm_states(&dir, &results.runs, &mut lines, args.slurm_wait.wait());
     if args.json {
         println!(
             "{}",
@@ -97,13 +97,23 @@ const UNKNOWN: &str = "unknown";
 /// Fills `Line::slurm` from `scontrol`, each call answered within `wait`, when the experiment
 /// was submitted to Slurm, and the reason of a variant whose newest array task ended before its
 /// run wrote a status (an experiment file edited after submission, a runner that could not
-/// start) from that task's log, which needs no Slurm. When Slurm cannot be asked (missing, out
-/// of reach, no answer within `wait`) that is a warning, not an error: the submitted variants'
-/// slurm state reads `unknown`, the rest of each line is the results folder's.
-fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line], wait: Duration) {
+/// start) from that task's log, which needs no Slurm. Slurm is asked only about the variants
+/// whose run has not ended since their newest submission (`ended_since`): a finished sweep
+/// needs no Slurm. When Slurm cannot be asked (missing, out of reach, no answer within `wait`)
+/// that is a warning, not an error: the asked variants' slurm state reads `unknown`, the rest
+/// of each line is the results folder's.
+fn add_slurm_states(exp_dir: &ExperimentDir, runs: &[Run], lines: &mut [Line], wait: Duration) {
     let slurm_dir = exp_dir.slurm();
     let newest = slurm::newest_tasks(&slurm_dir).unwrap_or_default();
-    let tasks = match slurm::tasks_by_variant(&slurm_dir, wait) {
+    let asked: BTreeMap<&str, &slurm::NewestTask> = runs
+        .iter()
+        .filter_map(|run| {
+            let task = newest.get(&run.id)?;
+            (!ended_since(run, task.submitted_at)).then_some((run.id.as_str(), task))
+        })
+        .collect();
+    let jobs: BTreeSet<String> = asked.values().map(|t| t.job_id.clone()).collect();
+    let tasks = match slurm::tasks_by_variant(&slurm_dir, Some(&jobs), wait) {
         Ok(tasks) => tasks,
         Err(e) => {
             eprintln!(
@@ -111,13 +121,20 @@ fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line], wait: Duration)
                  state reads {UNKNOWN}, and it may be queued or running though its run says \
                  otherwise): {e:#}"
             );
-            for line in lines.iter_mut().filter(|l| newest.contains_key(&l.id)) {
+            for line in lines
+                .iter_mut()
+                .filter(|l| asked.contains_key(l.id.as_str()))
+            {
                 line.slurm = Some(UNKNOWN.to_string());
             }
             Vec::new()
         }
     };
     for (id, task) in &tasks {
+        let newest = asked.get(id.as_str());
+        if newest.is_none_or(|n| n.job_id != task.array_job_id || n.task != task.task) {
+            continue;
+        }
         if let Some(line) = lines.iter_mut().find(|l| l.id == *id) {
             line.slurm = Some(task.describe());
         }
@@ -125,12 +142,27 @@ fn add_slurm_states(exp_dir: &ExperimentDir, lines: &mut [Line], wait: Duration)
     add_task_errors(&slurm_dir, lines, &newest, &tasks);
 }
 
+/// Whether `run` ended (finished, pruned, collapsed, stalled or failed) after `submitted_at`
+/// (seconds since the Unix epoch), when its newest array task was submitted: then that task
+/// wrote the ending, and Slurm has nothing more to say of it.
+fn ended_since(run: &Run, submitted_at: u64) -> bool {
+    let ended = matches!(
+        run.state,
+        RunState::Finished
+            | RunState::Pruned
+            | RunState::Collapsed
+            | RunState::Stalled
+            | RunState::Failed
+    );
+    ended && reader::status_written_at(&run.dir).is_some_and(|at| at > submitted_at)
+}
+
 /// The reason of each variant not started whose newest array task (`newest`) is no longer
 /// active in `tasks` and whose log ends with an error.
 fn add_task_errors(
     slurm_dir: &Path,
     lines: &mut [Line],
-    newest: &BTreeMap<String, (String, usize)>,
+    newest: &BTreeMap<String, slurm::NewestTask>,
     tasks: &[(String, slurm::TaskState)],
 ) {
     let not_started = RunState::NotStarted.word();
@@ -138,14 +170,17 @@ fn add_task_errors(
         .iter_mut()
         .filter(|l| l.state == not_started && l.reason.is_none())
     {
-        let Some((job, task)) = newest.get(&line.id) else {
+        let Some(newest) = newest.get(&line.id) else {
             continue;
         };
         let active = tasks.iter().any(|(id, t)| {
-            id == &line.id && t.array_job_id == *job && t.task == *task && t.is_active()
+            id == &line.id
+                && t.array_job_id == newest.job_id
+                && t.task == newest.task
+                && t.is_active()
         });
-        if !active && let Some(error) = slurm::task_error(slurm_dir, job, *task) {
-            line.reason = Some(format!("Slurm task {job}_{task} failed: {error}"));
+        if !active && let Some(error) = slurm::task_error(slurm_dir, &newest.job_id, newest.task) {
+            line.reason = Some(format!("Slurm task {} failed: {error}", newest.name()));
         }
     }
 }

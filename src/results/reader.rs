@@ -55,6 +55,18 @@ pub fn read_status(dir: &RunDir) -> Result<Option<Status>> {
     }))
 }
 
+/// When status.json was last written, in seconds since the Unix epoch (the file's modification
+/// time); None before the run wrote one.
+pub fn status_written_at(dir: &RunDir) -> Option<u64> {
+    let modified = std::fs::metadata(dir.status()).ok()?.modified().ok()?;
+    Some(
+        modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_secs(),
+    )
+}
+
 /// The state a reader tells of one run, from its status.json, whether it has metric rows, and
 /// (only when that decides) its lock; with the status it was told from.
 pub fn read_state(dir: &RunDir) -> Result<(RunState, Option<Status>)> {

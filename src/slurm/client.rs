@@ -115,7 +115,8 @@ pub fn no_answer(what: &str, wait: Duration) -> String {
 }
 
 /// Why no Slurm controller can be asked here, if none can: Slurm's clients missing or without
-/// a configuration, or `scontrol ping` failing or not answering within `wait`.
+/// a configuration, or `scontrol ping` failing or not answering within `wait`; each with what
+/// to do about it.
 pub fn controller_problem(wait: Duration) -> Option<String> {
     let asked = command("scontrol").and_then(|mut ping| {
         ping.arg("ping");
@@ -129,11 +130,28 @@ pub fn controller_problem(wait: Duration) -> Option<String> {
                 Some(line) if out.stderr.is_empty() => line.trim().to_string(),
                 _ => one_line("scontrol", &out.stderr),
             };
-            Some(format!(
-                "no Slurm controller answers (`scontrol ping`: {said})"
-            ))
+            Some(unreachable(&said))
         }
         Ok(Some(_)) => None,
+    }
+}
+
+/// What a failed `scontrol ping` that said `said` means, and the fix: Slurm's clients without
+/// a cluster configuration (no SLURM_CONF, none in /etc, no DNS record naming a controller),
+/// or a controller that does not answer.
+fn unreachable(said: &str) -> String {
+    if said.contains("configuration") {
+        format!(
+            "Slurm's clients find no cluster configuration here (`scontrol ping`: {said}): set \
+             SLURM_CONF to the cluster's slurm.conf, or run this on a machine of the cluster (to \
+             try it on this one: scripts/slurm-local start, then eval \"$(scripts/slurm-local \
+             env)\")"
+        )
+    } else {
+        format!(
+            "no Slurm controller answers (`scontrol ping`: {said}): check that slurmctld runs \
+             (ask your admins) and that SLURM_CONF, if set, names this cluster's slurm.conf"
+        )
     }
 }
 

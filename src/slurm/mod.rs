@@ -14,27 +14,47 @@ pub use queue::TaskState;
 pub use script::{Script, log_dir_problem, quote, sbatch_arg_problem, split_job_name};
 pub use submissions::Submission;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
 /// Variants of earlier submissions whose tasks Slurm still holds (pending or running), Slurm
 /// asked within `wait`.
 pub fn queued_variants(slurm_dir: &Path, wait: Duration) -> anyhow::Result<Vec<String>> {
-    Ok(tasks_by_variant(slurm_dir, wait)?
+    Ok(tasks_by_variant(slurm_dir, None, wait)?
         .into_iter()
         .filter(|(_, t)| t.is_active())
         .map(|(id, _)| id)
         .collect())
 }
 
-/// Each variant's newest array task, `(job id, task index)`, from the submission records
-/// alone (no Slurm needed).
-pub fn newest_tasks(slurm_dir: &Path) -> anyhow::Result<BTreeMap<String, (String, usize)>> {
+/// A variant's newest array task, from the submission records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewestTask {
+    pub job_id: String,
+    pub task: usize,
+    /// When its job array was submitted, in seconds since the Unix epoch.
+    pub submitted_at: u64,
+}
+
+impl NewestTask {
+    /// `JOB_TASK`, as Slurm's commands take it.
+    pub fn name(&self) -> String {
+        format!("{}_{}", self.job_id, self.task)
+    }
+}
+
+/// Each variant's newest array task, from the submission records alone (no Slurm needed).
+pub fn newest_tasks(slurm_dir: &Path) -> anyhow::Result<BTreeMap<String, NewestTask>> {
     let mut newest = BTreeMap::new();
     for sub in submissions::read(slurm_dir)? {
         for (task, variant) in sub.variants.iter().enumerate() {
-            newest.insert(variant.clone(), (sub.job_id.clone(), task));
+            let t = NewestTask {
+                job_id: sub.job_id.clone(),
+                task,
+                submitted_at: sub.submitted_at,
+            };
+            newest.insert(variant.clone(), t);
         }
     }
     Ok(newest)
@@ -47,14 +67,19 @@ pub fn task_error(slurm_dir: &Path, job_id: &str, task: usize) -> Option<String>
     submissions::task_error(&String::from_utf8_lossy(&log))
 }
 
-/// Slurm's view of every task of every recorded submission, by variant id (newest
-/// submission last, so a later entry for a variant wins when collected into a map); each
-/// client call ends within `wait` or fails.
+/// Slurm's view of every task of the recorded submissions (of the job arrays in `jobs`, or of
+/// all), by variant id (newest submission last, so a later entry for a variant wins when
+/// collected into a map); each client call ends within `wait` or fails. Slurm is not asked
+/// when no job is.
 pub fn tasks_by_variant(
     slurm_dir: &Path,
+    jobs: Option<&BTreeSet<String>>,
     wait: Duration,
 ) -> anyhow::Result<Vec<(String, TaskState)>> {
-    let subs = submissions::read(slurm_dir)?;
+    let subs: Vec<Submission> = submissions::read(slurm_dir)?
+        .into_iter()
+        .filter(|s| jobs.is_none_or(|jobs| jobs.contains(&s.job_id)))
+        .collect();
     if subs.is_empty() {
         return Ok(Vec::new());
     }

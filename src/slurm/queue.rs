@@ -72,6 +72,9 @@ pub fn tasks(array_job_ids: &[String], wait: Duration) -> Result<Vec<TaskState>>
             if String::from_utf8_lossy(&out.stderr).contains("Invalid job id") {
                 continue;
             }
+            if let Some(why) = client::controller_problem(wait) {
+                return Err(usage(format!("cannot ask Slurm about job {id}: {why}")));
+            }
             return Err(usage(format!(
                 "scontrol show job {id} failed: {}",
                 client::one_line("scontrol", &out.stderr)
