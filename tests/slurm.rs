@@ -519,6 +519,73 @@ fn missing_slurm_commands_exit_2() {
     assert!(stderr.contains("cannot run scontrol"), "{stderr}");
 }
 
+/// The ids of `exp`'s variants, as `run --dry-run` lists them.
+fn variant_ids(exp: &Path) -> Vec<String> {
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(exp)
+        .arg("--dry-run")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.len() == 12 && w.as_bytes()[3] == b'-')
+        .map(str::to_string)
+        .collect()
+}
+
+/// Array tasks that failed before their runs began (an edited experiment file) leave their
+/// variants not started, not failed: `slurm --only failed` chooses none of them, and says so,
+/// with the states there are and what would submit them, without asking Slurm (it used to say
+/// only "0 of 4 selected", and ask Slurm all the same).
+#[test]
+fn an_only_that_chooses_nothing_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = write_grid(tmp.path(), 1);
+    let ids = variant_ids(&exp);
+    assert_eq!(ids.len(), 4, "{ids:?}");
+    let results = tmp.path().join("results");
+    let slurm_dir = results.join("smoke/slurm");
+    std::fs::create_dir_all(&slurm_dir).unwrap();
+    let record = serde_json::json!({
+        "job_id": "7", "variant_list": "variants-x.txt", "variants": ids, "submitted_at": 1,
+    });
+    std::fs::write(slurm_dir.join("submissions.jsonl"), format!("{record}\n")).unwrap();
+    for task in [0, 1] {
+        std::fs::write(
+            slurm_dir.join(format!("7_{task}.out")),
+            "task 7_0 (restart 0) on vm\nerror: 1 problem with the command line:\n  - \
+             --variant x is no variant of smoke.toml as it stands\n",
+        )
+        .unwrap();
+    }
+    let no_slurm = tmp.path().join("bin");
+    std::fs::create_dir(&no_slurm).unwrap();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("slurm")
+        .arg(&exp)
+        .arg("--results")
+        .arg(&results)
+        .args(["--only", "failed"])
+        .env("PATH", &no_slurm)
+        .env_remove("SLURM_CONF")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    for says in [
+        "--only failed: 0 of 4 selected variant(s); nothing to do",
+        "no selected variant is failed: 4 not started (--only not-started)",
+        "the Slurm tasks of 2 not started variant(s) failed before their runs began",
+        "nothing to submit",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
+}
+
 /// What a user checks or names through Slurm, on a cluster of its own (nothing here trains):
 /// a dry run asks Slurm whether it would take the script (`sbatch --test-only`), so a partition
 /// Slurm does not have exits 2 as the submission would, where it used to pass; and
@@ -949,7 +1016,7 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
     let text = status_table(cluster, &results);
     eprintln!("status while requeued:\n{text}");
     assert!(
-        text.contains("interrupted") && text.contains("pending (requeued 1x)"),
+        text.contains("interrupted") && text.contains("PENDING (requeued 1x)"),
         "{text}"
     );
     let run = std::fs::read_dir(results.join("smoke/runs"))

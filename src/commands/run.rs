@@ -272,10 +272,16 @@ pub(super) fn only<'a>(
     let names: Vec<&str> = only.iter().map(|o| o.word()).collect();
     let mut chosen = Vec::new();
     let mut lines = String::new();
+    // The states of the variants left alone, in order of first appearance, with their counts.
+    let mut others: Vec<(RunState, usize)> = Vec::new();
     for v in &selected {
         let dir = exp_dir.run(&v.id);
         let (state, status) = reader::read_state(&dir)?;
         if !only.iter().any(|o| o.matches(state)) {
+            match others.iter_mut().find(|(s, _)| *s == state) {
+                Some((_, n)) => *n += 1,
+                None => others.push((state, 1)),
+            }
             continue;
         }
         let planned = v.config.experiment.epochs;
@@ -319,7 +325,29 @@ pub(super) fn only<'a>(
             _ => String::new(),
         }
     );
+    if chosen.is_empty() {
+        lines += &format!("  {}\n", none_chosen(&names, &others));
+    }
     Ok((chosen, head + &lines))
+}
+
+/// Why `--only names` chose nothing: the states the variants are in (`others`, with counts),
+/// each with the `--only` word that would choose it.
+fn none_chosen(names: &[&str], others: &[(RunState, usize)]) -> String {
+    let states: Vec<String> = others
+        .iter()
+        .map(
+            |&(state, n)| match Only::ALL.iter().find(|o| o.matches(state)) {
+                Some(o) => format!("{n} {} (--only {o})", state.word()),
+                None => format!("{n} {}", state.word()),
+            },
+        )
+        .collect();
+    format!(
+        "no selected variant is {}: {}",
+        names.join(" or ").replace('-', " "),
+        states.join(", ")
+    )
 }
 
 /// `[prune]`'s rule as the dry run shows it (epochs and `[prune]` are the same for every
@@ -442,6 +470,27 @@ mod tests {
         ] {
             let message = no_such_variant(sel, file, &ids, task);
             assert!(message.contains(says), "{why}: {message}");
+        }
+    }
+
+    #[test]
+    fn an_only_that_chooses_nothing_names_the_states_there_are() {
+        use RunState::*;
+        for (names, others, says, why) in [
+            (
+                &["failed"][..],
+                &[(NotStarted, 2), (Finished, 1)][..],
+                "no selected variant is failed: 2 not started (--only not-started), 1 finished",
+                "runs whose Slurm tasks failed are not failed runs",
+            ),
+            (
+                &["pruned", "not-started"],
+                &[(Waiting, 1)],
+                "no selected variant is pruned or not started: 1 waiting (--only interrupted)",
+                "waiting at a rung is resumed with the interrupted",
+            ),
+        ] {
+            assert_eq!(none_chosen(names, others), says, "{why}");
         }
     }
 

@@ -12,7 +12,7 @@ use crate::config::{self, Experiment, Overrides, Variant};
 use crate::data::DataRoot;
 use crate::exit::{Exit, usage, usage_problems};
 use crate::fsx::Place;
-use crate::results::{ExperimentDir, Manifest, reader};
+use crate::results::{ExperimentDir, Manifest, RunState, reader};
 use crate::slurm::{self, Script, Submission, submissions};
 use crate::sweep::queue::Only;
 use crate::sweep::{prepare, queue as sweep_queue};
@@ -25,11 +25,19 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let selected = run::select(&experiment, &exp.variants)?;
     crate::data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
+    let slurm_dir = exp_dir.slurm();
+    let before_only = selected.clone();
     let (selected, rerun) = run::only(&experiment, &exp_dir, selected, &exp.only)?;
     let data_root = DataRoot(exp.data_dir.clone());
     crate::sweep::same_data::check(&selected, &exp_dir, &data_root, &exp.only)?;
     eprint!("{rerun}");
-    let slurm_dir = exp_dir.slurm();
+    if selected.is_empty() {
+        if let Some(line) = failed_tasks_line(&exp_dir, &before_only, &exp.only) {
+            eprintln!("  {line}");
+        }
+        eprintln!("nothing to submit");
+        return Ok(Exit::Success);
+    }
     let wait = args.slurm_wait.wait();
     // What is left to submit: Slurm's clients missing or its controller out of reach are the
     // environment's problem, exit 2, as is a controller that does not answer within `wait`.
@@ -123,6 +131,38 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         slurm::quote(&exp_dir.root().to_string_lossy()),
     );
     Ok(Exit::Success)
+}
+
+/// When `--only` chose nothing: the variants not started whose newest array task failed (an
+/// experiment file edited after submission, a runner that could not start), which `--only
+/// failed` does not choose (their runs never began, so they are not failed runs), and what
+/// submits them. Read from the tasks' logs, without Slurm.
+fn failed_tasks_line(
+    exp_dir: &ExperimentDir,
+    variants: &[&Variant],
+    only: &[Only],
+) -> Option<String> {
+    if only.contains(&Only::NotStarted) {
+        return None;
+    }
+    let newest = slurm::newest_tasks(&exp_dir.slurm()).ok()?;
+    let failed = variants
+        .iter()
+        .filter(|v| {
+            newest.get(&v.id).is_some_and(|t| {
+                matches!(
+                    reader::read_state(&exp_dir.run(&v.id)),
+                    Ok((RunState::NotStarted, _))
+                ) && slurm::task_error(&exp_dir.slurm(), &t.job_id, t.task).is_some()
+            })
+        })
+        .count();
+    (failed > 0).then(|| {
+        format!(
+            "the Slurm tasks of {failed} not started variant(s) failed before their runs began \
+             (`anigan-runner status` says why): --only not-started, or no --only, submits them"
+        )
+    })
 }
 
 /// The longest `--signal` lead Slurm takes, in seconds (a 16-bit field).

@@ -67,8 +67,8 @@ pub struct Line {
     /// A pruned variant: the epoch of the rung `[prune]` stopped it at (`reason` has the
     /// figures; rungs/eNNNN.json every peer's).
     pub pruned_at_rung: Option<u32>,
-    /// Slurm's state of the variant's newest array task ("pending", "running on node7
-    /// (requeued 1x)"), when the sweep was submitted with `anigan-runner slurm` and Slurm
+    /// Slurm's state of the variant's newest array task, in Slurm's spelling ("PENDING",
+    /// "RUNNING on node7 (requeued 1x)", "FAILED"), when the sweep was submitted with `anigan-runner slurm` and Slurm
     /// still knows the task; "unknown" for a submitted variant when Slurm could not be asked
     /// (missing, out of reach, or no answer within `--slurm-timeout`).
     pub slurm: Option<String>,

@@ -42,12 +42,13 @@ impl TaskState {
         )
     }
 
-    /// A short phrase for `status`: "pending (requeued 1x)", "running on node7", ...
+    /// A short phrase for `status`, the state in Slurm's own spelling so that it never reads
+    /// as a run's state (a run `not started` whose task is `FAILED`): "PENDING (requeued 1x)",
+    /// "RUNNING on node7", ...
     pub fn describe(&self) -> String {
-        let state = self.state.to_lowercase();
         let mut s = match (self.state.as_str(), self.node.is_empty()) {
-            ("RUNNING", false) => format!("running on {}", self.node),
-            _ => state,
+            ("RUNNING", false) => format!("RUNNING on {}", self.node),
+            (state, _) => state.to_string(),
         };
         if self.restarts > 0 {
             s += &format!(" (requeued {}x)", self.restarts);
@@ -151,8 +152,8 @@ mod tests {
             tasks.iter().map(|t| t.task).collect::<Vec<_>>(),
             [1, 2, 3, 0]
         );
-        assert_eq!(tasks[3].describe(), "running on vm (requeued 2x)");
-        assert_eq!(tasks[0].describe(), "pending");
+        assert_eq!(tasks[3].describe(), "RUNNING on vm (requeued 2x)");
+        assert_eq!(tasks[0].describe(), "PENDING");
         assert!(tasks.iter().all(TaskState::is_active));
     }
 
