@@ -395,9 +395,11 @@ pub struct SlurmArgs {
     #[arg(long, value_name = "TIME")]
     pub time: Option<String>,
 
-    /// CPU cores per task; the runner uses that many libtorch threads.
-    #[arg(long, value_name = "N", default_value_t = 2)]
-    pub cpus_per_task: u32,
+    /// CPU cores per task; the runner uses that many libtorch threads (train.threads is not
+    /// used). Default: the experiment's train.threads where it sets one (the largest, if
+    /// variants differ), else 2.
+    #[arg(long, value_name = "N")]
+    pub cpus_per_task: Option<u32>,
 
     /// GPUs per task (none by default); a task sees them as cuda:0 up, so not with
     /// --device cpu, and --device cuda:N needs more than N.

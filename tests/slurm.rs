@@ -586,6 +586,67 @@ fn an_only_that_chooses_nothing_says_why() {
     }
 }
 
+/// `slurm --dry-run` of the smoke grid under `dir` with `extra` flags, with no Slurm on PATH
+/// (the script is printed, Slurm's check skipped): (stdout, stderr).
+fn dry_run_without_slurm(dir: &Path, extra: &[&str]) -> (String, String) {
+    let exp = write_grid(dir, 1);
+    let no_slurm = dir.join("bin");
+    std::fs::create_dir_all(&no_slurm).unwrap();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("slurm")
+        .arg(&exp)
+        .arg("--results")
+        .arg(dir.join("results"))
+        .arg("--data-dir")
+        .arg(data_dir())
+        .arg("--dry-run")
+        .args(extra)
+        .env("PATH", &no_slurm)
+        .env_remove("SLURM_CONF")
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(out.status.success(), "{stderr}");
+    (stdout, stderr)
+}
+
+/// A task trains with `--threads` its cores: `--cpus-per-task` left out follows the file's
+/// train.threads (it was 2 whatever the file said, silently); given and unlike the file's,
+/// the dry run says in one line which wins.
+#[test]
+fn tasks_ask_for_the_threads_the_file_sets() {
+    for (extra, cpus, says, why) in [
+        (
+            &["--set", "train.threads=1"][..],
+            1,
+            None,
+            "the file's threads",
+        ),
+        (&[], 2, None, "no threads set: the default"),
+        (
+            &["--set", "train.threads=1", "--cpus-per-task", "3"],
+            3,
+            Some("trains with --threads 3: train.threads = 1 is not used"),
+            "the flag wins, and says so",
+        ),
+    ] {
+        let tmp = tempfile::tempdir().unwrap();
+        let (script, stderr) = dry_run_without_slurm(tmp.path(), extra);
+        assert!(
+            script.contains(&format!("#SBATCH --cpus-per-task={cpus}\n")),
+            "{why}: {script}"
+        );
+        match says {
+            Some(says) => assert!(stderr.contains(says), "{why}: {stderr}"),
+            None => assert!(!stderr.contains("is not used"), "{why}: {stderr}"),
+        }
+    }
+}
+
 /// What a user checks or names through Slurm, on a cluster of its own (nothing here trains):
 /// a dry run asks Slurm whether it would take the script (`sbatch --test-only`), so a partition
 /// Slurm does not have exits 2 as the submission would, where it used to pass; and

@@ -38,6 +38,10 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         eprintln!("nothing to submit");
         return Ok(Exit::Success);
     }
+    let (cpus, threads_line) = cpus_per_task(args.cpus_per_task, &selected);
+    if let Some(line) = threads_line {
+        eprintln!("{line}");
+    }
     let wait = args.slurm_wait.wait();
     // What is left to submit: Slurm's clients missing or its controller out of reach are the
     // environment's problem, exit 2, as is a controller that does not answer within `wait`.
@@ -47,7 +51,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     };
     let first = plan()?;
     let ids = first.ids();
-    let script = script(args, &experiment, &slurm_dir, &ids)?;
+    let script = script(args, &experiment, &slurm_dir, &ids, cpus)?;
     if let Some(problem) = slurm::log_dir_problem(&script.log_dir) {
         return Err(usage(problem));
     }
@@ -92,7 +96,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         eprintln!("nothing to submit");
         return Ok(Exit::Success);
     }
-    let script = self::script(args, &experiment, &slurm_dir, &ids)?;
+    let script = self::script(args, &experiment, &slurm_dir, &ids, cpus)?;
     let text = script.render();
     let left = &plan.variants;
     // Data, caches, tag classifier and quality reference are made here, once, so that array
@@ -165,6 +169,44 @@ fn failed_tasks_line(
     })
 }
 
+/// Cores per task when `--cpus-per-task` is not given: train.threads' default (0, the cores
+/// available) means nothing on a node Slurm shares out.
+const DEFAULT_CPUS_PER_TASK: u32 = 2;
+
+/// The cores each task asks for (`flag`, `--cpus-per-task`, else the largest train.threads
+/// of `variants`, else `DEFAULT_CPUS_PER_TASK`), and a line saying when the tasks then train
+/// some variant with other threads than its train.threads (a task runs `--threads` its cores).
+fn cpus_per_task(flag: Option<u32>, variants: &[&Variant]) -> (u32, Option<String>) {
+    let mut set: Vec<u32> = variants
+        .iter()
+        .map(|v| v.config.train.threads)
+        .filter(|&t| t > 0)
+        .collect();
+    set.sort_unstable();
+    set.dedup();
+    let cpus = flag
+        .or_else(|| set.last().copied())
+        .unwrap_or(DEFAULT_CPUS_PER_TASK);
+    let unlike: Vec<String> = set
+        .iter()
+        .filter(|&&t| t != cpus)
+        .map(u32::to_string)
+        .collect();
+    if unlike.is_empty() {
+        return (cpus, None);
+    }
+    let from = match flag {
+        Some(_) => "--cpus-per-task",
+        None => "the largest train.threads, as --cpus-per-task",
+    };
+    let line = format!(
+        "each task asks for {cpus} core(s) ({from}) and trains with --threads {cpus}: \
+         train.threads = {} is not used (--cpus-per-task N sets the cores and threads)",
+        unlike.join(", ")
+    );
+    (cpus, Some(line))
+}
+
 /// The longest `--signal` lead Slurm takes, in seconds (a 16-bit field).
 const MAX_SIGNAL_LEAD: u32 = 65_535;
 
@@ -189,7 +231,7 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
     if args.max_parallel == Some(0) {
         problems.push("--max-parallel must be at least 1".into());
     }
-    if args.cpus_per_task == 0 {
+    if args.cpus_per_task == Some(0) {
         problems.push("--cpus-per-task must be at least 1".into());
     }
     if args.signal_lead == 0 {
@@ -283,6 +325,7 @@ fn script(
     experiment: &Experiment,
     slurm_dir: &Path,
     ids: &[&str],
+    cpus_per_task: u32,
 ) -> Result<Script> {
     let abs = |p: &Path| std::path::absolute(p).with_context(|| format!("{}", p.display()));
     let slurm_dir = abs(slurm_dir)?;
@@ -316,7 +359,7 @@ fn script(
         job_name: job_name.unwrap_or_else(|| format!("anigan-{}", experiment.name)),
         tasks: ids.len(),
         max_parallel: args.max_parallel,
-        cpus_per_task: args.cpus_per_task,
+        cpus_per_task,
         gpus_per_task: args.gpus_per_task,
         time: args.time.clone(),
         signal_lead_s: args.signal_lead,
@@ -452,6 +495,52 @@ mod tests {
             panic!("not slurm")
         };
         check_args(&args).map_or_else(|e| format!("{e:#}"), |()| String::new())
+    }
+
+    #[test]
+    fn cores_per_task_follow_the_file_unless_given() {
+        let variant = |threads: u32| {
+            let mut config = crate::config::Config::default();
+            config.train.threads = threads;
+            Variant {
+                index: 0,
+                id: "000-aa".into(),
+                grid_values: Vec::new(),
+                config,
+            }
+        };
+        let (one, four, unset) = (variant(1), variant(4), variant(0));
+        for (flag, variants, cpus, says, why) in [
+            (None, &[&unset][..], 2, None, "nothing set: the default"),
+            (None, &[&one, &unset], 1, None, "the file's threads"),
+            (
+                None,
+                &[&one, &four],
+                4,
+                Some(
+                    "(the largest train.threads, as --cpus-per-task) and trains with --threads 4: train.threads = 1 is not used",
+                ),
+                "a grid over threads: the largest, and the others said",
+            ),
+            (
+                Some(3),
+                &[&one],
+                3,
+                Some("(--cpus-per-task) and trains with --threads 3: train.threads = 1"),
+                "the flag wins over the file, and says so",
+            ),
+            (Some(1), &[&one, &unset], 1, None, "the flag as the file"),
+        ] {
+            let (got, line) = cpus_per_task(flag, variants);
+            assert_eq!(got, cpus, "{why}");
+            match says {
+                Some(says) => assert!(
+                    line.as_deref().is_some_and(|l| l.contains(says)),
+                    "{why}: {line:?}"
+                ),
+                None => assert_eq!(line, None, "{why}"),
+            }
+        }
     }
 
     #[test]
