@@ -373,7 +373,8 @@ pub struct SampleArgs {
     tasks' logs <job>_<task>.out. Each task runs `anigan-runner run EXP --variant ID`. Slurm sends USR1\n\
     --signal-lead seconds before the time limit: the runner finishes its epoch, writes a\n\
     checkpoint and requeues its own task, which then resumes exactly. Running the same\n\
-    command again submits only the variants neither finished nor still queued.")]
+    command again submits only the variants neither finished nor still queued; a queued one\n\
+    trains with the settings it was submitted with, and a command asking for others says so.")]
 pub struct SlurmArgs {
     #[command(flatten)]
     pub exp: ExperimentArgs,

@@ -700,6 +700,104 @@ fn dry_runs_ask_slurm_and_the_job_takes_the_user_s_name() {
     assert_eq!(names, [r#"#SBATCH "--job-name=my sweep""#], "{script}");
 }
 
+/// A resubmission skips a queued variant by its id, which leaves out what does not change
+/// what is trained (experiment.epochs, eval.*, the threads...): it says which queued variants
+/// will train with the settings they were submitted with, how, and what to do (it used to
+/// say only "1 already queued", and the queued task trained its old budget).
+#[test]
+fn a_resubmission_says_which_queued_variants_keep_their_settings() {
+    let cluster = Cluster::get();
+    let tmp = tempfile::tempdir().unwrap();
+    let (exp, results, job) = submit_first_variant(
+        &cluster,
+        tmp.path(),
+        "results",
+        &["--sbatch-arg=--hold", "--set", "experiment.epochs=1"],
+    );
+    // As `Cluster::slurm`, whose --cpus-per-task 1 a row changes.
+    let again = |extra: &[&str]| {
+        let out = cluster
+            .runner()
+            .arg("slurm")
+            .arg(&exp)
+            .arg("--results")
+            .arg(&results)
+            .arg("--data-dir")
+            .arg(data_dir())
+            .args(["--device", "cpu"])
+            .args(extra)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(out.status.success(), "{stderr}");
+        assert!(
+            extra.contains(&"--dry-run") || out.stdout.is_empty(),
+            "nothing submitted: {stderr}"
+        );
+        stderr
+    };
+    let rows: &[(&[&str], &[&str], &str, &str)] = &[
+        (
+            &[
+                "--variant",
+                "0",
+                "--cpus-per-task",
+                "1",
+                "--set",
+                "experiment.epochs=1",
+            ],
+            &["0 done, 1 already queued, 0 to submit"],
+            "warning",
+            "the same settings",
+        ),
+        (
+            &[
+                "--variant",
+                "0",
+                "--cpus-per-task",
+                "1",
+                "--set",
+                "experiment.epochs=2",
+            ],
+            &[
+                "warning: 1 queued variant(s) will train with the settings they were submitted \
+                 with, not this command's:",
+                &format!("(job {job}): experiment.epochs = 1 (this command: 2)"),
+                &format!("scancel {job}_0, then run it again"),
+                "run it again once they finish: they train on",
+                "nothing to submit",
+            ],
+            "",
+            "a raised budget, the task still queued",
+        ),
+        (
+            &[
+                "--set",
+                "experiment.epochs=1",
+                "--set",
+                "eval.every=1",
+                "--cpus-per-task",
+                "2",
+                "--dry-run",
+            ],
+            &[
+                "1 already queued, 3 to submit",
+                "train.threads = 1 (this command: 2); eval.every = 10 (this command: 1)",
+            ],
+            "once they finish",
+            "settings a rerun after the task would not change",
+        ),
+    ];
+    for &(extra, says, not, why) in rows {
+        let stderr = again(extra);
+        for s in says {
+            assert!(stderr.contains(s), "{why}: {s}\n{stderr}");
+        }
+        assert!(not.is_empty() || !stderr.contains(not), "{why}: {stderr}");
+    }
+    cluster.cmd("scancel").arg(&job).status().unwrap();
+}
+
 /// One cluster for the whole story, so this file starts Slurm once and trains one task at a
 /// time on CI's two cores.
 #[test]

@@ -13,7 +13,7 @@ use crate::data::DataRoot;
 use crate::exit::{Exit, usage, usage_problems};
 use crate::fsx::Place;
 use crate::results::{ExperimentDir, Manifest, RunState, reader};
-use crate::slurm::{self, Script, Submission, submissions};
+use crate::slurm::{self, Script, Submission, TaskSettings, TaskState, submissions};
 use crate::sweep::queue::Only;
 use crate::sweep::{prepare, queue as sweep_queue};
 
@@ -46,8 +46,27 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     // What is left to submit: Slurm's clients missing or its controller out of reach are the
     // environment's problem, exit 2, as is a controller that does not answer within `wait`.
     let plan = || -> Result<Plan> {
-        let queued = slurm::queued_variants(&slurm_dir, wait)?;
-        split(&selected, &exp_dir, &queued, &exp.only)
+        let queued = slurm::queued_tasks(&slurm_dir, wait)?;
+        split(&selected, &exp_dir, queued, &exp.only)
+    };
+    let settings = TaskSettings {
+        sets: exp.sets.clone(),
+        env: overrides.env.clone(),
+        threads: cpus,
+        device: args.device.to_string(),
+    };
+    // The plan's line, and which queued variants will train otherwise than this command asks.
+    let tell = |plan: &Plan| -> Result<()> {
+        eprintln!("{}", plan.line(&experiment.name, selected.len()));
+        let queued: Vec<_> = plan.in_queue.iter().map(|(v, t)| (*v, t)).collect();
+        let subs = submissions::read(&slurm_dir)?;
+        let otherwise =
+            slurm::settings::queued_otherwise(&experiment.file, &queued, &subs, &settings);
+        eprint!(
+            "{}",
+            slurm::settings::warning(&otherwise).unwrap_or_default()
+        );
+        Ok(())
     };
     let first = plan()?;
     let ids = first.ids();
@@ -56,7 +75,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         return Err(usage(problem));
     }
     if args.dry_run || ids.is_empty() {
-        eprintln!("{}", first.line(&experiment.name, selected.len()));
+        tell(&first)?;
     }
     if ids.is_empty() {
         eprintln!("nothing to submit");
@@ -90,7 +109,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     // submit every variant. So the queue is read again under the lock.
     let _lock = submissions::lock(&slurm_dir, &mut |note| eprintln!("{note}"))?;
     let plan = plan()?;
-    eprintln!("{}", plan.line(&experiment.name, selected.len()));
+    tell(&plan)?;
     let ids = plan.ids();
     if ids.is_empty() {
         eprintln!("nothing to submit");
@@ -119,6 +138,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
             submitted_at: std::time::SystemTime::now()
                 .duration_since(std::time::UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs()),
+            settings: Some(settings.clone()),
         },
     )?;
     submissions::write_script(&slurm_dir, &job_id, &text)?;
@@ -273,11 +293,12 @@ fn check_args(args: &SlurmArgs) -> Result<()> {
     }
 }
 
-/// The selected variants still to submit, and how many are done or already queued.
+/// The selected variants still to submit, how many are done, and those already queued with
+/// their tasks.
 struct Plan<'a> {
     variants: Vec<&'a Variant>,
     finished: usize,
-    in_queue: usize,
+    in_queue: Vec<(&'a Variant, TaskState)>,
 }
 
 impl Plan<'_> {
@@ -290,7 +311,7 @@ impl Plan<'_> {
             "experiment {experiment}: {selected} variant(s) selected: {} done, {} already \
              queued, {} to submit",
             self.finished,
-            self.in_queue,
+            self.in_queue.len(),
             self.variants.len()
         )
     }
@@ -299,20 +320,20 @@ impl Plan<'_> {
 fn split<'a>(
     selected: &[&'a Variant],
     exp_dir: &ExperimentDir,
-    queued: &[String],
+    queued: Vec<(String, TaskState)>,
     only: &[Only],
 ) -> Result<Plan<'a>> {
     let mut plan = Plan {
         variants: Vec::new(),
         finished: 0,
-        in_queue: 0,
+        in_queue: Vec::new(),
     };
     for v in selected {
         let status = reader::read_status(&exp_dir.run(&v.id))?;
         if sweep_queue::done(status.as_ref(), v, only).is_some() {
             plan.finished += 1;
-        } else if queued.contains(&v.id) {
-            plan.in_queue += 1;
+        } else if let Some((_, task)) = queued.iter().rev().find(|(id, _)| *id == v.id) {
+            plan.in_queue.push((*v, task.clone()));
         } else {
             plan.variants.push(*v);
         }

@@ -275,6 +275,9 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         count("failed"),
         count("not started"),
     );
+    if let Some(note) = budgets_note(lines) {
+        out += &format!("{note}\n");
+    }
     let on_slurm = lines.iter().any(|l| l.slurm.is_some());
     out += &format!(
         "{:>5}  {:<12}  {:<26}  {:>9}  {:>9}  {:<19}  {:>8}  {:>9}{}\n",
@@ -334,6 +337,35 @@ pub fn table(name: &str, lines: &[Line]) -> String {
     out
 }
 
+/// A note when the finished variants were trained to different budgets (a resubmission or
+/// rerun with another `experiment.epochs`, whose queued tasks kept their own): how many to
+/// each, largest first, and what trains the others on. None when they agree.
+fn budgets_note(lines: &[Line]) -> Option<String> {
+    let mut budgets: BTreeMap<u32, usize> = BTreeMap::new();
+    for l in lines
+        .iter()
+        .filter(|l| l.state == RunState::Finished.word())
+    {
+        if let Some(planned) = l.planned {
+            *budgets.entry(planned).or_default() += 1;
+        }
+    }
+    let &largest = budgets.keys().next_back()?;
+    if budgets.len() < 2 {
+        return None;
+    }
+    let each: Vec<String> = budgets
+        .iter()
+        .rev()
+        .map(|(epochs, n)| format!("{n} to {epochs}"))
+        .collect();
+    Some(format!(
+        "note: the finished variants were trained to different budgets: {} epochs; running the \
+         experiment again with experiment.epochs = {largest} trains the others on",
+        each.join(", ")
+    ))
+}
+
 /// `1h02m`, `3m05s`, `42s`.
 fn duration(seconds: f64) -> String {
     let s = seconds.round() as u64;
@@ -347,6 +379,36 @@ fn duration(seconds: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn finished_variants_of_other_budgets_are_told() {
+        let at = |state: &'static str, planned: u32| {
+            let mut l = line(&Run::for_test("000-aa", Vec::new(), Vec::new()));
+            l.state = state;
+            l.planned = Some(planned);
+            l
+        };
+        for (lines, says, why) in [
+            (
+                vec![at("finished", 40), at("finished", 30), at("finished", 30)],
+                Some(
+                    "note: the finished variants were trained to different budgets: 1 to 40, \
+                     2 to 30 epochs; running the experiment again with experiment.epochs = 40 \
+                     trains the others on",
+                ),
+                "queued tasks kept the budget they were submitted with",
+            ),
+            (
+                vec![at("finished", 30), at("running", 40), at("pruned", 8)],
+                None,
+                "one budget among the finished ones",
+            ),
+        ] {
+            assert_eq!(budgets_note(&lines).as_deref(), says, "{why}");
+            let table = table("x", &lines);
+            assert_eq!(table.contains("note: "), says.is_some(), "{why}: {table}");
+        }
+    }
 
     #[test]
     fn durations_read_at_a_glance() {

@@ -8,23 +8,24 @@
 pub mod client;
 pub mod queue;
 mod script;
+pub mod settings;
 pub mod submissions;
 
 pub use queue::TaskState;
 pub use script::{Script, log_dir_problem, quote, sbatch_arg_problem, split_job_name};
+pub use settings::TaskSettings;
 pub use submissions::Submission;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::time::Duration;
 
-/// Variants of earlier submissions whose tasks Slurm still holds (pending or running), Slurm
-/// asked within `wait`.
-pub fn queued_variants(slurm_dir: &Path, wait: Duration) -> anyhow::Result<Vec<String>> {
+/// Variants of earlier submissions whose tasks Slurm still holds (pending or running), each
+/// with that task, Slurm asked within `wait`.
+pub fn queued_tasks(slurm_dir: &Path, wait: Duration) -> anyhow::Result<Vec<(String, TaskState)>> {
     Ok(tasks_by_variant(slurm_dir, None, wait)?
         .into_iter()
         .filter(|(_, t)| t.is_active())
-        .map(|(id, _)| id)
         .collect())
 }
 

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result};
 use serde::{Deserialize, Serialize};
 
+use super::settings::TaskSettings;
 use crate::fsx;
 
 /// One submitted job array: array task k trains `variants[k]`.
@@ -19,6 +20,10 @@ pub struct Submission {
     pub variants: Vec<String>,
     /// Seconds since the Unix epoch.
     pub submitted_at: u64,
+    /// What its tasks were given besides the experiment file; None in records of runners
+    /// before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub settings: Option<TaskSettings>,
 }
 
 /// Writes `ids` one per line as `variants-<hash>.txt` (named by its content, so a list is never
@@ -145,6 +150,7 @@ mod tests {
             variant_list: "variants-x.txt".into(),
             variants: vec!["000-aa".into()],
             submitted_at: 5,
+            settings: None,
         };
         record(dir.path(), &s).unwrap();
         record(dir.path(), &s).unwrap();
