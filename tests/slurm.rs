@@ -589,13 +589,18 @@ fn an_only_that_chooses_nothing_says_why() {
 /// `slurm --dry-run` of the smoke grid under `dir` with `extra` flags, with no Slurm on PATH
 /// (the script is printed, Slurm's check skipped): (stdout, stderr).
 fn dry_run_without_slurm(dir: &Path, extra: &[&str]) -> (String, String) {
-    let exp = write_grid(dir, 1);
+    dry_run_of(&write_grid(dir, 1), dir, extra)
+}
+
+/// `slurm --dry-run` of `exp`, results under `dir`, with `extra` flags and no Slurm on PATH:
+/// (stdout, stderr).
+fn dry_run_of(exp: &Path, dir: &Path, extra: &[&str]) -> (String, String) {
     let no_slurm = dir.join("bin");
     std::fs::create_dir_all(&no_slurm).unwrap();
     let out = Command::cargo_bin("anigan-runner")
         .unwrap()
         .arg("slurm")
-        .arg(&exp)
+        .arg(exp)
         .arg("--results")
         .arg(dir.join("results"))
         .arg("--data-dir")
@@ -612,6 +617,32 @@ fn dry_run_without_slurm(dir: &Path, extra: &[&str]) -> (String, String) {
     );
     assert!(out.status.success(), "{stderr}");
     (stdout, stderr)
+}
+
+/// `slurm --dry-run` lists the variants and what they cost, `[prune]`'s bounds included, as
+/// `run --dry-run` does (it showed only the script), on stderr: stdout is the script.
+#[test]
+fn a_dry_run_lists_the_variants_and_their_cost() {
+    let tmp = tempfile::tempdir().unwrap();
+    let exp = tmp.path().join("grid8.toml");
+    std::fs::write(&exp, GRID8).unwrap();
+    let (script, stderr) = dry_run_of(&exp, tmp.path(), &["--variant", "0", "--variant", "5"]);
+    assert!(script.starts_with("#!/bin/bash"), "{script}");
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("0  000-") || l.trim_start().starts_with("5  005-"))
+        .collect();
+    assert_eq!(lines.len(), 2, "one line per variant: {stderr}");
+    for says in [
+        "experiment grid8 (",
+        "prune: best swd so far, rungs at epochs 2, 4 of 8",
+        "2 of 8 variants selected; nothing written (dry run)",
+        "cost: 2 variant(s) x 8 epochs ask for",
+        "no time: it trains elsewhere (Slurm's nodes)",
+        "  [prune]: at most ",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
 }
 
 /// A task trains with `--threads` its cores: `--cpus-per-task` left out follows the file's

@@ -148,18 +148,25 @@ fn estimate(
         cores,
         record: !args.dry_run,
     };
-    let done: Vec<u32> = selected
-        .iter()
-        .map(
-            |v| match queue::next(&exp_dir.run(&v.id), v, &args.exp.only) {
-                // Trained again from the checkpoint a resume starts at, not from the last row.
-                Ok(Next::Train { .. }) => reader::resume_epoch(&exp_dir.run(&v.id)).unwrap_or(0),
-                // Done before, trained by another process, or unreadable (the run says which).
-                _ => v.config.experiment.epochs,
-            },
-        )
-        .collect();
+    let done = epochs_done(exp_dir, selected, &args.exp.only);
     cost::estimate(selected, &done, &data_root, Some(&runner))
+}
+
+/// The epochs each of `selected` has trained, as a cost estimate counts them off.
+pub(super) fn epochs_done(
+    exp_dir: &ExperimentDir,
+    selected: &[&Variant],
+    only: &[Only],
+) -> Vec<u32> {
+    selected
+        .iter()
+        .map(|v| match queue::next(&exp_dir.run(&v.id), v, only) {
+            // Trained again from the checkpoint a resume starts at, not from the last row.
+            Ok(Next::Train { .. }) => reader::resume_epoch(&exp_dir.run(&v.id)).unwrap_or(0),
+            // Done before, trained by another process, or unreadable (the run says which).
+            _ => v.config.experiment.epochs,
+        })
+        .collect()
 }
 
 /// A Slurm task warned of its time limit (USR1) that stopped early goes back to the queue,
@@ -386,7 +393,7 @@ fn prune_line(config: &config::Config) -> String {
 }
 
 /// One line per variant (index, id, grid and drawn values) and the total.
-fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
+pub(super) fn plan(experiment: &Experiment, selected: &[&Variant]) -> String {
     let mut out = format!(
         "experiment {} ({}): {} variant{}",
         experiment.name,

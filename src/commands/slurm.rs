@@ -74,6 +74,17 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     if let Some(problem) = slurm::log_dir_problem(&script.log_dir) {
         return Err(usage(problem));
     }
+    if args.dry_run {
+        // As `run --dry-run` lists them; no time: the tasks train on Slurm's nodes.
+        eprint!("{}", run::plan(&experiment, &selected));
+        if !first.variants.is_empty() {
+            let done = run::epochs_done(&exp_dir, &first.variants, &exp.only);
+            eprint!(
+                "{}",
+                crate::sweep::cost::estimate(&first.variants, &done, &data_root, None)
+            );
+        }
+    }
     if args.dry_run || ids.is_empty() {
         tell(&first)?;
     }

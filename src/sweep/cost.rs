@@ -291,8 +291,8 @@ struct Cost {
 /// The estimate's lines: the images asked for and, where a pace is known, about how long;
 /// with `[prune]`, the most and the least. `done`: per variant, the epochs already on disk
 /// (its budget when nothing is left for this command: done before, or trained by another
-/// process); the images and time are what is left. `runner`: None when the device cannot be
-/// used here (a dry run for a GPU on a machine without one): images only.
+/// process); the images and time are what is left. `runner`: None when the variants train
+/// elsewhere (`slurm --dry-run`: on Slurm's nodes): images only.
 pub fn estimate(
     variants: &[&Variant],
     done: &[u32],
@@ -402,7 +402,7 @@ pub fn estimate(
         prune_bounds(first, &costs, total, full, seconds, rungwise)
     };
     let Some(runner) = runner else {
-        out += "; no time: the device asked for is not on this machine\n";
+        out += "; no time: it trains elsewhere (Slurm's nodes), at a pace not measured here\n";
         return out + &bounds(None, None, false);
     };
     let on = format!(
