@@ -1209,6 +1209,27 @@ fn requeue_resumes_exactly(cluster: &Cluster, tmp: &Path) {
         text.contains("interrupted") && text.contains("PENDING (requeued 1x)"),
         "{text}"
     );
+    let json = cluster
+        .runner()
+        .args(["status", "--json"])
+        .arg(results.join("smoke"))
+        .output()
+        .unwrap();
+    let lines: Vec<serde_json::Value> = serde_json::from_slice(&json.stdout).unwrap();
+    let submitted = lines.iter().find(|l| l["index"] == 3).unwrap();
+    assert_eq!(
+        (
+            &submitted["slurm_task"],
+            &submitted["slurm_state"],
+            &submitted["slurm_requeues"]
+        ),
+        (
+            &serde_json::json!(task),
+            &serde_json::json!("PENDING"),
+            &serde_json::json!(1)
+        ),
+        "{lines:?}"
+    );
     let run = std::fs::read_dir(results.join("smoke/runs"))
         .unwrap()
         .next()

@@ -72,6 +72,14 @@ pub struct Line {
     /// still knows the task; "unknown" for a submitted variant when Slurm could not be asked
     /// (missing, out of reach, or no answer within `--slurm-timeout`).
     pub slurm: Option<String>,
+    /// The variant's newest array task, `JOB_TASK`, when it was submitted with `anigan-runner
+    /// slurm` (from the submission records: known without Slurm).
+    pub slurm_task: Option<String>,
+    /// Slurm's state word of that task (`PENDING`, `RUNNING`, `FAILED`, ...), where `slurm`
+    /// has one.
+    pub slurm_state: Option<String>,
+    /// How often Slurm requeued that task, where `slurm` has a state.
+    pub slurm_requeues: Option<u32>,
 }
 
 pub fn status(args: &StatusArgs) -> Result<Exit> {
@@ -130,16 +138,28 @@ fn add_slurm_states(exp_dir: &ExperimentDir, runs: &[Run], lines: &mut [Line], w
             Vec::new()
         }
     };
+    for line in lines.iter_mut() {
+        line.slurm_task = newest.get(&line.id).map(slurm::NewestTask::name);
+    }
     for (id, task) in &tasks {
         let newest = asked.get(id.as_str());
         if newest.is_none_or(|n| n.job_id != task.array_job_id || n.task != task.task) {
             continue;
         }
         if let Some(line) = lines.iter_mut().find(|l| l.id == *id) {
-            line.slurm = Some(task.describe());
+            line.set_task(task);
         }
     }
     add_task_errors(&slurm_dir, lines, &newest, &tasks);
+}
+
+impl Line {
+    /// Slurm's view of the variant's newest task: as a phrase, and as fields for scripts.
+    fn set_task(&mut self, task: &slurm::TaskState) {
+        self.slurm = Some(task.describe());
+        self.slurm_state = Some(task.state.clone());
+        self.slurm_requeues = Some(task.restarts);
+    }
 }
 
 /// Whether `run` ended (finished, pruned, collapsed, stalled or failed) after `submitted_at`
@@ -248,6 +268,9 @@ pub fn line(run: &Run) -> Line {
         verdicts_note: logged_verdicts_note(&run.events),
         pruned_at_rung: run.stopped_at().map(|r| r.rung_epoch),
         slurm: None,
+        slurm_task: None,
+        slurm_state: None,
+        slurm_requeues: None,
     }
 }
 
@@ -408,6 +431,24 @@ mod tests {
             let table = table("x", &lines);
             assert_eq!(table.contains("note: "), says.is_some(), "{why}: {table}");
         }
+    }
+
+    #[test]
+    fn slurm_s_view_reads_as_fields_beside_the_phrase() {
+        let mut l = line(&Run::for_test("000-aa", Vec::new(), Vec::new()));
+        let task = slurm::TaskState {
+            array_job_id: "7".into(),
+            task: 2,
+            state: "PENDING".into(),
+            reason: "BeginTime".into(),
+            node: String::new(),
+            restarts: 2,
+        };
+        l.set_task(&task);
+        let json = serde_json::to_value(&l).unwrap();
+        assert_eq!(json["slurm"], "PENDING (requeued 2x)");
+        assert_eq!(json["slurm_state"], "PENDING");
+        assert_eq!(json["slurm_requeues"], 2);
     }
 
     #[test]
