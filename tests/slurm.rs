@@ -680,7 +680,8 @@ fn tasks_ask_for_the_threads_the_file_sets() {
 
 /// What a user checks or names through Slurm, on a cluster of its own (nothing here trains):
 /// a dry run asks Slurm whether it would take the script (`sbatch --test-only`), so a partition
-/// Slurm does not have exits 2 as the submission would, where it used to pass; and
+/// Slurm does not have exits 2 as the submission would, where it used to pass, naming the
+/// partitions there are; and
 /// `--sbatch-arg=--job-name=NAME` names the job array, as squeue lists it (it used to be
 /// refused: users name their jobs to find them), and the script carries that one name.
 #[test]
@@ -700,6 +701,23 @@ fn dry_runs_ask_slurm_and_the_job_takes_the_user_s_name() {
     assert!(
         stderr.contains("Slurm refused the job array (sbatch --test-only on the script above")
             && stderr.contains("nosuch"),
+        "{stderr}"
+    );
+    // The partitions there are, as sinfo names them.
+    let sinfo = cluster
+        .cmd("sinfo")
+        .args(["-h", "-o", "%P"])
+        .output()
+        .unwrap();
+    let partitions: Vec<String> = String::from_utf8_lossy(&sinfo.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    assert!(
+        stderr.contains(&format!(
+            "(Slurm's partitions here: {})",
+            partitions.join(", ")
+        )),
         "{stderr}"
     );
     let taken = dry(&[]);

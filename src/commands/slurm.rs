@@ -491,10 +491,17 @@ fn sbatch(script: &Script, ask: Ask, wait: Duration) -> Result<String> {
                 ask.refused()
             )));
         }
+        let said = slurm::client::one_line("sbatch", &out.stderr);
+        // A partition it does not have: the ones it has, which the user may not know.
+        let partitions = said
+            .contains("partition")
+            .then(|| slurm::client::partitions(wait))
+            .flatten()
+            .map(|p| format!(" (Slurm's partitions here: {})", p.join(", ")))
+            .unwrap_or_default();
         return Err(usage(format!(
-            "Slurm refused the job array ({}): {}",
+            "Slurm refused the job array ({}): {said}{partitions}",
             ask.refused(),
-            slurm::client::one_line("sbatch", &out.stderr)
         )));
     }
     if ask != Ask::Submit {

@@ -155,6 +155,22 @@ fn unreachable(said: &str) -> String {
     }
 }
 
+/// The partitions Slurm has (`sinfo -h -o %P`, the default one marked `*`), asked within
+/// `wait`; None when sinfo cannot tell.
+pub fn partitions(wait: Duration) -> Option<Vec<String>> {
+    let mut sinfo = command("sinfo").ok()?;
+    sinfo.args(["-h", "-o", "%P"]);
+    let out = output(sinfo, "sinfo", None, wait).ok()??;
+    if !out.status.success() {
+        return None;
+    }
+    let names: Vec<String> = String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    (!names.is_empty()).then_some(names)
+}
+
 fn read_back(file: &mut File) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
     file.rewind()
