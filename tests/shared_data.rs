@@ -70,8 +70,9 @@ fn runs_started_together_train_the_tag_classifier_once_and_share_it() {
 }
 
 /// A data folder restored in part, as CI caches restore one: the synthetic dataset with an
-/// image deleted, another cut short or its tag list gone is generated again (the same images,
-/// said with a warning), so the run trains as on the whole dataset, to the last digit.
+/// image deleted, cut short or overwritten, or its tag list gone, is generated again (the same
+/// images, said with a warning), so the run trains as on the whole dataset, to the last digit;
+/// also where a run resumes.
 #[test]
 fn a_damaged_synthetic_dataset_is_generated_again() {
     let base = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
@@ -91,7 +92,7 @@ fn a_damaged_synthetic_dataset_is_generated_again() {
     let (whole, _) = run("whole");
     let faces = data.join("synthetic/faces-160x16px-seed0");
     let image = |k: u32| faces.join(format!("selected/{k}.png"));
-    let damages: [(&str, &dyn Fn()); 3] = [
+    let damages: [(&str, &dyn Fn()); 4] = [
         ("selected/5.png is missing", &|| {
             std::fs::remove_file(image(5)).unwrap()
         }),
@@ -101,6 +102,11 @@ fn a_damaged_synthetic_dataset_is_generated_again() {
         }),
         ("filtered.txt is missing", &|| {
             std::fs::remove_file(faces.join("filtered.txt")).unwrap()
+        }),
+        ("the contents of its files differ", &|| {
+            let mut bytes = std::fs::read(image(9)).unwrap();
+            bytes[60] ^= 0xff; // overwritten in place, its size kept
+            std::fs::write(image(9), &bytes).unwrap();
         }),
     ];
     for (n, (why, damage)) in damages.into_iter().enumerate() {
@@ -112,4 +118,50 @@ fn a_damaged_synthetic_dataset_is_generated_again() {
         );
         assert_eq!(rows, whole, "{why}: the same data, the same run");
     }
+    // A run resumed or extended on a damaged folder: generated again before the resume's
+    // check that the data is the data it started on.
+    std::fs::remove_file(image(3)).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_anigan-runner"))
+        .args(common::cpu_args(&exp, &base.path().join("whole"), &data))
+        .args(["--set", "experiment.epochs=3"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "the extension failed:\n{stderr}");
+    assert!(stderr.contains("generating it again"), "{stderr}");
+}
+
+/// A `data.path` holding a synthetic dataset generated with other settings is a settings error
+/// before anything is written (it was a failed variant, after the results folder was made).
+#[test]
+fn a_synthetic_path_generated_with_other_settings_is_a_settings_error() {
+    let base = tempfile::tempdir_in(env!("CARGO_TARGET_TMPDIR")).unwrap();
+    let other = base.path().join("other");
+    let made = Command::new(env!("CARGO_BIN_EXE_anigan-runner"))
+        .args(["data", "synth", "--out"])
+        .arg(&other)
+        .args(["--count", "100", "--size", "16"])
+        .output()
+        .unwrap();
+    assert!(
+        made.status.success(),
+        "{}",
+        String::from_utf8_lossy(&made.stderr)
+    );
+    let exp = base.path().join("tiny.toml");
+    std::fs::write(&exp, TINY).unwrap();
+    let results = base.path().join("results");
+    let out = Command::new(env!("CARGO_BIN_EXE_anigan-runner"))
+        .args(common::cpu_args(&exp, &results, &base.path().join("data")))
+        .arg("--set")
+        .arg(format!("data.path={}", other.display()))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("holds another synthetic dataset: it was generated with count 100"),
+        "{stderr}"
+    );
+    assert!(!results.exists(), "nothing written");
 }

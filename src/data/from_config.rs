@@ -148,7 +148,7 @@ fn generate_unless_another_does(dir: &Path, d: &DataSection) -> Result<()> {
     }
 }
 
-fn synth_options(d: &DataSection) -> SynthOptions {
+pub(super) fn synth_options(d: &DataSection) -> SynthOptions {
     SynthOptions {
         count: d.synthetic_count as usize,
         size: d.image_size,

@@ -197,6 +197,17 @@ fn path_problems(d: &DataSection, base: &Path) -> Vec<String> {
         }
     };
     match d.source {
+        DataSource::Synthetic if !d.path.is_empty() => {
+            let opts = super::from_config::synth_options(d);
+            if let Err(crate::synth::Damage::OtherSettings(why)) = crate::synth::check(path, &opts)
+            {
+                out.push(format!(
+                    "data.path = {:?} holds another synthetic dataset: {why}; set [data] \
+                     synthetic_count, image_size and seed to match it, or give a new path",
+                    d.path
+                ));
+            }
+        }
         DataSource::Synthetic => {}
         DataSource::Seed if !d.path.is_empty() => {
             if path.is_dir() {

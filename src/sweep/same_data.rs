@@ -33,6 +33,10 @@ pub fn check(
             continue;
         }
         let d = &v.config.data;
+        if data::synthetic_to_generate(d, root).is_some() {
+            // Damaged or missing: generated again, the same images, before it trains.
+            continue;
+        }
         let current = match now.iter().find(|(section, _)| *section == d) {
             Some((_, c)) => c.clone(),
             None => {

@@ -1,11 +1,16 @@
-//! The record a generated dataset carries (`synthetic.json`: what it was generated with and
-//! every image's size in bytes), and the check of a folder against it: a folder restored in
-//! part (a CI cache), an image deleted or cut short, is found before training reads it.
+//! The record a generated dataset carries (`synthetic.json`: what it was generated with,
+//! every image's size in bytes, a blake3 hash of every file's contents), and the check of a
+//! folder against it: a folder restored in part (a CI cache), an image deleted, cut short or
+//! overwritten, a tag list edited, is found before training reads it. Hashing reads every
+//! file, in parallel, once per data section a run loads (as the decoded cache's key does when
+//! file stats changed: about 0.3 s for 18,000 faces, `data/fingerprint`); the sizes are checked
+//! first, so most damage is named by its file.
 
 use std::fs;
 use std::path::Path;
 
 use anyhow::Context;
+use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use super::SynthOptions;
@@ -20,6 +25,28 @@ struct Record {
     seed: u64,
     /// `selected/<k>.png`'s length in bytes, for each k.
     image_bytes: Vec<u64>,
+    /// blake3 of `files`' contents (`contents`), hex.
+    contents: String,
+}
+
+/// The files whose contents the record hashes, in order: the tag lists, then the images.
+fn files(count: usize) -> Vec<String> {
+    let lists = ["tags.txt", "filtered.txt"].map(String::from);
+    lists.into_iter().chain((0..count).map(image)).collect()
+}
+
+/// One hash over the contents of `files` in `dir` (each file's own hash, in order); None
+/// when one cannot be read.
+fn contents(dir: &Path, files: &[String]) -> Option<String> {
+    let hashes: Vec<blake3::Hash> = files
+        .par_iter()
+        .map(|f| fs::read(dir.join(f)).ok().map(|bytes| blake3::hash(&bytes)))
+        .collect::<Option<_>>()?;
+    let mut all = blake3::Hasher::new();
+    for h in &hashes {
+        all.update(h.as_bytes());
+    }
+    Some(all.finalize().to_hex().to_string())
 }
 
 /// Why a folder is not the dataset `opts` generates.
@@ -45,18 +72,21 @@ pub(super) fn write(dir: &Path, opts: &SynthOptions) -> anyhow::Result<()> {
                 .with_context(|| format!("cannot read {}", path.display()))
         })
         .collect::<anyhow::Result<_>>()?;
+    let contents =
+        contents(dir, &files(opts.count)).context("cannot read the generated files back")?;
     let record = Record {
         count: opts.count,
         size: opts.size,
         seed: opts.seed,
         image_bytes,
+        contents,
     };
     let json = serde_json::to_vec(&record).expect("a record serializes");
     super::write::write_synced(&dir.join(RECORD), &json)
 }
 
-/// Checks `dir` against its record and `opts`: the settings, `tags.txt`, `filtered.txt`, and
-/// every image present at its recorded length (a stat per image, no image is read).
+/// Checks `dir` against its record and `opts`: the settings, `tags.txt`, `filtered.txt`, every
+/// image present at its recorded length, then every file's contents.
 pub fn check(dir: &Path, opts: &SynthOptions) -> Result<(), Damage> {
     let empty = fs::read_dir(dir).map_or(true, |mut entries| entries.next().is_none());
     if empty {
@@ -89,6 +119,13 @@ pub fn check(dir: &Path, opts: &SynthOptions) -> Result<(), Damage> {
             }
             Ok(_) => {}
         }
+    }
+    if contents(dir, &files(record.count)).as_ref() != Some(&record.contents) {
+        return Err(Damage::Differs(
+            "the contents of its files differ from those generated (an image or a tag list \
+             overwritten, or two images swapped)"
+                .into(),
+        ));
     }
     Ok(())
 }
@@ -128,6 +165,20 @@ mod tests {
         let why = "selected/4.png is missing".to_string();
         assert_eq!(check(&dir, &opts), Err(Damage::Differs(why)));
         fs::write(&cut, &bytes).unwrap();
+        let mut same_size = bytes.clone();
+        same_size[60] ^= 0xff;
+        fs::write(&cut, &same_size).unwrap();
+        assert!(
+            matches!(check(&dir, &opts), Err(Damage::Differs(why)) if why.contains("contents")),
+            "an image overwritten in place, its size kept"
+        );
+        fs::write(&cut, &bytes).unwrap();
+        let tags = fs::read_to_string(dir.join("filtered.txt")).unwrap();
+        fs::write(dir.join("filtered.txt"), tags.replacen(',', ";", 1)).unwrap();
+        assert!(
+            matches!(check(&dir, &opts), Err(Damage::Differs(why)) if why.contains("contents")),
+            "a tag line edited"
+        );
         fs::remove_file(dir.join("filtered.txt")).unwrap();
         let why = "filtered.txt is missing".to_string();
         assert_eq!(check(&dir, &opts), Err(Damage::Differs(why)));
