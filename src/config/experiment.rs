@@ -429,8 +429,18 @@ fn duplicate(
     };
     let trial = |i: usize| i / grid_size.max(1);
     let point = |i: usize| i % grid_size.max(1);
+    // A point's origin: `[[grid.include]] #n` for an include table, else the grid product.
+    let include = |p: &Point| {
+        p.iter()
+            .map(|(_, _, origin)| origin.as_str())
+            .find(|o| o.starts_with("[[grid.include]]"))
+            .map(str::to_string)
+    };
     let fix = if trial(first) == trial(index) {
-        "remove the duplicate from [grid]".to_string()
+        match (include(a), include(b)) {
+            (_, Some(later)) => format!("remove the table {later}, or change it"),
+            _ => "remove the duplicate from [grid]".to_string(),
+        }
     } else if point(first) == point(index) {
         format!(
             "they are trials #{} and #{} of [search]: remove {keys} from [search]",
@@ -1633,6 +1643,13 @@ mod tests {
                 "resolve to the same settings; remove the duplicate from [grid]",
                 1,
                 "the same value twice in [grid]",
+            ),
+            (
+                "[grid]\n\"train.lr_d\" = [1e-4, 2e-4]\n[[grid.include]]\n\"train.lr_d\" = 2e-4\n",
+                &[],
+                "resolve to the same settings; remove the table [[grid.include]] #1, or change it",
+                1,
+                "an include table that repeats a grid point is the one to remove",
             ),
             (
                 "[grid]\n\"eval.every\" = [1, 2]\n",

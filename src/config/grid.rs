@@ -114,7 +114,11 @@ impl Grid {
             }
             let n = self.include.len();
             let tables = if n == 1 { "table" } else { "tables" };
-            format!("{n} [[grid.include]] {tables} ({})", keys.join(", "))
+            let setting = match keys.is_empty() {
+                true => "setting nothing: the defaults".to_string(),
+                false => keys.join(", "),
+            };
+            format!("{n} [[grid.include]] {tables} ({setting})")
         });
         match (product, includes) {
             (Some(p), Some(i)) => Some(format!("{p}, plus {i}")),
@@ -247,6 +251,10 @@ mod tests {
                 Some("1 [[grid.include]] table (a, b)"),
             ),
             ("", None),
+            (
+                "[[include]]",
+                Some("1 [[grid.include]] table (setting nothing: the defaults)"),
+            ),
         ] {
             assert_eq!(grid(text).layout().as_deref(), layout, "{text}");
         }
