@@ -73,6 +73,16 @@ fn unsafe_experiment_name() {
     );
 }
 
+/// "letters" would let a reader think `é` is one: the rule says ASCII letters.
+#[test]
+fn an_accented_experiment_name_is_told_ascii_letters() {
+    fails_with(
+        &fixture("accented-name.toml"),
+        &[],
+        &["experiment.name must be a safe directory name: ASCII letters (a-z, A-Z)"],
+    );
+}
+
 #[test]
 fn syntax_error_has_line_and_column() {
     let file = fixture("syntax.toml");

@@ -230,14 +230,14 @@ pub fn too_few_images(d: &super::schema::DataSection, listed: usize) -> Option<S
     })
 }
 
-pub const SAFE_NAME_RULE: &str = "must be a safe directory name: letters, digits, '.', '_' \
-     and '-', not starting with '.' (a hidden folder, which listings and file managers skip), \
+pub const SAFE_NAME_RULE: &str = "must be a safe directory name: ASCII letters (a-z, A-Z), \
+     digits, '.', '_' and '-' (no accented letters or other scripts), not starting with '.' (a hidden folder, which listings and file managers skip), \
      at most 255 characters";
 
 /// The longest file name (path component) of Linux, macOS and Windows file systems, in bytes.
 pub const NAME_MAX: usize = 255;
 
-/// Letters, digits, `.`, `_`, `-`; not starting with `.` (so neither `.`, `..` nor a hidden
+/// ASCII letters, digits, `.`, `_`, `-`; not starting with `.` (so neither `.`, `..` nor a hidden
 /// folder); at most `NAME_MAX` bytes: safe as one path component everywhere.
 pub fn is_safe_dir_name(name: &str) -> bool {
     !name.is_empty()
