@@ -486,3 +486,136 @@ fn report_shows_only_grids_of_the_surviving_timeline() {
         }
     }
 }
+
+/// metrics.csv with the settings each epoch trained with, as the runner writes them: rows of
+/// (step, epoch, attempt, lr_g, swd).
+fn trained(rows: &[(u64, u32, u32, f64, Option<f64>)]) -> String {
+    let mut out = String::from(
+        "step,epoch,attempt,d_acc_real,d_acc_fake,g_acc,d_updates,g_updates,lr_g,lr_d,\
+         label_noise,batch_size,seconds,images_per_sec,swd\n",
+    );
+    for &(step, epoch, attempt, lr_g, swd) in rows {
+        let swd = swd.map_or(String::new(), |s| s.to_string());
+        out += &format!(
+            "{step},{epoch},{attempt},0.8,0.8,0.2,10,10,{lr_g},0.0002,0.1,32,1.5,200,{swd}\n"
+        );
+    }
+    out
+}
+
+fn status_of(state: &str, epochs: u32, steps: u64, attempt: u32) -> String {
+    serde_json::json!({
+        "state": state, "epochs_done": epochs, "epochs_planned": 8, "steps_done": steps,
+        "attempt": attempt, "last_checkpoint": epochs, "reason": null,
+    })
+    .to_string()
+}
+
+/// A grid of `train.lr_g` x `model.d_width`, 8 epochs: 000 (2e-4, 8) trained well; 001 (5.0, 8)
+/// collapsed at epoch 4, was rolled back to epoch 0 with lr_g 2e-4 and then trained best of all;
+/// 002 (2e-4, 16) was stopped at its rung at epoch 4; 003 (5.0, 16) has not started.
+fn rescued_sweep(dir: &Path) {
+    let ids = [
+        "000-aaaaaaaa",
+        "001-bbbbbbbb",
+        "002-cccccccc",
+        "003-dddddddd",
+    ];
+    let grid = [
+        ("0.0002", "8"),
+        ("5.0", "8"),
+        ("0.0002", "16"),
+        ("5.0", "16"),
+    ];
+    let variants: Vec<_> = ids
+        .iter()
+        .zip(grid)
+        .enumerate()
+        .map(|(i, (id, (lr, width)))| {
+            serde_json::json!({"index": i, "id": id, "epochs": 8,
+                "grid": [["train.lr_g", lr], ["model.d_width", width]]})
+        })
+        .collect();
+    let manifest = serde_json::json!({
+        "name": "rescued", "description": "", "source": "experiments/rescued.toml",
+        "grid_keys": ["train.lr_g", "model.d_width"], "variants": variants,
+    });
+    write(&dir.join("experiment.json"), manifest.to_string());
+    let swd = |epoch: u32, scale: f64| epoch.is_multiple_of(2).then(|| scale / epoch as f64);
+    let run = dir.join("runs").join(ids[0]);
+    let rows: Vec<_> = (1..=8)
+        .map(|e| (e as u64, e, 0, 0.0002, swd(e, 200.0)))
+        .collect();
+    write(&run.join("metrics.csv"), trained(&rows));
+    write(&run.join("status.json"), status_of("finished", 8, 8, 0));
+    let run = dir.join("runs").join(ids[1]);
+    let mut rows: Vec<_> = (1..=4)
+        .map(|e| (e as u64, e, 0, 5.0, swd(e, 4000.0)))
+        .collect();
+    rows.extend((1..=8).map(|e| (e as u64 + 4, e, 1, 0.0002, swd(e, 100.0))));
+    write(&run.join("metrics.csv"), trained(&rows));
+    write(
+        &run.join("events.csv"),
+        "step,epoch,kind,onset_epoch,action,restored_epoch,changes,evidence,escalation\n\
+         4,4,degenerate_output,2,rollback,0,lr_g 5e0->2e-4 (G's learning rate was 2500x the cap),\
+         samples alike,0\n",
+    );
+    write(&run.join("status.json"), status_of("finished", 8, 12, 1));
+    let run = dir.join("runs").join(ids[2]);
+    let rows: Vec<_> = (1..=4)
+        .map(|e| (e as u64, e, 0, 0.0002, swd(e, 1200.0)))
+        .collect();
+    write(&run.join("metrics.csv"), trained(&rows));
+    write(&run.join("status.json"), status_of("pruned", 4, 4, 0));
+}
+
+/// A variant that trained well only after a rollback changed one of its grid values is told
+/// from one that trained well at its grid value wherever its grid values show: the tables,
+/// each run's section, summary.csv, the ranking and the heatmap.
+#[test]
+fn a_rescued_variant_says_what_it_trained_with_at_the_end() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("report-rescued/rescued");
+    let _ = fs::remove_dir_all(&dir);
+    rescued_sweep(&dir);
+    runner().arg("report").arg(&dir).assert().success();
+
+    let md = read(&dir.join("report.md"));
+    assert!(
+        md.contains("| 1 | 001-bbbbbbbb | 5.0 → 0.0002 (rollback) | 8 | finished | 1 |"),
+        "{md}"
+    );
+    assert!(
+        md.contains("| 0 | 000-aaaaaaaa | 0.0002 | 8 | finished |"),
+        "{md}"
+    );
+    let html = read(&dir.join("report.html"));
+    assert!(
+        html.contains("<td class=\"rescued\">5.0 → 0.0002 (rollback)</td>"),
+        "{html}"
+    );
+    assert!(
+        html.contains("train.lr_g = 5.0 → 0.0002 (rollback), model.d_width = 8"),
+        "{html}"
+    );
+    let mut csv = csv::Reader::from_path(dir.join("summary.csv")).unwrap();
+    let headers = csv.headers().unwrap().clone();
+    let column = headers
+        .iter()
+        .position(|h| h == "rollback_changes")
+        .unwrap_or_else(|| panic!("no rollback_changes column: {headers:?}"));
+    let cells: Vec<String> = csv
+        .records()
+        .map(|r| r.unwrap()[column].to_string())
+        .collect();
+    assert_eq!(cells, ["", "train.lr_g=0.0002", "", ""]);
+    let ranking = read(&dir.join("charts/ranking.svg"));
+    assert!(
+        ranking.contains("rolled back: lr_g 5 → 0.0002"),
+        "{ranking}"
+    );
+    let heatmap = read(&dir.join("charts/heatmap-train.lr_g--model.d_width.svg"));
+    assert!(
+        heatmap.contains("rolled back:") && heatmap.contains("lr_g → 0.0002"),
+        "{heatmap}"
+    );
+}

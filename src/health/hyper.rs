@@ -16,3 +16,15 @@ pub struct Hyper {
     pub label_noise: f64,
     pub batch_size: u32,
 }
+
+impl Hyper {
+    /// Each setting with its key in an experiment file (`train.lr_g`), in the struct's order.
+    pub fn by_key(&self) -> [(&'static str, f64); 4] {
+        [
+            ("train.lr_g", self.lr_g),
+            ("train.lr_d", self.lr_d),
+            ("train.label_noise", self.label_noise),
+            ("train.batch_size", f64::from(self.batch_size)),
+        ]
+    }
+}

@@ -2,7 +2,9 @@
 //! network). Every user-supplied string goes through `escape::html`.
 
 use super::escape::html as esc;
-use super::summary::{Figure, Summary, cells, columns, extra_columns, key_columns};
+use super::summary::{
+    Figure, Summary, cells, columns, extra_columns, grid_values, key_columns, rescued_note,
+};
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::rungs::Outcome;
 use crate::results::{EventRow, RunState, Taken};
@@ -21,7 +23,7 @@ th,td{border:1px solid #ccc;padding:3px 6px;text-align:left;vertical-align:top}\
 th{background:#f0f0f0}\
 td.n{text-align:right}\
 .st{font-weight:bold}.finished{color:#2a7d2a}.running{color:#1f77b4}.interrupted{color:#b8860b}.waiting{color:#1f77b4}\
-.collapsed{color:#d62728}.stalled{color:#ff7f0e}.failed{color:#d62728}.not-started{color:#888}.pruned{color:#17becf}\
+.collapsed{color:#d62728}.rescued{color:#b8860b}.stalled{color:#ff7f0e}.failed{color:#d62728}.not-started{color:#888}.pruned{color:#17becf}\
 section.run{border-top:2px solid #ddd;margin-top:28px}\
 img{max-width:100%;border:1px solid #eee}\
 .samples{display:flex;gap:16px;flex-wrap:wrap;align-items:flex-start}\
@@ -112,8 +114,8 @@ pub fn html(
             esc(&c.title)
         );
     }
-    for (run, f) in results.runs.iter().zip(files) {
-        p += &run_section(run, &results.grid_keys, f);
+    for ((run, s), f) in results.runs.iter().zip(summaries).zip(files) {
+        p += &run_section(run, s, &results.grid_keys, f);
     }
     p += "</body></html>\n";
     p
@@ -184,16 +186,20 @@ fn table_start(results: &ExperimentRecord) -> String {
     t
 }
 
-/// A summary table row's first cells: index, id (a link to the run's section), grid values.
-fn row_start(s: &Summary) -> String {
+/// A summary table row's first cells: index, id (a link to the run's section), grid values
+/// (`summary::grid_value`: a value a rollback changed says what it trained with at the end).
+fn row_start(s: &Summary, keys: &[String]) -> String {
     let mut t = format!(
         "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
         s.index,
         esc(&s.id),
         esc(&s.id)
     );
-    for v in &s.grid {
-        t += &format!("<td>{}</td>", esc(v));
+    for (v, own) in grid_values(s, keys).iter().zip(&s.grid) {
+        match v == own {
+            true => t += &format!("<td>{}</td>", esc(v)),
+            false => t += &format!("<td class=\"rescued\">{}</td>", esc(v)),
+        }
     }
     t
 }
@@ -207,7 +213,7 @@ fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     }
     t += "</tr>\n";
     for s in summaries {
-        t += &row_start(s);
+        t += &row_start(s, &results.grid_keys);
         for c in &keys {
             let cell = (c.cell)(s);
             if c.heading == "status" {
@@ -230,7 +236,7 @@ fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     }
     t += "</tr>\n";
     for s in summaries {
-        t += &row_start(s);
+        t += &row_start(s, &results.grid_keys);
         for (i, c) in cells(s, &groups).iter().enumerate() {
             if i == 0 {
                 t += &format!("<td class=\"st {}\">{}</td>", class(c), esc(c));
@@ -244,8 +250,9 @@ fn summary_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
 }
 
 /// A run's grid values with their keys (`train.lr_d = 0.0002, model.arch = dcgan`), as the
-/// summary tables show them: the value the run trains with, a value nothing records left out.
-/// None when no key has a value.
+/// summary tables show them (`train.lr_g = 5.0 → 0.0002 (rollback)` where a rollback changed
+/// it): the value the run trains with, a value nothing records left out. None when no key has
+/// a value.
 fn grid_line(keys: &[String], values: &[String]) -> Option<String> {
     let pairs: Vec<String> = keys
         .iter()
@@ -256,7 +263,7 @@ fn grid_line(keys: &[String], values: &[String]) -> Option<String> {
     (!pairs.is_empty()).then(|| pairs.join(", "))
 }
 
-fn run_section(run: &Run, keys: &[String], f: &RunFiles) -> String {
+fn run_section(run: &Run, summary: &Summary, keys: &[String], f: &RunFiles) -> String {
     let state = run.state.word();
     let mut s = format!(
         "<section class=\"run\" id=\"run-{}\"><h2>{} <span class=\"st {}\">{}</span></h2>\n",
@@ -280,8 +287,11 @@ fn run_section(run: &Run, keys: &[String], f: &RunFiles) -> String {
         }
         _ => {}
     }
-    if let Some(line) = grid_line(keys, &run.grid) {
+    if let Some(line) = grid_line(keys, &grid_values(summary, keys)) {
         s += &format!("<p>grid values: {line}</p>\n");
+    }
+    if let Some(note) = rescued_note(summary) {
+        s += &format!("<p class=\"rescued\">Rescued: {}.</p>\n", esc(&note));
     }
     if let Some(st) = &run.status {
         s += &format!(

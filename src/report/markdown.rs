@@ -2,7 +2,7 @@
 //! (`summary::key_columns`); summary.csv has them all.
 
 use super::escape::md_cell;
-use super::summary::{Figure, Summary, key_columns};
+use super::summary::{Figure, Summary, grid_values, key_columns, rescued_note};
 use crate::results::logged_verdicts_note;
 use crate::results::reader::ExperimentRecord;
 
@@ -24,7 +24,11 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
     for s in summaries {
         let row: Vec<String> = [s.index.to_string(), s.id.clone()]
             .into_iter()
-            .chain(s.grid.iter().map(|v| md_cell(v)))
+            .chain(
+                grid_values(s, &results.grid_keys)
+                    .iter()
+                    .map(|v| md_cell(v)),
+            )
             .chain(keys.iter().map(|c| md_cell(&(c.cell)(s))))
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
@@ -41,13 +45,17 @@ pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figur
 }
 
 /// Under the table, one line per run with something to say: why it ended as it did (status
-/// reason), and the verdicts it only logged with rollback disabled (a run can end `finished`
-/// far from the data once its episode is over: the table alone would not show it).
+/// reason), the settings rollbacks changed (its figures are theirs, not its grid values'), and
+/// the verdicts it only logged with rollback disabled (a run can end `finished` far from the
+/// data once its episode is over: the table alone would not show it).
 fn notes(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     let mut lines = Vec::new();
     for s in summaries {
         if let Some(reason) = &s.reason {
             lines.push(format!("- {} {}: {}\n", s.id, s.state, md_cell(reason)));
+        }
+        if let Some(note) = rescued_note(s) {
+            lines.push(format!("- {} {}: {}\n", s.id, s.state, md_cell(&note)));
         }
         let run = results.runs.iter().find(|r| r.id == s.id);
         if let Some(note) = run.and_then(|r| logged_verdicts_note(&r.events)) {

@@ -17,13 +17,18 @@
 //!   `tag_kl_floor` is what real training images score on `tag_kl` (quality-reference.json);
 //! - the *figure* that ranks runs is the final `swd` (lower is better) when any run logged
 //!   swd, else the balance share (higher is better);
+//! - `rollback_changes`: the settings rollbacks changed, with the values the last epoch of the
+//!   surviving timeline trained with (metrics.csv records each epoch's `lr_g`, `lr_d`,
+//!   `label_noise` and `batch_size`; the first epoch's are the experiment's own): such a run's
+//!   figures are those settings', not its grid values';
 //! - a variant `[prune]` stopped has the rung it was stopped at, the epoch judged, its figure,
 //!   its place among the entrants and the cutoff it missed (columns `pruned_*`, present when
 //!   any variant was pruned).
 
+use crate::digits;
 use crate::prune::Figure as RungFigure;
 use crate::results::reader::{ExperimentRecord, Run};
-use crate::results::{MetricsRow, logged_verdicts};
+use crate::results::{EventRow, MetricsRow, logged_verdicts};
 
 pub const BALANCE_LOW: f64 = 0.05;
 pub const BALANCE_HIGH: f64 = 0.95;
@@ -69,6 +74,8 @@ pub struct Summary {
     pub epochs_done: u32,
     pub epochs_planned: Option<u32>,
     pub rollbacks: usize,
+    /// The settings rollbacks changed (`rollback_changes`); empty when none did.
+    pub rollback_changes: Vec<Changed>,
     /// Health verdicts only logged, rollback being disabled (`results::logged_verdicts`).
     pub verdicts_logged: usize,
     pub final_swd: Option<f64>,
@@ -121,6 +128,100 @@ impl Summary {
     pub fn trained_to_end(&self) -> bool {
         self.epochs_planned.is_some_and(|p| self.epochs_done >= p)
     }
+}
+
+/// A setting a rollback changed: its key, the value the run started with and the one the last
+/// epoch of its surviving timeline trained with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Changed {
+    pub key: &'static str,
+    pub from: f64,
+    pub to: f64,
+}
+
+impl Changed {
+    /// The setting's name without its section (`lr_g`), for chart labels.
+    pub fn name(&self) -> &'static str {
+        self.key.rsplit('.').next().unwrap_or(self.key)
+    }
+
+    /// `lr_g 5 → 0.0002`.
+    pub fn short(&self) -> String {
+        format!(
+            "{} {} → {}",
+            self.name(),
+            digits::four(self.from),
+            digits::four(self.to)
+        )
+    }
+}
+
+/// The settings rollbacks changed: those the last epoch of the surviving timeline trained with
+/// that differ from the first epoch's (the experiment's own). None without a rollback, or in
+/// a metrics.csv without the settings columns.
+pub fn rollback_changes(run: &Run) -> Vec<Changed> {
+    if !run.events.iter().any(EventRow::is_rollback) {
+        return Vec::new();
+    }
+    let settings = |r: &MetricsRow| r.epoch_stats().hyper;
+    let first = run.rows.first().and_then(settings);
+    let last = run.kept().last().and_then(settings);
+    let (Some(first), Some(last)) = (first, last) else {
+        return Vec::new();
+    };
+    first
+        .by_key()
+        .into_iter()
+        .zip(last.by_key())
+        .filter(|(from, to)| from.1 != to.1)
+        .map(|((key, from), (_, to))| Changed { key, from, to })
+        .collect()
+}
+
+/// A run's value of grid key `key` as a table shows it: `5.0 → 0.0002 (rollback)` when a
+/// rollback changed the setting (its grid value, then what it trained with at the end), else
+/// the value alone.
+pub fn grid_value(s: &Summary, key: &str, value: &str) -> String {
+    match s.rollback_changes.iter().find(|c| c.key == key) {
+        Some(c) if !value.is_empty() => format!("{value} → {} (rollback)", c.to),
+        _ => value.to_string(),
+    }
+}
+
+/// `s`'s grid values as the tables show them (`grid_value`), in `keys`' order.
+pub fn grid_values(s: &Summary, keys: &[String]) -> Vec<String> {
+    keys.iter()
+        .zip(&s.grid)
+        .map(|(k, v)| grid_value(s, k, v))
+        .collect()
+}
+
+/// What rollbacks changed, as a line under a run says it: `a rollback changed its settings
+/// (train.lr_g 5 → 0.0002): ...`, every digit as summary.csv has them; None when they changed
+/// nothing.
+pub fn rescued_note(s: &Summary) -> Option<String> {
+    let list: Vec<String> = s
+        .rollback_changes
+        .iter()
+        .map(|c| format!("{} {} → {}", c.key, c.from, c.to))
+        .collect();
+    (!list.is_empty()).then(|| {
+        format!(
+            "a rollback changed its settings ({}): its figures are what it reached with the new \
+             values, not with its grid values",
+            list.join(", ")
+        )
+    })
+}
+
+/// summary.csv's `rollback_changes`: `train.lr_g=0.0002;train.lr_d=0.0001`, empty when none.
+fn changes_cell(s: &Summary) -> String {
+    let pairs: Vec<String> = s
+        .rollback_changes
+        .iter()
+        .map(|c| format!("{}={}", c.key, c.to))
+        .collect();
+    pairs.join(";")
 }
 
 /// The decision that stopped a variant, as the summary shows it.
@@ -176,6 +277,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             .map_or(last.map_or(0, |r| r.epoch), |s| s.epochs_done),
         epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
         rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
+        rollback_changes: rollback_changes(run),
         verdicts_logged: logged_verdicts(&run.events),
         final_swd,
         final_swd_epoch: final_swd_at.map(|(_, epoch)| epoch),
@@ -244,6 +346,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "epochs_done",
     "epochs_planned",
     "rollbacks",
+    "rollback_changes",
     "verdicts_logged",
     "final_swd",
     "final_swd_epoch",
@@ -349,6 +452,7 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.epochs_done.to_string(),
         s.epochs_planned.map_or(String::new(), |e| e.to_string()),
         s.rollbacks.to_string(),
+        changes_cell(s),
         s.verdicts_logged.to_string(),
         num(s.final_swd),
         s.final_swd_epoch.map_or(String::new(), |e| e.to_string()),
@@ -511,6 +615,11 @@ mod tests {
         }
     }
 
+    /// A rollback logged at `step` to `restored`.
+    fn rollback(step: u64, restored: u64) -> EventRow {
+        crate::results::test_rows::rollback(step, step, step, restored)
+    }
+
     fn run(rows: Vec<MetricsRow>, events: Vec<EventRow>) -> Run {
         Run {
             grid: vec!["0.0002".into()],
@@ -614,10 +723,108 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
-            "no augmentation: empty augment_p and r_t; no rank outside a ranked sweep; in the \
-             experiment, no overrides recorded; the reason column is empty unless the variant failed"
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
+            "no rollback: empty rollback_changes; no augmentation: empty augment_p and r_t; no \
+             rank outside a ranked sweep; in the experiment, no overrides recorded; the reason \
+             column is empty unless the variant failed"
         );
+    }
+
+    #[test]
+    fn rollback_changes_are_the_settings_the_end_trained_with() {
+        let trained = |step: u64, epoch: u32, attempt: u32, lr_g: f64, lr_d: f64| MetricsRow {
+            attempt,
+            lr_g,
+            lr_d,
+            label_noise: Some(0.1),
+            batch_size: 32,
+            ..row(step, epoch, (0.5, 0.5, 0.5), None)
+        };
+        let changed = |key: &'static str, from: f64, to: f64| Changed { key, from, to };
+        // (rows, events, the changes, why)
+        let cases = [
+            (
+                vec![trained(1, 1, 0, 5.0, 2e-4), trained(2, 2, 0, 5.0, 2e-4)],
+                vec![],
+                vec![],
+                "no rollback",
+            ),
+            (
+                vec![
+                    trained(1, 1, 0, 5.0, 2e-4),
+                    trained(2, 2, 0, 5.0, 2e-4),
+                    trained(3, 1, 1, 2e-4, 2e-4),
+                ],
+                vec![rollback(2, 0)],
+                vec![changed("train.lr_g", 5.0, 2e-4)],
+                "rolled back to epoch 0 with G's rate lowered",
+            ),
+            (
+                vec![
+                    trained(1, 1, 0, 5.0, 2e-4),
+                    trained(2, 2, 0, 5.0, 2e-4),
+                    trained(3, 1, 1, 2e-4, 2e-4),
+                    trained(4, 2, 1, 2e-4, 2e-4),
+                    trained(5, 2, 2, 1e-4, 1e-4),
+                ],
+                vec![rollback(2, 0), rollback(4, 1)],
+                vec![
+                    changed("train.lr_g", 5.0, 1e-4),
+                    changed("train.lr_d", 2e-4, 1e-4),
+                ],
+                "two rollbacks: from the start to the end",
+            ),
+            (
+                vec![trained(1, 1, 0, 2e-4, 2e-4), trained(2, 2, 0, 2e-4, 2e-4)],
+                vec![rollback(2, 1)],
+                vec![],
+                "rolled back, its last epoch not trained again yet: the old settings",
+            ),
+            (
+                vec![
+                    row(1, 1, (0.5, 0.5, 0.5), None),
+                    row(2, 1, (0.5, 0.5, 0.5), None),
+                ],
+                vec![rollback(1, 0)],
+                vec![],
+                "a metrics.csv without the settings columns",
+            ),
+        ];
+        for (rows, events, want, why) in cases {
+            assert_eq!(rollback_changes(&run(rows, events)), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_grid_value_a_rollback_changed_says_what_trained() {
+        let mut s = summarize(
+            &run(vec![row(1, 1, (0.5, 0.5, 0.5), None)], vec![]),
+            Figure::Swd,
+        );
+        s.rollback_changes = vec![Changed {
+            key: "train.lr_g",
+            from: 5.0,
+            to: 2e-4,
+        }];
+        // (key, its grid value, the cell, why)
+        let cases = [
+            ("train.lr_g", "5.0", "5.0 → 0.0002 (rollback)", "changed"),
+            ("train.lr_d", "0.0002", "0.0002", "not changed"),
+            ("train.lr_g", "", "", "no value recorded: none shown"),
+        ];
+        for (key, value, want, why) in cases {
+            assert_eq!(grid_value(&s, key, value), want, "{why}");
+        }
+        assert_eq!(s.rollback_changes[0].short(), "lr_g 5 → 0.0002");
+        let text = String::from_utf8(summary_csv(&["train.lr_g".into()], &[s])).unwrap();
+        let mut lines = text.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let values: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let at = header
+            .iter()
+            .position(|h| *h == "rollback_changes")
+            .unwrap();
+        assert_eq!(values[at], "train.lr_g=0.0002");
     }
 
     #[test]

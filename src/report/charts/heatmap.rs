@@ -1,6 +1,8 @@
 //! Heatmaps of the ranking figure over each pair of grid keys that vary, numbers in numeric
 //! order; cell values printed. A cell averages the runs with that pair of values (other keys
-//! averaged over). Keys `[search]` draws numbers for are charted by `scatter` instead.
+//! averaged over). A cell whose figure is not simply its grid values' is hatched and says why
+//! under its value (a rollback changed a setting: what it trained with at the end), with a
+//! note under the chart. Keys `[search]` draws numbers for are charted by `scatter` instead.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -8,6 +10,7 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{Area, err, font, lane_label, lanes};
 use crate::digits;
+use crate::report::summary::Changed;
 use crate::report::summary::{Figure, Summary};
 
 pub const SIZE: (u32, u32) = (760, 560);
@@ -55,35 +58,91 @@ pub fn number(value: &str) -> Option<f64> {
     value.parse::<f64>().ok().filter(|x| x.is_finite())
 }
 
-/// A heatmap's data: column and row labels and `values[y][x]`.
+/// A heatmap's data: column and row labels, `values[y][x]` and `notes[y][x]`, the lines a
+/// cell says under its value.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cells {
     pub xs: Vec<String>,
     pub ys: Vec<String>,
     pub values: Vec<Vec<Option<f64>>>,
+    pub notes: Vec<Vec<Vec<String>>>,
 }
 
-/// values[y][x]: the mean figure of the runs with value x of key `i` and value y of key `j`.
+/// What a run's figure owes to more than its grid values, as lines under the cell's value:
+/// `rolled back:` and each setting it changed with its value at the end (`lr_g → 0.0002`).
+/// Empty when nothing.
+fn run_note(s: &Summary) -> Vec<String> {
+    let changed = s
+        .rollback_changes
+        .iter()
+        .map(|c: &Changed| format!("{} → {}", c.name(), digits::four(c.to)));
+    match s.rollback_changes.is_empty() {
+        true => Vec::new(),
+        false => std::iter::once("rolled back:".to_string())
+            .chain(changed)
+            .collect(),
+    }
+}
+
+/// The note lines of a cell of `runs` (those with a figure): each distinct run note once, with
+/// how many of the cell's runs it is about when the cell averages several (`1 of 2 rolled
+/// back:`).
+fn cell_notes(runs: &[&Summary]) -> Vec<String> {
+    let notes: Vec<Vec<String>> = runs
+        .iter()
+        .map(|s| run_note(s))
+        .filter(|n| !n.is_empty())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for (k, note) in notes.iter().enumerate() {
+        if notes[..k].contains(note) {
+            continue;
+        }
+        let n = notes.iter().filter(|x| *x == note).count();
+        let mut lines = note.clone();
+        if runs.len() > 1 {
+            lines[0] = format!("{n} of {}: {}", runs.len(), lines[0]);
+        }
+        out.extend(lines);
+    }
+    out
+}
+
+/// values[y][x]: the mean figure of the runs with value x of key `i` and value y of key `j`;
+/// notes[y][x]: what those runs' figures owe to more than their grid values (`cell_notes`).
 pub fn cells(summaries: &[Summary], i: usize, j: usize) -> Cells {
     let grids: Vec<Vec<String>> = summaries.iter().map(|s| s.grid.clone()).collect();
     let (xs, ys) = (distinct(&grids, i), distinct(&grids, j));
-    let values = ys
-        .iter()
-        .map(|y| {
-            xs.iter()
-                .map(|x| {
-                    let vals: Vec<f64> = summaries
-                        .iter()
-                        .filter(|s| s.grid[i] == *x && s.grid[j] == *y)
-                        .filter_map(|s| s.figure)
-                        .collect();
+    let runs = |x: &String, y: &String| -> Vec<&Summary> {
+        summaries
+            .iter()
+            .filter(|s| s.grid[i] == *x && s.grid[j] == *y && s.figure.is_some())
+            .collect()
+    };
+    let (mut values, mut notes) = (Vec::new(), Vec::new());
+    for y in &ys {
+        let row: Vec<Vec<&Summary>> = xs.iter().map(|x| runs(x, y)).collect();
+        values.push(
+            row.iter()
+                .map(|runs| {
+                    let vals: Vec<f64> = runs.iter().filter_map(|s| s.figure).collect();
                     (!vals.is_empty()).then(|| vals.iter().sum::<f64>() / vals.len() as f64)
                 })
-                .collect()
-        })
-        .collect();
-    Cells { xs, ys, values }
+                .collect(),
+        );
+        notes.push(row.iter().map(|runs| cell_notes(runs)).collect());
+    }
+    Cells {
+        xs,
+        ys,
+        values,
+        notes,
+    }
 }
+
+/// The line under a chart with notes: what a hatched cell is.
+pub const HATCH_NOTE: &str =
+    "hatched: a run of the cell trained to its figure with settings a rollback changed";
 
 pub fn draw<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -96,6 +155,14 @@ where
 {
     let (xs, ys, cells) = (&grid.xs, &grid.ys, &grid.values);
     area.fill(&WHITE).map_err(err)?;
+    let noted = grid.notes.iter().flatten().any(|n| !n.is_empty());
+    let (area, foot) = match noted {
+        true => {
+            let (plot, foot) = area.split_vertically(area.dim_in_pixel().1 - 26);
+            (plot, Some(foot))
+        }
+        false => (area.clone(), None),
+    };
     let values: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
     let hi = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
@@ -104,7 +171,7 @@ where
     } else {
         "darker"
     };
-    let mut chart = ChartBuilder::on(area)
+    let mut chart = ChartBuilder::on(&area)
         .caption(
             format!("{}; {better} cells are better", figure.label()),
             font(17),
@@ -137,18 +204,69 @@ where
             } else {
                 BLACK
             };
+            let notes = &grid.notes[y as usize][x as usize];
+            if !notes.is_empty() {
+                hatch(&mut chart, (x, y), text_color.mix(0.35))?;
+            }
+            // The value a little above the centre when notes go under it.
+            let lines = notes.len() as f64;
+            let at = y + 0.5 + 0.045 * lines;
             let text = cell.map_or("no value".to_string(), digits::four);
             chart
                 .draw_series([Text::new(
                     text,
-                    (x + 0.5, y + 0.5),
+                    (x + 0.5, at),
                     font(16)
                         .color(&text_color)
                         .pos(Pos::new(HPos::Center, VPos::Center)),
                 )])
                 .map_err(err)?;
+            for (k, note) in notes.iter().enumerate() {
+                chart
+                    .draw_series([Text::new(
+                        note.clone(),
+                        (x + 0.5, at - 0.09 * (k as f64 + 1.0)),
+                        font(13)
+                            .color(&text_color)
+                            .pos(Pos::new(HPos::Center, VPos::Center)),
+                    )])
+                    .map_err(err)?;
+            }
         }
     }
+    if let Some(foot) = foot {
+        foot.draw(&Text::new(
+            HATCH_NOTE,
+            (14, 4),
+            font(13).pos(Pos::new(HPos::Left, VPos::Top)),
+        ))
+        .map_err(err)?;
+    }
+    Ok(())
+}
+
+/// Diagonal lines across the cell at `(x, y)` (lanes of width 1).
+fn hatch<DB: DrawingBackend>(
+    chart: &mut ChartContext<DB, Cartesian2d<super::Lanes, super::Lanes>>,
+    (x, y): (f64, f64),
+    color: RGBAColor,
+) -> Result<()>
+where
+    DB::ErrorType: 'static,
+{
+    // The segments of u + v = t in the unit square, t every eighth up to 2.
+    let lines = (1..16).map(|k| {
+        let t = k as f64 / 8.0;
+        let (a, b) = (
+            (t.min(1.0), (t - 1.0).max(0.0)),
+            ((t - 1.0).max(0.0), t.min(1.0)),
+        );
+        PathElement::new(
+            [(x + a.0, y + a.1), (x + b.0, y + b.1)],
+            color.stroke_width(1),
+        )
+    });
+    chart.draw_series(lines).map_err(err)?;
     Ok(())
 }
 

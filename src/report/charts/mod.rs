@@ -109,6 +109,13 @@ pub fn font(size: u32) -> TextStyle<'static> {
     ("sans-serif", size + size % 2).into_font().color(&BLACK)
 }
 
+/// The width in pixels of `text` drawn in `font(size)`, by the shipped font's own measure.
+pub fn text_width(text: &str, size: u32) -> u32 {
+    register_font();
+    let guess = text.chars().count() as u32 * size;
+    font(size).font.box_size(text).map_or(guess, |(w, _)| w)
+}
+
 /// A categorical axis of `n` lanes (runs, grid values): lane k spans [k, k + 1] and is
 /// labelled at its centre, k + 0.5 (`lane_label`). Plotters' segmented integer axis maps a
 /// lone category to the canvas edge, so a one-run report drew its bar there, unlabelled.
@@ -164,6 +171,8 @@ pub enum Swatch {
     Bar(ShapeStyle),
     /// A scatter chart's point of a colour, hollow or not.
     Dot(RGBColor, bool),
+    /// A ring of a colour around a point.
+    Ring(RGBColor),
     /// None: the entry goes on from the line above.
     Blank,
 }
@@ -184,6 +193,9 @@ where
                     true => area.draw(&Circle::new((18, y), 3, WHITE.filled())),
                     false => Ok(()),
                 }),
+            Swatch::Ring(color) => area
+                .draw(&Circle::new((18, y), 9, color.filled()))
+                .and_then(|_| area.draw(&Circle::new((18, y), 7, WHITE.filled()))),
             Swatch::Blank => Ok(()),
         }
         .map_err(err)?;

@@ -3,7 +3,8 @@
 //! so a heatmap of two drawn keys is a diagonal of single runs in a grid of empty cells; this
 //! shows every run, in the order of its value. A run that did not train to its last epoch
 //! (stopped at a rung, collapsed, still training) is a hollow point: its figure is from an
-//! earlier epoch than the others'.
+//! earlier epoch than the others'. A run a rollback moved to other settings is ringed in the
+//! rollback's colour: its figure is what it trained to with them, not with the value drawn.
 
 use anyhow::Result;
 use plotters::coord::combinators::BindKeyPoints;
@@ -11,7 +12,7 @@ use plotters::coord::ranged1d::{AsRangedCoord, Ranged, ValueFormatter};
 use plotters::prelude::*;
 
 use super::heatmap::number;
-use super::{Area, D_REAL, Swatch, err, font, legend};
+use super::{Area, D_REAL, ROLLBACK, Swatch, err, font, legend};
 use crate::digits;
 use crate::report::summary::{Figure, Summary};
 
@@ -25,6 +26,8 @@ pub struct Point {
     pub figure: f64,
     /// Trained to its last planned epoch.
     pub complete: bool,
+    /// A rollback changed its settings.
+    pub rolled_back: bool,
 }
 
 /// The runs with a figure and a number for key `k`.
@@ -36,6 +39,7 @@ pub fn points(summaries: &[Summary], k: usize) -> Vec<Point> {
                 x: number(s.grid.get(k)?)?,
                 figure: s.figure.filter(|f| f.is_finite())?,
                 complete: s.trained_to_end(),
+                rolled_back: !s.rollback_changes.is_empty(),
             })
         })
         .collect()
@@ -87,6 +91,11 @@ where
         entries.push(("collapsed, training):", Swatch::Blank));
         entries.push(("a figure of an earlier", Swatch::Blank));
         entries.push(("epoch", Swatch::Blank));
+    }
+    if points.iter().any(|p| p.rolled_back) {
+        entries.push(("rolled back to other", Swatch::Ring(ROLLBACK)));
+        entries.push(("settings: not the value", Swatch::Blank));
+        entries.push(("drawn that trained", Swatch::Blank));
     }
     legend(&side, &entries)
 }
@@ -140,6 +149,15 @@ where
         .map_err(err)?;
     // A hollow point is a disc with a white centre: plotters' stroked circles are ragged.
     let at = |p: &Point| (p.x, p.figure);
+    let ringed = points.iter().filter(|p| p.rolled_back);
+    chart
+        .draw_series(ringed.flat_map(|p| {
+            [
+                Circle::new(at(p), 10, ROLLBACK.filled()),
+                Circle::new(at(p), 8, WHITE.filled()),
+            ]
+        }))
+        .map_err(err)?;
     chart
         .draw_series(
             points
@@ -180,11 +198,13 @@ mod tests {
                 x: 0.000314,
                 figure: 82.3,
                 complete: true,
+                rolled_back: false,
             },
             Point {
                 x: 0.000108,
                 figure: 743.2,
                 complete: false,
+                rolled_back: false,
             },
         ];
         assert_eq!(points(&runs, 0), want, "no figure, no value: left out");
