@@ -619,3 +619,17 @@ fn a_rescued_variant_says_what_it_trained_with_at_the_end() {
         "{heatmap}"
     );
 }
+
+/// A variant `[prune]` stopped early has an earlier epoch's figure than the others: its
+/// heatmap cell says so, as its ranking bar does.
+#[test]
+fn a_pruned_variant_is_marked_in_the_heatmap() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rescued");
+    rescued_sweep(&dir);
+    runner().arg("report").arg(&dir).assert().success();
+    let heatmap = read(&dir.join("charts/heatmap-train.lr_g--model.d_width.svg"));
+    assert!(heatmap.contains("pruned @4"), "{heatmap}");
+    let ranking = read(&dir.join("charts/ranking.svg"));
+    assert!(ranking.contains("pruned at epoch 4"), "{ranking}");
+}

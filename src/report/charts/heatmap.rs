@@ -1,8 +1,9 @@
 //! Heatmaps of the ranking figure over each pair of grid keys that vary, numbers in numeric
 //! order; cell values printed. A cell averages the runs with that pair of values (other keys
-//! averaged over). A cell whose figure is not simply its grid values' is hatched and says why
-//! under its value (a rollback changed a setting: what it trained with at the end), with a
-//! note under the chart. Keys `[search]` draws numbers for are charted by `scatter` instead.
+//! averaged over). A cell whose figure is not simply its grid values' after the whole budget
+//! is hatched and says why under its value (`pruned @4`, as the ranking's bars say where a run
+//! short of its budget ended; a rollback changed a setting: what it trained with at the end),
+//! with a note under the chart. Keys `[search]` draws numbers for are charted by `scatter` instead.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -59,29 +60,53 @@ pub fn number(value: &str) -> Option<f64> {
 }
 
 /// A heatmap's data: column and row labels, `values[y][x]` and `notes[y][x]`, the lines a
-/// cell says under its value.
+/// cell says under its value, and `foot`, the line under the chart that says what a hatched
+/// cell is (None when no cell has notes).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Cells {
     pub xs: Vec<String>,
     pub ys: Vec<String>,
     pub values: Vec<Vec<Option<f64>>>,
     pub notes: Vec<Vec<Vec<String>>>,
+    pub foot: Option<String>,
 }
 
-/// What a run's figure owes to more than its grid values, as lines under the cell's value:
-/// `rolled back:` and each setting it changed with its value at the end (`lr_g → 0.0002`).
+/// Where a run short of its budget ended (`pruned @4`): its figure is an earlier epoch's.
+fn ended_short(s: &Summary) -> Option<String> {
+    (!s.trained_to_end()).then(|| format!("{} @{}", s.state, s.epochs_done))
+}
+
+/// What a run's figure owes to more than its grid values after the whole budget, as lines
+/// under the cell's value: where it ended short of its budget (`pruned @4`), then `rolled
+/// back:` and each setting a rollback changed with its value at the end (`lr_g → 0.0002`).
 /// Empty when nothing.
 fn run_note(s: &Summary) -> Vec<String> {
     let changed = s
         .rollback_changes
         .iter()
         .map(|c: &Changed| format!("{} → {}", c.name(), digits::four(c.to)));
-    match s.rollback_changes.is_empty() {
+    let rolled_back = match s.rollback_changes.is_empty() {
         true => Vec::new(),
         false => std::iter::once("rolled back:".to_string())
             .chain(changed)
             .collect(),
-    }
+    };
+    ended_short(s).into_iter().chain(rolled_back).collect()
+}
+
+/// The line under the chart for `runs` (those in cells): what makes a cell hatched, of what
+/// some run has; None when no run has a note.
+fn foot(runs: &[&Summary]) -> Option<String> {
+    let short = runs.iter().any(|s| ended_short(s).is_some());
+    let rolled_back = runs.iter().any(|s| !s.rollback_changes.is_empty());
+    let early = "a run of the cell ended early (its figure an earlier epoch's)";
+    let why = match (short, rolled_back) {
+        (false, false) => return None,
+        (true, false) => early.to_string(),
+        (false, true) => "a rollback changed the settings of a run of the cell".to_string(),
+        (true, true) => format!("{early}, or a rollback changed its settings"),
+    };
+    Some(format!("hatched: {why}"))
 }
 
 /// The note lines of a cell of `runs` (those with a figure): each distinct run note once, with
@@ -119,7 +144,7 @@ pub fn cells(summaries: &[Summary], i: usize, j: usize) -> Cells {
             .filter(|s| s.grid[i] == *x && s.grid[j] == *y && s.figure.is_some())
             .collect()
     };
-    let (mut values, mut notes) = (Vec::new(), Vec::new());
+    let (mut values, mut notes, mut shown) = (Vec::new(), Vec::new(), Vec::new());
     for y in &ys {
         let row: Vec<Vec<&Summary>> = xs.iter().map(|x| runs(x, y)).collect();
         values.push(
@@ -131,18 +156,16 @@ pub fn cells(summaries: &[Summary], i: usize, j: usize) -> Cells {
                 .collect(),
         );
         notes.push(row.iter().map(|runs| cell_notes(runs)).collect());
+        shown.extend(row.into_iter().flatten());
     }
     Cells {
         xs,
         ys,
         values,
         notes,
+        foot: foot(&shown),
     }
 }
-
-/// The line under a chart with notes: what a hatched cell is.
-pub const HATCH_NOTE: &str =
-    "hatched: a run of the cell trained to its figure with settings a rollback changed";
 
 pub fn draw<DB: DrawingBackend>(
     area: &Area<DB>,
@@ -155,13 +178,12 @@ where
 {
     let (xs, ys, cells) = (&grid.xs, &grid.ys, &grid.values);
     area.fill(&WHITE).map_err(err)?;
-    let noted = grid.notes.iter().flatten().any(|n| !n.is_empty());
-    let (area, foot) = match noted {
-        true => {
+    let (area, foot) = match &grid.foot {
+        Some(line) => {
             let (plot, foot) = area.split_vertically(area.dim_in_pixel().1 - 26);
-            (plot, Some(foot))
+            (plot, Some((foot, line)))
         }
-        false => (area.clone(), None),
+        None => (area.clone(), None),
     };
     let values: Vec<f64> = cells.iter().flatten().flatten().copied().collect();
     let lo = values.iter().copied().fold(f64::INFINITY, f64::min);
@@ -234,9 +256,9 @@ where
             }
         }
     }
-    if let Some(foot) = foot {
+    if let Some((foot, line)) = foot {
         foot.draw(&Text::new(
-            HATCH_NOTE,
+            line.clone(),
             (14, 4),
             font(13).pos(Pos::new(HPos::Left, VPos::Top)),
         ))
@@ -313,6 +335,55 @@ mod tests {
             let grids: Vec<Vec<String>> = values.iter().map(|v| g(&[v])).collect();
             assert_eq!(distinct(&grids, 0), g(want), "{why}");
         }
+    }
+
+    #[test]
+    fn a_cell_says_why_its_figure_is_not_its_grid_values_alone() {
+        let run = crate::results::reader::Run::for_test("000-a", vec![], vec![]);
+        let base = crate::report::summary::summarize(&run, Figure::Swd);
+        let summary = |x: &str, y: &str, state: &'static str, done: u32, changed: bool| Summary {
+            grid: g(&[x, y]),
+            state,
+            epochs_done: done,
+            epochs_planned: Some(36),
+            figure: Some(100.0),
+            rollback_changes: match changed {
+                true => vec![Changed {
+                    key: "train.lr_g",
+                    from: 5.0,
+                    to: 2e-4,
+                }],
+                false => vec![],
+            },
+            ..base.clone()
+        };
+        let runs = [
+            summary("a", "p", "finished", 36, false),
+            summary("a", "q", "pruned", 4, false),
+            summary("b", "p", "finished", 36, true),
+            summary("b", "q", "pruned", 4, false),
+            summary("b", "q", "finished", 36, false),
+        ];
+        let c = cells(&runs, 0, 1);
+        // notes[y][x], (x, y) in ("a", "b") x ("p", "q")
+        let want: [[&[&str]; 2]; 2] = [
+            [&[], &["rolled back:", "lr_g → 0.0002"]],
+            [&["pruned @4"], &["1 of 2: pruned @4"]],
+        ];
+        for (y, row) in want.iter().enumerate() {
+            for (x, lines) in row.iter().enumerate() {
+                assert_eq!(c.notes[y][x], g(lines), "cell ({x}, {y})");
+            }
+        }
+        assert_eq!(
+            c.foot.as_deref(),
+            Some(
+                "hatched: a run of the cell ended early (its figure an earlier epoch's), or a \
+                 rollback changed its settings"
+            )
+        );
+        let plain = cells(&[runs[0].clone(), runs[4].clone()], 0, 1);
+        assert_eq!(plain.foot, None, "nothing to say: no line under the chart");
     }
 
     #[test]
