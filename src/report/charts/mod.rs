@@ -173,6 +173,10 @@ pub enum Swatch {
     Dot(RGBColor, bool),
     /// A ring of a colour around a point.
     Ring(RGBColor),
+    /// A cross of a colour: where a pruned run's curve stops.
+    Cross(RGBColor),
+    /// A line of a colour that ends in a cross of that colour: a pruned run drawn in colour.
+    Ended(RGBColor),
     /// None: the entry goes on from the line above.
     Blank,
 }
@@ -196,6 +200,10 @@ where
             Swatch::Ring(color) => area
                 .draw(&Circle::new((18, y), 9, color.filled()))
                 .and_then(|_| area.draw(&Circle::new((18, y), 7, WHITE.filled()))),
+            Swatch::Cross(color) => area.draw(&Cross::new((18, y), 6, color.stroke_width(2))),
+            Swatch::Ended(color) => area
+                .draw(&PathElement::new([(6, y), (26, y)], color.stroke_width(2)))
+                .and_then(|_| area.draw(&Cross::new((26, y), 5, color.stroke_width(3)))),
             Swatch::Blank => Ok(()),
         }
         .map_err(err)?;

@@ -112,7 +112,7 @@ where
         .stopped_at()
         .map(|r| format!("pruned at {}", r.rung_name()));
     if let Some(label) = &pruned {
-        entries.push((label, Swatch::Line(BEHIND.stroke_width(3))));
+        entries.push((label, Swatch::Cross(BEHIND)));
     }
     legend(&side, &entries)
 }

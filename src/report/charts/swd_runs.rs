@@ -1,7 +1,9 @@
 //! Every run's swd over its surviving epochs on shared axes: all runs as thin grey lines, the
 //! best few (by the ranking's final swd) in colour over them with their names, so a reader of
 //! a 32-variant sweep sees which runs improved and which stalled; the floor as a band when the
-//! runs share one. A run `[prune]` stopped ends in a cross.
+//! runs share one. A run `[prune]` stopped ends in a cross: of its own colour when it is drawn
+//! in colour (a run stopped at its first rung is that cross alone), else of the pruned runs'
+//! colour. The legend lists each mark as it is drawn.
 
 use anyhow::Result;
 use plotters::prelude::*;
@@ -104,31 +106,10 @@ where
             .draw_series(LineSeries::new(c.clone(), GREY.mix(0.55).stroke_width(1)))
             .map_err(err)?;
     }
-    let mut entries: Vec<(String, Swatch)> = Vec::new();
-    // Drawn worst first, so the best lies on top.
-    for (k, id) in highlighted.iter().enumerate().rev() {
-        let Some((_, c)) = curves.iter().find(|(r, _)| r.id == *id) else {
-            continue;
-        };
-        let color = COLORS[k];
-        chart
-            .draw_series(LineSeries::new(c.clone(), color.stroke_width(2)).point_size(3))
-            .map_err(err)?;
-        let last = c.last().map(|p| p.1);
-        entries.push((
-            format!(
-                "{}. {id} ({})",
-                k + 1,
-                last.map_or(String::new(), digits::four)
-            ),
-            Swatch::Line(color.stroke_width(2)),
-        ));
-    }
-    entries.reverse();
-    // Pruned runs: a cross where each curve stops.
+    // Pruned runs in grey: a cross where each curve stops.
     let ends: Vec<(f64, f64)> = curves
         .iter()
-        .filter(|(r, _)| r.stopped_at().is_some())
+        .filter(|(r, _)| r.stopped_at().is_some() && !highlighted.contains(&r.id.as_str()))
         .filter_map(|(_, c)| c.last().copied())
         .collect();
     if !ends.is_empty() {
@@ -139,6 +120,30 @@ where
             )
             .map_err(err)?;
     }
+    let mut entries: Vec<(String, Swatch)> = Vec::new();
+    // Drawn worst first, so the best lies on top.
+    for (k, id) in highlighted.iter().enumerate().rev() {
+        let Some((run, c)) = curves.iter().find(|(r, _)| r.id == *id) else {
+            continue;
+        };
+        let color = COLORS[k];
+        chart
+            .draw_series(LineSeries::new(c.clone(), color.stroke_width(2)).point_size(3))
+            .map_err(err)?;
+        let last = c.last().map_or(String::new(), |p| digits::four(p.1));
+        let (label, swatch) = match (run.stopped_at(), c.last()) {
+            (Some(stop), Some(&end)) => {
+                chart
+                    .draw_series([Cross::new(end, 7, color.stroke_width(3))])
+                    .map_err(err)?;
+                let at = stop.judged_epoch;
+                (format!("{last}, pruned @{at}"), Swatch::Ended(color))
+            }
+            _ => (last, Swatch::Line(color.stroke_width(2))),
+        };
+        entries.push((format!("{}. {id} ({label})", k + 1), swatch));
+    }
+    entries.reverse();
     if curves.len() > highlighted.len() {
         entries.push((
             format!("the other {}", curves.len() - highlighted.len()),
@@ -147,8 +152,8 @@ where
     }
     if !ends.is_empty() {
         entries.push((
-            format!("pruned at a rung ({})", ends.len()),
-            Swatch::Line(BEHIND.stroke_width(3)),
+            format!("{} of them pruned at a rung", ends.len()),
+            Swatch::Cross(BEHIND),
         ));
     }
     if floor.is_some() {
@@ -214,6 +219,70 @@ mod tests {
                 tag_kl_floor_std: None,
             }),
             ..Run::for_test(id, swd_rows(swds), vec![])
+        }
+    }
+
+    /// Run `id` of `swds` stopped at its rung at its last epoch.
+    fn pruned(id: &str, swds: &[Option<f64>]) -> Run {
+        use crate::prune::{Figure, PruneConfig, Rung, decide};
+        let epoch = swds.len() as u32;
+        let rule = PruneConfig {
+            enabled: true,
+            min_peers: 1,
+            ..PruneConfig::default()
+        };
+        let rung = Rung { index: 0, epoch };
+        let decision = decide(&rule, rung, Figure::Value(1e9), &[Figure::Value(1.0)]);
+        let record =
+            crate::results::RungRecord::new(&rule, (epoch, epoch as u64), &decision, vec![]);
+        assert!(record.is_stop());
+        Run {
+            state: crate::results::RunState::Pruned,
+            rungs: vec![record],
+            ..run(id, swds, Some(28.0))
+        }
+    }
+
+    /// Pixels of exactly `color` in the plot (left of the legend) of a PNG of `SIZE`.
+    fn shown(png: &[u8], color: RGBColor) -> usize {
+        let img = image::load_from_memory(png).unwrap().to_rgb8();
+        let plot_width = SIZE.0 - 260;
+        img.enumerate_pixels()
+            .filter(|(x, _, p)| *x < plot_width && p.0 == [color.0, color.1, color.2])
+            .count()
+    }
+
+    /// Every run the legend names in colour shows in that colour: a pruned run among the best
+    /// five, a single evaluation at its rung, ends in a cross of its own colour, not in the
+    /// cross every other pruned run ends in.
+    #[test]
+    fn every_run_in_the_legend_shows_in_its_colour() {
+        let runs = [
+            run(
+                "000-a",
+                &[Some(300.0), Some(200.0), Some(150.0)],
+                Some(28.0),
+            ),
+            run(
+                "001-b",
+                &[Some(320.0), Some(220.0), Some(180.0)],
+                Some(28.0),
+            ),
+            run(
+                "002-c",
+                &[Some(330.0), Some(260.0), Some(240.0)],
+                Some(28.0),
+            ),
+            pruned("003-d", &[Some(700.0)]),
+            pruned("004-e", &[Some(710.0)]),
+            pruned("005-f", &[Some(1100.0)]),
+        ];
+        let refs: Vec<&Run> = runs.iter().collect();
+        let best: Vec<String> = runs.iter().map(|r| r.id.clone()).collect();
+        let png = super::super::png(SIZE, |a| draw(a, &refs, &best)).unwrap();
+        for (k, color) in COLORS.iter().enumerate() {
+            let n = shown(&png, *color);
+            assert!(n >= 40, "{}: {n} pixels of its colour", best[k]);
         }
     }
 
