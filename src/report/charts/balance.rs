@@ -187,6 +187,24 @@ mod tests {
         legend_entries(run).into_iter().map(|(l, _)| l).collect()
     }
 
+    /// The legend's longest entry, a degenerate output episode, is drawn whole: nothing of
+    /// it reaches the chart's right edge, where it would be cut off.
+    #[test]
+    fn every_legend_entry_fits_in_the_chart() {
+        let mut rows: Vec<_> = (1..=6).map(|e| row(e, e as u32, 0)).collect();
+        rows.push(row(7, 3, 1));
+        let mut event = rollback(6, 6, 4, 3);
+        event.kind = crate::health::Kind::DegenerateOutput.into();
+        let run = run(rows, vec![event]);
+        assert!(labels(&run).contains(&"degenerate output episode".to_string()));
+        let png = crate::report::charts::png(SIZE, |a| draw(a, &run, "t", 7, false)).unwrap();
+        let img = image::load_from_memory(&png).unwrap().to_rgb8();
+        let inked: Vec<u32> = (0..SIZE.1)
+            .filter(|&y| (SIZE.0 - 3..SIZE.0).any(|x| img.get_pixel(x, y).0 != [255, 255, 255]))
+            .collect();
+        assert!(inked.is_empty(), "text at the right edge, rows {inked:?}");
+    }
+
     #[test]
     fn the_legend_lists_only_what_the_run_shows() {
         let calm = run((1..=3).map(|e| row(e, e as u32, 0)).collect(), vec![]);

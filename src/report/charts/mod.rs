@@ -181,13 +181,19 @@ pub enum Swatch {
     Blank,
 }
 
-/// A legend in its own area (beside the plot, so it never covers data): one entry a line.
+/// Where a legend's labels start, right of their swatches, and their font size.
+const LEGEND_TEXT_X: i32 = 38;
+const LEGEND_PX: u32 = 13;
+
+/// A legend in its own area (beside the plot, so it never covers data): one entry a line, a
+/// label too wide for the area wrapped onto more (`wrap`) rather than cut off at its edge.
 pub fn legend<DB: DrawingBackend>(area: &Area<DB>, entries: &[(&str, Swatch)]) -> Result<()>
 where
     DB::ErrorType: 'static,
 {
-    for (i, (label, swatch)) in entries.iter().enumerate() {
-        let y = 50 + 24 * i as i32;
+    let room = (area.dim_in_pixel().0 as i32 - LEGEND_TEXT_X - 4).max(1) as u32;
+    let mut y = 50;
+    for (label, swatch) in entries {
         match *swatch {
             Swatch::Line(style) => area.draw(&PathElement::new([(6, y), (30, y)], style)),
             Swatch::Bar(style) => area.draw(&Rectangle::new([(6, y - 7), (30, y + 7)], style)),
@@ -207,17 +213,37 @@ where
             Swatch::Blank => Ok(()),
         }
         .map_err(err)?;
-        area.draw(&Text::new(
-            label.to_string(),
-            (38, y),
-            font(13).pos(plotters::style::text_anchor::Pos::new(
-                plotters::style::text_anchor::HPos::Left,
-                plotters::style::text_anchor::VPos::Center,
-            )),
-        ))
-        .map_err(err)?;
+        let lines = wrap(label, room, LEGEND_PX);
+        for (k, line) in lines.iter().enumerate() {
+            area.draw(&Text::new(
+                line.clone(),
+                (LEGEND_TEXT_X, y + 16 * k as i32),
+                font(LEGEND_PX).pos(plotters::style::text_anchor::Pos::new(
+                    plotters::style::text_anchor::HPos::Left,
+                    plotters::style::text_anchor::VPos::Center,
+                )),
+            ))
+            .map_err(err)?;
+        }
+        y += 24 + 16 * (lines.len() as i32 - 1);
     }
     Ok(())
+}
+
+/// `text` in lines no wider than `room` pixels in `font(size)`, broken between words; a word
+/// wider than `room` alone has a line of its own.
+pub fn wrap(text: &str, room: u32, size: u32) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for word in text.split(' ') {
+        match lines.last_mut() {
+            Some(line) if text_width(&format!("{line} {word}"), size) <= room => {
+                line.push(' ');
+                line.push_str(word);
+            }
+            _ => lines.push(word.to_string()),
+        }
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -225,6 +251,38 @@ mod tests {
     use super::*;
     use plotters::coord::ranged1d::{KeyPointHint, Ranged};
     use plotters::coord::types::RangedCoordf64;
+
+    #[test]
+    fn a_legend_label_wider_than_its_room_wraps_between_words() {
+        // (label, room in pixels, lines, why)
+        let cases = [
+            ("G acc", 160, 1, "fits"),
+            (
+                "degenerate output episode",
+                150,
+                2,
+                "too wide for a balance chart's legend",
+            ),
+            (
+                "5. 003-9145f755 (714.1, pruned\u{a0}@4)",
+                200,
+                2,
+                "a no-break space holds `pruned @4` together",
+            ),
+            ("supercalifragilistic", 40, 1, "one word: kept whole"),
+        ];
+        for (label, room, n, why) in cases {
+            let lines = wrap(label, room, 13);
+            assert_eq!(lines.len(), n, "{why}: {lines:?}");
+            assert_eq!(lines.join(" "), label, "{why}: every word, in order");
+            if n > 1 {
+                for line in &lines {
+                    assert!(text_width(line, 13) <= room, "{why}: {line}");
+                }
+            }
+        }
+        assert!(wrap("5. 003-9145f755 (714.1, pruned\u{a0}@4)", 200, 13)[1].starts_with("pruned"));
+    }
 
     #[test]
     fn step_axes_tick_on_whole_steps_only() {

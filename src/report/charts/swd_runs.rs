@@ -136,8 +136,9 @@ where
                 chart
                     .draw_series([Cross::new(end, 7, color.stroke_width(3))])
                     .map_err(err)?;
+                // A no-break space: a wrapped label keeps `pruned @4` on one line.
                 let at = stop.judged_epoch;
-                (format!("{last}, pruned @{at}"), Swatch::Ended(color))
+                (format!("{last}, pruned\u{a0}@{at}"), Swatch::Ended(color))
             }
             _ => (last, Swatch::Line(color.stroke_width(2))),
         };
