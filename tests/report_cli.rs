@@ -620,6 +620,25 @@ fn a_rescued_variant_says_what_it_trained_with_at_the_end() {
     );
 }
 
+/// A variant not started shows its epochs as the others do: none of those planned.
+#[test]
+fn a_variant_not_started_shows_its_planned_epochs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("rescued");
+    rescued_sweep(&dir);
+    runner().arg("report").arg(&dir).assert().success();
+    let md = read(&dir.join("report.md"));
+    assert!(
+        md.contains("| 3 | 003-dddddddd | 5.0 | 16 | not started |  | 0 / 8 |"),
+        "{md}"
+    );
+    let html = read(&dir.join("report.html"));
+    assert!(
+        html.contains("not started</td><td class=\"n\"></td><td class=\"n\">0 / 8</td>"),
+        "{html}"
+    );
+}
+
 /// A variant `[prune]` stopped early has an earlier epoch's figure than the others: its
 /// heatmap cell says so, as its ranking bar does.
 #[test]

@@ -275,7 +275,12 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             .status
             .as_ref()
             .map_or(last.map_or(0, |r| r.epoch), |s| s.epochs_done),
-        epochs_planned: run.status.as_ref().map(|s| s.epochs_planned),
+        // A variant not started has no status yet: the plan's budget.
+        epochs_planned: run
+            .status
+            .as_ref()
+            .map(|s| s.epochs_planned)
+            .or(run.planned_epochs),
         rollbacks: run.events.iter().filter(|e| e.is_rollback()).count(),
         rollback_changes: rollback_changes(run),
         verdicts_logged: logged_verdicts(&run.events),
