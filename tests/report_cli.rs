@@ -184,6 +184,10 @@ fn report_on_a_partial_sweep() {
     );
 
     let html = read(&dir.join("report.html"));
+    assert!(
+        html.contains("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"),
+        "a phone shows the page at its own width"
+    );
     assert!(!html.contains("<script>"), "user text must be escaped");
     assert!(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; friends"));
     assert!(html.contains("CUDA &lt;oom&gt; &amp; gone"));

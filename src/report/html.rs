@@ -71,6 +71,7 @@ pub fn html(
 ) -> String {
     let mut p = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
          <title>{} - anigan-runner report</title><style>{CSS}</style></head><body>\n",
         esc(&results.name)
     );
@@ -158,7 +159,7 @@ fn kind_counts_table(results: &ExperimentRecord) -> String {
         return "<p class=\"note\">No collapse verdicts in any run.</p>\n".into();
     }
     let mut t = String::from(
-        "<h2>Collapse verdicts per kind</h2><table><tr><th>kind</th><th>rollbacks</th>\
+        "<h2>Collapse verdicts per kind</h2><div class=\"wide\"><table><tr><th>kind</th><th>rollbacks</th>\
          <th>stops</th><th>logged (rollback off)</th><th>runs</th></tr>\n",
     );
     for (kind, rollbacks, stops, logged, runs) in counts {
@@ -168,7 +169,7 @@ fn kind_counts_table(results: &ExperimentRecord) -> String {
             esc(&kind)
         );
     }
-    t + "</table>\n"
+    t + "</table></div>\n"
 }
 
 /// A grid key as a column heading that may break after its dots (`train.<wbr>label_noise`):
@@ -342,7 +343,7 @@ fn rungs_table(run: &Run) -> String {
         return String::new();
     }
     let mut t = String::from(
-        "<h3>Rungs</h3><table><tr><th>rung</th><th>judged at</th><th>figure</th>\
+        "<h3>Rungs</h3><div class=\"wide\"><table><tr><th>rung</th><th>judged at</th><th>figure</th>\
          <th>place</th><th>go on</th><th>cutoff</th><th>decision</th><th>peers</th></tr>\n",
     );
     for r in &run.rungs {
@@ -368,7 +369,7 @@ fn rungs_table(run: &Run) -> String {
             esc(&peers.join(", "))
         );
     }
-    t + "</table>\n"
+    t + "</table></div>\n"
 }
 
 fn figure(path: &str, caption: &str) -> String {
@@ -385,7 +386,7 @@ fn events_table(run: &Run) -> String {
         return "<p class=\"note\">No collapse verdicts (events.csv is empty).</p>\n".into();
     }
     let mut t = String::from(
-        "<h3>Episodes</h3><table><tr><th>#</th><th>step</th><th>epoch</th><th>kind</th>\
+        "<h3>Episodes</h3><div class=\"wide\"><table><tr><th>#</th><th>step</th><th>epoch</th><th>kind</th>\
          <th>onset epoch</th><th>action</th><th>restored epoch</th><th>escalation</th>\
          <th>changes</th><th>evidence</th></tr>\n",
     );
@@ -406,7 +407,7 @@ fn events_table(run: &Run) -> String {
             esc(&e.evidence)
         );
     }
-    t + "</table>\n"
+    t + "</table></div>\n"
 }
 
 /// The action as the reader needs it: "rollback to epoch 40", "stop", "logged (rollback off)".
@@ -481,6 +482,47 @@ mod tests {
             episodes.contains("rollback to epoch 0"),
             "each episode names the rollback chosen: {episodes}"
         );
+    }
+
+    /// On a phone the page never scrolls sideways: it is laid out at the screen's width, and
+    /// every table, the episodes' and rungs' too, scrolls inside a box of its own.
+    #[test]
+    fn the_page_fits_a_phone_and_every_table_scrolls_in_its_own_box() {
+        let results = ExperimentRecord {
+            dir: crate::results::ExperimentDir::at("x"),
+            name: "x".into(),
+            description: String::new(),
+            source: None,
+            grid_keys: vec![],
+            search_keys: vec![],
+            log_keys: vec![],
+            runs: vec![run(
+                "000-a",
+                vec![event(Kind::ModeCollapse, Taken::Rollback, Some(0))],
+            )],
+            planned: true,
+        };
+        let summaries = crate::report::summary::summaries(&results);
+        let page = html(
+            &results,
+            &summaries,
+            Figure::Swd,
+            &[],
+            &[RunFiles::default()],
+        );
+        assert!(
+            page.contains(
+                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            )
+        );
+        let tables = page.matches("<table").count();
+        assert!(
+            tables >= 4,
+            "kinds, key columns, all columns, episodes: {tables}"
+        );
+        let boxed = page.matches("<div class=\"wide\">\n<table").count()
+            + page.matches("<div class=\"wide\"><table").count();
+        assert_eq!(boxed, tables, "{page}");
     }
 
     #[test]
