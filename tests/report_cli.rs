@@ -656,3 +656,41 @@ fn a_pruned_variant_is_marked_in_the_heatmap() {
     let ranking = read(&dir.join("charts/ranking.svg"));
     assert!(ranking.contains("pruned at epoch 4"), "{ranking}");
 }
+
+/// A report read later may be stale: report.md and report.html say when they were written,
+/// what was still going on then, and the command that writes them again.
+#[test]
+fn the_report_says_when_it_was_written_and_what_was_unfinished() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("partial");
+    partial_sweep(&dir);
+    // 001 trains now: its lock is held (by this test).
+    let lock = fs::File::open(dir.join("runs/001-bbbbbbbb/.lock")).unwrap();
+    lock.try_lock().unwrap();
+    runner().arg("report").arg(&dir).assert().success();
+    let command = format!("`anigan-runner report {}`", dir.display());
+    for file in ["report.md", "report.html"] {
+        let text = read(&dir.join(file));
+        let line = text
+            .lines()
+            .find(|l| l.contains("Written "))
+            .unwrap_or_else(|| panic!("{file} does not say when it was written:\n{text}"));
+        let at = &line[line.find("Written ").unwrap() + 8..];
+        let stamp: Vec<char> = at.chars().take(20).collect();
+        let shape: String = stamp
+            .iter()
+            .map(|c| if c.is_ascii_digit() { '9' } else { *c })
+            .collect();
+        assert_eq!(shape, "9999-99-99 99:99 UTC", "{file}: {line}");
+        assert!(
+            line.contains("1 running, 1 not started at that time"),
+            "{file}: {line}"
+        );
+        let shown = if file == "report.md" {
+            command.clone()
+        } else {
+            format!("<code>{}</code>", &command[1..command.len() - 1])
+        };
+        assert!(line.contains(&shown), "{file}: {line}");
+    }
+}

@@ -15,6 +15,7 @@ pub const FLOOR_NOTE: &str = "swd floor: the SWD between a seeded random sample 
     deviation (sd) over 5 draws; a change in swd within about two sd is measurement noise. \
     tag_kl floor: the tag_kl of the same real samples (the tag classifier's reading of them \
     against its reading of the held-out images), the best a generator can score.";
+use super::stamp::Stamp;
 use super::{CrossChart, RunFiles};
 
 const CSS: &str = "body{font-family:DejaVu Sans,Helvetica,Arial,sans-serif;margin:24px;color:#222;max-width:1400px}\
@@ -68,6 +69,7 @@ pub fn html(
     figure: Figure,
     cross: &[CrossChart],
     files: &[RunFiles],
+    stamp: &Stamp,
 ) -> String {
     let mut p = format!(
         "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
@@ -87,6 +89,7 @@ pub fn html(
         }
     }
     p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
+    p += &format!("<p class=\"note\">{}</p>\n", stamp.html());
     p += &kind_counts_table(results);
     p += &format!(
         "<div class=\"wide\">\n{}</div>\n",
@@ -509,6 +512,11 @@ mod tests {
             Figure::Swd,
             &[],
             &[RunFiles::default()],
+            &Stamp {
+                at: "2026-12-07 16:40 UTC".into(),
+                unfinished: String::new(),
+                command: "anigan-runner report x".into(),
+            },
         );
         assert!(
             page.contains(

@@ -2,16 +2,23 @@
 //! (`summary::key_columns`); summary.csv has them all.
 
 use super::escape::md_cell;
+use super::stamp::Stamp;
 use super::summary::{Figure, Summary, grid_values, key_columns, rescued_note};
 use crate::results::logged_verdicts_note;
 use crate::results::reader::ExperimentRecord;
 
-pub fn markdown(results: &ExperimentRecord, summaries: &[Summary], figure: Figure) -> String {
+pub fn markdown(
+    results: &ExperimentRecord,
+    summaries: &[Summary],
+    figure: Figure,
+    stamp: &Stamp,
+) -> String {
     let mut out = format!("# {}\n\n", md_cell(&results.name));
     if !results.description.is_empty() {
         out += &format!("{}\n\n", md_cell(&results.description));
     }
     out += &format!("{}\n\n", super::html::state_counts(summaries));
+    out += &format!("{}\n\n", stamp.markdown());
     let keys = key_columns(summaries);
     let header: Vec<String> = ["index", "id"]
         .iter()

@@ -9,6 +9,7 @@ pub mod gif;
 pub mod html;
 pub mod markdown;
 pub mod segments;
+pub mod stamp;
 pub mod summary;
 pub mod target;
 
@@ -72,6 +73,9 @@ pub fn write_report_to(exp_dir: &ExperimentDir, target: &Target) -> Result<Writt
     let results = reader::read_experiment(exp_dir)?;
     let summaries = summary::summaries(&results);
     let figure = Figure::of(&results);
+    let out_dir = (!target.in_results()).then(|| target.root());
+    let command = stamp::command(exp_dir.root(), out_dir);
+    let stamp = stamp::Stamp::new(std::time::SystemTime::now(), &summaries, command);
     let mut out: Outputs = vec![(
         names::SUMMARY_CSV.into(),
         summary::summary_csv(&results.grid_keys, &summaries),
@@ -83,11 +87,11 @@ pub fn write_report_to(exp_dir: &ExperimentDir, target: &Target) -> Result<Writt
     }
     out.push((
         names::REPORT_HTML.into(),
-        html::html(&results, &summaries, figure, &cross, &files).into_bytes(),
+        html::html(&results, &summaries, figure, &cross, &files, &stamp).into_bytes(),
     ));
     out.push((
         names::REPORT_MD.into(),
-        markdown::markdown(&results, &summaries, figure).into_bytes(),
+        markdown::markdown(&results, &summaries, figure, &stamp).into_bytes(),
     ));
     for (rel, bytes) in &out {
         target.write(rel, bytes)?;
