@@ -329,6 +329,79 @@ fn sigkill_then_rerun(tmp: &Path, settings: &[&str]) -> PathBuf {
     killed
 }
 
+/// A run killed after a rollback, before the new attempt's first checkpoint, leaves status.json
+/// at the killed attempt while the newest checkpoint is of the attempt before: the rerun cuts
+/// the rows after that checkpoint and trains them again, and status.json says so (its epoch,
+/// step and attempt) by the time the resume line does, not an epoch later.
+#[test]
+fn a_resumed_run_and_its_status_agree_on_the_attempt() {
+    use std::io::BufRead;
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let args = [
+        "--variant",
+        "0",
+        "--set",
+        "experiment.epochs=8",
+        "--set",
+        "checkpoint.every=4",
+    ];
+    runner(&results).args(args).assert().success();
+    let run = &run_dirs(&results)[0];
+    // What the kill leaves: status.json of attempt 1 at step 9; the newest complete checkpoint
+    // is epoch 4's, of attempt 0 (a sidecar marks a complete one).
+    std::fs::remove_file(run.join("checkpoints/epoch-0008.json")).unwrap();
+    let killed = serde_json::json!({
+        "state": "running", "epochs_done": 6, "epochs_planned": 8, "steps_done": 9,
+        "attempt": 1, "last_checkpoint": 4, "reason": null,
+    });
+    std::fs::write(run.join("status.json"), killed.to_string()).unwrap();
+
+    let mut child = Process::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(smoke())
+        .arg("--results")
+        .arg(&results)
+        .arg("--data-dir")
+        .arg(data_dir())
+        .args(["--device", "cpu", "--set", "train.threads=1"])
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut seen = Vec::new();
+    for line in std::io::BufReader::new(child.stderr.take().unwrap()).lines() {
+        let line = line.unwrap();
+        if line.contains("resuming from epoch") {
+            let status: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(run.join("status.json")).unwrap())
+                    .unwrap();
+            assert!(line.contains("(step 4, attempt 0)"), "{line}");
+            assert_eq!(
+                (
+                    &status["attempt"],
+                    &status["steps_done"],
+                    &status["epochs_done"]
+                ),
+                (
+                    &serde_json::json!(0),
+                    &serde_json::json!(4),
+                    &serde_json::json!(4)
+                ),
+                "{line}: {status}"
+            );
+            assert_eq!(status["state"], "running", "{status}");
+        }
+        seen.push(line);
+    }
+    assert!(child.wait().unwrap().success(), "{seen:#?}");
+    assert!(
+        seen.iter().any(|l| l.contains("resuming from epoch 4")),
+        "{seen:#?}"
+    );
+}
+
 #[test]
 fn forced_collapse_is_rolled_back_then_stopped() {
     let tmp = tempfile::tempdir().unwrap();

@@ -122,6 +122,12 @@ impl Recorder {
         Ok(Status::read(&self.dir.status())?.map(|s| s.against_rows(rows.last())))
     }
 
+    /// status.json as the last process wrote it, not checked against metrics.csv: where a
+    /// killed run stood.
+    pub fn status_as_written(&self) -> Result<Option<Status>> {
+        Status::read(&self.dir.status())
+    }
+
     /// status.json; each epoch ends with one (running), and a stop with its final state.
     pub fn write_status(&self, status: &Status) -> Result<()> {
         status.write(&self.dir.status())?;

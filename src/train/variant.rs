@@ -615,19 +615,28 @@ fn resume(job: &Job, nets: &mut Nets, detector: &mut Detector) -> Result<Resumed
             }
             open_episode = verdict.or(open_episode);
         }
-        if m.step > 0 {
-            job.progress.note(&format!(
-                "resuming from epoch {} (step {}, attempt {})",
-                m.epoch, m.step, m.attempt
-            ));
-        }
-        let pos = Position {
+        let mut pos = Position {
             epoch: m.epoch,
             step: m.step,
             attempt: m.attempt,
             hyper: m.hyper,
             continued_after: None,
         };
+        // A kill after a rollback (or between checkpoints) leaves status.json at the killed
+        // attempt's epoch, step and attempt, ahead of this checkpoint: the rows after it are
+        // cut and trained again, so it says where the run stands now, as the line below does
+        // (else it would until this attempt's first epoch ends).
+        let written = job.recorder.status_as_written()?;
+        if let Some(old) = written.filter(|s| (s.steps_done, s.attempt) != (m.step, m.attempt)) {
+            pos.continued_after = old.continued_after;
+            write_status(job, &pos, State::Running, None)?;
+        }
+        if m.step > 0 {
+            job.progress.note(&format!(
+                "resuming from epoch {} (step {}, attempt {})",
+                m.epoch, m.step, m.attempt
+            ));
+        }
         return Ok(Resumed::At(pos, open_episode));
     }
     Ok(match saved.len() {
