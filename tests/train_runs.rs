@@ -458,6 +458,14 @@ fn forced_collapse_is_rolled_back_then_stopped() {
     // The abandoned timeline's grids go, but its last (the collapse the verdict saw) is kept.
     let kept = run.join("samples/rolled-back/rollback-1-epoch-0002.png");
     assert!(kept.is_file(), "no {}", kept.display());
+    let html = std::fs::read_to_string(results.join("smoke/report.html")).unwrap();
+    let id = run.file_name().unwrap().to_string_lossy();
+    assert!(
+        html.contains(&format!(
+            "src=\"runs/{id}/samples/rolled-back/rollback-1-epoch-0002.png\""
+        )) && html.contains("what rollback 1 abandoned: its samples at epoch 2"),
+        "the report shows the kept grid"
+    );
     let metrics = metrics_without_timing(run);
     let steps: Vec<(u64, u32, u32)> = metrics
         .iter()

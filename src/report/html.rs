@@ -334,6 +334,10 @@ fn run_section(run: &Run, summary: &Summary, keys: &[String], f: &RunFiles) -> S
     if let Some(path) = &f.gif {
         s += &figure(path, "progress over the epochs (progress.gif)");
     }
+    for (path, k, epoch) in &f.rolled_back {
+        let caption = format!("what rollback {k} abandoned: its samples at epoch {epoch}");
+        s += &figure(path, &caption);
+    }
     s += "</div>\n";
     s += &rungs_table(run);
     s += &events_table(run);

@@ -44,6 +44,9 @@ pub struct RunFiles {
     /// (path, which epoch and why).
     pub best: Option<(String, String)>,
     pub gif: Option<String>,
+    /// For each rollback whose kept grid is on disk: (path, rollback number from 1, epoch):
+    /// the last samples of the timeline it abandoned, what the collapse looked like.
+    pub rolled_back: Vec<(String, u32, u32)>,
 }
 
 /// What `write_report` wrote.
@@ -234,7 +237,28 @@ fn run_files(run: &Run, target: &Target, out: &mut Outputs) -> Result<RunFiles> 
         let rel = names::in_run(&run.id, names::PROGRESS_GIF);
         f.gif = progress_gif(run, target, &rel, out)?;
     }
+    f.rolled_back = rolled_back_grids(run, target);
     Ok(f)
+}
+
+/// The grids the run's rollbacks kept (`samples/rolled-back/`), in rollback order, those on
+/// disk only (runs from before they were kept have none).
+fn rolled_back_grids(run: &Run, target: &Target) -> Vec<(String, u32, u32)> {
+    let rollbacks = run.events.iter().filter(|e| e.is_rollback());
+    (1..)
+        .zip(rollbacks)
+        .filter_map(|(k, e)| {
+            let epoch = u32::try_from(e.epoch).ok()?;
+            run.dir.rolled_back_grid(k, epoch).is_file().then(|| {
+                let file = format!(
+                    "{}/{}",
+                    names::ROLLED_BACK,
+                    names::rolled_back_grid(k, epoch)
+                );
+                (target.link(&in_samples(run, &file)), k, epoch)
+            })
+        })
+        .collect()
 }
 
 /// `runs/<id>/samples/<file>`.
