@@ -110,15 +110,18 @@ fn places(exp_dir: &ExperimentDir, selected: &[&Variant], only: &[Only]) -> Vec<
     places
 }
 
-/// The synthetic datasets the selected variants generate (`data::synthetic_to_generate`).
+/// The synthetic datasets the selected variants generate (`data::synthetic_to_generate`, once
+/// per distinct `[data]`: it reads every file of the folder).
 fn data_places(selected: &[&Variant], root: &DataRoot) -> Vec<Place> {
-    let mut folders: Vec<std::path::PathBuf> = selected
-        .iter()
-        .filter_map(|v| data::synthetic_to_generate(&v.config.data, root))
-        .collect();
-    folders.dedup();
-    folders
+    let mut sections: Vec<&config::DataSection> = Vec::new();
+    for v in selected {
+        if !sections.contains(&&v.config.data) {
+            sections.push(&v.config.data);
+        }
+    }
+    sections
         .into_iter()
+        .filter_map(|d| data::synthetic_to_generate(d, root))
         .map(|f| Place::folder(f, "a run generates its synthetic dataset"))
         .collect()
 }

@@ -33,14 +33,15 @@ pub fn check(
             continue;
         }
         let d = &v.config.data;
-        if data::synthetic_to_generate(d, root).is_some() {
-            // Damaged or missing: generated again, the same images, before it trains.
-            continue;
-        }
         let current = match now.iter().find(|(section, _)| *section == d) {
             Some((_, c)) => c.clone(),
             None => {
-                let c = data::identity(d, root)?;
+                // A synthetic folder damaged or missing is generated again, the same images,
+                // before it trains: not compared.
+                let c = match data::synthetic_to_generate(d, root) {
+                    Some(_) => None,
+                    None => data::identity(d, root)?,
+                };
                 now.push((d, c.clone()));
                 c
             }
