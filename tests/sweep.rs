@@ -567,22 +567,32 @@ fn lost_metrics_rows_are_trained_again_without_a_hole() {
     }
 }
 
-/// A run resumes only on the data it started on: an image changed since is a settings error
-/// (exit 2, nothing written) for a run with epochs left to train, no matter to a run that is
-/// done, and putting the image back resumes it.
+/// A run resumes only on the data it started on: an image of the user's dataset changed since
+/// is a settings error (exit 2, nothing written) for a run with epochs left to train, no matter
+/// to a run that is done, and putting the image back resumes it. (A synthetic folder the
+/// runner generated is generated again instead: `tests/shared_data.rs`.)
 #[test]
 fn a_run_is_not_resumed_on_changed_data() {
     let tmp = tempfile::tempdir().unwrap();
     let results = tmp.path().join("results");
     let exp = grid4(tmp.path());
+    let faces = tmp.path().join("faces");
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(["data", "synth", "--count", "160", "--size", "16", "--out"])
+        .arg(&faces)
+        .assert()
+        .success();
     let run = |epochs: u32| {
         runner(&exp, &results)
-            .args(["--variant", "0", "--set"])
+            .args(["--variant", "0", "--set", "data.source=\"seed\"", "--set"])
+            .arg(format!("data.path={}", faces.display()))
+            .arg("--set")
             .arg(format!("experiment.epochs={epochs}"))
             .assert()
     };
     run(1).success();
-    let images: Vec<PathBuf> = walkdir::WalkDir::new(data_dir(&results).join("synthetic"))
+    let images: Vec<PathBuf> = walkdir::WalkDir::new(&faces)
         .into_iter()
         .map(|e| e.unwrap().into_path())
         .filter(|p| p.extension().is_some_and(|e| e == "png"))
