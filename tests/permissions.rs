@@ -15,6 +15,18 @@ fn smoke() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("experiments/smoke.toml")
 }
 
+/// A smoke run's arguments on the CPU with `results` and `data`, then `extra`.
+fn smoke_args(results: &Path, data: &Path, extra: &[&str]) -> Vec<std::ffi::OsString> {
+    let mut args: Vec<std::ffi::OsString> = vec![smoke().into(), "--results".into()];
+    args.extend([results.into(), "--data-dir".into(), data.into()]);
+    args.extend(["--device", "cpu"].iter().chain(extra).map(|a| a.into()));
+    args
+}
+
+fn refs(args: &[std::ffi::OsString]) -> Vec<&std::ffi::OsStr> {
+    args.iter().map(|a| a.as_os_str()).collect()
+}
+
 /// The runner with `args`, run under `umask`; asserts it succeeds.
 fn run_with_umask(umask: u32, args: &[&std::ffi::OsStr]) {
     let mut cmd = Command::cargo_bin("anigan-runner").unwrap();
@@ -56,24 +68,13 @@ fn modes(root: &Path) -> Vec<(PathBuf, u32, bool)> {
 fn write_everything(tmp: &Path, umask: u32) -> (Vec<PathBuf>, PathBuf) {
     let (results, data) = (tmp.join("results"), tmp.join("data"));
     let os = |s: &str| std::ffi::OsString::from(s);
-    run_with_umask(
-        umask,
-        &[
-            smoke().as_os_str(),
-            &os("--results"),
-            results.as_os_str(),
-            &os("--data-dir"),
-            data.as_os_str(),
-            &os("--device"),
-            &os("cpu"),
-            &os("--variant"),
-            &os("0"),
-            &os("--set"),
-            &os("experiment.epochs=2"),
-            &os("--set"),
-            &os("train.threads=1"),
-        ],
+    let first = ["--variant", "0", "--set", "experiment.epochs=2"];
+    let args = smoke_args(
+        &results,
+        &data,
+        &[&first[..], &["--set", "train.threads=1"]].concat(),
     );
+    run_with_umask(umask, &refs(&args));
     let exp = results.join("smoke");
     run_with_umask(umask, &[&os("report"), exp.as_os_str()]);
     let run = std::fs::read_dir(exp.join("runs"))
@@ -212,22 +213,13 @@ fn a_data_cache_that_cannot_be_written_is_read_as_it_is() {
     let (results, data) = (&folders[0], &folders[1]);
     set_modes(results, 0o777, 0o666);
     set_modes(data, 0o555, 0o444);
-    let os = |s: &str| std::ffi::OsString::from(s);
-    let (code, stderr) = run_as_other_user(&[
-        smoke().as_os_str(),
-        &os("--results"),
-        results.as_os_str(),
-        &os("--data-dir"),
-        data.as_os_str(),
-        &os("--device"),
-        &os("cpu"),
-        &os("--variant"),
-        &os("0"),
-        &os("--set"),
-        &os("experiment.epochs=3"),
-        &os("--set"),
-        &os("train.threads=1"),
-    ]);
+    let extend = ["--variant", "0", "--set", "experiment.epochs=3"];
+    let args = smoke_args(
+        results,
+        data,
+        &[&extend[..], &["--set", "train.threads=1"]].concat(),
+    );
+    let (code, stderr) = run_as_other_user(&refs(&args));
     set_modes(tmp.path(), 0o755, 0o644);
     assert_eq!(code, Some(0), "{stderr}");
     assert!(stderr.contains("epoch 3/3"), "{stderr}");
@@ -244,16 +236,7 @@ fn a_synthetic_dataset_that_cannot_be_generated_is_a_usage_error() {
     std::fs::create_dir_all(&data).unwrap();
     set_modes(&results, 0o777, 0o666);
     set_modes(&data, 0o555, 0o444);
-    let os = |s: &str| std::ffi::OsString::from(s);
-    let (code, stderr) = run_as_other_user(&[
-        smoke().as_os_str(),
-        &os("--results"),
-        results.as_os_str(),
-        &os("--data-dir"),
-        data.as_os_str(),
-        &os("--device"),
-        &os("cpu"),
-    ]);
+    let (code, stderr) = run_as_other_user(&refs(&smoke_args(&results, &data, &[])));
     let written = std::fs::read_dir(&results).unwrap().count();
     set_modes(tmp.path(), 0o755, 0o644);
     assert_eq!(code, Some(2), "{stderr}");
