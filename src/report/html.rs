@@ -445,13 +445,9 @@ mod tests {
         }
     }
 
-    fn run(id: &str, events: Vec<EventRow>) -> Run {
-        Run::for_test(id, vec![], events)
-    }
-
-    #[test]
-    fn verdicts_are_counted_per_kind_across_the_sweep() {
-        let results = ExperimentRecord {
+    /// An experiment of `runs`, with no grid.
+    fn record(runs: Vec<Run>) -> ExperimentRecord {
+        ExperimentRecord {
             dir: crate::results::ExperimentDir::at("x"),
             name: "x".into(),
             description: String::new(),
@@ -459,23 +455,32 @@ mod tests {
             grid_keys: vec![],
             search_keys: vec![],
             log_keys: vec![],
-            runs: vec![
-                run(
-                    "000-a",
-                    vec![
-                        event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
-                        event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
-                        event(Kind::GFailure, Taken::Stop, None),
-                    ],
-                ),
-                run(
-                    "001-b",
-                    vec![event(Kind::ModeCollapse, Taken::Continue, None)],
-                ),
-                run("002-c", vec![]),
-            ],
+            runs,
             planned: true,
-        };
+        }
+    }
+
+    fn run(id: &str, events: Vec<EventRow>) -> Run {
+        Run::for_test(id, vec![], events)
+    }
+
+    #[test]
+    fn verdicts_are_counted_per_kind_across_the_sweep() {
+        let results = record(vec![
+            run(
+                "000-a",
+                vec![
+                    event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
+                    event(Kind::ModeCollapse, Taken::Rollback, Some(0)),
+                    event(Kind::GFailure, Taken::Stop, None),
+                ],
+            ),
+            run(
+                "001-b",
+                vec![event(Kind::ModeCollapse, Taken::Continue, None)],
+            ),
+            run("002-c", vec![]),
+        ]);
         // (kind, rollbacks, stops, logged with rollback off, runs), in the kinds' order
         let want = vec![
             ("mode_collapse".to_string(), 2, 0, 1, 2),
@@ -495,20 +500,10 @@ mod tests {
     /// every table, the episodes' and rungs' too, scrolls inside a box of its own.
     #[test]
     fn the_page_fits_a_phone_and_every_table_scrolls_in_its_own_box() {
-        let results = ExperimentRecord {
-            dir: crate::results::ExperimentDir::at("x"),
-            name: "x".into(),
-            description: String::new(),
-            source: None,
-            grid_keys: vec![],
-            search_keys: vec![],
-            log_keys: vec![],
-            runs: vec![run(
-                "000-a",
-                vec![event(Kind::ModeCollapse, Taken::Rollback, Some(0))],
-            )],
-            planned: true,
-        };
+        let results = record(vec![run(
+            "000-a",
+            vec![event(Kind::ModeCollapse, Taken::Rollback, Some(0))],
+        )]);
         let summaries = crate::report::summary::summaries(&results);
         let page = html(
             &results,
