@@ -2,6 +2,7 @@
 //! then loads through the decoded-dataset cache.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use anyhow::{Context, Result, bail};
 
@@ -89,7 +90,7 @@ pub fn synthetic_to_generate(d: &DataSection, root: &DataRoot) -> Option<PathBuf
     } else {
         PathBuf::from(&d.path)
     };
-    match synth::check(&dir, &synth_options(d)) {
+    match check_once(&dir, d) {
         Ok(()) => None,
         Err(Damage::Unrecorded | Damage::OtherSettings(_)) if !managed => None,
         Err(_) => Some(dir),
@@ -108,7 +109,7 @@ fn ensure_synthetic(
     managed: bool,
     warn: &mut dyn FnMut(String),
 ) -> Result<()> {
-    let why = match synth::check(dir, &synth_options(d)) {
+    let why = match check_once(dir, d) {
         Ok(()) => return Ok(()),
         Err(Damage::Absent) => return generate_unless_another_does(dir, d),
         Err(Damage::Unrecorded) if !managed => return Ok(()),
@@ -146,6 +147,20 @@ fn generate_unless_another_does(dir: &Path, d: &DataSection) -> Result<()> {
         Err(_) if synth::check(dir, &synth_options(d)).is_ok() => Ok(()),
         done => done,
     }
+}
+
+/// `synth::check` of `dir` for `d`, remembered while it holds: it reads every file, and one
+/// command asks up to three times (the settings check, the resume's data check, the load).
+pub(super) fn check_once(dir: &Path, d: &DataSection) -> Result<(), Damage> {
+    static WHOLE: Mutex<Vec<(PathBuf, SynthOptions)>> = Mutex::new(Vec::new());
+    let key = (dir.to_path_buf(), synth_options(d));
+    let mut whole = WHOLE.lock().unwrap_or_else(|p| p.into_inner());
+    if whole.contains(&key) {
+        return Ok(());
+    }
+    synth::check(dir, &key.1)?;
+    whole.push(key);
+    Ok(())
 }
 
 pub(super) fn synth_options(d: &DataSection) -> SynthOptions {

@@ -198,8 +198,8 @@ fn path_problems(d: &DataSection, base: &Path) -> Vec<String> {
     };
     match d.source {
         DataSource::Synthetic if !d.path.is_empty() => {
-            let opts = super::from_config::synth_options(d);
-            if let Err(crate::synth::Damage::OtherSettings(why)) = crate::synth::check(path, &opts)
+            if let Err(crate::synth::Damage::OtherSettings(why)) =
+                super::from_config::check_once(path, d)
             {
                 out.push(format!(
                     "data.path = {:?} holds another synthetic dataset: {why}; set [data] \
