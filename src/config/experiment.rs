@@ -209,12 +209,19 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
         );
         search
     });
+    let mut grid_is_broken = false;
     let grid = match table.remove("grid") {
         None => Grid::default(),
-        Some(toml::Value::Table(t)) => Grid::parse(&t).unwrap_or_else(|p| {
-            problems.extend(p.into_iter().map(|p| format!("{p} in {}", file.display())));
-            Grid::default()
-        }),
+        Some(toml::Value::Table(t)) => {
+            let (grid, grid_problems) = Grid::parse(&t);
+            grid_is_broken = !grid_problems.is_empty();
+            problems.extend(
+                grid_problems
+                    .into_iter()
+                    .map(|p| format!("{p} in {}", file.display())),
+            );
+            grid
+        }
         Some(_) => {
             problems.push(format!(
                 "`grid` must be a table ([grid]) in {}",
@@ -261,6 +268,11 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     let grid_points = grid.points();
     let grid_size = grid_points.len();
     problems.extend(check_grid_values(file, &grid_points));
+    if grid_is_broken {
+        // Its well-formed keys and values were checked above, but its variants are not what
+        // the file means: nothing more to check on them.
+        return Err(ConfigErrors(dedup(problems)));
+    }
     let mut sampled = None;
     let points = match &search {
         None => grid_points,
@@ -1441,6 +1453,22 @@ mod tests {
             assert!(has(&found, want), "{reason}: {found:?}");
             assert_eq!(found.len(), count, "{reason}: {found:?}");
         }
+    }
+
+    #[test]
+    fn a_grid_with_a_shape_problem_still_has_its_other_keys_checked() {
+        // "Every problem is reported at once": a user fixing one should not meet the next.
+        let text =
+            "[grid]\n\"train.lr_d\" = []\n\"experiment.epochs\" = [1, 2]\n\"train.p0\" = [5.0]\n";
+        let found = errors(text, &[]);
+        for (want, reason) in [
+            ("train.lr_d is an empty list", "the shape problem"),
+            ("cannot vary `experiment.epochs`", "a fixed key beside it"),
+            ("train.p0", "an out-of-range value beside it"),
+        ] {
+            assert!(has(&found, want), "{reason}: {found:?}");
+        }
+        assert_eq!(found.len(), 3, "{found:?}");
     }
 
     #[test]

@@ -16,8 +16,10 @@ pub struct Grid {
 }
 
 impl Grid {
-    /// Reads the `[grid]` table; every shape problem is returned, not just the first.
-    pub fn parse(table: &toml::Table) -> Result<Grid, Vec<String>> {
+    /// Reads the `[grid]` table: the grid of its well-formed entries, and every shape problem
+    /// (not just the first). With problems, the grid still names the keys it varies, so that
+    /// their own problems (a key that cannot vary) are reported in the same pass.
+    pub fn parse(table: &toml::Table) -> (Grid, Vec<String>) {
         let mut grid = Grid::default();
         let mut problems = Vec::new();
         let unknown_section = |path: &str, shown: &str| {
@@ -77,11 +79,7 @@ impl Grid {
                 )),
             }
         }
-        if problems.is_empty() {
-            Ok(grid)
-        } else {
-            Err(problems)
-        }
+        (grid, problems)
     }
 
     /// Every key the grid sets.
@@ -174,7 +172,11 @@ mod tests {
     use super::*;
 
     fn grid(text: &str) -> Grid {
-        Grid::parse(&text.parse::<toml::Table>().unwrap()).unwrap()
+        {
+            let (grid, problems) = Grid::parse(&text.parse::<toml::Table>().unwrap());
+            assert!(problems.is_empty(), "{problems:?}");
+            grid
+        }
     }
 
     fn rendered(grid: &Grid) -> Vec<String> {
@@ -292,7 +294,7 @@ mod tests {
         let table = "\"train.lr_d\" = []\n\"train.p0\" = 0.9"
             .parse::<toml::Table>()
             .unwrap();
-        let problems = Grid::parse(&table).unwrap_err();
+        let (_, problems) = Grid::parse(&table);
         assert_eq!(problems.len(), 2, "{problems:?}");
         assert!(problems[0].contains("empty list"));
         assert!(problems[1].contains("must be a list"));
