@@ -38,7 +38,13 @@ pub enum Command {
     /// Train every variant of an experiment file (the word `run` may be left out).
     Run(RunArgs),
     /// Datasets: generate procedural anime faces.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  \
+        anigan-runner data synth --out data/faces-1k --count 1000 --size 64\n  \
+        anigan-runner data synth --contact-sheet faces.png --size 64 --seed 3\n\n\
+        Runs with [data] source = \"synthetic\" generate their dataset themselves on first use."
+    )]
     Data(DataCommand),
     /// Run the collapse detector over a recorded training log and list every episode.
     Replay(ReplayArgs),

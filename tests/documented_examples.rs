@@ -9,6 +9,7 @@ use std::process::Command;
 
 const SUBCOMMANDS: &[&[&str]] = &[
     &["run"],
+    &["data"],
     &["data", "synth"],
     &["replay"],
     &["report"],
@@ -217,4 +218,38 @@ fn command_lines_are_read_whole() {
             "anigan-runner b --tags \"blue hair\" --out c.png"
         ]
     );
+}
+
+#[test]
+fn every_command_has_examples_in_its_help() {
+    // README promises "every command has `--help` with examples".
+    let bare: Vec<&&[&str]> = SUBCOMMANDS
+        .iter()
+        .filter(|sub| help_examples(sub).is_empty())
+        .collect();
+    assert!(bare.is_empty(), "no examples in --help of {bare:?}");
+    let top = String::from_utf8(
+        Command::new(binary())
+            .arg("--help")
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let listed: Vec<&str> = top
+        .lines()
+        .skip_while(|l| !l.starts_with("Commands:"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter(|l| !l.starts_with(' ')) // a wrapped description
+        .filter_map(|l| l.split_whitespace().next())
+        .filter(|name| *name != "help")
+        .collect();
+    for name in listed {
+        assert!(
+            SUBCOMMANDS.iter().any(|sub| sub == &[name]),
+            "`{name}` is listed by --help but its examples are not checked here"
+        );
+    }
 }
