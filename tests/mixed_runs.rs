@@ -66,7 +66,9 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         .stdout(predicate::str::contains(
             "not in the experiment as it stands: a run of another recipe",
         ))
-        .stdout(predicate::str::contains(cgan_override));
+        .stdout(predicate::str::contains(cgan_override))
+        .stdout(predicate::str::contains(": 2 variants: "))
+        .stdout(predicate::str::contains("; and 1 run of another recipe\n"));
 
     let mut csv = csv::Reader::from_path(exp.join("summary.csv")).unwrap();
     let header = csv.headers().unwrap().clone();

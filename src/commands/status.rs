@@ -275,14 +275,22 @@ pub fn line(run: &Run) -> Line {
 }
 
 pub fn table(name: &str, lines: &[Line]) -> String {
-    let count = |state: &str| lines.iter().filter(|l| l.state == state).count();
+    // The header counts the experiment as it stands; runs of another recipe (an older grid, a
+    // `--set` the file does not have) are listed below it but are no variants of it.
+    let (current, others): (Vec<&Line>, Vec<&Line>) = lines.iter().partition(|l| l.in_experiment);
+    let count = |state: &str| current.iter().filter(|l| l.state == state).count();
     let stalled = match count("stalled") {
         0 => String::new(),
         n => format!(", {n} stalled"),
     };
+    let others = match others.len() {
+        0 => String::new(),
+        1 => "; and 1 run of another recipe".to_string(),
+        n => format!("; and {n} runs of another recipe"),
+    };
     let mut out = format!(
-        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started\n",
-        lines.len(),
+        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started{others}\n",
+        current.len(),
         count("finished"),
         match count("pruned") {
             0 => String::new(),
@@ -298,7 +306,7 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         count("failed"),
         count("not started"),
     );
-    if let Some(note) = budgets_note(lines) {
+    if let Some(note) = budgets_note(&current) {
         out += &format!("{note}\n");
     }
     let on_slurm = lines.iter().any(|l| l.slurm.is_some());
@@ -363,7 +371,7 @@ pub fn table(name: &str, lines: &[Line]) -> String {
 /// A note when the finished variants were trained to different budgets (a resubmission or
 /// rerun with another `experiment.epochs`, whose queued tasks kept their own): how many to
 /// each, largest first, and what trains the others on. None when they agree.
-fn budgets_note(lines: &[Line]) -> Option<String> {
+fn budgets_note(lines: &[&Line]) -> Option<String> {
     let mut budgets: BTreeMap<u32, usize> = BTreeMap::new();
     for l in lines
         .iter()
@@ -427,10 +435,37 @@ mod tests {
                 "one budget among the finished ones",
             ),
         ] {
-            assert_eq!(budgets_note(&lines).as_deref(), says, "{why}");
+            let refs: Vec<&Line> = lines.iter().collect();
+            assert_eq!(budgets_note(&refs).as_deref(), says, "{why}");
             let table = table("x", &lines);
             assert_eq!(table.contains("note: "), says.is_some(), "{why}: {table}");
         }
+    }
+
+    #[test]
+    fn runs_of_another_recipe_are_no_variants_of_the_experiment() {
+        let at = |state: &'static str, planned: u32, in_experiment: bool| {
+            let mut l = line(&Run::for_test("000-aa", Vec::new(), Vec::new()));
+            l.state = state;
+            l.planned = Some(planned);
+            l.in_experiment = in_experiment;
+            l
+        };
+        // A 2-variant experiment and two runs of an older `--set`, trained longer.
+        let lines = [
+            at("finished", 4, true),
+            at("finished", 4, true),
+            at("finished", 48, false),
+            at("finished", 1, false),
+        ];
+        let table = table("smoke", &lines);
+        let header = table.lines().next().unwrap();
+        assert!(
+            header.starts_with("smoke: 2 variants: 2 finished,"),
+            "{header}"
+        );
+        assert!(header.ends_with("; and 2 runs of another recipe"), "{header}");
+        assert!(!table.contains("different budgets"), "{table}");
     }
 
     #[test]
