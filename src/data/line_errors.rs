@@ -1,5 +1,7 @@
-//! Collects every `path:LINE: message` problem of a file so they are reported together.
+//! Collects every `path:LINE: message` problem of a file so they are reported together, each
+//! once.
 
+use std::collections::HashSet;
 use std::fmt::Display;
 use std::path::{Path, PathBuf};
 
@@ -10,6 +12,8 @@ pub(super) struct LineErrors {
     file: PathBuf,
     shown: Vec<String>,
     total: usize,
+    /// Every problem pushed, so that one found twice (two empty cells of a line) is one.
+    pushed: HashSet<String>,
 }
 
 impl LineErrors {
@@ -18,15 +22,20 @@ impl LineErrors {
             file: file.to_path_buf(),
             shown: Vec::new(),
             total: 0,
+            pushed: HashSet::new(),
         }
     }
 
-    /// `line` counts from 1, as editors do.
+    /// `line` counts from 1, as editors do. The same message for the same line again is
+    /// dropped.
     pub(super) fn push(&mut self, line: usize, message: impl Display) {
+        let text = format!("{}:{line}: {message}", self.file.display());
+        if !self.pushed.insert(text.clone()) {
+            return;
+        }
         self.total += 1;
         if self.shown.len() < SHOWN {
-            self.shown
-                .push(format!("{}:{line}: {message}", self.file.display()));
+            self.shown.push(text);
         }
     }
 
@@ -81,6 +90,18 @@ mod tests {
             text.contains("f.txt:3: bad") && text.contains("f.txt:7: worse"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_problem_found_twice_on_one_line_is_listed_once() {
+        let mut errors = LineErrors::new(Path::new("f.txt"));
+        errors.push(3, "empty tag");
+        errors.push(3, "empty tag");
+        errors.push(4, "empty tag");
+        assert_eq!(errors.len(), 2);
+        let text = errors.finish().unwrap_err().to_string();
+        assert!(text.starts_with("2 problems in f.txt:"), "{text}");
+        assert_eq!(text.matches("f.txt:3: empty tag").count(), 1, "{text}");
     }
 
     #[test]
