@@ -314,6 +314,13 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
             "tags.txt:2: image",
             "a listed image that is not there",
         ),
+        (
+            format!("{vocab}a.png,red hair\n/nowhere/b.png,blue hair\n"),
+            "dcgan",
+            "2",
+            "tags.txt:3: image path /nowhere/b.png is outside data.path",
+            "an absolute image path outside data.path",
+        ),
     ];
     for (text, arch, holdout, expected, why) in rows {
         let tmp = tempfile::tempdir().unwrap();

@@ -1,6 +1,9 @@
 //! A tag file's image paths matched to the files a folder holds, as a tag file written on
 //! another system names them: Unicode in either normal form (macOS writes names decomposed,
-//! NFD; most tools and Linux file systems keep them composed, NFC) and Windows' `\` separators.
+//! NFD; most tools and Linux file systems keep them composed, NFC), Windows' `\` separators,
+//! `.` and `..` components, and an absolute path inside the folder. Every spelling of a path
+//! becomes the one relative path the folder listing gives, so that two spellings of one file
+//! are one image; a path that leads out of the folder is refused.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +18,10 @@ pub(super) struct DiskNames {
     by_nfc: HashMap<String, (String, PathBuf)>,
     /// Lower case of the NFC path -> relative paths on disk (for a hint, never a match).
     by_folded: HashMap<String, Vec<String>>,
+    /// The folder as given, absolute.
+    dir: PathBuf,
+    /// The folder as an absolute path may name it: as given, and with its links resolved.
+    roots: Vec<PathBuf>,
 }
 
 /// What a tag file's path names on disk.
@@ -23,6 +30,8 @@ pub(super) enum Found {
     Image(String, PathBuf),
     /// Not among the images found: `dir` joined with the path as written (cleaned).
     Elsewhere(String, PathBuf),
+    /// A path that leads out of the folder: why, for the user.
+    Outside(String),
 }
 
 impl DiskNames {
@@ -39,20 +48,77 @@ impl DiskNames {
                 .push(rel.clone());
             by_nfc.insert(nfc, (rel, path.clone()));
         }
-        Self { by_nfc, by_folded }
+        let absolute = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        let given = PathBuf::from(format!(
+            "/{}",
+            components(&absolute.to_string_lossy()).0.join("/")
+        ));
+        let mut roots = vec![given.clone()];
+        roots.extend(dir.canonicalize().ok().filter(|c| *c != given));
+        Self {
+            by_nfc,
+            by_folded,
+            dir: dir.to_path_buf(),
+            roots,
+        }
     }
 
-    /// The image a tag file's `written` path names (relative to `dir`; `\` is a separator,
-    /// either Unicode form matches).
-    pub(super) fn find(&self, dir: &Path, written: &str) -> Found {
-        let rel = listed_path(written);
+    /// The image a tag file's `written` path names (relative to `dir`, or absolute inside it;
+    /// `\` is a separator, either Unicode form matches).
+    pub(super) fn find(&self, written: &str) -> Found {
+        let rel = match self.listed_path(written) {
+            Ok(rel) => rel,
+            Err(why) => return Found::Outside(why),
+        };
         match self.by_nfc.get(&nfc(&rel)) {
             Some((rel, path)) => Found::Image(rel.clone(), path.clone()),
             None => {
-                let path = dir.join(&rel);
+                let path = self.dir.join(&rel);
                 Found::Elsewhere(rel, path)
             }
         }
+    }
+
+    /// An image path as the tag file writes it, as the folder listing names it: `/`-separated
+    /// (`\` is Windows' separator), without `.` components, `..` resolved by name (as the
+    /// listing names a file under a linked folder), and an absolute path inside the folder
+    /// made relative to it. A path that leads out of the folder: why.
+    fn listed_path(&self, written: &str) -> Result<String, String> {
+        let slashed = written.replace('\\', "/");
+        let outside = |how: &str| {
+            format!(
+                "image path {written} {how} data.path ({}): image paths in a tag file are \
+                 relative to data.path",
+                self.dir.display()
+            )
+        };
+        let bytes = slashed.as_bytes();
+        if bytes.len() > 2 && bytes[0].is_ascii_alphabetic() && &bytes[1..3] == b":/" {
+            return Err(outside("is a Windows path, outside"));
+        }
+        let (parts, above) = components(&slashed);
+        if !slashed.starts_with('/') {
+            return if above {
+                Err(outside("leads out of"))
+            } else {
+                Ok(parts.join("/"))
+            };
+        }
+        let path = PathBuf::from(format!("/{}", parts.join("/")));
+        let inside = |path: &Path| {
+            self.roots
+                .iter()
+                .find(|root| path.starts_with(root))
+                .map(|root| relative(root, path))
+        };
+        // Written through a link to the folder (or to a folder above it): the link resolved.
+        let resolved = || {
+            let parent = path.parent()?.canonicalize().ok()?;
+            inside(&parent.join(path.file_name()?))
+        };
+        inside(&path)
+            .or_else(resolved)
+            .ok_or_else(|| outside("is outside"))
     }
 
     /// An image whose name differs from `rel` only in letter case, if there is exactly one
@@ -69,19 +135,20 @@ fn nfc(text: &str) -> String {
     text.nfc().collect()
 }
 
-/// An image path as the tag file writes it, as the folder listing names it: `/`-separated
-/// (`\` is Windows' separator) and without `.` components (`./faces/1.png` and
-/// `faces/./1.png` are `faces/1.png`).
-fn listed_path(written: &str) -> String {
-    let written = written.replace('\\', "/");
-    if written.starts_with('/') {
-        return written; // an absolute path is not the listing's to rename
+/// The components of a `/`-separated path without empty or `.` components and with each `..`
+/// taking back the component before it (`./faces/1.png`, `faces//1.png` and
+/// `x/../faces/1.png` are `faces/1.png`), and whether a `..` led above the start.
+fn components(path: &str) -> (Vec<&str>, bool) {
+    let mut parts: Vec<&str> = Vec::new();
+    let mut above = false;
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => above |= parts.pop().is_none(),
+            part => parts.push(part),
+        }
     }
-    let parts: Vec<&str> = written
-        .split('/')
-        .filter(|part| !part.is_empty() && *part != ".")
-        .collect();
-    parts.join("/")
+    (parts, above)
 }
 
 #[cfg(test)]
@@ -111,19 +178,51 @@ mod tests {
                 "faces/Ab.png",
                 "Windows separators and .",
             ),
+            (
+                "/d/faces/Ab.png",
+                "faces/Ab.png",
+                "absolute, inside the folder",
+            ),
+            (
+                "//d/./faces/Ab.png",
+                "faces/Ab.png",
+                "absolute, doubled / and .",
+            ),
+            ("x/../faces/Ab.png", "faces/Ab.png", ".. inside the folder"),
+            (
+                "/d/faces/../faces/Ab.png",
+                "faces/Ab.png",
+                "absolute with ..",
+            ),
         ];
         for (written, want, why) in rows {
-            match names.find(dir, written) {
+            match names.find(written) {
                 Found::Image(rel, path) => {
                     assert_eq!((rel.as_str(), path), (want, dir.join(want)), "{why}")
                 }
                 Found::Elsewhere(rel, _) => panic!("{why}: {rel} not matched"),
+                Found::Outside(text) => panic!("{why}: {text}"),
             }
         }
-        assert!(matches!(
-            names.find(dir, "faces/ab.png"),
-            Found::Elsewhere(..)
-        ));
+        assert!(matches!(names.find("faces/ab.png"), Found::Elsewhere(..)));
+        for (written, why) in [
+            ("../d/faces/Ab.png", "leads out of data.path (/d)"),
+            ("faces/../../Ab.png", "leads out of data.path (/d)"),
+            ("/e/faces/Ab.png", "is outside data.path (/d)"),
+            ("/d/../e/Ab.png", "is outside data.path (/d)"),
+            (
+                "C:\\d\\faces\\Ab.png",
+                "is a Windows path, outside data.path (/d)",
+            ),
+        ] {
+            match names.find(written) {
+                Found::Outside(text) => assert!(
+                    text.contains(why) && text.ends_with("relative to data.path"),
+                    "{written}: {text}"
+                ),
+                _ => panic!("{written}: not refused"),
+            }
+        }
         assert_eq!(
             names.differing_in_case("faces/ab.png"),
             Some("faces/Ab.png")

@@ -59,14 +59,19 @@ pub(super) fn list(
     let text =
         crate::textfile::read(tags_file).context("cannot read the tag file ([data] tags_file)")?;
     let names = DiskNames::new(dir, &images);
-    let (vocab, items) = parse_tag_file(&text, tags_file, dir, &names)?;
+    let (vocab, items) = parse_tag_file(&text, tags_file, &names)?;
     let listed: HashSet<&str> = items.iter().map(|i| i.rel.as_str()).collect();
-    let unlisted: Vec<String> = images
+    let mut unlisted: Vec<(String, &PathBuf)> = images
         .iter()
-        .map(|p| relative(dir, p))
-        .filter(|rel| !listed.contains(rel.as_str()))
+        .map(|p| (relative(dir, p), p))
+        .filter(|(rel, _)| !listed.contains(rel.as_str()))
         .collect();
-    if let Some(first) = unlisted.first() {
+    if !unlisted.is_empty() {
+        // An image listed under another name (through a linked folder) is not left out.
+        let files: HashSet<(u64, u64)> = items.iter().filter_map(|i| file_id(&i.path)).collect();
+        unlisted.retain(|(_, path)| file_id(path).is_none_or(|id| !files.contains(&id)));
+    }
+    if let Some((first, _)) = unlisted.first() {
         warn(format!(
             "{} images under {} are not listed in {} and are left out (first: {first})",
             unlisted.len(),
@@ -238,12 +243,11 @@ fn has_extension(path: &Path, known: &[&str]) -> bool {
 fn parse_tag_file(
     text: &str,
     file: &Path,
-    dir: &Path,
     names: &DiskNames,
 ) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
     let mut errors = LineErrors::new(file);
     let mut vocab = Vocabulary::default();
-    let mut rows: Vec<(usize, &str, Vec<&str>)> = Vec::new();
+    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
     // Tags unknown to a vocabulary line that has errors follow from those: not reported again.
     let mut vocab_broken = false;
     for (i, line) in text.lines().enumerate() {
@@ -265,9 +269,10 @@ fn parse_tag_file(
             vocab_broken |= !vocab_line(&mut vocab, line_no, group, rows.is_empty(), &mut errors);
             continue;
         }
-        let mut fields = line.split(',').map(str::trim);
-        let written = fields.next().unwrap_or_default();
-        rows.push((line_no, written, fields.collect()));
+        rows.push((
+            line_no,
+            line.split(',').map(|c| c.trim().to_string()).collect(),
+        ));
     }
     if vocab.groups.is_empty() && !vocab_broken {
         errors.push(
@@ -277,14 +282,22 @@ fn parse_tag_file(
         vocab_broken = true;
     }
     let mut seen: HashSet<String> = HashSet::new();
+    // The file behind each listed image, so that two spellings of one file (a linked folder,
+    // a hard link) are one image listed twice: (device, inode) -> line and path.
+    let mut files: HashMap<(u64, u64), (usize, String)> = HashMap::new();
     let mut unknown = UnknownTags::default();
     let mut items = Vec::new();
-    for (line_no, written, tags) in rows {
-        let (rel, path, exists) = match names.find(dir, written) {
+    for (line_no, cells) in &rows {
+        let line_no = *line_no;
+        let (rel, path, exists) = match names.find(&cells[0]) {
             Found::Image(rel, path) => (rel, path, true),
             Found::Elsewhere(rel, path) => {
                 let exists = path.is_file();
                 (rel, path, exists)
+            }
+            Found::Outside(why) => {
+                errors.push(line_no, why);
+                continue;
             }
         };
         if rel.is_empty() {
@@ -296,9 +309,21 @@ fn parse_tag_file(
             errors.push(line_no, format_args!("image {rel} is listed twice"));
         } else if !exists {
             errors.push(line_no, not_found(&rel, &path, file, names));
+        } else if let Some(id) = file_id(&path) {
+            if let Some((first, other)) = files.get(&id) {
+                errors.push(
+                    line_no,
+                    format_args!(
+                        "image {rel} is listed twice: it is the file {other} of line {first} \
+                         (a link); list it once"
+                    ),
+                );
+            } else {
+                files.insert(id, (line_no, rel.clone()));
+            }
         }
         let mut hot = vec![0u8; vocab.len()];
-        for tag in tags {
+        for tag in &cells[1..] {
             match vocab.index_of(tag) {
                 Some(i) => hot[i] = 1,
                 None if tag.is_empty() => errors.push(line_no, "empty tag (a stray comma?)"),
@@ -315,6 +340,13 @@ fn parse_tag_file(
     unknown.report(&mut errors);
     errors.finish()?;
     Ok((vocab, items))
+}
+
+/// The identity of the file behind `path` (links followed), where the system tells it.
+fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
 }
 
 /// Adds a `vocab:` line's group to `vocab`; false when the group itself has a problem (then a
@@ -582,6 +614,110 @@ mod tests {
             rels,
             ["a.png", "b/c.png"],
             "the names the folder listing gives"
+        );
+    }
+
+    /// A folder of `names` (PNGs) with `text` as its tag file: the listing and the warnings.
+    fn list_labelled(
+        names: &[&str],
+        text: &str,
+    ) -> (tempfile::TempDir, anyhow::Result<Listing>, Vec<String>) {
+        let dir = tempfile::tempdir().unwrap();
+        for name in names {
+            fixtures::write_png(&dir.path().join("imgs").join(name), 4, 4);
+        }
+        let tags = dir.path().join("labels.csv");
+        let root = dir.path().join("imgs");
+        fs::write(&tags, text.replace("{root}", &root.display().to_string())).unwrap();
+        let mut warnings = Vec::new();
+        let listing = list(&root, Some(&tags), &mut |w| warnings.push(w));
+        (dir, listing, warnings)
+    }
+
+    #[test]
+    fn an_absolute_path_inside_the_folder_is_its_relative_path() {
+        let names = ["a/b/1.png", "a/b/2.png", "c.png"];
+        let (_dir, listing, warnings) = list_labelled(
+            &names,
+            "vocab: red\n{root}/a/b/1.png,red\n{root}/a/./b/../b/2.png\nc.png\n",
+        );
+        let rels: Vec<String> = listing.unwrap().items.into_iter().map(|i| i.rel).collect();
+        assert_eq!(rels, ["a/b/1.png", "a/b/2.png", "c.png"]);
+        assert!(warnings.is_empty(), "every image is listed: {warnings:?}");
+        let rows = [
+            (
+                "vocab: red\n{root}/a/b/1.png,red\na/b/1.png\n",
+                "labels.csv:3: image a/b/1.png is listed twice",
+                "absolute, then relative",
+            ),
+            (
+                "vocab: red\na/x/../b/1.png,red\n./a//b/1.png\n",
+                "labels.csv:3: image a/b/1.png is listed twice",
+                ".. inside the folder",
+            ),
+            (
+                "vocab: red\n{root}/../elsewhere/1.png,red\n",
+                "labels.csv:2: image path {root}/../elsewhere/1.png is outside data.path",
+                "absolute, outside the folder",
+            ),
+            (
+                "vocab: red\n../imgs/c.png,red\n",
+                "labels.csv:2: image path ../imgs/c.png leads out of data.path",
+                "relative to the tag file's folder",
+            ),
+        ];
+        for (text, want, why) in rows {
+            let (dir, listing, _) = list_labelled(&names, text);
+            let root = dir.path().join("imgs").display().to_string();
+            let message = listing.unwrap_err().to_string();
+            assert!(message.starts_with("1 problem in"), "{why}: {message}");
+            assert!(
+                message.contains(&want.replace("{root}", &root)),
+                "{why}: {message}"
+            );
+        }
+    }
+
+    #[test]
+    fn one_file_under_two_names_is_one_image() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("imgs/real/1.png"), 4, 4);
+        fixtures::write_png(&dir.path().join("imgs/real/2.png"), 4, 4);
+        let root = dir.path().join("imgs");
+        std::os::unix::fs::symlink(root.join("real"), root.join("same")).unwrap();
+        let tags = dir.path().join("labels.csv");
+        let mut warnings = Vec::new();
+        fs::write(&tags, "vocab: red\nreal/1.png,red\nreal/2.png\n").unwrap();
+        let listing = list(&root, Some(&tags), &mut |w| warnings.push(w)).unwrap();
+        assert_eq!(listing.items.len(), 2);
+        assert!(
+            warnings.is_empty(),
+            "same/1.png and same/2.png are listed as real/: not left out: {warnings:?}"
+        );
+        fs::write(&tags, "vocab: red\nreal/1.png,red\nsame/1.png\n").unwrap();
+        let message = list(&root, Some(&tags), &mut |_| {})
+            .unwrap_err()
+            .to_string();
+        assert!(
+            message.contains(
+                "labels.csv:3: image same/1.png is listed twice: it is the file real/1.png of line 2"
+            ),
+            "{message}"
+        );
+        let outside = tempfile::tempdir().unwrap();
+        std::os::unix::fs::symlink(&root, outside.path().join("alias")).unwrap();
+        let written = outside.path().join("alias/real/1.png");
+        fs::write(
+            &tags,
+            format!("vocab: red\n{},red\nreal/2.png\n", written.display()),
+        )
+        .unwrap();
+        let listing = list(&root, Some(&tags), &mut no_warnings).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            ["real/1.png", "real/2.png"],
+            "written through a link to the folder"
         );
     }
 
