@@ -269,10 +269,11 @@ fn parse_tag_file(
             vocab_broken |= !vocab_line(&mut vocab, line_no, group, rows.is_empty(), &mut errors);
             continue;
         }
-        rows.push((
-            line_no,
-            line.split(',').map(|c| c.trim().to_string()).collect(),
-        ));
+        match image_line(line) {
+            Ok(cells) if cells.iter().all(String::is_empty) => {} // a spreadsheet's blank row
+            Ok(cells) => rows.push((line_no, cells)),
+            Err(problem) => errors.push(line_no, problem),
+        }
     }
     if vocab.groups.is_empty() && !vocab_broken {
         errors.push(
@@ -323,10 +324,10 @@ fn parse_tag_file(
             }
         }
         let mut hot = vec![0u8; vocab.len()];
-        for tag in &cells[1..] {
+        // Empty cells are no tag: spreadsheets export a row's unused cells as `,,`.
+        for tag in cells[1..].iter().filter(|tag| !tag.is_empty()) {
             match vocab.index_of(tag) {
                 Some(i) => hot[i] = 1,
-                None if tag.is_empty() => errors.push(line_no, "empty tag (a stray comma?)"),
                 None if vocab_broken => {}
                 None => unknown.add(tag, line_no),
             }
@@ -340,6 +341,50 @@ fn parse_tag_file(
     unknown.report(&mut errors);
     errors.finish()?;
     Ok((vocab, items))
+}
+
+/// The cells of an image line, a CSV record (RFC 4180 quoting: `"a, b.png",tag` names the
+/// file `a, b.png`; `""` in a quoted cell is one `"`), each trimmed; at least one cell.
+fn image_line(line: &str) -> Result<Vec<String>, &'static str> {
+    if has_open_quote(line) {
+        return Err("a quoted cell has no closing \": write \"path, with comma.png\",tag,...");
+    }
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    // One line of valid UTF-8 with its quotes closed: the reader cannot fail.
+    reader
+        .read_record(&mut record)
+        .map_err(|_| "not a CSV record")?;
+    Ok(record.iter().map(str::to_string).collect())
+}
+
+/// Whether a cell of `line` opens a quote (`"` its first character, as the CSV reader reads
+/// it) that the line does not close: the reader would take the rest of the line as that cell.
+fn has_open_quote(line: &str) -> bool {
+    let mut quoted = false;
+    let mut cell_start = true;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (false, '"') if cell_start => quoted = true,
+            (false, ',') => cell_start = true,
+            (false, _) => cell_start = false,
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+            }
+            (true, '"') => {
+                quoted = false;
+                cell_start = false;
+            }
+            (true, _) => {}
+        }
+    }
+    quoted
 }
 
 /// The identity of the file behind `path` (links followed), where the system tells it.
@@ -360,6 +405,9 @@ fn vocab_line(
     before_images: bool,
     errors: &mut LineErrors,
 ) -> bool {
+    // Empty cells are no tag: a spreadsheet pads a row to the width of the longest.
+    let cells: Vec<&str> = group.split(',').filter(|c| !c.trim().is_empty()).collect();
+    let group = cells.join(",");
     if group.trim().is_empty() {
         errors.push(
             line_no,
@@ -374,7 +422,7 @@ fn vocab_line(
         );
     }
     let before = errors.len();
-    vocab.add_group(line_no, group, errors);
+    vocab.add_group(line_no, &group, errors);
     errors.len() == before
 }
 
@@ -718,6 +766,47 @@ mod tests {
             rels,
             ["real/1.png", "real/2.png"],
             "written through a link to the folder"
+        );
+    }
+
+    #[test]
+    fn image_lines_are_csv_records() {
+        let names = ["a/photo, copy.png", "say \"hi\".png", "#1.png", "b.png"];
+        let text = "vocab: [hair] blonde hair,purple hair,\nvocab: purple eyes,,\n\
+                    \"a/photo, copy.png\",purple hair\n\
+                    \"say \"\"hi\"\".png\",,blonde hair,purple eyes,\n\
+                    \"#1.png\" ,\"purple eyes\"\n,,,\nb.png,,,\n";
+        let (_dir, listing, warnings) = list_labelled(&names, text);
+        let rows: Vec<(String, Vec<u8>)> = listing
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|i| (i.rel, i.tags))
+            .collect();
+        let want = [
+            ("a/photo, copy.png", vec![0, 1, 0]),
+            ("say \"hi\".png", vec![1, 0, 1]),
+            ("#1.png", vec![0, 0, 1]),
+            ("b.png", vec![0, 0, 0]),
+        ];
+        let want: Vec<(String, Vec<u8>)> = want
+            .into_iter()
+            .map(|(rel, tags)| (rel.to_string(), tags))
+            .collect();
+        assert_eq!(
+            rows, want,
+            "quoted cells, \"\" in a quoted cell, empty cells"
+        );
+        assert!(warnings.is_empty(), "{warnings:?}");
+        let (_dir, listing, _) = list_labelled(
+            &names,
+            "vocab: red\n\"a/photo, copy.png,red\nb.png,,red,,\n",
+        );
+        let message = listing.unwrap_err().to_string();
+        assert!(message.starts_with("1 problem in"), "{message}");
+        assert!(
+            message.contains("labels.csv:2: a quoted cell has no closing \""),
+            "{message}"
         );
     }
 
