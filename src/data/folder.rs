@@ -79,11 +79,51 @@ pub(super) fn list(
             tags_file.display()
         ));
     }
+    warn_untagged(&vocab, &items, tags_file, warn);
     Ok(Listing {
         root: dir.to_path_buf(),
         vocab: Some(vocab),
         items,
     })
+}
+
+/// Tags shown by name in the warning about tags no image carries; the rest are counted.
+const SHOWN_UNUSED: usize = 10;
+
+/// One warning naming the vocabulary's tags that no listed image carries: a CGAN cannot learn
+/// them, and samples asked for them (`sample --tags`) show nothing learnt.
+fn warn_untagged(vocab: &Vocabulary, items: &[Item], file: &Path, warn: &mut dyn FnMut(String)) {
+    if items.is_empty() {
+        return;
+    }
+    let unused: Vec<&str> = vocab
+        .tags()
+        .enumerate()
+        .filter(|&(k, _)| items.iter().all(|item| item.tags[k] == 0))
+        .map(|(_, tag)| tag)
+        .collect();
+    if unused.is_empty() {
+        return;
+    }
+    let shown: Vec<String> = unused
+        .iter()
+        .take(SHOWN_UNUSED)
+        .map(|tag| format!("\"{tag}\""))
+        .collect();
+    let (n, one) = (unused.len(), unused.len() == 1);
+    let (s, are, them) = if one {
+        ("", "is", "it")
+    } else {
+        ("s", "are", "them")
+    };
+    let more = if n > SHOWN_UNUSED { ", ..." } else { "" };
+    warn(format!(
+        "{n} tag{s} of the vocabulary in {} {are} on no listed image ({}{more}): a CGAN cannot \
+         learn {them}, and `sample --tags` with {them} shows nothing learnt; tag some images \
+         with {them}, or drop {them} from the vocab: lines",
+        file.display(),
+        shown.join(", "),
+    ));
 }
 
 /// PNG/JPEG files under `dir`, sorted by path so the order is the same on every machine, and
@@ -641,9 +681,13 @@ mod tests {
         assert_eq!(rows, [("b/c.png", &[0, 1, 1][..]), ("a.png", &[0, 0, 0])]);
         let vocab = listing.vocab.unwrap();
         assert_eq!(vocab.group_names(), ["colour", "g1"]);
-        assert_eq!(warnings.len(), 1);
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(
             warnings[0].contains("1 images") && warnings[0].contains("extra.png"),
+            "{warnings:?}"
+        );
+        assert!(
+            warnings[1].starts_with("1 tag of the vocabulary") && warnings[1].contains("(\"red\")"),
             "{warnings:?}"
         );
     }
@@ -766,6 +810,24 @@ mod tests {
             rels,
             ["real/1.png", "real/2.png"],
             "written through a link to the folder"
+        );
+    }
+
+    #[test]
+    fn tags_no_image_carries_are_named_in_one_warning() {
+        let (_dir, listing, warnings) = list_labelled(
+            &["a.png", "b.png"],
+            "vocab: [hair] red hair,blue hair,green hair\nvocab: long,short\na.png,red hair,long\nb.png,long\n",
+        );
+        assert!(listing.is_ok());
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("3 tags of the vocabulary in")
+                && warnings[0].contains(
+                    "are on no listed image (\"blue hair\", \"green hair\", \"short\"): a CGAN \
+                     cannot learn them, and `sample --tags` with them shows nothing learnt"
+                ),
+            "{warnings:?}"
         );
     }
 
@@ -910,10 +972,11 @@ mod tests {
     fn tag_file_with_bom_and_crlf_reads_like_plain_text() {
         let dir = tempfile::tempdir().unwrap();
         fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        fixtures::write_png(&dir.path().join("b.png"), 4, 4);
         let tags = dir.path().join("labels.csv");
         fs::write(
             &tags,
-            "\u{feff}vocab: blonde hair,red\r\nvocab: long\r\na.png,blonde hair,long\r\n",
+            "\u{feff}vocab: blonde hair,red\r\nvocab: long\r\na.png,blonde hair,long\r\nb.png,red\r\n",
         )
         .unwrap();
         let listing = list(dir.path(), Some(&tags), &mut no_warnings).unwrap();
