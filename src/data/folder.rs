@@ -10,18 +10,24 @@
 //! # tag_acc_<name>; unnamed groups are g0, g1, ... by position.
 //! vocab: [hair] blonde hair,red hair,blue hair
 //! vocab: long hair,short hair
-//! # Then one line per image: its path relative to the folder ('/' separators, no commas), then
-//! # its tags (any number, from any group).
+//! # Then one line per image, a CSV record: its path relative to the folder ('/' separators),
+//! # then its tags (any number, from any group). A path with a comma is quoted, as
+//! # spreadsheets export it; empty cells are no tag.
 //! faces/0001.png,blonde hair,long hair
 //! faces/0002.png
+//! "faces/0003, copy.png",,red hair,
 //! ```
 //!
-//! Image paths are relative to the folder (`data.path`), not to the tag file; `\` separators and
-//! names in another Unicode normal form (macOS writes NFD) match the files on disk.
+//! Image paths are relative to the folder (`data.path`), not to the tag file; `\` separators,
+//! `.` and `..` components, an absolute path inside the folder (also through a link to it) and
+//! names in another Unicode normal form (macOS writes NFD) match the files on disk, so two
+//! spellings of one file are one image, listed twice. A path that leads out of the folder is a
+//! line error, and so are two paths to one file (a linked folder, a hard link).
 //!
 //! With a tag file the dataset is exactly the listed images, in file order; images in the folder
-//! that are not listed are left out with one warning. Without one, files that are not PNG/JPEG
-//! (other image formats, text) are left out with one warning that counts them.
+//! that are not listed are left out with one warning, and the vocabulary's tags that no listed
+//! image carries are named in another. Without one, files that are not PNG/JPEG (other image
+//! formats, text) are left out with one warning that counts them.
 
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
