@@ -464,7 +464,10 @@ mod tests {
             header.starts_with("smoke: 2 variants: 2 finished,"),
             "{header}"
         );
-        assert!(header.ends_with("; and 2 runs of another recipe"), "{header}");
+        assert!(
+            header.ends_with("; and 2 runs of another recipe"),
+            "{header}"
+        );
         assert!(!table.contains("different budgets"), "{table}");
     }
 

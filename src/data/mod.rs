@@ -25,6 +25,7 @@ mod paths;
 mod prepare;
 mod seed_layout;
 mod split;
+mod tag_file;
 mod tag_sampler;
 mod vocab;
 
