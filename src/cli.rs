@@ -325,9 +325,11 @@ pub struct ReportArgs {
       --count 16 --seed 3 --out walk.png\n\n\
     RUN_DIR is results/<experiment>/runs/<variant-id>. Tags (CGAN runs only) are names from the\n\
     run's tags.txt, at most one per group (hair colour, hair length, eye colour): the generator\n\
-    was trained with one tag or none per group; groups left out get no tag. Without --tags a\n\
-    CGAN draws one random tag per group for every image; for an --interpolate walk it draws\n\
-    them once, so that only the noise changes along the walk.\n\
+    was trained with one tag or none per group; groups left out get no tag, and --tags \"\"\n\
+    gives no tag to any. Tags match as tags.txt writes them (case included); an empty tag\n\
+    (a comma too many) or a tag given twice is refused. Without --tags a CGAN draws one\n\
+    random tag per group for every image; for an --interpolate walk it draws them once, so\n\
+    that only the noise changes along the walk.\n\
     --epoch best is the checkpoint with the lowest swd (the runner keeps it).\n\
     The same run, checkpoint, tags and seed always give the same image.")]
 pub struct SampleArgs {
@@ -344,7 +346,8 @@ pub struct SampleArgs {
     #[arg(long, default_value_t = 64)]
     pub count: u32,
 
-    /// Comma-separated tags for every image, e.g. "blue hair,long hair,red eyes" (CGAN only).
+    /// Comma-separated tags for every image, e.g. "blue hair,long hair,red eyes" (CGAN only);
+    /// "" for no tag at all.
     #[arg(long, value_name = "TAGS")]
     pub tags: Option<String>,
 

@@ -190,9 +190,16 @@ fn choose<'a>(saved: &'a [Saved], which: &str) -> Result<&'a Saved> {
 /// A multi-hot vector from comma-separated tag names: every name in the vocabulary, at most one
 /// per group, as G was trained: fakes' tags are drawn with one tag or none per group
 /// (`data::TagSampler`), so two of a group (real images may carry them, such as two-person
-/// emoji with two skin tones) ask G for what it never drew. The messages name the vocabulary and
-/// its groups by the run's own names (hair, length, eyes on the anime faces).
+/// emoji with two skin tones) ask G for what it never drew. `""` (or only spaces) is no tags;
+/// an empty tag between, before or after commas, a tag given twice and a tag spelt with
+/// another case or spacing than the vocabulary's are refused, each saying so. The messages
+/// name the vocabulary and its groups by the run's own names (hair, length, eyes on the anime
+/// faces).
 pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
+    let mut v = vec![0f32; vocab.len()];
+    if text.trim().is_empty() {
+        return Ok(v);
+    }
     let names = vocab.group_names();
     let listing = || {
         let groups: Vec<String> = vocab
@@ -203,30 +210,101 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
             .collect();
         groups.join("; ")
     };
-    let mut v = vec![0f32; vocab.len()];
-    let mut taken: Vec<Option<&str>> = vec![None; vocab.groups.len()];
-    for tag in text.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+    let pieces: Vec<&str> = text.split(',').map(str::trim).collect();
+    if let Some(problem) = empty_tag(text, &pieces) {
+        return Err(problem);
+    }
+    let mut taken: Vec<Option<usize>> = vec![None; vocab.groups.len()];
+    for &tag in &pieces {
         let Some(i) = vocab.index_of(tag) else {
+            let hint = match spelt_otherwise(tag, vocab) {
+                Some(meant) => format!(
+                    "; did you mean \"{meant}\"? (tags match as written, case and spaces \
+                     included)"
+                ),
+                None => String::new(),
+            };
             return Err(format!(
-                "--tags: unknown tag \"{tag}\"; the vocabulary is {}",
+                "--tags: unknown tag \"{tag}\"{hint}; the vocabulary is {}",
                 listing()
             ));
         };
+        let name = |i: usize| vocab.tags().nth(i).expect("index from the vocabulary");
         let g = vocab.group_of(i);
-        if let Some(other) = taken[g] {
-            return Err(format!(
-                "--tags: \"{other}\" and \"{tag}\" are both {} tags ({}); give at most one tag \
-                 per group: the generator was trained with one tag or none per group (real \
-                 images with two, such as two-person emoji, taught only the discriminator), so \
-                 it never learnt to draw two",
-                names[g],
-                vocab.groups[g].join(", ")
-            ));
+        match taken[g] {
+            Some(j) if j == i => {
+                return Err(format!(
+                    "--tags: \"{}\" is given twice; give each tag once",
+                    name(i)
+                ));
+            }
+            Some(j) => {
+                let group = &names[g];
+                return Err(format!(
+                    "--tags: \"{}\" and \"{}\" are both {group} tags ({}); give at most one \
+                     tag per group: the generator was trained with one tag or none per group \
+                     (real images with two {group} tags taught only the discriminator), so it \
+                     never learnt to draw two",
+                    name(j),
+                    name(i),
+                    vocab.groups[g].join(", ")
+                ));
+            }
+            None => taken[g] = Some(i),
         }
-        taken[g] = Some(vocab.tags().nth(i).expect("index from the vocabulary"));
         v[i] = 1.0;
     }
     Ok(v)
+}
+
+/// The problem with an empty (or blank) tag among `pieces`, the trimmed parts of `text`
+/// between its commas, if there is one: where it is and what to write instead.
+fn empty_tag(text: &str, pieces: &[&str]) -> Option<String> {
+    let at = pieces.iter().position(|p| p.is_empty())?;
+    let named = |p: &str| format!("\"{p}\"");
+    let before = pieces[..at].iter().rev().find(|p| !p.is_empty());
+    let after = pieces[at + 1..].iter().find(|p| !p.is_empty());
+    let place = match (before, after) {
+        (None, None) => {
+            return Some(format!(
+                "--tags {text:?}: no tag between the commas; for images with no tag write \
+                 --tags \"\", for random tags leave --tags out"
+            ));
+        }
+        (Some(b), Some(a)) => format!(
+            "an empty tag between {} and {}; remove the extra comma",
+            named(b),
+            named(a)
+        ),
+        (Some(b), None) => format!(
+            "a comma after the last tag {} leaves an empty tag; remove it",
+            named(b)
+        ),
+        (None, Some(a)) => format!(
+            "a comma before the first tag {} leaves an empty tag; remove it",
+            named(a)
+        ),
+    };
+    Some(format!("--tags {text:?}: {place}"))
+}
+
+/// The vocabulary's tag that `tag` names with other letter case or spacing (`Blue Hair`,
+/// `blue  hair`), else the one it is a likely misspelling of (`blue hiar`).
+fn spelt_otherwise<'a>(tag: &str, vocab: &'a Vocabulary) -> Option<&'a str> {
+    let fold = |s: &str| {
+        let words: Vec<String> = s.split_whitespace().map(str::to_lowercase).collect();
+        words.join(" ")
+    };
+    let folded = fold(tag);
+    if let Some(same) = vocab.tags().find(|t| fold(t) == folded) {
+        return Some(same);
+    }
+    vocab
+        .tags()
+        .map(|t| (strsim::jaro_winkler(&folded, &fold(t)), t))
+        .filter(|&(score, _)| score > 0.9)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, t)| t)
 }
 
 /// One uniformly drawn tag per group for each of `n` images: [n, len] f32.
@@ -261,9 +339,8 @@ mod tests {
         let v = vocab();
         for (text, want) in [
             ("", "no tags"),
-            (",", "no tags"),
-            (" , ,", "no tags"),
-            (" red eyes , blue hair,", "tags: blue hair, red eyes"),
+            ("  ", "no tags"),
+            (" red eyes , blue hair", "tags: blue hair, red eyes"),
         ] {
             let tags = parse_tags(text, &v).unwrap();
             assert_eq!(describe_tags(&tags, &v), want, "--tags {text:?}");
@@ -328,9 +405,15 @@ mod tests {
             let e = parse_tags(text, &v).unwrap_err();
             assert!(e.contains(expected), "{why}: {e}");
         }
+        let e = parse_tags("blue hair,red hair", &v).unwrap_err();
+        assert!(
+            !e.contains("emoji"),
+            "any dataset's wording, not the emoji's: {e}"
+        );
         let e = parse_tags("light skin,dark skin", &skin()).unwrap_err();
         assert!(
-            e.contains("the generator was trained with one tag or none per group"),
+            e.contains("the generator was trained with one tag or none per group")
+                && e.contains("real images with two skin_tone tags taught only the discriminator"),
             "two of a group: says why: {e}"
         );
         let e = parse_tags("blond hair", &v).unwrap_err();
@@ -338,5 +421,74 @@ mod tests {
             e.contains("hair: blue hair, red hair; length: long hair, short hair; eyes: red eyes"),
             "names the vocabulary by its groups' names: {e}"
         );
+    }
+
+    #[test]
+    fn tags_written_otherwise_than_the_vocabulary_are_refused_with_what_to_write() {
+        let v = vocab();
+        let cases = [
+            (
+                ",",
+                "no tag between the commas; for images with no tag write --tags \"\"",
+                "only a comma",
+            ),
+            (" , ,", "no tag between the commas", "blank tags only"),
+            (
+                "blue hair,",
+                "a comma after the last tag \"blue hair\" leaves an empty tag",
+                "trailing comma",
+            ),
+            (
+                "blue hair, ",
+                "a comma after the last tag \"blue hair\"",
+                "trailing comma and a space",
+            ),
+            (
+                ",blue hair",
+                "a comma before the first tag \"blue hair\"",
+                "leading comma",
+            ),
+            (
+                "blue hair,,red eyes",
+                "an empty tag between \"blue hair\" and \"red eyes\"",
+                "two commas",
+            ),
+            (
+                "blue hair,  ,red eyes",
+                "an empty tag between \"blue hair\" and \"red eyes\"",
+                "a blank tag",
+            ),
+            (
+                "blue hair,blue hair",
+                "\"blue hair\" is given twice; give each tag once",
+                "a repeat",
+            ),
+            (
+                " blue hair ,blue hair",
+                "\"blue hair\" is given twice",
+                "a repeat with spaces",
+            ),
+            (
+                "Blue Hair",
+                "unknown tag \"Blue Hair\"; did you mean \"blue hair\"? (tags match as written, case and spaces",
+                "case",
+            ),
+            (
+                "blue  hair",
+                "did you mean \"blue hair\"?",
+                "two spaces inside",
+            ),
+            ("blue hiar", "did you mean \"blue hair\"?", "a typo"),
+        ];
+        for (text, expected, why) in cases {
+            let e = parse_tags(text, &v).unwrap_err();
+            assert!(e.contains(expected), "{why}: --tags {text:?}: {e}");
+            assert!(
+                !e.contains("are both"),
+                "{why}: no two-of-a-group message: {e}"
+            );
+        }
+        let e = parse_tags("purple", &v).unwrap_err();
+        assert!(!e.contains("did you mean"), "nothing close: {e}");
     }
 }
