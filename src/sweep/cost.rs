@@ -176,9 +176,10 @@ fn measure(
         eval_seconds: None,
         source: "timed".into(),
         what: format!(
-            "{} batches of {} timed just now{}",
+            "median of {} batches of {} timed just now after {} untimed warm-up batches{}",
             probe.batches,
             probe.batch,
+            probe.warm_up,
             load().map_or(String::new(), |l| format!(
                 ", load average {l:.1} on {} cores",
                 train::device::available_cores()
