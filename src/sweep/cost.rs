@@ -8,6 +8,7 @@
 //! own, a probe records what it timed.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -111,10 +112,16 @@ pub fn record(root: &DataRoot, cfg: &Config, device: Device, threads: usize, row
         source: "trained".into(),
         what: format!("{} epochs trained here", paces.len() + 1),
     };
-    if let Err(e) = write_entry(root, shape_key(cfg, device, threads), pace) {
+    if let Err(e) = write_entry(root, shape_key(cfg, device, threads), pace)
+        && !CANNOT_RECORD_SAID.swap(true, Ordering::Relaxed)
+    {
         eprintln!("warning: cannot record the pace for later estimates: {e:#}");
     }
 }
+
+/// Whether this process said it cannot record a pace: a cache that refuses one variant's
+/// refuses the next one's too, so once is enough.
+static CANNOT_RECORD_SAID: AtomicBool = AtomicBool::new(false);
 
 /// The machine's load average over the last minute (Linux), which a timing depends on.
 fn load() -> Option<f64> {
