@@ -1,6 +1,6 @@
 //! The first run on a fresh data folder says what its long phases are doing: decoding the
-//! images and training the tag classifier each announce themselves and report when done, and an
-//! evaluated epoch's line shows its swd.
+//! images and training the tag classifier each announce themselves and report when done (its
+//! held-out accuracy by the groups' names), and an evaluated epoch's line shows its swd.
 
 use assert_cmd::Command;
 
@@ -11,7 +11,7 @@ fn decoding_and_classifier_training_announce_themselves() {
     let tmp = tempfile::tempdir().unwrap();
     let faces = tmp.path().join("faces");
     std::fs::create_dir(&faces).unwrap();
-    let mut labels = "vocab: red,blue\nvocab: long,short\n".to_string();
+    let mut labels = "vocab: [colour] red,blue\nvocab: long,short\n".to_string();
     for i in 0..24u8 {
         let colour: [u8; 3] = if i % 2 == 0 {
             [200, 40, 40]
@@ -60,6 +60,10 @@ fn decoding_and_classifier_training_announce_themselves() {
     ] {
         assert!(stderr.contains(line), "{line}\n{stderr}");
     }
+    // The classifier's accuracy per group, named as the tag file names them (the second
+    // group unnamed: g1), when it is trained and in the quality reference's line.
+    let named = lines_with(&stderr, "held-out accuracy per group colour ", ", g1 ");
+    assert_eq!(named, 2, "{stderr}");
     // The epoch's line carries the swd its evaluation measured, as metrics.csv has it.
     let run = &common::run_dirs(&tmp.path().join("results/tiny"))[0];
     let mut rows = csv::Reader::from_path(run.join("metrics.csv")).unwrap();
@@ -74,4 +78,11 @@ fn decoding_and_classifier_training_announce_themselves() {
         .unwrap();
     let shown = format!("img/s | swd {swd:.2}");
     assert!(stderr.contains(&shown), "{shown}\n{stderr}");
+}
+
+/// Lines of `text` holding `first` followed later by `then`.
+fn lines_with(text: &str, first: &str, then: &str) -> usize {
+    text.lines()
+        .filter(|l| l.find(first).is_some_and(|i| l[i..].contains(then)))
+        .count()
 }

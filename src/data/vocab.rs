@@ -113,6 +113,18 @@ impl Vocabulary {
         out
     }
 
+    /// One figure per group as a log line names them, `hair 0.806, length 0.625, eyes 0.286`
+    /// (three decimals), by `group_names`.
+    pub fn per_group(&self, figures: &[f64]) -> String {
+        let named: Vec<String> = self
+            .group_names()
+            .iter()
+            .zip(figures)
+            .map(|(name, x)| format!("{name} {x:.3}"))
+            .collect();
+        named.join(", ")
+    }
+
     /// Number of tags over all groups (the length of a multi-hot vector).
     pub fn len(&self) -> usize {
         self.groups.iter().map(Vec::len).sum()
@@ -254,6 +266,17 @@ mod tests {
             ["hair", "g1", "g1_2"],
             "names stay distinct"
         );
+    }
+
+    #[test]
+    fn figures_per_group_carry_the_groups_names() {
+        let vocab = parse(&crate::synth::tags_txt()).unwrap();
+        assert_eq!(
+            vocab.per_group(&[0.8061, 0.625, 0.2857]),
+            "hair 0.806, length 0.625, eyes 0.286"
+        );
+        let named = parse("[skin_tone] a,b\nc,d").unwrap();
+        assert_eq!(named.per_group(&[1.0, 0.5]), "skin_tone 1.000, g1 0.500");
     }
 
     #[test]

@@ -221,15 +221,11 @@ pub fn load_or_train(
     let tensors: Vec<(String, Tensor)> = c.vs.variables().into_iter().collect();
     checkpoint::save(path, &tensors, &c.meta)?;
     note(format!(
-        "trained the tag classifier ({} images, {} epochs); held-out accuracy per group {:?}; \
+        "trained the tag classifier ({} images, {} epochs); held-out accuracy per group {}; \
          cached as {}",
         train.len,
         EPOCHS,
-        c.meta
-            .holdout_accuracy
-            .iter()
-            .map(|a| (a * 1000.0).round() / 1000.0)
-            .collect::<Vec<_>>(),
+        vocab.per_group(&c.meta.holdout_accuracy),
         path.display()
     ));
     Ok(c)

@@ -170,7 +170,11 @@ fn evaluator(
         r.swd_floor_draws,
         r.classifier_accuracy
             .as_ref()
-            .map(|a| format!("; tag classifier held-out accuracy per group {a:.3?}"))
+            .zip(vocab)
+            .map(|(a, v)| format!(
+                "; tag classifier held-out accuracy per group {}",
+                v.per_group(a)
+            ))
             .unwrap_or_default()
             + &r.tag_kl_floor
                 .map(|f| format!("; tag_kl floor {f:.3}"))
