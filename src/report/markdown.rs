@@ -1,9 +1,12 @@
 //! report.md: the summary table for terminals and code hosts: the columns a reader needs first
-//! (`summary::key_columns`); summary.csv has them all.
+//! (`summary::key_columns`), with the per-group tag accuracies beside `final tag acc` as
+//! report.html's full table has them; summary.csv has every column.
 
 use super::escape::md_cell;
 use super::stamp::Stamp;
-use super::summary::{Figure, Summary, grid_values, key_columns, rescued_note};
+use super::summary::{
+    Figure, KeyColumn, Summary, grid_values, group_cell, group_columns, key_columns, rescued_note,
+};
 use crate::results::logged_verdicts_note;
 use crate::results::reader::ExperimentRecord;
 
@@ -19,12 +22,12 @@ pub fn markdown(
     }
     out += &format!("{}\n\n", super::html::state_counts(summaries));
     out += &format!("{}\n\n", stamp.markdown());
-    let keys = key_columns(summaries);
+    let columns = columns(summaries);
     let header: Vec<String> = ["index", "id"]
         .iter()
         .map(|s| s.to_string())
         .chain(results.grid_keys.iter().map(|k| md_cell(k)))
-        .chain(keys.iter().map(|c| md_cell(c.heading)))
+        .chain(columns.iter().map(|c| md_cell(&c.heading())))
         .collect();
     out += &format!("| {} |\n", header.join(" | "));
     out += &format!("|{}\n", "---|".repeat(header.len()));
@@ -36,7 +39,7 @@ pub fn markdown(
                     .iter()
                     .map(|v| md_cell(v)),
             )
-            .chain(keys.iter().map(|c| md_cell(&(c.cell)(s))))
+            .chain(columns.iter().map(|c| md_cell(&c.cell(s))))
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
@@ -48,6 +51,43 @@ pub fn markdown(
         figure.label(),
         super::html::FLOOR_NOTE
     );
+    out
+}
+
+/// A column of the table after the grid values.
+enum Column {
+    Key(KeyColumn),
+    /// A per-group accuracy, `tag_acc_<group>`.
+    Group(String),
+}
+
+impl Column {
+    /// As report.html heads it: `tag acc hair` for `tag_acc_hair`.
+    fn heading(&self) -> String {
+        match self {
+            Column::Key(c) => c.heading.to_string(),
+            Column::Group(name) => name.replace('_', " "),
+        }
+    }
+
+    fn cell(&self, s: &Summary) -> String {
+        match self {
+            Column::Key(c) => (c.cell)(s),
+            Column::Group(name) => group_cell(s, name),
+        }
+    }
+}
+
+/// The key columns, with the per-group accuracies right after `final tag acc`.
+fn columns(summaries: &[Summary]) -> Vec<Column> {
+    let mut out = Vec::new();
+    for c in key_columns(summaries) {
+        let overall = c.heading == "final tag acc";
+        out.push(Column::Key(c));
+        if overall {
+            out.extend(group_columns(summaries).into_iter().map(Column::Group));
+        }
+    }
     out
 }
 
@@ -72,5 +112,55 @@ fn notes(results: &ExperimentRecord, summaries: &[Summary]) -> String {
     match lines.is_empty() {
         true => String::new(),
         false => format!("\n{}", lines.concat()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::MetricsRow;
+    use crate::results::reader::Run;
+
+    #[test]
+    fn the_table_has_the_per_group_accuracies_beside_the_overall_one() {
+        let row = MetricsRow {
+            epoch: 1,
+            step: 1,
+            swd: Some(30.0),
+            tag_acc: Some(0.4),
+            tag_acc_groups: vec![
+                ("tag_acc_hair".into(), Some(0.806)),
+                ("tag_acc_eyes".into(), None),
+            ],
+            ..MetricsRow::default()
+        };
+        let results = ExperimentRecord {
+            dir: crate::results::ExperimentDir::at("x"),
+            name: "x".into(),
+            description: String::new(),
+            source: None,
+            grid_keys: vec![],
+            search_keys: vec![],
+            log_keys: vec![],
+            runs: vec![Run::for_test("000-a", vec![row], vec![])],
+            planned: true,
+        };
+        let summaries = crate::report::summary::summaries(&results);
+        let stamp = Stamp {
+            at: "2026-12-07 16:40 UTC".into(),
+            unfinished: String::new(),
+            command: "anigan-runner report x".into(),
+        };
+        let text = markdown(&results, &summaries, Figure::Swd, &stamp);
+        let lines: Vec<&str> = text.lines().collect();
+        let at = lines.iter().position(|l| l.starts_with("| index")).unwrap();
+        assert!(
+            lines[at].contains("| final tag acc | tag acc hair | tag acc eyes | balance share |"),
+            "{text}"
+        );
+        assert!(
+            lines[at + 2].contains("| 0.4000 | 0.8060 |  | "),
+            "the figures under them, an unevaluated group empty: {text}"
+        );
     }
 }

@@ -405,12 +405,26 @@ pub fn extra_columns(rows: &[Summary]) -> Vec<String> {
     if rows.iter().any(|s| s.pruned.is_some()) {
         names.extend(PRUNED_COLUMNS.iter().map(|c| c.to_string()));
     }
+    names.extend(group_columns(rows));
+    names
+}
+
+/// Every per-group accuracy column `tag_acc_<group>` any run has, in the order they first
+/// appear.
+pub fn group_columns(rows: &[Summary]) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
     for (name, _) in rows.iter().flat_map(|s| &s.final_tag_acc_groups) {
         if !names.contains(name) {
             names.push(name.clone());
         }
     }
     names
+}
+
+/// `s`'s final figure in the per-group column `name` (`tag_acc_<group>`); empty without one.
+pub fn group_cell(s: &Summary, name: &str) -> String {
+    let value = s.final_tag_acc_groups.iter().find(|(n, _)| n == name);
+    num(value.and_then(|(_, v)| *v))
 }
 
 /// Every column after index, id and the grid values: `FIXED_COLUMNS`, then `extra`.
@@ -449,8 +463,7 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         if PRUNED_COLUMNS.contains(&name.as_str()) {
             return pruned_cell(s, name);
         }
-        let value = s.final_tag_acc_groups.iter().find(|(n, _)| n == name);
-        num(value.and_then(|(_, v)| *v))
+        group_cell(s, name)
     };
     let fixed = vec![
         s.state.to_string(),
