@@ -463,6 +463,7 @@ impl Detector {
         // cross FAR_RATIO and wobble back over it before it settles.
         self.note_far_and_evaluated(s.epoch, sample_swd, finite(s.swd));
         let evaluated_near = self.evaluated_near();
+        let evaluated_closer = self.evaluated_closer(finite(s.swd).filter(|_| !non_finite));
         let off_data = match (sample_swd, self.best_sample_swd) {
             (Some(v), Some((best, _))) => {
                 grace_over
@@ -470,6 +471,7 @@ impl Detector {
                     && best <= FAR_RATIO
                     && v * drop > best
                     && !evaluated_near
+                    && !evaluated_closer
             }
             _ => false,
         };
@@ -658,6 +660,24 @@ impl Detector {
             (Some((v, at)), Some(since), Some(floor)) => at >= since && v <= FAR_RATIO * floor.mean,
             _ => false,
         }
+    }
+
+    /// Whether an evaluation taken since `sample_swd` went above `FAR_RATIO` beat every earlier
+    /// one of this attempt: by the evaluation's reading the samples are closer to the data than
+    /// ever, so the far figure is no collapse yet. A slow learner whose `sample_swd` wobbles
+    /// over `FAR_RATIO` on its way (sweep-bench, lr_d 8e-4 with lr_g 1e-4: swd 386, 227, 155,
+    /// 151 at epochs 12 to 24, rolled back to epoch 0 at 26; without the rollback 29 at 48)
+    /// goes on; the next evaluation that is no new best lets the verdict fire. `swd`: this
+    /// epoch's evaluation, not yet in `improved_at`.
+    fn evaluated_closer(&self, swd: Option<f64>) -> bool {
+        let Some(since) = self.far_since else {
+            return false;
+        };
+        let now_best = match (swd, self.best_swd) {
+            (Some(v), Some((best, _))) => v < best,
+            _ => false,
+        };
+        now_best || self.improved_at.is_some_and(|at| at >= since)
     }
 
     /// Whether this attempt's best evaluation, `swd` (this epoch's) included, is more than

@@ -796,6 +796,47 @@ fn a_fresh_evaluation_near_the_floor_outweighs_sample_swd() {
     }
 }
 
+#[test]
+fn far_while_the_evaluations_still_improve_is_no_collapse_yet() {
+    use super::detector::FAR_RATIO;
+    // Near the data for 3 epochs, then sample_swd far for 3; every evaluation is far above
+    // the floor (a slow learner): the first, 20x the floor, at the first epoch, and another of
+    // `second` times the floor at epoch `at` of the six.
+    let stream = |second: f64, at: usize| -> Vec<EpochStats> {
+        let mut s = cat(vec![
+            rep(|| at_swd(2.7), 3),
+            rep(|| at_swd(FAR_RATIO * 1.15), 3),
+        ]);
+        s[0].swd = Some(20.0 * FLOOR.mean);
+        s[at].swd = Some(second * FLOOR.mean);
+        s
+    };
+    let fired = vec![(Kind::DegenerateOutput, 103, 105)];
+    let rows: Vec<(Vec<EpochStats>, Vec<Fired>, &str)> = vec![
+        (
+            stream(15.0, 3),
+            vec![],
+            "sweep-bench, lr_d 8e-4 with lr_g 1e-4: sample_swd 2.7, then 3.4, while the \
+             evaluations read 386, 227, 155, 151 (each a new best); the rollback to epoch 0 this \
+             fired cost the run its ending (50 against 29 without it)",
+        ),
+        (
+            stream(25.0, 3),
+            fired.clone(),
+            "an evaluation since sample_swd went far that is no new best: the far samples are \
+             no slow learner's",
+        ),
+        (
+            stream(15.0, 1),
+            fired,
+            "a new best from before sample_swd went far says nothing about the samples since",
+        ),
+    ];
+    for (s, want, why) in rows {
+        assert_eq!(run_with_floor(s, FIRST, FLOOR), want, "{why}");
+    }
+}
+
 /// Far from the data, D at rate `lr_d` with `d_updates` of its 31 steps done.
 fn d_rate(lr_d: f64, d_updates: f64) -> EpochStats {
     EpochStats {
