@@ -229,7 +229,11 @@ impl SlurmWaitArgs {
       --set rollback.patience=10 --set rollback.eps=0.05\n\n\
     Formats: the original training script's stdout (blocks ending in `epoch:N/M`; a restart\n\
     starts a new segment) or this runner's metrics.csv (a new attempt starts a new segment).\n\
-    Replay never rolls back: after an episode ends, detection goes on.")]
+    Replay never rolls back: after an episode ends, detection goes on.\n\n\
+    A run's metrics.csv in its run folder is judged as the live run judged it: its [rollback]\n\
+    (--set on top), its images per epoch and its real-data figures, one verdict an epoch, so\n\
+    the episodes are its events. Any other log: the defaults, 13,000 images an epoch. The\n\
+    first line says which (on stderr with --json).")]
 pub struct ReplayArgs {
     /// The log: the original script's stdout or a metrics.csv.
     pub log: PathBuf,

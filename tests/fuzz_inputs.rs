@@ -356,7 +356,8 @@ fn replay(bytes: Vec<u8>) -> bool {
     let _ = anigan_runner::results::metrics::segments(&text);
     match anigan_runner::commands::replay::parse_log(&text) {
         Ok(segments) => {
-            health::replay(&segments, &Default::default());
+            let setup = health::DetectorSetup::unrecorded(Default::default());
+            health::replay(&segments, &setup, health::Listed::Every);
             true
         }
         Err(_) => false,

@@ -1,4 +1,7 @@
-//! `anigan-runner replay` on the original's recorded logs and on this runner's metrics.csv.
+//! `anigan-runner replay` on the original's recorded logs and on this runner's metrics.csv,
+//! in its run folder (judged as the live run judged it) or copied elsewhere.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 
@@ -120,4 +123,165 @@ fn nan_and_inf_accuracies_without_loss_columns_are_non_finite_epochs() {
     // `inf`; the episode is one, ending at the finite epoch 7.
     let want = vec![("non_finite".to_string(), 4, Some(7))];
     assert_eq!(got, want, "{found:#?}");
+}
+
+/// 16 px, 256 training images an epoch, rates so low that the samples stay flat and alike:
+/// inside the default warm-up (10,000 images: 40 epochs) the live detector judges nothing,
+/// while at 13,000 images an epoch they would be judged from the first.
+const STILL: &str = r#"
+[experiment]
+seed = 7
+epochs = 8
+[data]
+source = "synthetic"
+synthetic_count = 320
+image_size = 16
+holdout = 64
+[model]
+z_dim = 16
+g_width = 8
+d_width = 8
+[train]
+batch_size = 32
+lr_g = 5e-5
+lr_d = 1e-5
+[checkpoint]
+every = 2
+keep = 2
+[eval]
+every = 0
+"#;
+
+/// (kind, onset epoch, detected epoch)
+type Found = Vec<(String, u64, u64)>;
+
+/// Trains STILL with `sets` into `results`; its run folder.
+fn train_still(tmp: &Path, results: &str, sets: &[&str]) -> PathBuf {
+    let experiment = tmp.join("still.toml");
+    std::fs::write(&experiment, STILL).unwrap();
+    let results = tmp.join(results);
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args(common::cpu_args(&experiment, &results, &tmp.join("data")))
+        .args(sets.iter().flat_map(|s| ["--set", s]))
+        .output()
+        .unwrap();
+    assert!(
+        matches!(out.status.code(), Some(0 | 3)),
+        "finished or collapsed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    common::run_dirs(&results.join("still")).remove(0)
+}
+
+/// The verdicts the live run recorded in events.csv.
+fn logged(run: &Path) -> Found {
+    common::events(run)
+        .iter()
+        .filter_map(|e| Some((e.kind.health()?.as_str().into(), e.onset_epoch, e.epoch)))
+        .collect()
+}
+
+/// `replay --json` of `metrics` with `sets`: its episodes and the line that says what it used.
+fn replayed(metrics: &Path, sets: &[&str]) -> (Found, String) {
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("replay")
+        .arg(metrics)
+        .args(sets.iter().flat_map(|s| ["--set", s]))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let episodes: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let found = episodes
+        .iter()
+        .map(|e| {
+            (
+                e["kind"].as_str().unwrap().to_string(),
+                e["onset_epoch"].as_u64().unwrap(),
+                e["detected_epoch"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    (found, String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+#[test]
+fn a_runs_metrics_csv_is_replayed_as_its_live_detector_saw_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = train_still(tmp.path(), "results", &[]);
+    assert_eq!(logged(&run), Found::new(), "quiet live: inside its warm-up");
+
+    let (found, said) = replayed(&run.join("metrics.csv"), &[]);
+    assert_eq!(found, Found::new(), "no episode where the run raised none");
+    assert!(
+        said.contains("settings and warm-up of the run in")
+            && said.contains("256 images an epoch")
+            && said.contains("its real-data reference"),
+        "{said}"
+    );
+    let text = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("replay")
+        .arg(run.join("metrics.csv"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.lines()
+            .next()
+            .unwrap()
+            .starts_with("settings and warm-up of the run in"),
+        "the first line says what it used: {text}"
+    );
+
+    // Copied out of its run folder: the defaults, 13,000 images an epoch, as before.
+    let copy = tmp.path().join("copy");
+    std::fs::create_dir(&copy).unwrap();
+    std::fs::copy(run.join("metrics.csv"), copy.join("metrics.csv")).unwrap();
+    let (found, said) = replayed(&copy.join("metrics.csv"), &[]);
+    assert!(
+        said.contains("no run folder beside it: defaults, 13,000 images an epoch"),
+        "{said}"
+    );
+    assert!(
+        !found.is_empty(),
+        "at 13,000 images an epoch the flat samples are judged"
+    );
+}
+
+#[test]
+fn a_set_on_the_replay_finds_what_the_run_would_have_logged_with_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = train_still(tmp.path(), "results", &[]);
+    let warm = "rollback.warmup_images=256";
+    let (found, said) = replayed(&run.join("metrics.csv"), &[warm]);
+    assert!(
+        said.contains("with --set rollback.warmup_images=256 on top"),
+        "{said}"
+    );
+    // The same run trained with it, logging only ([rollback] is no part of the seed: the
+    // same rows).
+    let live = train_still(tmp.path(), "logged", &[warm, "rollback.enabled=false"]);
+    assert_eq!(
+        common::metrics_without_timing(&live),
+        common::metrics_without_timing(&run)
+    );
+    assert!(
+        !found.is_empty(),
+        "a warm-up of one epoch judges the samples"
+    );
+    assert_eq!(found, logged(&live), "the replay lists what the run logged");
+
+    // Rolling back: every attempt's rows as the run saw them, each attempt's verdict once.
+    let rolled = train_still(tmp.path(), "rolled", &[warm]);
+    let attempts: Vec<u32> = anigan_runner::results::metrics::read(&rolled.join("metrics.csv"))
+        .unwrap()
+        .iter()
+        .map(|r| r.attempt)
+        .collect();
+    assert!(attempts.contains(&1), "it rolled back: {attempts:?}");
+    let (found, _) = replayed(&rolled.join("metrics.csv"), &[]);
+    assert_eq!(found, logged(&rolled));
 }

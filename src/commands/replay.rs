@@ -1,16 +1,23 @@
 //! `anigan-runner replay LOG`: the collapse detector over a recorded log, episode by episode.
+//! A metrics.csv in its run folder is judged as the live run judged it: with the run's
+//! `[rollback]` (and `--set` on top), its images per epoch and the real-data figures it
+//! recorded; any other log with the defaults and `REPLAY_EPOCH_IMAGES` an epoch.
+
+use std::path::Path;
 
 use anyhow::Result;
 
 use crate::cli::{LogFormatArg, ReplayArgs};
 use crate::config;
+use crate::data;
 use crate::exit::{Exit, usage};
-use crate::health::{self, FORMATS_TRIED, LogFormat, Segment};
-use crate::results::{metrics, names};
+use crate::health::{
+    self, DetectorSetup, FORMATS_TRIED, Listed, LogFormat, REPLAY_EPOCH_IMAGES, Segment, SwdFloor,
+};
+use crate::results::{RunDir, metrics, names, reader};
 use crate::textfile;
 
 pub fn replay(args: &ReplayArgs) -> Result<Exit> {
-    let cfg = config::resolve_rollback(&args.sets)?;
     let log = args.log.display();
     let text = textfile::read(&args.log).map_err(|e| usage(format!("{e:#}")))?;
     let format = match args.format {
@@ -26,6 +33,14 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
         LogFormat::SeedLog => "original training log",
         LogFormat::MetricsCsv => names::METRICS,
     };
+    let basis = match format {
+        LogFormat::SeedLog => Basis {
+            setup: unrecorded(&args.sets)?,
+            said: None,
+            listed: Listed::Every,
+        },
+        LogFormat::MetricsCsv => metrics_basis(&args.log, &args.sets)?,
+    };
     let segments = parse_as(&text, format)
         .map_err(|e| usage(format!("{log}: cannot read it as {name}: {e:#}")))?;
     let epochs: usize = segments.iter().map(|s| s.stats.len()).sum();
@@ -34,10 +49,17 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
             "{log}: read as {name}, but no complete epoch was found in it; formats: {FORMATS_TRIED}"
         )));
     }
-    let episodes = health::replay(&segments, &cfg);
+    let episodes = health::replay(&segments, &basis.setup, basis.listed);
     if args.json {
+        // stdout stays one JSON array.
+        if let Some(said) = &basis.said {
+            eprintln!("{said}");
+        }
         println!("{}", health::episodes_json(&episodes));
     } else {
+        if let Some(said) = &basis.said {
+            println!("{said}");
+        }
         println!(
             "{log}: {epochs} epochs in {} segment{} ({name}), {} episode{}",
             segments.len(),
@@ -48,6 +70,120 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
         print!("{}", health::episodes_table(&episodes));
     }
     Ok(Exit::Success)
+}
+
+/// The defaults with `--set` on top, for a log that does not say what its run trained on.
+fn unrecorded(sets: &[String]) -> Result<DetectorSetup> {
+    Ok(DetectorSetup::unrecorded(config::resolve_rollback(
+        None, sets,
+    )?))
+}
+
+/// What a log is replayed with.
+struct Basis {
+    setup: DetectorSetup,
+    /// Where `setup` comes from, in words (metrics.csv only: the original's logs have no run
+    /// folder).
+    said: Option<String>,
+    listed: Listed,
+}
+
+/// The detector a metrics.csv is replayed with and where it comes from: the live run's when
+/// the file is the metrics.csv of a run folder (config.toml beside it), listing the verdicts
+/// the run recorded, else the defaults.
+fn metrics_basis(log: &Path, sets: &[String]) -> Result<Basis> {
+    let on_top = match sets {
+        [] => String::new(),
+        _ => format!(", with --set {} on top", sets.join(" --set ")),
+    };
+    let defaults = format!(
+        "defaults, {} images an epoch{on_top}",
+        grouped(REPLAY_EPOCH_IMAGES)
+    );
+    let defaults_because = |why: String| -> Result<Basis> {
+        Ok(Basis {
+            setup: unrecorded(sets)?,
+            said: Some(format!("{why}: {defaults}")),
+            listed: Listed::Every,
+        })
+    };
+    let Some(dir) = run_folder(log) else {
+        return defaults_because("no run folder beside it".into());
+    };
+    let folder = dir.root.display();
+    let cfg = match reader::read_config(&dir) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            return defaults_because(format!("the run folder's settings cannot be read ({e:#})"));
+        }
+    };
+    let rollback = config::resolve_rollback(Some((&cfg.rollback, &dir.config())), sets)?;
+    let info = reader::read_run_info(&dir).ok().flatten();
+    let recorded = info.as_ref().and_then(|i| i.detector);
+    let listed = info
+        .as_ref()
+        .and_then(|i| i.dataset.as_ref())
+        .and_then(|d| data::training_split(d.images, &cfg.data));
+    let (epoch_images, images_from) = match (recorded, listed) {
+        (Some(r), _) => (r.epoch_images, ""),
+        (None, Some(n)) => (n as u64, " (from its data's listing)"),
+        (None, None) => (REPLAY_EPOCH_IMAGES, " (not recorded: the default)"),
+    };
+    let reference = recorded.map(|r| r.real_reference);
+    // The run wrote its floor only when it evaluated, and its detector read it then.
+    let swd_floor = reader::read_quality_reference(&dir)
+        .filter(|_| cfg.eval.every > 0)
+        .map(|q| SwdFloor {
+            mean: q.swd_floor,
+            sd: q.swd_floor_std,
+        });
+    let said = format!(
+        "settings and warm-up of the run in {folder}: {} images an epoch{images_from}, {}, {}{on_top}",
+        grouped(epoch_images),
+        match reference {
+            Some(_) => "its real-data reference",
+            None => "no real-data reference recorded (the absolute floors)",
+        },
+        match swd_floor {
+            Some(_) => "its swd floor",
+            None => "no swd floor (no evaluation)",
+        },
+    );
+    let setup = DetectorSetup {
+        cfg: rollback,
+        epoch_images,
+        reference,
+        swd_floor,
+    };
+    Ok(Basis {
+        setup,
+        said: Some(said),
+        listed: Listed::MostUrgent,
+    })
+}
+
+/// The run folder `log` is the metrics.csv of: its name is metrics.csv and config.toml lies
+/// beside it. None for a file copied elsewhere.
+fn run_folder(log: &Path) -> Option<RunDir> {
+    if log.file_name()? != names::METRICS {
+        return None;
+    }
+    let parent = log.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = RunDir::at(parent.unwrap_or(Path::new(".")));
+    dir.config().is_file().then_some(dir)
+}
+
+/// `n` with a comma between groups of three digits.
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A log in the given format as the detector's segments.
@@ -70,6 +206,18 @@ pub fn parse_log(text: &str) -> Result<Vec<Segment>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn grouped_digits() {
+        for (n, want) in [
+            (0, "0"),
+            (256, "256"),
+            (13_000, "13,000"),
+            (1_234_567, "1,234,567"),
+        ] {
+            assert_eq!(grouped(n), want);
+        }
+    }
 
     #[test]
     fn a_file_in_neither_format_names_both() {

@@ -588,10 +588,29 @@ fn dedup(problems: Vec<String>) -> Vec<String> {
     out
 }
 
-/// `[rollback]` settings from `--set rollback.KEY=VALUE` alone (for `replay`, which has no file).
-pub fn resolve_rollback(sets: &[String]) -> Result<RollbackConfig, ConfigErrors> {
-    let (settings, mut problems) = layers::from_sets(sets);
-    for s in &settings {
+/// `[rollback]` for `replay`: `recorded` (the settings of the run whose metrics.csv is
+/// replayed, read from the file it names; None: the defaults, for a log that does not say) with
+/// `--set rollback.KEY=VALUE` on top, each checked as in an experiment file.
+pub fn resolve_rollback(
+    recorded: Option<(&RollbackConfig, &Path)>,
+    sets: &[String],
+) -> Result<RollbackConfig, ConfigErrors> {
+    let mut settings: Vec<Setting> = match recorded {
+        Some((cfg, from)) => {
+            let table = toml::Table::try_from(cfg).expect("[rollback] serializes");
+            layers::leaves(&table, "rollback")
+                .into_iter()
+                .map(|(key, value)| Setting {
+                    key,
+                    value,
+                    origin: Origin::File(from.to_path_buf()),
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
+    let (sets, mut problems) = layers::from_sets(sets);
+    for s in &sets {
         if s.key.starts_with("rollback.") {
             problems.extend(check_setting(s));
         } else {
@@ -604,6 +623,7 @@ pub fn resolve_rollback(sets: &[String]) -> Result<RollbackConfig, ConfigErrors>
     if !problems.is_empty() {
         return Err(ConfigErrors(problems));
     }
+    settings.extend(sets);
     layers::extract(&settings)
         .map(|c| c.rollback)
         .map_err(|e| ConfigErrors(vec![e]))

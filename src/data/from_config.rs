@@ -222,7 +222,13 @@ pub fn training_images(d: &DataSection) -> Option<usize> {
                 .len()
         }
     };
-    let available = total.checked_sub(d.holdout as usize).filter(|&n| n > 0)?;
+    training_split(total, d)
+}
+
+/// How many of `listed` images `d` trains on: all but its holdout, at most its limit; None
+/// when the holdout leaves nothing.
+pub fn training_split(listed: usize, d: &DataSection) -> Option<usize> {
+    let available = listed.checked_sub(d.holdout as usize).filter(|&n| n > 0)?;
     Some(match d.limit as usize {
         0 => available,
         limit => limit.min(available),

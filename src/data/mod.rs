@@ -34,7 +34,9 @@ mod fixtures;
 
 pub use dataset::{Dataset, LoadTimings, Loaded, Skipped};
 pub use device_images::{DeviceImages, sample_indices};
-pub use from_config::{DataRoot, load_dataset, synthetic_to_generate, training_images};
+pub use from_config::{
+    DataRoot, load_dataset, synthetic_to_generate, training_images, training_split,
+};
 pub use identity::{DataIdentity, identity};
 pub use load::load;
 pub use options::{LoadOptions, Source};

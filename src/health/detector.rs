@@ -10,6 +10,43 @@ use super::stats::{EpochStats, RealReference};
 /// Images per epoch assumed for logs that do not say (replay): the original's 13,000.
 pub const REPLAY_EPOCH_IMAGES: u64 = 13_000;
 
+/// What a detector is built from: the `[rollback]` settings, the training images per epoch
+/// (the warm-up counts images), the real images' figures and the evaluations' floor. The live
+/// run builds its detector from one, and a replay of its metrics.csv from the same figures
+/// read back from its run folder, so that both judge its rows alike.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DetectorSetup {
+    pub cfg: RollbackConfig,
+    /// The training set's size.
+    pub epoch_images: u64,
+    /// None: the absolute floors (`degenerate_min_*`), no saturation check.
+    pub reference: Option<RealReference>,
+    /// None: no evaluation to read the swd against (no run is judged stalled).
+    pub swd_floor: Option<SwdFloor>,
+}
+
+impl DetectorSetup {
+    /// For a log that does not say what its run trained on: `REPLAY_EPOCH_IMAGES` an epoch,
+    /// no real-data reference, no floor.
+    pub fn unrecorded(cfg: RollbackConfig) -> DetectorSetup {
+        DetectorSetup {
+            cfg,
+            epoch_images: REPLAY_EPOCH_IMAGES,
+            reference: None,
+            swd_floor: None,
+        }
+    }
+
+    /// A fresh detector.
+    pub fn detector(&self) -> Detector {
+        let detector = Detector::new(&self.cfg, self.reference, self.epoch_images);
+        match self.swd_floor {
+            Some(floor) => detector.with_swd_floor(floor),
+            None => detector,
+        }
+    }
+}
+
 /// `sample_swd` above this: the samples are far from the data, whatever their spread (real
 /// images read 1; the health benchmark's healthy recipes at 16 px get to 1.4-2.5 past the
 /// warm-up).

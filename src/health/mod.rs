@@ -17,15 +17,15 @@ mod policy_tests;
 mod replay_seed_logs_tests;
 
 pub use config::{Adjust, RollbackConfig};
-pub use detector::{Detector, Findings, SwdFloor};
+pub use detector::{Detector, DetectorSetup, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
 pub use hyper::Hyper;
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
 pub use policy::{
     Action, Change, CheckpointInfo, PastRollback, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
-    Episode, FORMATS_TRIED, LogFormat, csv_delimiter, detect_format, episodes_json, episodes_table,
-    replay,
+    Episode, FORMATS_TRIED, Listed, LogFormat, csv_delimiter, detect_format, episodes_json,
+    episodes_table, replay,
 };
 pub use seed_log::parse_seed_log;
 pub use stats::{EpochStats, RealReference, Segment};

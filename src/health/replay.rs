@@ -2,8 +2,7 @@
 
 use serde::Serialize;
 
-use super::config::RollbackConfig;
-use super::detector::{Detector, REPLAY_EPOCH_IMAGES};
+use super::detector::DetectorSetup;
 use super::kind::Kind;
 use super::stats::Segment;
 
@@ -56,13 +55,23 @@ pub fn csv_delimiter(header: &str) -> Option<u8> {
     })
 }
 
-/// Every episode in every segment, each segment with a fresh detector (no real-data reference:
-/// degenerate_output uses the absolute floors; an epoch counts as `REPLAY_EPOCH_IMAGES` images
-/// for the warm-up). Ordered by segment, then detection.
-pub fn replay(segments: &[Segment], cfg: &RollbackConfig) -> Vec<Episode> {
+/// Which of the verdicts one epoch raises a replay lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Listed {
+    /// Every kind that fired.
+    Every,
+    /// Only the most urgent (`Kind`'s order), as the live run acts on and records one verdict
+    /// an epoch (`Detector::observe`): the replay of a run's own metrics.csv lists its events.
+    MostUrgent,
+}
+
+/// Every episode in every segment, each segment with a fresh detector from `setup` (as the live
+/// run resets its detector when a rollback starts a new attempt; a log that does not say what
+/// its run trained on gets `DetectorSetup::unrecorded`). Ordered by segment, then detection.
+pub fn replay(segments: &[Segment], setup: &DetectorSetup, listed: Listed) -> Vec<Episode> {
     let mut episodes = Vec::new();
     for seg in segments {
-        let mut det = Detector::new(cfg, None, REPLAY_EPOCH_IMAGES);
+        let mut det = setup.detector();
         // Index into `episodes` of each kind's open episode.
         let mut open: Vec<(Kind, usize)> = Vec::new();
         for s in &seg.stats {
@@ -74,7 +83,11 @@ pub fn replay(segments: &[Segment], cfg: &RollbackConfig) -> Vec<Episode> {
                     ep.end_epoch = Some(end);
                 }
             }
-            for v in step.fired {
+            let shown = match listed {
+                Listed::Every => step.fired.len(),
+                Listed::MostUrgent => 1,
+            };
+            for v in step.fired.into_iter().take(shown) {
                 open.push((v.kind, episodes.len()));
                 episodes.push(Episode {
                     kind: v.kind,
@@ -192,6 +205,31 @@ mod tests {
     }
 
     #[test]
+    fn most_urgent_lists_one_verdict_an_epoch() {
+        // Flat, alike near-copies from the start: degenerate_output and mode_collapse fire
+        // together once twice the warm-up has passed.
+        let csv = "epoch,attempt,d_acc_real,d_acc_fake,g_acc,sample_std,sample_image_std,\
+                   sample_nn\n"
+            .to_string()
+            + &(1..=6)
+                .map(|e| format!("{e},0,0.6,0.5,0.5,0.01,0.01,0.1\n"))
+                .collect::<String>();
+        let segments = crate::results::metrics::segments(&csv).unwrap();
+        let setup = DetectorSetup::unrecorded(Default::default());
+        let kinds = |listed| -> Vec<Kind> {
+            replay(&segments, &setup, listed)
+                .iter()
+                .map(|e| e.kind)
+                .collect()
+        };
+        assert_eq!(
+            kinds(Listed::Every),
+            [Kind::DegenerateOutput, Kind::ModeCollapse]
+        );
+        assert_eq!(kinds(Listed::MostUrgent), [Kind::DegenerateOutput]);
+    }
+
+    #[test]
     fn replay_closes_episodes_and_keeps_going() {
         let csv = "epoch,attempt,d_acc_real,d_acc_fake,g_acc\n".to_string()
             + &(100..150)
@@ -205,7 +243,8 @@ mod tests {
                 })
                 .collect::<String>();
         let segments = crate::results::metrics::segments(&csv).unwrap();
-        let got = replay(&segments, &RollbackConfig::default());
+        let setup = DetectorSetup::unrecorded(Default::default());
+        let got = replay(&segments, &setup, Listed::Every);
         let want = vec![Episode {
             kind: Kind::GFailure,
             onset_epoch: 110,

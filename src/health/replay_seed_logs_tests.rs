@@ -1,8 +1,9 @@
 //! Replay of the four real logs with the default config: the key episodes, and no false alarms.
 
 use super::config::RollbackConfig;
+use super::detector::DetectorSetup;
 use super::kind::Kind::{self, DFooled, GFailure};
-use super::replay::{Episode, replay};
+use super::replay::{Episode, Listed, replay};
 use super::seed_log::parse_seed_log;
 
 fn load(name: &str) -> String {
@@ -15,7 +16,8 @@ type Ep = (Kind, u64, u64, Option<u64>);
 
 fn episodes(name: &str) -> Vec<Ep> {
     let segs = parse_seed_log(&load(name)).unwrap();
-    replay(&segs, &RollbackConfig::default())
+    let setup = DetectorSetup::unrecorded(RollbackConfig::default());
+    replay(&segs, &setup, Listed::Every)
         .into_iter()
         .map(|e: Episode| (e.kind, e.onset_epoch, e.detected_epoch, e.end_epoch))
         .collect()

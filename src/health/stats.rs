@@ -1,5 +1,7 @@
 //! Per-epoch numbers the detector reads, and the real-data reference they are compared with.
 
+use serde::{Deserialize, Serialize};
+
 use super::hyper::Hyper;
 
 /// What one finished epoch looked like. Accuracies are soft means as the original defined them.
@@ -60,8 +62,9 @@ impl EpochStats {
     }
 }
 
-/// The same figures measured on real images, so thresholds scale with the data set.
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The same figures measured on real images, so thresholds scale with the data set (recorded
+/// in run.json for a replay).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RealReference {
     pub sample_std: f64,
     pub image_std: f64,

@@ -37,7 +37,7 @@ pub use metrics::{GROUP_PREFIX, MetricsRow, is_group_column};
 pub use quality_reference::QualityReference;
 pub use recorder::{Recorder, mark_failed};
 pub use run_dir::{RunDir, hostname};
-pub use run_info::RunInfo;
+pub use run_info::{DetectorInputs, RunInfo};
 pub use rungs::{PeerFigure, PeerSource, Peers, RungArrival, RungRecord, ended_early};
 pub use status::{RunState, State, Status};
 #[cfg(test)]

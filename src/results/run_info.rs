@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::config::{Experiment, Override, Variant};
 use crate::data::DataIdentity;
 use crate::fsx;
+use crate::health::RealReference;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
 pub struct RunInfo {
@@ -26,13 +27,33 @@ pub struct RunInfo {
     /// in runs written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dataset: Option<DataIdentity>,
+    /// What its collapse detector was built from besides `[rollback]`, so that `replay` judges
+    /// its metrics.csv as the run did; absent in runs written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detector: Option<DetectorInputs>,
+}
+
+/// The figures of `health::DetectorSetup` a run's settings do not hold.
+#[derive(Serialize, Deserialize, Clone, Copy, Debug, PartialEq)]
+pub struct DetectorInputs {
+    /// Training images per epoch (the training set's size): what the warm-up counts.
+    pub epoch_images: u64,
+    /// The real images' figures its samples were compared with.
+    pub real_reference: RealReference,
 }
 
 impl RunInfo {
-    /// What `run.json` says of `variant` started from `experiment`, trained on `dataset`.
-    pub fn of(experiment: &Experiment, variant: &Variant, dataset: &DataIdentity) -> RunInfo {
+    /// What `run.json` says of `variant` started from `experiment`, trained on `dataset` with
+    /// a detector built from `detector`.
+    pub fn of(
+        experiment: &Experiment,
+        variant: &Variant,
+        dataset: &DataIdentity,
+        detector: DetectorInputs,
+    ) -> RunInfo {
         RunInfo {
             dataset: Some(dataset.clone()),
+            detector: Some(detector),
             experiment: experiment.file.display().to_string(),
             index: variant.index,
             grid: super::manifest::grid_texts(&experiment.grid_keys, variant),

@@ -12,7 +12,7 @@ use super::tally::Tally;
 use super::{absent, budget, rungwise};
 use crate::config::{self, DataSection, Experiment, Variant};
 use crate::data::DataRoot;
-use crate::results::{ExperimentDir, Peers, Recorder, RunDir, RunInfo, State};
+use crate::results::{DetectorInputs, ExperimentDir, Peers, Recorder, RunDir, RunInfo, State};
 use crate::train::{self, Job, Outcome};
 use crate::{progress, report, stop};
 
@@ -358,7 +358,17 @@ fn train_variant(
         return Ok(Ran::Skipped);
     }
     recorder.write_config(&variant.config)?;
-    recorder.write_run_info(&RunInfo::of(experiment, variant, &prepared.dataset))?;
+    let reference = train::real_reference(&prepared.images);
+    let detector = DetectorInputs {
+        epoch_images: prepared.images.len.max(0) as u64,
+        real_reference: reference,
+    };
+    recorder.write_run_info(&RunInfo::of(
+        experiment,
+        variant,
+        &prepared.dataset,
+        detector,
+    ))?;
     if let Some(vocab) = &prepared.vocab
         && variant.config.model.arch == config::Arch::Cgan
     {
@@ -377,7 +387,7 @@ fn train_variant(
         variant,
         device,
         images: &prepared.images,
-        reference: train::real_reference(&prepared.images),
+        reference,
         evaluator,
         recorder: &recorder,
         progress: &bar,

@@ -14,7 +14,7 @@ use crate::config::Variant;
 use crate::data::{DeviceImages, TagSampler};
 use crate::eval::{Evaluator, Quality};
 use crate::health::{
-    self, Action, CheckpointInfo, Detector, Hyper, RealReference, SwdFloor, Verdict,
+    self, Action, CheckpointInfo, Detector, DetectorSetup, Hyper, RealReference, SwdFloor, Verdict,
 };
 use crate::prune::{self, Figure};
 use crate::results::{
@@ -105,14 +105,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
     };
     super::precision::set_tf32(cfg.train.tf32);
     let mut nets = fresh_nets()?;
-    let epoch_images = job.images.len.max(0) as u64;
-    let mut detector = Detector::new(&cfg.rollback, Some(job.reference), epoch_images);
-    if let Some(e) = job.evaluator {
-        detector = detector.with_swd_floor(SwdFloor {
-            mean: e.reference.swd_floor,
-            sd: e.reference.swd_floor_std,
-        });
-    }
+    let mut detector = detector_setup(job).detector();
     // With rollback disabled: the verdict of an episode still going on (a resume finds it again
     // by replaying the attempt's rows, as it finds the detector's state).
     let (mut pos, mut open_episode) = match resume(job, &mut nets, &mut detector)? {
@@ -218,6 +211,21 @@ pub fn train(job: &Job) -> Result<Outcome> {
     }
     write_status(job, &pos, State::Finished, None)?;
     Ok(Outcome::Finished)
+}
+
+/// What the run's detector is built from: its `[rollback]`, the training set's size, the real
+/// images' figures and, when it evaluates, the swd floor (run.json and quality-reference.json
+/// record the same, for a replay of its metrics.csv).
+fn detector_setup(job: &Job) -> DetectorSetup {
+    DetectorSetup {
+        cfg: job.variant.config.rollback.clone(),
+        epoch_images: job.images.len.max(0) as u64,
+        reference: Some(job.reference),
+        swd_floor: job.evaluator.map(|e| SwdFloor {
+            mean: e.reference.swd_floor,
+            sd: e.reference.swd_floor_std,
+        }),
+    }
 }
 
 /// Ends this pass of the run at `pos`, waiting at its rung for the next pass.
