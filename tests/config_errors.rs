@@ -347,6 +347,43 @@ fn data_problems_a_listing_shows_are_settings_errors_also_for_a_dry_run() {
     }
 }
 
+#[test]
+fn a_dry_run_shows_the_warnings_a_run_gives_when_it_lists_the_data() {
+    // The run says these when it loads the data; a dry run loads none, so it says them itself.
+    let tmp = tempfile::tempdir().unwrap();
+    // b.png is not listed; "blue hair" is on no image.
+    let (images, tags) = labelled_folder(
+        tmp.path(),
+        "vocab: [hair] red hair,blue hair\na.png,red hair\n",
+    );
+    let data = tmp.path().join("data").display().to_string();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(fixture("seed-without-path.toml"))
+        .args([
+            "--dry-run",
+            "--data-dir",
+            &data,
+            "--set",
+            "data.source=folder",
+        ])
+        .args(["--set", &format!("data.path={images}")])
+        .args(["--set", &format!("data.tags_file={tags}")])
+        .args(["--set", "data.holdout=1", "--set", "eval.every=0"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    for want in [
+        "warning: 1 images under",
+        "are left out (first: b.png)",
+        "warning: 1 tag of the vocabulary",
+        "(\"blue hair\")",
+    ] {
+        assert!(stderr.contains(want), "{want}: {stderr}");
+    }
+}
+
 /// Datasets too small to run are settings errors, not a panic or a failed variant: fewer
 /// training images than the per-epoch sample check needs, and a holdout too small for quality
 /// figures.

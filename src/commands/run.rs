@@ -19,7 +19,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let overrides = Overrides::from_environment(exp.sets.clone());
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = select(&experiment, &exp.variants)?;
-    data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
+    let data_warnings = data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
     same_data::check(
@@ -35,6 +35,10 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
         .collect::<Result<Vec<_>>>()?;
     if args.dry_run {
+        // A run says these when it loads the data; a dry run loads none.
+        for w in &data_warnings {
+            eprintln!("warning: {w}");
+        }
         print!("{rerun}{}", plan(&experiment, &selected));
         if !selected.is_empty() {
             print!("{}", estimate(args, &exp_dir, &selected, &devices));

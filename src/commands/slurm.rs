@@ -23,7 +23,10 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let overrides = Overrides::from_environment(exp.sets.clone());
     let experiment = config::resolve(&exp.experiment, &overrides)?;
     let selected = run::select(&experiment, &exp.variants)?;
-    crate::data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
+    // The array tasks say these in their logs; the one who submits should read them now.
+    for w in crate::data::check_data(&experiment.file, selected.iter().map(|v| &v.config))? {
+        eprintln!("warning: {w}");
+    }
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let slurm_dir = exp_dir.slurm();
     let before_only = selected.clone();

@@ -17,11 +17,16 @@ use crate::config::{Arch, Config, ConfigErrors, DataSection, DataSource};
 /// Relative paths are read from the current directory (where the runner was started), not from
 /// `experiment_file`'s folder; a missing one says which directory that was and, when the path
 /// is there relative to the experiment file's folder, the path to write instead.
+///
+/// Ok: the warnings the listings gave (images left out, tags no image carries), each once: a
+/// run that loads the data gives them again, so only a command that loads nothing (`--dry-run`,
+/// a Slurm submission) needs to show them.
 pub fn check_data<'a>(
     experiment_file: &Path,
     configs: impl IntoIterator<Item = &'a Config>,
-) -> std::result::Result<(), ConfigErrors> {
+) -> std::result::Result<Vec<String>, ConfigErrors> {
     let mut problems: Vec<String> = Vec::new();
+    let mut warnings: Vec<String> = Vec::new();
     let mut listed: HashSet<String> = HashSet::new();
     let base = experiment_file.parent().unwrap_or(Path::new(""));
     for cfg in configs {
@@ -33,7 +38,13 @@ pub fn check_data<'a>(
             d.source, d.path, d.tags_file, d.holdout
         );
         if found.is_empty() && listed.insert(key) {
-            found = listing_problems(d, needs_tags);
+            let mut said = Vec::new();
+            found = listing_problems(d, needs_tags, &mut said);
+            warnings.extend(
+                said.into_iter()
+                    .filter(|w| !warnings.contains(w))
+                    .collect::<Vec<_>>(),
+            );
         }
         for problem in found {
             if !problems.contains(&problem) {
@@ -42,7 +53,7 @@ pub fn check_data<'a>(
         }
     }
     if problems.is_empty() {
-        Ok(())
+        Ok(warnings)
     } else {
         Err(ConfigErrors(problems))
     }
@@ -50,7 +61,8 @@ pub fn check_data<'a>(
 
 /// The problems the listing of a seed or folder source shows (synthetic sets are checked with
 /// the settings: `data.holdout` against `data.synthetic_count`).
-fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
+/// `warnings`: what the listing warned of (images left out, tags no image carries).
+fn listing_problems(d: &DataSection, needs_tags: bool, warnings: &mut Vec<String>) -> Vec<String> {
     let path = Path::new(&d.path);
     let mut left_out: Vec<String> = Vec::new();
     let listing = match d.source {
@@ -68,6 +80,9 @@ fn listing_problems(d: &DataSection, needs_tags: bool) -> Vec<String> {
         Err(e) => return vec![format!("{e:#}")],
     };
     let images = listing.items.len();
+    if images > 0 {
+        warnings.append(&mut left_out);
+    }
     if images == 0 {
         return vec![format!(
             "data.path = {:?}: no images (PNG or JPEG){}{}",
