@@ -12,6 +12,9 @@ static REQUESTED: AtomicBool = AtomicBool::new(false);
 /// Set by SIGUSR1 alone: Slurm's warning before a time limit (or preemption), after which a
 /// Slurm task requeues itself; SIGTERM (scancel) must not.
 static WARNED: AtomicBool = AtomicBool::new(false);
+/// Whether this process says what a stop will do (`install`'s `announce`), and whether it has.
+static ANNOUNCES: AtomicBool = AtomicBool::new(false);
+static ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
 /// Exit status of a process ended by the second SIGINT (128 + SIGINT, as shells report it).
 pub const IMMEDIATE_EXIT: i32 = 130;
@@ -28,14 +31,24 @@ pub fn install(announce: bool) -> Result<()> {
     }
     flag::register(SIGUSR1, &WARNED).context("cannot install the SIGUSR1 handler")?;
     if announce {
+        ANNOUNCES.store(true, Ordering::SeqCst);
         std::thread::spawn(|| {
             while !requested() {
                 std::thread::sleep(std::time::Duration::from_millis(100));
             }
-            crate::progress::println(advice().announce);
+            announce_now();
         });
     }
     Ok(())
+}
+
+/// Says what the requested stop will do, once, where this process announces stops: called by
+/// the watcher and by whatever reports the stop itself, so that an epoch shorter than the
+/// watcher's poll does not print "stopped after epoch N" before the announcement.
+pub fn announce_now() {
+    if ANNOUNCES.load(Ordering::SeqCst) && requested() && !ANNOUNCED.swap(true, Ordering::SeqCst) {
+        crate::progress::println(advice().announce);
+    }
 }
 
 /// Whether a graceful stop was asked for (by a signal or `request`).

@@ -737,6 +737,13 @@ fn a_stop_counts_only_what_is_left_to_train_as_not_started() {
         said.contains("stop requested: every variant stops after its current epoch"),
         "the stop is acknowledged at once: {said}"
     );
+    if let Some(stopped) = said.find("stopped after epoch") {
+        // An epoch shorter than the announcer's poll once reported the stop before it.
+        assert!(
+            said.find("stop requested").is_some_and(|at| at < stopped),
+            "the stop is announced before an epoch reports it: {said}"
+        );
+    }
     let log = String::from_utf8_lossy(&out.stdout);
     // Variant 0 either finished its last epoch or (a stop taken right at epoch 2) was
     // interrupted; variant 1 is done either way.

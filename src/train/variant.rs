@@ -192,6 +192,7 @@ pub fn train(job: &Job) -> Result<Outcome> {
             return pause(job, &pos);
         }
         if stopping {
+            crate::stop::announce_now();
             job.progress
                 .note(&format!("stopped after epoch {} on request", pos.epoch));
             write_status(job, &pos, State::Interrupted, None)?;
