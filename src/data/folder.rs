@@ -5,12 +5,13 @@
 //! tag file, files that are not PNG/JPEG (other image formats, text) are left out with one
 //! warning that counts them.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use walkdir::WalkDir;
 
-use super::listing::{Item, Listing, relative};
+use super::listing::{Item, Listing, file_id, relative};
 use super::tag_file;
 
 pub(super) fn list(
@@ -21,7 +22,7 @@ pub(super) fn list(
     let (images, others) = find_images(dir, warn)?;
     let Some(tags_file) = tags_file else {
         warn_unusable(dir, &others, warn);
-        let items = images
+        let items = distinct_files(dir, images, warn)
             .into_iter()
             .map(|path| Item {
                 rel: relative(dir, &path),
@@ -93,6 +94,39 @@ fn find_images(
         ));
     }
     Ok((images, others))
+}
+
+/// `images` (sorted by path) with each file once, at its first path: a linked folder or file,
+/// or a hard link, inside the folder would otherwise train one image twice, or hold out a copy
+/// of a training image. One warning counts the others and names the first.
+fn distinct_files(dir: &Path, images: Vec<PathBuf>, warn: &mut dyn FnMut(String)) -> Vec<PathBuf> {
+    let mut seen: HashMap<(u64, u64), usize> = HashMap::new();
+    let mut kept: Vec<PathBuf> = Vec::with_capacity(images.len());
+    let mut again: Vec<(PathBuf, usize)> = Vec::new();
+    for path in images {
+        match file_id(&path).map(|id| (id, seen.get(&id).copied())) {
+            Some((_, Some(first))) => again.push((path, first)),
+            Some((id, None)) => {
+                seen.insert(id, kept.len());
+                kept.push(path);
+            }
+            None => kept.push(path),
+        }
+    }
+    if let Some((path, first)) = again.first() {
+        warn(format!(
+            "{} image{} under {} {} the same file{} as another image's (links): each file is \
+             used once (first: {} is {})",
+            again.len(),
+            if again.len() == 1 { "" } else { "s" },
+            dir.display(),
+            if again.len() == 1 { "is" } else { "are" },
+            if again.len() == 1 { "" } else { "s" },
+            relative(dir, path),
+            relative(dir, &kept[*first]),
+        ));
+    }
+    kept
 }
 
 /// Files shown by name in the warning about files left out.
@@ -284,6 +318,33 @@ mod tests {
         .unwrap();
         let listing = list(only_links.path(), None, &mut no_warnings).unwrap();
         assert_eq!(listing.items.len(), 1, "a folder of only links has images");
+    }
+
+    #[test]
+    fn a_file_under_several_names_in_the_folder_is_one_image() {
+        // A linked folder, a linked file and a hard link inside the folder: trained twice, or
+        // a held-out image the copy of a training one, before.
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("sub/1.png"), 4, 4);
+        fixtures::write_png(&dir.path().join("sub/2.png"), 4, 4);
+        fixtures::write_png(&dir.path().join("z.png"), 4, 4);
+        std::os::unix::fs::symlink(dir.path().join("sub"), dir.path().join("linked")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("z.png"), dir.path().join("y.png")).unwrap();
+        fs::hard_link(dir.path().join("z.png"), dir.path().join("x.png")).unwrap();
+        let mut warnings = Vec::new();
+        let listing = list(dir.path(), None, &mut |w| warnings.push(w)).unwrap();
+        let rels: Vec<&str> = listing.items.iter().map(|i| i.rel.as_str()).collect();
+        assert_eq!(
+            rels,
+            ["linked/1.png", "linked/2.png", "x.png"],
+            "each file once, at its first path in path order"
+        );
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(
+            warnings[0].starts_with("4 images under")
+                && warnings[0].contains("(first: sub/1.png is linked/1.png)"),
+            "{warnings:?}"
+        );
     }
     #[test]
     fn system_clutter_is_skipped_quietly() {

@@ -21,6 +21,14 @@ pub(super) struct Listing {
 }
 
 /// `path` relative to `root`, `/`-separated.
+/// The identity of the file behind `path` (device, inode; links followed), where the system
+/// tells it: two paths with one identity are one image.
+pub(super) fn file_id(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = std::fs::metadata(path).ok()?;
+    Some((meta.dev(), meta.ino()))
+}
+
 pub(super) fn relative(root: &Path, path: &Path) -> String {
     let rel = path.strip_prefix(root).unwrap_or(path);
     let parts: Vec<String> = rel

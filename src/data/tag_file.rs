@@ -32,7 +32,7 @@ use anyhow::Context;
 
 use super::disk_names::{DiskNames, Found};
 use super::line_errors::LineErrors;
-use super::listing::{Item, Listing, relative};
+use super::listing::{Item, Listing, file_id, relative};
 use super::vocab::Vocabulary;
 
 /// The images of `dir` (`images`: every PNG/JPEG found under it) that `tags_file` lists, in
@@ -56,9 +56,11 @@ pub(super) fn label(
         .filter(|(rel, _)| !listed.contains(rel.as_str()))
         .collect();
     if !unlisted.is_empty() {
-        // An image listed under another name (through a linked folder) is not left out.
-        let files: HashSet<(u64, u64)> = items.iter().filter_map(|i| file_id(&i.path)).collect();
-        unlisted.retain(|(_, path)| file_id(path).is_none_or(|id| !files.contains(&id)));
+        // An image listed under another name (through a linked folder) is not left out, and
+        // one left out is counted once, whatever names the folder gives it.
+        let mut files: HashSet<(u64, u64)> =
+            items.iter().filter_map(|i| file_id(&i.path)).collect();
+        unlisted.retain(|(_, path)| file_id(path).is_none_or(|id| files.insert(id)));
     }
     if let Some((first, _)) = unlisted.first() {
         warn(format!(
@@ -264,13 +266,6 @@ fn has_open_quote(line: &str) -> bool {
         }
     }
     quoted
-}
-
-/// The identity of the file behind `path` (links followed), where the system tells it.
-fn file_id(path: &Path) -> Option<(u64, u64)> {
-    use std::os::unix::fs::MetadataExt;
-    let meta = std::fs::metadata(path).ok()?;
-    Some((meta.dev(), meta.ino()))
 }
 
 /// Adds a `vocab:` line's group to `vocab`; false when the group itself has a problem (then a
@@ -563,6 +558,14 @@ mod tests {
         assert!(
             warnings.is_empty(),
             "same/1.png and same/2.png are listed as real/: not left out: {warnings:?}"
+        );
+        fs::write(&tags, "vocab: red\nreal/1.png,red\n").unwrap();
+        warnings.clear();
+        list(&root, Some(&tags), &mut |w| warnings.push(w)).unwrap();
+        assert!(
+            warnings[0].starts_with("1 images under")
+                && warnings[0].contains("(first: real/2.png)"),
+            "real/2.png left out once, not again as same/2.png: {warnings:?}"
         );
         fs::write(&tags, "vocab: red\nreal/1.png,red\nsame/1.png\n").unwrap();
         let message = list(&root, Some(&tags), &mut |_| {})
