@@ -289,8 +289,11 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         n => format!("; and {n} runs of another recipe"),
     };
     let mut out = format!(
-        "{name}: {} variants: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started{others}\n",
-        current.len(),
+        "{name}: {}: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started{others}\n",
+        match current.len() {
+            1 => "1 variant".to_string(),
+            n => format!("{n} variants"),
+        },
         count("finished"),
         match count("pruned") {
             0 => String::new(),
@@ -464,6 +467,8 @@ mod tests {
             header.starts_with("smoke: 2 variants: 2 finished,"),
             "{header}"
         );
+        let one = super::table("smoke", &lines[..1]);
+        assert!(one.starts_with("smoke: 1 variant: 1 finished,"), "{one}");
         assert!(
             header.ends_with("; and 2 runs of another recipe"),
             "{header}"
