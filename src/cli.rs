@@ -225,6 +225,7 @@ impl SlurmWaitArgs {
 #[command(after_help = "Examples:\n  \
     anigan-runner replay tests/fixtures/seed-logs/dcgan-560-960.log\n  \
     anigan-runner replay results/quickstart/runs/000-*/metrics.csv --json\n  \
+    anigan-runner replay results/quickstart/runs/000-* --set rollback.patience=20\n  \
     anigan-runner replay tests/fixtures/seed-logs/dcgan-840-1279.log \\\n      \
       --set rollback.patience=10 --set rollback.eps=0.05\n\n\
     Formats: the original training script's stdout (blocks ending in `epoch:N/M`; a restart\n\
@@ -233,9 +234,12 @@ impl SlurmWaitArgs {
     A run's metrics.csv in its run folder is judged as the live run judged it: its [rollback]\n\
     (--set on top), its images per epoch and its real-data figures, one verdict an epoch, so\n\
     the episodes are its events. Any other log: the defaults, 13,000 images an epoch. The\n\
-    first line says which (on stderr with --json).")]
+    first line says which (on stderr with --json).\n\n\
+    A run's rows are what its own settings trained: where --set decides otherwise than its\n\
+    events.csv (nothing raised where it rolled back, or a verdict earlier), a `note:` line\n\
+    after the table (on stderr with --json) says which rows cannot tell what it would do.")]
 pub struct ReplayArgs {
-    /// The log: the original script's stdout or a metrics.csv.
+    /// The log: the original script's stdout, a metrics.csv, or a run folder (its metrics.csv).
     pub log: PathBuf,
 
     /// The log's format; auto tells them apart by the CSV header.

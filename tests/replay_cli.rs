@@ -207,6 +207,13 @@ fn replayed(metrics: &Path, sets: &[&str]) -> (Found, String) {
     (found, String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
+/// The notes of a replay's stderr (`--json`): where its decisions part from the run's.
+fn notes(said: &str) -> Vec<&str> {
+    said.lines()
+        .filter_map(|l| l.strip_prefix("note: "))
+        .collect()
+}
+
 #[test]
 fn a_runs_metrics_csv_is_replayed_as_its_live_detector_saw_it() {
     let tmp = tempfile::tempdir().unwrap();
@@ -282,6 +289,92 @@ fn a_set_on_the_replay_finds_what_the_run_would_have_logged_with_it() {
         .map(|r| r.attempt)
         .collect();
     assert!(attempts.contains(&1), "it rolled back: {attempts:?}");
-    let (found, _) = replayed(&rolled.join("metrics.csv"), &[]);
+    let (found, said) = replayed(&rolled.join("metrics.csv"), &[]);
     assert_eq!(found, logged(&rolled));
+    assert_eq!(
+        notes(&said),
+        Vec::<&str>::new(),
+        "its own decisions: {said}"
+    );
+}
+
+/// Rows that end where the run rolled back say nothing of what other settings would do past
+/// that epoch, and the next attempt's rows exist only because of that rollback: the replay
+/// says so rather than answering as if it knew.
+#[test]
+fn a_replay_says_where_the_runs_own_rollbacks_cut_what_it_can_know() {
+    let tmp = tempfile::tempdir().unwrap();
+    // A warm-up of two epochs: each attempt rolls back (the last stops) at epoch 6.
+    let rolled = train_still(tmp.path(), "rolled", &["rollback.warmup_images=512"]);
+    let ends: Vec<(String, u64)> = common::events(&rolled)
+        .iter()
+        .map(|e| (e.action.word().into(), e.epoch))
+        .collect();
+    assert_eq!(ends.first(), Some(&("rollback".into(), 6)), "{ends:?}");
+    let metrics = rolled.join("metrics.csv");
+
+    // A longer warm-up raises nothing by epoch 6.
+    let (found, said) = replayed(&metrics, &["rollback.warmup_images=4096"]);
+    assert_eq!(found, Found::new());
+    let first = notes(&said)[0];
+    assert!(
+        first.starts_with("attempt 0's rows end at epoch 6, where the run rolled back (degenerate_output); these settings raised nothing by then")
+            && first.contains("what would follow epoch 6 is unknown")
+            && first.contains("the rows of attempt 1 on follow the run's own rollback"),
+        "{said}"
+    );
+
+    // A shorter one would have rolled back earlier.
+    let (_, said) = replayed(&metrics, &["rollback.warmup_images=256"]);
+    let first = notes(&said)[0];
+    assert!(
+        first.contains("would roll back or stop at epoch 4 of attempt 0")
+            && first.contains(
+                "attempt 0's rows after epoch 4 and those of attempt 1 on are the recorded run's"
+            ),
+        "{said}"
+    );
+
+    // Logging only: the run would have trained on past its rollback.
+    let (_, said) = replayed(&metrics, &["rollback.enabled=false"]);
+    assert!(
+        notes(&said)[0].contains("these settings only log verdicts (rollback.enabled = false)"),
+        "{said}"
+    );
+
+    // The table says the same after its episodes; stdout of --json stays one array.
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("replay")
+        .arg(&rolled)
+        .args(["--set", "rollback.warmup_images=4096"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("0 episodes") && text.contains("note: attempt 0's rows end at epoch 6"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_run_folder_is_replayed_through_its_metrics_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let run = train_still(tmp.path(), "results", &[]);
+    let (by_folder, said) = replayed(&run, &[]);
+    assert_eq!(by_folder, replayed(&run.join("metrics.csv"), &[]).0);
+    assert!(
+        said.contains("settings and warm-up of the run in"),
+        "{said}"
+    );
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("replay")
+        .arg(tmp.path())
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "is a folder without a metrics.csv",
+        ))
+        .stderr(predicate::str::contains("or a run folder"));
 }

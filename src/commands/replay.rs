@@ -1,7 +1,9 @@
 //! `anigan-runner replay LOG`: the collapse detector over a recorded log, episode by episode.
 //! A metrics.csv in its run folder is judged as the live run judged it: with the run's
 //! `[rollback]` (and `--set` on top), its images per epoch and the real-data figures it
-//! recorded; any other log with the defaults and `REPLAY_EPOCH_IMAGES` an epoch.
+//! recorded; any other log with the defaults and `REPLAY_EPOCH_IMAGES` an epoch. Where the
+//! replayed decisions part from the ones events.csv recorded, a note says what the rows after
+//! cannot tell (`health::partings`): they are the recorded run's, not these settings'.
 
 use std::path::Path;
 
@@ -12,14 +14,16 @@ use crate::config;
 use crate::data;
 use crate::exit::{Exit, usage};
 use crate::health::{
-    self, DetectorSetup, FORMATS_TRIED, Listed, LogFormat, REPLAY_EPOCH_IMAGES, Segment, SwdFloor,
+    self, DetectorSetup, FORMATS_TRIED, Listed, LogFormat, REPLAY_EPOCH_IMAGES, RecordedEnd,
+    Segment, SwdFloor,
 };
-use crate::results::{RunDir, metrics, names, reader};
+use crate::results::{EventRow, RunDir, Taken, metrics, names, reader};
 use crate::textfile;
 
 pub fn replay(args: &ReplayArgs) -> Result<Exit> {
-    let log = args.log.display();
-    let text = textfile::read(&args.log).map_err(|e| usage(format!("{e:#}")))?;
+    let path = log_path(&args.log)?;
+    let log = path.display();
+    let text = textfile::read(&path).map_err(|e| usage(format!("{e:#}")))?;
     let format = match args.format {
         LogFormatArg::Auto => health::detect_format(&text).ok_or_else(|| {
             usage(format!(
@@ -38,8 +42,9 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
             setup: unrecorded(&args.sets)?,
             said: None,
             listed: Listed::Every,
+            run: None,
         },
-        LogFormat::MetricsCsv => metrics_basis(&args.log, &args.sets)?,
+        LogFormat::MetricsCsv => metrics_basis(&path, &args.sets)?,
     };
     let segments = parse_as(&text, format)
         .map_err(|e| usage(format!("{log}: cannot read it as {name}: {e:#}")))?;
@@ -49,11 +54,19 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
             "{log}: read as {name}, but no complete epoch was found in it; formats: {FORMATS_TRIED}"
         )));
     }
-    let episodes = health::replay(&segments, &basis.setup, basis.listed);
+    let found = health::replay_segments(&segments, &basis.setup, basis.listed);
+    let notes = match &basis.run {
+        Some(dir) => parting_notes(dir, &segments, &found, basis.setup.cfg.enabled),
+        None => Vec::new(),
+    };
+    let episodes: Vec<health::Episode> = found.into_iter().flatten().collect();
     if args.json {
-        // stdout stays one JSON array.
+        // stdout stays one JSON array; what it is judged with and the notes go to stderr.
         if let Some(said) = &basis.said {
             eprintln!("{said}");
+        }
+        for note in &notes {
+            eprintln!("note: {note}");
         }
         println!("{}", health::episodes_json(&episodes));
     } else {
@@ -68,8 +81,100 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
             if episodes.len() == 1 { "" } else { "s" },
         );
         print!("{}", health::episodes_table(&episodes));
+        for note in &notes {
+            println!("note: {note}");
+        }
     }
     Ok(Exit::Success)
+}
+
+/// The log a path names: the file itself, or a run folder's metrics.csv.
+fn log_path(path: &Path) -> Result<std::path::PathBuf> {
+    if !path.is_dir() {
+        return Ok(path.to_path_buf());
+    }
+    let csv = path.join(names::METRICS);
+    if csv.is_file() {
+        return Ok(csv);
+    }
+    Err(usage(format!(
+        "{} is a folder without a {}: replay takes a log file (the original script's stdout \
+         or a metrics.csv) or a run folder (results/<experiment>/runs/<id>)",
+        path.display(),
+        names::METRICS
+    )))
+}
+
+/// What the replay cannot know of a run folder's metrics.csv: one line per segment where its
+/// decisions part from the ones the run recorded in events.csv (none with the run's own
+/// settings), or why they cannot be compared.
+fn parting_notes(
+    dir: &RunDir,
+    segments: &[Segment],
+    found: &[Vec<health::Episode>],
+    acts: bool,
+) -> Vec<String> {
+    let events = match reader::read_events(dir) {
+        Ok(events) => events,
+        Err(e) => {
+            return vec![format!(
+                "{} cannot be read ({e:#}): whether these settings decide as the run did is \
+                 not known",
+                names::EVENTS
+            )];
+        }
+    };
+    match recorded_ends(segments, &events) {
+        Ok(ends) => health::partings(segments, found, &ends, acts)
+            .iter()
+            .map(health::Parting::describe)
+            .collect(),
+        Err(why) => vec![why],
+    }
+}
+
+/// The run's decision that ended each segment (an attempt): the k-th rollback of events.csv
+/// ends attempt k, a stop the last one. An error, in words, when they do not fall on the
+/// segments' last rows (files edited or from elsewhere).
+fn recorded_ends(
+    segments: &[Segment],
+    events: &[EventRow],
+) -> Result<Vec<Option<RecordedEnd>>, String> {
+    let end = |e: &EventRow| {
+        Some(RecordedEnd {
+            epoch: e.epoch,
+            kind: e.kind.health()?,
+            rolled_back: e.is_rollback(),
+        })
+    };
+    let mut ends: Vec<Option<RecordedEnd>> =
+        events.iter().filter(|e| e.is_rollback()).map(end).collect();
+    let rollbacks = ends.len();
+    if ends.len() + 1 == segments.len() {
+        ends.push(
+            events
+                .iter()
+                .filter(|e| e.action == Taken::Stop)
+                .find_map(end),
+        );
+    }
+    let fits = ends.len() == segments.len()
+        && segments.iter().zip(&ends).all(|(seg, end)| {
+            end.is_none_or(|end| seg.stats.last().map(|s| s.epoch) == Some(end.epoch))
+        });
+    if fits {
+        Ok(ends)
+    } else {
+        Err(format!(
+            "{}'s {rollbacks} rollback{} do not end {}'s {} attempt{} where their rows end: \
+             whether these settings decide as the run did is not known",
+            names::EVENTS,
+            if rollbacks == 1 { "" } else { "s" },
+            names::METRICS,
+            segments.len(),
+            if segments.len() == 1 { "" } else { "s" },
+        ))
+    }
 }
 
 /// The defaults with `--set` on top, for a log that does not say what its run trained on.
@@ -86,6 +191,8 @@ struct Basis {
     /// folder).
     said: Option<String>,
     listed: Listed,
+    /// The run folder whose events.csv the replay's decisions are compared with.
+    run: Option<RunDir>,
 }
 
 /// The detector a metrics.csv is replayed with and where it comes from: the live run's when
@@ -105,6 +212,7 @@ fn metrics_basis(log: &Path, sets: &[String]) -> Result<Basis> {
             setup: unrecorded(sets)?,
             said: Some(format!("{why}: {defaults}")),
             listed: Listed::Every,
+            run: None,
         })
     };
     let Some(dir) = run_folder(log) else {
@@ -159,6 +267,7 @@ fn metrics_basis(log: &Path, sets: &[String]) -> Result<Basis> {
         setup,
         said: Some(said),
         listed: Listed::MostUrgent,
+        run: Some(dir),
     })
 }
 
@@ -226,5 +335,67 @@ mod tests {
             err.contains(crate::results::names::METRICS) && err.contains("epoch:N/M"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn the_runs_ends_fall_on_the_segments_last_rows() {
+        use crate::health::{EpochStats, Kind};
+        use crate::results::EventKind;
+        let seg = |last: u64| Segment {
+            line: 1,
+            stats: (1..=last)
+                .map(|epoch| EpochStats {
+                    epoch,
+                    ..Default::default()
+                })
+                .collect(),
+        };
+        let row = |epoch: u64, action: Taken| EventRow {
+            step: epoch,
+            epoch,
+            kind: EventKind::Health(Kind::DegenerateOutput),
+            onset_epoch: epoch,
+            action,
+            restored_epoch: None,
+            changes: String::new(),
+            evidence: String::new(),
+            escalation: 0,
+        };
+        let end = |epoch, rolled_back| {
+            Some(RecordedEnd {
+                epoch,
+                kind: Kind::DegenerateOutput,
+                rolled_back,
+            })
+        };
+        let segs = [seg(12), seg(8)];
+        // (events, ends wanted (None: a mismatch), why)
+        type Ends = Vec<Option<RecordedEnd>>;
+        let rows: Vec<(Vec<EventRow>, Option<Ends>, &str)> = vec![
+            (
+                vec![row(12, Taken::Rollback)],
+                Some(vec![end(12, true), None]),
+                "a rollback, then trained on",
+            ),
+            (
+                vec![row(12, Taken::Rollback), row(8, Taken::Stop)],
+                Some(vec![end(12, true), end(8, false)]),
+                "a rollback, then a stop",
+            ),
+            (
+                vec![row(3, Taken::Continue), row(12, Taken::Rollback)],
+                Some(vec![end(12, true), None]),
+                "logged rows end nothing",
+            ),
+            (vec![], None, "two attempts, no rollback"),
+            (
+                vec![row(10, Taken::Rollback)],
+                None,
+                "a rollback not at the attempt's last row",
+            ),
+        ];
+        for (events, want, why) in rows {
+            assert_eq!(recorded_ends(&segs, &events).ok(), want, "{why}");
+        }
     }
 }

@@ -24,8 +24,8 @@ pub use policy::{
     Action, Change, CheckpointInfo, PastRollback, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
-    Episode, FORMATS_TRIED, Listed, LogFormat, csv_delimiter, detect_format, episodes_json,
-    episodes_table, replay,
+    Episode, FORMATS_TRIED, Listed, LogFormat, Parting, RecordedEnd, csv_delimiter, detect_format,
+    episodes_json, episodes_table, partings, replay, replay_segments,
 };
 pub use seed_log::parse_seed_log;
 pub use stats::{EpochStats, RealReference, Segment};
