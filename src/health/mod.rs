@@ -4,6 +4,7 @@ mod config;
 mod detector;
 mod hyper;
 mod kind;
+mod parting;
 mod policy;
 mod replay;
 mod seed_log;
@@ -20,12 +21,13 @@ pub use config::{Adjust, RollbackConfig};
 pub use detector::{Detector, DetectorSetup, Findings, REPLAY_EPOCH_IMAGES, SwdFloor};
 pub use hyper::Hyper;
 pub use kind::{Ahead, Kind, ParseKindError, Side, Verdict};
+pub use parting::{Parting, RecordedEnd, partings};
 pub use policy::{
     Action, Change, CheckpointInfo, PastRollback, decide, escalated, format_changes, repeats,
 };
 pub use replay::{
-    Episode, FORMATS_TRIED, Listed, LogFormat, Parting, RecordedEnd, csv_delimiter, detect_format,
-    episodes_json, episodes_table, partings, replay, replay_segments,
+    Episode, FORMATS_TRIED, Listed, LogFormat, csv_delimiter, detect_format, episodes_json,
+    episodes_table, replay, replay_segments,
 };
 pub use seed_log::parse_seed_log;
 pub use stats::{EpochStats, RealReference, Segment};
