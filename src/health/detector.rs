@@ -710,11 +710,13 @@ impl Detector {
         let Some(since) = self.far_since else {
             return false;
         };
-        let now_best = match (swd, self.best_swd) {
+        match (swd, self.best_swd) {
             (Some(v), Some((best, _))) => v < best,
-            _ => false,
-        };
-        now_best || self.improved_at.is_some_and(|at| at >= since)
+            // No evaluation now: the latest one, if taken since, was a new best.
+            _ => self
+                .last_swd
+                .is_some_and(|(_, at)| at >= since && self.improved_at == Some(at)),
+        }
     }
 
     /// Whether this attempt's best evaluation, `swd` (this epoch's) included, is more than

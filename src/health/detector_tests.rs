@@ -831,6 +831,16 @@ fn far_while_the_evaluations_still_improve_is_no_collapse_yet() {
             fired,
             "a new best from before sample_swd went far says nothing about the samples since",
         ),
+        (
+            {
+                let mut s = stream(15.0, 3);
+                s.extend(rep(|| at_swd(FAR_RATIO * 1.15), 3));
+                s[5].swd = Some(16.0 * FLOOR.mean);
+                s
+            },
+            vec![(Kind::DegenerateOutput, 105, 107)],
+            "a new best, then an evaluation that is none while still far: the hold ends there",
+        ),
     ];
     for (s, want, why) in rows {
         assert_eq!(run_with_floor(s, FIRST, FLOOR), want, "{why}");
