@@ -236,7 +236,12 @@ fn replay_reads_spreadsheet_exports_and_refuses_files_without_epochs() {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
         (
             out.status.code(),
-            stdout.lines().skip(1).collect::<Vec<_>>().join("\n"),
+            // Past the lines that say what it is judged with and name the file.
+            stdout
+                .lines()
+                .skip_while(|l| !l.starts_with("kind "))
+                .collect::<Vec<_>>()
+                .join("\n"),
         )
     };
     let (code, table) = replay(&plain);
