@@ -146,10 +146,11 @@ fn the_cost_estimate_times_each_shape_once() {
         .clone();
     let listing = String::from_utf8(out).unwrap();
     assert_eq!(variant_lines(&listing).len(), 12, "{listing}");
+    // Two shapes: a pace line each, under one heading.
     let pace = listing
-        .lines()
-        .find(|l| l.trim_start().starts_with("pace:"))
-        .unwrap_or_else(|| panic!("no pace line: {listing}"));
+        .split_once("  pace, per shape:\n")
+        .map(|(_, rest)| rest.lines().take(2).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_else(|| panic!("no pace block: {listing}"));
     assert_eq!(pace.matches("timed just now").count(), 2, "{pace}");
     assert!(
         pace.contains("widths 8/8") && pace.contains("widths 8/16"),

@@ -215,6 +215,19 @@ fn evaluations_note(measured: usize, unmeasured: usize) -> String {
     }
 }
 
+/// The pace block: one shape on the cost line's own `pace:` line, several one per line (a
+/// width sweep has a shape per variant). `note` is `evaluations_note`'s "; ..." ending.
+fn pace_lines(sources: &[String], note: &str) -> String {
+    match sources {
+        [one] => format!("  pace: {one}{note}"),
+        _ => {
+            let each: String = sources.iter().map(|s| format!("    {s}\n")).collect();
+            let note = note.trim_start_matches("; ");
+            format!("  pace, per shape:\n{each}  {note}")
+        }
+    }
+}
+
 /// One variant's budget in training images: epochs x D steps x the whole batches of its
 /// training set (what metrics.csv counts; a phased schedule's D phase may end a pass early).
 pub fn images_per_epoch(cfg: &Config, train_images: usize) -> u64 {
@@ -425,8 +438,10 @@ pub fn estimate(
                 duration(makespan(secs, runner.lanes)),
                 runner.threads
             );
-            out += &format!("  pace: {}", sources.join("; "));
-            out += &evaluations_note(evals_measured.len(), evals_unmeasured.len());
+            out += &pace_lines(
+                &sources,
+                &evaluations_note(evals_measured.len(), evals_unmeasured.len()),
+            );
             out += &runner.oversubscribed().unwrap_or_default();
         }
         _ => out += "; no pace for this device yet (the probe failed)\n",
@@ -719,6 +734,27 @@ mod tests {
             let note = evaluations_note(measured, unmeasured);
             assert!(note.contains(says), "{why}: {note}");
         }
+    }
+
+    #[test]
+    fn several_shapes_get_a_pace_line_each() {
+        let note = evaluations_note(0, 2);
+        let one = pace_lines(&["5 img/s (a)".to_string()], &note);
+        assert!(
+            one.starts_with("  pace: 5 img/s (a); evaluations not included"),
+            "one shape stays on one line: {one}"
+        );
+        let two = pace_lines(&["5 img/s (a)".into(), "7 img/s (b)".into()], &note);
+        assert_eq!(
+            two.lines().collect::<Vec<_>>(),
+            [
+                "  pace, per shape:",
+                "    5 img/s (a)",
+                "    7 img/s (b)",
+                "  evaluations not included (no evaluation measured on this machine yet)",
+            ],
+            "a width sweep's sixteen shapes were one line of 2,000 characters"
+        );
     }
 
     #[test]
