@@ -237,7 +237,7 @@ pub fn resolve(file: &Path, overrides: &Overrides) -> Result<Experiment, ConfigE
     settings.extend(env);
     problems.extend(env_problems);
     problems.extend(overrides.env_problems.iter().cloned());
-    let (sets, set_problems) = layers::from_sets(&overrides.sets);
+    let (sets, set_problems) = layers::from_sets(&overrides.sets, "train.lr_d=1e-4");
     settings.extend(sets);
     problems.extend(set_problems);
     for setting in &settings {
@@ -609,7 +609,7 @@ pub fn resolve_rollback(
         }
         None => Vec::new(),
     };
-    let (sets, mut problems) = layers::from_sets(sets);
+    let (sets, mut problems) = layers::from_sets(sets, "rollback.patience=5");
     for s in &sets {
         if s.key.starts_with("rollback.") {
             problems.extend(check_setting(s));
@@ -648,7 +648,7 @@ pub fn resolve_prune(
             origin: Origin::File(from.to_path_buf()),
         })
         .collect();
-    let (sets, mut problems) = layers::from_sets(sets);
+    let (sets, mut problems) = layers::from_sets(sets, "prune.eta=4");
     for s in &sets {
         if s.key.starts_with("prune.") {
             problems.extend(check_setting(s));
@@ -1136,6 +1136,39 @@ mod tests {
         let err =
             resolve_text("[grid]\n\"train.lr_d\" = [5e-4]", &["train.lr_d=1e-4"]).unwrap_err();
         assert!(err.0[0].contains("[grid] varies it"), "{err}");
+    }
+
+    #[test]
+    fn a_set_without_a_value_shows_an_example_the_command_takes() {
+        let sets = |args: &[&str]| -> Vec<String> { args.iter().map(|a| a.to_string()).collect() };
+        let prune = PruneConfig::default();
+        let from = Path::new("config.toml");
+        let rows: [(Result<(), ConfigErrors>, &str, &str); 3] = [
+            (
+                resolve_text("", &["train.lr_d"]).map(drop),
+                "write e.g. --set train.lr_d=1e-4",
+                "run: any setting",
+            ),
+            (
+                resolve_rollback(None, &sets(&["rollback.patience"])).map(drop),
+                "write e.g. --set rollback.patience=5",
+                "replay takes only rollback.* settings",
+            ),
+            (
+                resolve_prune(&prune, from, &sets(&["prune.eta"])).map(drop),
+                "write e.g. --set prune.eta=4",
+                "prune-replay takes only prune.* settings",
+            ),
+        ];
+        for (result, want, why) in rows {
+            let err = result.unwrap_err();
+            assert!(err.to_string().contains(want), "{why}: {err}");
+        }
+        assert!(
+            resolve_rollback(None, &sets(&["rollback.patience=5"])).is_ok()
+                && resolve_prune(&prune, from, &sets(&["prune.eta=4"])).is_ok(),
+            "the examples are settings their commands take"
+        );
     }
 
     const LR_SPACE: &str = "[search]\ntrials = TRIALS\n\

@@ -181,8 +181,9 @@ pub fn env_vars(
     (found, problems)
 }
 
-/// Settings from `--set KEY=VALUE` arguments, and a problem for each argument of another shape.
-pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
+/// Settings from `--set KEY=VALUE` arguments, and a problem for each argument of another shape,
+/// showing `example` (a `KEY=VALUE` the command takes: replay takes only rollback.* keys).
+pub fn from_sets(args: &[String], example: &str) -> (Vec<Setting>, Vec<String>) {
     let mut settings = Vec::new();
     let mut problems = Vec::new();
     for arg in args {
@@ -193,7 +194,7 @@ pub fn from_sets(args: &[String]) -> (Vec<Setting>, Vec<String>) {
                 origin: Origin::Set(arg.clone()),
             }),
             _ => problems.push(format!(
-                "--set {arg:?} is not KEY=VALUE; write e.g. --set train.lr_d=1e-4"
+                "--set {arg:?} is not KEY=VALUE; write e.g. --set {example}"
             )),
         }
     }
