@@ -1,9 +1,10 @@
 //! A tag file's image paths matched to the files a folder holds, as a tag file written on
 //! another system names them: Unicode in either normal form (macOS writes names decomposed,
 //! NFD; most tools and Linux file systems keep them composed, NFC), Windows' `\` separators,
-//! `.` and `..` components, and an absolute path inside the folder. Every spelling of a path
-//! becomes the one relative path the folder listing gives, so that two spellings of one file
-//! are one image; a path that leads out of the folder is refused.
+//! `.` and `..` components (also a `..` that climbs out of the folder and back in), and an
+//! absolute path inside the folder. Every spelling of a path becomes the one relative path the
+//! folder listing gives, so that two spellings of one file are one image; a path that ends
+//! outside the folder is refused.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -81,8 +82,9 @@ impl DiskNames {
 
     /// An image path as the tag file writes it, as the folder listing names it: `/`-separated
     /// (`\` is Windows' separator), without `.` components, `..` resolved by name (as the
-    /// listing names a file under a linked folder), and an absolute path inside the folder
-    /// made relative to it. A path that leads out of the folder: why.
+    /// listing names a file under a linked folder; one that climbs out of the folder and back
+    /// in stays inside), and an absolute path inside the folder made relative to it. A path
+    /// that ends outside the folder: why.
     fn listed_path(&self, written: &str) -> Result<String, String> {
         let slashed = written.replace('\\', "/");
         let outside = |how: &str| {
@@ -97,14 +99,23 @@ impl DiskNames {
             return Err(outside("is a Windows path, outside"));
         }
         let (parts, above) = components(&slashed);
-        if !slashed.starts_with('/') {
-            return if above {
-                Err(outside("leads out of"))
-            } else {
-                Ok(parts.join("/"))
-            };
+        let absolute = slashed.starts_with('/');
+        if !absolute && !above {
+            return Ok(parts.join("/"));
         }
-        let path = PathBuf::from(format!("/{}", parts.join("/")));
+        // A relative path whose `..` climbs above the folder may come back into it
+        // (`../img/1.png` for the folder img): resolved by name against the folder's absolute
+        // path, it is the relative path written directly.
+        let (path, how) = if absolute {
+            (format!("/{}", parts.join("/")), "is outside")
+        } else {
+            let joined = format!("{}/{slashed}", self.roots[0].to_string_lossy());
+            (
+                format!("/{}", components(&joined).0.join("/")),
+                "leads out of",
+            )
+        };
+        let path = PathBuf::from(path);
         let inside = |path: &Path| {
             self.roots
                 .iter()
@@ -116,9 +127,7 @@ impl DiskNames {
             let parent = path.parent()?.canonicalize().ok()?;
             inside(&parent.join(path.file_name()?))
         };
-        inside(&path)
-            .or_else(resolved)
-            .ok_or_else(|| outside("is outside"))
+        inside(&path).or_else(resolved).ok_or_else(|| outside(how))
     }
 
     /// An image whose name differs from `rel` only in letter case, if there is exactly one
@@ -190,6 +199,16 @@ mod tests {
             ),
             ("x/../faces/Ab.png", "faces/Ab.png", ".. inside the folder"),
             (
+                "../d/faces/Ab.png",
+                "faces/Ab.png",
+                ".. out of the folder and back in",
+            ),
+            (
+                "faces/../../d/./faces/Ab.png",
+                "faces/Ab.png",
+                ".. out and back in, deeper",
+            ),
+            (
                 "/d/faces/../faces/Ab.png",
                 "faces/Ab.png",
                 "absolute with ..",
@@ -206,8 +225,13 @@ mod tests {
         }
         assert!(matches!(names.find("faces/ab.png"), Found::Elsewhere(..)));
         for (written, why) in [
-            ("../d/faces/Ab.png", "leads out of data.path (/d)"),
+            ("../e/faces/Ab.png", "leads out of data.path (/d)"),
             ("faces/../../Ab.png", "leads out of data.path (/d)"),
+            ("../d2/faces/Ab.png", "leads out of data.path (/d)"),
+            (
+                "../../../d/faces/../../e.png",
+                "leads out of data.path (/d)",
+            ),
             ("/e/faces/Ab.png", "is outside data.path (/d)"),
             ("/d/../e/Ab.png", "is outside data.path (/d)"),
             (

@@ -16,15 +16,18 @@
 //! ```
 //!
 //! Image paths are relative to the folder (`data.path`), not to the tag file; `\` separators,
-//! `.` and `..` components, an absolute path inside the folder (also through a link to it) and
-//! names in another Unicode normal form (macOS writes NFD) match the files on disk, so two
-//! spellings of one file are one image, listed twice. A path that leads out of the folder is a
-//! line error, and so are two paths to one file (a linked folder, a hard link).
+//! `.` and `..` components (a `..` may climb out of the folder if the path comes back in), an
+//! absolute path inside the folder (also through a link to it) and names in another Unicode
+//! normal form (macOS writes NFD) match the files on disk, so two spellings of one file are
+//! one image, listed twice: a line error that names the first listing's line and quotes both
+//! spellings, as are two paths to one file (a linked folder, a hard link). A path that ends
+//! outside the folder is a line error.
 //!
 //! With a tag file the dataset is exactly the listed images, in file order; images in the folder
 //! that are not listed are left out with one warning, and the vocabulary's tags that no listed
 //! image carries are named in another.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
@@ -163,15 +166,17 @@ fn parse_tag_file(
         );
         vocab_broken = true;
     }
-    let mut seen: HashSet<String> = HashSet::new();
+    // Each listed image's first line: relative path -> that line and the path as written there.
+    let mut seen: HashMap<String, First> = HashMap::new();
     // The file behind each listed image, so that two spellings of one file (a linked folder,
-    // a hard link) are one image listed twice: (device, inode) -> line and path.
-    let mut files: HashMap<(u64, u64), (usize, String)> = HashMap::new();
+    // a hard link) are one image listed twice: (device, inode) -> its first line.
+    let mut files: HashMap<(u64, u64), First> = HashMap::new();
     let mut unknown = UnknownTags::default();
     let mut items = Vec::new();
     for (line_no, cells) in &rows {
         let line_no = *line_no;
-        let (rel, path, exists) = match names.find(&cells[0]) {
+        let written = cells[0].as_str();
+        let (rel, path, exists) = match names.find(written) {
             Found::Image(rel, path) => (rel, path, true),
             Found::Elsewhere(rel, path) => {
                 let exists = path.is_file();
@@ -187,21 +192,36 @@ fn parse_tag_file(
                 line_no,
                 "empty image path: expected relative/path.png,tag,...",
             );
-        } else if !seen.insert(rel.clone()) {
-            errors.push(line_no, format_args!("image {rel} is listed twice"));
-        } else if !exists {
-            errors.push(line_no, not_found(&rel, &path, file, names));
-        } else if let Some(id) = file_id(&path) {
-            if let Some((first, other)) = files.get(&id) {
-                errors.push(
-                    line_no,
-                    format_args!(
-                        "image {rel} is listed twice: it is the file {other} of line {first} \
-                         (a link); list it once"
-                    ),
-                );
-            } else {
-                files.insert(id, (line_no, rel.clone()));
+        } else if let Some(first) = seen.get(&rel) {
+            errors.push(line_no, listed_twice(written, &rel, first));
+        } else {
+            let here = First {
+                line: line_no,
+                written: written.to_string(),
+                rel: rel.clone(),
+            };
+            seen.insert(rel.clone(), here.clone());
+            if !exists {
+                errors.push(line_no, not_found(&rel, &path, file, names));
+            } else if let Some(id) = file_id(&path) {
+                match files.entry(id) {
+                    Entry::Occupied(other) => {
+                        let other = other.get();
+                        errors.push(
+                            line_no,
+                            format_args!(
+                                "image {} is listed twice: it is the file {} of line {} (a \
+                                 link); list it once",
+                                spelt(written, &rel),
+                                spelt(&other.written, &other.rel),
+                                other.line
+                            ),
+                        );
+                    }
+                    Entry::Vacant(slot) => {
+                        slot.insert(here);
+                    }
+                }
             }
         }
         let mut hot = vec![0u8; vocab.len()];
@@ -222,6 +242,39 @@ fn parse_tag_file(
     unknown.report(&mut errors);
     errors.finish()?;
     Ok((vocab, items))
+}
+
+/// Where an image was first listed: its line, the path as that line writes it, and the relative
+/// path it names.
+#[derive(Clone)]
+struct First {
+    line: usize,
+    written: String,
+    rel: String,
+}
+
+/// An image path as a line writes it, with the relative path it names where that differs
+/// (`sub/../5.png (that is 5.png)`).
+fn spelt(written: &str, rel: &str) -> String {
+    if written == rel {
+        written.to_string()
+    } else {
+        format!("{written} (that is {rel})")
+    }
+}
+
+/// The problem with a line that names (as `written`) the image `rel` that `first` listed.
+fn listed_twice(written: &str, rel: &str, first: &First) -> String {
+    let how = if first.written == written {
+        String::new()
+    } else {
+        format!(" as {}", first.written)
+    };
+    format!(
+        "image {} is listed twice: line {} lists it{how}; list it once",
+        spelt(written, rel),
+        first.line
+    )
 }
 
 /// The cells of an image line, a CSV record (RFC 4180 quoting: `"a, b.png",tag` names the
@@ -505,20 +558,26 @@ mod tests {
         let names = ["a/b/1.png", "a/b/2.png", "c.png"];
         let (_dir, listing, warnings) = list_labelled(
             &names,
-            "vocab: red\n{root}/a/b/1.png,red\n{root}/a/./b/../b/2.png\nc.png\n",
+            "vocab: red\n{root}/a/b/1.png,red\n{root}/a/./b/../b/2.png\na/../../imgs/c.png\n",
         );
         let rels: Vec<String> = listing.unwrap().items.into_iter().map(|i| i.rel).collect();
-        assert_eq!(rels, ["a/b/1.png", "a/b/2.png", "c.png"]);
+        assert_eq!(
+            rels,
+            ["a/b/1.png", "a/b/2.png", "c.png"],
+            "absolute, and a .. out of the folder and back in: the names the listing gives"
+        );
         assert!(warnings.is_empty(), "every image is listed: {warnings:?}");
         let rows = [
             (
                 "vocab: red\n{root}/a/b/1.png,red\na/b/1.png\n",
-                "labels.csv:3: image a/b/1.png is listed twice",
+                "labels.csv:3: image a/b/1.png is listed twice: line 2 lists it as \
+                 {root}/a/b/1.png; list it once",
                 "absolute, then relative",
             ),
             (
                 "vocab: red\na/x/../b/1.png,red\n./a//b/1.png\n",
-                "labels.csv:3: image a/b/1.png is listed twice",
+                "labels.csv:3: image ./a//b/1.png (that is a/b/1.png) is listed twice: line 2 \
+                 lists it as a/x/../b/1.png; list it once",
                 ".. inside the folder",
             ),
             (
@@ -527,9 +586,20 @@ mod tests {
                 "absolute, outside the folder",
             ),
             (
-                "vocab: red\n../imgs/c.png,red\n",
-                "labels.csv:2: image path ../imgs/c.png leads out of data.path",
-                "relative to the tag file's folder",
+                "vocab: red\nc.png,red\n../imgs/c.png\n",
+                "labels.csv:3: image ../imgs/c.png (that is c.png) is listed twice: line 2 \
+                 lists it as c.png; list it once",
+                "out of the folder and back in: the image written directly",
+            ),
+            (
+                "vocab: red\n../elsewhere/c.png,red\n",
+                "labels.csv:2: image path ../elsewhere/c.png leads out of data.path",
+                "relative to the tag file's folder, ending outside the folder",
+            ),
+            (
+                "vocab: red\na/../../imgs2/c.png,red\n",
+                "labels.csv:2: image path a/../../imgs2/c.png leads out of data.path",
+                "out of the folder into a sibling whose name starts with the folder's",
             ),
         ];
         for (text, want, why) in rows {
@@ -541,6 +611,74 @@ mod tests {
                 message.contains(&want.replace("{root}", &root)),
                 "{why}: {message}"
             );
+        }
+    }
+    #[test]
+    fn a_second_listing_names_the_first_line_and_both_spellings() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().join("imgs");
+        fixtures::write_png(&root.join("5.png"), 4, 4);
+        fixtures::write_png(&root.join("sub/6.png"), 4, 4);
+        std::os::unix::fs::symlink(root.join("5.png"), root.join("link5.png")).unwrap();
+        fs::hard_link(root.join("5.png"), root.join("hard5.png")).unwrap();
+        let tags = dir.path().join("labels.csv");
+        let rows = [
+            (
+                "5.png\n5.png\n",
+                "image 5.png is listed twice: line 2 lists it; list it once",
+                "the same spelling",
+            ),
+            (
+                "5.png\nsub/../5.png\n",
+                "image sub/../5.png (that is 5.png) is listed twice: line 2 lists it as 5.png; \
+                 list it once",
+                ".. inside the folder",
+            ),
+            (
+                "./sub/./../5.png\n5.png\n",
+                "image 5.png is listed twice: line 2 lists it as ./sub/./../5.png; list it once",
+                "the plain spelling second",
+            ),
+            (
+                "5.png\n{root}/5.png\n",
+                "image {root}/5.png (that is 5.png) is listed twice: line 2 lists it as 5.png; \
+                 list it once",
+                "an absolute path",
+            ),
+            (
+                "5.png\n../imgs/5.png\n",
+                "image ../imgs/5.png (that is 5.png) is listed twice: line 2 lists it as 5.png; \
+                 list it once",
+                "out of the folder and back in",
+            ),
+            (
+                "5.png\nlink5.png\n",
+                "image link5.png is listed twice: it is the file 5.png of line 2 (a link); list \
+                 it once",
+                "a symbolic link",
+            ),
+            (
+                "5.png\nhard5.png\n",
+                "image hard5.png is listed twice: it is the file 5.png of line 2 (a link)",
+                "a hard link",
+            ),
+            (
+                "sub/../5.png\n./link5.png\n",
+                "image ./link5.png (that is link5.png) is listed twice: it is the file \
+                 sub/../5.png (that is 5.png) of line 2 (a link); list it once",
+                "a link, both lines written otherwise",
+            ),
+        ];
+        let root_text = root.display().to_string();
+        for (lines, want, why) in rows {
+            let text = format!("vocab: red\n{}", lines.replace("{root}", &root_text));
+            fs::write(&tags, text).unwrap();
+            let message = list(&root, Some(&tags), &mut |_| {})
+                .unwrap_err()
+                .to_string();
+            let want = format!("labels.csv:3: {}", want.replace("{root}", &root_text));
+            assert!(message.starts_with("1 problem in"), "{why}: {message}");
+            assert!(message.contains(&want), "{why}: {message}");
         }
     }
     #[test]
