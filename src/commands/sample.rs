@@ -45,6 +45,15 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         }
         _ => None,
     };
+    if let (Some(t), Some(v)) = (&tags, &vocab) {
+        let counts = reader::read_run_info(&dir)
+            .ok()
+            .flatten()
+            .and_then(|info| info.tag_counts);
+        if let Some(warning) = counts.and_then(|c| untrained(t, v, &c)) {
+            eprintln!("warning: {warning}");
+        }
+    }
     let saved = reader::checkpoints(&dir)?;
     // Asking for a checkpoint the run does not have is a command-line problem (exit 2).
     let chosen = choose(&saved, &args.epoch).map_err(|e| usage(format!("{e:#}")))?;
@@ -219,8 +228,8 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
         let Some(i) = vocab.index_of(tag) else {
             let hint = match spelt_otherwise(tag, vocab) {
                 Some(meant) => format!(
-                    "; did you mean \"{meant}\"? (tags match as written, case and spaces \
-                     included)"
+                    "; did you mean \"{meant}\"? (tags match as written, case and inner \
+                     spaces included)"
                 ),
                 None => String::new(),
             };
@@ -255,6 +264,33 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
         v[i] = 1.0;
     }
     Ok(v)
+}
+
+/// The warning for asked `tags` that no training image of the run carried (`counts`: training
+/// images per tag of `vocab`, as run.json records them): the generator never learnt them, as
+/// training warned. None when every asked tag was trained on, or the counts are not this
+/// vocabulary's.
+fn untrained(tags: &[f32], vocab: &Vocabulary, counts: &[u64]) -> Option<String> {
+    if counts.len() != vocab.len() {
+        return None;
+    }
+    let unseen: Vec<String> = vocab
+        .tags()
+        .zip(tags)
+        .zip(counts)
+        .filter(|&((_, &on), &count)| on > 0.0 && count == 0)
+        .map(|((tag, _), _)| format!("\"{tag}\""))
+        .collect();
+    let (is, them) = match unseen.len() {
+        0 => return None,
+        1 => ("is", "it"),
+        _ => ("are", "them"),
+    };
+    Some(format!(
+        "--tags: {} {is} on no training image of this run: a CGAN cannot learn {them}, so the \
+         grid shows nothing learnt for {them}",
+        unseen.join(", ")
+    ))
 }
 
 /// The problem with an empty (or blank) tag among `pieces`, the trimmed parts of `text`
@@ -344,6 +380,45 @@ mod tests {
         ] {
             let tags = parse_tags(text, &v).unwrap();
             assert_eq!(describe_tags(&tags, &v), want, "--tags {text:?}");
+        }
+    }
+
+    #[test]
+    fn tags_no_training_image_carried_are_warned_about() {
+        let v = vocab();
+        let counts = [3, 0, 2, 0, 1];
+        let rows: [(&str, &[u64], Option<&str>, &str); 5] = [
+            (
+                "blue hair, long hair",
+                &counts,
+                None,
+                "every asked tag was trained on",
+            ),
+            (
+                "red hair",
+                &counts,
+                Some(
+                    "--tags: \"red hair\" is on no training image of this run: a CGAN cannot \
+                      learn it, so the grid shows nothing learnt for it",
+                ),
+                "one",
+            ),
+            (
+                "short hair, red hair, red eyes",
+                &counts,
+                Some("--tags: \"red hair\", \"short hair\" are on no training image"),
+                "two, named in the vocabulary's order",
+            ),
+            ("", &counts, None, "no tags"),
+            ("red hair", &[3, 0], None, "counts of another vocabulary"),
+        ];
+        for (text, counts, want, why) in rows {
+            let warning = untrained(&parse_tags(text, &v).unwrap(), &v, counts);
+            match (want, &warning) {
+                (None, None) => {}
+                (Some(want), Some(w)) => assert!(w.starts_with(want), "{why}: {w}"),
+                _ => panic!("{why}: {warning:?}"),
+            }
         }
     }
 
@@ -470,7 +545,7 @@ mod tests {
             ),
             (
                 "Blue Hair",
-                "unknown tag \"Blue Hair\"; did you mean \"blue hair\"? (tags match as written, case and spaces",
+                "unknown tag \"Blue Hair\"; did you mean \"blue hair\"? (tags match as written, case and inner spaces included)",
                 "case",
             ),
             (

@@ -33,6 +33,18 @@ impl Dataset {
         &self.tags[i * n..(i + 1) * n]
     }
 
+    /// How many images carry each tag of the vocabulary, in its order; None when unlabelled.
+    pub fn tag_counts(&self) -> Option<Vec<u64>> {
+        let n = self.vocab.as_ref().filter(|v| !v.is_empty())?.len();
+        let mut counts = vec![0u64; n];
+        for row in self.tags.chunks_exact(n) {
+            for (count, &on) in counts.iter_mut().zip(row) {
+                *count += u64::from(on != 0);
+            }
+        }
+        Some(counts)
+    }
+
     /// The images at `indices` of the decoded dataset, in that order.
     pub(super) fn gather(decoded: &Decoded, indices: &[usize]) -> Self {
         let (image, tag) = (decoded.image_bytes(), decoded.tag_count());
@@ -97,6 +109,43 @@ impl Loaded {
         super::DataIdentity {
             key: self.key.clone(),
             images: self.listed,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dataset(tags: &[u8], vocab: Option<&str>) -> Dataset {
+        let vocab = vocab.map(|v| Vocabulary::parse(v, std::path::Path::new("tags.txt")).unwrap());
+        let n = vocab.as_ref().map_or(1, Vocabulary::len);
+        Dataset {
+            size: 1,
+            len: tags.len() / n,
+            pixels: vec![0; 3 * tags.len() / n],
+            tags: tags.to_vec(),
+            vocab,
+        }
+    }
+
+    #[test]
+    fn tag_counts_count_the_images_carrying_each_tag() {
+        let rows: [(Dataset, Option<Vec<u64>>, &str); 3] = [
+            (
+                dataset(&[1, 0, 1, 1, 0, 0, 0, 0, 1], Some("red,blue\nlong\n")),
+                Some(vec![2, 0, 2]),
+                "blue is on no image",
+            ),
+            (
+                dataset(&[], Some("red,blue\n")),
+                Some(vec![0, 0]),
+                "no images",
+            ),
+            (dataset(&[], None), None, "unlabelled"),
+        ];
+        for (data, want, why) in rows {
+            assert_eq!(data.tag_counts(), want, "{why}");
         }
     }
 }

@@ -31,6 +31,11 @@ pub struct RunInfo {
     /// its metrics.csv as the run did; absent in runs written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detector: Option<DetectorInputs>,
+    /// A CGAN run's training images per tag of its vocabulary (tags.txt order), so that
+    /// `sample --tags` can say a tag was on none; absent for other runs and in runs written
+    /// before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag_counts: Option<Vec<u64>>,
 }
 
 /// The figures of `health::DetectorSetup` a run's settings do not hold.
@@ -44,16 +49,18 @@ pub struct DetectorInputs {
 
 impl RunInfo {
     /// What `run.json` says of `variant` started from `experiment`, trained on `dataset` with
-    /// a detector built from `detector`.
+    /// a detector built from `detector`, and `tag_counts` training images per tag (a CGAN).
     pub fn of(
         experiment: &Experiment,
         variant: &Variant,
         dataset: &DataIdentity,
         detector: DetectorInputs,
+        tag_counts: Option<Vec<u64>>,
     ) -> RunInfo {
         RunInfo {
             dataset: Some(dataset.clone()),
             detector: Some(detector),
+            tag_counts,
             experiment: experiment.file.display().to_string(),
             index: variant.index,
             grid: super::manifest::grid_texts(&experiment.grid_keys, variant),

@@ -37,6 +37,8 @@ pub struct Prepared {
     /// Which data it is, for the runs' records (run.json).
     pub dataset: data::DataIdentity,
     pub vocab: Option<data::Vocabulary>,
+    /// Training images per tag of `vocab`, for the runs' records (run.json).
+    pub tag_counts: Option<Vec<u64>>,
     pub evaluator: Option<Evaluator>,
 }
 
@@ -100,6 +102,7 @@ pub fn prepare(
         images,
         dataset: loaded.identity(),
         vocab: t.vocab.clone(),
+        tag_counts: t.tag_counts(),
         evaluator,
     })
 }

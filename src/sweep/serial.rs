@@ -363,14 +363,16 @@ fn train_variant(
         epoch_images: prepared.images.len.max(0) as u64,
         real_reference: reference,
     };
+    let cgan = variant.config.model.arch == config::Arch::Cgan;
     recorder.write_run_info(&RunInfo::of(
         experiment,
         variant,
         &prepared.dataset,
         detector,
+        prepared.tag_counts.clone().filter(|_| cgan),
     ))?;
     if let Some(vocab) = &prepared.vocab
-        && variant.config.model.arch == config::Arch::Cgan
+        && cgan
     {
         recorder.write_vocabulary(vocab)?;
     }
