@@ -68,7 +68,34 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         ))
         .stdout(predicate::str::contains(cgan_override))
         .stdout(predicate::str::contains(": 2 variants: "))
-        .stdout(predicate::str::contains("; and 1 run of another recipe\n"));
+        .stdout(predicate::str::contains("; and 1 run of another recipe\n"))
+        .stdout(predicate::str::contains("\nexperiment as it stands: "))
+        .stdout(predicate::str::contains(
+            "smoke.toml with experiment.epochs=1 (--set), train.threads=1 (--set) (the last run's",
+        ))
+        .stdout(predicate::str::contains(
+            "a run of another recipe; it differs in model.arch=cgan",
+        ));
+    let table = String::from_utf8(
+        Command::cargo_bin("anigan-runner")
+            .unwrap()
+            .arg("status")
+            .arg(&exp)
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    let indexes: Vec<&str> = table
+        .lines()
+        .filter(|l| l.contains(" finished ") || l.contains(" not started "))
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(
+        indexes,
+        ["0", "1", "-"],
+        "the other recipe's run takes no index of the grid: {table}"
+    );
 
     let mut csv = csv::Reader::from_path(exp.join("summary.csv")).unwrap();
     let header = csv.headers().unwrap().clone();
@@ -79,6 +106,11 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         .find(|r| &r[col("in_experiment")] == "no")
         .expect("the other recipe's row");
     assert!(other_row[col("overrides")].contains(cgan_override));
+    assert!(
+        other_row[col("differs")].contains("model.arch=cgan"),
+        "what it differs in from the experiment as it stands"
+    );
+    assert_eq!(&other_row[col("index")], "", "no index of the grid");
     assert_eq!(
         &other_row[col("rank")],
         "",
@@ -89,7 +121,24 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         "0.0002",
         "its grid value, read from its own files"
     );
+    let md = std::fs::read_to_string(exp.join("report.md")).unwrap();
+    assert!(
+        md.contains("\n2 variants: 1 finished, 1 not started; and 1 run of another recipe.\n"),
+        "counted as status counts it: {md}"
+    );
+    assert!(md.contains("\n## Runs of another recipe (1)\n"), "{md}");
+    let numbered: Vec<&str> = md
+        .lines()
+        .filter(|l| l.starts_with("| ") && !l.starts_with("| index"))
+        .map(|l| l.split('|').nth(1).unwrap().trim())
+        .collect();
+    assert_eq!(numbered, ["0", "1", ""], "{md}");
     let html = std::fs::read_to_string(exp.join("report.html")).unwrap();
+    assert!(
+        html.contains("2 variants: 1 finished, 1 not started; and 1 run of another recipe."),
+        "{html}"
+    );
+    assert!(html.contains("Runs of another recipe (1)</h3>"));
     assert!(
         html.contains("a run of another recipe"),
         "the report says so"

@@ -26,6 +26,9 @@ pub struct Line {
     pub in_experiment: bool,
     /// The overrides in force when it last trained (`key=value (from)`); None when not recorded.
     pub overrides: Option<Vec<String>>,
+    /// A run of another recipe: the settings in which it differs from the experiment as it
+    /// stands (`key=value`, `reader::Run::differs`); empty for a variant of the experiment.
+    pub differs: Vec<String>,
     /// The training process of a running variant.
     pub pid: Option<u32>,
     pub host: Option<String>,
@@ -93,7 +96,10 @@ pub fn status(args: &StatusArgs) -> Result<Exit> {
             serde_json::to_string_pretty(&lines).expect("status serializes")
         );
     } else {
-        print!("{}", table(&results.name, &lines));
+        print!(
+            "{}",
+            table(&results.name, results.defined_by().as_deref(), &lines)
+        );
     }
     Ok(Exit::Success)
 }
@@ -244,6 +250,11 @@ pub fn line(run: &Run) -> Line {
             .overrides
             .as_ref()
             .map(|o| o.iter().map(|o| o.to_string()).collect()),
+        differs: run
+            .differs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect(),
         pid: holder.as_ref().map(|h| h.0),
         host: holder.map(|h| h.1),
         epoch,
@@ -274,7 +285,9 @@ pub fn line(run: &Run) -> Line {
     }
 }
 
-pub fn table(name: &str, lines: &[Line]) -> String {
+/// The table `status` prints: a header counting the experiment as it stands, the line that
+/// says what defines it (`ExperimentRecord::defined_by`), then a line per variant.
+pub fn table(name: &str, defined_by: Option<&str>, lines: &[Line]) -> String {
     // The header counts the experiment as it stands; runs of another recipe (an older grid, a
     // `--set` the file does not have) are listed below it but are no variants of it.
     let (current, others): (Vec<&Line>, Vec<&Line>) = lines.iter().partition(|l| l.in_experiment);
@@ -285,8 +298,7 @@ pub fn table(name: &str, lines: &[Line]) -> String {
     };
     let others = match others.len() {
         0 => String::new(),
-        1 => "; and 1 run of another recipe".to_string(),
-        n => format!("; and {n} runs of another recipe"),
+        n => format!("; and {}", reader::other_recipes(n)),
     };
     let mut out = format!(
         "{name}: {}: {} finished, {}{} running, {}{} interrupted, {} collapsed{stalled}, {} failed, {} not started{others}\n",
@@ -309,6 +321,9 @@ pub fn table(name: &str, lines: &[Line]) -> String {
         count("failed"),
         count("not started"),
     );
+    if let Some(defined_by) = defined_by {
+        out += &format!("{defined_by}\n");
+    }
     if let Some(note) = budgets_note(&current) {
         out += &format!("{note}\n");
     }
@@ -341,9 +356,14 @@ pub fn table(name: &str, lines: &[Line]) -> String {
             (None, true) => "  -".into(),
             (None, false) => String::new(),
         };
+        // A run of another recipe has no place in the grid as it stands: no index of it.
+        let index = match l.in_experiment {
+            true => l.index.to_string(),
+            false => "-".to_string(),
+        };
         out += &format!(
             "{:>5}  {:<12}  {:<26}  {:>9}  {:>9}  {:<19}  {:>8}  {:>9}{slurm}\n",
-            l.index,
+            index,
             l.id,
             state,
             format!("{}/{planned}", l.epoch),
@@ -359,12 +379,16 @@ pub fn table(name: &str, lines: &[Line]) -> String {
             out += &format!("       {note}\n");
         }
         if !l.in_experiment {
+            let differs = match l.differs.is_empty() {
+                true => String::new(),
+                false => format!("; it differs in {}", l.differs.join(", ")),
+            };
             let overrides = match &l.overrides {
                 Some(o) if !o.is_empty() => format!("; it trained with {}", o.join(", ")),
                 _ => String::new(),
             };
             out += &format!(
-                "       not in the experiment as it stands: a run of another recipe{overrides}\n"
+                "       not in the experiment as it stands: a run of another recipe{differs}{overrides}\n"
             );
         }
     }
@@ -440,7 +464,7 @@ mod tests {
         ] {
             let refs: Vec<&Line> = lines.iter().collect();
             assert_eq!(budgets_note(&refs).as_deref(), says, "{why}");
-            let table = table("x", &lines);
+            let table = table("x", None, &lines);
             assert_eq!(table.contains("note: "), says.is_some(), "{why}: {table}");
         }
     }
@@ -461,13 +485,36 @@ mod tests {
             at("finished", 48, false),
             at("finished", 1, false),
         ];
-        let table = table("smoke", &lines);
+        let mut lines = lines;
+        lines[2].differs = vec!["train.lr_d=0.0001".into()];
+        let defined = "experiment as it stands: smoke.toml with no overrides (the last run's, \
+                       experiment.json)";
+        let table = table("smoke", Some(defined), &lines);
         let header = table.lines().next().unwrap();
+        assert_eq!(
+            table.lines().nth(1),
+            Some(defined),
+            "what defines it, under the header"
+        );
+        let rows: Vec<&str> = table.lines().filter(|l| l.contains("000-aa")).collect();
+        let indexes: Vec<&str> = rows
+            .iter()
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(
+            indexes,
+            ["0", "0", "-", "-"],
+            "a run of another recipe takes no index of the grid: {table}"
+        );
+        assert!(
+            table.contains("a run of another recipe; it differs in train.lr_d=0.0001\n"),
+            "{table}"
+        );
         assert!(
             header.starts_with("smoke: 2 variants: 2 finished,"),
             "{header}"
         );
-        let one = super::table("smoke", &lines[..1]);
+        let one = super::table("smoke", None, &lines[..1]);
         assert!(one.starts_with("smoke: 1 variant: 1 finished,"), "{one}");
         assert!(
             header.ends_with("; and 2 runs of another recipe"),

@@ -3,7 +3,8 @@
 
 use super::escape::html as esc;
 use super::summary::{
-    Figure, Summary, cells, columns, extra_columns, grid_values, key_columns, rescued_note,
+    DIFFERS, Figure, Summary, by_recipe, cells, columns, extra_columns, grid_values, index_cell,
+    key_columns, rescued_note, state_counts,
 };
 use crate::results::reader::{ExperimentRecord, Run};
 use crate::results::rungs::Outcome;
@@ -32,33 +33,6 @@ img{max-width:100%;border:1px solid #eee}\
 details{margin:8px 0}summary{cursor:pointer;color:#1f4e79}.wide{overflow-x:auto}\
 table.runs td{white-space:nowrap}";
 
-/// "2 finished, 1 running, 1 not started".
-pub fn state_counts(summaries: &[Summary]) -> String {
-    let order = [
-        RunState::Finished,
-        RunState::Pruned,
-        RunState::Running,
-        RunState::Interrupted,
-        RunState::Waiting,
-        RunState::Collapsed,
-        RunState::Stalled,
-        RunState::Failed,
-        RunState::NotStarted,
-    ];
-    let parts: Vec<String> = order
-        .iter()
-        .map(|s| {
-            (
-                s.word(),
-                summaries.iter().filter(|x| x.state == s.word()).count(),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .map(|(w, n)| format!("{n} {w}"))
-        .collect();
-    format!("{} variant(s): {}.", summaries.len(), parts.join(", "))
-}
-
 fn class(state: &str) -> String {
     state.replace(' ', "-")
 }
@@ -81,8 +55,8 @@ pub fn html(
     if !results.description.is_empty() {
         p += &format!("<p>{}</p>\n", esc(&results.description));
     }
-    match &results.source {
-        Some(src) => p += &format!("<p class=\"note\">Experiment file: {}</p>\n", esc(src)),
+    match results.defined_by() {
+        Some(line) => p += &format!("<p class=\"note\">The {}.</p>\n", esc(&line)),
         None => {
             p += "<p class=\"note\">No experiment.json: variants read off the run directories \
                   (never-started variants cannot be listed).</p>\n"
@@ -91,10 +65,22 @@ pub fn html(
     p += &format!("<p>{}</p>\n", esc(&state_counts(summaries)));
     p += &format!("<p class=\"note\">{}</p>\n", stamp.html());
     p += &kind_counts_table(results);
+    let (current, others) = by_recipe(summaries);
     p += &format!(
         "<div class=\"wide\">\n{}</div>\n",
-        key_table(results, summaries)
+        key_table(results, &current)
     );
+    if !others.is_empty() {
+        p += &format!(
+            "<h3>Runs of another recipe ({})</h3>\n<p class=\"note\">In this folder but not in \
+             the experiment as it stands (an edited grid, or overrides that change what is \
+             trained): not counted, ranked or numbered above. Each is named by its id, with \
+             the settings it differs in and its own values of the grid keys.</p>\n\
+             <div class=\"wide\">\n{}</div>\n",
+            others.len(),
+            key_table(results, &others)
+        );
+    }
     p += &format!(
         "<details><summary>All {} columns of summary.csv but its reason (each run's section \
          below says it)</summary><div class=\"wide\">\n{}</div></details>\n",
@@ -195,7 +181,7 @@ fn table_start(results: &ExperimentRecord) -> String {
 fn row_start(s: &Summary, keys: &[String]) -> String {
     let mut t = format!(
         "<tr><td class=\"n\">{}</td><td><a href=\"#run-{}\">{}</a></td>",
-        s.index,
+        index_cell(s),
         esc(&s.id),
         esc(&s.id)
     );
@@ -208,8 +194,9 @@ fn row_start(s: &Summary, keys: &[String]) -> String {
     t
 }
 
-/// The summary's first table: index, id, grid values and `key_columns`, one row per variant.
-fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
+/// The summary's first table: index, id, grid values and `key_columns`, one row per variant
+/// (the runs of one recipe: the experiment's, or another's).
+fn key_table(results: &ExperimentRecord, summaries: &[&Summary]) -> String {
     let keys = key_columns(summaries);
     let mut t = table_start(results);
     for c in &keys {
@@ -222,6 +209,8 @@ fn key_table(results: &ExperimentRecord, summaries: &[Summary]) -> String {
             let cell = (c.cell)(s);
             if c.heading == "status" {
                 t += &format!("<td class=\"st {}\">{}</td>", class(&cell), esc(&cell));
+            } else if c.heading == DIFFERS {
+                t += &format!("<td>{}</td>", esc(&cell));
             } else {
                 t += &format!("<td class=\"n\">{}</td>", esc(&cell));
             }
@@ -280,6 +269,12 @@ fn run_section(run: &Run, summary: &Summary, keys: &[String], f: &RunFiles) -> S
         s += "<p class=\"note\">Not in the experiment file as it stands (experiment.json): a \
               run of another recipe in the same folder (an edited grid, or overrides that change \
               what is trained). It is not ranked; its values below are its own.</p>\n";
+        if !summary.differs.is_empty() {
+            s += &format!(
+                "<p>differs from the experiment in: {}</p>\n",
+                esc(&summary.differs)
+            );
+        }
     }
     match &run.overrides {
         Some(o) if !o.is_empty() => {
@@ -452,6 +447,7 @@ mod tests {
             name: "x".into(),
             description: String::new(),
             source: None,
+            overrides: None,
             grid_keys: vec![],
             search_keys: vec![],
             log_keys: vec![],

@@ -5,7 +5,8 @@
 use super::escape::md_cell;
 use super::stamp::Stamp;
 use super::summary::{
-    Figure, KeyColumn, Summary, grid_values, group_cell, group_columns, key_columns, rescued_note,
+    Figure, KeyColumn, Summary, by_recipe, grid_values, group_cell, group_columns, index_cell,
+    key_columns, rescued_note, state_counts,
 };
 use crate::results::logged_verdicts_note;
 use crate::results::reader::ExperimentRecord;
@@ -20,19 +21,48 @@ pub fn markdown(
     if !results.description.is_empty() {
         out += &format!("{}\n\n", md_cell(&results.description));
     }
-    out += &format!("{}\n\n", super::html::state_counts(summaries));
+    out += &format!("{}\n\n", state_counts(summaries));
+    if let Some(line) = results.defined_by() {
+        out += &format!("The {}.\n\n", md_cell(&line));
+    }
     out += &format!("{}\n\n", stamp.markdown());
-    let columns = columns(summaries);
+    let (current, others) = by_recipe(summaries);
+    out += &table(results, &current);
+    if !others.is_empty() {
+        out += &format!(
+            "\n## Runs of another recipe ({})\n\nIn this folder but not in the experiment as it \
+             stands (an edited grid, or overrides that change what is trained): not counted, \
+             ranked or numbered above. Each is named by its id, with the settings it differs in \
+             and its own values of the grid keys.\n\n",
+            others.len()
+        );
+        out += &table(results, &others);
+    }
+    out += &notes(results, summaries);
+    out += &format!(
+        "\nRows are in grid order; `rank` orders the runs of the experiment by {}. An epoch is \
+         in balance when D real, D fake and G accuracy all lie in [0.05, 0.95] (neither side has \
+         won). {} Every column: summary.csv. Charts, samples and events: report.html.\n",
+        figure.label(),
+        super::html::FLOOR_NOTE
+    );
+    out
+}
+
+/// A table of runs of one recipe (the experiment's, or another's): index, id, grid values and
+/// the key columns some of them have.
+fn table(results: &ExperimentRecord, rows: &[&Summary]) -> String {
+    let columns = columns(rows);
     let header: Vec<String> = ["index", "id"]
         .iter()
         .map(|s| s.to_string())
         .chain(results.grid_keys.iter().map(|k| md_cell(k)))
         .chain(columns.iter().map(|c| md_cell(&c.heading())))
         .collect();
-    out += &format!("| {} |\n", header.join(" | "));
+    let mut out = format!("| {} |\n", header.join(" | "));
     out += &format!("|{}\n", "---|".repeat(header.len()));
-    for s in summaries {
-        let row: Vec<String> = [s.index.to_string(), s.id.clone()]
+    for s in rows {
+        let row: Vec<String> = [index_cell(s), s.id.clone()]
             .into_iter()
             .chain(
                 grid_values(s, &results.grid_keys)
@@ -43,14 +73,6 @@ pub fn markdown(
             .collect();
         out += &format!("| {} |\n", row.join(" | "));
     }
-    out += &notes(results, summaries);
-    out += &format!(
-        "\nRows are in grid order; `rank` orders the runs of the experiment by {}. An epoch is \
-         in balance when D real, D fake and G accuracy all lie in [0.05, 0.95] (neither side has \
-         won). {} Every column: summary.csv. Charts, samples and events: report.html.\n",
-        figure.label(),
-        super::html::FLOOR_NOTE
-    );
     out
 }
 
@@ -79,7 +101,7 @@ impl Column {
 }
 
 /// The key columns, with the per-group accuracies right after `final tag acc`.
-fn columns(summaries: &[Summary]) -> Vec<Column> {
+fn columns(summaries: &[&Summary]) -> Vec<Column> {
     let mut out = Vec::new();
     for c in key_columns(summaries) {
         let overall = c.heading == "final tag acc";
@@ -139,6 +161,7 @@ mod tests {
             name: "x".into(),
             description: String::new(),
             source: None,
+            overrides: None,
             grid_keys: vec![],
             search_keys: vec![],
             log_keys: vec![],

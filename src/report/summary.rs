@@ -28,7 +28,7 @@
 use crate::digits;
 use crate::prune::Figure as RungFigure;
 use crate::results::reader::{ExperimentRecord, Run};
-use crate::results::{EventRow, MetricsRow, logged_verdicts};
+use crate::results::{EventRow, MetricsRow, RunState, logged_verdicts};
 
 pub const BALANCE_LOW: f64 = 0.05;
 pub const BALANCE_HIGH: f64 = 0.95;
@@ -116,6 +116,9 @@ pub struct Summary {
     /// The overrides in force when it last trained, `key=value (from)` joined by `; `; None
     /// when not recorded (runs started before run.json).
     pub overrides: Option<String>,
+    /// A run of another recipe: the settings in which it differs from the experiment as it
+    /// stands (`reader::Run::differs`), `key=value` joined by `, `; empty for the experiment's.
+    pub differs: String,
     /// Why a failed variant failed (status.json's reason).
     pub reason: Option<String>,
     /// Where `[prune]` stopped a pruned variant.
@@ -316,6 +319,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             let list: Vec<String> = o.iter().map(|o| o.to_string()).collect();
             list.join("; ")
         }),
+        differs: crate::results::reader::settings_list(&run.differs),
         reason: run.status.as_ref().and_then(|s| s.reason.clone()),
         pruned: run.stopped_at().map(|r| PrunedAt {
             rung_epoch: r.rung_epoch,
@@ -376,6 +380,7 @@ pub const FIXED_COLUMNS: &[&str] = &[
     "rank",
     "in_experiment",
     "overrides",
+    "differs",
 ];
 
 /// A number with 4 significant-ish decimals; empty when missing.
@@ -411,9 +416,9 @@ pub fn extra_columns(rows: &[Summary]) -> Vec<String> {
 
 /// Every per-group accuracy column `tag_acc_<group>` any run has, in the order they first
 /// appear.
-pub fn group_columns(rows: &[Summary]) -> Vec<String> {
+pub fn group_columns<S: std::borrow::Borrow<Summary>>(rows: &[S]) -> Vec<String> {
     let mut names: Vec<String> = Vec::new();
-    for (name, _) in rows.iter().flat_map(|s| &s.final_tag_acc_groups) {
+    for (name, _) in rows.iter().flat_map(|s| &s.borrow().final_tag_acc_groups) {
         if !names.contains(name) {
             names.push(name.clone());
         }
@@ -496,9 +501,13 @@ pub fn cells(s: &Summary, extra: &[String]) -> Vec<String> {
         s.rank.map_or(String::new(), |r| r.to_string()),
         if s.current { "yes" } else { "no" }.to_string(),
         s.overrides.clone().unwrap_or_default(),
+        s.differs.clone(),
     ];
     fixed.into_iter().chain(extra.iter().map(group)).collect()
 }
+
+/// The heading of the key column that says what a run of another recipe differs in.
+pub const DIFFERS: &str = "differs from the experiment in";
 
 /// A column of the report's main table: its heading and its cell.
 pub struct KeyColumn {
@@ -506,12 +515,12 @@ pub struct KeyColumn {
     pub cell: fn(&Summary) -> String,
 }
 
-/// The columns a reader needs first, after index, id and the grid values: state, rank (and
-/// which recipe, where a folder holds runs of another), progress,
+/// The columns a reader needs first, after index, id and the grid values: state, rank (or,
+/// for runs of another recipe, the settings they differ in), progress,
 /// rollbacks, the quality figures some run has (final and best swd, final swd over its floor,
 /// final tag_kl and tag_acc) and the balance share. The report shows every other column of
 /// summary.csv only on request.
-pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
+pub fn key_columns<S: std::borrow::Borrow<Summary>>(rows: &[S]) -> Vec<KeyColumn> {
     type Candidate = (&'static str, fn(&Summary) -> String, fn(&Summary) -> bool);
     let always = |_: &Summary| true;
     let candidates: [Candidate; 12] = [
@@ -521,11 +530,7 @@ pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
             |s| s.rank.map_or(String::new(), |r| r.to_string()),
             |s| s.rank.is_some(),
         ),
-        (
-            "recipe",
-            |s| if s.current { "this" } else { "other" }.to_string(),
-            |s| !s.current,
-        ),
+        (DIFFERS, |s| s.differs.clone(), |s| !s.current),
         (
             "epochs",
             |s| match s.epochs_planned {
@@ -575,7 +580,7 @@ pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
     ];
     candidates
         .into_iter()
-        .filter(|(_, _, present)| rows.iter().any(present))
+        .filter(|(_, _, present)| rows.iter().any(|s| present(s.borrow())))
         .map(|(heading, cell, _)| KeyColumn { heading, cell })
         .collect()
 }
@@ -584,6 +589,57 @@ pub fn key_columns(rows: &[Summary]) -> Vec<KeyColumn> {
 fn swd_over_floor(s: &Summary) -> Option<f64> {
     let floor = s.swd_floor.filter(|f| f.0 > 0.0)?;
     Some(s.final_swd? / floor.0)
+}
+
+/// A row's index: its place in the grid as it stands; empty for a run of another recipe,
+/// which has none (its own file's index would repeat one of the grid's).
+pub fn index_cell(s: &Summary) -> String {
+    match s.current {
+        true => s.index.to_string(),
+        false => String::new(),
+    }
+}
+
+/// The runs of the experiment as it stands, then those of another recipe (`reader::Run::current`).
+pub fn by_recipe(rows: &[Summary]) -> (Vec<&Summary>, Vec<&Summary>) {
+    rows.iter().partition(|s| s.current)
+}
+
+/// "3 variants: 1 finished, 2 not started; and 1 run of another recipe.": the experiment as
+/// it stands counted as `status` counts it, runs of another recipe apart.
+pub fn state_counts(summaries: &[Summary]) -> String {
+    let order = [
+        RunState::Finished,
+        RunState::Pruned,
+        RunState::Running,
+        RunState::Interrupted,
+        RunState::Waiting,
+        RunState::Collapsed,
+        RunState::Stalled,
+        RunState::Failed,
+        RunState::NotStarted,
+    ];
+    let (current, others) = by_recipe(summaries);
+    let parts: Vec<String> = order
+        .iter()
+        .map(|s| {
+            (
+                s.word(),
+                current.iter().filter(|x| x.state == s.word()).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(w, n)| format!("{n} {w}"))
+        .collect();
+    let variants = match current.len() {
+        1 => "1 variant".to_string(),
+        n => format!("{n} variants"),
+    };
+    let others = match others.len() {
+        0 => String::new(),
+        n => format!("; and {}", crate::results::reader::other_recipes(n)),
+    };
+    format!("{variants}: {}{others}.", parts.join(", "))
 }
 
 pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
@@ -598,7 +654,7 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
         .collect();
     w.write_record(&header).expect("in-memory CSV");
     for s in rows {
-        let record: Vec<String> = [s.index.to_string(), s.id.clone()]
+        let record: Vec<String> = [index_cell(s), s.id.clone()]
             .into_iter()
             .chain(s.grid.iter().cloned())
             .chain(cells(s, &extra))
@@ -741,10 +797,10 @@ mod tests {
         );
         assert_eq!(
             lines.next().unwrap(),
-            "0,000-aaaaaaaa,0.0002,finished,1,,0,,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,",
+            "0,000-aaaaaaaa,0.0002,finished,1,,0,,0,,,,,,,,,,,0.5000,0.5000,0.5000,1.0000,10.0000,20.0000,2.0,50,,,,yes,,,",
             "no rollback: empty rollback_changes; no augmentation: empty augment_p and r_t; no \
-             rank outside a ranked sweep; in the experiment, no overrides recorded; the reason \
-             column is empty unless the variant failed"
+             rank outside a ranked sweep; in the experiment, no overrides recorded, nothing it \
+             differs in; the reason column is empty unless the variant failed"
         );
     }
 
@@ -939,6 +995,73 @@ mod tests {
             ]
         );
         assert!(keys.len() < FIXED_COLUMNS.len() / 2);
+    }
+
+    #[test]
+    fn the_counts_are_the_experiment_s_as_status_counts_them() {
+        let at = |state: &'static str, current: bool| {
+            let mut r = run(vec![], vec![]);
+            r.current = current;
+            let mut s = summarize(&r, Figure::Swd);
+            s.state = state;
+            s
+        };
+        // (rows, what the report says, why)
+        let cases = [
+            (
+                vec![
+                    at("finished", true),
+                    at("not started", true),
+                    at("not started", true),
+                ],
+                "3 variants: 1 finished, 2 not started.",
+                "runs of the experiment only",
+            ),
+            (
+                vec![
+                    at("finished", true),
+                    at("not started", true),
+                    at("not started", true),
+                    at("finished", false),
+                ],
+                "3 variants: 1 finished, 2 not started; and 1 run of another recipe.",
+                "a run of another recipe is no variant: counted apart",
+            ),
+            (
+                vec![
+                    at("finished", true),
+                    at("collapsed", false),
+                    at("finished", false),
+                ],
+                "1 variant: 1 finished; and 2 runs of another recipe.",
+                "their states are not the experiment's",
+            ),
+        ];
+        for (rows, says, why) in cases {
+            assert_eq!(state_counts(&rows), says, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_run_of_another_recipe_takes_no_index_and_says_what_it_differs_in() {
+        let mut other = run(vec![], vec![]);
+        (other.index, other.current) = (1, false);
+        other.differs = vec![("train.lr_d".into(), "0.0001".into())];
+        let mut mine = run(vec![], vec![]);
+        mine.index = 1;
+        let rows = [
+            summarize(&mine, Figure::Swd),
+            summarize(&other, Figure::Swd),
+        ];
+        let csv = String::from_utf8(summary_csv(&["train.lr_g".into()], &rows)).unwrap();
+        let mut lines = csv.lines();
+        let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let differs = header.iter().position(|h| *h == "differs").unwrap();
+        let cells: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+        assert_eq!(cells[0][0], "1", "the experiment's variant 1");
+        assert_eq!(cells[1][0], "", "no index of the grid: {csv}");
+        assert_eq!(cells[1][differs], "train.lr_d=0.0001", "{csv}");
+        assert_eq!(cells[0][differs], "", "{csv}");
     }
 
     #[test]

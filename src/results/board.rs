@@ -388,6 +388,8 @@ mod tests {
                 planned(1, "001-b", "0.0002", "dcgan", "0.2"),
                 planned(2, "002-c", "0.0001", "cgan", "0.125"),
             ],
+            overrides: None,
+            base: None,
         }
     }
 

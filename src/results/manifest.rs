@@ -1,13 +1,14 @@
 //! `experiment.json`: what an experiment plans to run, written by `run` before training so a
 //! report can list the variants that never started.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Result, bail};
 use serde::{Deserialize, Serialize};
 
 use super::names::FORMAT_VERSION;
-use crate::config::{Experiment, Variant};
+use crate::config::{Config, Experiment, Override, Variant};
 use crate::fsx;
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -29,6 +30,15 @@ pub struct Manifest {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub log_keys: Vec<String>,
     pub variants: Vec<PlannedVariant>,
+    /// The `--set` and `ANIGAN_*` overrides the file was resolved with: with `source`, what
+    /// defines the experiment as it stands. Absent in files written before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Vec<Override>>,
+    /// The settings its variants share, `key: value` (`value_text`): the first variant's,
+    /// its grid and sampled keys left out. What a run of another recipe in the same folder is
+    /// told apart by (`reader::Run::differs`); absent in files written before it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
@@ -74,6 +84,13 @@ impl Manifest {
                     epochs: v.config.experiment.epochs,
                 })
                 .collect(),
+            overrides: Some(experiment.overrides.clone()),
+            base: experiment.variants.first().map(|v| {
+                settings(&v.config)
+                    .into_iter()
+                    .filter(|(k, _)| !experiment.grid_keys.contains(k))
+                    .collect()
+            }),
         }
     }
 
@@ -114,6 +131,21 @@ pub fn grid_texts(keys: &[String], variant: &Variant) -> Vec<(String, String)> {
         .values_of(keys)
         .into_iter()
         .filter_map(|(k, val)| Some((k, value_text(&val?))))
+        .collect()
+}
+
+/// Every setting of `config` as `[key, value]` texts (`value_text`), keys dotted
+/// (`train.lr_d`), in config.toml's order.
+pub fn settings(config: &Config) -> Vec<(String, String)> {
+    let table = toml::Table::try_from(config).expect("a config serializes to TOML");
+    settings_of(&table)
+}
+
+/// `settings` of a config read as a TOML table (a run's config.toml).
+pub fn settings_of(table: &toml::Table) -> Vec<(String, String)> {
+    crate::config::leaves(table, "")
+        .into_iter()
+        .map(|(k, v)| (k, value_text(&v)))
         .collect()
 }
 

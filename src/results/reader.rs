@@ -4,7 +4,7 @@
 //! lock), or one run's files (settings, vocabulary, checkpoints for `sample`). Reading only:
 //! nothing here writes, so it works while a sweep runs.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result, bail};
 use tch::Tensor;
@@ -14,7 +14,7 @@ use super::csv_log;
 use super::events::EventRow;
 use super::experiment_dir::ExperimentDir;
 use super::images;
-use super::manifest::value_text;
+use super::manifest::{settings_of, value_text};
 use super::metrics::{self, MetricsRow};
 use super::names;
 use super::quality_reference::QualityReference;
@@ -148,6 +148,9 @@ pub struct Run {
     /// The `--set` and `ANIGAN_*` overrides in force when it last trained (run.json); None for
     /// runs started before run.json was written.
     pub overrides: Option<Vec<Override>>,
+    /// A run of another recipe: the settings in which it differs from the experiment as it
+    /// stands (`differences`), `(key, its value)`; empty for a run of the experiment.
+    pub differs: Vec<(String, String)>,
     pub state: RunState,
     pub status: Option<Status>,
     pub rows: Vec<MetricsRow>,
@@ -182,6 +185,7 @@ impl Run {
             planned_epochs: None,
             current: true,
             overrides: None,
+            differs: vec![],
             state: RunState::Finished,
             status: None,
             abandoned: surviving::abandoned(&rows, &events),
@@ -220,6 +224,8 @@ pub struct ExperimentRecord {
     pub description: String,
     /// The experiment file, when experiment.json says.
     pub source: Option<String>,
+    /// The overrides `source` was last resolved with, when experiment.json records them.
+    pub overrides: Option<Vec<Override>>,
     pub grid_keys: Vec<String>,
     /// The keys of `grid_keys` that `[search]` draws (experiment.json's `search_keys`).
     pub search_keys: Vec<String>,
@@ -250,6 +256,7 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         name: dir.name(),
         description: String::new(),
         source: None,
+        overrides: None,
         grid_keys: Vec::new(),
         search_keys: Vec::new(),
         log_keys: Vec::new(),
@@ -257,10 +264,12 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         planned: manifest.is_some(),
     };
     let mut planned_ids = Vec::new();
+    let mut base: Option<BTreeMap<String, String>> = None;
     if let Some(m) = manifest {
         out.name = m.name;
         out.description = m.description;
         out.source = Some(m.source);
+        (out.overrides, base) = (m.overrides, m.base);
         (out.grid_keys, out.search_keys) = (m.grid_keys, m.search_keys);
         out.log_keys = m.log_keys;
         for v in m.variants {
@@ -277,9 +286,77 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         let mut run = experiment_run_or_unreadable(dir, id);
         run.current = !out.planned;
         run.grid = own_grid_values(&run.dir, &out.grid_keys);
+        if !run.current {
+            run.differs = differences(&run.dir, base.as_ref(), &out.grid_keys);
+        }
         out.runs.push(run);
     }
     Ok(out)
+}
+
+impl ExperimentRecord {
+    /// What defines the experiment as it stands, as one line: the file the last `run` or
+    /// `slurm` of this folder resolved (experiment.json) and its overrides. None without an
+    /// experiment.json (every run then counts as the experiment's).
+    pub fn defined_by(&self) -> Option<String> {
+        let source = self.source.as_ref()?;
+        let overrides = match self.overrides.as_deref() {
+            None => "overrides not recorded (an older experiment.json)".to_string(),
+            Some([]) => "no overrides".to_string(),
+            Some(o) => {
+                let list: Vec<String> = o.iter().map(Override::to_string).collect();
+                list.join(", ")
+            }
+        };
+        Some(format!(
+            "experiment as it stands: {source} with {overrides} (the last run's, experiment.json)"
+        ))
+    }
+}
+
+/// "1 run of another recipe", "2 runs of another recipe": how `status` and the report count
+/// the runs `Run::current` leaves out of the experiment.
+pub fn other_recipes(n: usize) -> String {
+    match n {
+        1 => "1 run of another recipe".to_string(),
+        n => format!("{n} runs of another recipe"),
+    }
+}
+
+/// `key=value` pairs as one list: `train.lr_d=0.0001, model.arch=cgan`.
+pub fn settings_list(pairs: &[(String, String)]) -> String {
+    let list: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    list.join(", ")
+}
+
+/// The settings of a run of another recipe that differ from the experiment as it stands:
+/// those of its config.toml whose value differs from `base` (experiment.json's shared
+/// settings), the experiment's grid keys left out (the tables show the run's own values of
+/// them). Without a `base` (an older experiment.json) or a config.toml, its own grid values
+/// (run.json) of keys the experiment does not vary.
+fn differences(
+    dir: &RunDir,
+    base: Option<&BTreeMap<String, String>>,
+    keys: &[String],
+) -> Vec<(String, String)> {
+    let own = std::fs::read_to_string(dir.config())
+        .ok()
+        .and_then(|t| t.parse::<toml::Table>().ok())
+        .map(|t| settings_of(&t));
+    let pairs = match (base, own) {
+        (Some(base), Some(own)) => own
+            .into_iter()
+            .filter(|(k, v)| base.get(k).is_some_and(|b| b != v))
+            .collect(),
+        _ => RunInfo::read(&dir.run_info())
+            .ok()
+            .flatten()
+            .map_or_else(Vec::new, |i| i.grid),
+    };
+    pairs
+        .into_iter()
+        .filter(|(k, _)| !keys.contains(k))
+        .collect()
 }
 
 /// A planned run's values of `keys`: experiment.json's, and where an older build's file lacks
@@ -352,6 +429,7 @@ fn experiment_run_or_unreadable(exp: &ExperimentDir, id: &str) -> Run {
             planned_epochs: None,
             current: true,
             overrides: None,
+            differs: Vec::new(),
             state: RunState::Failed,
             status: Some(status),
             abandoned: Vec::new(),
@@ -406,6 +484,7 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
         planned_epochs: None,
         current: true,
         overrides: info.map(|i| i.overrides),
+        differs: Vec::new(),
         state,
         status,
         abandoned,
@@ -422,6 +501,61 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_of_another_recipe_differs_in_its_settings_not_the_grid_s() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = RunDir::at(tmp.path().join("001-a"));
+        std::fs::create_dir_all(dir.config().parent().unwrap()).unwrap();
+        std::fs::write(
+            dir.config(),
+            "[model]\narch = \"dcgan\"\n[train]\nlr_d = 0.0001\nlr_g = 0.0002\nthreads = 1\n",
+        )
+        .unwrap();
+        let info = RunInfo {
+            experiment: "a.toml".into(),
+            index: 1,
+            grid: vec![("train.lr_d".into(), "0.0001".into())],
+            overrides: vec![],
+            dataset: None,
+            detector: None,
+        };
+        info.write(&dir.run_info()).unwrap();
+        let base: BTreeMap<String, String> = [
+            ("model.arch", "dcgan"),
+            ("train.lr_d", "0.0002"),
+            ("train.threads", "1"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let keys = vec!["train.lr_g".to_string()];
+        let pair = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
+        // (the experiment's shared settings, its grid keys, what the run differs in, why)
+        let cases = [
+            (
+                Some(&base),
+                keys.clone(),
+                pair("train.lr_d", "0.0001"),
+                "its config against the experiment's shared settings",
+            ),
+            (
+                Some(&base),
+                vec!["train.lr_d".to_string()],
+                vec![],
+                "a grid key of the experiment has its own column",
+            ),
+            (
+                None,
+                keys.clone(),
+                pair("train.lr_d", "0.0001"),
+                "an older experiment.json: its own grid values (run.json)",
+            ),
+        ];
+        for (base, keys, want, why) in cases {
+            assert_eq!(differences(&dir, base, &keys), want, "{why}");
+        }
+    }
 
     #[test]
     fn an_older_plan_without_a_key_reads_it_from_the_run() {
