@@ -519,6 +519,7 @@ mod tests {
             overrides: vec![],
             dataset: None,
             detector: None,
+            tag_counts: None,
         };
         info.write(&dir.run_info()).unwrap();
         let base: BTreeMap<String, String> = [
