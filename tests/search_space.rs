@@ -51,8 +51,16 @@ fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
 fn variant_lines(listing: &str) -> Vec<String> {
     listing
         .lines()
-        .filter(|l| l.trim_start().starts_with(|c: char| c.is_ascii_digit()))
-        .filter(|l| !l.contains("variants selected"))
+        // `0  000-d2ee3868  ...`: an index, then an id (the pace lines start with a number too).
+        .filter(|l| {
+            let mut words = l.split_whitespace();
+            words.next().is_some_and(|w| w.parse::<usize>().is_ok())
+                && words.next().is_some_and(|w| {
+                    w.split_once('-').is_some_and(|(i, h)| {
+                        i.len() == 3 && h.len() == 8 && h.chars().all(|c| c.is_ascii_hexdigit())
+                    })
+                })
+        })
         .map(|l| l.trim().to_string())
         .collect()
 }
