@@ -17,7 +17,9 @@ use crate::slurm;
 /// One variant's line.
 #[derive(Serialize, Debug)]
 pub struct Line {
-    pub index: usize,
+    /// Its place in the grid as it stands; None for a run of another recipe, which has none
+    /// (its own file's index would repeat one of the grid's).
+    pub index: Option<usize>,
     pub id: String,
     /// not started, running, waiting, interrupted, finished, pruned, collapsed, stalled or failed
     /// (as summary.csv says).
@@ -29,6 +31,9 @@ pub struct Line {
     /// A run of another recipe: the settings in which it differs from the experiment as it
     /// stands (`key=value`, `reader::Run::differs`); empty for a variant of the experiment.
     pub differs: Vec<String>,
+    /// A run of another recipe that differs in no setting: the variant whose settings it has
+    /// (at another index: the grid's order changed).
+    pub same_settings_as: Option<String>,
     /// The training process of a running variant.
     pub pid: Option<u32>,
     pub host: Option<String>,
@@ -242,7 +247,7 @@ pub fn line(run: &Run) -> Line {
         _ => None,
     };
     Line {
-        index: run.index,
+        index: run.current.then_some(run.index),
         id: run.id.clone(),
         state: run.state.word(),
         in_experiment: run.current,
@@ -255,6 +260,7 @@ pub fn line(run: &Run) -> Line {
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
             .collect(),
+        same_settings_as: run.same_settings_as.clone(),
         pid: holder.as_ref().map(|h| h.0),
         host: holder.map(|h| h.1),
         epoch,
@@ -357,10 +363,7 @@ pub fn table(name: &str, defined_by: Option<&str>, lines: &[Line]) -> String {
             (None, false) => String::new(),
         };
         // A run of another recipe has no place in the grid as it stands: no index of it.
-        let index = match l.in_experiment {
-            true => l.index.to_string(),
-            false => "-".to_string(),
-        };
+        let index = l.index.map_or("-".to_string(), |i| i.to_string());
         out += &format!(
             "{:>5}  {:<12}  {:<26}  {:>9}  {:>9}  {:<19}  {:>8}  {:>9}{slurm}\n",
             index,
@@ -379,9 +382,10 @@ pub fn table(name: &str, defined_by: Option<&str>, lines: &[Line]) -> String {
             out += &format!("       {note}\n");
         }
         if !l.in_experiment {
-            let differs = match l.differs.is_empty() {
-                true => String::new(),
-                false => format!("; it differs in {}", l.differs.join(", ")),
+            let differs = match (l.differs.is_empty(), &l.same_settings_as) {
+                (true, Some(id)) => format!("; it has the settings of {id}, at another index"),
+                (true, None) => String::new(),
+                (false, _) => format!("; it differs in {}", l.differs.join(", ")),
             };
             let overrides = match &l.overrides {
                 Some(o) if !o.is_empty() => format!("; it trained with {}", o.join(", ")),
@@ -476,6 +480,7 @@ mod tests {
             l.state = state;
             l.planned = Some(planned);
             l.in_experiment = in_experiment;
+            l.index = in_experiment.then_some(0);
             l
         };
         // A 2-variant experiment and two runs of an older `--set`, trained longer.

@@ -913,6 +913,16 @@ fn drop_levers_when_off(value: &mut serde_json::Value) {
 
 /// `config` with every key that does not change what is trained set to a fixed value (fixed,
 /// not the default, so a changed default never changes an id).
+/// `config` as its id sees it: the settings `config_hash` leaves out set to one value
+/// (threads, `checkpoint.keep`, `[eval]`, `[prune]`, `[tensorboard]`, the description, ...) and
+/// paths spelled one way, so that two configs with one id show no difference setting by setting.
+pub fn as_identified(config: &Config) -> Config {
+    let mut c = shaping(config);
+    c.prune = Default::default();
+    c.tensorboard = Default::default();
+    c
+}
+
 fn shaping(config: &Config) -> Config {
     let mut c = config.clone();
     c.experiment.name.clear();
@@ -1143,20 +1153,25 @@ mod tests {
         let sets = |args: &[&str]| -> Vec<String> { args.iter().map(|a| a.to_string()).collect() };
         let prune = PruneConfig::default();
         let from = Path::new("config.toml");
-        let rows: [(Result<(), ConfigErrors>, &str, &str); 3] = [
+        let rows: [(Result<(), ConfigErrors>, &str, &str); 4] = [
             (
-                resolve_text("", &["train.lr_d"]).map(drop),
-                "write e.g. --set train.lr_d=1e-4",
-                "run: any setting",
+                resolve_text("", &["train.lr_g"]).map(drop),
+                "it has no value; write --set train.lr_g=VALUE (e.g. --set train.lr_d=1e-4)",
+                "run: any setting; the key typed comes first (a tester was shown another key)",
+            ),
+            (
+                resolve_text("", &["=3"]).map(drop),
+                "is not KEY=VALUE; write e.g. --set train.lr_d=1e-4",
+                "no key at all: the example alone",
             ),
             (
                 resolve_rollback(None, &sets(&["rollback.patience"])).map(drop),
-                "write e.g. --set rollback.patience=5",
+                "write --set rollback.patience=VALUE (e.g. --set rollback.patience=5)",
                 "replay takes only rollback.* settings",
             ),
             (
                 resolve_prune(&prune, from, &sets(&["prune.eta"])).map(drop),
-                "write e.g. --set prune.eta=4",
+                "write --set prune.eta=VALUE (e.g. --set prune.eta=4)",
                 "prune-replay takes only prune.* settings",
             ),
         ];

@@ -193,12 +193,29 @@ pub fn from_sets(args: &[String], example: &str) -> (Vec<Setting>, Vec<String>) 
                 value: parse_value_for(key.trim(), raw.trim()),
                 origin: Origin::Set(arg.clone()),
             }),
+            // A key alone (`--set train.lr_g`): the same key with a value is what was meant.
+            None if is_key(arg) => problems.push(format!(
+                "--set {arg:?} is not KEY=VALUE: it has no value; write --set {arg}=VALUE \
+                 (e.g. --set {example})"
+            )),
             _ => problems.push(format!(
                 "--set {arg:?} is not KEY=VALUE; write e.g. --set {example}"
             )),
         }
     }
     (settings, problems)
+}
+
+/// Whether `text` reads as a dotted settings key (`train.lr_g`), not some other word.
+fn is_key(text: &str) -> bool {
+    text.split_once('.').is_some_and(|(section, key)| {
+        [section, key].iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        })
+    })
 }
 
 /// The value of `--set key=raw` or a variable for `key`: for a setting that takes text (a name,

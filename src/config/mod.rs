@@ -10,8 +10,8 @@ mod sequence;
 mod validate;
 
 pub use experiment::{
-    ConfigErrors, Experiment, Override, Overrides, Variant, config_hash, overrides_line, resolve,
-    resolve_prune, resolve_rollback, seed_hash,
+    ConfigErrors, Experiment, Override, Overrides, Variant, as_identified, config_hash,
+    overrides_line, resolve, resolve_prune, resolve_rollback, seed_hash,
 };
 pub use layers::leaves;
 pub use schema::*;

@@ -319,7 +319,7 @@ pub fn summarize(run: &Run, figure: Figure) -> Summary {
             let list: Vec<String> = o.iter().map(|o| o.to_string()).collect();
             list.join("; ")
         }),
-        differs: crate::results::reader::settings_list(&run.differs),
+        differs: crate::results::reader::difference_text(run),
         reason: run.status.as_ref().and_then(|s| s.reason.clone()),
         pruned: run.stopped_at().map(|r| PrunedAt {
             rung_epoch: r.rung_epoch,

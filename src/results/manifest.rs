@@ -34,8 +34,9 @@ pub struct Manifest {
     /// defines the experiment as it stands. Absent in files written before it was recorded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<Vec<Override>>,
-    /// The settings its variants share, `key: value` (`value_text`): the first variant's,
-    /// its grid and sampled keys left out. What a run of another recipe in the same folder is
+    /// The settings its variants share, `key: value` (`value_text`): the first variant's as
+    /// its id sees them (`config::as_identified`: threads, `[eval]`, `[prune]`, ... at one
+    /// value), its grid and sampled keys left out. What a run of another recipe in the same folder is
     /// told apart by (`reader::Run::differs`); absent in files written before it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub base: Option<BTreeMap<String, String>>,
@@ -86,7 +87,7 @@ impl Manifest {
                 .collect(),
             overrides: Some(experiment.overrides.clone()),
             base: experiment.variants.first().map(|v| {
-                settings(&v.config)
+                settings(&crate::config::as_identified(&v.config))
                     .into_iter()
                     .filter(|(k, _)| !experiment.grid_keys.contains(k))
                     .collect()
@@ -142,7 +143,7 @@ pub fn settings(config: &Config) -> Vec<(String, String)> {
 }
 
 /// `settings` of a config read as a TOML table (a run's config.toml).
-pub fn settings_of(table: &toml::Table) -> Vec<(String, String)> {
+fn settings_of(table: &toml::Table) -> Vec<(String, String)> {
     crate::config::leaves(table, "")
         .into_iter()
         .map(|(k, v)| (k, value_text(&v)))

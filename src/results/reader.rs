@@ -14,7 +14,7 @@ use super::csv_log;
 use super::events::EventRow;
 use super::experiment_dir::ExperimentDir;
 use super::images;
-use super::manifest::{settings_of, value_text};
+use super::manifest::{settings, value_text};
 use super::metrics::{self, MetricsRow};
 use super::names;
 use super::quality_reference::QualityReference;
@@ -151,6 +151,9 @@ pub struct Run {
     /// A run of another recipe: the settings in which it differs from the experiment as it
     /// stands (`differences`), `(key, its value)`; empty for a run of the experiment.
     pub differs: Vec<(String, String)>,
+    /// A run of another recipe that differs in no setting: the planned variant with its
+    /// settings (the same hash at another index: the grid's order changed).
+    pub same_settings_as: Option<String>,
     pub state: RunState,
     pub status: Option<Status>,
     pub rows: Vec<MetricsRow>,
@@ -186,6 +189,7 @@ impl Run {
             current: true,
             overrides: None,
             differs: vec![],
+            same_settings_as: None,
             state: RunState::Finished,
             status: None,
             abandoned: surviving::abandoned(&rows, &events),
@@ -265,6 +269,8 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
     };
     let mut planned_ids = Vec::new();
     let mut base: Option<BTreeMap<String, String>> = None;
+    // Each grid key's planned values, for what a run of another recipe differs in.
+    let mut planned_values: BTreeMap<String, Vec<String>> = BTreeMap::new();
     if let Some(m) = manifest {
         out.name = m.name;
         out.description = m.description;
@@ -274,6 +280,12 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         out.log_keys = m.log_keys;
         for v in m.variants {
             planned_ids.push(v.id.clone());
+            for (key, value) in &v.grid {
+                planned_values
+                    .entry(key.clone())
+                    .or_default()
+                    .push(value.clone());
+            }
             let epochs = (v.epochs > 0).then_some(v.epochs);
             let mut run = experiment_run_or_unreadable(dir, &v.id);
             let grid = planned_grid_values(&v.grid, &run.dir, &out.grid_keys);
@@ -287,7 +299,16 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
         run.current = !out.planned;
         run.grid = own_grid_values(&run.dir, &out.grid_keys);
         if !run.current {
-            run.differs = differences(&run.dir, base.as_ref(), &out.grid_keys);
+            let planned = Planned {
+                base: base.as_ref(),
+                values: &planned_values,
+            };
+            run.differs = differences(&run.dir, &planned);
+            run.same_settings_as = run
+                .differs
+                .is_empty()
+                .then(|| same_settings(id, &planned_ids))
+                .flatten();
         }
         out.runs.push(run);
     }
@@ -329,34 +350,61 @@ pub fn settings_list(pairs: &[(String, String)]) -> String {
     list.join(", ")
 }
 
-/// The settings of a run of another recipe that differ from the experiment as it stands:
-/// those of its config.toml whose value differs from `base` (experiment.json's shared
-/// settings), the experiment's grid keys left out (the tables show the run's own values of
-/// them). Without a `base` (an older experiment.json) or a config.toml, its own grid values
-/// (run.json) of keys the experiment does not vary.
-fn differences(
-    dir: &RunDir,
-    base: Option<&BTreeMap<String, String>>,
-    keys: &[String],
-) -> Vec<(String, String)> {
+/// The experiment as it stands, as experiment.json plans it: what a run of another recipe is
+/// compared with.
+struct Planned<'a> {
+    /// The settings its variants share (experiment.json's `base`); None in an older file.
+    base: Option<&'a BTreeMap<String, String>>,
+    /// Each grid key's planned values.
+    values: &'a BTreeMap<String, Vec<String>>,
+}
+
+/// What a run of another recipe differs in, as the report's cell says it: `key=value` pairs,
+/// or for one that differs in none, whose settings it has; empty for the experiment's runs.
+pub fn difference_text(run: &Run) -> String {
+    match (&run.differs[..], &run.same_settings_as) {
+        ([], Some(id)) => format!("no setting: the settings of {id}, at another index"),
+        (pairs, _) => settings_list(pairs),
+    }
+}
+
+/// The settings of a run of another recipe that differ from the experiment as it stands, as
+/// its id sees them (`config::as_identified`: threads, `checkpoint.keep`, `[eval]` and the like
+/// change no id, so they are no difference): a shared setting whose value is not `base`'s, a
+/// grid key whose value is none of the grid's. Without a `base` (an older experiment.json) or
+/// a readable config.toml, its own grid values (run.json) of keys the experiment does not vary.
+fn differences(dir: &RunDir, planned: &Planned) -> Vec<(String, String)> {
     let own = std::fs::read_to_string(dir.config())
         .ok()
-        .and_then(|t| t.parse::<toml::Table>().ok())
-        .map(|t| settings_of(&t));
-    let pairs = match (base, own) {
+        .and_then(|t| toml::from_str::<crate::config::Config>(&t).ok())
+        .map(|c| settings(&crate::config::as_identified(&c)));
+    match (planned.base, own) {
         (Some(base), Some(own)) => own
             .into_iter()
-            .filter(|(k, v)| base.get(k).is_some_and(|b| b != v))
+            .filter(|(k, v)| match planned.values.get(k) {
+                Some(values) => !values.contains(v),
+                None => base.get(k).is_some_and(|b| b != v),
+            })
             .collect(),
         _ => RunInfo::read(&dir.run_info())
             .ok()
             .flatten()
-            .map_or_else(Vec::new, |i| i.grid),
-    };
-    pairs
-        .into_iter()
-        .filter(|(k, _)| !keys.contains(k))
-        .collect()
+            .map_or_else(Vec::new, |i| i.grid)
+            .into_iter()
+            .filter(|(k, _)| !planned.values.contains_key(k))
+            .collect(),
+    }
+}
+
+/// The planned variant whose settings `id` has (the same hash after another index), for a run
+/// of another recipe that differs in no setting: the grid's order changed.
+fn same_settings(id: &str, planned: &[String]) -> Option<String> {
+    let hash = |id: &str| id.split_once('-').map(|(_, h)| h.to_string());
+    let own = hash(id)?;
+    planned
+        .iter()
+        .find(|p| hash(p).as_ref() == Some(&own))
+        .cloned()
 }
 
 /// A planned run's values of `keys`: experiment.json's, and where an older build's file lacks
@@ -430,6 +478,7 @@ fn experiment_run_or_unreadable(exp: &ExperimentDir, id: &str) -> Run {
             current: true,
             overrides: None,
             differs: Vec::new(),
+            same_settings_as: None,
             state: RunState::Failed,
             status: Some(status),
             abandoned: Vec::new(),
@@ -485,6 +534,7 @@ fn experiment_run(exp: &ExperimentDir, id: &str) -> Result<Run> {
         current: true,
         overrides: info.map(|i| i.overrides),
         differs: Vec::new(),
+        same_settings_as: None,
         state,
         status,
         abandoned,
@@ -503,15 +553,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_run_of_another_recipe_differs_in_its_settings_not_the_grid_s() {
+    fn a_run_of_another_recipe_differs_in_what_its_id_sees() {
         let tmp = tempfile::tempdir().unwrap();
         let dir = RunDir::at(tmp.path().join("001-a"));
         std::fs::create_dir_all(dir.config().parent().unwrap()).unwrap();
-        std::fs::write(
-            dir.config(),
-            "[model]\narch = \"dcgan\"\n[train]\nlr_d = 0.0001\nlr_g = 0.0002\nthreads = 1\n",
-        )
-        .unwrap();
+        let mut run = crate::config::Config::default();
+        (run.train.lr_d, run.train.lr_g) = (1e-4, 2e-4);
+        // Settings no id sees: a tester saw them listed as differences.
+        (run.train.threads, run.checkpoint.keep, run.eval.samples) = (1, 1, 30);
+        run.tensorboard.enabled = !run.tensorboard.enabled;
+        run.experiment.description = "another".into();
+        std::fs::write(dir.config(), toml::to_string(&run).unwrap()).unwrap();
         let info = RunInfo {
             experiment: "a.toml".into(),
             index: 1,
@@ -522,39 +574,77 @@ mod tests {
             tag_counts: None,
         };
         info.write(&dir.run_info()).unwrap();
-        let base: BTreeMap<String, String> = [
-            ("model.arch", "dcgan"),
-            ("train.lr_d", "0.0002"),
-            ("train.threads", "1"),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-        let keys = vec!["train.lr_g".to_string()];
+        let mut experiment = crate::config::Config::default();
+        experiment.train.lr_d = 2e-4;
+        let shared = |grid_key: &str| -> BTreeMap<String, String> {
+            settings(&crate::config::as_identified(&experiment))
+                .into_iter()
+                .filter(|(k, _)| k != grid_key)
+                .collect()
+        };
+        let (over_lr_g, over_lr_d) = (shared("train.lr_g"), shared("train.lr_d"));
+        let values = |key: &str, values: &[&str]| -> BTreeMap<String, Vec<String>> {
+            [(
+                key.to_string(),
+                values.iter().map(|v| v.to_string()).collect(),
+            )]
+            .into()
+        };
         let pair = |k: &str, v: &str| vec![(k.to_string(), v.to_string())];
-        // (the experiment's shared settings, its grid keys, what the run differs in, why)
+        // (the experiment's shared settings, its grid, what the run differs in, why)
         let cases = [
             (
-                Some(&base),
-                keys.clone(),
+                Some(&over_lr_g),
+                values("train.lr_g", &["0.0002", "0.0003"]),
                 pair("train.lr_d", "0.0001"),
-                "its config against the experiment's shared settings",
+                "a shared setting; threads, keep, [eval], [tensorboard] and the description \
+                 change no id",
             ),
             (
-                Some(&base),
-                vec!["train.lr_d".to_string()],
+                Some(&over_lr_g),
+                values("train.lr_g", &["0.0003", "0.0004"]),
+                vec![
+                    ("train.lr_g".to_string(), "0.0002".to_string()),
+                    ("train.lr_d".to_string(), "0.0001".to_string()),
+                ],
+                "a grid value the grid no longer has",
+            ),
+            (
+                Some(&over_lr_d),
+                values("train.lr_d", &["0.0001", "0.0002"]),
                 vec![],
-                "a grid key of the experiment has its own column",
+                "a grid value the grid has: no setting differs",
             ),
             (
                 None,
-                keys.clone(),
+                values("train.lr_g", &["0.0002"]),
                 pair("train.lr_d", "0.0001"),
                 "an older experiment.json: its own grid values (run.json)",
             ),
         ];
-        for (base, keys, want, why) in cases {
-            assert_eq!(differences(&dir, base, &keys), want, "{why}");
+        for (base, values, want, why) in cases {
+            let planned = Planned {
+                base,
+                values: &values,
+            };
+            assert_eq!(differences(&dir, &planned), want, "{why}");
+        }
+    }
+
+    #[test]
+    fn a_run_with_a_planned_variant_s_settings_is_named_after_it() {
+        let planned = ["000-bce46b3e".to_string(), "001-ae21c63a".to_string()];
+        let cases = [
+            (
+                "001-bce46b3e",
+                Some("000-bce46b3e"),
+                "the grid's order changed",
+            ),
+            ("002-12345678", None, "settings no variant has"),
+            ("odd", None, "a folder name without a hash"),
+        ];
+        for (id, want, why) in cases {
+            assert_eq!(same_settings(id, &planned).as_deref(), want, "{why}");
         }
     }
 
