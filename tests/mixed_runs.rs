@@ -31,7 +31,8 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
     let tmp = tempfile::tempdir().unwrap();
     // A CGAN first, then the file as it is (a DCGAN): the CGAN run is now another recipe's.
     run(tmp.path(), &["--set", "model.arch=cgan"]);
-    run(tmp.path(), &[]);
+    // `checkpoint.keep` changes no id: no difference (a tester saw threads and keep listed).
+    run(tmp.path(), &["--set", "checkpoint.keep=1"]);
     let exp = tmp.path().join("results/smoke");
 
     let out = Command::cargo_bin("anigan-runner")
@@ -53,6 +54,10 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         .filter(|l| l["in_experiment"] == false)
         .collect();
     assert_eq!((current.len(), other.len()), (2, 1), "{lines:?}");
+    assert!(
+        other[0]["index"].is_null() && current.iter().all(|l| l["index"].is_u64()),
+        "a run of another recipe has no index of the grid: {lines:?}"
+    );
     let cgan_override = "model.arch=\"cgan\" (--set)";
     let overrides = |l: &serde_json::Value| l["overrides"].to_string();
     assert!(overrides(other[0]).contains("cgan"), "{}", other[0]);
@@ -71,10 +76,11 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         .stdout(predicate::str::contains("; and 1 run of another recipe\n"))
         .stdout(predicate::str::contains("\nexperiment as it stands: "))
         .stdout(predicate::str::contains(
-            "smoke.toml with experiment.epochs=1 (--set), train.threads=1 (--set) (the last run's",
+            "smoke.toml with experiment.epochs=1 (--set), train.threads=1 (--set), \
+             checkpoint.keep=1 (--set) (the last run's",
         ))
         .stdout(predicate::str::contains(
-            "a run of another recipe; it differs in model.arch=cgan",
+            "a run of another recipe; it differs in model.arch=cgan; it trained with",
         ));
     let table = String::from_utf8(
         Command::cargo_bin("anigan-runner")
