@@ -29,17 +29,8 @@ pub struct Stamp {
 impl Stamp {
     /// The stamp of a report written at `at` from `summaries`, by `command`.
     pub fn new(at: SystemTime, summaries: &[Summary], command: String) -> Stamp {
-        let counts: Vec<String> = UNFINISHED
-            .iter()
-            .map(|s| {
-                (
-                    s.word(),
-                    summaries.iter().filter(|x| x.state == s.word()).count(),
-                )
-            })
-            .filter(|(_, n)| *n > 0)
-            .map(|(word, n)| format!("{n} {word}"))
-            .collect();
+        let all: Vec<&Summary> = summaries.iter().collect();
+        let counts = super::summary::count_states(&UNFINISHED, &all);
         Stamp {
             at: utc_minute(at),
             unfinished: counts.join(", "),

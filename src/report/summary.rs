@@ -605,6 +605,22 @@ pub fn by_recipe(rows: &[Summary]) -> (Vec<&Summary>, Vec<&Summary>) {
     rows.iter().partition(|s| s.current)
 }
 
+/// `["1 finished", "2 not started"]`: how many of `rows` are in each of `states`, in that
+/// order, states no row is in left out.
+pub fn count_states(states: &[RunState], rows: &[&Summary]) -> Vec<String> {
+    states
+        .iter()
+        .map(|s| {
+            (
+                s.word(),
+                rows.iter().filter(|x| x.state == s.word()).count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .map(|(word, n)| format!("{n} {word}"))
+        .collect()
+}
+
 /// "3 variants: 1 finished, 2 not started; and 1 run of another recipe.": the experiment as
 /// it stands counted as `status` counts it, runs of another recipe apart.
 pub fn state_counts(summaries: &[Summary]) -> String {
@@ -620,17 +636,7 @@ pub fn state_counts(summaries: &[Summary]) -> String {
         RunState::NotStarted,
     ];
     let (current, others) = by_recipe(summaries);
-    let parts: Vec<String> = order
-        .iter()
-        .map(|s| {
-            (
-                s.word(),
-                current.iter().filter(|x| x.state == s.word()).count(),
-            )
-        })
-        .filter(|(_, n)| *n > 0)
-        .map(|(w, n)| format!("{n} {w}"))
-        .collect();
+    let parts = count_states(&order, &current);
     let variants = match current.len() {
         1 => "1 variant".to_string(),
         n => format!("{n} variants"),
