@@ -161,7 +161,7 @@ fn the_cost_estimate_times_each_shape_once() {
         .unwrap_or_else(|| panic!("no pace block: {listing}"));
     assert_eq!(pace.matches("timed just now").count(), 2, "{pace}");
     assert!(
-        pace.contains("widths 8/8") && pace.contains("widths 8/16"),
+        pace.contains("G/D widths 8/8") && pace.contains("G/D widths 8/16"),
         "{pace}"
     );
 }

@@ -210,7 +210,7 @@ fn evaluations_note(measured: usize, unmeasured: usize) -> String {
         }
         (m, u) => format!(
             "; evaluations included for the {m} shape(s) whose evaluation was measured here, \
-             not for the other {u} (none measured on this machine yet)\n"
+             not for the other {u} (no evaluation of theirs measured on this machine yet)\n"
         ),
     }
 }
@@ -348,7 +348,7 @@ pub fn estimate(
             runner.and_then(|r| pace(root, cfg, (r.device, r.threads), r.record, &mut found));
         if let Some(p) = &pace {
             let line = format!(
-                "{:.0} img/s ({} px, widths {}/{}, batch {}: {})",
+                "{:.0} img/s ({} px, G/D widths {}/{}, batch {}: {})",
                 p.images_per_sec,
                 cfg.data.image_size,
                 cfg.model.g_width,
