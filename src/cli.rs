@@ -457,18 +457,55 @@ pub fn parse(args: Vec<OsString>) -> Cli {
     Cli::try_parse_from(&args).unwrap_or_else(|e| explain(e, &args).exit())
 }
 
-/// An unknown flag of `slurm` gets the flag meant as its tip, instead of clap's "to pass
-/// '--threads' as a value, use '-- --threads'": `run`'s --threads and --jobs are
-/// --cpus-per-task and --max-parallel there, and sbatch's own options go through --sbatch-arg
-/// (those the script writes itself are named as such).
+/// Adds a tip to clap's "unexpected argument" where the flag meant is known: a value split
+/// from its key (`--set prune.eta 4`, any subcommand) is shown joined; an unknown flag of
+/// `slurm` gets the flag meant, instead of clap's "to pass '--threads' as a value, use '--
+/// --threads'": `run`'s --threads and --jobs are --cpus-per-task and --max-parallel there,
+/// and sbatch's own options go through --sbatch-arg (those the script writes itself are named
+/// as such).
 fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
-    if args.get(1).is_none_or(|a| a != "slurm") || error.kind() != ErrorKind::UnknownArgument {
+    if error.kind() != ErrorKind::UnknownArgument {
         return error;
     }
     let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg).cloned() else {
         return error;
     };
+    let tip = match set_value_split_off(args, &arg) {
+        Some(key) => format!("--set takes KEY=VALUE as one argument: write --set {key}={arg}"),
+        None if args.get(1).is_some_and(|a| a == "slurm") => match slurm_tip(&arg) {
+            Some(tip) => tip,
+            None => return error,
+        },
+        None => return error,
+    };
+    error.insert(
+        ContextKind::Suggested,
+        ContextValue::StyledStrs(vec![tip.into()]),
+    );
+    error
+}
+
+/// The key of a `--set KEY` (or `--set=KEY`) written without `=` right before `value`: the
+/// user split KEY=VALUE in two.
+fn set_value_split_off(args: &[OsString], value: &str) -> Option<String> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    (0..args.len()).find_map(|i| {
+        let (key, next) = match args[i].strip_prefix("--set=") {
+            Some(key) => (key, args.get(i + 1)?),
+            None if args[i] == "--set" => (args.get(i + 1)?.as_str(), args.get(i + 2)?),
+            None => return None,
+        };
+        let split = !key.is_empty() && !key.contains('=') && !key.starts_with('-');
+        (split && next == value).then(|| key.to_string())
+    })
+}
+
+/// The flag meant by an unknown flag of `slurm`.
+fn slurm_tip(arg: &str) -> Option<String> {
     let flag = arg.split('=').next().unwrap_or_default();
     let tip = match flag {
         "--threads" => {
@@ -486,13 +523,9 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
                 ),
             }
         }
-        _ => return error,
+        _ => return None,
     };
-    error.insert(
-        ContextKind::Suggested,
-        ContextValue::StyledStrs(vec![tip.into()]),
-    );
-    error
+    Some(tip)
 }
 
 /// Inserts `run` when the first argument is not a subcommand, so `anigan-runner x.toml` works;
@@ -669,6 +702,41 @@ mod tests {
                 "{why}: {text}"
             );
         }
+    }
+
+    #[test]
+    fn a_set_value_split_from_its_key_is_shown_joined() {
+        for (args, says, why) in [
+            (
+                &["x", "e.toml", "--set", "prune.eta", "4"][..],
+                "--set prune.eta=4",
+                "run",
+            ),
+            (
+                &["x", "e.toml", "--set=prune.eta", "4"][..],
+                "--set prune.eta=4",
+                "--set=KEY",
+            ),
+            (
+                &["x", "replay", "l.log", "--set", "rollback.patience", "5"][..],
+                "--set rollback.patience=5",
+                "another subcommand",
+            ),
+        ] {
+            let args = with_default_subcommand(args.iter().map(OsString::from).collect());
+            let error = Cli::try_parse_from(&args).unwrap_err();
+            let text = explain(error, &args).to_string();
+            assert!(text.contains(says), "{why}: {text}");
+        }
+        // A stray argument after a whole KEY=VALUE gets no such tip.
+        let args = with_default_subcommand(
+            ["x", "e.toml", "--set", "a.b=1", "4"]
+                .iter()
+                .map(OsString::from)
+                .collect(),
+        );
+        let text = explain(Cli::try_parse_from(&args).unwrap_err(), &args).to_string();
+        assert!(!text.contains("one argument"), "{text}");
     }
 
     #[test]
