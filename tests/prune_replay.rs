@@ -199,3 +199,24 @@ fn a_cut_variant_trains_at_least_to_the_next_rung_that_could_stop_it() {
         }
     }
 }
+
+#[test]
+fn a_bad_rule_is_exit_2_headed_as_the_replayed_rule() {
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .args([
+            "prune-replay",
+            SWEEP,
+            "--set",
+            "prune.eta=0",
+            "--set",
+            "train.lr_d=1",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "2 problems in the replayed [prune] rule:",
+        ))
+        .stderr(predicates::str::contains("prune.eta must be >= 2"))
+        .stderr(predicates::str::contains("only prune.* settings apply"));
+}

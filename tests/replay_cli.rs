@@ -76,7 +76,11 @@ fn table_output_and_bad_settings() {
         .stderr(predicate::str::contains(
             "rollback.patience must be at least 1 (got 0)",
         ))
-        .stderr(predicate::str::contains("only rollback.* settings apply"));
+        .stderr(predicate::str::contains("only rollback.* settings apply"))
+        // The replayed rule is no experiment's settings.
+        .stderr(predicate::str::contains(
+            "2 problems in the replayed [rollback] settings:",
+        ));
     Command::cargo_bin("anigan-runner")
         .unwrap()
         .args(["replay", "no-such.log"])

@@ -39,7 +39,8 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
         .iter()
         .find_map(|r| Some((reader::read_config(&r.dir).ok()?.prune, r.dir.config())));
     let (base, from) = recorded.unwrap_or_else(|| (PruneConfig::default(), dir.root().into()));
-    let mut rule = config::resolve_prune(&base, &from, &args.sets)?;
+    let mut rule = config::resolve_prune(&base, &from, &args.sets)
+        .map_err(|e| e.about("the replayed [prune] rule"))?;
     rule.enabled = true;
     let (given, guessed) = epoch_images(&runs);
     let replayed = replay::replay(&runs, &rule, &given);

@@ -177,11 +177,13 @@ fn recorded_ends(
     }
 }
 
+/// What a problem of `--set` is headed with.
+const REPLAYED: &str = "the replayed [rollback] settings";
+
 /// The defaults with `--set` on top, for a log that does not say what its run trained on.
 fn unrecorded(sets: &[String]) -> Result<DetectorSetup> {
-    Ok(DetectorSetup::unrecorded(config::resolve_rollback(
-        None, sets,
-    )?))
+    let rollback = config::resolve_rollback(None, sets).map_err(|e| e.about(REPLAYED))?;
+    Ok(DetectorSetup::unrecorded(rollback))
 }
 
 /// What a log is replayed with.
@@ -225,7 +227,8 @@ fn metrics_basis(log: &Path, sets: &[String]) -> Result<Basis> {
             return defaults_because(format!("the run folder's settings cannot be read ({e:#})"));
         }
     };
-    let rollback = config::resolve_rollback(Some((&cfg.rollback, &dir.config())), sets)?;
+    let rollback = config::resolve_rollback(Some((&cfg.rollback, &dir.config())), sets)
+        .map_err(|e| e.about(REPLAYED))?;
     let info = reader::read_run_info(&dir).ok().flatten();
     let recorded = info.as_ref().and_then(|i| i.detector);
     let listed = info

@@ -45,18 +45,29 @@ fn fixed_reason(key: &str) -> Option<&'static str> {
 #[derive(Debug)]
 pub struct ConfigErrors(pub Vec<String>);
 
+impl ConfigErrors {
+    /// The same problems headed as settings of `subject` (a replay's rule is no experiment's);
+    /// still exit code 2.
+    pub fn about(self, subject: &str) -> anyhow::Error {
+        crate::exit::usage(self.listed(subject).trim_end())
+    }
+
+    fn listed(&self, subject: &str) -> String {
+        let n = self.0.len();
+        let mut text = format!(
+            "{n} problem{} in {subject}:\n",
+            if n == 1 { "" } else { "s" }
+        );
+        for problem in &self.0 {
+            text.push_str(&format!("  - {problem}\n"));
+        }
+        text
+    }
+}
+
 impl fmt::Display for ConfigErrors {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0.len();
-        writeln!(
-            f,
-            "{n} problem{} in the experiment settings:",
-            if n == 1 { "" } else { "s" }
-        )?;
-        for problem in &self.0 {
-            writeln!(f, "  - {problem}")?;
-        }
-        Ok(())
+        f.write_str(&self.listed("the experiment settings"))
     }
 }
 
