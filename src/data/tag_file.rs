@@ -348,6 +348,19 @@ fn vocab_line(
             "vocab: line after the first image line; move it to the top",
         );
     }
+    if let [only] = cells.as_slice()
+        && let Some(sep) = only.chars().find(|c| OTHER_SEPARATORS.contains(c))
+    {
+        errors.push(
+            line_no,
+            format_args!(
+                "vocab: tags are separated by commas, not {}: write `vocab: {}`",
+                separator_name(sep),
+                only.split(sep).map(str::trim).collect::<Vec<_>>().join(",")
+            ),
+        );
+        return false;
+    }
     let before = errors.len();
     vocab.add_group(line_no, &group, errors);
     errors.len() == before
@@ -358,7 +371,15 @@ fn vocab_line(
 /// file's folder instead of the images' folder.
 fn not_found(rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
     let mut text = format!("image {} not found", path.display());
-    if let Some(other) = names.differing_in_case(rel) {
+    if let Some((sep, image)) = split_by_another_separator(rel, names) {
+        let fields: Vec<&str> = rel.split(sep).map(str::trim).skip(1).collect();
+        text.push_str(&format!(
+            "; {image} is an image: a tag file's fields are separated by commas (CSV), not {}: \
+             write {image},{}",
+            separator_name(sep),
+            fields.join(",")
+        ));
+    } else if let Some(other) = names.differing_in_case(rel) {
         text.push_str(&format!(
             "; the folder has {other}, which differs only in letter case: write that"
         ));
@@ -371,6 +392,28 @@ fn not_found(rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
         ));
     }
     text
+}
+
+/// Separators spreadsheets and editors write instead of a comma.
+const OTHER_SEPARATORS: [char; 3] = [';', '\t', '|'];
+
+/// The separator and the image before it when `written` (a whole line read as one path) is
+/// an image followed by tags behind a separator other than a comma (`a.png;red hair`).
+fn split_by_another_separator(written: &str, names: &DiskNames) -> Option<(char, String)> {
+    let sep = written.chars().find(|c| OTHER_SEPARATORS.contains(c))?;
+    let first = written.split(sep).next()?.trim();
+    match names.find(first) {
+        Found::Image(rel, _) => Some((sep, rel)),
+        _ => None,
+    }
+}
+
+fn separator_name(sep: char) -> &'static str {
+    match sep {
+        '\t' => "tabs",
+        ';' => "`;`",
+        _ => "`|`",
+    }
 }
 
 /// Tags outside the vocabulary, each reported once at its first line with the count of the
@@ -826,6 +869,41 @@ mod tests {
             assert!(message.contains(expected), "{expected}: {message}");
         }
     }
+    #[test]
+    fn fields_separated_by_semicolons_or_tabs_are_told_to_use_commas() {
+        let dir = tempfile::tempdir().unwrap();
+        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        let tags = dir.path().join("labels.csv");
+        for (text, expected, why) in [
+            (
+                "vocab: red;blue\na.png;red\n",
+                [
+                    "labels.csv:1: vocab: tags are separated by commas, not `;`: write `vocab: red,blue`",
+                    "labels.csv:2: image",
+                    "a.png is an image: a tag file's fields are separated by commas (CSV), not `;`: write a.png,red",
+                ],
+                "semicolons, as a spreadsheet set to a comma-decimal locale exports",
+            ),
+            (
+                "vocab: red\tblue\na.png\tred\n",
+                [
+                    "labels.csv:1: vocab: tags are separated by commas, not tabs",
+                    "labels.csv:2: image",
+                    "a.png is an image: a tag file's fields are separated by commas (CSV), not tabs",
+                ],
+                "tabs",
+            ),
+        ] {
+            fs::write(&tags, text).unwrap();
+            let message = list(dir.path(), Some(&tags), &mut no_warnings)
+                .unwrap_err()
+                .to_string();
+            for e in expected {
+                assert!(message.contains(e), "{why}: {e}: {message}");
+            }
+        }
+    }
+
     #[test]
     fn tag_file_with_bom_and_crlf_reads_like_plain_text() {
         let dir = tempfile::tempdir().unwrap();
