@@ -84,6 +84,8 @@ pub const ROLLBACK: RGBColor = RGBColor(214, 39, 40);
 pub const GREY: RGBColor = RGBColor(150, 150, 150);
 /// A run stopped at a rung (`[prune]`): the mark its curves end with.
 pub const BEHIND: RGBColor = RGBColor(23, 190, 207);
+/// Runs of another recipe than the experiment's (not ranked), drawn dashed.
+pub const OTHER_RECIPE: RGBColor = RGBColor(188, 189, 34);
 
 /// Colour of a collapse kind's episode shading and markers.
 pub fn kind_color(kind: impl Into<EventKind>) -> RGBColor {
@@ -168,6 +170,8 @@ pub fn step_label(x: &f64) -> String {
 #[derive(Clone, Copy)]
 pub enum Swatch {
     Line(ShapeStyle),
+    /// A dashed line.
+    Dashed(ShapeStyle),
     Bar(ShapeStyle),
     /// A scatter chart's point of a colour, hollow or not.
     Dot(RGBColor, bool),
@@ -196,6 +200,10 @@ where
     for (label, swatch) in entries {
         match *swatch {
             Swatch::Line(style) => area.draw(&PathElement::new([(6, y), (30, y)], style)),
+            Swatch::Dashed(style) => area
+                .draw(&PathElement::new([(6, y), (13, y)], style))
+                .and_then(|_| area.draw(&PathElement::new([(16, y), (23, y)], style)))
+                .and_then(|_| area.draw(&PathElement::new([(26, y), (30, y)], style))),
             Swatch::Bar(style) => area.draw(&Rectangle::new([(6, y - 7), (30, y + 7)], style)),
             Swatch::Dot(color, hollow) => area
                 .draw(&Circle::new((18, y), 6, color.filled()))

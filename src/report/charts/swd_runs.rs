@@ -3,13 +3,15 @@
 //! a 32-variant sweep sees which runs improved and which stalled; the floor as a band when the
 //! runs share one. A run `[prune]` stopped ends in a cross: of its own colour when it is drawn
 //! in colour (a run stopped at its first rung is that cross alone), else of the pruned runs'
-//! colour. The legend lists each mark as it is drawn.
+//! colour. Runs of another recipe in the same folder (an edited grid: not ranked) are dashed
+//! in their own colour. The legend lists each mark as it is drawn.
 
 use anyhow::Result;
 use plotters::prelude::*;
 
 use super::{
-    Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, Swatch, err, font, legend, step_label, step_ticks,
+    Area, BEHIND, D_FAKE, D_REAL, G_ACC, GREY, OTHER_RECIPE, Swatch, err, font, legend, step_label,
+    step_ticks,
 };
 use crate::digits;
 use crate::results::reader::Run;
@@ -53,6 +55,7 @@ where
         .filter(|(_, c)| !c.is_empty())
         .collect();
     let highlighted = highlighted(runs, best);
+    let others = curves.iter().filter(|(r, _)| !r.current).count();
     let floor = shared_floor(runs);
     let values = curves.iter().flat_map(|(_, c)| c.iter().map(|p| p.1));
     let floor_values = floor.into_iter().flat_map(|(m, sd)| [m - sd, m + sd]);
@@ -64,7 +67,10 @@ where
     // Half an epoch either side, so the first and last evaluations are not cut in half.
     let (x_start, x_end) = (0.5, x_end + 0.5);
     let mut chart = ChartBuilder::on(&plot)
-        .caption(caption(curves.len(), highlighted.len()), font(18))
+        .caption(
+            caption(curves.len() - others, highlighted.len(), others),
+            font(18),
+        )
         .margin(10)
         .x_label_area_size(40)
         .y_label_area_size(60)
@@ -98,13 +104,20 @@ where
             ))
             .map_err(err)?;
     }
-    for (_, c) in curves
+    for (r, c) in curves
         .iter()
         .filter(|(r, _)| !highlighted.contains(&r.id.as_str()))
     {
-        chart
-            .draw_series(LineSeries::new(c.clone(), GREY.mix(0.55).stroke_width(1)))
-            .map_err(err)?;
+        let series = match r.current {
+            true => chart.draw_series(LineSeries::new(c.clone(), GREY.mix(0.55).stroke_width(1))),
+            false => chart.draw_series(DashedLineSeries::new(
+                c.clone(),
+                6,
+                4,
+                OTHER_RECIPE.stroke_width(2),
+            )),
+        };
+        series.map_err(err)?;
     }
     // Pruned runs in grey: a cross where each curve stops.
     let ends: Vec<(f64, f64)> = curves
@@ -145,10 +158,17 @@ where
         entries.push((format!("{}. {id} ({label})", k + 1), swatch));
     }
     entries.reverse();
-    if curves.len() > highlighted.len() {
+    let grey = curves.len() - others - highlighted.len();
+    if grey > 0 {
         entries.push((
-            format!("the other {}", curves.len() - highlighted.len()),
+            format!("the other {grey}"),
             Swatch::Line(GREY.mix(0.55).stroke_width(1)),
+        ));
+    }
+    if others > 0 {
+        entries.push((
+            format!("{others} of another recipe (not ranked)"),
+            Swatch::Dashed(OTHER_RECIPE.stroke_width(2)),
         ));
     }
     if !ends.is_empty() {
@@ -167,14 +187,19 @@ where
     legend(&side, &entries)
 }
 
-/// The chart's title for `runs` curves of which `coloured` are drawn in colour.
-fn caption(runs: usize, coloured: usize) -> String {
+/// The chart's title for `runs` curves of the experiment, of which `coloured` are drawn in
+/// colour, and `others` of another recipe.
+fn caption(runs: usize, coloured: usize, others: usize) -> String {
     let plural = if runs == 1 { "" } else { "s" };
-    if coloured == runs {
+    let mut text = if coloured == runs {
         format!("swd over training, {runs} run{plural}")
     } else {
         format!("swd over training, {runs} runs (the best {coloured} in colour)")
+    };
+    if others > 0 {
+        text += &format!(", and {others} of another recipe");
     }
+    text
 }
 
 /// The ids drawn in colour: the first `HIGHLIGHT` of `best` that have an swd curve.
@@ -287,6 +312,20 @@ mod tests {
         }
     }
 
+    /// A run of another recipe (not ranked) is dashed in its own colour, not one of the grey
+    /// curves the legend counts as the experiment's.
+    #[test]
+    fn a_run_of_another_recipe_is_drawn_in_its_own_colour() {
+        let mut other = run("000-old", &[Some(400.0), Some(90.0)], Some(28.0));
+        other.current = false;
+        let runs = [other, run("001-a", &[Some(300.0), Some(100.0)], Some(28.0))];
+        let refs: Vec<&Run> = runs.iter().collect();
+        let best = vec!["001-a".to_string()];
+        let png = super::super::png(SIZE, |a| draw(a, &refs, &best)).unwrap();
+        assert!(shown(&png, OTHER_RECIPE) >= 40, "dashed in its colour");
+        assert!(shown(&png, D_REAL) >= 40, "the ranked run in colour");
+    }
+
     #[test]
     fn a_floor_is_drawn_only_when_the_runs_share_it() {
         let a = run("000-a", &[Some(90.0)], Some(28.0));
@@ -301,17 +340,25 @@ mod tests {
     #[test]
     fn the_title_says_best_only_when_some_runs_are_grey() {
         let cases = [
-            (1, 1, "swd over training, 1 run", "one run"),
-            (4, 4, "swd over training, 4 runs", "every run in colour"),
+            (1, 1, 0, "swd over training, 1 run", "one run"),
+            (4, 4, 0, "swd over training, 4 runs", "every run in colour"),
             (
                 12,
                 5,
+                0,
                 "swd over training, 12 runs (the best 5 in colour)",
                 "the rest in grey",
             ),
+            (
+                3,
+                3,
+                1,
+                "swd over training, 3 runs, and 1 of another recipe",
+                "a run of another recipe is not counted as the experiment's",
+            ),
         ];
-        for (runs, coloured, want, why) in cases {
-            assert_eq!(caption(runs, coloured), want, "{why}");
+        for (runs, coloured, others, want, why) in cases {
+            assert_eq!(caption(runs, coloured, others), want, "{why}");
         }
     }
 
