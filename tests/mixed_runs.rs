@@ -154,3 +154,68 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
         "and names them"
     );
 }
+
+/// The ids `run --dry-run` lists for `file` (the second column of its variant lines).
+fn planned_ids(file: &Path, results: &Path) -> (Vec<String>, String) {
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(file)
+        .arg("--results")
+        .arg(results)
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    let text = String::from_utf8(out).unwrap();
+    let ids = text
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|id| id.len() == 12 && id.as_bytes()[3] == b'-')
+        .map(str::to_string)
+        .collect();
+    (ids, text)
+}
+
+/// A grid whose order changed trains its variants afresh under new ids: the dry run (and the
+/// run) says which settings were trained at another index and how to keep them.
+#[test]
+fn settings_trained_at_another_index_are_named_before_they_train_again() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let text = std::fs::read_to_string(smoke()).unwrap();
+    let file = tmp.path().join("smoke.toml");
+    std::fs::write(&file, &text).unwrap();
+    let (before, said) = planned_ids(&file, &results);
+    assert_eq!(before.len(), 2, "{said}");
+    assert!(
+        !said.contains("another index"),
+        "nothing trained yet: {said}"
+    );
+    for id in &before {
+        std::fs::create_dir_all(results.join("smoke/runs").join(id)).unwrap();
+    }
+    let reversed = text.replace(
+        "\"train.lr_d\" = [2e-4, 1e-4]",
+        "\"train.lr_d\" = [1e-4, 2e-4]",
+    );
+    assert_ne!(
+        reversed, text,
+        "smoke.toml's grid changed: update this test"
+    );
+    std::fs::write(&file, reversed).unwrap();
+    let (after, said) = planned_ids(&file, &results);
+    assert!(
+        said.contains("note: 2 variants have the settings of a run at another index"),
+        "{said}"
+    );
+    assert!(
+        said.contains(&format!("{} (trained as {})", after[0], before[1])),
+        "{said}"
+    );
+    assert!(
+        said.contains("add new ones at the end of the grid's first key"),
+        "{said}"
+    );
+}

@@ -39,7 +39,9 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         for w in &data_warnings {
             eprintln!("warning: {w}");
         }
+        let moved = super::renumbered::renumbered(&exp_dir, &selected);
         print!("{rerun}{}", plan(&experiment, &selected));
+        print!("{}", super::renumbered::note(&moved));
         if !selected.is_empty() {
             print!("{}", estimate(args, &exp_dir, &selected, &devices));
         }
@@ -49,6 +51,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     if selected.is_empty() {
         return Ok(Exit::Success);
     }
+    let moved = super::renumbered::renumbered(&exp_dir, &selected);
+    eprint!("{}", super::renumbered::note(&moved));
     super::writable::check(
         &places(&exp_dir, &selected, &exp.only),
         "pass --results with a folder you can write to (a copy of these results resumes there)",

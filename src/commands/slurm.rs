@@ -41,6 +41,8 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         eprintln!("nothing to submit");
         return Ok(Exit::Success);
     }
+    let moved = super::renumbered::renumbered(&exp_dir, &selected);
+    eprint!("{}", super::renumbered::note(&moved));
     let (cpus, threads_line) = cpus_per_task(args.cpus_per_task, &selected);
     if let Some(line) = threads_line {
         eprintln!("{line}");
