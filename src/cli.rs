@@ -246,7 +246,8 @@ pub struct ReplayArgs {
     #[arg(long, value_enum, default_value = "auto")]
     pub format: LogFormatArg,
 
-    /// Print a JSON array of {kind, onset_epoch, detected_epoch, end_epoch} instead of a table.
+    /// Print a JSON array of {kind, onset_epoch, detected_epoch, end_epoch, segment} instead of
+    /// a table (segment from 0: a metrics.csv's attempt, an original log's restart).
     #[arg(long)]
     pub json: bool,
 

@@ -42,9 +42,10 @@ fn finds_the_long_d_fooled_episode_soon_after_onset() {
     let keys: Vec<&String> = d_fooled.as_object().unwrap().keys().collect();
     assert_eq!(
         keys.len(),
-        4,
-        "exactly kind, onset_epoch, detected_epoch, end_epoch"
+        5,
+        "exactly kind, onset_epoch, detected_epoch, end_epoch, segment"
     );
+    assert_eq!(d_fooled["segment"], 0, "the log's first segment");
 }
 
 #[test]

@@ -80,7 +80,7 @@ pub fn replay(args: &ReplayArgs) -> Result<Exit> {
             episodes.len(),
             if episodes.len() == 1 { "" } else { "s" },
         );
-        print!("{}", health::episodes_table(&episodes));
+        print!("{}", health::episodes_table(&episodes, segments.len()));
         for note in &notes {
             println!("note: {note}");
         }

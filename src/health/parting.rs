@@ -200,6 +200,7 @@ mod tests {
                     onset_epoch: e,
                     detected_epoch: e,
                     end_epoch: None,
+                    segment: 0,
                 })
                 .collect()
         };

@@ -13,6 +13,9 @@ pub struct Episode {
     pub onset_epoch: u64,
     pub detected_epoch: u64,
     pub end_epoch: Option<u64>,
+    /// The log's segment it was found in, from 0: a metrics.csv's attempt (a rollback starts
+    /// the next), an original log's restart. Epochs repeat across segments.
+    pub segment: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,11 +86,17 @@ pub fn replay_segments(
 ) -> Vec<Vec<Episode>> {
     segments
         .iter()
-        .map(|seg| replay_segment(seg, setup, listed))
+        .enumerate()
+        .map(|(i, seg)| replay_segment(i, seg, setup, listed))
         .collect()
 }
 
-fn replay_segment(seg: &Segment, setup: &DetectorSetup, listed: Listed) -> Vec<Episode> {
+fn replay_segment(
+    segment: usize,
+    seg: &Segment,
+    setup: &DetectorSetup,
+    listed: Listed,
+) -> Vec<Episode> {
     let mut episodes = Vec::new();
     let mut det = setup.detector();
     // Index into `episodes` of each kind's open episode.
@@ -112,6 +121,7 @@ fn replay_segment(seg: &Segment, setup: &DetectorSetup, listed: Listed) -> Vec<E
                 onset_epoch: v.onset_epoch,
                 detected_epoch: v.detected_epoch,
                 end_epoch: None,
+                segment,
             });
         }
     }
@@ -119,17 +129,27 @@ fn replay_segment(seg: &Segment, setup: &DetectorSetup, listed: Listed) -> Vec<E
 }
 
 /// A fixed-width table for the terminal.
-pub fn episodes_table(episodes: &[Episode]) -> String {
+pub fn episodes_table(episodes: &[Episode], segments: usize) -> String {
+    // With several segments the epochs repeat: a first column says whose they are.
+    let column = |segment: &str| match segments {
+        0 | 1 => String::new(),
+        _ => format!("{segment:>7}  "),
+    };
     let mut out = format!(
-        "{:<18} {:>6} {:>9} {:>6}\n",
-        "kind", "onset", "detected", "end"
+        "{}{:<18} {:>6} {:>9} {:>6}\n",
+        column("segment"),
+        "kind",
+        "onset",
+        "detected",
+        "end"
     );
     for e in episodes {
         let end = e
             .end_epoch
             .map_or_else(|| "-".to_string(), |v| v.to_string());
         out += &format!(
-            "{:<18} {:>6} {:>9} {:>6}\n",
+            "{}{:<18} {:>6} {:>9} {:>6}\n",
+            column(&e.segment.to_string()),
             e.kind.as_str(),
             e.onset_epoch,
             e.detected_epoch,
@@ -142,7 +162,8 @@ pub fn episodes_table(episodes: &[Episode]) -> String {
     out
 }
 
-/// A JSON array of `{kind, onset_epoch, detected_epoch, end_epoch}` (end_epoch null if open).
+/// A JSON array of `{kind, onset_epoch, detected_epoch, end_epoch, segment}` (end_epoch null
+/// if open; segment from 0).
 pub fn episodes_json(episodes: &[Episode]) -> String {
     serde_json::to_string_pretty(episodes).expect("episodes always serialize")
 }
@@ -205,20 +226,27 @@ mod tests {
             onset_epoch: 824,
             detected_epoch: 838,
             end_epoch: None,
+            segment: 1,
         }];
         let v: serde_json::Value = serde_json::from_str(&episodes_json(&eps)).unwrap();
         assert_eq!(
             v,
-            serde_json::json!([{"kind": "d_fooled", "onset_epoch": 824, "detected_epoch": 838, "end_epoch": null}])
+            serde_json::json!([{"kind": "d_fooled", "onset_epoch": 824, "detected_epoch": 838, "end_epoch": null, "segment": 1}])
         );
-        assert!(
-            episodes_table(&eps)
+        let row = |segments| {
+            episodes_table(&eps, segments)
                 .lines()
                 .nth(1)
                 .unwrap()
-                .starts_with("d_fooled")
+                .to_string()
+        };
+        assert!(row(1).starts_with("d_fooled"), "one segment: no column");
+        assert!(
+            row(2).trim_start().starts_with("1  d_fooled"),
+            "epochs repeat across segments: whose they are comes first: {}",
+            row(2)
         );
-        assert!(episodes_table(&[]).contains("no episodes"));
+        assert!(episodes_table(&[], 1).contains("no episodes"));
     }
 
     #[test]
@@ -267,6 +295,7 @@ mod tests {
             onset_epoch: 110,
             detected_epoch: 124,
             end_epoch: Some(130),
+            segment: 0,
         }];
         assert_eq!(
             got, want,
