@@ -226,10 +226,15 @@ pub fn parse_tags(text: &str, vocab: &Vocabulary) -> Result<Vec<f32>, String> {
     let mut taken: Vec<Option<usize>> = vec![None; vocab.groups.len()];
     for &tag in &pieces {
         let Some(i) = vocab.index_of(tag) else {
+            let joined = tag.split([';', '|']).map(str::trim).collect::<Vec<_>>();
             let hint = match spelt_otherwise(tag, vocab) {
                 Some(meant) => format!(
                     "; did you mean \"{meant}\"? (tags match as written, case and inner \
                      spaces included)"
+                ),
+                None if joined.len() > 1 => format!(
+                    "; tags are separated by commas: --tags \"{}\"",
+                    joined.join(",")
                 ),
                 None => String::new(),
             };
@@ -465,6 +470,11 @@ mod tests {
         );
         let cases = [
             ("green hair", "unknown tag \"green hair\"", "unknown"),
+            (
+                "blue hair;long hair",
+                "tags are separated by commas: --tags \"blue hair,long hair\"",
+                "joined by a semicolon",
+            ),
             (
                 "blue hair,red hair",
                 "are both hair tags (blue hair, red hair)",

@@ -24,6 +24,7 @@ mod options;
 mod paths;
 mod prepare;
 mod seed_layout;
+mod separators;
 mod split;
 mod tag_file;
 mod tag_sampler;

@@ -21,7 +21,8 @@
 //! normal form (macOS writes NFD) match the files on disk, so two spellings of one file are
 //! one image, listed twice: a line error that names the first listing's line and quotes both
 //! spellings, as are two paths to one file (a linked folder, a hard link). A path that ends
-//! outside the folder is a line error.
+//! outside the folder is a line error. Fields separated by `;`, tabs or `|` are line errors
+//! that show the line with commas (`separators`); Excel's first line `sep=,` is skipped.
 //!
 //! With a tag file the dataset is exactly the listed images, in file order; images in the folder
 //! that are not listed are left out with one warning, and the vocabulary's tags that no listed
@@ -36,6 +37,7 @@ use anyhow::Context;
 use super::disk_names::{DiskNames, Found};
 use super::line_errors::LineErrors;
 use super::listing::{Item, Listing, file_id, relative};
+use super::separators;
 use super::vocab::Vocabulary;
 
 /// The images of `dir` (`images`: every PNG/JPEG found under it) that `tags_file` lists, in
@@ -131,7 +133,7 @@ fn parse_tag_file(
 ) -> anyhow::Result<(Vocabulary, Vec<Item>)> {
     let mut errors = LineErrors::new(file);
     let mut vocab = Vocabulary::default();
-    let mut rows: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut rows: Vec<(usize, &str, Vec<String>)> = Vec::new();
     // Tags unknown to a vocabulary line that has errors follow from those: not reported again.
     let mut vocab_broken = false;
     for (i, line) in text.lines().enumerate() {
@@ -139,6 +141,16 @@ fn parse_tag_file(
         let line = line.trim();
         if line.is_empty() || line.starts_with('#') {
             continue;
+        }
+        if rows.is_empty() && vocab.groups.is_empty() {
+            match separators::spreadsheet_line(line) {
+                Some(Ok(())) => continue,
+                Some(Err(problem)) => {
+                    errors.push(line_no, problem);
+                    continue;
+                }
+                None => {}
+            }
         }
         let keyword = line.split([':', ' ', '[']).next().unwrap_or_default();
         if keyword.eq_ignore_ascii_case("vocab") && !line.starts_with("vocab:") {
@@ -155,7 +167,7 @@ fn parse_tag_file(
         }
         match image_line(line) {
             Ok(cells) if cells.iter().all(String::is_empty) => {} // a spreadsheet's blank row
-            Ok(cells) => rows.push((line_no, cells)),
+            Ok(cells) => rows.push((line_no, line, cells)),
             Err(problem) => errors.push(line_no, problem),
         }
     }
@@ -173,7 +185,7 @@ fn parse_tag_file(
     let mut files: HashMap<(u64, u64), First> = HashMap::new();
     let mut unknown = UnknownTags::default();
     let mut items = Vec::new();
-    for (line_no, cells) in &rows {
+    for (line_no, raw, cells) in &rows {
         let line_no = *line_no;
         let written = cells[0].as_str();
         let (rel, path, exists) = match names.find(written) {
@@ -202,7 +214,7 @@ fn parse_tag_file(
             };
             seen.insert(rel.clone(), here.clone());
             if !exists {
-                errors.push(line_no, not_found(&rel, &path, file, names));
+                errors.push(line_no, not_found(raw, &rel, &path, file, names));
             } else if let Some(id) = file_id(&path) {
                 match files.entry(id) {
                     Entry::Occupied(other) => {
@@ -230,7 +242,10 @@ fn parse_tag_file(
             match vocab.index_of(tag) {
                 Some(i) => hot[i] = 1,
                 None if vocab_broken => {}
-                None => unknown.add(tag, line_no),
+                None => match separators::joined_tags_hint(tag, &vocab) {
+                    Some(hint) => errors.push(line_no, hint),
+                    None => unknown.add(tag, line_no),
+                },
             }
         }
         items.push(Item {
@@ -348,17 +363,8 @@ fn vocab_line(
             "vocab: line after the first image line; move it to the top",
         );
     }
-    if let [only] = cells.as_slice()
-        && let Some(sep) = only.chars().find(|c| OTHER_SEPARATORS.contains(c))
-    {
-        errors.push(
-            line_no,
-            format_args!(
-                "vocab: tags are separated by commas, not {}: write `vocab: {}`",
-                separator_name(sep),
-                only.split(sep).map(str::trim).collect::<Vec<_>>().join(",")
-            ),
-        );
+    if let Some(hint) = separators::vocab_hint(&cells) {
+        errors.push(line_no, hint);
         return false;
     }
     let before = errors.len();
@@ -369,16 +375,10 @@ fn vocab_line(
 /// Why a listed image is not there, with what the folder does hold when the tag file was
 /// written elsewhere: a name differing only in letter case, or a path relative to the tag
 /// file's folder instead of the images' folder.
-fn not_found(rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
+fn not_found(raw: &str, rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
     let mut text = format!("image {} not found", path.display());
-    if let Some((sep, image)) = split_by_another_separator(rel, names) {
-        let fields: Vec<&str> = rel.split(sep).map(str::trim).skip(1).collect();
-        text.push_str(&format!(
-            "; {image} is an image: a tag file's fields are separated by commas (CSV), not {}: \
-             write {image},{}",
-            separator_name(sep),
-            fields.join(",")
-        ));
+    if let Some(hint) = separators::image_line_hint(raw, names) {
+        text.push_str(&format!("; {hint}"));
     } else if let Some(other) = names.differing_in_case(rel) {
         text.push_str(&format!(
             "; the folder has {other}, which differs only in letter case: write that"
@@ -392,28 +392,6 @@ fn not_found(rel: &str, path: &Path, file: &Path, names: &DiskNames) -> String {
         ));
     }
     text
-}
-
-/// Separators spreadsheets and editors write instead of a comma.
-const OTHER_SEPARATORS: [char; 3] = [';', '\t', '|'];
-
-/// The separator and the image before it when `written` (a whole line read as one path) is
-/// an image followed by tags behind a separator other than a comma (`a.png;red hair`).
-fn split_by_another_separator(written: &str, names: &DiskNames) -> Option<(char, String)> {
-    let sep = written.chars().find(|c| OTHER_SEPARATORS.contains(c))?;
-    let first = written.split(sep).next()?.trim();
-    match names.find(first) {
-        Found::Image(rel, _) => Some((sep, rel)),
-        _ => None,
-    }
-}
-
-fn separator_name(sep: char) -> &'static str {
-    match sep {
-        '\t' => "tabs",
-        ';' => "`;`",
-        _ => "`|`",
-    }
 }
 
 /// Tags outside the vocabulary, each reported once at its first line with the count of the
@@ -872,36 +850,81 @@ mod tests {
     #[test]
     fn fields_separated_by_semicolons_or_tabs_are_told_to_use_commas() {
         let dir = tempfile::tempdir().unwrap();
-        fixtures::write_png(&dir.path().join("a.png"), 4, 4);
+        for name in ["a.png", "photo, copy.png", "x;y.png"] {
+            fixtures::write_png(&dir.path().join(name), 4, 4);
+        }
         let tags = dir.path().join("labels.csv");
-        for (text, expected, why) in [
+        let rows: &[(&str, &[&str], &str)] = &[
             (
                 "vocab: red;blue\na.png;red\n",
-                [
+                &[
                     "labels.csv:1: vocab: tags are separated by commas, not `;`: write `vocab: red,blue`",
                     "labels.csv:2: image",
                     "a.png is an image: a tag file's fields are separated by commas (CSV), not `;`: write a.png,red",
                 ],
-                "semicolons, as a spreadsheet set to a comma-decimal locale exports",
+                "semicolons, as a spreadsheet in a comma-decimal locale exports",
             ),
             (
                 "vocab: red\tblue\na.png\tred\n",
-                [
+                &[
                     "labels.csv:1: vocab: tags are separated by commas, not tabs",
-                    "labels.csv:2: image",
-                    "a.png is an image: a tag file's fields are separated by commas (CSV), not tabs",
+                    "not tabs: write a.png,red",
                 ],
                 "tabs",
             ),
-        ] {
+            (
+                "vocab: red,blue\n\"photo, copy.png\";red\nphoto, copy.png;blue\n",
+                &[
+                    "labels.csv:2: image",
+                    "labels.csv:3: image",
+                    "write \"photo, copy.png\",red",
+                    "write \"photo, copy.png\",blue",
+                ],
+                "a path with a comma, quoted or not: the rewrite quotes it",
+            ),
+            (
+                "vocab: red,blue\nx;y.png;red\nnone.png;blue\n",
+                &[
+                    "x;y.png is an image",
+                    "write x;y.png,red",
+                    "labels.csv:3: image",
+                    "if `;` separates its fields, write none.png,blue",
+                ],
+                "a name that holds the separator; a missing image",
+            ),
+            (
+                "sep=;\nvocab: red,blue\na.png;red\n",
+                &[
+                    "labels.csv:1: `sep=;` is a spreadsheet's separator line: delete it",
+                    "write a.png,red",
+                ],
+                "Excel's separator line",
+            ),
+            (
+                "vocab: red,blue\na.png,red;blue\n",
+                &[
+                    "labels.csv:2: \"red;blue\" is tags joined by `;`: separate them with commas, red,blue",
+                ],
+                "tags joined in a comma line",
+            ),
+        ];
+        for (text, expected, why) in rows {
             fs::write(&tags, text).unwrap();
             let message = list(dir.path(), Some(&tags), &mut no_warnings)
                 .unwrap_err()
                 .to_string();
-            for e in expected {
+            for e in *expected {
                 assert!(message.contains(e), "{why}: {e}: {message}");
             }
+            assert!(
+                !message.contains("after the first image line"),
+                "{why}: {message}"
+            );
         }
+        // `sep=,` says what the file already does: skipped.
+        fs::write(&tags, "sep=,\nvocab: red,blue\na.png,red\n").unwrap();
+        let listed = list(dir.path(), Some(&tags), &mut |_| {});
+        assert!(listed.is_ok(), "{:#}", listed.err().unwrap());
     }
 
     #[test]
