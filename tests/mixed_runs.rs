@@ -215,7 +215,7 @@ fn settings_trained_at_another_index_are_named_before_they_train_again() {
         "{said}"
     );
     assert!(
-        said.contains("add new ones at the end of the grid's first key"),
+        said.contains("values appended to the grid's first key"),
         "{said}"
     );
 }
