@@ -455,7 +455,63 @@ pub enum LogFormatArg {
 /// (with `explain`'s tip) and exits 2.
 pub fn parse(args: Vec<OsString>) -> Cli {
     let args = with_default_subcommand(args);
+    // Before clap: a value split from its key may land in a positional's place, where clap
+    // reads it as the experiment file or a run folder.
+    if let Some(problem) = split_set(&args) {
+        eprintln!("error: {problem}");
+        std::process::exit(crate::exit::Exit::Usage as i32);
+    }
     Cli::try_parse_from(&args).unwrap_or_else(|e| explain(e, &args).exit())
+}
+
+/// A `--set KEY VALUE` (or `KEY= VALUE`, `KEY = VALUE`, `KEY =VALUE`) written as several
+/// arguments, with the one argument to write instead. VALUE is what follows the key unless it
+/// is a flag (`--dry-run`), an existing path or an experiment file (`x.toml`): then the key may
+/// have no value, which the settings report names.
+fn split_set(args: &[OsString]) -> Option<String> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let is_value = |t: &String| {
+        !t.starts_with("--") && !t.ends_with(".toml") && !std::path::Path::new(t).exists()
+    };
+    (0..args.len()).find_map(|i| {
+        let (key, rest) = match args[i].strip_prefix("--set=") {
+            Some(key) => (key, &args[i + 1..]),
+            None if args[i] == "--set" => (args.get(i + 1)?.as_str(), args.get(i + 2..)?),
+            None => return None,
+        };
+        let dotted = key.contains('.') && !key.starts_with('-') && !key.contains('/');
+        let joined = match (key.split_once('='), rest) {
+            // `KEY= VALUE`
+            (Some((k, "")), [v, ..]) if is_value(v) => format!("{k}={v}"),
+            (Some(_), _) => return None,
+            // `KEY = VALUE`
+            (None, [eq, v, ..]) if eq == "=" && is_value(v) => format!("{key}={v}"),
+            // `KEY =VALUE`
+            (None, [v, ..]) if v.starts_with('=') && v.len() > 1 => format!("{key}{v}"),
+            (None, [v, ..]) if is_value(v) && v != "=" => format!("{key}={v}"),
+            _ => return None,
+        };
+        dotted.then(|| {
+            format!(
+                "--set takes KEY=VALUE as one argument: write --set {}",
+                shell_word(&joined)
+            )
+        })
+    })
+}
+
+/// `word` as a shell reads it back: single-quoted where it holds spaces or special characters.
+fn shell_word(word: &str) -> String {
+    let plain = word
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "._-=+,:/@%".contains(c));
+    match plain {
+        true => word.to_string(),
+        false => format!("'{}'", word.replace('\'', "'\\''")),
+    }
 }
 
 /// Adds a tip to clap's "unexpected argument" where the flag meant is known: a value split
@@ -474,6 +530,7 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     };
     let tip = match set_value_split_off(args, &arg) {
         Some(key) => format!("--set takes KEY=VALUE as one argument: write --set {key}={arg}"),
+        None if let Some(tip) = listed_apart(args, &arg) => tip,
         None if args.get(1).is_some_and(|a| a == "slurm") => match slurm_tip(&arg) {
             Some(tip) => tip,
             None => return error,
@@ -503,6 +560,26 @@ fn set_value_split_off(args: &[OsString], value: &str) -> Option<String> {
         let split = !key.is_empty() && !key.contains('=') && !key.starts_with('-');
         (split && next == value).then(|| key.to_string())
     })
+}
+
+/// `--only failed interrupted` or `--variant 0 1`: a second value written apart from the
+/// first, shown as the flag takes it.
+fn listed_apart(args: &[OsString], value: &str) -> Option<String> {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let at = args.iter().position(|a| a == value)?;
+    let (flag, first) = (args.get(at.checked_sub(2)?)?, &args[at - 1]);
+    match flag.as_str() {
+        "--only" => Some(format!(
+            "--only takes one comma-separated list: write --only {first},{value}"
+        )),
+        "--variant" => Some(format!(
+            "--variant takes one index or id each time: write --variant {first} --variant {value}"
+        )),
+        _ => None,
+    }
 }
 
 /// The flag meant by an unknown flag of `slurm`.
@@ -738,6 +815,91 @@ mod tests {
         );
         let text = explain(Cli::try_parse_from(&args).unwrap_err(), &args).to_string();
         assert!(!text.contains("one argument"), "{text}");
+    }
+
+    #[test]
+    fn a_second_value_written_apart_is_shown_as_the_flag_takes_it() {
+        for (args, says) in [
+            (
+                &["x", "e.toml", "--only", "failed", "interrupted"][..],
+                "--only failed,interrupted",
+            ),
+            (
+                &["x", "e.toml", "--variant", "0", "1"][..],
+                "--variant 0 --variant 1",
+            ),
+        ] {
+            let args = with_default_subcommand(args.iter().map(OsString::from).collect());
+            let text = explain(Cli::try_parse_from(&args).unwrap_err(), &args).to_string();
+            assert!(text.contains(says), "{text}");
+        }
+    }
+
+    #[test]
+    fn a_set_split_anywhere_is_told_the_one_argument() {
+        let rows: &[(&[&str], Option<&str>, &str)] = &[
+            (
+                &["x", "--set", "train.lr_d", "-0.5", "e.toml"],
+                Some("--set train.lr_d=-0.5"),
+                "a negative float, before the file",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_d", "-1e-4"],
+                Some("--set train.lr_d=-1e-4"),
+                "after the file",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_g", "=", "1e-4"],
+                Some("--set train.lr_g=1e-4"),
+                "KEY = VALUE",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_g", "=1e-4"],
+                Some("--set train.lr_g=1e-4"),
+                "KEY =VALUE",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_g=", "1e-4"],
+                Some("--set train.lr_g=1e-4"),
+                "KEY= VALUE",
+            ),
+            (
+                &["x", "replay", "--set", "rollback.patience", "5", "l.log"],
+                Some("--set rollback.patience=5"),
+                "replay, before the log",
+            ),
+            (
+                &["x", "e.toml", "--set", "experiment.name", "my run"],
+                Some("--set 'experiment.name=my run'"),
+                "quoted for the shell",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_g=1e-4", "--dry-run"],
+                None,
+                "one argument",
+            ),
+            (
+                &["x", "e.toml", "--set", "train.lr_g", "--dry-run"],
+                None,
+                "no value: the settings say so",
+            ),
+            (
+                &["x", "--set", "train.lr_g", "e.toml"],
+                None,
+                "no value before the file",
+            ),
+        ];
+        for (args, want, why) in rows {
+            let args: Vec<OsString> = args.iter().map(OsString::from).collect();
+            let got = split_set(&with_default_subcommand(args));
+            match want {
+                Some(w) => assert!(
+                    got.as_deref().is_some_and(|g| g.ends_with(w)),
+                    "{why}: {got:?}"
+                ),
+                None => assert_eq!(got, None, "{why}"),
+            }
+        }
     }
 
     #[test]
