@@ -56,7 +56,7 @@ fn a_rate_far_under_the_usual_range_ends_the_run_stalled_with_what_to_raise() {
     let said = String::from_utf8_lossy(&again.stdout) + String::from_utf8_lossy(&again.stderr);
     assert_eq!(again.status.code(), Some(3), "the rerun: {said}");
     assert!(
-        said.contains(", 1 stalled; 1 of them were done before this command"),
+        said.contains(", 1 stalled; 1 of them was done before this command"),
         "{said}"
     );
 

@@ -752,7 +752,7 @@ fn a_stop_counts_only_what_is_left_to_train_as_not_started() {
         "{log}"
     );
     let finished = log.contains(
-        "experiment smoke: 2 finished, 0 collapsed, 0 failed; 1 of them were done before this command",
+        "experiment smoke: 2 finished, 0 collapsed, 0 failed; 1 of them was done before this command",
     );
     let interrupted = log.contains("1 interrupted, 0 not started");
     assert!(finished || interrupted, "{log}");

@@ -395,11 +395,14 @@ fn prune_line(config: &config::Config) -> String {
     let at: Vec<String> = rungs.iter().map(|r| r.epoch.to_string()).collect();
     format!(
         "prune: best {} so far, rungs at epochs {} of {epochs}; a variant goes on within the best \
-         1/{} of those at a rung, once {} others are there\n",
+         1/{} of those at a rung, once {}\n",
         rule.metric,
         at.join(", "),
         rule.eta,
-        rule.min_peers
+        match rule.min_peers {
+            1 => "1 other is there".to_string(),
+            n => format!("{n} others are there"),
+        }
     )
 }
 

@@ -123,8 +123,9 @@ impl Tally {
             );
         }
         if self.already > 0 {
+            let were = if self.already == 1 { "was" } else { "were" };
             line += &format!(
-                "; {} of them were done before this command (not trained again)",
+                "; {} of them {were} done before this command (not trained again)",
                 self.already
             );
         }
@@ -206,7 +207,7 @@ mod tests {
             assert_eq!(t.already, 1, "{why}");
             let line = t.line("x");
             assert!(
-                line.contains("; 1 of them were done before this command"),
+                line.contains("; 1 of them was done before this command"),
                 "{line}"
             );
             assert!(line.contains(&format!("1 {}", state.word())) || state == State::Finished);
