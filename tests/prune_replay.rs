@@ -220,3 +220,36 @@ fn a_bad_rule_is_exit_2_headed_as_the_replayed_rule() {
         .stderr(predicates::str::contains("prune.eta must be >= 2"))
         .stderr(predicates::str::contains("only prune.* settings apply"));
 }
+
+/// A run's config.toml that cannot be read is said, not replaced by the default rule.
+#[test]
+fn an_unreadable_recorded_rule_is_exit_2_not_the_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("plive");
+    let status = std::process::Command::new("cp")
+        .args(["-r", SWEEP])
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = copy.join("runs/000-caa5acd6/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited: Vec<String> = text
+        .lines()
+        .map(|l| match l.starts_with("eta = ") {
+            true => "eta = \"x\"".to_string(),
+            false => l.to_string(),
+        })
+        .collect();
+    std::fs::write(&config, edited.join("\n")).unwrap();
+    Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("prune-replay")
+        .arg(&copy)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "the recorded [prune] rule is read from the runs' config.toml, and this one cannot be read",
+        ))
+        .stderr(predicates::str::contains("000-caa5acd6/config.toml"));
+}

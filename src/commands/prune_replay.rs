@@ -7,7 +7,7 @@ use serde::Serialize;
 
 use crate::cli::PruneReplayArgs;
 use crate::config;
-use crate::exit::Exit;
+use crate::exit::{self, Exit};
 use crate::prune::{self, PruneConfig};
 use crate::results::RunState;
 use crate::results::reader::{self, Run};
@@ -35,9 +35,19 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
         .filter(|r| r.current || !r.rows.is_empty())
         .collect();
     // The rule the runs were trained with (enabled or not), the first that says.
-    let recorded = runs
-        .iter()
-        .find_map(|r| Some((reader::read_config(&r.dir).ok()?.prune, r.dir.config())));
+    // A config.toml that is there but unreadable is no reason to replay the defaults quietly.
+    let recorded = match runs.iter().find(|r| r.dir.config().is_file()) {
+        Some(r) => {
+            let cfg = reader::read_config(&r.dir).map_err(|e| {
+                exit::usage(format!(
+                    "the recorded [prune] rule is read from the runs' config.toml, and this one \
+                     cannot be read: fix it (or move that run folder away). {e:#}"
+                ))
+            })?;
+            Some((cfg.prune, r.dir.config()))
+        }
+        None => None,
+    };
     let (base, from) = recorded.unwrap_or_else(|| (PruneConfig::default(), dir.root().into()));
     let mut rule = config::resolve_prune(&base, &from, &args.sets)
         .map_err(|e| e.about("the replayed [prune] rule"))?;

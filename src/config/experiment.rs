@@ -621,6 +621,8 @@ pub fn resolve_rollback(
         None => Vec::new(),
     };
     let (sets, mut problems) = layers::from_sets(sets, "rollback.patience=5");
+    // A config.toml edited by hand is checked as the file it came from was.
+    problems.extend(settings.iter().flat_map(check_setting));
     for s in &sets {
         if s.key.starts_with("rollback.") {
             problems.extend(check_setting(s));
@@ -660,6 +662,7 @@ pub fn resolve_prune(
         })
         .collect();
     let (sets, mut problems) = layers::from_sets(sets, "prune.eta=4");
+    problems.extend(settings.iter().flat_map(check_setting));
     for s in &sets {
         if s.key.starts_with("prune.") {
             problems.extend(check_setting(s));
@@ -1194,6 +1197,30 @@ mod tests {
             resolve_rollback(None, &sets(&["rollback.patience=5"])).is_ok()
                 && resolve_prune(&prune, from, &sets(&["prune.eta=4"])).is_ok(),
             "the examples are settings their commands take"
+        );
+    }
+
+    /// A run's config.toml edited by hand is no way past the checks an experiment file meets.
+    #[test]
+    fn a_replayed_rule_from_a_run_folder_is_checked_as_its_file() {
+        let from = Path::new("runs/000-x/config.toml");
+        let prune = PruneConfig {
+            eta: 1,
+            ..PruneConfig::default()
+        };
+        let err = resolve_prune(&prune, from, &[]).unwrap_err().to_string();
+        assert!(err.contains("prune.eta must be >= 2"), "{err}");
+        assert!(err.contains("runs/000-x/config.toml"), "{err}");
+        let rollback = RollbackConfig {
+            patience: 0,
+            ..RollbackConfig::default()
+        };
+        let err = resolve_rollback(Some((&rollback, from)), &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("rollback.patience must be at least 1"),
+            "{err}"
         );
     }
 
