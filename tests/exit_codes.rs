@@ -330,3 +330,82 @@ fn a_variant_whose_data_cannot_load_is_failed_with_its_reason_everywhere() {
     );
     assert!(!stderr.contains("notes.txt"), "{stderr}");
 }
+
+/// The experiment of the fixture written by an older build (trained runs): what `sample` and
+/// `report` read here.
+fn fixture_experiment() -> String {
+    root()
+        .join("tests/fixtures/previous-release/results/previous")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Runs `args` in `tmp`, `{tmp}` replaced by it, and returns (code, stderr).
+fn outcome_in(args: &[String], tmp: &Path) -> (i32, String) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.replace("{tmp}", &tmp.to_string_lossy()))
+        .collect();
+    let out = runner().current_dir(tmp).args(&args).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code().unwrap_or(-1), stderr)
+}
+
+/// The words of every list in `parts`, one command line.
+fn line(parts: &[&[&str]]) -> Vec<String> {
+    parts.concat().iter().map(|s| s.to_string()).collect()
+}
+
+/// A folder where no file can be made though neither permission nor a read-only file system
+/// forbids it (/proc says "no such file or directory", to root too) is refused before any work.
+/// It passed the check: a run measured its pace, then failed (exit 1) at its first write.
+#[test]
+fn a_folder_where_no_file_can_be_made_is_refused_before_any_work() {
+    if !Path::new("/proc/self").is_dir() {
+        eprintln!("skipped: no /proc here");
+        return;
+    }
+    let smoke = root().join("experiments/smoke.toml");
+    let smoke = smoke.to_str().unwrap();
+    let exp = fixture_experiment();
+    let tiny: &[&str] = &[
+        "--data-dir",
+        "{tmp}/data",
+        "--device",
+        "cpu",
+        "--threads",
+        "1",
+        "--set",
+        "experiment.epochs=1",
+    ];
+    let rows: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            line(&[&[smoke, "--results", "/proc/x"], tiny]),
+            "pass --results with a folder you can write to",
+            "run",
+        ),
+        (
+            line(&[&["report", &exp, "--out", "/proc/x"]]),
+            "pass --out with a folder you can write to",
+            "report --out",
+        ),
+    ];
+    for (args, instead, why) in rows {
+        let tmp = tempfile::tempdir().unwrap();
+        let (code, stderr) = outcome_in(&args, tmp.path());
+        assert_eq!(code, 2, "{why}: {stderr}");
+        assert!(
+            stderr.contains("/proc is not writable (the system says: ") && stderr.contains(instead),
+            "{why}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("pace:"),
+            "{why}: work before the check: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_dir(tmp.path()).unwrap().count(),
+            0,
+            "{why}: wrote something"
+        );
+    }
+}

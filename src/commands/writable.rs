@@ -19,8 +19,12 @@ const NAMED: usize = 8;
 
 /// A usage error naming every place in `places` that cannot be written, each with what the
 /// command writes there, followed by `instead` (what the user can do). A folder that does not
-/// exist yet is checked at the nearest folder above it. Other errors (a full disk, say) are
-/// left to the write that meets them.
+/// exist yet is checked at the nearest folder above it. A file is made there to try it: one
+/// with no name where the file system can (`O_TMPFILE`), so that nothing appears in the
+/// folder, else one removed at once; nothing is left behind, and a dry run may check too. Any
+/// refusal counts (permission, a read-only file system, a folder such as /proc where no file
+/// can be made); what a write could meet later anyway (a full disk or quota, too many open
+/// files) is left to the write that meets it.
 pub fn check(places: &[Place], instead: &str) -> Result<()> {
     let mut probed = HashSet::new();
     let problems: Vec<String> = places
@@ -54,7 +58,7 @@ fn problem(place: &Place, probed: &mut HashSet<PathBuf>) -> Option<String> {
         Place::Folder { path, what } => folder_problem(path, what, probed),
         Place::File { path, what } if path.exists() => {
             match std::fs::OpenOptions::new().write(true).open(path) {
-                Err(e) if refused(&e) => Some(format!(
+                Err(e) if refuses(&e) => Some(format!(
                     "{} is not writable ({}): {what}",
                     path.display(),
                     reason(&e)
@@ -79,11 +83,8 @@ fn folder_problem(dir: &Path, what: &str, probed: &mut HashSet<PathBuf>) -> Opti
             dir.display()
         ));
     }
-    match tempfile::Builder::new()
-        .prefix(".write-check")
-        .tempfile_in(&at)
-    {
-        Err(e) if refused(&e) => Some(format!(
+    match tempfile::tempfile_in(&at) {
+        Err(e) if refuses(&e) => Some(format!(
             "{} is not writable ({}): {what} there",
             at.display(),
             reason(&e)
@@ -128,17 +129,33 @@ fn nearest_existing(dir: &Path) -> PathBuf {
     at.to_path_buf()
 }
 
-fn refused(e: &std::io::Error) -> bool {
-    matches!(
-        e.kind(),
-        ErrorKind::PermissionDenied | ErrorKind::ReadOnlyFilesystem
-    )
+/// Whether `e`, met making or opening a file, says the place cannot be written: anything but
+/// what may pass or a later write would meet anyway (space, quota, open files, memory, an
+/// interrupted call, a failing disk).
+fn refuses(e: &std::io::Error) -> bool {
+    let passing = [
+        libc::ENOSPC,
+        libc::EDQUOT,
+        libc::EMFILE,
+        libc::ENFILE,
+        libc::ENOMEM,
+        libc::EINTR,
+        libc::EAGAIN,
+        libc::EIO,
+    ];
+    !e.raw_os_error().is_some_and(|n| passing.contains(&n))
 }
 
 fn reason(e: &std::io::Error) -> String {
     match e.kind() {
+        ErrorKind::PermissionDenied => "permission denied".into(),
         ErrorKind::ReadOnlyFilesystem => "read-only file system".into(),
-        _ => "permission denied".into(),
+        _ => {
+            // The system's words, without "(os error N)".
+            let text = e.to_string();
+            let text = text.split(" (os error").next().unwrap_or_default();
+            format!("the system says: {}", text.to_lowercase())
+        }
     }
 }
 
@@ -169,6 +186,25 @@ mod tests {
         assert!(
             format!("{error}").contains("is a file, not a folder"),
             "{error}"
+        );
+    }
+
+    #[test]
+    fn a_folder_where_no_file_can_be_made_cannot_be_written() {
+        // /proc refuses new files with "no such file or directory", to root too: neither a
+        // permission nor a read-only file system, and it was let through (exit 1 after the
+        // pace was measured, at the first write).
+        if !Path::new("/proc/self").is_dir() {
+            eprintln!("skipped: no /proc here");
+            return;
+        }
+        let error = check(&[Place::folder("/proc/x/exp", "results")], "y").unwrap_err();
+        assert_eq!(crate::exit::code_of(&error), crate::exit::Exit::Usage);
+        let message = format!("{error}");
+        assert!(
+            message.starts_with("/proc is not writable (the system says: ")
+                && message.ends_with("): results there; y"),
+            "{message}"
         );
     }
 
