@@ -356,6 +356,61 @@ fn line(parts: &[&[&str]]) -> Vec<String> {
     parts.concat().iter().map(|s| s.to_string()).collect()
 }
 
+/// Every command that writes checks where before any work, its dry run too: a place under a
+/// regular file (a mistyped path, a file where a folder was meant) is a usage error naming the
+/// file and the flag to change, and nothing is written. A dry run said nothing (exit 0) where
+/// its run refuses.
+#[test]
+fn a_place_under_a_file_is_refused_before_any_work_by_every_command() {
+    let smoke = root().join("experiments/smoke.toml");
+    let smoke = smoke.to_str().unwrap();
+    let exp = fixture_experiment();
+    let tiny: &[&str] = &["--set", "experiment.epochs=1", "--device", "cpu"];
+    let results_under: &[&str] = &["--results", "{tmp}/afile/r", "--data-dir", "{tmp}/data"];
+    let data_under: &[&str] = &["--results", "{tmp}/results", "--data-dir", "{tmp}/afile/d"];
+    let run_dry: &[&str] = &[smoke, "--dry-run", "--threads", "1"];
+    let rows: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            line(&[run_dry, results_under, tiny]),
+            "pass --results with a folder you can write to",
+            "run --dry-run: refuses what the run refuses (was exit 0)",
+        ),
+        (
+            line(&[run_dry, data_under, tiny]),
+            "pass --data-dir with a folder you can write to",
+            "run --dry-run: the synthetic dataset the run generates (was exit 0)",
+        ),
+        (
+            line(&[&["report", &exp, "--out", "{tmp}/afile/r"]]),
+            "pass --out with a folder you can write to",
+            "report --out",
+        ),
+    ];
+    for (args, instead, why) in rows {
+        let tmp = tempfile::tempdir().unwrap();
+        std::fs::write(tmp.path().join("afile"), b"").unwrap();
+        let (code, stderr) = outcome_in(&args, tmp.path());
+        assert_eq!(code, 2, "{why}: {stderr}");
+        let named = format!(
+            "{} is a file, not a folder",
+            tmp.path().join("afile").display()
+        );
+        assert!(
+            stderr.contains(&named) && stderr.contains(instead),
+            "{why}: {stderr}"
+        );
+        assert!(
+            !stderr.contains("pace:"),
+            "{why}: work before the check: {stderr}"
+        );
+        let left: Vec<_> = std::fs::read_dir(tmp.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(left, ["afile"], "{why}: wrote something");
+    }
+}
+
 /// A folder where no file can be made though neither permission nor a read-only file system
 /// forbids it (/proc says "no such file or directory", to root too) is refused before any work.
 /// It passed the check: a run measured its pace, then failed (exit 1) at its first write.
@@ -383,6 +438,11 @@ fn a_folder_where_no_file_can_be_made_is_refused_before_any_work() {
             line(&[&[smoke, "--results", "/proc/x"], tiny]),
             "pass --results with a folder you can write to",
             "run",
+        ),
+        (
+            line(&[&[smoke, "--dry-run", "--results", "/proc/x"], tiny]),
+            "pass --results with a folder you can write to",
+            "run --dry-run",
         ),
         (
             line(&[&["report", &exp, "--out", "/proc/x"]]),

@@ -235,7 +235,8 @@ fn a_data_cache_that_cannot_be_written_is_read_as_it_is() {
 }
 
 /// A data folder the user cannot write, where the synthetic dataset must be generated, is a
-/// usage error before anything is written (it was a failed variant per variant).
+/// usage error before anything is written (it was a failed variant per variant); the dry run
+/// refuses it the same way (it said nothing, exit 0).
 #[test]
 fn a_synthetic_dataset_that_cannot_be_generated_is_a_usage_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -244,7 +245,12 @@ fn a_synthetic_dataset_that_cannot_be_generated_is_a_usage_error() {
     std::fs::create_dir_all(&data).unwrap();
     set_modes(&results, 0o777, 0o666);
     set_modes(&data, 0o555, 0o444);
-    let (code, stderr) = run_as_other_user(&refs(&smoke_args(&results, &data, &[])));
+    let tiny = ["--set", "experiment.epochs=1", "--threads", "1"];
+    let dry = [&tiny[..], &["--dry-run"]].concat();
+    let (dry_code, dry_stderr) = run_as_other_user(&refs(&smoke_args(&results, &data, &dry)));
+    let dry_written =
+        std::fs::read_dir(&results).unwrap().count() + std::fs::read_dir(&data).unwrap().count();
+    let (code, stderr) = run_as_other_user(&refs(&smoke_args(&results, &data, &tiny)));
     let written = std::fs::read_dir(&results).unwrap().count();
     set_modes(tmp.path(), 0o755, 0o644);
     assert_eq!(code, Some(2), "{stderr}");
@@ -254,6 +260,14 @@ fn a_synthetic_dataset_that_cannot_be_generated_is_a_usage_error() {
         "{stderr}"
     );
     assert_eq!(written, 0, "nothing written before the check");
+    assert_eq!(dry_code, Some(2), "the dry run as the run: {dry_stderr}");
+    let error = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("error:"))
+            .map(str::to_owned)
+    };
+    assert_eq!(error(&dry_stderr), error(&stderr), "the same message");
+    assert_eq!(dry_written, 0, "the dry run writes nothing");
 }
 
 /// Every file and folder under `root` with its modification time and, for a file, its bytes.

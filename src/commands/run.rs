@@ -22,12 +22,8 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let data_warnings = data::check_data(&experiment.file, selected.iter().map(|v| &v.config))?;
     let exp_dir = ExperimentDir::new(&exp.results, &experiment.name);
     let (selected, rerun) = only(&experiment, &exp_dir, selected, &exp.only)?;
-    same_data::check(
-        &selected,
-        &exp_dir,
-        &DataRoot(exp.data_dir.clone()),
-        &exp.only,
-    )?;
+    let data_root = DataRoot(exp.data_dir.clone());
+    same_data::check(&selected, &exp_dir, &data_root, &exp.only)?;
     // Checked by --dry-run too: it must refuse what the run would refuse.
     let devices = args
         .device
@@ -35,6 +31,11 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
         .map(|&d| train::device::select(d).map_err(|e| exit::usage(format!("{e:#}"))))
         .collect::<Result<Vec<_>>>()?;
     if args.dry_run {
+        if !selected.is_empty() {
+            // As the run checks them (it writes nothing when no variant is selected); the
+            // check leaves nothing behind.
+            check_places(&exp_dir, &selected, &exp.only, &data_root)?;
+        }
         // A run says these when it loads the data; a dry run loads none.
         for w in &data_warnings {
             eprintln!("warning: {w}");
@@ -53,14 +54,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     }
     let moved = super::renumbered::renumbered(&exp_dir, &selected);
     eprint!("{}", super::renumbered::note(&moved));
-    super::writable::check(
-        &places(&exp_dir, &selected, &exp.only),
-        "pass --results with a folder you can write to (a copy of these results resumes there)",
-    )?;
-    super::writable::check(
-        &data_places(&selected, &DataRoot(exp.data_dir.clone())),
-        "pass --data-dir with a folder you can write to",
-    )?;
+    check_places(&exp_dir, &selected, &exp.only, &data_root)?;
     // A --jobs sweep's board says it for its workers.
     stop::install(args.jobs <= 1)?;
     eprint!("{}", estimate(args, &exp_dir, &selected, &devices));
@@ -87,7 +81,7 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let options = serial::Options {
         exp_dir,
         device: devices[0],
-        data_root: DataRoot(exp.data_dir.clone()),
+        data_root,
         threads: args.threads,
         budget: cores,
         worker: false,
@@ -96,6 +90,24 @@ pub fn run(args: &RunArgs) -> Result<Exit> {
     let tally = serial::run(&experiment, &selected, &options)?;
     requeue_if_warned(&tally);
     Ok(tally.exit())
+}
+
+/// Every place the run of `selected` writes can be written (`commands::writable`), else a
+/// usage error naming those that cannot: the results, then the synthetic datasets.
+fn check_places(
+    exp_dir: &ExperimentDir,
+    selected: &[&Variant],
+    only: &[Only],
+    data_root: &DataRoot,
+) -> Result<()> {
+    super::writable::check(
+        &places(exp_dir, selected, only),
+        "pass --results with a folder you can write to (a copy of these results resumes there)",
+    )?;
+    super::writable::check(
+        &data_places(selected, data_root),
+        "pass --data-dir with a folder you can write to",
+    )
 }
 
 /// Where the run writes: the experiment's folder, and the run folder of every selected
@@ -120,7 +132,7 @@ fn places(exp_dir: &ExperimentDir, selected: &[&Variant], only: &[Only]) -> Vec<
 
 /// The synthetic datasets the selected variants generate (`data::synthetic_to_generate`, once
 /// per distinct `[data]`: it reads every file of the folder).
-fn data_places(selected: &[&Variant], root: &DataRoot) -> Vec<Place> {
+pub(super) fn data_places(selected: &[&Variant], root: &DataRoot) -> Vec<Place> {
     let mut sections: Vec<&config::DataSection> = Vec::new();
     for v in selected {
         if !sections.contains(&&v.config.data) {
