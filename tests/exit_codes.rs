@@ -358,8 +358,8 @@ fn line(parts: &[&[&str]]) -> Vec<String> {
 
 /// Every command that writes checks where before any work, its dry run too: a place under a
 /// regular file (a mistyped path, a file where a folder was meant) is a usage error naming the
-/// file and the flag to change, and nothing is written. A dry run said nothing (exit 0) where
-/// its run refuses.
+/// file and the flag to change, and nothing is written. They were exit 1 about a file they
+/// could not read (`slurm`), or exit 0 from a dry run whose run refuses.
 #[test]
 fn a_place_under_a_file_is_refused_before_any_work_by_every_command() {
     let smoke = root().join("experiments/smoke.toml");
@@ -370,6 +370,21 @@ fn a_place_under_a_file_is_refused_before_any_work_by_every_command() {
     let data_under: &[&str] = &["--results", "{tmp}/results", "--data-dir", "{tmp}/afile/d"];
     let run_dry: &[&str] = &[smoke, "--dry-run", "--threads", "1"];
     let rows: Vec<(Vec<String>, &str, &str)> = vec![
+        (
+            line(&[&["slurm", smoke, "--dry-run"], results_under, tiny]),
+            "pass --results with a folder you can write to",
+            "slurm --dry-run: was exit 1, cannot read slurm/submissions.jsonl",
+        ),
+        (
+            line(&[&["slurm", smoke], results_under, tiny]),
+            "pass --results with a folder you can write to",
+            "slurm: the same, before Slurm is asked",
+        ),
+        (
+            line(&[&["slurm", smoke, "--dry-run"], data_under, tiny]),
+            "pass --data-dir with a folder you can write to",
+            "slurm --dry-run: the data the submission prepares (was exit 0)",
+        ),
         (
             line(&[run_dry, results_under, tiny]),
             "pass --results with a folder you can write to",

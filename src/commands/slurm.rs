@@ -79,6 +79,11 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     if let Some(problem) = slurm::log_dir_problem(&script.log_dir) {
         return Err(usage(problem));
     }
+    if !ids.is_empty() {
+        // Before Slurm is asked to check the script; by the dry run too, which must refuse
+        // what the submission would refuse (the check leaves nothing behind).
+        check_places(&exp_dir, &first.variants, &data_root)?;
+    }
     if args.dry_run {
         // As `run --dry-run` lists them; no time: the tasks train on Slurm's nodes.
         eprint!("{}", run::plan(&experiment, &selected));
@@ -107,16 +112,6 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         );
         return Ok(Exit::Success);
     }
-    super::writable::check(
-        &[
-            Place::folder(exp_dir.root(), "slurm writes experiment.json and slurm/"),
-            Place::folder(
-                exp_dir.slurm(),
-                "slurm writes the job's script, its task list and the tasks' logs",
-            ),
-        ],
-        "pass --results with a folder you can write to",
-    )?;
     // Slurm checks the script (partition, account, limits, directives) before anything is
     // prepared or written, so a refusal costs no data preparation and leaves nothing behind.
     sbatch(&script, Ask::TestOnly, wait)?;
@@ -136,12 +131,7 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
     let left = &plan.variants;
     // Data, caches, tag classifier and quality reference are made here, once, so that array
     // tasks only read them (they never race to build them).
-    prepare::warm(
-        left,
-        left,
-        &DataRoot(exp.data_dir.clone()),
-        tch::Device::Cpu,
-    )?;
+    prepare::warm(left, left, &data_root, tch::Device::Cpu)?;
     exp_dir.write_manifest(&Manifest::of(&experiment))?;
     submissions::write_variant_list(&slurm_dir, &ids)?;
     let job_id = sbatch(&script, Ask::Submit, wait)?;
@@ -171,6 +161,30 @@ pub fn slurm(args: &SlurmArgs) -> Result<Exit> {
         slurm::quote(&exp_dir.root().to_string_lossy()),
     );
     Ok(Exit::Success)
+}
+
+/// Every place a submission of `variants` writes can be written (`commands::writable`), else
+/// a usage error naming those that cannot: the experiment's folder and slurm/, then the
+/// synthetic datasets prepared for the tasks.
+fn check_places(
+    exp_dir: &ExperimentDir,
+    variants: &[&Variant],
+    data_root: &DataRoot,
+) -> Result<()> {
+    super::writable::check(
+        &[
+            Place::folder(exp_dir.root(), "slurm writes experiment.json and slurm/"),
+            Place::folder(
+                exp_dir.slurm(),
+                "slurm writes the job's script, its task list and the tasks' logs",
+            ),
+        ],
+        "pass --results with a folder you can write to",
+    )?;
+    super::writable::check(
+        &run::data_places(variants, data_root),
+        "pass --data-dir with a folder you can write to",
+    )
 }
 
 /// When `--only` chose nothing: the variants not started whose newest array task failed (an

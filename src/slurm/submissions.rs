@@ -92,7 +92,16 @@ pub fn read(slurm_dir: &Path) -> Result<Vec<Submission>> {
     let path = slurm_dir.join("submissions.jsonl");
     let text = match std::fs::read_to_string(&path) {
         Ok(text) => text,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        // None yet; or none can be: the results' path runs through a file (`slurm` says so
+        // when it would write there, and `status` finds no experiment).
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(Vec::new());
+        }
         Err(e) => return Err(e).with_context(|| format!("cannot read {}", path.display())),
     };
     text.lines()
