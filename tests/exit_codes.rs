@@ -359,12 +359,14 @@ fn line(parts: &[&[&str]]) -> Vec<String> {
 /// Every command that writes checks where before any work, its dry run too: a place under a
 /// regular file (a mistyped path, a file where a folder was meant) is a usage error naming the
 /// file and the flag to change, and nothing is written. They were exit 1 about a file they
-/// could not read (`slurm`), or exit 0 from a dry run whose run refuses.
+/// could not read or create (`slurm`, `sample`, `data synth`), or exit 0 from a dry run whose
+/// run refuses.
 #[test]
 fn a_place_under_a_file_is_refused_before_any_work_by_every_command() {
     let smoke = root().join("experiments/smoke.toml");
     let smoke = smoke.to_str().unwrap();
     let exp = fixture_experiment();
+    let run = format!("{exp}/runs/000-35a78e6b");
     let tiny: &[&str] = &["--set", "experiment.epochs=1", "--device", "cpu"];
     let results_under: &[&str] = &["--results", "{tmp}/afile/r", "--data-dir", "{tmp}/data"];
     let data_under: &[&str] = &["--results", "{tmp}/results", "--data-dir", "{tmp}/afile/d"];
@@ -396,9 +398,27 @@ fn a_place_under_a_file_is_refused_before_any_work_by_every_command() {
             "run --dry-run: the synthetic dataset the run generates (was exit 0)",
         ),
         (
+            line(&[&["sample", &run, "--out", "{tmp}/afile/x.png"]]),
+            "pass --out with a file in a folder you can write to",
+            "sample: was exit 1, cannot create the folder, after loading the checkpoint",
+        ),
+        (
             line(&[&["report", &exp, "--out", "{tmp}/afile/r"]]),
             "pass --out with a folder you can write to",
             "report --out",
+        ),
+        (
+            line(&[&["data", "synth", "--count", "4", "--out", "{tmp}/afile/d"]]),
+            "pass --out with a folder you can write to",
+            "data synth --out: was exit 1 after the faces were drawn",
+        ),
+        (
+            line(&[
+                &["data", "synth", "--count", "4"],
+                &["--contact-sheet", "{tmp}/afile/s.png"],
+            ]),
+            "pass --contact-sheet with a file in a folder you can write to",
+            "data synth --contact-sheet: was exit 1",
         ),
     ];
     for (args, instead, why) in rows {
@@ -438,6 +458,7 @@ fn a_folder_where_no_file_can_be_made_is_refused_before_any_work() {
     let smoke = root().join("experiments/smoke.toml");
     let smoke = smoke.to_str().unwrap();
     let exp = fixture_experiment();
+    let run = format!("{exp}/runs/000-35a78e6b");
     let tiny: &[&str] = &[
         "--data-dir",
         "{tmp}/data",
@@ -463,6 +484,11 @@ fn a_folder_where_no_file_can_be_made_is_refused_before_any_work() {
             line(&[&["report", &exp, "--out", "/proc/x"]]),
             "pass --out with a folder you can write to",
             "report --out",
+        ),
+        (
+            line(&[&["sample", &run, "--out", "/proc/x.png"]]),
+            "pass --out with a file in a folder you can write to",
+            "sample",
         ),
     ];
     for (args, instead, why) in rows {

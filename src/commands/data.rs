@@ -4,7 +4,8 @@ use anyhow::Result;
 
 use crate::cli::{DataCommand, SynthArgs};
 
-use crate::exit::{Exit, usage_problems};
+use crate::exit::{Exit, usage, usage_problems};
+use crate::fsx::{Place, parent_dir};
 use crate::progress;
 use crate::synth::{self, SynthOptions};
 
@@ -35,6 +36,7 @@ fn synth_command(args: &SynthArgs) -> Result<Exit> {
     if !problems.is_empty() {
         return Err(usage_problems(problems));
     }
+    check_places(args)?;
     if let Some(out) = &args.out {
         let bar = progress::counter(
             args.count as u64,
@@ -88,4 +90,37 @@ fn synth_command(args: &SynthArgs) -> Result<Exit> {
         }
     }
     Ok(Exit::Success)
+}
+
+/// `--out` and `--contact-sheet` can be written (`commands::writable`), before any face is
+/// drawn: the dataset is made beside `--out` and renamed into place, the sheet is a file
+/// (not a folder) written the same way.
+fn check_places(args: &SynthArgs) -> Result<()> {
+    if let Some(out) = &args.out {
+        super::writable::check(
+            &[Place::folder(
+                parent_dir(out),
+                "data synth writes the dataset (made beside --out, then renamed to it)",
+            )],
+            "pass --out with a folder you can write to",
+        )?;
+    }
+    if let Some(sheet) = &args.contact_sheet {
+        if sheet.is_dir() {
+            return Err(usage(format!(
+                "--contact-sheet {} is a folder: name the PNG file to write, e.g. \
+                 --contact-sheet {}",
+                sheet.display(),
+                sheet.join("sheet.png").display()
+            )));
+        }
+        super::writable::check(
+            &[Place::folder(
+                parent_dir(sheet),
+                "data synth writes the contact sheet",
+            )],
+            "pass --contact-sheet with a file in a folder you can write to",
+        )?;
+    }
+    Ok(())
 }

@@ -8,6 +8,7 @@ use crate::cli::SampleArgs;
 use crate::config::Arch;
 use crate::data::Vocabulary;
 use crate::exit::{Exit, usage};
+use crate::fsx::Place;
 use crate::results::{self, RunDir, Saved, reader};
 use crate::train::{self, samples};
 use crate::{checkpoint, model};
@@ -24,6 +25,7 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         )));
     }
     check_count(args.count).map_err(usage)?;
+    check_out(&args.out)?;
     let dir = RunDir::at(&args.run_dir);
     if !dir.config().is_file() {
         return Err(usage(format!(
@@ -112,6 +114,25 @@ pub fn sample(args: &SampleArgs) -> Result<Exit> {
         }
     );
     Ok(Exit::Success)
+}
+
+/// `--out` names a file that can be written (before the checkpoint is loaded): not a folder,
+/// and in a folder where it can be made (`commands::writable`).
+fn check_out(out: &std::path::Path) -> Result<()> {
+    if out.is_dir() {
+        return Err(usage(format!(
+            "--out {} is a folder: name the image file to write, e.g. --out {}",
+            out.display(),
+            out.join("grid.png").display()
+        )));
+    }
+    super::writable::check(
+        &[Place::folder(
+            crate::fsx::parent_dir(out),
+            "sample writes its image grid",
+        )],
+        "pass --out with a file in a folder you can write to",
+    )
 }
 
 /// `--count` within 1..=`MAX_COUNT`.
