@@ -48,6 +48,12 @@ pub fn usage(message: impl fmt::Display) -> anyhow::Error {
     UsageError(message.to_string()).into()
 }
 
+/// Settings problems headed as settings of `subject` (a replay's rule is no experiment's); exit
+/// code 2, as `ConfigErrors`.
+pub fn settings_of(subject: &str) -> impl Fn(ConfigErrors) -> anyhow::Error + '_ {
+    move |errors| usage(errors.listed(subject).trim_end())
+}
+
 /// Several command-line problems at once (bad flag values), as one `UsageError`: headed as the
 /// command line's, not the experiment settings', since no setting is wrong.
 pub fn usage_problems(problems: Vec<String>) -> anyhow::Error {

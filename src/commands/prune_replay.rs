@@ -50,7 +50,7 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
     };
     let (base, from) = recorded.unwrap_or_else(|| (PruneConfig::default(), dir.root().into()));
     let mut rule = config::resolve_prune(&base, &from, &args.sets)
-        .map_err(|e| e.about("the replayed [prune] rule"))?;
+        .map_err(exit::settings_of("the replayed [prune] rule"))?;
     rule.enabled = true;
     let (given, guessed) = epoch_images(&runs);
     let replayed = replay::replay(&runs, &rule, &given);

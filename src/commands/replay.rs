@@ -12,7 +12,7 @@ use anyhow::Result;
 use crate::cli::{LogFormatArg, ReplayArgs};
 use crate::config;
 use crate::data;
-use crate::exit::{Exit, usage};
+use crate::exit::{self, Exit, usage};
 use crate::health::{
     self, DetectorSetup, FORMATS_TRIED, Listed, LogFormat, REPLAY_EPOCH_IMAGES, RecordedEnd,
     Segment, SwdFloor,
@@ -182,7 +182,7 @@ const REPLAYED: &str = "the replayed [rollback] settings";
 
 /// The defaults with `--set` on top, for a log that does not say what its run trained on.
 fn unrecorded(sets: &[String]) -> Result<DetectorSetup> {
-    let rollback = config::resolve_rollback(None, sets).map_err(|e| e.about(REPLAYED))?;
+    let rollback = config::resolve_rollback(None, sets).map_err(exit::settings_of(REPLAYED))?;
     Ok(DetectorSetup::unrecorded(rollback))
 }
 
@@ -228,7 +228,7 @@ fn metrics_basis(log: &Path, sets: &[String]) -> Result<Basis> {
         }
     };
     let rollback = config::resolve_rollback(Some((&cfg.rollback, &dir.config())), sets)
-        .map_err(|e| e.about(REPLAYED))?;
+        .map_err(exit::settings_of(REPLAYED))?;
     let info = reader::read_run_info(&dir).ok().flatten();
     let recorded = info.as_ref().and_then(|i| i.detector);
     let listed = info

@@ -46,13 +46,8 @@ fn fixed_reason(key: &str) -> Option<&'static str> {
 pub struct ConfigErrors(pub Vec<String>);
 
 impl ConfigErrors {
-    /// The same problems headed as settings of `subject` (a replay's rule is no experiment's);
-    /// still exit code 2.
-    pub fn about(self, subject: &str) -> anyhow::Error {
-        crate::exit::usage(self.listed(subject).trim_end())
-    }
-
-    fn listed(&self, subject: &str) -> String {
+    /// The problems as a list headed as settings of `subject` ("N problems in SUBJECT:").
+    pub fn listed(&self, subject: &str) -> String {
         let n = self.0.len();
         let mut text = format!(
             "{n} problem{} in {subject}:\n",
