@@ -467,15 +467,22 @@ pub fn parse(args: Vec<OsString>) -> Cli {
 /// A `--set KEY VALUE` (or `KEY= VALUE`, `KEY = VALUE`, `KEY =VALUE`) written as several
 /// arguments, with the one argument to write instead. VALUE is what follows the key unless it
 /// is a flag (`--dry-run`), an existing path or an experiment file (`x.toml`): then the key may
-/// have no value, which the settings report names.
+/// have no value, which the settings report names (or clap, where the path is one too many:
+/// `explain` then asks `set_split` about that argument alone).
 fn split_set(args: &[OsString]) -> Option<String> {
+    set_split(args, |t| {
+        !t.starts_with("--") && !t.ends_with(".toml") && !std::path::Path::new(t).exists()
+    })
+}
+
+/// The one scanner for a `--set` split from its value: the first `--set KEY` whose dotted KEY
+/// is followed by a value (`is_value` says which arguments may be one), told as the single
+/// argument to write.
+fn set_split(args: &[OsString], is_value: impl Fn(&str) -> bool) -> Option<String> {
     let args: Vec<String> = args
         .iter()
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
-    let is_value = |t: &String| {
-        !t.starts_with("--") && !t.ends_with(".toml") && !std::path::Path::new(t).exists()
-    };
     (0..args.len()).find_map(|i| {
         let (key, rest) = match args[i].strip_prefix("--set=") {
             Some(key) => (key, &args[i + 1..]),
@@ -528,8 +535,9 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg).cloned() else {
         return error;
     };
-    let tip = match set_value_split_off(args, &arg) {
-        Some(key) => format!("--set takes KEY=VALUE as one argument: write --set {key}={arg}"),
+    // The value clap found one too many is an existing path, which `split_set` leaves alone.
+    let tip = match set_split(args, |v| v == arg) {
+        Some(tip) => tip,
         None if let Some(tip) = listed_apart(args, &arg) => tip,
         None if args.get(1).is_some_and(|a| a == "slurm") => match slurm_tip(&arg) {
             Some(tip) => tip,
@@ -542,24 +550,6 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
         ContextValue::StyledStrs(vec![tip.into()]),
     );
     error
-}
-
-/// The key of a `--set KEY` (or `--set=KEY`) written without `=` right before `value`: the
-/// user split KEY=VALUE in two.
-fn set_value_split_off(args: &[OsString], value: &str) -> Option<String> {
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| a.to_string_lossy().into_owned())
-        .collect();
-    (0..args.len()).find_map(|i| {
-        let (key, next) = match args[i].strip_prefix("--set=") {
-            Some(key) => (key, args.get(i + 1)?),
-            None if args[i] == "--set" => (args.get(i + 1)?.as_str(), args.get(i + 2)?),
-            None => return None,
-        };
-        let split = !key.is_empty() && !key.contains('=') && !key.starts_with('-');
-        (split && next == value).then(|| key.to_string())
-    })
 }
 
 /// `--only failed interrupted` or `--variant 0 1`: a second value written apart from the
@@ -799,6 +789,11 @@ mod tests {
                 &["x", "replay", "l.log", "--set", "rollback.patience", "5"][..],
                 "--set rollback.patience=5",
                 "another subcommand",
+            ),
+            (
+                &["x", "e.toml", "--set", "data.path", "/"][..],
+                "--set data.path=/",
+                "a value that is an existing path, which split_set leaves to clap",
             ),
         ] {
             let args = with_default_subcommand(args.iter().map(OsString::from).collect());
