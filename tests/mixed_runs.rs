@@ -2,6 +2,9 @@
 //! that changes what is trained): `status`, summary.csv and the report tell which runs belong
 //! to the experiment as it stands, and each run's own settings and overrides.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -155,27 +158,10 @@ fn runs_of_another_recipe_are_marked_with_their_own_settings() {
     );
 }
 
-/// The ids `run --dry-run` lists for `file` (the second column of its variant lines).
+/// The ids `run --dry-run` lists for `file`, and the listing.
 fn planned_ids(file: &Path, results: &Path) -> (Vec<String>, String) {
-    let out = Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg(file)
-        .arg("--results")
-        .arg(results)
-        .arg("--dry-run")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let text = String::from_utf8(out).unwrap();
-    let ids = text
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|id| id.len() == 12 && id.as_bytes()[3] == b'-')
-        .map(str::to_string)
-        .collect();
-    (ids, text)
+    let text = common::dry_run(file, [OsStr::new("--results"), results.as_os_str()]);
+    (common::variant_ids(&text), text)
 }
 
 /// A grid whose order changed trains its variants afresh under new ids: the dry run (and the

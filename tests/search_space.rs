@@ -2,6 +2,9 @@
 //! same trials every time, more trials keep the earlier ids, the grid runs once per trial, and
 //! the report charts drawn numbers against the figure.
 
+mod common;
+
+use std::ffi::OsStr;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -28,23 +31,17 @@ fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
         .replace("METHOD", method);
     std::fs::write(&file, text).unwrap();
     let (results, data) = (dir.join("results"), dir.join("data"));
-    let out = Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg(&file)
-        .arg("--results")
-        .arg(&results)
-        .arg("--data-dir")
-        .arg(&data)
-        .arg("--dry-run")
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let dirs: [&OsStr; 4] = [
+        "--results".as_ref(),
+        results.as_ref(),
+        "--data-dir".as_ref(),
+        data.as_ref(),
+    ];
+    let listing = common::dry_run(&file, dirs);
     assert!(!results.exists(), "a dry run writes nothing");
     // Its cost line times a few steps: it keeps that pace to itself.
     assert!(!data.exists(), "a dry run writes no data cache either");
-    String::from_utf8(out).unwrap()
+    listing
 }
 
 /// The variant lines: index, id, values.
@@ -140,19 +137,16 @@ fn the_cost_estimate_times_each_shape_once() {
                 trials = 6\n\"train.lr_d\" = { distribution = \"log_uniform\", low = 1e-5, \
                 high = 1e-3 }\n";
     std::fs::write(&file, text).unwrap();
-    let out = Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg(&file)
-        .args(["--dry-run", "--threads", "1", "--results"])
-        .arg(dir.path().join("results"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
-    let listing = String::from_utf8(out).unwrap();
+    let (results, data) = (dir.path().join("results"), dir.path().join("data"));
+    let args: [&OsStr; 6] = [
+        "--threads".as_ref(),
+        "1".as_ref(),
+        "--results".as_ref(),
+        results.as_ref(),
+        "--data-dir".as_ref(),
+        data.as_ref(),
+    ];
+    let listing = common::dry_run(&file, args);
     assert_eq!(variant_lines(&listing).len(), 12, "{listing}");
     // Two shapes: a pace line each, under one heading.
     let pace = listing

@@ -1,6 +1,8 @@
 //! Settings users really write (non-finite numbers, over-long names, dates, huge grids, files
 //! saved by Windows editors, odd environments): exit 2 with every problem named, nothing written.
 
+mod common;
+
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
@@ -140,19 +142,9 @@ fn experiment_file_with_bom_and_crlf_reads_like_plain_text() {
     let file = tmp.path().join("smoke.toml");
     std::fs::write(&file, format!("\u{feff}{}", text.replace('\n', "\r\n"))).unwrap();
     let dry = |file: &Path| {
-        let out = Command::cargo_bin("anigan-runner")
-            .unwrap()
-            .arg(file)
-            .arg("--dry-run")
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
         // The listing names the file; compare the variant lines (the cost line after them
         // times a few steps anew on every dry run).
-        String::from_utf8(out)
-            .unwrap()
+        common::dry_run(file, [] as [&str; 0])
             .lines()
             .skip(1)
             .take_while(|l| !l.starts_with("cost:"))
@@ -289,21 +281,15 @@ fn empty_sections_mean_their_defaults() {
     let dry = |text: &str| {
         let file = tmp.path().join("e.toml");
         std::fs::write(&file, text).unwrap();
-        let out = Command::cargo_bin("anigan-runner")
-            .unwrap()
-            .arg(&file)
-            .arg("--results")
-            .arg(tmp.path().join("results"))
-            .arg("--data-dir")
-            .arg(tmp.path().join("data"))
-            .arg("--dry-run")
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
+        let (results, data) = (tmp.path().join("results"), tmp.path().join("data"));
+        let dirs: [&OsStr; 4] = [
+            "--results".as_ref(),
+            results.as_ref(),
+            "--data-dir".as_ref(),
+            data.as_ref(),
+        ];
         // The variant listing; the cost lines after it hold a timing.
-        let listing = String::from_utf8(out).unwrap();
+        let listing = common::dry_run(&file, dirs);
         let end = listing.find("variants selected").expect("a listing");
         listing[..end].to_string()
     };

@@ -519,23 +519,6 @@ fn missing_slurm_commands_exit_2() {
     assert!(stderr.contains("cannot run scontrol"), "{stderr}");
 }
 
-/// The ids of `exp`'s variants, as `run --dry-run` lists them.
-fn variant_ids(exp: &Path) -> Vec<String> {
-    let out = Command::cargo_bin("anigan-runner")
-        .unwrap()
-        .arg(exp)
-        .arg("--dry-run")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter_map(|l| l.split_whitespace().nth(1))
-        .filter(|w| w.len() == 12 && w.as_bytes()[3] == b'-')
-        .map(str::to_string)
-        .collect()
-}
-
 /// Array tasks that failed before their runs began (an edited experiment file) leave their
 /// variants not started, not failed: `slurm --only failed` chooses none of them, and says so,
 /// with the states there are and what would submit them, without asking Slurm (it used to say
@@ -544,7 +527,7 @@ fn variant_ids(exp: &Path) -> Vec<String> {
 fn an_only_that_chooses_nothing_says_why() {
     let tmp = tempfile::tempdir().unwrap();
     let exp = write_grid(tmp.path(), 1);
-    let ids = variant_ids(&exp);
+    let ids = common::variant_ids(&common::dry_run(&exp, [] as [&str; 0]));
     assert_eq!(ids.len(), 4, "{ids:?}");
     let results = tmp.path().join("results");
     let slurm_dir = results.join("smoke/slurm");

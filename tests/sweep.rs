@@ -359,23 +359,8 @@ fn checkpoint_files(run: &Path) -> Vec<String> {
 #[test]
 fn threads_and_checkpoint_keep_keep_every_id() {
     let ids = |extra: &[&str]| {
-        let out = Command::cargo_bin("anigan-runner")
-            .unwrap()
-            .arg(smoke())
-            .arg("--dry-run")
-            .args(extra)
-            .assert()
-            .success()
-            .get_output()
-            .stdout
-            .clone();
-        let text = String::from_utf8(out).unwrap();
-        let ids: Vec<String> = text
-            .lines()
-            .filter_map(|l| l.split_whitespace().nth(1))
-            .filter(|w| w.len() == 12 && w.as_bytes()[3] == b'-')
-            .map(String::from)
-            .collect();
+        let text = common::dry_run(&smoke(), extra);
+        let ids = common::variant_ids(&text);
         assert_eq!(ids.len(), 2, "{text}");
         ids
     };

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests that compare runs: files read through the
 //! runner's own reader (`anigan_runner::results`), never split by hand.
 
-use std::ffi::OsString;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 
 use anigan_runner::results::{EventRow, MetricsRow, RunDir, metrics};
@@ -13,6 +13,39 @@ pub fn cpu_args(experiment: &Path, results: &Path, data: &Path) -> Vec<OsString>
     a.extend(["--data-dir".into(), data.into()]);
     a.extend(["--device", "cpu", "--threads", "1"].map(OsString::from));
     a
+}
+
+/// stdout of `anigan-runner EXPERIMENT ARGS --dry-run`, which must succeed: the variants it
+/// would train, a line each (index, id, values), then its cost lines.
+#[allow(dead_code)] // not every test file that shares this module dry-runs experiments
+pub fn dry_run<I, S>(experiment: &Path, args: I) -> String
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<OsStr>,
+{
+    let out = assert_cmd::Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg(experiment)
+        .args(args)
+        .arg("--dry-run")
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
+    String::from_utf8(out).unwrap()
+}
+
+/// The variant ids a `--dry-run` listing names, in its order: the second word of each variant
+/// line (`000-1a2b3c4d`: 12 characters, a dash after the index).
+#[allow(dead_code)] // not every test file that shares this module dry-runs experiments
+pub fn variant_ids(listing: &str) -> Vec<String> {
+    listing
+        .lines()
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .filter(|w| w.len() == 12 && w.as_bytes()[3] == b'-')
+        .map(str::to_string)
+        .collect()
 }
 
 /// metrics.csv of a run directory with its timing figures cleared, one row per epoch: what
