@@ -343,7 +343,6 @@ mod tests {
     #[test]
     fn the_runs_ends_fall_on_the_segments_last_rows() {
         use crate::health::{EpochStats, Kind};
-        use crate::results::EventKind;
         let seg = |last: u64| Segment {
             line: 1,
             stats: (1..=last)
@@ -353,16 +352,8 @@ mod tests {
                 })
                 .collect(),
         };
-        let row = |epoch: u64, action: Taken| EventRow {
-            step: epoch,
-            epoch,
-            kind: EventKind::Health(Kind::DegenerateOutput),
-            onset_epoch: epoch,
-            action,
-            restored_epoch: None,
-            changes: String::new(),
-            evidence: String::new(),
-            escalation: 0,
+        let row = |epoch: u64, action: Taken| {
+            crate::results::test_rows::event(epoch, Kind::DegenerateOutput, action)
         };
         let end = |epoch, rolled_back| {
             Some(RecordedEnd {

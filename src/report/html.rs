@@ -428,31 +428,9 @@ mod tests {
 
     fn event(kind: Kind, action: Taken, restored: Option<u64>) -> EventRow {
         EventRow {
-            step: 5,
-            epoch: 5,
-            kind: kind.into(),
             onset_epoch: 3,
-            action,
             restored_epoch: restored,
-            changes: String::new(),
-            evidence: String::new(),
-            escalation: 0,
-        }
-    }
-
-    /// An experiment of `runs`, with no grid.
-    fn record(runs: Vec<Run>) -> ExperimentRecord {
-        ExperimentRecord {
-            dir: crate::results::ExperimentDir::at("x"),
-            name: "x".into(),
-            description: String::new(),
-            source: None,
-            overrides: None,
-            grid_keys: vec![],
-            search_keys: vec![],
-            log_keys: vec![],
-            runs,
-            planned: true,
+            ..crate::results::test_rows::event(5, kind, action)
         }
     }
 
@@ -462,7 +440,7 @@ mod tests {
 
     #[test]
     fn verdicts_are_counted_per_kind_across_the_sweep() {
-        let results = record(vec![
+        let results = ExperimentRecord::for_test(vec![
             run(
                 "000-a",
                 vec![
@@ -496,7 +474,7 @@ mod tests {
     /// every table, the episodes' and rungs' too, scrolls inside a box of its own.
     #[test]
     fn the_page_fits_a_phone_and_every_table_scrolls_in_its_own_box() {
-        let results = record(vec![run(
+        let results = ExperimentRecord::for_test(vec![run(
             "000-a",
             vec![event(Kind::ModeCollapse, Taken::Rollback, Some(0))],
         )]);

@@ -156,18 +156,7 @@ mod tests {
             ],
             ..MetricsRow::default()
         };
-        let results = ExperimentRecord {
-            dir: crate::results::ExperimentDir::at("x"),
-            name: "x".into(),
-            description: String::new(),
-            source: None,
-            overrides: None,
-            grid_keys: vec![],
-            search_keys: vec![],
-            log_keys: vec![],
-            runs: vec![Run::for_test("000-a", vec![row], vec![])],
-            planned: true,
-        };
+        let results = ExperimentRecord::for_test(vec![Run::for_test("000-a", vec![row], vec![])]);
         let summaries = crate::report::summary::summaries(&results);
         let stamp = Stamp {
             at: "2026-12-07 16:40 UTC".into(),

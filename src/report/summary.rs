@@ -674,8 +674,6 @@ pub fn summary_csv(grid_keys: &[String], rows: &[Summary]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::health::Kind;
-    use crate::results::{EventRow, Taken};
 
     fn row(step: u64, epoch: u32, accs: (f64, f64, f64), swd: Option<f64>) -> MetricsRow {
         MetricsRow {
@@ -754,17 +752,7 @@ mod tests {
             row(3, 2, (0.6, 0.6, 0.4), Some(2.0)),
             row(4, 3, (0.7, 0.97, 0.3), None),
         ];
-        let events = vec![EventRow {
-            step: 2,
-            epoch: 2,
-            kind: Kind::GFailure.into(),
-            onset_epoch: 2,
-            action: Taken::Rollback,
-            restored_epoch: Some(1),
-            changes: String::new(),
-            evidence: String::new(),
-            escalation: 0,
-        }];
+        let events = vec![rollback(2, 1)];
         let s = summarize(&run(rows, events), Figure::Swd);
         assert_eq!(s.rollbacks, 1);
         assert_eq!(s.final_swd, Some(2.0), "last logged swd of the kept rows");

@@ -278,17 +278,7 @@ mod tests {
 
     #[test]
     fn logged_verdicts_are_counted_and_named() {
-        let row = |epoch: u64, kind: Kind, action: Taken| EventRow {
-            step: epoch,
-            epoch,
-            kind: kind.into(),
-            onset_epoch: epoch,
-            action,
-            restored_epoch: None,
-            changes: String::new(),
-            evidence: String::new(),
-            escalation: 0,
-        };
+        let row = crate::results::test_rows::event;
         let rows = [
             (vec![], None, "no events: nothing to say"),
             (

@@ -315,6 +315,25 @@ pub fn read_experiment(dir: &ExperimentDir) -> Result<ExperimentRecord> {
     Ok(out)
 }
 
+#[cfg(test)]
+impl ExperimentRecord {
+    /// An experiment `x` of `runs` for tests: planned, with no grid and no experiment file.
+    pub fn for_test(runs: Vec<Run>) -> ExperimentRecord {
+        ExperimentRecord {
+            dir: ExperimentDir::at("x"),
+            name: "x".into(),
+            description: String::new(),
+            source: None,
+            overrides: None,
+            grid_keys: vec![],
+            search_keys: vec![],
+            log_keys: vec![],
+            runs,
+            planned: true,
+        }
+    }
+}
+
 impl ExperimentRecord {
     /// What defines the experiment as it stands, as one line: the file the last `run` or
     /// `slurm` of this folder resolved (experiment.json) and its overrides. None without an

@@ -75,18 +75,29 @@ pub mod test_rows {
             .collect()
     }
 
+    /// A `kind` event logged at `epoch` (its step and onset too) that took `action` and
+    /// restored nothing.
+    pub fn event(epoch: u64, kind: Kind, action: Taken) -> EventRow {
+        EventRow {
+            step: epoch,
+            epoch,
+            kind: kind.into(),
+            onset_epoch: epoch,
+            action,
+            restored_epoch: None,
+            changes: String::new(),
+            evidence: String::new(),
+            escalation: 0,
+        }
+    }
+
     /// A g_failure rollback logged at `step` (epoch `epoch`, onset `onset`) to `restored`.
     pub fn rollback(step: u64, epoch: u64, onset: u64, restored: u64) -> EventRow {
         EventRow {
             step,
-            epoch,
-            kind: Kind::GFailure.into(),
             onset_epoch: onset,
-            action: Taken::Rollback,
             restored_epoch: Some(restored),
-            changes: String::new(),
-            evidence: String::new(),
-            escalation: 0,
+            ..event(epoch, Kind::GFailure, Taken::Rollback)
         }
     }
 }
