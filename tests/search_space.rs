@@ -4,7 +4,7 @@
 
 mod common;
 
-use std::ffi::OsStr;
+use std::ffi::OsString;
 use std::path::Path;
 
 use assert_cmd::Command;
@@ -31,13 +31,7 @@ fn dry_run(dir: &Path, trials: usize, method: &str) -> String {
         .replace("METHOD", method);
     std::fs::write(&file, text).unwrap();
     let (results, data) = (dir.join("results"), dir.join("data"));
-    let dirs: [&OsStr; 4] = [
-        "--results".as_ref(),
-        results.as_ref(),
-        "--data-dir".as_ref(),
-        data.as_ref(),
-    ];
-    let listing = common::dry_run(&file, dirs);
+    let listing = common::dry_run(&file, common::dir_args(&results, &data));
     assert!(!results.exists(), "a dry run writes nothing");
     // Its cost line times a few steps: it keeps that pace to itself.
     assert!(!data.exists(), "a dry run writes no data cache either");
@@ -138,14 +132,8 @@ fn the_cost_estimate_times_each_shape_once() {
                 high = 1e-3 }\n";
     std::fs::write(&file, text).unwrap();
     let (results, data) = (dir.path().join("results"), dir.path().join("data"));
-    let args: [&OsStr; 6] = [
-        "--threads".as_ref(),
-        "1".as_ref(),
-        "--results".as_ref(),
-        results.as_ref(),
-        "--data-dir".as_ref(),
-        data.as_ref(),
-    ];
+    let mut args = common::dir_args(&results, &data);
+    args.extend(["--threads", "1"].map(OsString::from));
     let listing = common::dry_run(&file, args);
     assert_eq!(variant_lines(&listing).len(), 12, "{listing}");
     // Two shapes: a pace line each, under one heading.

@@ -282,14 +282,8 @@ fn empty_sections_mean_their_defaults() {
         let file = tmp.path().join("e.toml");
         std::fs::write(&file, text).unwrap();
         let (results, data) = (tmp.path().join("results"), tmp.path().join("data"));
-        let dirs: [&OsStr; 4] = [
-            "--results".as_ref(),
-            results.as_ref(),
-            "--data-dir".as_ref(),
-            data.as_ref(),
-        ];
         // The variant listing; the cost lines after it hold a timing.
-        let listing = common::dry_run(&file, dirs);
+        let listing = common::dry_run(&file, common::dir_args(&results, &data));
         let end = listing.find("variants selected").expect("a listing");
         listing[..end].to_string()
     };

@@ -9,10 +9,21 @@ use anigan_runner::results::{EventRow, MetricsRow, RunDir, metrics};
 /// The flags a test sweep trains with: its results and data directories, the CPU, one thread.
 #[allow(dead_code)] // not every test file that shares this module trains sweeps
 pub fn cpu_args(experiment: &Path, results: &Path, data: &Path) -> Vec<OsString> {
-    let mut a: Vec<OsString> = vec![experiment.into(), "--results".into(), results.into()];
-    a.extend(["--data-dir".into(), data.into()]);
+    let mut a: Vec<OsString> = vec![experiment.into()];
+    a.extend(dir_args(results, data));
     a.extend(["--device", "cpu", "--threads", "1"].map(OsString::from));
     a
+}
+
+/// `--results RESULTS --data-dir DATA`: where a command writes its results and its data.
+#[allow(dead_code)] // not every test file that shares this module names both folders
+pub fn dir_args(results: &Path, data: &Path) -> Vec<OsString> {
+    vec![
+        "--results".into(),
+        results.into(),
+        "--data-dir".into(),
+        data.into(),
+    ]
 }
 
 /// stdout of `anigan-runner EXPERIMENT ARGS --dry-run`, which must succeed: the variants it
