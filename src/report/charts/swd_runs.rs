@@ -108,16 +108,26 @@ where
         .iter()
         .filter(|(r, _)| !highlighted.contains(&r.id.as_str()))
     {
+        let color = match r.current {
+            true => GREY.mix(0.55),
+            false => OTHER_RECIPE.to_rgba(),
+        };
         let series = match r.current {
-            true => chart.draw_series(LineSeries::new(c.clone(), GREY.mix(0.55).stroke_width(1))),
+            true => chart.draw_series(LineSeries::new(c.clone(), color.stroke_width(1))),
             false => chart.draw_series(DashedLineSeries::new(
                 c.clone(),
                 6,
                 4,
-                OTHER_RECIPE.stroke_width(2),
+                color.stroke_width(2),
             )),
         };
         series.map_err(err)?;
+        // A run with one evaluation is a point, which a line does not draw.
+        if let [only] = c[..] {
+            chart
+                .draw_series([Circle::new(only, 3, color.filled())])
+                .map_err(err)?;
+        }
     }
     // Pruned runs in grey: a cross where each curve stops.
     let ends: Vec<(f64, f64)> = curves
@@ -324,6 +334,19 @@ mod tests {
         let png = super::super::png(SIZE, |a| draw(a, &refs, &best)).unwrap();
         assert!(shown(&png, OTHER_RECIPE) >= 40, "dashed in its colour");
         assert!(shown(&png, D_REAL) >= 40, "the ranked run in colour");
+    }
+
+    /// A run outside the best five with a single evaluation (stopped early, or just begun) is a
+    /// point, where a line would draw nothing.
+    #[test]
+    fn a_run_with_one_evaluation_is_drawn_as_a_point() {
+        let mut other = run("000-old", &[Some(90.0)], Some(28.0));
+        other.current = false;
+        let runs = [other, run("001-a", &[Some(300.0), Some(100.0)], Some(28.0))];
+        let refs: Vec<&Run> = runs.iter().collect();
+        let best = vec!["001-a".to_string()];
+        let png = super::super::png(SIZE, |a| draw(a, &refs, &best)).unwrap();
+        assert!(shown(&png, OTHER_RECIPE) >= 12, "a point in its colour");
     }
 
     #[test]
