@@ -57,6 +57,10 @@ pub struct PruneConfig {
     /// Other variants that must have a figure at a rung before it may stop anyone: the first
     /// variants to arrive would otherwise be ranked against almost nobody.
     pub min_peers: u32,
+    /// Rungs at most (Determined AI's ASHA has the same `max_rungs`); 0 = every rung below the
+    /// budget. The survivors of the last rung train to the budget: about n / eta^max_rungs of
+    /// n variants finish, so a noisy figure has several finishers to pick the best from.
+    pub max_rungs: u32,
 }
 
 impl Default for PruneConfig {
@@ -67,6 +71,7 @@ impl Default for PruneConfig {
             first_rung: 10,
             eta: 3,
             min_peers: 3,
+            max_rungs: 0,
         }
     }
 }

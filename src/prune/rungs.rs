@@ -10,16 +10,18 @@ pub struct Rung {
 }
 
 /// The rungs of a budget of `epochs`: `first_rung * eta^k` epochs for k = 0, 1, ... while below
-/// `epochs` (ASHA's geometric rungs with minimum resource `first_rung`, Li et al. 2020). The
-/// budget itself is no rung: a variant that reaches it has finished. Raising `epochs` adds rungs
-/// at the end and moves none.
+/// `epochs` (ASHA's geometric rungs with minimum resource `first_rung`, Li et al. 2020), the
+/// first `max_rungs` of them where that is not 0. The budget itself is no rung: a variant that
+/// reaches it has finished. Raising `epochs` adds rungs at the end (up to `max_rungs`) and moves
+/// none.
 pub fn rungs(rule: &PruneConfig, epochs: u32) -> Vec<Rung> {
     let mut out = Vec::new();
     if rule.first_rung == 0 || rule.eta < 2 {
         return out;
     }
     let mut epoch = u64::from(rule.first_rung);
-    while epoch < u64::from(epochs) {
+    let room = |n: usize| rule.max_rungs == 0 || n < rule.max_rungs as usize;
+    while epoch < u64::from(epochs) && room(out.len()) {
         out.push(Rung {
             index: out.len(),
             epoch: epoch as u32,
@@ -117,6 +119,36 @@ mod tests {
                 got.iter().enumerate().all(|(i, r)| r.index == i),
                 "{reason}"
             );
+        }
+    }
+
+    #[test]
+    fn max_rungs_keeps_the_first_rungs() {
+        // max_rungs, budget; the rung epochs; why.
+        let cases: &[(u32, u32, &[u32], &str)] = &[
+            (0, 300, &[10, 30, 90, 270], "0: every rung below the budget"),
+            (2, 300, &[10, 30], "the first two"),
+            (1, 300, &[10], "one rung"),
+            (
+                9,
+                300,
+                &[10, 30, 90, 270],
+                "more than fit: the budget decides",
+            ),
+            (2, 20, &[10], "the budget before max_rungs"),
+            (
+                2,
+                3000,
+                &[10, 30],
+                "raising the budget adds none past max_rungs",
+            ),
+        ];
+        for &(max_rungs, budget, want, reason) in cases {
+            let r = PruneConfig {
+                max_rungs,
+                ..rule(10, 3)
+            };
+            assert_eq!(epochs(&rungs(&r, budget)), want, "{reason}");
         }
     }
 

@@ -136,14 +136,7 @@ mod tests {
         // variants, passes, eta, min_peers; entrants per pass; why.
         type Count = (usize, usize, u32, u32, &'static [usize], &'static str);
         let rows: &[Count] = &[
-            (
-                16,
-                3,
-                3,
-                3,
-                &[16, 6, 2],
-                "sweep-bench: 16, ceil(16/3), ceil(6/3)",
-            ),
+            (16, 3, 3, 3, &[16, 6, 2], "eta 3: 16, ceil(16/3), ceil(6/3)"),
             (
                 16,
                 4,

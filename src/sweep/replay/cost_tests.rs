@@ -9,8 +9,15 @@ use crate::results::reader::Run;
 
 #[test]
 fn the_bounds_over_cut_rows_hold_what_the_complete_rows_give() {
-    let rules: [(PruneConfig, &str); 5] = [
+    let rules: [(PruneConfig, &str); 6] = [
         (rule(), "rungs 2, 4 of 8, eta 2"),
+        (
+            PruneConfig {
+                max_rungs: 1,
+                ..rule()
+            },
+            "max_rungs 1: rung 2 only",
+        ),
         (
             PruneConfig {
                 first_rung: 4,

@@ -341,3 +341,43 @@ fn a_variant_cut_short_trains_to_the_next_rung_that_could_stop_it() {
         assert_eq!(r.final_figure, None, "{why}: its rows end before it does");
     }
 }
+
+/// `max_rungs` ends the rungs early: the survivors of the last one train to the budget.
+#[test]
+fn no_rung_past_max_rungs_stops_anyone() {
+    let runs = complete();
+    let refs: Vec<&Run> = runs.iter().collect();
+    // max_rungs; each variant's outcome rung by rung (rungs 2 and 4 of 8); why.
+    let rows: [(u32, [&str; 5], &str); 2] = [
+        (
+            0,
+            [
+                "finished",
+                "finished",
+                "pruned at 2 (judged 2)",
+                "pruned at 2 (judged 2)",
+                "pruned at 4 (judged 4)",
+            ],
+            "both rungs: 4 (65, then 64) is third of three at 4",
+        ),
+        (
+            1,
+            [
+                "finished",
+                "finished",
+                "pruned at 2 (judged 2)",
+                "pruned at 2 (judged 2)",
+                "finished",
+            ],
+            "rung 2 only: the three within the best half there finish",
+        ),
+    ];
+    for (max_rungs, want, why) in rows {
+        let rule = PruneConfig {
+            max_rungs,
+            ..rule()
+        };
+        let got: Vec<String> = replay(&refs, &rule, &none()).iter().map(outcome).collect();
+        assert_eq!(got, want, "{why}");
+    }
+}
