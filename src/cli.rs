@@ -267,9 +267,10 @@ pub struct ReplayArgs {
     (at each rung against every other variant that reached it), by the functions a live sweep\n\
     uses, from their metrics as they stood at each evaluation: over a sweep trained without\n\
     [prune] it says what a `--jobs 1` sweep with the rule would have decided. Use it to pick\n\
-    first_rung, eta and min_peers before trusting them: if the variant that finished best\n\
-    would have been stopped, the rule is too eager. With --jobs N and on Slurm, variants are\n\
-    judged as they arrive, against those before them, so the order they arrive in matters:\n\
+    first_rung, eta, min_peers and max_rungs before trusting them: if the best variant it\n\
+    keeps ends far behind the one that finished best, the rule is too eager. With --jobs N\n\
+    and on Slurm, variants are judged as they arrive, against those before them, so the\n\
+    order they arrive in matters:\n\
     --orders N adds the spread of that over N random arrival orders of the same variants\n\
     (images trained, how often the winner is stopped, how far the best survivor ends from it).\n\
     A variant whose rows end before the rule would stop it (stopped live by a stricter rule,\n\

@@ -166,7 +166,26 @@ fn text(
         .filter(|r| r.outruns_rows() && r.recorded != RunState::Finished.word())
         .count();
     out += &best_text(rule, totals.best.as_ref(), unfinished);
+    out += &kept_text(rule, totals);
     out
+}
+
+/// Where the rule stops the winner: the best variant it lets finish, and how far behind the
+/// winner that one ends (the quality the rule costs).
+fn kept_text(rule: &PruneConfig, totals: &Totals) -> String {
+    let (Some(best), Some(kept)) = (&totals.best, &totals.best_kept) else {
+        return String::new();
+    };
+    if !matches!(best.fate, Fate::Stopped { .. }) || best.final_figure <= 0.0 {
+        return String::new();
+    }
+    let behind = 100.0 * (kept.final_figure / best.final_figure - 1.0);
+    format!(
+        "the best variant it lets finish, {} (final {} {}), ends {behind:.1}% behind it\n",
+        kept.id,
+        rule.metric,
+        prune::Figure::new(kept.final_figure)
+    )
 }
 
 /// The epochs column: what the rule trains of the epochs planned; a range where unknown.
@@ -324,6 +343,50 @@ fn spread_text(s: &OrderSpread) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_best_kept_is_told_only_where_the_winner_is_stopped() {
+        use crate::prune::{Figure, Rung, decide};
+        let rule = PruneConfig {
+            enabled: true,
+            min_peers: 1,
+            ..PruneConfig::default()
+        };
+        let decision = decide(
+            &rule,
+            Rung { index: 0, epoch: 8 },
+            Figure::Value(90.0),
+            &[Figure::Value(1.0)],
+        );
+        let at = crate::results::RungRecord::new(&rule, (8, 8), &decision, vec![]);
+        let totals = |fate: Fate| Totals {
+            images_recorded: 0.0,
+            images_budget: 0.0,
+            budget_past_rows: vec![],
+            images_replayed_min: 0.0,
+            images_replayed_max: 0.0,
+            unknown: vec![],
+            best: Some(Best {
+                id: "013-x".into(),
+                final_figure: 26.31,
+                fate,
+            }),
+            best_kept: Some(replay::Kept {
+                id: "006-x".into(),
+                final_figure: 28.19,
+            }),
+        };
+        let text = kept_text(&rule, &totals(Fate::Stopped { at }));
+        assert!(
+            text.contains("006-x (final swd 28.19), ends 7.1% behind it"),
+            "{text}"
+        );
+        assert_eq!(
+            kept_text(&rule, &totals(Fate::Survives)),
+            "",
+            "the winner is kept"
+        );
+    }
 
     #[test]
     fn the_winner_lines_never_contradict_each_other() {

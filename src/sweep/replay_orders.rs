@@ -10,9 +10,8 @@ use rand::seq::SliceRandom;
 use rand_chacha::ChaCha20Rng;
 use serde::Serialize;
 
-use super::replay::{self, EpochImages, Fate, Replayed};
+use super::replay::{self, EpochImages, Fate};
 use crate::prune::PruneConfig;
-use crate::results::RunState;
 use crate::results::reader::Run;
 
 /// What the rule did over `orders` shuffles drawn from `seed`.
@@ -66,11 +65,8 @@ pub fn spread(
         if let Some(best) = &totals.best {
             winner_stopped += usize::from(matches!(best.fate, Fate::Stopped { .. }));
             winner_unknown += usize::from(matches!(best.fate, Fate::Unknown { .. }));
-            if replayed.iter().any(Replayed::outruns_rows) {
-                continue;
-            }
-            if let Some(survivor) = best_survivor(&replayed) {
-                ratios.push(survivor / best.final_figure);
+            if let Some(kept) = &totals.best_kept {
+                ratios.push(kept.final_figure / best.final_figure);
             }
         }
     }
@@ -93,18 +89,10 @@ fn share(part: f64, whole: f64) -> f64 {
     if whole > 0.0 { part / whole } else { 0.0 }
 }
 
-/// The lowest final figure among the variants the replay lets finish.
-fn best_survivor(replayed: &[Replayed]) -> Option<f64> {
-    replayed
-        .iter()
-        .filter(|r| r.replayed == RunState::Finished.word())
-        .filter_map(|r| r.final_figure.filter(|x| x.is_finite()))
-        .min_by(f64::total_cmp)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::results::RunState;
     use crate::sweep::replay::tests::{none, rule, run};
 
     /// Six variants listed worst first: in index order each newcomer beats those before it

@@ -381,3 +381,20 @@ fn no_rung_past_max_rungs_stops_anyone() {
         assert_eq!(got, want, "{why}");
     }
 }
+
+/// Beside the winner a rule stops, the best variant it lets finish; none where the rule
+/// trains a variant past its rows (that one's final figure is not known).
+#[test]
+fn the_best_kept_is_the_best_variant_the_rule_lets_finish() {
+    let runs = complete();
+    let refs: Vec<&Run> = runs.iter().collect();
+    let t = totals(&replay(&refs, &rule(), &none()));
+    assert_eq!(t.best.map(|b| b.id).as_deref(), Some("003-x"), "final 10");
+    let kept = t.best_kept.expect("0 and 1 finish");
+    assert_eq!((kept.id.as_str(), kept.final_figure), ("001-x", 15.0));
+    // 1 stopped live at epoch 2, where this rule lets it go on.
+    let part = cut(&runs, &[(1, 2, RunState::Pruned)]);
+    let refs: Vec<&Run> = part.iter().collect();
+    let t = totals(&replay(&refs, &rule(), &none()));
+    assert!(t.best_kept.is_none(), "{:?}", t.best_kept);
+}

@@ -35,4 +35,4 @@ pub use cost::EpochImages;
 pub use decide::{replay, replay_in_order, replay_rungwise};
 pub use end::{EpochFigure, Replayed, UNKNOWN};
 pub use judge::{Judged, Unknown};
-pub use totals::{Best, Fate, Totals, totals};
+pub use totals::{Best, Fate, Kept, Totals, totals};

@@ -25,6 +25,17 @@ pub struct Totals {
     /// The variants the replay lost track of (`Replayed::unknown`).
     pub unknown: Vec<String>,
     pub best: Option<Best>,
+    /// The best variant the rule lets finish; none where it would train a variant past its
+    /// rows (that variant's final figure is not known) or lets none finish.
+    pub best_kept: Option<Kept>,
+}
+
+/// The best variant a rule lets finish: the lowest final figure (the rule's metric) among the
+/// variants it trains to the budget. Set beside the winner's, the quality the rule costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Kept {
+    pub id: String,
+    pub final_figure: f64,
 }
 
 /// The variant that finished best: its final figure (the rule's metric) and what the rule
@@ -65,7 +76,25 @@ pub fn totals(replayed: &[Replayed]) -> Totals {
         images_replayed_max: sum(&|r| r.images_replayed_max),
         unknown: ids(&|r| r.unknown.is_some()),
         best: best(replayed),
+        best_kept: best_kept(replayed),
     }
+}
+
+/// The variant replayed `finished` with the lowest finite final figure, unless the rule trains
+/// some variant past its rows.
+fn best_kept(replayed: &[Replayed]) -> Option<Kept> {
+    if replayed.iter().any(Replayed::outruns_rows) {
+        return None;
+    }
+    replayed
+        .iter()
+        .filter(|r| r.replayed == RunState::Finished.word())
+        .filter_map(|r| Some((r, r.final_figure.filter(|x| x.is_finite())?)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
+        .map(|(r, x)| Kept {
+            id: r.id.clone(),
+            final_figure: x,
+        })
 }
 
 /// The variant the sweep finished with the lowest finite final figure, and its fate.
