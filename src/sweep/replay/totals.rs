@@ -1,6 +1,7 @@
 //! The replay's totals over every variant: the training images the sweep recorded, what it
 //! costs without `[prune]`, what the rule trains of it at least and at most, the variants the
-//! replay lost track of, and what became of the variant that finished best.
+//! replay lost track of, what became of the variant that finished best, and the best variant
+//! the rule lets finish.
 
 use serde::Serialize;
 
