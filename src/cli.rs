@@ -468,8 +468,8 @@ pub fn parse(args: Vec<OsString>) -> Cli {
 /// A `--set KEY VALUE` (or `KEY= VALUE`, `KEY = VALUE`, `KEY =VALUE`) written as several
 /// arguments, with the one argument to write instead. VALUE is what follows the key unless it
 /// is a flag (`--dry-run`), an existing path or an experiment file (`x.toml`): then the key may
-/// have no value, which the settings report names (or clap, where the path is one too many:
-/// `explain` then asks `set_split` about that argument alone).
+/// have no value, which the settings report names (or clap, where an argument is one too many:
+/// `explain` then takes any argument after the key that is no flag for its value).
 fn split_set(args: &[OsString]) -> Option<String> {
     set_split(args, |t| {
         !t.starts_with("--") && !t.ends_with(".toml") && !std::path::Path::new(t).exists()
@@ -536,8 +536,9 @@ fn explain(mut error: clap::Error, args: &[OsString]) -> clap::Error {
     let Some(ContextValue::String(arg)) = error.get(ContextKind::InvalidArg).cloned() else {
         return error;
     };
-    // The value clap found one too many is an existing path, which `split_set` leaves alone.
-    let tip = match set_split(args, |v| v == arg) {
+    // An argument is one too many: a value `split_set` left alone (an existing path) took a
+    // positional's place, whichever argument clap names.
+    let tip = match set_split(args, |v| !v.starts_with("--")) {
         Some(tip) => tip,
         None if let Some(tip) = listed_apart(args, &arg) => tip,
         None if args.get(1).is_some_and(|a| a == "slurm") => match slurm_tip(&arg) {
@@ -795,6 +796,11 @@ mod tests {
                 &["x", "e.toml", "--set", "data.path", "/"][..],
                 "--set data.path=/",
                 "a value that is an existing path, which split_set leaves to clap",
+            ),
+            (
+                &["x", "--set", "data.path", "/", "e.toml"][..],
+                "--set data.path=/",
+                "the same before the file: clap names the file, not the value",
             ),
         ] {
             let args = with_default_subcommand(args.iter().map(OsString::from).collect());
