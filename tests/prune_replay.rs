@@ -253,3 +253,50 @@ fn an_unreadable_recorded_rule_is_exit_2_not_the_defaults() {
         ))
         .stderr(predicates::str::contains("000-caa5acd6/config.toml"));
 }
+
+/// Runs trained under two rules (`[prune]` changed between commands): the replay starts from
+/// the rule of the config.toml written last, and says so on stderr, naming the other runs.
+#[test]
+fn runs_trained_under_two_rules_replay_the_newest_and_say_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let copy = tmp.path().join("plive");
+    let status = std::process::Command::new("cp")
+        .args(["-r", SWEEP])
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let config = copy.join("runs/005-eb9b1875/config.toml");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited = text.replace("min_peers = 3\n", "min_peers = 3\nmax_rungs = 1\n");
+    assert_ne!(edited, text, "the fixture's [prune] has min_peers = 3");
+    std::fs::write(&config, edited).unwrap();
+    // Newest by an hour, whatever order cp wrote the copies in.
+    let later = std::time::SystemTime::now() + std::time::Duration::from_secs(3600);
+    std::fs::File::options()
+        .write(true)
+        .open(&config)
+        .unwrap()
+        .set_modified(later)
+        .unwrap();
+    let out = Command::cargo_bin("anigan-runner")
+        .unwrap()
+        .arg("prune-replay")
+        .arg(&copy)
+        .arg("--json")
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["rule"]["max_rungs"], 1, "{:#}", report["rule"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    for says in [
+        "more than one [prune] rule",
+        "005-eb9b1875 was trained with last",
+        "max_rungs 1",
+        "8 run(s) recorded another: 000-caa5acd6,",
+    ] {
+        assert!(stderr.contains(says), "{says}: {stderr}");
+    }
+}

@@ -2,6 +2,7 @@
 
 mod data;
 mod prune_replay;
+mod recorded_rule;
 mod renumbered;
 pub mod replay;
 mod report;

@@ -34,21 +34,16 @@ pub fn prune_replay(args: &PruneReplayArgs) -> Result<Exit> {
         .iter()
         .filter(|r| r.current || !r.rows.is_empty())
         .collect();
-    // The rule the runs were trained with (enabled or not), the first that says.
-    // A config.toml that is there but unreadable is no reason to replay the defaults quietly.
-    let recorded = match runs.iter().find(|r| r.dir.config().is_file()) {
-        Some(r) => {
-            let cfg = reader::read_config(&r.dir).map_err(|e| {
-                exit::usage(format!(
-                    "the recorded [prune] rule is read from the runs' config.toml, and this one \
-                     cannot be read: fix it (or move that run folder away). {e:#}"
-                ))
-            })?;
-            Some((cfg.prune, r.dir.config()))
+    // The rule the runs were trained with (enabled or not), from the newest config.toml.
+    let (base, from) = match super::recorded_rule::recorded_rule(&runs)? {
+        Some(recorded) => {
+            if let Some(note) = &recorded.note {
+                eprintln!("{note}");
+            }
+            (recorded.rule, recorded.from)
         }
-        None => None,
+        None => (PruneConfig::default(), dir.root().into()),
     };
-    let (base, from) = recorded.unwrap_or_else(|| (PruneConfig::default(), dir.root().into()));
     let mut rule = config::resolve_prune(&base, &from, &args.sets)
         .map_err(exit::settings_of("the replayed [prune] rule"))?;
     rule.enabled = true;
