@@ -262,8 +262,8 @@ pub struct ReplayArgs {
     anigan-runner prune-replay results/sweep --set prune.eta=4 --set prune.first_rung=20\n  \
     anigan-runner prune-replay results/sweep --json > replay.json\n  \
     anigan-runner prune-replay results/sweep --orders 200\n\n\
-    The rule is the one the runs were trained with ([prune] in their config.toml, enabled or\n\
-    not) with --set on top. Variants are judged as `run --jobs 1` judges them, rung by rung\n\
+    The rule is the one the runs were trained with ([prune] in the config.toml written last,\n\
+    enabled or not) with --set on top. Variants are judged as `run --jobs 1` judges them, rung by rung\n\
     (at each rung against every other variant that reached it), by the functions a live sweep\n\
     uses, from their metrics as they stood at each evaluation: over a sweep trained without\n\
     [prune] it says what a `--jobs 1` sweep with the rule would have decided. Use it to pick\n\

@@ -129,7 +129,7 @@ fn text(
         .collect();
     let mut out = format!(
         "{name}: [prune] replayed over {} variant(s) rung by rung (as `run --jobs 1` \
-         judges them): best {} so far, rungs at epochs {} of {budget}, eta {}, min_peers {}\n",
+         judges them): best {} so far, rungs at epochs {} of {budget}{}, eta {}, min_peers {}\n",
         replayed.len(),
         rule.metric,
         if rungs.is_empty() {
@@ -137,6 +137,7 @@ fn text(
         } else {
             rungs.join(", ")
         },
+        prune::max_rungs_note(rule, budget),
         rule.eta,
         rule.min_peers
     );
@@ -176,10 +177,12 @@ fn kept_text(rule: &PruneConfig, totals: &Totals) -> String {
     }
     let behind = 100.0 * (kept.final_figure / best.final_figure - 1.0);
     format!(
-        "the best variant it lets finish, {} (final {} {}), ends {behind:.1}% behind it\n",
+        "the best variant it lets finish, {} (final {} {}), ends {behind:.1}% behind it \
+         ({:.3}x)\n",
         kept.id,
         rule.metric,
-        prune::Figure::new(kept.final_figure)
+        prune::Figure::new(kept.final_figure),
+        kept.final_figure / best.final_figure
     )
 }
 
@@ -290,11 +293,8 @@ fn best_text(rule: &PruneConfig, best: Option<&Best>, unfinished: usize) -> Stri
     let mut out = match &b.fate {
         Fate::Unknown { unknown } => format!("{best} would survive or not: {}\n", unknown.why),
         Fate::Survives => format!("{best} survives every rung\n"),
-        Fate::Stopped { at } => format!(
-            "{best} would have been stopped at {}: {}\n",
-            at.rung_name(),
-            at.summary()
-        ),
+        // The summary names the rung.
+        Fate::Stopped { at } => format!("{best} would have been stopped: {}\n", at.summary()),
     };
     if unfinished > 0 {
         out += &format!(
@@ -373,7 +373,7 @@ mod tests {
         };
         let text = kept_text(&rule, &totals(Fate::Stopped { at }));
         assert!(
-            text.contains("006-x (final swd 28.19), ends 7.1% behind it"),
+            text.contains("006-x (final swd 28.19), ends 7.1% behind it (1.071x)"),
             "{text}"
         );
         assert_eq!(

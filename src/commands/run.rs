@@ -406,10 +406,11 @@ fn prune_line(config: &config::Config) -> String {
     }
     let at: Vec<String> = rungs.iter().map(|r| r.epoch.to_string()).collect();
     format!(
-        "prune: best {} so far, rungs at epochs {} of {epochs}; a variant goes on within the best \
-         1/{} of those at a rung, once {}\n",
+        "prune: best {} so far, rungs at epochs {} of {epochs}{}; a variant goes on within the \
+         best 1/{} of those at a rung, once {}\n",
         rule.metric,
         at.join(", "),
+        crate::prune::max_rungs_note(rule, epochs),
         rule.eta,
         match rule.min_peers {
             1 => "1 other is there".to_string(),

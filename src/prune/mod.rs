@@ -11,4 +11,4 @@ mod decide_tests;
 
 pub use config::{Metric, PruneConfig};
 pub use decide::{Decision, Figure, Standing, best_so_far, could_stop, decide, holds_whatever};
-pub use rungs::{Rung, due, judged_at, rungs};
+pub use rungs::{Rung, due, judged_at, max_rungs_note, rungs};

@@ -31,6 +31,19 @@ pub fn rungs(rule: &PruneConfig, epochs: u32) -> Vec<Rung> {
     out
 }
 
+/// ` (max_rungs = N: none later)` where `max_rungs` leaves out rungs below `epochs`, else empty:
+/// said after a list of rungs, so that a rung missing from it has its reason.
+pub fn max_rungs_note(rule: &PruneConfig, epochs: u32) -> String {
+    let every = PruneConfig {
+        max_rungs: 0,
+        ..rule.clone()
+    };
+    match rungs(&every, epochs).len() > rungs(rule, epochs).len() {
+        true => format!(" (max_rungs = {}: none later)", rule.max_rungs),
+        false => String::new(),
+    }
+}
+
 /// The rungs to judge now, in order: those after the first `decided` whose epoch the variant's
 /// latest evaluation (`last_evaluation`, an epoch) has reached. A variant whose evaluations have
 /// not run by a rung is judged at its next evaluation, with the figure it has then; one whose
@@ -150,6 +163,17 @@ mod tests {
             };
             assert_eq!(epochs(&rungs(&r, budget)), want, "{reason}");
         }
+    }
+
+    #[test]
+    fn a_rung_max_rungs_leaves_out_is_said() {
+        let r = |max_rungs| PruneConfig {
+            max_rungs,
+            ..rule(10, 3)
+        };
+        assert_eq!(max_rungs_note(&r(2), 300), " (max_rungs = 2: none later)");
+        assert_eq!(max_rungs_note(&r(2), 40), "", "only 10 and 30 fit anyway");
+        assert_eq!(max_rungs_note(&r(0), 300), "");
     }
 
     #[test]
