@@ -810,6 +810,39 @@ fn a_rung_waits_for_the_variants_a_command_leaves_out() {
 /// Rung by rung, the first pass can take hours on a big grid: a report is written once the
 /// first variant waits at the rung (before, none until every variant had reached it, so a
 /// sweep killed in that pass had none).
+/// `prune.max_rungs = 1` over GRID8 (rungs 2 and 4 without it), with `--jobs 2`: the rung at 2
+/// alone judges; every variant that passed it trains to the budget unjudged.
+#[test]
+fn max_rungs_1_judges_the_first_rung_only() {
+    let tmp = tempfile::tempdir().unwrap();
+    let results = tmp.path().join("results");
+    let exp = write(tmp.path(), "grid8", GRID8);
+    runner(&exp, &results)
+        .args(["--jobs", "2", "--set", "prune.max_rungs=1"])
+        .assert()
+        .success();
+    let exp_dir = results.join("grid8");
+    let (pruned, finished) = assert_rule_held(&exp_dir, 8, false);
+    assert!(
+        pruned > 0 && finished > 0,
+        "{pruned} pruned, {finished} finished"
+    );
+    for run in run_dirs(&exp_dir) {
+        let epochs: Vec<u32> = rungs(&run).iter().map(|r| r.rung_epoch).collect();
+        assert!(
+            epochs.iter().all(|&e| e == 2),
+            "{}: rungs {epochs:?}",
+            name(&run)
+        );
+        let want = if rungs(&run).iter().any(RungRecord::is_stop) {
+            "pruned"
+        } else {
+            "finished"
+        };
+        assert_eq!(state(&run), want, "{}", name(&run));
+    }
+}
+
 #[test]
 fn a_report_is_written_before_the_first_rung_is_judged() {
     let tmp = tempfile::tempdir().unwrap();
