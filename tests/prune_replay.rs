@@ -31,6 +31,18 @@ fn json(extra: &[&str]) -> Value {
     serde_json::from_str(&replay(&args)).unwrap()
 }
 
+/// A copy of the fixture sweep under `dir`, to edit.
+fn copy_of_sweep(dir: &std::path::Path) -> std::path::PathBuf {
+    let copy = dir.join("plive");
+    let status = std::process::Command::new("cp")
+        .args(["-r", SWEEP])
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    copy
+}
+
 /// The table row of variant `id` (its id in the second column).
 fn row<'a>(text: &'a str, id: &str) -> &'a str {
     text.lines()
@@ -225,13 +237,7 @@ fn a_bad_rule_is_exit_2_headed_as_the_replayed_rule() {
 #[test]
 fn an_unreadable_recorded_rule_is_exit_2_not_the_defaults() {
     let tmp = tempfile::tempdir().unwrap();
-    let copy = tmp.path().join("plive");
-    let status = std::process::Command::new("cp")
-        .args(["-r", SWEEP])
-        .arg(&copy)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let copy = copy_of_sweep(tmp.path());
     let config = copy.join("runs/000-caa5acd6/config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     let edited: Vec<String> = text
@@ -259,13 +265,7 @@ fn an_unreadable_recorded_rule_is_exit_2_not_the_defaults() {
 #[test]
 fn runs_trained_under_two_rules_replay_the_newest_and_say_so() {
     let tmp = tempfile::tempdir().unwrap();
-    let copy = tmp.path().join("plive");
-    let status = std::process::Command::new("cp")
-        .args(["-r", SWEEP])
-        .arg(&copy)
-        .status()
-        .unwrap();
-    assert!(status.success());
+    let copy = copy_of_sweep(tmp.path());
     let config = copy.join("runs/005-eb9b1875/config.toml");
     let text = std::fs::read_to_string(&config).unwrap();
     let edited = text.replace("min_peers = 3\n", "min_peers = 3\nmax_rungs = 1\n");
