@@ -841,6 +841,17 @@ fn max_rungs_1_judges_the_first_rung_only() {
         };
         assert_eq!(state(&run), want, "{}", name(&run));
     }
+    // The same command again with one worker (rung by rung, a pass per rung) trains nothing:
+    // one report, the final one, not one more per pass.
+    let again = runner(&exp, &results)
+        .args(["--set", "prune.max_rungs=1"])
+        .assert()
+        .success()
+        .get_output()
+        .clone();
+    let said = [again.stdout, again.stderr].concat();
+    let reports = String::from_utf8_lossy(&said).matches("report: ").count();
+    assert_eq!(reports, 1, "{}", String::from_utf8_lossy(&said));
 }
 
 #[test]

@@ -75,7 +75,7 @@ fn same_rule(a: &PruneConfig, b: &PruneConfig) -> bool {
 }
 
 /// `metric swd, first_rung 8, eta 2, min_peers 3, max_rungs 2`.
-pub fn describe(rule: &PruneConfig) -> String {
+fn describe(rule: &PruneConfig) -> String {
     format!(
         "metric {}, first_rung {}, eta {}, min_peers {}, max_rungs {}",
         rule.metric, rule.first_rung, rule.eta, rule.min_peers, rule.max_rungs

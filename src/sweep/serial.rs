@@ -87,6 +87,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
         if rungwise && pass > 0 && !sweep.hold_for_absent(pass)? {
             break;
         }
+        let mut trained_in_pass = false;
         for (i, variant) in selected.iter().enumerate() {
             if sweep.ended[i].is_some_and(|e| e != Ended::Paused) {
                 continue; // ended for good
@@ -95,6 +96,7 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 .then(|| rungwise::pause_epoch(variant, pass))
                 .flatten();
             let trained = sweep.visit(i, pause_at, pass == 0)?;
+            trained_in_pass |= trained;
             // A long sweep keeps a current report while it runs: after each variant that ended
             // and after each pass, but the last (write_final's); after a pause only when the
             // last report is `PAUSED_REPORT_EVERY` old (a report of a big grid takes seconds,
@@ -107,7 +109,8 @@ pub fn run(experiment: &Experiment, selected: &[&Variant], opts: &Options) -> Re
                 reported = Some(Instant::now());
             }
         }
-        if !opts.worker && pass + 1 < passes && !stop::requested() {
+        // A pass that trained nothing (a rerun of a done sweep) changed nothing to report.
+        if !opts.worker && trained_in_pass && pass + 1 < passes && !stop::requested() {
             report::write_or_warn(&opts.exp_dir);
             reported = Some(Instant::now());
         }
